@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The vpcpeer program: a table of subcommands (main.c), one cmd_*.c each,
+ * and the argument parsing they share (args.c).
+ *
+ * Exit statuses: 0 success, 1 the operation failed (or the answer is "no"),
+ * 2 bad usage or input. Errors are one line on stderr: "vpcpeer CMD: message".
+ */
+#ifndef VP_CLI_H
+#define VP_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "addr/plan.h"
+
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILED = 1, CLI_EXIT_USAGE = 2 };
+
+/* One long option (--name), optionally with a one-letter short form. */
+struct cli_option {
+	const char *name;
+	char short_name;     /* 0 when none */
+	const char *metavar; /* NULL: a flag that takes no value */
+	int id;              /* > 0, unique within a command */
+	const char *help;
+};
+
+/* Tables end with an all-zero entry; a command's tables come as a NULL-ended list. */
+#define CLI_OPTIONS_END {NULL, 0, NULL, 0, NULL}
+
+#define CLI_MAX_ARGS 256
+
+/* One parsed argument: an option (id > 0) with its value, or a positional (id 0). */
+struct cli_arg {
+	int id;
+	const char *value;
+};
+
+struct cli_args {
+	struct cli_arg items[CLI_MAX_ARGS];
+	size_t count;
+};
+
+/*
+ * Parse argv[0..argc) against the tables. "--name=value", "--name value",
+ * "-x", "--" (the rest is positional) are understood; a negative number is a
+ * positional, not an option. On a bad argument prints the error line for
+ * `command` and returns false.
+ */
+bool cli_parse(const char *command, int argc, char **argv, const struct cli_option *const *tables,
+	       struct cli_args *out);
+
+/* Whether `name` (without "--") is an option taking a value in any table. */
+bool cli_option_takes_value(const struct cli_option *const *tables, const char *name);
+
+/* Print the options of the tables as a help block. */
+void cli_print_options(FILE *out, const struct cli_option *const *tables);
+
+/* "vpcpeer CMD: message" on stderr. */
+void cli_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The address-plan flags shared by every command that uses the plan. */
+extern const struct cli_option cli_plan_options[];
+
+/*
+ * Apply one plan flag to `plan` (initialised by vp_plan_init). Returns true
+ * when `arg` was a plan flag; on a bad value sets *failed and prints the error.
+ */
+bool cli_plan_apply(const char *command, struct vp_plan *plan, const struct cli_arg *arg,
+		    bool *failed);
+
+/* Validate the plan, printing the error for `command`. */
+bool cli_plan_check(const char *command, const struct vp_plan *plan);
+
+/* The subcommands. Each gets argv with argv[0] the command's name. */
+struct cli_command {
+	const char *name;
+	const char *summary;
+	int (*main)(int argc, char **argv);
+	const struct cli_option *const *tables;
+};
+
+int cmd_plan_main(int argc, char **argv);
+extern const struct cli_option *const cmd_plan_tables[];
+
+#endif
