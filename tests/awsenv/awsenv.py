@@ -1,0 +1,1038 @@
+#!/usr/bin/env python3
+"""awsenv: a local, strict AWS (STS, IAM, EC2) for vpcpeer's tests.
+
+moto (the open-source AWS emulator) runs in this process (its WSGI app, called
+directly: no second HTTP hop) behind a small HTTP/1.1 proxy that makes it behave
+like AWS where vpcpeer depends on it: SigV4 verification with botocore's signer,
+trust policies on AssumeRole (with IAM's propagation delay), IAM/EC2 quotas,
+AWS's answers where moto differs, and fault injection. See README.md.
+
+Usage: python3 awsenv.py --port 0 --accounts accounts.json [--exit-on-stdin-eof]
+Prints exactly one line "awsenv listening on http://127.0.0.1:PORT" when ready.
+"""
+
+import argparse
+import datetime as dt
+import email.utils
+import fnmatch
+import hashlib
+import hmac
+import io
+import json
+import os
+import random
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from xml.sax.saxutils import escape
+
+# moto must never pick the account from the environment: the proxy decides.
+os.environ.pop("MOTO_ACCOUNT_ID", None)
+
+from botocore.auth import SigV4Auth  # noqa: E402
+from botocore.awsrequest import AWSRequest, HTTPHeaders  # noqa: E402
+from botocore.credentials import Credentials  # noqa: E402
+import botocore.session  # noqa: E402
+
+LOOPBACK = "127.0.0.1"
+VERSIONS = {"2011-06-15": "sts", "2010-05-08": "iam", "2016-11-15": "ec2"}
+NAMESPACES = {
+    "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+    "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+    "ec2": "http://ec2.amazonaws.com/doc/2016-11-15/",
+}
+LIVE_PCX = ("pending-acceptance", "active")
+DEAD_PCX = ("deleted", "rejected", "failed", "expired", "deleting")
+
+DEFAULTS = {
+    "iam_propagation_delay": 0.0,
+    "trust_policy_quota": 2048,
+    "max_peerings_per_vpc": 50,
+    "max_routes_per_table": 50,
+    "max_clock_skew": 900,
+    "require_signed_token": True,
+}
+
+
+class AwsError(Exception):
+    def __init__(self, status, code, message, sender=True):
+        super().__init__(f"{code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.sender = sender
+
+
+def error_xml(service, code, message, request_id, sender=True):
+    """An error body in the service's own format (botocore parsers.py shapes)."""
+    if service == "ec2":
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Response><Errors><Error><Code>{escape(code)}</Code>"
+            f"<Message>{escape(message)}</Message></Error></Errors>"
+            f"<RequestID>{request_id}</RequestID></Response>"
+        ).encode()
+    ns = NAMESPACES.get(service, NAMESPACES["sts"])
+    kind = "Sender" if sender else "Receiver"
+    return (
+        f'<ErrorResponse xmlns="{ns}"><Error><Type>{kind}</Type>'
+        f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+        f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+    ).encode()
+
+
+def utcnow():
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def amz(ts):
+    return ts.strftime("%Y%m%dT%H%M%SZ")
+
+
+def local(tag):
+    return tag.rsplit("}", 1)[-1]
+
+
+# --------------------------------------------------------------------------
+# moto, in process, with the few patches that make it answer as AWS does
+# --------------------------------------------------------------------------
+
+class Moto:
+    def __init__(self):
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            create_backend_app,
+        )
+
+        self.app = DomainDispatcherApplication(create_backend_app)
+        self.lock = threading.RLock()
+        self._patch()
+        # warm the three Flask apps so the first real request is not slow
+        for svc, host in (("sts", "sts.amazonaws.com"), ("iam", "iam.amazonaws.com"),
+                          ("ec2", "ec2.us-east-1.amazonaws.com")):
+            self.app.get_application({"PATH_INFO": "/", "HTTP_HOST": host,
+                                      "HTTP_AUTHORIZATION":
+                                      f"AWS4-HMAC-SHA256 Credential=X/20200101/us-east-1/{svc}/aws4_request, "
+                                      "SignedHeaders=host, Signature=0"})
+
+    @staticmethod
+    def _patch():
+        from moto.ec2 import exceptions as ec2exc
+        from moto.ec2.models.route_tables import Route
+        from moto.ec2.models.vpc_peering_connections import VPCPeeringConnection
+        from moto.ec2.models.core import TaggedEC2Resource
+        from moto.ec2.responses.vpc_peering_connections import VPCPeeringConnections
+        from moto.ec2.utils import generic_filter
+        from moto.core.responses import ActionResult
+
+        # AWS: InvalidVpcPeeringConnectionID.NotFound (capital ID; botocore's
+        # ec2 waiter VpcPeeringConnectionDeleted matches exactly this code).
+        def pcx_nf_init(self, pcx_id):
+            ec2exc.EC2ClientError.__init__(
+                self, "InvalidVpcPeeringConnectionID.NotFound",
+                f"The vpcPeeringConnection ID '{pcx_id}' does not exist")
+        ec2exc.InvalidVPCPeeringConnectionIdError.__init__ = pcx_nf_init
+
+        # AWS: a route whose peering is deleted/rejected/failed is a blackhole.
+        def route_state(self):
+            pcx = getattr(self, "vpc_pcx", None)
+            if pcx is not None and pcx._status.code in DEAD_PCX:
+                return "blackhole"
+            return "active"
+        Route.state = property(route_state)
+
+        # AWS's DescribeVpcPeeringConnections filters.
+        def pcx_filter_value(self, name, method_name=None):
+            table = {
+                "vpc-peering-connection-id": lambda: self.id,
+                "status-code": lambda: self._status.code,
+                "status-message": lambda: self._status.message,
+                "requester-vpc-info.vpc-id": lambda: self.vpc.id,
+                "accepter-vpc-info.vpc-id": lambda: self.peer_vpc.id,
+                "requester-vpc-info.owner-id": lambda: self.vpc.owner_id,
+                "accepter-vpc-info.owner-id": lambda: self.peer_vpc.owner_id,
+                "requester-vpc-info.cidr-block": lambda: self.vpc.cidr_block,
+                "accepter-vpc-info.cidr-block": lambda: self.peer_vpc.cidr_block,
+            }
+            if name in table:
+                return table[name]()
+            if name.startswith("tag") :
+                return TaggedEC2Resource.get_filter_value(self, name, "DescribeVpcPeeringConnections")
+            raise ec2exc.EC2ClientError("InvalidParameterValue", f"The filter '{name}' is invalid")
+        VPCPeeringConnection.get_filter_value = pcx_filter_value
+
+        # AWS: unknown ids -> InvalidVpcPeeringConnectionID.NotFound; filters applied.
+        def describe_pcx(self):
+            ids = self._get_param("VpcPeeringConnectionIds", [])
+            filters = self._filters_from_querystring()
+            pcxs = list(self.ec2_backend.vpc_pcxs.values())
+            if ids:
+                known = {p.id for p in pcxs}
+                for i in ids:
+                    if i not in known:
+                        raise ec2exc.InvalidVPCPeeringConnectionIdError(i)
+                pcxs = [p for p in pcxs if p.id in ids]
+            if filters:
+                pcxs = generic_filter(filters, pcxs)
+            return ActionResult({"VpcPeeringConnections": pcxs})
+        VPCPeeringConnections.describe_vpc_peering_connections = describe_pcx
+
+    def call(self, method, path, query, headers, body, host, account):
+        environ = {
+            "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path,
+            "QUERY_STRING": query, "SERVER_NAME": host, "SERVER_PORT": "443",
+            "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "https", "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr, "wsgi.multithread": True,
+            "wsgi.multiprocess": False, "wsgi.run_once": False,
+            "CONTENT_LENGTH": str(len(body)), "HTTP_HOST": host,
+            "REMOTE_ADDR": LOOPBACK,
+        }
+        for name, value in headers:
+            n = name.lower()
+            if n in ("host", "content-length", "x-moto-account-id", "connection",
+                     "transfer-encoding", "expect"):
+                continue
+            if n == "content-type":
+                environ["CONTENT_TYPE"] = value
+                continue
+            environ["HTTP_" + n.upper().replace("-", "_")] = value
+        if account:
+            environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
+        out = {}
+
+        def start_response(status, hdrs, exc_info=None):
+            out["status"] = int(status.split()[0])
+            out["headers"] = hdrs
+
+        with self.lock:
+            it = self.app(environ, start_response)
+            try:
+                data = b"".join(x if isinstance(x, bytes) else x.encode() for x in it)
+            finally:
+                if hasattr(it, "close"):
+                    it.close()
+        return out["status"], out["headers"], data
+
+    def reset(self):
+        from moto.moto_api._internal.models import moto_api_backend
+        with self.lock:
+            moto_api_backend.reset()
+
+    # direct model access (under self.lock)
+    @staticmethod
+    def ec2(account, region):
+        from moto.ec2.models import ec2_backends
+        return ec2_backends[account][region]
+
+    @staticmethod
+    def role(account, name):
+        from moto.iam.models import iam_backends
+        try:
+            return iam_backends[account]["aws"].get_role(name)
+        except Exception:
+            return None
+
+
+# --------------------------------------------------------------------------
+# state: credentials, trust-policy history, faults, counters, config
+# --------------------------------------------------------------------------
+
+class Cred:
+    __slots__ = ("akid", "secret", "account", "arn", "user_id", "token",
+                 "role_arn", "expiration", "configured", "name")
+
+    def __init__(self, akid, secret, account, arn, user_id, token=None,
+                 role_arn=None, expiration=None, configured=False, name=""):
+        self.akid, self.secret, self.account = akid, secret, account
+        self.arn, self.user_id, self.token = arn, user_id, token
+        self.role_arn, self.expiration = role_arn, expiration
+        self.configured, self.name = configured, name
+
+
+def load_accounts(path):
+    with open(path) as f:
+        doc = json.load(f)
+    creds = {}
+    for a in doc["accounts"]:
+        acct = str(a["id"])
+        if not re.fullmatch(r"\d{12}", acct):
+            raise SystemExit(f"awsenv: bad account id {acct!r} in {path}")
+        name = a.get("name", acct)
+        arn = a.get("arn") or f"arn:aws:iam::{acct}:user/{name}"
+        uid = "AIDA" + hashlib.sha256(arn.encode()).hexdigest().upper()[:17]
+        creds[a["access_key_id"]] = Cred(a["access_key_id"], a["secret_access_key"],
+                                         acct, arn, uid, configured=True, name=name)
+    return doc["accounts"], creds
+
+
+class Faults:
+    """Fault rules: {"seed": n, "rules": [{service, action, account, fault,
+    probability | count, latency_ms, status, code, message}]}."""
+
+    def __init__(self, seed):
+        self.lock = threading.Lock()
+        self.default_seed = seed
+        self.clear()
+
+    def clear(self):
+        with self.lock:
+            self.rules = []
+            self.seed = self.default_seed
+            self.rng = random.Random(self.seed)
+
+    def set(self, doc, append=False):
+        rules = doc.get("rules")
+        if rules is None:
+            rules = [doc] if "fault" in doc else []
+        norm = []
+        for r in rules:
+            kind = r.get("fault", "throttle")
+            if kind not in ("throttle", "error", "latency"):
+                raise ValueError(f"unknown fault kind {kind!r}")
+            if "probability" in r and not 0 <= float(r["probability"]) <= 1:
+                raise ValueError("probability must be in [0, 1]")
+            norm.append({
+                "service": r.get("service", "*"), "action": r.get("action", "*"),
+                "account": str(r.get("account", "*")), "fault": kind,
+                "probability": float(r["probability"]) if "probability" in r else None,
+                "count": int(r["count"]) if "count" in r else None,
+                "latency_ms": float(r.get("latency_ms", 0)),
+                "status": r.get("status"), "code": r.get("code"),
+                "message": r.get("message"), "fired": 0,
+            })
+        with self.lock:
+            if "seed" in doc:
+                self.seed = doc["seed"]
+                self.rng = random.Random(self.seed)
+            self.rules = (self.rules if append else []) + norm
+
+    def get(self):
+        with self.lock:
+            return {"seed": self.seed, "rules": [dict(r) for r in self.rules]}
+
+    def decide(self, service, action, account):
+        """Returns (latency_seconds, rule or None)."""
+        latency, hit = 0.0, None
+        with self.lock:
+            for r in self.rules:
+                if not (fnmatch.fnmatchcase(service, r["service"])
+                        and fnmatch.fnmatchcase(action, r["action"])
+                        and (r["account"] == "*" or r["account"] == account)):
+                    continue
+                if r["count"] is not None:
+                    if r["count"] <= 0:
+                        continue
+                    fire = True
+                elif r["probability"] is not None:
+                    fire = self.rng.random() < r["probability"]
+                else:
+                    fire = True
+                if not fire:
+                    continue
+                if r["fault"] == "latency":
+                    if r["count"] is not None:
+                        r["count"] -= 1
+                    r["fired"] += 1
+                    latency += r["latency_ms"] / 1000.0
+                elif hit is None:
+                    if r["count"] is not None:
+                        r["count"] -= 1
+                    r["fired"] += 1
+                    hit = r
+                    latency += r["latency_ms"] / 1000.0
+        return latency, hit
+
+
+def fault_error(service, rule):
+    if rule["fault"] == "throttle":
+        if service == "ec2":  # EC2 API throttling: RequestLimitExceeded, HTTP 503
+            d = (503, "RequestLimitExceeded", "Request limit exceeded.")
+        else:                 # IAM/STS: Throttling, HTTP 400
+            d = (400, "Throttling", "Rate exceeded")
+    else:
+        if service == "ec2":
+            d = (500, "InternalError", "An internal error has occurred")
+        else:
+            d = (500, "InternalFailure",
+                 "The request processing has failed because of an unknown error, exception or failure.")
+    status = int(rule["status"] or d[0])
+    return AwsError(status, rule["code"] or d[1], rule["message"] or d[2],
+                    sender=status < 500)
+
+
+class Calls:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.clear()
+
+    def clear(self):
+        with self.lock:
+            self.total = 0
+            self.by = {}
+
+    def add(self, service, action, outcome, account):
+        with self.lock:
+            self.total += 1
+            a = self.by.setdefault(service, {}).setdefault(
+                action, {"total": 0, "outcomes": {}, "accounts": {}})
+            a["total"] += 1
+            a["outcomes"][outcome] = a["outcomes"].get(outcome, 0) + 1
+            if account:
+                a["accounts"][account] = a["accounts"].get(account, 0) + 1
+
+    def get(self):
+        with self.lock:
+            return json.loads(json.dumps({"total": self.total, "calls": self.by}))
+
+
+# --------------------------------------------------------------------------
+# trust policies
+# --------------------------------------------------------------------------
+
+ROLE_ARN_RE = re.compile(r"^arn:aws:iam::(\d{12}):role/(?:[\w+=,.@/-]*/)?([\w+=,.@-]+)$")
+
+
+def _as_list(x):
+    if x is None:
+        return []
+    return x if isinstance(x, list) else [x]
+
+
+def principal_matches(p, caller):
+    p = str(p)
+    if p == "*":
+        return True
+    if re.fullmatch(r"\d{12}", p):
+        return caller.account == p
+    m = re.fullmatch(r"arn:aws:iam::(\d{12}):root", p)
+    if m:
+        return caller.account == m.group(1)
+    m = ROLE_ARN_RE.match(p)
+    if m:
+        if not caller.role_arn:
+            return False
+        c = ROLE_ARN_RE.match(caller.role_arn)
+        return bool(c) and c.group(1) == m.group(1) and c.group(2) == m.group(2)
+    return p == caller.arn
+
+
+def trust_allows(doc_text, caller, action="sts:AssumeRole"):
+    try:
+        doc = json.loads(doc_text)
+    except (TypeError, ValueError):
+        return False
+    allowed = False
+    for st in _as_list(doc.get("Statement")):
+        if not isinstance(st, dict):
+            continue
+        acts = _as_list(st.get("Action"))
+        if not any(fnmatch.fnmatchcase(action.lower(), str(a).lower()) for a in acts):
+            continue
+        pr = st.get("Principal")
+        if pr == "*":
+            match = True
+        elif isinstance(pr, dict):
+            match = any(principal_matches(x, caller) for x in _as_list(pr.get("AWS")))
+        else:
+            match = False
+        if not match:
+            continue
+        if st.get("Effect") == "Deny":
+            return False
+        if st.get("Effect") == "Allow":
+            allowed = True
+    return allowed
+
+
+# --------------------------------------------------------------------------
+# the proxy
+# --------------------------------------------------------------------------
+
+class AwsEnv:
+    def __init__(self, args):
+        self.args = args
+        self.accounts_doc, self.configured = load_accounts(args.accounts)
+        self.creds = dict(self.configured)
+        self.creds_lock = threading.Lock()
+        self.cli_config = {
+            "iam_propagation_delay": args.iam_propagation_delay,
+            "trust_policy_quota": args.trust_policy_quota,
+            "max_peerings_per_vpc": args.max_peerings_per_vpc,
+            "max_routes_per_table": args.max_routes_per_table,
+            "max_clock_skew": args.max_clock_skew,
+            "require_signed_token": not args.allow_unsigned_token,
+        }
+        self.config = dict(self.cli_config)
+        self.policy_history = {}   # (account, role name) -> [(visible_from, doc)]
+        self.policy_lock = threading.Lock()
+        self.faults = Faults(args.seed)
+        self.calls = Calls()
+        session = botocore.session.get_session()
+        self.regions = {
+            "ec2": set(session.get_available_regions("ec2")),
+            "sts": set(session.get_available_regions("sts")),
+            "iam": {"us-east-1"},
+        }
+        self.moto = Moto()
+        self.log = args.log_requests
+
+    # ---------------- control API ----------------
+    def control(self, method, path, body):
+        p = path.rstrip("/")
+        try:
+            doc = json.loads(body) if body.strip() else {}
+        except ValueError:
+            return 400, {"error": "body is not JSON"}
+        if p == "/_awsenv/health":
+            return 200, {"ok": True}
+        if p == "/_awsenv/calls":
+            if method == "DELETE":
+                self.calls.clear()
+                return 200, {"ok": True}
+            return 200, self.calls.get()
+        if p == "/_awsenv/faults":
+            if method == "GET":
+                return 200, self.faults.get()
+            if method == "DELETE":
+                self.faults.clear()
+                return 200, {"ok": True}
+            try:
+                self.faults.set(doc, append=bool(doc.get("append")))
+            except (ValueError, TypeError, KeyError) as e:
+                return 400, {"error": str(e)}
+            return 200, self.faults.get()
+        if p == "/_awsenv/config":
+            if method == "POST":
+                for k, v in doc.items():
+                    if k not in DEFAULTS:
+                        return 400, {"error": f"unknown config key {k!r}"}
+                    self.config[k] = type(DEFAULTS[k])(v)
+            return 200, dict(self.config)
+        if p == "/_awsenv/reset" and method == "POST":
+            self.reset()
+            return 200, {"ok": True}
+        if p == "/_awsenv/accounts":
+            return 200, {"accounts": self.accounts_doc}
+        return 404, {"error": f"no control endpoint {method} {path}"}
+
+    def reset(self):
+        self.moto.reset()
+        with self.creds_lock:
+            self.creds = dict(self.configured)
+        with self.policy_lock:
+            self.policy_history.clear()
+        self.faults.clear()
+        self.calls.clear()
+        self.config = dict(self.cli_config)
+
+    # ---------------- SigV4 ----------------
+    def authenticate(self, method, path, query, headers, body, svc_hint):
+        """Returns (cred, scope_region, scope_service) or raises AwsError.
+        svc_hint: the service implied by the Version parameter (or None)."""
+        def err(svc, status, code, msg):
+            return AwsError(status, code, msg)
+
+        qparams = dict(parse_qsl(query, keep_blank_values=True))
+        auth = headers.get("authorization")
+        presigned = auth is None and "X-Amz-Algorithm" in qparams
+        svc = svc_hint or "sts"
+        if auth is None and not presigned:
+            raise AwsError(403 if svc != "ec2" else 401, "MissingAuthenticationToken",
+                           "Request is missing Authentication Token")
+        if presigned:
+            algo = qparams.get("X-Amz-Algorithm")
+            fields = {"Credential": qparams.get("X-Amz-Credential"),
+                      "SignedHeaders": qparams.get("X-Amz-SignedHeaders"),
+                      "Signature": qparams.get("X-Amz-Signature")}
+            amzdate = qparams.get("X-Amz-Date")
+        else:
+            algo, _, rest = auth.strip().partition(" ")
+            fields = {}
+            for part in rest.split(","):
+                k, _, v = part.strip().partition("=")
+                if k:
+                    fields[k] = v
+            amzdate = headers.get("x-amz-date")
+        if algo != "AWS4-HMAC-SHA256":
+            raise AwsError(400, "IncompleteSignature",
+                           f"Unsupported AWS 'algorithm': '{algo}'")
+        missing = [k for k in ("Credential", "SignedHeaders", "Signature") if not fields.get(k)]
+        if missing:
+            raise AwsError(400, "IncompleteSignature", " ".join(
+                f"Authorization header requires '{k}' parameter." for k in missing)
+                + f" Authorization={auth}")
+        scope = fields["Credential"].split("/")
+        if len(scope) != 5 or scope[4] != "aws4_request":
+            raise AwsError(400, "IncompleteSignature",
+                           "Credential must have exactly 5 slash-delimited elements, "
+                           f"e.g. keyid/date/region/service/term, got '{fields['Credential']}'")
+        akid, sdate, sregion, sservice, _ = scope
+        svc = svc_hint or sservice
+        signed = [h.strip().lower() for h in fields["SignedHeaders"].split(";") if h.strip()]
+        if "host" not in signed:
+            raise AwsError(400, "IncompleteSignature",
+                           "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+        if amzdate is None and headers.get("date"):
+            try:
+                amzdate = amz(email.utils.parsedate_to_datetime(headers["date"]).astimezone(dt.timezone.utc))
+            except (TypeError, ValueError):
+                amzdate = None
+        if not amzdate:
+            raise AwsError(400, "IncompleteSignature",
+                           "Authorization header requires existence of either a 'X-Amz-Date' "
+                           "or a 'Date' header.")
+        try:
+            when = dt.datetime.strptime(amzdate, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
+        except ValueError:
+            raise AwsError(400, "IncompleteSignature",
+                           f"Date must be in ISO-8601 'basic format'. Got '{amzdate}'.")
+
+        def sig_mismatch(msg):
+            return AwsError(403, "SignatureDoesNotMatch", msg)
+
+        # the key
+        with self.creds_lock:
+            cred = self.creds.get(akid)
+        if cred is None:
+            if svc == "ec2":
+                raise AwsError(401, "AuthFailure",
+                               "AWS was not able to validate the provided access credentials")
+            raise AwsError(403, "InvalidClientTokenId",
+                           "The security token included in the request is invalid.")
+        token = headers.get("x-amz-security-token") if not presigned else qparams.get("X-Amz-Security-Token")
+        if cred.token is not None or token is not None:
+            if cred.token is None or token != cred.token:
+                if svc == "ec2":
+                    raise AwsError(401, "AuthFailure",
+                                   "AWS was not able to validate the provided access credentials")
+                raise AwsError(403, "InvalidClientTokenId",
+                               "The security token included in the request is invalid.")
+            if (not presigned and self.config["require_signed_token"]
+                    and "x-amz-security-token" not in signed):
+                raise AwsError(400, "IncompleteSignature",
+                               "There were headers present in the request which were not "
+                               "signed: x-amz-security-token")
+            if cred.expiration is not None and utcnow() >= cred.expiration:
+                if svc == "ec2":
+                    raise AwsError(400, "RequestExpired", "Request has expired.")
+                raise AwsError(403, "ExpiredToken",
+                               "The security token included in the request is expired")
+        # time
+        now = utcnow()
+        skew = dt.timedelta(seconds=self.config["max_clock_skew"])
+        mins = int(self.config["max_clock_skew"] // 60)
+        if when < now - skew or when > now + skew:
+            if svc == "ec2":
+                raise AwsError(400, "RequestExpired", "Request has expired.")
+            if when < now - skew:
+                raise sig_mismatch(f"Signature expired: {amzdate} is now earlier than "
+                                   f"{amz(now - skew)} ({amz(now)} - {mins} min.)")
+            raise sig_mismatch(f"Signature not yet current: {amzdate} is still later than "
+                               f"{amz(now + skew)} ({amz(now)} + {mins} min.)")
+        # scope
+        if sdate != amzdate[:8]:
+            raise sig_mismatch("Date in Credential scope does not match YYYYMMDD from ISO-8601 "
+                               f"version of date from HTTP: '{sdate}' != '{amzdate[:8]}', "
+                               f"from '{amzdate}'.")
+        if svc_hint and sservice != svc_hint:
+            raise sig_mismatch(f"Credential should be scoped to correct service: '{svc_hint}'. ")
+        if svc in self.regions and sregion not in self.regions[svc]:
+            raise sig_mismatch(f"Credential should be scoped to a valid region, not '{sregion}'. ")
+        # signature, with botocore's SigV4 code on the request exactly as sent
+        signer = SigV4Auth(Credentials(cred.akid, cred.secret, cred.token), sservice, sregion)
+        hdrs = HTTPHeaders()
+        for name in signed:
+            for v in (headers.get_all(name) or []):
+                hdrs[name] = v
+        if presigned:
+            qpairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True)
+                      if k != "X-Amz-Signature"]
+        else:
+            qpairs = parse_qsl(query, keep_blank_values=True)
+        cqs = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}"
+                       for k, v in sorted(qpairs))
+        canonical = "\n".join([
+            method.upper(),
+            signer._normalize_url_path(path),
+            cqs,
+            signer.canonical_headers(hdrs) + "\n",
+            ";".join(signed),
+            hashlib.sha256(body).hexdigest(),
+        ])
+        req = AWSRequest(method=method, url=f"http://{headers.get('host', '')}{path}")
+        req.context["timestamp"] = amzdate
+        sts = signer.string_to_sign(req, canonical)
+        expected = signer.signature(sts, req)
+        if not hmac.compare_digest(expected, fields["Signature"].strip()):
+            raise sig_mismatch("The request signature we calculated does not match the signature "
+                               "you provided. Check your AWS Secret Access Key and signing method. "
+                               "Consult the service documentation for details.")
+        return cred, sregion, sservice
+
+    # ---------------- rules ----------------
+    def effective_trust(self, account, name, role):
+        key = (account, name)
+        now = time.monotonic()
+        with self.policy_lock:
+            hist = self.policy_history.get(key)
+            if hist:
+                doc = None
+                for visible_from, d in hist:
+                    if visible_from <= now:
+                        doc = d
+                if doc is not None:
+                    return doc
+        return unquote(role.assume_role_policy_document) if role.assume_role_policy_document.lstrip().startswith("%") \
+            else role.assume_role_policy_document
+
+    def check_quota(self, doc):
+        if doc is None:
+            return
+        quota = int(self.config["trust_policy_quota"])
+        if len(re.sub(r"\s", "", doc)) > quota:
+            raise AwsError(409, "LimitExceeded", f"Cannot exceed quota for ACLSizePerRole: {quota}")
+
+    def assume_role(self, cred, params):
+        role_arn = params.get("RoleArn", "")
+        m = ROLE_ARN_RE.match(role_arn)
+        denied = AwsError(403, "AccessDenied",
+                          f"User: {cred.arn} is not authorized to perform: sts:AssumeRole "
+                          f"on resource: {role_arn}")
+        if not m:
+            raise denied
+        with self.moto.lock:
+            role = self.moto.role(m.group(1), m.group(2))
+            if role is None or role.arn != role_arn:
+                raise denied
+            doc = self.effective_trust(m.group(1), m.group(2), role)
+        if not trust_allows(doc, cred):
+            raise denied
+
+    def learn_assumed(self, params, data):
+        try:
+            root = ET.fromstring(data)
+        except ET.ParseError:
+            return
+        vals = {}
+        for el in root.iter():
+            vals.setdefault(local(el.tag), el.text)
+        akid, secret, token = vals.get("AccessKeyId"), vals.get("SecretAccessKey"), vals.get("SessionToken")
+        if not (akid and secret and token):
+            return
+        m = ROLE_ARN_RE.match(params["RoleArn"])
+        exp = None
+        if vals.get("Expiration"):
+            try:
+                exp = dt.datetime.fromisoformat(vals["Expiration"].replace("Z", "+00:00"))
+                if exp.tzinfo is None:
+                    exp = exp.replace(tzinfo=dt.timezone.utc)
+            except ValueError:
+                exp = None
+        c = Cred(akid, secret, m.group(1), vals.get("Arn") or params["RoleArn"],
+                 vals.get("AssumedRoleId") or akid, token=token,
+                 role_arn=params["RoleArn"], expiration=exp)
+        with self.creds_lock:
+            self.creds[akid] = c
+
+    def pre_rules(self, svc, action, params, cred, region):
+        """Checks before moto runs; may return a ready response (status, body)."""
+        if svc == "sts" and action == "GetCallerIdentity" and cred.configured:
+            rid = str(uuid.uuid4())
+            return 200, (
+                f'<GetCallerIdentityResponse xmlns="{NAMESPACES["sts"]}"><GetCallerIdentityResult>'
+                f"<Arn>{escape(cred.arn)}</Arn><UserId>{cred.user_id}</UserId>"
+                f"<Account>{cred.account}</Account></GetCallerIdentityResult>"
+                f"<ResponseMetadata><RequestId>{rid}</RequestId></ResponseMetadata>"
+                "</GetCallerIdentityResponse>").encode()
+        if svc == "sts" and action == "AssumeRole":
+            self.assume_role(cred, params)
+        elif svc == "iam" and action == "CreateRole":
+            self.check_quota(params.get("AssumeRolePolicyDocument"))
+        elif svc == "iam" and action == "UpdateAssumeRolePolicy":
+            self.check_quota(params.get("PolicyDocument"))
+        elif svc == "ec2" and action == "CreateVpcPeeringConnection":
+            self.check_peering_quota(cred, params, region)
+        elif svc == "ec2" and action == "CreateRoute":
+            self.check_route_quota(cred, params, region)
+        return None
+
+    def count_peerings(self, vpc):
+        be = self.moto.ec2(vpc.owner_id, vpc.region)
+        return sum(1 for p in list(be.vpc_pcxs.values())
+                   if p._status.code in LIVE_PCX and vpc.id in (p.vpc.id, p.peer_vpc.id))
+
+    def check_peering_quota(self, cred, params, region):
+        limit = int(self.config["max_peerings_per_vpc"])
+        ends = [(cred.account, region, params.get("VpcId")),
+                (params.get("PeerOwnerId") or cred.account, params.get("PeerRegion") or region,
+                 params.get("PeerVpcId"))]
+        for acct, reg, vpc_id in ends:
+            if not vpc_id:
+                continue
+            try:
+                vpc = self.moto.ec2(acct, reg).vpcs.get(vpc_id)
+            except Exception:
+                vpc = None
+            if vpc is not None and self.count_peerings(vpc) >= limit:
+                raise AwsError(400, "ActiveVpcPeeringConnectionPerVpcLimitExceeded",
+                               f"The VPC '{vpc_id}' has reached the maximum number of active "
+                               f"VPC peering connections ({limit}).")
+
+    def check_route_quota(self, cred, params, region):
+        limit = int(self.config["max_routes_per_table"])
+        rt = self.moto.ec2(cred.account, region).route_tables.get(params.get("RouteTableId"))
+        if rt is None:
+            return
+        dest = params.get("DestinationCidrBlock")
+        routes = [r for r in rt.routes if not r.local]
+        if any(r.destination_cidr_block == dest for r in routes):
+            return  # moto answers RouteAlreadyExists
+        if len(routes) >= limit:
+            raise AwsError(400, "RouteLimitExceeded",
+                           f"The maximum number of routes ({limit}) has been reached for "
+                           f"route table '{rt.id}'.")
+
+    def before_update_policy(self, account, params, when):
+        """Remember the policy visible before an UpdateAssumeRolePolicy."""
+        name = params.get("RoleName", "")
+        role = self.moto.role(account, name)
+        if role is None:
+            return None
+        return (account, name, self.effective_trust(account, name, role))
+
+    def after_update_policy(self, pending, params):
+        account, name, old = pending
+        delay = float(self.config["iam_propagation_delay"])
+        now = time.monotonic()
+        with self.policy_lock:
+            hist = self.policy_history.setdefault((account, name), [(float("-inf"), old)])
+            # drop entries already superseded by the newest visible one
+            visible = [h for h in hist if h[0] <= now]
+            hist[:] = visible[-1:] + [h for h in hist if h[0] > now]
+            hist.append((now + delay, params.get("PolicyDocument", "")))
+
+    # ---------------- one AWS request ----------------
+    def handle_aws(self, method, path, query, headers, body):
+        """Returns (status, content_type, body, extra_headers)."""
+        rid = str(uuid.uuid4())
+        params = {}
+        ctype = headers.get("content-type", "")
+        for k, v in parse_qsl(query, keep_blank_values=True):
+            params.setdefault(k, v)
+        if method == "POST" and ctype.startswith("application/x-www-form-urlencoded"):
+            try:
+                for k, v in parse_qsl(body.decode("utf-8"), keep_blank_values=True):
+                    params.setdefault(k, v)
+            except UnicodeDecodeError:
+                pass
+        svc_hint = VERSIONS.get(params.get("Version", ""))
+        action = params.get("Action", "")
+        svc = svc_hint or "sts"
+        account = ""
+        try:
+            if method not in ("GET", "POST"):
+                raise AwsError(405, "InvalidAction", f"Method {method} is not allowed")
+            cred, region, sservice = self.authenticate(method, path, query, headers, body, svc_hint)
+            svc = svc_hint or sservice
+            account = cred.account
+            if not action:
+                raise AwsError(400, "MissingAction", "Could not find operation to perform.")
+            latency, rule = self.faults.decide(svc, action, account)
+            if latency:
+                time.sleep(latency)
+            if rule is not None and rule["fault"] != "latency":
+                raise fault_error(svc, rule)
+            pending = None
+            with self.moto.lock:
+                ready = self.pre_rules(svc, action, params, cred, region)
+                if ready is not None:
+                    self.calls.add(svc, action, "ok", account)
+                    return ready[0], "text/xml", ready[1], {"x-amzn-RequestId": rid}
+                if svc == "iam" and action == "UpdateAssumeRolePolicy":
+                    pending = self.before_update_policy(account, params, time.monotonic())
+                host = {"iam": "iam.amazonaws.com", "sts": "sts.amazonaws.com"}.get(
+                    svc, f"{svc}.{region}.amazonaws.com")
+                status, mh, data = self.moto.call(method, path, query, headers.items(), body,
+                                                  host, account)
+                if status == 200:
+                    if pending is not None:
+                        self.after_update_policy(pending, params)
+                    if svc == "iam" and action in ("CreateRole", "DeleteRole"):
+                        with self.policy_lock:
+                            self.policy_history.pop((account, params.get("RoleName", "")), None)
+            if status == 200 and svc == "sts" and action == "AssumeRole":
+                self.learn_assumed(params, data)
+            outcome = "ok"
+            if status >= 400:
+                outcome = self.error_code(data) or str(status)
+            self.calls.add(svc, action, outcome, account)
+            ct = "text/xml"
+            extra = {"x-amzn-RequestId": rid}
+            for k, v in mh:
+                if k.lower() == "content-type":
+                    ct = v
+                elif k.lower() == "x-amzn-requestid":
+                    extra["x-amzn-RequestId"] = v
+            return status, ct, data, extra
+        except AwsError as e:
+            self.calls.add(svc, action or "(none)", e.code, account)
+            return e.status, "text/xml", error_xml(svc, e.code, e.message, rid, e.sender), \
+                {"x-amzn-RequestId": rid}
+
+    @staticmethod
+    def error_code(data):
+        m = re.search(rb"<Code>([^<]+)</Code>", data)
+        return m.group(1).decode() if m else None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "awsenv"
+    env = None  # set at start-up
+
+    def setup(self):
+        super().setup()
+        try:
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
+    def log_message(self, fmt, *a):
+        if self.env.log:
+            sys.stderr.write("awsenv: " + (fmt % a) + "\n")
+
+    def _body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            out = bytearray()
+            while True:
+                line = self.rfile.readline(65537)
+                n = int(line.split(b";")[0].strip() or b"0", 16)
+                if n == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return bytes(out)
+                out += self.rfile.read(n)
+                self.rfile.readline(65537)
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def _send(self, status, ctype, body, extra=None):
+        reason = self.responses.get(status, ("",))[0]
+        lines = [f"HTTP/1.1 {status} {reason}", f"Content-Type: {ctype}",
+                 f"Content-Length: {len(body)}",
+                 f"Date: {email.utils.formatdate(usegmt=True)}", "Server: awsenv"]
+        for k, v in (extra or {}).items():
+            lines.append(f"{k}: {v}")
+        if self.close_connection:
+            lines.append("Connection: close")
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        if self.env.log:
+            self.log_request(status, len(body))
+
+    def _handle(self):
+        try:
+            body = self._body()
+        except (ValueError, OSError):
+            self.close_connection = True
+            self._send(400, "text/plain", b"bad request body")
+            return
+        split = urlsplit(self.path)
+        path = split.path or "/"
+        try:
+            if path.startswith("/_awsenv/"):
+                status, doc = self.env.control(self.command, path, body)
+                self._send(status, "application/json", json.dumps(doc).encode())
+                return
+            if path.startswith("/moto-api"):
+                status, mh, data = self.env.moto.call(
+                    self.command, path, split.query, self.headers.items(), body,
+                    "moto_api", None)
+                ct = next((v for k, v in mh if k.lower() == "content-type"), "text/plain")
+                self._send(status, ct, data)
+                return
+            status, ct, data, extra = self.env.handle_aws(
+                self.command, path, split.query, self.headers, body)
+            self._send(status, ct, data, extra)
+        except Exception as e:  # never drop the connection without an answer
+            import traceback
+            traceback.print_exc()
+            rid = str(uuid.uuid4())
+            self._send(500, "text/xml", error_xml("sts", "InternalFailure", f"awsenv: {e}", rid, False))
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+    allow_reuse_address = True
+
+
+def main(argv=None):
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--port", type=int, default=0, help="loopback port (0: pick a free one)")
+    ap.add_argument("--accounts", default=os.path.join(here, "accounts.json"),
+                    help="accounts JSON file (default: accounts.json next to this script)")
+    ap.add_argument("--exit-on-stdin-eof", action="store_true",
+                    help="exit when stdin reaches EOF (the parent died or closed the pipe)")
+    ap.add_argument("--iam-propagation-delay", type=float, default=DEFAULTS["iam_propagation_delay"],
+                    help="seconds AssumeRole still sees the previous trust policy after an update")
+    ap.add_argument("--trust-policy-quota", type=int, default=DEFAULTS["trust_policy_quota"],
+                    help="role trust policy length quota, whitespace not counted (2048)")
+    ap.add_argument("--max-peerings-per-vpc", type=int, default=DEFAULTS["max_peerings_per_vpc"],
+                    help="pending-acceptance + active peerings per VPC (50)")
+    ap.add_argument("--max-routes-per-table", type=int, default=DEFAULTS["max_routes_per_table"],
+                    help="non-local routes per route table (50)")
+    ap.add_argument("--max-clock-skew", type=int, default=DEFAULTS["max_clock_skew"],
+                    help="seconds a request's X-Amz-Date may differ from now (900)")
+    ap.add_argument("--allow-unsigned-token", action="store_true",
+                    help="accept x-amz-security-token outside SignedHeaders")
+    ap.add_argument("--seed", type=int, default=0, help="default fault seed (0)")
+    ap.add_argument("--log-requests", action="store_true", help="log each request to stderr")
+    args = ap.parse_args(argv)
+
+    env = AwsEnv(args)
+    Handler.env = env
+    server = Server((LOOPBACK, args.port), Handler)
+    port = server.server_address[1]
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, on_signal)
+
+    if args.exit_on_stdin_eof:
+        def watch_stdin():
+            try:
+                while sys.stdin.buffer.read1(4096) if hasattr(sys.stdin.buffer, "read1") \
+                        else sys.stdin.buffer.read(1):
+                    pass
+            except (OSError, ValueError):
+                pass
+            stop.set()
+        threading.Thread(target=watch_stdin, daemon=True).start()
+
+    t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    t.start()
+    print(f"awsenv listening on http://{LOOPBACK}:{port}", flush=True)
+    while not stop.wait(0.5):
+        pass
+    server.shutdown()
+    server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
