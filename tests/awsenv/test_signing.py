@@ -176,6 +176,22 @@ class SigningTest(AwsEnvCase):
         self.assertIn(f"<Account>{HUB}</Account>", body)
         conn.close()
 
+    def test_presigned_query(self):
+        from botocore.auth import SigV4QueryAuth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        akid, secret = self.hub()
+        conn = http.client.HTTPConnection("127.0.0.1", self.env.port)
+        for sec, want in ((secret, 200), ("x" * 40, 403)):
+            req = AWSRequest(method="GET",
+                             url=self.env.url + "/?Action=GetCallerIdentity&Version=2011-06-15")
+            SigV4QueryAuth(Credentials(akid, sec), "sts", "us-east-1", expires=60).add_auth(req)
+            conn.request("GET", req.url[len(self.env.url):])
+            r = conn.getresponse()
+            self.assertEqual(r.status, want, r.read())
+            r.read()
+        conn.close()
+
     def test_moto_account_header_is_ignored(self):
         st, body, _ = raw_request(self.env, "ec2", DVPC, self.env.credentials("client-b"),
                                   extra_headers={"x-moto-account-id": HUB})
