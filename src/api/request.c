@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "api/request.h"
+
+#include <jansson.h>
+#include <string.h>
+
+#define NAMESPACES_PATH "/v1/namespaces"
+
+static bool is_hex_lower(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/* Plain decimal, no sign, no leading zero, below 2^31. -1 when not. */
+static int64_t parse_namespace(const char *s, size_t len)
+{
+	int64_t n = 0;
+
+	if (len == 0 || len > 10 || (len > 1 && s[0] == '0'))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		n = n * 10 + (s[i] - '0');
+	}
+	return n < ((int64_t)1 << 31) ? n : -1;
+}
+
+static vp_code match_method(const char *method, const char *want, enum vp_route route,
+			    const char *allowed, struct vp_route_match *out, struct vp_error *err)
+{
+	out->allowed_methods = allowed;
+	if (strcmp(method, want) != 0)
+		return vp_fail(err, VP_ERR_CONFLICT, "method %s is not allowed here (allowed: %s)",
+			       method, allowed);
+	out->route = route;
+	return VP_OK;
+}
+
+vp_code vp_route_match(const char *method, const char *path, struct vp_route_match *out,
+		       struct vp_error *err)
+{
+	size_t base = strlen(NAMESPACES_PATH);
+	struct vp_route_match match = {VP_ROUTE_HEALTHZ, -1, NULL};
+	const char *rest, *slash;
+	vp_code rc;
+
+	if (strcmp(path, "/healthz") == 0)
+		rc = match_method(method, "GET", VP_ROUTE_HEALTHZ, "GET", &match, err);
+	else if (strcmp(path, "/readyz") == 0)
+		rc = match_method(method, "GET", VP_ROUTE_READYZ, "GET", &match, err);
+	else if (strcmp(path, "/metrics") == 0)
+		rc = match_method(method, "GET", VP_ROUTE_METRICS, "GET", &match, err);
+	else if (strcmp(path, NAMESPACES_PATH) == 0) {
+		match.allowed_methods = "GET, POST";
+		if (strcmp(method, "GET") == 0) {
+			match.route = VP_ROUTE_NAMESPACES_LIST;
+			rc = VP_OK;
+		} else {
+			rc = match_method(method, "POST", VP_ROUTE_NAMESPACES_REGISTER, "GET, POST",
+					  &match, err);
+		}
+	} else if (strncmp(path, NAMESPACES_PATH "/", base + 1) == 0) {
+		rest = path + base + 1;
+		slash = strchr(rest, '/');
+		match.namespace_id = parse_namespace(rest, slash ? (size_t)(slash - rest) : strlen(rest));
+		if (match.namespace_id < 0)
+			return vp_fail(err, VP_ERR_NOT_FOUND,
+				       "no such path: a namespace is a plain number, as in "
+				       "/v1/namespaces/7");
+		if (!slash) {
+			match.allowed_methods = "GET, DELETE";
+			if (strcmp(method, "GET") == 0) {
+				match.route = VP_ROUTE_NAMESPACE_GET;
+				rc = VP_OK;
+			} else {
+				rc = match_method(method, "DELETE", VP_ROUTE_NAMESPACE_RELEASE,
+						  "GET, DELETE", &match, err);
+			}
+		} else if (strcmp(slash, "/confirm") == 0) {
+			rc = match_method(method, "POST", VP_ROUTE_NAMESPACE_CONFIRM, "POST", &match,
+					  err);
+		} else {
+			return vp_fail(err, VP_ERR_NOT_FOUND, "no such path");
+		}
+	} else {
+		return vp_fail(err, VP_ERR_NOT_FOUND, "no such path");
+	}
+	if (rc == VP_OK)
+		*out = match;
+	else
+		out->allowed_methods = match.allowed_methods;
+	return rc;
+}
+
+vp_code vp_client_ref_check(const char *ref, struct vp_error *err)
+{
+	size_t len = strlen(ref);
+
+	if (len == 0)
+		return vp_fail(err, VP_ERR_INVALID, "client_ref is empty");
+	if (len > VP_CLIENT_REF_MAX)
+		return vp_fail(err, VP_ERR_INVALID, "client_ref is %zu characters, more than %d", len,
+			       VP_CLIENT_REF_MAX);
+	for (size_t i = 0; i < len; i++)
+		if (ref[i] < 0x21 || ref[i] > 0x7e)
+			return vp_fail(err, VP_ERR_INVALID,
+				       "client_ref has a character that is not printable ASCII at "
+				       "position %zu",
+				       i + 1);
+	return VP_OK;
+}
+
+vp_code vp_aws_id_check(const char *id, const char *prefix, const char *field,
+			struct vp_error *err)
+{
+	size_t plen = strlen(prefix);
+	size_t len = strlen(id);
+	size_t digits;
+
+	if (len < plen + 1 || strncmp(id, prefix, plen) != 0 || id[plen] != '-')
+		return vp_fail(err, VP_ERR_INVALID, "%s must start with '%s-'", field, prefix);
+	digits = len - plen - 1;
+	if (digits != 8 && digits != 17)
+		return vp_fail(err, VP_ERR_INVALID, "%s must be '%s-' and 8 or 17 hex digits", field,
+			       prefix);
+	for (size_t i = plen + 1; i < len; i++)
+		if (!is_hex_lower(id[i]))
+			return vp_fail(err, VP_ERR_INVALID,
+				       "%s must be '%s-' and 8 or 17 lower-case hex digits", field,
+				       prefix);
+	return VP_OK;
+}
+
+/* Parse a body that must be a JSON object. The caller decrefs *out. */
+static vp_code load_object(const char *body, size_t len, json_t **out, struct vp_error *err)
+{
+	json_error_t jerr;
+	json_t *doc;
+
+	if (len > VP_API_MAX_BODY)
+		return vp_fail(err, VP_ERR_INVALID, "request body is %zu bytes, more than %d", len,
+			       VP_API_MAX_BODY);
+	doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc)
+		return vp_fail(err, VP_ERR_INVALID, "request body is not valid JSON: %s", jerr.text);
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		return vp_fail(err, VP_ERR_INVALID, "request body must be a JSON object");
+	}
+	*out = doc;
+	return VP_OK;
+}
+
+/* Copy a string field of at most max bytes; VP_ERR_INVALID names the field otherwise. */
+static vp_code copy_string(json_t *value, const char *field, char *out, size_t max,
+			   struct vp_error *err)
+{
+	const char *s = json_string_value(value);
+	size_t len;
+
+	if (!s)
+		return vp_fail(err, VP_ERR_INVALID, "%s must be a string", field);
+	len = json_string_length(value);
+	if (len > max)
+		return vp_fail(err, VP_ERR_INVALID, "%s is %zu bytes, more than %zu", field, len, max);
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return VP_OK;
+}
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return false;
+	return true;
+}
+
+static vp_code parse_labels(json_t *labels, struct vp_register_request *req, struct vp_error *err)
+{
+	const char *key;
+	json_t *value;
+	vp_code rc;
+
+	if (!json_is_object(labels))
+		return vp_fail(err, VP_ERR_INVALID, "labels must be an object of strings");
+	if (json_object_size(labels) > VP_LABELS_MAX)
+		return vp_fail(err, VP_ERR_INVALID, "labels has %zu entries, more than %d",
+			       json_object_size(labels), VP_LABELS_MAX);
+	json_object_foreach(labels, key, value) {
+		struct vp_label *label = &req->labels[req->label_count];
+		size_t key_len = strlen(key);
+
+		if (key_len == 0 || key_len > VP_LABEL_KEY_MAX || !printable(key))
+			return vp_fail(err, VP_ERR_INVALID,
+				       "label names must be 1..%d printable ASCII characters",
+				       VP_LABEL_KEY_MAX);
+		memcpy(label->key, key, key_len + 1);
+		rc = copy_string(value, "a label value", label->value, VP_LABEL_VALUE_MAX, err);
+		if (rc != VP_OK)
+			return rc;
+		if (!printable(label->value))
+			return vp_fail(err, VP_ERR_INVALID,
+				       "label '%s' has a value that is not printable ASCII", label->key);
+		req->label_count++;
+	}
+	return VP_OK;
+}
+
+vp_code vp_register_request_parse(const char *body, size_t len, struct vp_register_request *out,
+				  struct vp_error *err)
+{
+	struct vp_register_request req;
+	const char *key;
+	json_t *doc = NULL, *value;
+	vp_code rc;
+
+	rc = load_object(body, len, &doc, err);
+	if (rc != VP_OK)
+		return rc;
+	memset(&req, 0, sizeof(req));
+	json_object_foreach(doc, key, value) {
+		if (strcmp(key, "client_ref") == 0)
+			rc = copy_string(value, "client_ref", req.client_ref, VP_CLIENT_REF_MAX, err);
+		else if (strcmp(key, "labels") == 0)
+			rc = parse_labels(value, &req, err);
+		else
+			rc = vp_fail(err, VP_ERR_INVALID,
+				     "unknown field '%.64s' (expected client_ref, labels)", key);
+		if (rc != VP_OK)
+			break;
+	}
+	if (rc == VP_OK && !json_object_get(doc, "client_ref"))
+		rc = vp_fail(err, VP_ERR_INVALID, "client_ref is missing");
+	if (rc == VP_OK)
+		rc = vp_client_ref_check(req.client_ref, err);
+	json_decref(doc);
+	if (rc == VP_OK)
+		*out = req;
+	return rc;
+}
+
+vp_code vp_confirm_request_parse(const char *body, size_t len, struct vp_confirm_request *out,
+				 struct vp_error *err)
+{
+	struct vp_confirm_request req;
+	const char *key;
+	json_t *doc = NULL, *value;
+	vp_code rc;
+
+	rc = load_object(body, len, &doc, err);
+	if (rc != VP_OK)
+		return rc;
+	memset(&req, 0, sizeof(req));
+	json_object_foreach(doc, key, value) {
+		if (strcmp(key, "vpc_peering_connection_id") == 0)
+			rc = copy_string(value, key, req.peering_id, VP_AWS_ID_MAX, err);
+		else if (strcmp(key, "vpc_id") == 0)
+			rc = copy_string(value, key, req.vpc_id, VP_AWS_ID_MAX, err);
+		else
+			rc = vp_fail(err, VP_ERR_INVALID,
+				     "unknown field '%.64s' (expected vpc_peering_connection_id, "
+				     "vpc_id)",
+				     key);
+		if (rc != VP_OK)
+			break;
+	}
+	if (rc == VP_OK && !json_object_get(doc, "vpc_peering_connection_id"))
+		rc = vp_fail(err, VP_ERR_INVALID, "vpc_peering_connection_id is missing");
+	if (rc == VP_OK && !json_object_get(doc, "vpc_id"))
+		rc = vp_fail(err, VP_ERR_INVALID, "vpc_id is missing");
+	if (rc == VP_OK)
+		rc = vp_aws_id_check(req.peering_id, "pcx", "vpc_peering_connection_id", err);
+	if (rc == VP_OK)
+		rc = vp_aws_id_check(req.vpc_id, "vpc", "vpc_id", err);
+	json_decref(doc);
+	if (rc == VP_OK)
+		*out = req;
+	return rc;
+}
