@@ -1,7 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
 # Every dependency is a Debian package found through pkg-config (scripts/setup installs them).
 find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
 pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
+# The AWS client (src/aws): HTTP, XML responses, HMAC/SHA-256.
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl>=7.85)
+pkg_check_modules(LIBXML2 REQUIRED IMPORTED_TARGET libxml-2.0)
+pkg_check_modules(LIBCRYPTO REQUIRED IMPORTED_TARGET libcrypto)
 if(VPCPEER_TESTS)
   pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+  # loopback stand-ins for IMDS, the container endpoint and STS in the AWS client's tests
+  pkg_check_modules(MICROHTTPD REQUIRED IMPORTED_TARGET libmicrohttpd)
 endif()

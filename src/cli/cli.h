@@ -84,4 +84,7 @@ struct cli_command {
 int cmd_plan_main(int argc, char **argv);
 extern const struct cli_option *const cmd_plan_tables[];
 
+int cmd_whoami_main(int argc, char **argv);
+extern const struct cli_option *const cmd_whoami_tables[];
+
 #endif

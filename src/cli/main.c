@@ -9,6 +9,8 @@
 static const struct cli_command commands[] = {
 	{"plan", "show a namespace's address plan, or the plan's capacity", cmd_plan_main,
 	 cmd_plan_tables},
+	{"whoami", "show the AWS account, ARN and user id of the credentials in use", cmd_whoami_main,
+	 cmd_whoami_tables},
 	{"version", "print the version", NULL, NULL},
 };
 

@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "aws/client.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <libxml/parser.h>
+#include <openssl/crypto.h>
+
+#include "aws/config.h"
+#include "aws/http.h"
+#include "aws/retry.h"
+#include "core/num.h"
+
+static int global_users;
+
+vp_code vp_aws_global_init(struct vp_error *err)
+{
+	if (global_users++ > 0)
+		return VP_OK;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		global_users = 0;
+		return vp_fail(err, VP_ERR_INTERNAL, "libcurl failed to initialise");
+	}
+	xmlInitParser();
+	return VP_OK;
+}
+
+void vp_aws_global_cleanup(void)
+{
+	if (global_users == 0 || --global_users > 0)
+		return;
+	xmlCleanupParser();
+	curl_global_cleanup();
+}
+
+struct vp_aws_client {
+	char *region;
+	const struct vp_aws_partition *partition;
+	struct vp_aws_endpoint endpoints[VP_AWS_SERVICE_COUNT];
+	bool have_endpoint[VP_AWS_SERVICE_COUNT];
+	char endpoint_error[VP_AWS_SERVICE_COUNT][VP_ERROR_MESSAGE_MAX];
+	struct vp_aws_credentials_provider *credentials;
+	bool anonymous;
+	struct vp_aws_http *http;
+	struct vp_aws_retry_quota quota;
+	int max_attempts;
+	double base_delay, max_backoff;
+	long connect_timeout_ms, timeout_ms;
+	int page_size;
+	vp_aws_clock_fn clock;
+	void *clock_ctx;
+};
+
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+	return v && v[0] ? v : NULL;
+}
+
+static time_t default_clock(void *ctx)
+{
+	(void)ctx;
+	return time(NULL);
+}
+
+static bool is_true(const char *v)
+{
+	return v && strcasecmp(v, "true") == 0;
+}
+
+/* Region: explicit, AWS_REGION, AWS_DEFAULT_REGION, the profile's region. */
+static vp_code resolve_region(const struct vp_aws_client_config *cfg,
+			      const struct vp_aws_config *files, const char *profile, char **out,
+			      struct vp_error *err)
+{
+	const char *r = cfg->region;
+
+	if (!r)
+		r = env("AWS_REGION");
+	if (!r)
+		r = env("AWS_DEFAULT_REGION");
+	if (!r)
+		r = vp_aws_config_file_value(files, VP_AWS_CONFIG_FILE, profile, "region");
+	*out = NULL;
+	if (!r)
+		return VP_OK;
+	if (!vp_aws_region_valid(r))
+		return vp_fail(err, VP_ERR_INVALID, "'%s' is not a region name", r);
+	*out = strdup(r);
+	return *out ? VP_OK : vp_fail(err, VP_ERR_NOMEM, "out of memory");
+}
+
+static void resolve_endpoint(struct vp_aws_client *c, const struct vp_aws_client_config *cfg,
+			     const struct vp_aws_config *files, const char *profile,
+			     enum vp_aws_service svc)
+{
+	struct vp_error err;
+	const char *url = cfg->endpoint_url;
+	bool ignore = is_true(env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) ||
+		      is_true(vp_aws_config_file_value(files, VP_AWS_CONFIG_FILE, profile,
+						       "ignore_configured_endpoint_urls"));
+	vp_code rc;
+
+	vp_error_clear(&err);
+	if (!url && !ignore) {
+		char var[64];
+		snprintf(var, sizeof(var), "AWS_ENDPOINT_URL_%s", vp_aws_service_env_id(svc));
+		url = env(var);
+		if (!url)
+			url = env("AWS_ENDPOINT_URL");
+		if (!url)
+			url = vp_aws_config_service_value(files, profile, vp_aws_service_name(svc),
+							  "endpoint_url");
+		if (!url)
+			url = vp_aws_config_file_value(files, VP_AWS_CONFIG_FILE, profile,
+						       "endpoint_url");
+	}
+	if (url) {
+		rc = vp_aws_endpoint_custom(svc, url, c->region, &c->endpoints[svc], &err);
+	} else {
+		const char *mode = env("AWS_STS_REGIONAL_ENDPOINTS");
+		if (!mode)
+			mode = vp_aws_config_file_value(files, VP_AWS_CONFIG_FILE, profile,
+							"sts_regional_endpoints");
+		rc = vp_aws_endpoint_default(svc, c->region, mode && strcmp(mode, "legacy") == 0,
+					     &c->endpoints[svc], &err);
+	}
+	c->have_endpoint[svc] = rc == VP_OK;
+	if (rc != VP_OK)
+		snprintf(c->endpoint_error[svc], sizeof(c->endpoint_error[svc]), "%s", err.message);
+}
+
+static vp_code resolve_attempts(const struct vp_aws_client_config *cfg,
+				const struct vp_aws_config *files, const char *profile, int *out,
+				struct vp_error *err)
+{
+	const char *v;
+	int64_t n;
+
+	if (cfg->max_attempts > 0) {
+		*out = cfg->max_attempts;
+		return VP_OK;
+	}
+	v = env("AWS_MAX_ATTEMPTS");
+	if (!v)
+		v = vp_aws_config_file_value(files, VP_AWS_CONFIG_FILE, profile, "max_attempts");
+	if (!v) {
+		*out = VP_AWS_RETRY_MAX_ATTEMPTS;
+		return VP_OK;
+	}
+	if (vp_parse_int64(v, 1, 100, "max_attempts", &n, err) != VP_OK)
+		return err ? err->code : VP_ERR_INVALID;
+	*out = (int)n;
+	return VP_OK;
+}
+
+vp_code vp_aws_client_new(const struct vp_aws_client_config *cfg, struct vp_aws_client **out,
+			  struct vp_error *err)
+{
+	struct vp_aws_client *c = calloc(1, sizeof(*c));
+	struct vp_aws_config *loaded = NULL;
+	const struct vp_aws_config *files = cfg->shared_config;
+	const char *profile = cfg->profile;
+	vp_code rc = VP_OK;
+
+	if (!c)
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	vp_aws_retry_quota_init(&c->quota, cfg->retry_quota > 0 ? cfg->retry_quota
+							      : VP_AWS_RETRY_QUOTA_CAPACITY);
+	if (!files) {
+		rc = vp_aws_config_load(cfg->config_file, cfg->credentials_file, &loaded, err);
+		files = loaded;
+	}
+	if (!profile)
+		profile = env("AWS_PROFILE") ? env("AWS_PROFILE") : env("AWS_DEFAULT_PROFILE");
+	if (!profile)
+		profile = "default";
+	if (rc == VP_OK)
+		rc = resolve_region(cfg, files, profile, &c->region, err);
+	if (rc == VP_OK)
+		rc = resolve_attempts(cfg, files, profile, &c->max_attempts, err);
+	if (rc != VP_OK)
+		goto fail;
+	c->partition = vp_aws_partition_for_region(c->region);
+	for (int s = 0; s < VP_AWS_SERVICE_COUNT; s++)
+		resolve_endpoint(c, cfg, files, profile, (enum vp_aws_service)s);
+	c->anonymous = cfg->anonymous;
+	c->base_delay = cfg->retry_base_delay > 0 ? cfg->retry_base_delay : VP_AWS_RETRY_BASE_DELAY;
+	c->max_backoff = cfg->retry_max_backoff > 0 ? cfg->retry_max_backoff : VP_AWS_RETRY_MAX_BACKOFF;
+	c->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000;
+	c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 60000;
+	c->page_size = cfg->ec2_page_size;
+	c->clock = cfg->clock ? cfg->clock : default_clock;
+	c->clock_ctx = cfg->clock_ctx;
+
+	if (!c->anonymous) {
+		if (cfg->credentials) {
+			c->credentials = vp_aws_credentials_provider_ref(cfg->credentials);
+		} else {
+			struct vp_aws_chain_options o = cfg->chain;
+			o.profile = cfg->profile;
+			o.region = c->region;
+			o.config = files;
+			if (!o.clock) {
+				o.clock = cfg->clock;
+				o.clock_ctx = cfg->clock_ctx;
+			}
+			if (!o.sts_endpoint_url && c->have_endpoint[VP_AWS_STS] &&
+			    c->endpoints[VP_AWS_STS].custom)
+				o.sts_endpoint_url = c->endpoints[VP_AWS_STS].url;
+			if (o.retry_base_delay <= 0)
+				o.retry_base_delay = cfg->retry_base_delay;
+			rc = vp_aws_credentials_provider_new_chain(&o, &c->credentials, err);
+			if (rc != VP_OK)
+				goto fail;
+		}
+	}
+	rc = vp_aws_http_new(&c->http, err);
+	if (rc != VP_OK)
+		goto fail;
+	vp_aws_config_free(loaded);
+	*out = c;
+	return VP_OK;
+fail:
+	vp_aws_config_free(loaded);
+	vp_aws_client_free(c);
+	return rc;
+}
+
+void vp_aws_client_free(struct vp_aws_client *c)
+{
+	if (!c)
+		return;
+	vp_aws_credentials_provider_free(c->credentials);
+	vp_aws_http_free(c->http);
+	vp_aws_retry_quota_cleanup(&c->quota);
+	free(c->region);
+	free(c);
+}
+
+const char *vp_aws_client_region(const struct vp_aws_client *c) { return c->region; }
+
+const struct vp_aws_partition *vp_aws_client_partition(const struct vp_aws_client *c)
+{
+	return c->partition;
+}
+
+const struct vp_aws_endpoint *vp_aws_client_endpoint(const struct vp_aws_client *c,
+						     enum vp_aws_service svc)
+{
+	return c->have_endpoint[svc] ? &c->endpoints[svc] : NULL;
+}
+
+struct vp_aws_credentials_provider *vp_aws_client_credentials(const struct vp_aws_client *c)
+{
+	return c->credentials;
+}
+
+int vp_aws_client_page_size(const struct vp_aws_client *c) { return c->page_size; }
+
+int vp_aws_client_retry_quota(struct vp_aws_client *c)
+{
+	return vp_aws_retry_quota_available(&c->quota);
+}
+
+/* --- parameters --------------------------------------------------------------- */
+
+static void params_append_encoded(struct vp_aws_params *p, const char *s)
+{
+	if (p->status == VP_OK)
+		p->status = vp_aws_uri_encode(&p->body, s, strlen(s), false);
+}
+
+void vp_aws_params_init(struct vp_aws_params *p, enum vp_aws_service svc, const char *action)
+{
+	vp_buf_init(&p->body, VP_AWS_PARAMS_MAX);
+	p->status = VP_OK;
+	vp_aws_params_add(p, "Action", action);
+	vp_aws_params_add(p, "Version", vp_aws_service_version(svc));
+}
+
+void vp_aws_params_cleanup(struct vp_aws_params *p)
+{
+	vp_buf_cleanup(&p->body);
+}
+
+void vp_aws_params_add(struct vp_aws_params *p, const char *name, const char *value)
+{
+	if (p->status == VP_OK && p->body.len)
+		p->status = vp_buf_append(&p->body, "&", 1);
+	params_append_encoded(p, name);
+	if (p->status == VP_OK)
+		p->status = vp_buf_append(&p->body, "=", 1);
+	params_append_encoded(p, value ? value : "");
+}
+
+void vp_aws_params_addf(struct vp_aws_params *p, const char *value, const char *name_fmt, ...)
+{
+	char name[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, name_fmt);
+	n = vsnprintf(name, sizeof(name), name_fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(name)) {
+		if (p->status == VP_OK)
+			p->status = VP_ERR_RANGE;
+		return;
+	}
+	vp_aws_params_add(p, name, value);
+}
+
+/* --- calls ------------------------------------------------------------------- */
+
+static const char *const form_type = "application/x-www-form-urlencoded; charset=utf-8";
+
+static vp_code sign_params(struct vp_aws_client *c, const struct vp_aws_endpoint *ep,
+			   const struct vp_aws_params *params, const struct vp_aws_header *extra,
+			   size_t extra_count, struct vp_aws_signed_request **out,
+			   struct vp_error *err)
+{
+	struct vp_aws_header headers[VP_AWS_SIGV4_MAX_HEADERS];
+	struct vp_aws_credentials creds;
+	struct vp_aws_sigv4_params sp;
+	char url[VP_AWS_URL_MAX + 2];
+	vp_code rc;
+
+	if (extra_count + 1 > VP_AWS_SIGV4_MAX_HEADERS - 3)
+		return vp_fail(err, VP_ERR_RANGE, "too many headers");
+	headers[0] = (struct vp_aws_header){"Content-Type", form_type};
+	for (size_t i = 0; i < extra_count; i++)
+		headers[i + 1] = extra[i];
+	snprintf(url, sizeof(url), "%s/", ep->url);
+	vp_aws_credentials_init(&creds);
+	rc = vp_aws_credentials_provider_get(c->credentials, &creds, err);
+	if (rc != VP_OK)
+		return rc;
+	sp = (struct vp_aws_sigv4_params){
+		.access_key_id = creds.access_key_id,
+		.secret_access_key = creds.secret_access_key,
+		.session_token = creds.session_token,
+		.region = ep->signing_region,
+		.service = ep->service,
+		.time = c->clock(c->clock_ctx),
+	};
+	rc = vp_aws_sigv4_sign("POST", url, headers, extra_count + 1, params->body.data,
+			       params->body.len, &sp, out, err);
+	vp_aws_credentials_cleanup(&creds);
+	return rc;
+}
+
+vp_code vp_aws_client_sign(struct vp_aws_client *c, enum vp_aws_service svc,
+			   const struct vp_aws_params *params, const struct vp_aws_header *extra,
+			   size_t extra_count, struct vp_aws_signed_request **out,
+			   struct vp_error *err)
+{
+	if (!c->have_endpoint[svc])
+		return vp_fail(err, VP_ERR_INVALID, "%s", c->endpoint_error[svc]);
+	if (params->status != VP_OK)
+		return vp_fail(err, VP_ERR_RANGE, "request parameters too long");
+	if (c->anonymous)
+		return vp_fail(err, VP_ERR_AUTH, "an anonymous client cannot sign");
+	return sign_params(c, &c->endpoints[svc], params, extra, extra_count, out, err);
+}
+
+static void sleep_seconds(double s)
+{
+	struct timespec ts;
+	if (s <= 0)
+		return;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* One attempt: sign (unless anonymous) and send. */
+static vp_code attempt(struct vp_aws_client *c, const struct vp_aws_endpoint *ep,
+		       const struct vp_aws_params *params, struct vp_aws_http_response *resp,
+		       bool *credentials_failed, struct vp_error *err)
+{
+	struct vp_aws_http_request req = {
+		.method = "POST",
+		.body = params->body.data,
+		.body_len = params->body.len,
+		.connect_timeout_ms = c->connect_timeout_ms,
+		.timeout_ms = c->timeout_ms,
+	};
+	struct vp_aws_header plain[1] = {{"Content-Type", form_type}};
+	struct vp_aws_header headers[VP_AWS_SIGV4_MAX_HEADERS];
+	struct vp_aws_signed_request *signed_req = NULL;
+	char url[VP_AWS_URL_MAX + 2];
+	vp_code rc;
+
+	*credentials_failed = false;
+	if (c->anonymous) {
+		snprintf(url, sizeof(url), "%s/", ep->url);
+		req.url = url;
+		req.headers = plain;
+		req.header_count = 1;
+		return vp_aws_http_send(c->http, &req, resp, err);
+	}
+	rc = sign_params(c, ep, params, NULL, 0, &signed_req, err);
+	if (rc != VP_OK) {
+		*credentials_failed = true;
+		return rc;
+	}
+	/* Host is signed; curl sends the same value from the URL, so it is not repeated. */
+	for (size_t i = 0, n = 0; i < signed_req->header_count; i++) {
+		if (strcasecmp(signed_req->headers[i].name, "Host") == 0)
+			continue;
+		headers[n++] = (struct vp_aws_header){signed_req->headers[i].name,
+						      signed_req->headers[i].value};
+		req.header_count = n;
+	}
+	req.url = signed_req->url;
+	req.headers = headers;
+	rc = vp_aws_http_send(c->http, &req, resp, err);
+	vp_aws_signed_request_free(signed_req);
+	return rc;
+}
+
+vp_code vp_aws_client_call(struct vp_aws_client *c, enum vp_aws_service svc, const char *action,
+			   const struct vp_aws_params *params, struct vp_buf *response,
+			   struct vp_aws_error *aerr)
+{
+	struct vp_aws_error local;
+	struct vp_aws_http_response resp;
+	struct vp_error err;
+	const struct vp_aws_endpoint *ep;
+	char what[96];
+	int retry_cost = 0;
+	bool transport = false, quota_empty = false;
+	vp_code rc;
+
+	if (!aerr)
+		aerr = &local;
+	vp_aws_error_clear(aerr);
+	snprintf(what, sizeof(what), "%s %s", vp_aws_service_name(svc), action);
+	if (!c->have_endpoint[svc])
+		return vp_aws_error_fail(aerr, VP_ERR_INVALID, "%s: %s", what, c->endpoint_error[svc]);
+	if (params->status != VP_OK)
+		return vp_aws_error_fail(aerr, VP_ERR_RANGE, "%s: request parameters too long", what);
+	ep = &c->endpoints[svc];
+	vp_aws_http_response_init(&resp);
+	for (int n = 1;; n++) {
+		bool credentials_failed = false, throttling = false, retryable;
+		int cost;
+
+		aerr->attempts = n;
+		vp_error_clear(&err);
+		rc = attempt(c, ep, params, &resp, &credentials_failed, &err);
+		if (credentials_failed) {
+			vp_aws_error_fail(aerr, err.code == VP_ERR_NOMEM ? VP_ERR_NOMEM : VP_ERR_AUTH,
+					  "%s: %s", what, err.message);
+			goto done;
+		}
+		transport = rc != VP_OK;
+		if (!transport && resp.status >= 200 && resp.status < 300) {
+			vp_aws_retry_quota_release(&c->quota, retry_cost ? retry_cost
+									: VP_AWS_RETRY_NO_RETRY_INCREMENT);
+			vp_buf_reset(response);
+			if (vp_buf_append(response, resp.body.data ? resp.body.data : "", resp.body.len) !=
+			    VP_OK) {
+				rc = vp_aws_error_fail(aerr, VP_ERR_RANGE, "%s: response of %zu bytes is too large",
+						       what, resp.body.len);
+				goto done;
+			}
+			rc = VP_OK;
+			goto done;
+		}
+		if (transport) {
+			aerr->http_status = 0;
+			aerr->code[0] = aerr->message[0] = '\0';
+		} else {
+			vp_aws_error_parse(resp.status, resp.body.data, resp.body.len, aerr);
+			if (!aerr->request_id[0])
+				snprintf(aerr->request_id, sizeof(aerr->request_id), "%s", resp.request_id);
+			if (strcmp(aerr->code, "ExpiredToken") == 0 ||
+			    strcmp(aerr->code, "ExpiredTokenException") == 0)
+				vp_aws_credentials_provider_invalidate(c->credentials);
+		}
+		retryable = vp_aws_retry_should_retry(transport, aerr->http_status, aerr->code,
+						      &throttling);
+		aerr->retryable = retryable;
+		aerr->throttling = throttling;
+		if (!retryable || n >= c->max_attempts)
+			break;
+		cost = transport && resp.failure == VP_AWS_HTTP_TIMEOUT ? VP_AWS_RETRY_TIMEOUT_COST
+									 : VP_AWS_RETRY_COST;
+		if (!vp_aws_retry_quota_acquire(&c->quota, cost)) {
+			quota_empty = true;
+			break;
+		}
+		retry_cost = cost;
+		sleep_seconds(vp_aws_retry_delay(n, c->base_delay, c->max_backoff, vp_aws_random01()));
+	}
+	if (transport) {
+		rc = vp_aws_error_fail(aerr, VP_ERR_IO, "%s: %s (%d attempt%s%s)", what, err.message,
+				       aerr->attempts, aerr->attempts == 1 ? "" : "s",
+				       quota_empty ? ", retry quota exhausted" : "");
+		aerr->retryable = true;
+	} else {
+		rc = vp_aws_error_finish(aerr, what);
+		if (quota_empty) {
+			size_t len = strlen(aerr->error.message);
+			snprintf(aerr->error.message + len, sizeof(aerr->error.message) - len,
+				 "; retry quota exhausted");
+		}
+	}
+done:
+	if (resp.body.data)
+		OPENSSL_cleanse(resp.body.data, resp.body.len); /* may hold temporary credentials */
+	vp_aws_http_response_cleanup(&resp);
+	return rc;
+}

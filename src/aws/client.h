@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The AWS client: region, endpoints, credentials, retries and HTTP for the
+ * STS, IAM and EC2 calls (sts.h, iam.h, ec2.h). docs/aws-client.md has the
+ * design.
+ *
+ * Global state: libcurl and libxml2 need a one-time initialisation before any
+ * thread uses them and a cleanup at exit. The program's edge does it: a
+ * command that talks to AWS calls vp_aws_global_init() first and
+ * vp_aws_global_cleanup() last (cmd_whoami.c; the broker's main; each test
+ * program). Both are counted, so nested pairs are fine; they are not
+ * thread-safe themselves.
+ *
+ * Threads: a client may be used by any number of threads at once. Its
+ * configuration is fixed at creation; the credentials provider, the retry
+ * quota and the connection pool are locked inside.
+ *
+ * Ownership: vp_aws_client_new() gives the caller a client to
+ * vp_aws_client_free(). A credentials provider passed in the config is
+ * borrowed: the client takes its own reference.
+ */
+#ifndef VP_AWS_CLIENT_H
+#define VP_AWS_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "aws/credentials.h"
+#include "aws/endpoint.h"
+#include "aws/error.h"
+#include "aws/sigv4.h"
+#include "core/buf.h"
+
+vp_code vp_aws_global_init(struct vp_error *err);
+void vp_aws_global_cleanup(void);
+
+struct vp_aws_client_config {
+	const char *region;       /* NULL: AWS_REGION, AWS_DEFAULT_REGION, the profile's region */
+	const char *profile;      /* NULL: AWS_PROFILE, AWS_DEFAULT_PROFILE, "default" */
+	const char *endpoint_url; /* every service; NULL: AWS_ENDPOINT_URL_<SVC>, AWS_ENDPOINT_URL,
+				     the profile's services section, its endpoint_url, the default */
+	const char *config_file;      /* NULL: AWS_CONFIG_FILE or ~/.aws/config */
+	const char *credentials_file; /* NULL: AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials */
+	const struct vp_aws_config *shared_config; /* already loaded files (borrowed, read during new
+						      only); NULL: load them */
+	struct vp_aws_credentials_provider *credentials; /* NULL: the default chain */
+	bool anonymous;           /* send unsigned (STS AssumeRoleWithWebIdentity) */
+	int max_attempts;         /* 0: AWS_MAX_ATTEMPTS, the profile's max_attempts, else 3 */
+	double retry_base_delay;  /* seconds; 0: 1 s. Tests use a few milliseconds. */
+	double retry_max_backoff; /* seconds; 0: 20 s */
+	int retry_quota;          /* tokens; 0: 500 */
+	long connect_timeout_ms;  /* 0: 10 s */
+	long timeout_ms;          /* per attempt; 0: 60 s */
+	int ec2_page_size;        /* MaxResults for paged EC2 calls; 0: let EC2 decide */
+	vp_aws_clock_fn clock;    /* signing time; NULL: time() */
+	void *clock_ctx;
+	struct vp_aws_chain_options chain; /* for the default chain (timeouts, refresh windows) */
+};
+
+struct vp_aws_client;
+
+vp_code vp_aws_client_new(const struct vp_aws_client_config *cfg, struct vp_aws_client **out,
+			  struct vp_error *err);
+void vp_aws_client_free(struct vp_aws_client *client);
+
+/* The resolved region (NULL when none is configured: STS and IAM still work). */
+const char *vp_aws_client_region(const struct vp_aws_client *client);
+/* The partition of the region ("aws" when none): endpoints and ARNs. */
+const struct vp_aws_partition *vp_aws_client_partition(const struct vp_aws_client *client);
+/* The endpoint of a service, or NULL when it cannot be resolved (EC2 without a region). */
+const struct vp_aws_endpoint *vp_aws_client_endpoint(const struct vp_aws_client *client,
+						     enum vp_aws_service svc);
+/* The credentials provider (borrowed; NULL for an anonymous client). */
+struct vp_aws_credentials_provider *vp_aws_client_credentials(const struct vp_aws_client *client);
+int vp_aws_client_page_size(const struct vp_aws_client *client);
+/* Tokens left in the retry quota (tests, metrics). */
+int vp_aws_client_retry_quota(struct vp_aws_client *client);
+
+/* Query-API parameters: a form-encoded body "Action=..&Version=..&k=v..". */
+struct vp_aws_params {
+	struct vp_buf body;
+	vp_code status; /* the first failure sticks, so calls can chain adds */
+};
+
+#define VP_AWS_PARAMS_MAX ((size_t)1 << 20)
+
+void vp_aws_params_init(struct vp_aws_params *p, enum vp_aws_service svc, const char *action);
+void vp_aws_params_cleanup(struct vp_aws_params *p);
+void vp_aws_params_add(struct vp_aws_params *p, const char *name, const char *value);
+/* The name is a printf format ("Filter.%zu.Value.%zu"). */
+void vp_aws_params_addf(struct vp_aws_params *p, const char *value, const char *name_fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * One Query-API call with the standard retries. On success `response` holds
+ * the body of the 2xx answer (caller-initialised, replaced). On failure the
+ * error says what AWS answered (or that it did not), after how many attempts.
+ * `action` names the call in messages.
+ */
+vp_code vp_aws_client_call(struct vp_aws_client *client, enum vp_aws_service svc,
+			   const char *action, const struct vp_aws_params *params,
+			   struct vp_buf *response, struct vp_aws_error *err);
+
+/*
+ * Sign a Query-API POST for `svc` with the client's credentials without
+ * sending it (identity proofs). extra_headers are signed too. *out is the
+ * caller's (vp_aws_signed_request_free).
+ */
+vp_code vp_aws_client_sign(struct vp_aws_client *client, enum vp_aws_service svc,
+			   const struct vp_aws_params *params, const struct vp_aws_header *extra_headers,
+			   size_t extra_count, struct vp_aws_signed_request **out,
+			   struct vp_error *err);
+
+#endif

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "aws/endpoint.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const names[] = {"sts", "iam", "ec2"};
+static const char *const env_ids[] = {"STS", "IAM", "EC2"};
+static const char *const versions[] = {"2011-06-15", "2010-05-08", "2016-11-15"};
+
+const char *vp_aws_service_name(enum vp_aws_service svc) { return names[svc]; }
+const char *vp_aws_service_env_id(enum vp_aws_service svc) { return env_ids[svc]; }
+const char *vp_aws_service_version(enum vp_aws_service svc) { return versions[svc]; }
+
+static const struct vp_aws_partition partitions[] = {
+	{"aws", "amazonaws.com", "us-east-1", "iam.amazonaws.com"},
+	{"aws-cn", "amazonaws.com.cn", "cn-north-1", "iam.cn-north-1.amazonaws.com.cn"},
+	{"aws-us-gov", "amazonaws.com", "us-gov-west-1", "iam.us-gov.amazonaws.com"},
+};
+
+/* "<prefix>-\w+-\d+" after the given prefix. */
+static bool matches_shape(const char *r, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	const char *p;
+	size_t word = 0, digits = 0;
+
+	if (strncmp(r, prefix, n) != 0 || r[n] != '-')
+		return false;
+	p = r + n + 1;
+	while (*p && *p != '-') {
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return false;
+		word++;
+		p++;
+	}
+	if (*p != '-' || word == 0)
+		return false;
+	p++;
+	while (isdigit((unsigned char)*p)) {
+		digits++;
+		p++;
+	}
+	return *p == '\0' && digits > 0;
+}
+
+const struct vp_aws_partition *vp_aws_partition_for_region(const char *region)
+{
+	static const char *const aws_prefixes[] = {"us", "eu", "ap", "sa", "ca", "me",
+						   "af", "il", "mx", NULL};
+	if (!region)
+		return &partitions[0];
+	if (matches_shape(region, "us-gov") || strcmp(region, "aws-us-gov-global") == 0)
+		return &partitions[2];
+	if (matches_shape(region, "cn") || strcmp(region, "aws-cn-global") == 0)
+		return &partitions[1];
+	for (size_t i = 0; aws_prefixes[i]; i++)
+		if (matches_shape(region, aws_prefixes[i]))
+			return &partitions[0];
+	return &partitions[0];
+}
+
+bool vp_aws_region_valid(const char *region)
+{
+	size_t n = region ? strlen(region) : 0;
+
+	if (n == 0 || n >= VP_AWS_REGION_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)region[i]) && !isdigit((unsigned char)region[i]) &&
+		    region[i] != '-')
+			return false;
+	return true;
+}
+
+static bool sts_legacy_global(const char *region)
+{
+	static const char *const legacy[] = {
+		"aws-global", "ap-northeast-1", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
+		"ca-central-1", "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2",
+		"eu-west-3", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+		NULL};
+	for (size_t i = 0; legacy[i]; i++)
+		if (strcmp(region, legacy[i]) == 0)
+			return true;
+	return false;
+}
+
+/* https://<prefix><a>[.<b>] */
+static vp_code set(struct vp_aws_endpoint *out, enum vp_aws_service svc, const char *prefix,
+		   const char *a, const char *b, const char *region, struct vp_error *err)
+{
+	struct vp_aws_endpoint e = {.service = names[svc]};
+
+	if ((size_t)snprintf(e.url, sizeof(e.url), "https://%s%s%s%s", prefix, a, b[0] ? "." : "",
+			     b) >= sizeof(e.url))
+		return vp_fail(err, VP_ERR_RANGE, "endpoint URL too long");
+	snprintf(e.signing_region, sizeof(e.signing_region), "%s", region);
+	*out = e;
+	return VP_OK;
+}
+
+vp_code vp_aws_endpoint_default(enum vp_aws_service svc, const char *region, bool sts_legacy,
+				struct vp_aws_endpoint *out, struct vp_error *err)
+{
+	const struct vp_aws_partition *part;
+
+	if (region && !vp_aws_region_valid(region))
+		return vp_fail(err, VP_ERR_INVALID, "'%s' is not a region name", region);
+	part = vp_aws_partition_for_region(region);
+	switch (svc) {
+	case VP_AWS_IAM:
+		return set(out, svc, "", part->iam_host, "", part->global_region, err);
+	case VP_AWS_STS:
+		if (!region || strcmp(region, "aws-global") == 0 ||
+		    (sts_legacy && strcmp(part->name, "aws") == 0 && sts_legacy_global(region)))
+			return set(out, svc, "sts.", "amazonaws.com", "", "us-east-1", err);
+		if (strcmp(region, "aws-cn-global") == 0 || strcmp(region, "aws-us-gov-global") == 0)
+			return vp_fail(err, VP_ERR_INVALID, "STS has no endpoint for '%s'", region);
+		return set(out, svc, "sts.", region, part->dns_suffix, region, err);
+	case VP_AWS_EC2:
+		if (!region)
+			return vp_fail(err, VP_ERR_INVALID,
+				       "EC2 needs a region: set AWS_REGION, a profile's region or --region");
+		return set(out, svc, "ec2.", region, part->dns_suffix, region, err);
+	case VP_AWS_SERVICE_COUNT:
+		break;
+	}
+	return vp_fail(err, VP_ERR_INTERNAL, "unknown service");
+}
+
+vp_code vp_aws_endpoint_custom(enum vp_aws_service svc, const char *url, const char *region,
+			       struct vp_aws_endpoint *out, struct vp_error *err)
+{
+	size_t n = strlen(url);
+
+	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
+		return vp_fail(err, VP_ERR_INVALID,
+			       "endpoint URL '%s' must start with http:// or https://", url);
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	if (n >= VP_AWS_URL_MAX)
+		return vp_fail(err, VP_ERR_RANGE, "endpoint URL too long");
+	if (region && !vp_aws_region_valid(region))
+		return vp_fail(err, VP_ERR_INVALID, "'%s' is not a region name", region);
+	memset(out, 0, sizeof(*out));
+	memcpy(out->url, url, n);
+	out->url[n] = '\0';
+	snprintf(out->signing_region, sizeof(out->signing_region), "%s",
+		 region && strcmp(region, "aws-global") != 0 ? region
+							     : vp_aws_partition_for_region(region)->global_region);
+	out->service = names[svc];
+	out->custom = true;
+	return VP_OK;
+}

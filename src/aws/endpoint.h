@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Partitions, regions and service endpoints, as the SDKs resolve them.
+ *
+ * Partitions (botocore endpoints.json / partitions.json):
+ *   aws         regions ^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$   amazonaws.com
+ *   aws-cn      regions ^cn-\w+-\d+$                              amazonaws.com.cn
+ *   aws-us-gov  regions ^us-gov-\w+-\d+$                          amazonaws.com
+ * An unknown region falls back to "aws", as the SDKs do.
+ *
+ * Default endpoints: EC2 https://ec2.<region>.<suffix>; STS regional
+ * https://sts.<region>.<suffix> (the SDKs' default, "regional"), or with
+ * sts_regional_endpoints=legacy the global https://sts.amazonaws.com for the
+ * legacy global regions; STS with no region: the global endpoint (us-east-1).
+ * IAM is global per partition: iam.amazonaws.com (us-east-1),
+ * iam.cn-north-1.amazonaws.com.cn (cn-north-1), iam.us-gov.amazonaws.com
+ * (us-gov-west-1).
+ *
+ * A configured endpoint URL (AWS_ENDPOINT_URL[_<SERVICE>], endpoint_url in
+ * the profile; resolved in client.c) replaces the URL; requests to it are
+ * signed for the client's region (us-east-1 when none) and the service.
+ */
+#ifndef VP_AWS_ENDPOINT_H
+#define VP_AWS_ENDPOINT_H
+
+#include <stdbool.h>
+
+#include "core/error.h"
+
+enum vp_aws_service { VP_AWS_STS, VP_AWS_IAM, VP_AWS_EC2, VP_AWS_SERVICE_COUNT };
+
+/* Signing name and endpoint prefix: "sts", "iam", "ec2". */
+const char *vp_aws_service_name(enum vp_aws_service svc);
+/* The suffix of the AWS_ENDPOINT_URL_<SERVICE> variable: "STS", "IAM", "EC2". */
+const char *vp_aws_service_env_id(enum vp_aws_service svc);
+/* The Query API version: "2011-06-15", "2010-05-08", "2016-11-15". */
+const char *vp_aws_service_version(enum vp_aws_service svc);
+
+struct vp_aws_partition {
+	const char *name;          /* "aws", "aws-cn", "aws-us-gov"; also the ARN partition */
+	const char *dns_suffix;    /* "amazonaws.com" */
+	const char *global_region; /* signing region of the global endpoints (IAM, STS) */
+	const char *iam_host;      /* "iam.amazonaws.com" */
+};
+
+/* The partition a region belongs to (never NULL; "aws" for unknown or NULL). */
+const struct vp_aws_partition *vp_aws_partition_for_region(const char *region);
+
+/* Whether a region name is well-formed: [a-z0-9-], 1 to 63 characters. */
+bool vp_aws_region_valid(const char *region);
+
+#define VP_AWS_URL_MAX 512
+#define VP_AWS_REGION_MAX 64
+
+struct vp_aws_endpoint {
+	char url[VP_AWS_URL_MAX];                /* scheme://host[:port][/path], no trailing '/' */
+	char signing_region[VP_AWS_REGION_MAX];
+	const char *service;                     /* signing name */
+	bool custom;                             /* from configuration, not the default */
+};
+
+/*
+ * The default endpoint of `svc` in `region` (NULL allowed for STS and IAM).
+ * sts_legacy selects the global STS endpoint for the legacy global regions.
+ */
+vp_code vp_aws_endpoint_default(enum vp_aws_service svc, const char *region, bool sts_legacy,
+				struct vp_aws_endpoint *out, struct vp_error *err);
+
+/* A configured endpoint URL (must be http:// or https://) for `svc`. */
+vp_code vp_aws_endpoint_custom(enum vp_aws_service svc, const char *url, const char *region,
+			       struct vp_aws_endpoint *out, struct vp_error *err);
+
+#endif

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* vpcpeer whoami: the AWS identity of the credentials in use (sts:GetCallerIdentity). */
+#include <jansson.h>
+#include <stdio.h>
+
+#include "aws/client.h"
+#include "aws/sts.h"
+#include "cli/cli.h"
+
+enum { OPT_HELP = 1, OPT_JSON, OPT_REGION, OPT_PROFILE };
+
+static const struct cli_option whoami_options[] = {
+	{"json", 0, NULL, OPT_JSON, "print one JSON object"},
+	{"region", 0, "REGION", OPT_REGION, "AWS region (default: AWS_REGION, the profile's)"},
+	{"profile", 0, "PROFILE", OPT_PROFILE, "profile of the shared AWS config files"},
+	{"help", 'h', NULL, OPT_HELP, "show this help"},
+	CLI_OPTIONS_END,
+};
+
+const struct cli_option *const cmd_whoami_tables[] = {whoami_options, NULL};
+
+static void print_help(void)
+{
+	printf("usage: vpcpeer whoami [--json] [--region REGION] [--profile PROFILE]\n"
+	       "\n"
+	       "Show the AWS account, ARN and user id of the credentials found the way the\n"
+	       "AWS SDKs find them (environment, profile, web identity, container, EC2\n"
+	       "instance metadata), like 'aws sts get-caller-identity'.\n"
+	       "\n"
+	       "Options:\n");
+	cli_print_options(stdout, cmd_whoami_tables);
+}
+
+static int print_identity(const struct vp_aws_caller_identity *id, bool json)
+{
+	if (json) {
+		json_t *obj = json_pack("{ss ss ss}", "UserId", id->user_id, "Account", id->account,
+					"Arn", id->arn);
+		int rc = obj && json_dumpf(obj, stdout, JSON_COMPACT) == 0 && putchar('\n') != EOF
+				 ? CLI_EXIT_OK
+				 : CLI_EXIT_FAILED;
+		json_decref(obj);
+		return rc;
+	}
+	printf("Account  %s\nArn      %s\nUserId   %s\n", id->account, id->arn, id->user_id);
+	return CLI_EXIT_OK;
+}
+
+int cmd_whoami_main(int argc, char **argv)
+{
+	struct vp_aws_client_config cfg = {0};
+	struct vp_aws_client *client = NULL;
+	struct vp_aws_caller_identity *id = NULL;
+	struct vp_aws_error aerr;
+	struct vp_error err;
+	struct cli_args args;
+	bool json = false;
+	int rc;
+
+	if (!cli_parse("whoami", argc - 1, argv + 1, cmd_whoami_tables, &args))
+		return CLI_EXIT_USAGE;
+	for (size_t i = 0; i < args.count; i++) {
+		const struct cli_arg *arg = &args.items[i];
+		switch (arg->id) {
+		case OPT_HELP:
+			print_help();
+			return CLI_EXIT_OK;
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_REGION:
+			cfg.region = arg->value;
+			break;
+		case OPT_PROFILE:
+			cfg.profile = arg->value;
+			break;
+		default:
+			cli_error("whoami", "unexpected argument '%s'", arg->value);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	/* This command is an edge: it owns libcurl's and libxml2's global state. */
+	if (vp_aws_global_init(&err) != VP_OK) {
+		cli_error("whoami", "%s", err.message);
+		return CLI_EXIT_FAILED;
+	}
+	if (vp_aws_client_new(&cfg, &client, &err) != VP_OK) {
+		cli_error("whoami", "%s", err.message);
+		rc = err.code == VP_ERR_INVALID || err.code == VP_ERR_NOT_FOUND ||
+				     err.code == VP_ERR_RANGE
+			     ? CLI_EXIT_USAGE
+			     : CLI_EXIT_FAILED;
+		goto done;
+	}
+	if (vp_aws_sts_get_caller_identity(client, &id, &aerr) != VP_OK) {
+		cli_error("whoami", "%s", aerr.error.message);
+		rc = CLI_EXIT_FAILED;
+		goto done;
+	}
+	rc = print_identity(id, json);
+done:
+	vp_aws_caller_identity_free(id);
+	vp_aws_client_free(client);
+	vp_aws_global_cleanup();
+	return rc;
+}
