@@ -83,6 +83,8 @@ struct cli_command {
 
 int cmd_plan_main(int argc, char **argv);
 extern const struct cli_option *const cmd_plan_tables[];
+int cmd_db_main(int argc, char **argv);
+extern const struct cli_option *const cmd_db_tables[];
 
 int cmd_whoami_main(int argc, char **argv);
 extern const struct cli_option *const cmd_whoami_tables[];

@@ -11,6 +11,8 @@ static const struct cli_command commands[] = {
 	 cmd_plan_tables},
 	{"whoami", "show the AWS account, ARN and user id of the credentials in use", cmd_whoami_main,
 	 cmd_whoami_tables},
+	{"db", "migrate the registry's database, or show its schema status", cmd_db_main,
+	 cmd_db_tables},
 	{"version", "print the version", NULL, NULL},
 };
 

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The PostgreSQL backend (libpq): one PGconn per pooled connection, in the
+ * default READ COMMITTED isolation with synchronous_commit on. Allocation is
+ * serialised by a transaction-scoped advisory lock (pg_advisory_xact_lock),
+ * taken before anything is read, so every allocator sees every earlier
+ * allocation's commit: correct by construction, no serialization failures to
+ * retry. Transitions lock their row (SELECT ... FOR UPDATE) before checking
+ * the state. Migrations take another advisory lock so concurrent migrators
+ * queue. Notices are swallowed: library code never prints.
+ */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry/backend.h"
+
+/* pg_advisory_xact_lock(class, object): 'vpcr' and the purpose. */
+#define LOCK_CLASS "1986028402"
+
+struct vp_db_rows {
+	struct vp_db_conn *conn;
+	PGresult *res;
+	int row, nrows;
+};
+
+struct vp_db_conn {
+	PGconn *pg;
+	char shown[VP_REGISTRY_URL_CAP + 1];
+	char sqlstate[6];
+	struct vp_db_rows rows;
+};
+
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* libpq's messages end with newlines and may hold several lines: one line. */
+static void one_line(const char *in, char *out, size_t size)
+{
+	size_t o = 0;
+	for (; *in && o + 1 < size; in++)
+		out[o++] = (*in == '\n' || *in == '\r' || *in == '\t') ? ' ' : *in;
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+}
+
+static vp_code result_fail(struct vp_db_conn *conn, PGresult *res, struct vp_error *err,
+			   const char *what)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char msg[VP_ERROR_MESSAGE_MAX];
+	vp_code code = VP_ERR_DB;
+
+	snprintf(conn->sqlstate, sizeof(conn->sqlstate), "%s", state ? state : "");
+	one_line(primary ? primary : PQerrorMessage(conn->pg), msg, sizeof(msg));
+	if (state && strncmp(state, "23", 2) == 0)
+		code = VP_ERR_CONFLICT;
+	if (PQstatus(conn->pg) == CONNECTION_BAD)
+		return vp_fail(err, VP_ERR_DB, "%s: lost the connection: %s", conn->shown, msg);
+	return vp_fail(err, code, "%s: %s: %s%s%s%s", conn->shown, what, msg, state ? " (SQLSTATE " : "",
+		       state ? state : "", state ? ")" : "");
+}
+
+static void pg_disconnect(struct vp_db_conn *conn)
+{
+	if (!conn)
+		return;
+	PQfinish(conn->pg);
+	free(conn);
+}
+
+static vp_code run_simple(struct vp_db_conn *conn, const char *sql, struct vp_error *err)
+{
+	PGresult *res = PQexec(conn->pg, sql);
+	vp_code code = VP_OK;
+
+	if (!res || (PQresultStatus(res) != PGRES_COMMAND_OK &&
+		     PQresultStatus(res) != PGRES_TUPLES_OK))
+		code = result_fail(conn, res, err, "exec");
+	PQclear(res);
+	return code;
+}
+
+static vp_code pg_connect(const struct vp_registry_url *url, const struct vp_registry_options *opts,
+			  bool first, struct vp_db_conn **out, struct vp_error *err)
+{
+	struct vp_db_conn *conn = calloc(1, sizeof(*conn));
+	const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+	char timeout[16], msg[VP_ERROR_MESSAGE_MAX];
+	const char *values[4];
+	int seconds = opts->busy_timeout_ms / 1000;
+	vp_code code;
+
+	(void)first;
+	if (!conn)
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	memcpy(conn->shown, url->shown, sizeof(conn->shown));
+	/* Settings the URL gives win: it comes last ("expand_dbname"). */
+	snprintf(timeout, sizeof(timeout), "%d", seconds < 2 ? 2 : seconds > 10 ? 10 : seconds);
+	values[0] = timeout;
+	values[1] = "vpcpeer";
+	values[2] = url->target;
+	values[3] = NULL;
+	conn->pg = PQconnectdbParams(keys, values, 1);
+	if (!conn->pg) {
+		free(conn);
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	}
+	if (PQstatus(conn->pg) != CONNECTION_OK) {
+		one_line(PQerrorMessage(conn->pg), msg, sizeof(msg));
+		code = vp_fail(err, VP_ERR_DB, "cannot connect to %s: %s", url->shown, msg);
+		pg_disconnect(conn);
+		return code;
+	}
+	PQsetNoticeProcessor(conn->pg, ignore_notice, NULL);
+	code = run_simple(conn, "SET client_min_messages = warning; SET synchronous_commit = on; "
+				"SET default_transaction_isolation = 'read committed'",
+			  err);
+	if (code != VP_OK) {
+		pg_disconnect(conn);
+		return code;
+	}
+	*out = conn;
+	return VP_OK;
+}
+
+static vp_code pg_reset(struct vp_db_conn *conn, struct vp_error *err)
+{
+	char msg[VP_ERROR_MESSAGE_MAX];
+
+	if (PQstatus(conn->pg) == CONNECTION_OK)
+		return VP_OK;
+	PQreset(conn->pg);
+	if (PQstatus(conn->pg) != CONNECTION_OK) {
+		one_line(PQerrorMessage(conn->pg), msg, sizeof(msg));
+		return vp_fail(err, VP_ERR_DB, "cannot reconnect to %s: %s", conn->shown, msg);
+	}
+	PQsetNoticeProcessor(conn->pg, ignore_notice, NULL);
+	return run_simple(conn, "SET client_min_messages = warning; SET synchronous_commit = on",
+			  err);
+}
+
+static PGresult *run_params(struct vp_db_conn *conn, const char *sql,
+			    const struct vp_db_param *params, int nparams)
+{
+	char ints[VP_DB_MAX_PARAMS][24];
+	const char *values[VP_DB_MAX_PARAMS];
+
+	if (nparams > VP_DB_MAX_PARAMS)
+		return NULL;
+	for (int i = 0; i < nparams; i++) {
+		switch (params[i].type) {
+		case VP_DB_INT:
+			snprintf(ints[i], sizeof(ints[i]), "%lld", (long long)params[i].i);
+			values[i] = ints[i];
+			break;
+		case VP_DB_TEXT:
+			values[i] = params[i].s;
+			break;
+		default:
+			values[i] = NULL;
+		}
+	}
+	return PQexecParams(conn->pg, sql, nparams, NULL, values, NULL, NULL, 0);
+}
+
+static vp_code pg_exec_script(struct vp_db_conn *conn, const char *sql, struct vp_error *err)
+{
+	return run_simple(conn, sql, err);
+}
+
+static vp_code pg_exec(struct vp_db_conn *conn, const char *sql, const struct vp_db_param *params,
+		       int nparams, int64_t *changes, struct vp_error *err)
+{
+	PGresult *res = run_params(conn, sql, params, nparams);
+	vp_code code = VP_OK;
+
+	if (!res || (PQresultStatus(res) != PGRES_COMMAND_OK &&
+		     PQresultStatus(res) != PGRES_TUPLES_OK)) {
+		code = result_fail(conn, res, err, "write");
+	} else if (changes) {
+		const char *tuples = PQcmdTuples(res);
+		*changes = tuples && *tuples ? strtoll(tuples, NULL, 10) : 0;
+	}
+	PQclear(res);
+	return code;
+}
+
+static vp_code pg_query(struct vp_db_conn *conn, const char *sql, const struct vp_db_param *params,
+			int nparams, struct vp_db_rows **rows, struct vp_error *err)
+{
+	PGresult *res = run_params(conn, sql, params, nparams);
+	vp_code code;
+
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		code = result_fail(conn, res, err, "read");
+		PQclear(res);
+		return code;
+	}
+	conn->rows.conn = conn;
+	conn->rows.res = res;
+	conn->rows.row = -1;
+	conn->rows.nrows = PQntuples(res);
+	*rows = &conn->rows;
+	return VP_OK;
+}
+
+static int pg_next(struct vp_db_rows *rows, struct vp_error *err)
+{
+	(void)err;
+	if (rows->row + 1 >= rows->nrows)
+		return 0;
+	rows->row++;
+	return 1;
+}
+
+static bool pg_is_null(struct vp_db_rows *rows, int col)
+{
+	return PQgetisnull(rows->res, rows->row, col) != 0;
+}
+
+static int64_t pg_get_int(struct vp_db_rows *rows, int col)
+{
+	return strtoll(PQgetvalue(rows->res, rows->row, col), NULL, 10);
+}
+
+static const char *pg_get_text(struct vp_db_rows *rows, int col)
+{
+	const char *s = PQgetvalue(rows->res, rows->row, col);
+	return s ? s : "";
+}
+
+static void pg_finish(struct vp_db_rows *rows)
+{
+	if (!rows)
+		return;
+	PQclear(rows->res);
+	rows->res = NULL;
+}
+
+static vp_code pg_begin(struct vp_db_conn *conn, bool write, enum vp_db_lock lock,
+			struct vp_error *err)
+{
+	vp_code code;
+
+	(void)write;
+	conn->sqlstate[0] = '\0';
+	if ((code = run_simple(conn, "BEGIN", err)) != VP_OK)
+		return code;
+	if (lock == VP_DB_LOCK_ALLOCATE)
+		code = run_simple(conn, "SELECT pg_advisory_xact_lock(" LOCK_CLASS ", 1)", err);
+	else if (lock == VP_DB_LOCK_MIGRATE)
+		code = run_simple(conn, "SELECT pg_advisory_xact_lock(" LOCK_CLASS ", 2)", err);
+	if (code != VP_OK)
+		run_simple(conn, "ROLLBACK", NULL);
+	return code;
+}
+
+static vp_code pg_commit(struct vp_db_conn *conn, struct vp_error *err)
+{
+	return run_simple(conn, "COMMIT", err);
+}
+
+static void pg_rollback(struct vp_db_conn *conn)
+{
+	if (PQtransactionStatus(conn->pg) != PQTRANS_IDLE)
+		run_simple(conn, "ROLLBACK", NULL);
+}
+
+static bool pg_retriable(struct vp_db_conn *conn)
+{
+	return strcmp(conn->sqlstate, "40001") == 0 || strcmp(conn->sqlstate, "40P01") == 0;
+}
+
+const struct vp_db_ops vp_db_postgres_ops = {
+	.name = "postgresql",
+	.connect = pg_connect,
+	.disconnect = pg_disconnect,
+	.reset = pg_reset,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.exec_script = pg_exec_script,
+	.exec = pg_exec,
+	.query = pg_query,
+	.next = pg_next,
+	.is_null = pg_is_null,
+	.get_int = pg_get_int,
+	.get_text = pg_get_text,
+	.finish = pg_finish,
+	.retriable = pg_retriable,
+	.sql_has_migrations_table =
+		"SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
+		"AND tablename = 'schema_migrations'",
+	.lock_rows = true,
+	.migrations = vp_registry_postgres_migrations,
+};

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The registry: the project's durable memory of namespaces, accounts and
+ * events, with race-free allocation of the lowest free namespace number n.
+ * docs/registry.md has the schema, the state machine and why allocation is
+ * race-free.
+ *
+ * One interface, two backends chosen by the URL given to vp_registry_open():
+ *   sqlite:PATH               the embedded default (WAL, synchronous=FULL)
+ *   postgresql://... (or postgres://...)   libpq; several brokers may share it
+ *
+ * Threads: a struct vp_registry may be used from many threads at once. It
+ * holds a small pool of database connections (opts.pool_size) guarded by a
+ * mutex and a condition variable; each call takes one connection for its
+ * whole transaction and gives it back, waiting when all are in use. Several
+ * processes may open the same database: the database serialises writers.
+ *
+ * Memory: vp_registry_open() allocates the handle; vp_registry_close() frees
+ * it (NULL is a no-op). Records are plain values with bounded fixed-size
+ * fields, filled by the calls into storage the caller owns. A failing call
+ * leaves its outputs untouched and writes nothing to the database.
+ */
+#ifndef VP_REGISTRY_REGISTRY_H
+#define VP_REGISTRY_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr/plan.h"
+#include "core/error.h"
+#include "registry/state.h"
+
+#define VP_REGISTRY_URL_MAX 1024
+#define VP_REGISTRY_ACCOUNT_LEN 12     /* an AWS account id: 12 digits */
+#define VP_REGISTRY_CLIENT_REF_MAX 256 /* the idempotency key */
+#define VP_REGISTRY_ARN_MAX 1024       /* IAM role ARNs are at most about 600 */
+#define VP_REGISTRY_AWS_ID_MAX 64      /* vpc-..., pcx-... */
+#define VP_REGISTRY_LABELS_MAX 2048    /* a JSON object, compact text */
+#define VP_REGISTRY_DETAIL_MAX 2048    /* an event's detail, a JSON object */
+#define VP_REGISTRY_REQUEST_ID_MAX 128
+#define VP_REGISTRY_EVENT_TYPE_MAX 32
+#define VP_REGISTRY_CIDR_MAX 19        /* "255.255.255.255/32" */
+#define VP_REGISTRY_PAGE_MAX 1000      /* most records one list call returns */
+
+#define VP_REGISTRY_DEFAULT_QUARANTINE 600 /* seconds */
+#define VP_REGISTRY_DEFAULT_BUSY_TIMEOUT_MS 10000
+#define VP_REGISTRY_DEFAULT_POOL_SIZE 4
+#define VP_REGISTRY_MAX_POOL_SIZE 64
+
+struct vp_registry;
+
+struct vp_registry_options {
+	/* A released n is not handed out again for this long. */
+	int64_t quarantine_seconds;
+	/* How long a writer waits for another's lock (SQLite busy timeout; PostgreSQL
+	 * connect timeout is min(this, 10 s)). */
+	int busy_timeout_ms;
+	/* Connections kept by the handle, 1..VP_REGISTRY_MAX_POOL_SIZE. */
+	int pool_size;
+	/* Apply pending migrations when opening (the default). When false, open
+	 * only checks that the schema is not newer than the program; the calls
+	 * other than migrate and schema_version then need an up-to-date schema. */
+	bool migrate;
+	/* The address plan: capacity, reserved ranges, the VPC CIDR of each n.
+	 * Copied at open; must validate. */
+	struct vp_plan plan;
+	/* The time source (unix seconds); NULL means time(). For tests. */
+	int64_t (*clock)(void *ctx);
+	void *clock_ctx;
+};
+
+/* The defaults: 600 s quarantine, 10 s busy timeout, 4 connections,
+ * migrate on open, the default plan, the system clock. */
+void vp_registry_options_init(struct vp_registry_options *opts);
+
+struct vp_namespace_record {
+	int64_t id; /* the record's own id; an n is reused by later records */
+	int64_t n;
+	char account[VP_REGISTRY_ACCOUNT_LEN + 1];
+	char client_ref[VP_REGISTRY_CLIENT_REF_MAX + 1];
+	enum vp_ns_state state;
+	char vpc_cidr[VP_REGISTRY_CIDR_MAX + 1];
+	char peer_role_arn[VP_REGISTRY_ARN_MAX + 1];
+	char vpc_id[VP_REGISTRY_AWS_ID_MAX + 1];
+	char peering_id[VP_REGISTRY_AWS_ID_MAX + 1];
+	char labels[VP_REGISTRY_LABELS_MAX + 1]; /* JSON object text, "{}" when none */
+	int64_t created_at, updated_at;
+	int64_t expires_at;  /* pending only: released by the reconciler after; 0 = never */
+	int64_t released_at; /* 0 until released */
+	char request_id[VP_REGISTRY_REQUEST_ID_MAX + 1]; /* of the last change */
+};
+
+struct vp_account_record {
+	char account[VP_REGISTRY_ACCOUNT_LEN + 1];
+	char peer_role_arn[VP_REGISTRY_ARN_MAX + 1]; /* the role whose trust policy holds it */
+	bool granted;                                /* the broker added it to that policy */
+	int64_t created_at, updated_at;
+};
+
+struct vp_event_record {
+	int64_t id;
+	int64_t at;
+	int64_t n; /* 0 for an account's event */
+	char account[VP_REGISTRY_ACCOUNT_LEN + 1];
+	char type[VP_REGISTRY_EVENT_TYPE_MAX + 1]; /* "allocated", "active", "account", ... */
+	char detail[VP_REGISTRY_DETAIL_MAX + 1];   /* JSON object text */
+	char request_id[VP_REGISTRY_REQUEST_ID_MAX + 1];
+};
+
+/*
+ * Open the registry at `url` (opts NULL: the defaults), migrating the schema
+ * unless opts->migrate is false. Errors: VP_ERR_INVALID for a bad URL or
+ * options, VP_ERR_DB for a database that cannot be reached, written, read, or
+ * whose schema is newer than this program (the message names both versions).
+ */
+vp_code vp_registry_open(const char *url, const struct vp_registry_options *opts,
+			 struct vp_registry **out, struct vp_error *err);
+void vp_registry_close(struct vp_registry *reg);
+
+/* "sqlite" or "postgresql". */
+const char *vp_registry_backend(const struct vp_registry *reg);
+
+/* The schema version of the database and the latest this program knows. */
+vp_code vp_registry_schema_version(struct vp_registry *reg, int *current, int *latest,
+				   struct vp_error *err);
+
+/* Apply pending migrations (one transaction); *applied (may be NULL) gets how many. */
+vp_code vp_registry_migrate(struct vp_registry *reg, int *applied, struct vp_error *err);
+
+/*
+ * Give (account, client_ref) a namespace: the lowest n >= 1 that no live
+ * namespace holds, that the plan does not reserve and that is not in
+ * quarantine, in state pending with expires_at = now + pending_ttl (0: never).
+ * When a live namespace already has that (account, client_ref), returns it
+ * and allocates nothing (*created false). labels: a JSON object or NULL.
+ * VP_ERR_INVALID for a bad account id / client_ref / labels, VP_ERR_EXHAUSTED
+ * (naming the capacity) when no n is free.
+ */
+vp_code vp_registry_allocate(struct vp_registry *reg, const char *account, const char *client_ref,
+			     const char *labels, const char *request_id, int64_t pending_ttl,
+			     struct vp_namespace_record *out, bool *created, struct vp_error *err);
+
+/* The live record of n, or else the latest released one. VP_ERR_NOT_FOUND. */
+vp_code vp_registry_get(struct vp_registry *reg, int64_t n, struct vp_namespace_record *out,
+			struct vp_error *err);
+
+/* The live record of (account, client_ref). VP_ERR_NOT_FOUND. */
+vp_code vp_registry_find(struct vp_registry *reg, const char *account, const char *client_ref,
+			 struct vp_namespace_record *out, struct vp_error *err);
+
+struct vp_registry_filter {
+	unsigned states;     /* VP_NS_STATE_BIT()s; 0 = all */
+	const char *account; /* NULL or "" = all */
+	int64_t after_id;    /* the cursor: records with id > after_id (0 = from the start) */
+};
+
+/*
+ * Records matching the filter in id order, at most `max` (<= VP_REGISTRY_PAGE_MAX)
+ * into out[]. *count gets how many; *next_cursor the after_id of the next page,
+ * or 0 when this page is the last.
+ */
+vp_code vp_registry_list(struct vp_registry *reg, const struct vp_registry_filter *filter,
+			 struct vp_namespace_record *out, size_t max, size_t *count,
+			 int64_t *next_cursor, struct vp_error *err);
+
+/* Pending namespaces whose TTL has passed (expires_at <= now), longest expired first. */
+vp_code vp_registry_list_expired(struct vp_registry *reg, struct vp_namespace_record *out,
+				 size_t max, size_t *count, struct vp_error *err);
+
+/* What a transition sets besides the state; NULL fields are left as they are. */
+struct vp_registry_change {
+	const char *peering_id;
+	const char *vpc_id;
+	const char *peer_role_arn;
+	const char *detail; /* JSON object for the event, or NULL */
+};
+
+/*
+ * Move the live namespace n from one of the states in `from` (VP_NS_STATE_BIT()s)
+ * to `to`, atomically: the state is compared and set in one transaction with
+ * its event, so two brokers cannot both move the same record. An illegal
+ * transition, or a current state outside `from`, is VP_ERR_CONFLICT naming
+ * both states, and nothing is written. VP_ERR_NOT_FOUND when n has no record.
+ * `out` (may be NULL) gets the record as written.
+ */
+vp_code vp_registry_transition(struct vp_registry *reg, int64_t n, unsigned from,
+			       enum vp_ns_state to, const struct vp_registry_change *change,
+			       const char *request_id, struct vp_namespace_record *out,
+			       struct vp_error *err);
+
+/* Live (not released) namespaces, in all or for one account. */
+vp_code vp_registry_count_live(struct vp_registry *reg, int64_t *count, struct vp_error *err);
+vp_code vp_registry_count_live_account(struct vp_registry *reg, const char *account,
+				       int64_t *count, struct vp_error *err);
+
+/* Create or update an account (peer role ARN, granted), with its event. */
+vp_code vp_registry_account_upsert(struct vp_registry *reg, const char *account,
+				   const char *peer_role_arn, bool granted, const char *request_id,
+				   struct vp_account_record *out, struct vp_error *err);
+vp_code vp_registry_account_get(struct vp_registry *reg, const char *account,
+				struct vp_account_record *out, struct vp_error *err);
+/* Accounts in id order after `after` ("" = from the start), at most max. */
+vp_code vp_registry_account_list(struct vp_registry *reg, const char *after,
+				 struct vp_account_record *out, size_t max, size_t *count,
+				 struct vp_error *err);
+
+/* Events of namespace n (every record that held it) with id > after_id, oldest first. */
+vp_code vp_registry_events(struct vp_registry *reg, int64_t n, int64_t after_id,
+			   struct vp_event_record *out, size_t max, size_t *count,
+			   struct vp_error *err);
+
+/* Input checks the calls make, exposed for the edges (HTTP API, CLI). */
+vp_code vp_registry_check_account(const char *account, struct vp_error *err);
+vp_code vp_registry_check_client_ref(const char *client_ref, struct vp_error *err);
+
+#endif
