@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -45,6 +46,9 @@ static bool is_negative_number(const char *s)
 	return s[0] == '-' && s[1] >= '0' && s[1] <= '9';
 }
 
+static bool parse_argv(const char *command, int argc, char **argv,
+		       const struct cli_option *const *tables, struct cli_args *out);
+
 static bool push(const char *command, struct cli_args *out, int id, const char *value)
 {
 	if (out->count >= CLI_MAX_ARGS) {
@@ -57,8 +61,86 @@ static bool push(const char *command, struct cli_args *out, int id, const char *
 	return true;
 }
 
+/* VPCPEER_LISTEN for "listen". False when the name does not fit. */
+static bool env_name(const char *option, char *out, size_t size)
+{
+	size_t len = strlen(option);
+
+	if (len + 9 > size)
+		return false;
+	memcpy(out, "VPCPEER_", 8);
+	for (size_t i = 0; i <= len; i++) {
+		char c = option[i];
+		out[8 + i] = c == '-' ? '_' : (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
+	}
+	return true;
+}
+
+static bool given(const struct cli_args *args, int id)
+{
+	for (size_t i = 0; i < args->count; i++)
+		if (args->items[i].id == id)
+			return true;
+	return false;
+}
+
+/* Add the values of one option from the environment. */
+static bool apply_env(const char *command, const struct cli_option *o, struct cli_args *out,
+		      size_t *used)
+{
+	char name[96];
+	const char *value;
+	size_t len;
+
+	if (!env_name(o->name, name, sizeof(name)) || !(value = getenv(name)))
+		return true;
+	if (!o->metavar) {
+		if (strcmp(value, "1") == 0 || strcmp(value, "true") == 0 || strcmp(value, "yes") == 0)
+			return push(command, out, o->id, NULL);
+		if (!*value || strcmp(value, "0") == 0 || strcmp(value, "false") == 0 ||
+		    strcmp(value, "no") == 0)
+			return true;
+		cli_error(command, "%s='%s': expected 1/true/yes or 0/false/no", name, value);
+		return false;
+	}
+	len = strlen(value);
+	if (*used + len + 1 > CLI_ENV_STORAGE) {
+		cli_error(command, "%s is too long (the environment holds at most %d bytes of options)",
+			  name, CLI_ENV_STORAGE);
+		return false;
+	}
+	char *copy = out->env_storage + *used;
+	memcpy(copy, value, len + 1);
+	*used += len + 1;
+	if (!(o->flags & CLI_OPT_REPEAT))
+		return push(command, out, o->id, copy);
+	for (char *item = copy, *comma; item; item = comma ? comma + 1 : NULL) {
+		comma = strchr(item, ',');
+		if (comma)
+			*comma = '\0';
+		if (*item && !push(command, out, o->id, item))
+			return false;
+	}
+	return true;
+}
+
 bool cli_parse(const char *command, int argc, char **argv, const struct cli_option *const *tables,
 	       struct cli_args *out)
+{
+	size_t env_used = 0;
+
+	if (!parse_argv(command, argc, argv, tables, out))
+		return false;
+	for (size_t t = 0; tables[t]; t++)
+		for (const struct cli_option *o = tables[t]; o->name; o++)
+			if ((o->flags & CLI_OPT_ENV) && !given(out, o->id) &&
+			    !apply_env(command, o, out, &env_used))
+				return false;
+	return true;
+}
+
+static bool parse_argv(const char *command, int argc, char **argv,
+		       const struct cli_option *const *tables, struct cli_args *out)
 {
 	bool only_positionals = false;
 
@@ -127,6 +209,12 @@ void cli_print_options(FILE *out, const struct cli_option *const *tables)
 				snprintf(left, sizeof(left), "    --%s%s%s", o->name,
 					 o->metavar ? " " : "", o->metavar ? o->metavar : "");
 			fprintf(out, "  %-26s %s\n", left, o->help);
+			if (o->flags & CLI_OPT_ENV) {
+				char name[96];
+				if (env_name(o->name, name, sizeof(name)))
+					fprintf(out, "  %-26s (env %s%s)\n", "", name,
+						(o->flags & CLI_OPT_REPEAT) ? ", comma-separated" : "");
+			}
 		}
 	}
 }

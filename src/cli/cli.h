@@ -17,6 +17,14 @@
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILED = 1, CLI_EXIT_USAGE = 2 };
 
+/* cli_option.flags */
+enum {
+	/* Also settable as VPCPEER_<NAME> (upper case, '-' -> '_') when not on the command line. */
+	CLI_OPT_ENV = 1,
+	/* May be given several times; in the environment, as a comma-separated list. */
+	CLI_OPT_REPEAT = 2,
+};
+
 /* One long option (--name), optionally with a one-letter short form. */
 struct cli_option {
 	const char *name;
@@ -24,10 +32,11 @@ struct cli_option {
 	const char *metavar; /* NULL: a flag that takes no value */
 	int id;              /* > 0, unique within a command */
 	const char *help;
+	unsigned flags;      /* CLI_OPT_* */
 };
 
 /* Tables end with an all-zero entry; a command's tables come as a NULL-ended list. */
-#define CLI_OPTIONS_END {NULL, 0, NULL, 0, NULL}
+#define CLI_OPTIONS_END {NULL, 0, NULL, 0, NULL, 0}
 
 #define CLI_MAX_ARGS 256
 
@@ -37,16 +46,21 @@ struct cli_arg {
 	const char *value;
 };
 
+#define CLI_ENV_STORAGE 8192
+
 struct cli_args {
 	struct cli_arg items[CLI_MAX_ARGS];
 	size_t count;
+	char env_storage[CLI_ENV_STORAGE]; /* split copies of environment values */
 };
 
 /*
  * Parse argv[0..argc) against the tables. "--name=value", "--name value",
  * "-x", "--" (the rest is positional) are understood; a negative number is a
- * positional, not an option. On a bad argument prints the error line for
- * `command` and returns false.
+ * positional, not an option. Then options marked CLI_OPT_ENV that the
+ * command line did not give are taken from the environment (a flag without a
+ * value from "1", "true" or "yes"; "0", "false", "no" or "" leave it off).
+ * On a bad argument prints the error line for `command` and returns false.
  */
 bool cli_parse(const char *command, int argc, char **argv, const struct cli_option *const *tables,
 	       struct cli_args *out);

@@ -14,9 +14,9 @@ enum { OPT_HELP = 1, OPT_DB, OPT_JSON };
 
 static const struct cli_option db_command_options[] = {
 	{"db", 0, "URL", OPT_DB,
-	 "the registry: sqlite:PATH or postgresql://... (default $VPCPEER_DB or " DEFAULT_DB ")"},
-	{"json", 0, NULL, OPT_JSON, "status: print one JSON object"},
-	{"help", 'h', NULL, OPT_HELP, "show this help"},
+	 "the registry: sqlite:PATH or postgresql://... (default " DEFAULT_DB ")", CLI_OPT_ENV},
+	{"json", 0, NULL, OPT_JSON, "status: print one JSON object", 0},
+	{"help", 'h', NULL, OPT_HELP, "show this help", 0},
 	CLI_OPTIONS_END,
 };
 
@@ -109,11 +109,9 @@ static int do_status(const char *url, bool json)
 int cmd_db_main(int argc, char **argv)
 {
 	struct cli_args args;
-	const char *url = getenv("VPCPEER_DB"), *action = NULL;
+	const char *url = NULL, *action = NULL;
 	bool json = false;
 
-	if (!url || !*url)
-		url = DEFAULT_DB;
 	if (!cli_parse("db", argc - 1, argv + 1, cmd_db_tables, &args))
 		return CLI_EXIT_USAGE;
 	for (size_t i = 0; i < args.count; i++) {
@@ -136,6 +134,8 @@ int cmd_db_main(int argc, char **argv)
 			action = arg->value;
 		}
 	}
+	if (!url || !*url)
+		url = DEFAULT_DB;
 	if (!action) {
 		cli_error("db", "missing action: migrate or status (see 'vpcpeer db --help')");
 		return CLI_EXIT_USAGE;

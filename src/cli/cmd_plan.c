@@ -9,9 +9,9 @@
 enum { OPT_HELP = 1, OPT_JSON, OPT_CAPACITY };
 
 static const struct cli_option plan_command_options[] = {
-	{"json", 0, NULL, OPT_JSON, "print one JSON object"},
-	{"capacity", 0, NULL, OPT_CAPACITY, "print how many namespaces the plan holds"},
-	{"help", 'h', NULL, OPT_HELP, "show this help"},
+	{"json", 0, NULL, OPT_JSON, "print one JSON object", 0},
+	{"capacity", 0, NULL, OPT_CAPACITY, "print how many namespaces the plan holds", 0},
+	{"help", 'h', NULL, OPT_HELP, "show this help", 0},
 	CLI_OPTIONS_END,
 };
 

@@ -10,10 +10,10 @@
 enum { OPT_HELP = 1, OPT_JSON, OPT_REGION, OPT_PROFILE };
 
 static const struct cli_option whoami_options[] = {
-	{"json", 0, NULL, OPT_JSON, "print one JSON object"},
-	{"region", 0, "REGION", OPT_REGION, "AWS region (default: AWS_REGION, the profile's)"},
-	{"profile", 0, "PROFILE", OPT_PROFILE, "profile of the shared AWS config files"},
-	{"help", 'h', NULL, OPT_HELP, "show this help"},
+	{"json", 0, NULL, OPT_JSON, "print one JSON object", 0},
+	{"region", 0, "REGION", OPT_REGION, "AWS region (default: AWS_REGION, the profile's)", 0},
+	{"profile", 0, "PROFILE", OPT_PROFILE, "profile of the shared AWS config files", 0},
+	{"help", 'h', NULL, OPT_HELP, "show this help", 0},
 	CLI_OPTIONS_END,
 };
 

@@ -21,8 +21,8 @@ static const struct cli_command commands[] = {
 enum { OPT_HELP = 1, OPT_VERSION };
 
 static const struct cli_option global_options[] = {
-	{"help", 'h', NULL, OPT_HELP, "show this help"},
-	{"version", 'V', NULL, OPT_VERSION, "print the version"},
+	{"help", 'h', NULL, OPT_HELP, "show this help", 0},
+	{"version", 'V', NULL, OPT_VERSION, "print the version", 0},
 	CLI_OPTIONS_END,
 };
 static const struct cli_option *const global_tables[] = {global_options, NULL};

@@ -14,11 +14,15 @@ enum {
 };
 
 const struct cli_option cli_plan_options[] = {
-	{"pool", 0, "CIDR", OPT_POOL, "address pool of the plan (default " VP_PLAN_DEFAULT_POOL ")"},
-	{"vpc-prefix", 0, "N", OPT_VPC_PREFIX, "prefix length of a namespace's VPC (default 22)"},
-	{"subnet-prefix", 0, "N", OPT_SUBNET_PREFIX, "prefix length of each subnet (default 24)"},
-	{"subnets", 0, "N", OPT_SUBNETS, "subnets per VPC, named A, B, ... (default 4)"},
-	{"reserve", 0, "CIDR", OPT_RESERVE, "never hand out namespaces overlapping CIDR (repeatable)"},
+	{"pool", 0, "CIDR", OPT_POOL, "address pool of the plan (default " VP_PLAN_DEFAULT_POOL ")",
+	 CLI_OPT_ENV},
+	{"vpc-prefix", 0, "N", OPT_VPC_PREFIX, "prefix length of a namespace's VPC (default 22)",
+	 CLI_OPT_ENV},
+	{"subnet-prefix", 0, "N", OPT_SUBNET_PREFIX, "prefix length of each subnet (default 24)",
+	 CLI_OPT_ENV},
+	{"subnets", 0, "N", OPT_SUBNETS, "subnets per VPC, named A, B, ... (default 4)", CLI_OPT_ENV},
+	{"reserve", 0, "CIDR", OPT_RESERVE, "never hand out namespaces overlapping CIDR (repeatable)",
+	 CLI_OPT_ENV | CLI_OPT_REPEAT},
 	CLI_OPTIONS_END,
 };
 

@@ -59,6 +59,20 @@ expect_out '{"NamespaceId":1,"VpcCidrBlock":"172.16.16.0/20","SubnetACidrBlock":
 run "$vpcpeer" --pool 100.64.0.0/10 plan 4095 --json
 expect_out_has '"VpcCidrBlock":"100.127.252.0/22"'
 
+# The plan flags from the environment; the command line wins.
+run env VPCPEER_POOL=100.64.0.0/10 "$vpcpeer" plan --capacity
+expect_out '4096'
+run env VPCPEER_POOL=100.64.0.0/10 "$vpcpeer" plan --capacity --pool 10.0.0.0/8
+expect_out '16384'
+run env VPCPEER_RESERVE=10.0.16.0/20,10.0.32.0/24 "$vpcpeer" plan --capacity --json
+expect_out '{"Capacity":16384,"Reserved":5,"AvailableForClients":16378}'
+run env VPCPEER_VPC_PREFIX=x "$vpcpeer" plan 1
+expect_status 2
+expect_err_has "--vpc-prefix: vpc-prefix 'x' is not a number"
+run env VPCPEER_POOL=10.0.0.1/8 "$vpcpeer" plan 1
+expect_status 2
+expect_err_has 'host bits set'
+
 # Reserved ranges: unavailable, with the range, status 1.
 run "$vpcpeer" plan 5 --reserve 10.0.16.0/20
 expect_status 1
