@@ -6,7 +6,10 @@
  *   accounts     one row per AWS account seen
  *   namespaces   one row per allocation; n is reused by later rows after release
  *   events       append-only history (triggers refuse UPDATE and DELETE)
- *   free_ranges  runs lo..hi of n's that no live or quarantined namespace holds
+ *   free_ranges  runs lo..hi of n's that no live or quarantined namespace holds,
+ *                keyed by hi with lo unindexed: an allocation takes the lowest n of a
+ *                run, which changes only lo, so on PostgreSQL the UPDATE is HOT (no
+ *                index entry per allocation, dead versions pruned in the page)
  *   quarantine   released n's, until quarantine seconds have passed
  * Unique indexes back the invariants: one live record per n, one live record
  * per (account, client_ref).
@@ -15,6 +18,13 @@
 
 /* The largest n the free list covers; the plan's capacity is checked in C. */
 #define FREE_TOP "9007199254740991"
+
+/*
+ * PostgreSQL: inserts fill free_ranges pages only to this percentage, so the HOT update
+ * of a run's lo finds room in the same page, and a page is pruned of its dead versions
+ * (without VACUUM) whenever it is read with more than this percentage in use.
+ */
+#define FREE_FILLFACTOR "50"
 
 static const char sqlite_v1[] =
 	"CREATE TABLE accounts ("
@@ -61,8 +71,8 @@ static const char sqlite_v1[] =
 	"CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
 	" BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
 	"CREATE TABLE free_ranges ("
-	" lo INTEGER PRIMARY KEY,"
-	" hi INTEGER NOT NULL UNIQUE,"
+	" hi INTEGER PRIMARY KEY,"
+	" lo INTEGER NOT NULL,"
 	" CHECK (lo >= 1 AND hi >= lo));"
 	"CREATE TABLE quarantine ("
 	" n INTEGER PRIMARY KEY,"
@@ -115,9 +125,10 @@ static const char postgres_v1[] =
 	"CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events"
 	" FOR EACH ROW EXECUTE FUNCTION vp_events_append_only();"
 	"CREATE TABLE free_ranges ("
-	" lo BIGINT PRIMARY KEY,"
-	" hi BIGINT NOT NULL UNIQUE,"
-	" CHECK (lo >= 1 AND hi >= lo));"
+	" hi BIGINT PRIMARY KEY,"
+	" lo BIGINT NOT NULL,"
+	" CHECK (lo >= 1 AND hi >= lo))"
+	" WITH (fillfactor = " FREE_FILLFACTOR ");"
 	"CREATE TABLE quarantine ("
 	" n BIGINT PRIMARY KEY,"
 	" released_at BIGINT NOT NULL);"

@@ -87,15 +87,21 @@ static const char SQL_QUARANTINE_INSERT[] =
 	"INSERT INTO quarantine (n, released_at) VALUES ($1, $2) "
 	"ON CONFLICT (n) DO UPDATE SET released_at = excluded.released_at";
 
+/*
+ * The free list is keyed by hi, and lo is not indexed: taking the lowest n of a run
+ * changes only its lo, so on PostgreSQL that UPDATE is HOT (no new index entry; the
+ * dead versions are pruned from the page without VACUUM) and the scans below never wade
+ * through dead index entries. Runs are disjoint, so hi order is lo order.
+ */
 static const char SQL_FREE_SCAN[] =
-	"SELECT lo, hi FROM free_ranges WHERE lo >= $1 AND lo < $2 ORDER BY lo LIMIT 32";
-static const char SQL_FREE_COVER[] =
-	"SELECT lo, hi FROM free_ranges WHERE lo <= $1 ORDER BY lo DESC LIMIT 1";
+	"SELECT lo, hi FROM free_ranges WHERE hi >= $1 AND lo < $2 ORDER BY hi LIMIT 32";
+/* The run holding n, or else the first run after it: the lowest hi >= n. */
+static const char SQL_FREE_AT_OR_AFTER[] =
+	"SELECT lo, hi FROM free_ranges WHERE hi >= $1 ORDER BY hi LIMIT 1";
 static const char SQL_FREE_ENDING[] = "SELECT lo FROM free_ranges WHERE hi = $1";
-static const char SQL_FREE_STARTING[] = "SELECT hi FROM free_ranges WHERE lo = $1";
-static const char SQL_FREE_DELETE[] = "DELETE FROM free_ranges WHERE lo = $1";
-static const char SQL_FREE_SET_LO[] = "UPDATE free_ranges SET lo = $2 WHERE lo = $1";
-static const char SQL_FREE_SET_HI[] = "UPDATE free_ranges SET hi = $2 WHERE lo = $1";
+static const char SQL_FREE_DELETE[] = "DELETE FROM free_ranges WHERE hi = $1";
+static const char SQL_FREE_SET_LO[] = "UPDATE free_ranges SET lo = $2 WHERE hi = $1";
+static const char SQL_FREE_SET_HI[] = "UPDATE free_ranges SET hi = $2 WHERE hi = $1";
 static const char SQL_FREE_INSERT[] = "INSERT INTO free_ranges (lo, hi) VALUES ($1, $2)";
 
 static const char SQL_ACCOUNT_ENSURE[] =
@@ -611,7 +617,7 @@ static vp_code find_free(struct vp_registry *reg, struct vp_db_conn *conn, int64
 			hi = reg->ops->get_int(rows, 1);
 			seen++;
 			found = first_unreserved(reg, lo, hi < reg->capacity ? hi : reg->capacity - 1);
-			from = lo + 1;
+			from = hi + 1;
 		}
 		reg->ops->finish(rows);
 		if (found < 0 && got < 0)
@@ -627,24 +633,28 @@ static vp_code find_free(struct vp_registry *reg, struct vp_db_conn *conn, int64
 	}
 }
 
-/* Remove n from its free range lo..hi. */
+/*
+ * Remove n from its free range lo..hi. Each case keeps the row's hi where it can,
+ * so that the UPDATE changes only lo (HOT on PostgreSQL).
+ */
 static vp_code take_free(struct vp_registry *reg, struct vp_db_conn *conn, int64_t n, int64_t lo,
 			 int64_t hi, struct vp_error *err)
 {
-	struct vp_db_param p[2] = {VP_DB_INT_PARAM(lo), VP_DB_INT_PARAM(0)};
+	struct vp_db_param p[2] = {VP_DB_INT_PARAM(hi), VP_DB_INT_PARAM(0)};
 	vp_code code;
 
 	if (lo == hi)
 		return reg->ops->exec(conn, SQL_FREE_DELETE, p, 1, NULL, err);
-	if (n == lo) {
-		p[1] = VP_DB_INT_PARAM(n + 1);
-		return reg->ops->exec(conn, SQL_FREE_SET_LO, p, 2, NULL, err);
+	if (n == hi) {
+		p[1] = VP_DB_INT_PARAM(n - 1);
+		return reg->ops->exec(conn, SQL_FREE_SET_HI, p, 2, NULL, err);
 	}
-	p[1] = VP_DB_INT_PARAM(n - 1);
-	if ((code = reg->ops->exec(conn, SQL_FREE_SET_HI, p, 2, NULL, err)) != VP_OK || n == hi)
+	/* n == lo: the run becomes n+1..hi; in the middle: also insert lo..n-1. */
+	p[1] = VP_DB_INT_PARAM(n + 1);
+	if ((code = reg->ops->exec(conn, SQL_FREE_SET_LO, p, 2, NULL, err)) != VP_OK || n == lo)
 		return code;
-	p[0] = VP_DB_INT_PARAM(n + 1);
-	p[1] = VP_DB_INT_PARAM(hi);
+	p[0] = VP_DB_INT_PARAM(lo);
+	p[1] = VP_DB_INT_PARAM(n - 1);
 	return reg->ops->exec(conn, SQL_FREE_INSERT, p, 2, NULL, err);
 }
 
@@ -654,43 +664,44 @@ static vp_code give_free(struct vp_registry *reg, struct vp_db_conn *conn, int64
 {
 	struct vp_db_param p[2];
 	struct vp_db_rows *rows;
-	int64_t left_lo = 0, right_hi = 0;
+	int64_t left_lo = 0, right_lo = 0, right_hi = 0;
 	bool left = false, right = false;
 	vp_code code;
 	int got;
 
-	/* Already free (it never should be): nothing to do. */
+	/* The run holding n (it never should be free: then nothing to do), or the next one. */
 	p[0] = VP_DB_INT_PARAM(n);
-	if ((code = reg->ops->query(conn, SQL_FREE_COVER, p, 1, &rows, err)) != VP_OK)
+	if ((code = reg->ops->query(conn, SQL_FREE_AT_OR_AFTER, p, 1, &rows, err)) != VP_OK)
 		return code;
 	got = reg->ops->next(rows, err);
-	bool covered = got > 0 && reg->ops->get_int(rows, 1) >= n;
+	if (got > 0) {
+		right_lo = reg->ops->get_int(rows, 0);
+		right_hi = reg->ops->get_int(rows, 1);
+	}
 	reg->ops->finish(rows);
 	if (got < 0)
 		return err ? err->code : VP_ERR_DB;
-	if (covered)
+	if (got > 0 && right_lo <= n)
 		return VP_OK;
+	right = got > 0 && right_lo == n + 1;
 	p[0] = VP_DB_INT_PARAM(n - 1);
 	if ((code = query_int(reg, conn, SQL_FREE_ENDING, p, 1, &left_lo, &left, err)) != VP_OK)
 		return code;
-	p[0] = VP_DB_INT_PARAM(n + 1);
-	if ((code = query_int(reg, conn, SQL_FREE_STARTING, p, 1, &right_hi, &right, err)) != VP_OK)
-		return code;
 	if (left && right) {
-		p[0] = VP_DB_INT_PARAM(n + 1);
+		p[0] = VP_DB_INT_PARAM(n - 1);
 		if ((code = reg->ops->exec(conn, SQL_FREE_DELETE, p, 1, NULL, err)) != VP_OK)
 			return code;
-		p[0] = VP_DB_INT_PARAM(left_lo);
-		p[1] = VP_DB_INT_PARAM(right_hi);
-		return reg->ops->exec(conn, SQL_FREE_SET_HI, p, 2, NULL, err);
+		p[0] = VP_DB_INT_PARAM(right_hi);
+		p[1] = VP_DB_INT_PARAM(left_lo);
+		return reg->ops->exec(conn, SQL_FREE_SET_LO, p, 2, NULL, err);
 	}
 	if (left) {
-		p[0] = VP_DB_INT_PARAM(left_lo);
+		p[0] = VP_DB_INT_PARAM(n - 1);
 		p[1] = VP_DB_INT_PARAM(n);
 		return reg->ops->exec(conn, SQL_FREE_SET_HI, p, 2, NULL, err);
 	}
 	if (right) {
-		p[0] = VP_DB_INT_PARAM(n + 1);
+		p[0] = VP_DB_INT_PARAM(right_hi);
 		p[1] = VP_DB_INT_PARAM(n);
 		return reg->ops->exec(conn, SQL_FREE_SET_LO, p, 2, NULL, err);
 	}
