@@ -407,7 +407,7 @@ vp_code vp_aws_ec2_parse_accept(const char *body, size_t len, struct vp_aws_ec2_
 	return VP_OK;
 }
 
-vp_code vp_aws_ec2_parse_return(const char *body, size_t len, struct vp_error *err)
+vp_code vp_aws_ec2_parse_return(const char *body, size_t len, bool required, struct vp_error *err)
 {
 	xmlDoc *doc = NULL;
 	bool ok = false;
@@ -415,7 +415,9 @@ vp_code vp_aws_ec2_parse_return(const char *body, size_t len, struct vp_error *e
 
 	if (rc == VP_OK) {
 		xmlNode *ret = vp_aws_xml_child(xmlDocGetRootElement(doc), "return");
-		if (!ret)
+		if (!ret && !required)
+			ok = true;
+		else if (!ret)
 			rc = vp_fail(err, VP_ERR_INVALID, "answer has no <return>");
 		else
 			rc = vp_aws_xml_bool(xmlDocGetRootElement(doc), "return", false, &ok, err);
@@ -576,7 +578,7 @@ vp_code vp_aws_ec2_describe_vpc_peering_connections(struct vp_aws_client *c,
 
 /* A call whose answer is <return>true</return>. */
 static vp_code call_return(struct vp_aws_client *c, const char *action, struct vp_aws_params *p,
-			   struct vp_aws_error *err)
+			   bool required, struct vp_aws_error *err)
 {
 	struct vp_buf body;
 	struct vp_error perr;
@@ -585,7 +587,7 @@ static vp_code call_return(struct vp_aws_client *c, const char *action, struct v
 	vp_buf_init(&body, VP_AWS_XML_MAX);
 	rc = vp_aws_client_call(c, VP_AWS_EC2, action, p, &body, err);
 	if (rc == VP_OK) {
-		rc = vp_aws_ec2_parse_return(body.data, body.len, &perr);
+		rc = vp_aws_ec2_parse_return(body.data, body.len, required, &perr);
 		if (rc != VP_OK)
 			rc = vp_aws_error_fail(err, rc, "ec2 %s: %s", action, perr.message);
 	}
@@ -641,7 +643,7 @@ static vp_code route_call(struct vp_aws_client *c, const char *action, const cha
 	vp_aws_params_add(&p, "RouteTableId", rtb);
 	vp_aws_params_add(&p, "DestinationCidrBlock", cidr);
 	vp_aws_params_add(&p, target_params[*which], target_of(t, *which));
-	rc = call_return(c, action, &p, err);
+	rc = call_return(c, action, &p, strcmp(action, "CreateRoute") == 0, err);
 	vp_aws_params_cleanup(&p);
 	return rc;
 }
@@ -718,7 +720,7 @@ vp_code vp_aws_ec2_delete_route(struct vp_aws_client *c, const char *rtb, const 
 	vp_aws_params_init(&p, VP_AWS_EC2, "DeleteRoute");
 	vp_aws_params_add(&p, "RouteTableId", rtb);
 	vp_aws_params_add(&p, "DestinationCidrBlock", cidr);
-	rc = call_return(c, "DeleteRoute", &p, err);
+	rc = call_return(c, "DeleteRoute", &p, false, err);
 	vp_aws_params_cleanup(&p);
 	if (rc != VP_OK && strcmp(err->code, "InvalidRoute.NotFound") == 0) {
 		int attempts = err->attempts;
@@ -771,7 +773,7 @@ vp_code vp_aws_ec2_delete_vpc_peering_connection(struct vp_aws_client *c, const 
 					 "ec2 DeleteVpcPeeringConnection: a peering connection id is needed");
 	vp_aws_params_init(&p, VP_AWS_EC2, "DeleteVpcPeeringConnection");
 	vp_aws_params_add(&p, "VpcPeeringConnectionId", pcx);
-	rc = call_return(c, "DeleteVpcPeeringConnection", &p, err);
+	rc = call_return(c, "DeleteVpcPeeringConnection", &p, true, err);
 	vp_aws_params_cleanup(&p);
 	return rc;
 }

@@ -187,7 +187,11 @@ vp_code vp_aws_ec2_parse_peerings(const char *body, size_t len,
 /* AcceptVpcPeeringConnection's answer. */
 vp_code vp_aws_ec2_parse_accept(const char *body, size_t len, struct vp_aws_ec2_peering **out,
 				struct vp_error *err);
-/* <return>true</return> answers; false or missing is VP_ERR_AWS. */
-vp_code vp_aws_ec2_parse_return(const char *body, size_t len, struct vp_error *err);
+/*
+ * <return>true</return> answers: false is VP_ERR_AWS; a missing <return> is
+ * VP_ERR_INVALID when `required` (CreateRoute, DeleteVpcPeeringConnection),
+ * fine otherwise (ReplaceRoute and DeleteRoute have no output in EC2's model).
+ */
+vp_code vp_aws_ec2_parse_return(const char *body, size_t len, bool required, struct vp_error *err);
 
 #endif

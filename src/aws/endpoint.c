@@ -147,9 +147,11 @@ vp_code vp_aws_endpoint_custom(enum vp_aws_service svc, const char *url, const c
 	memset(out, 0, sizeof(*out));
 	memcpy(out->url, url, n);
 	out->url[n] = '\0';
+	/* IAM is global: whatever the URL, it only accepts its partition's signing region. */
 	snprintf(out->signing_region, sizeof(out->signing_region), "%s",
-		 region && strcmp(region, "aws-global") != 0 ? region
-							     : vp_aws_partition_for_region(region)->global_region);
+		 region && strcmp(region, "aws-global") != 0 && svc != VP_AWS_IAM
+			 ? region
+			 : vp_aws_partition_for_region(region)->global_region);
 	out->service = names[svc];
 	out->custom = true;
 	return VP_OK;

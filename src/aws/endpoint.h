@@ -18,7 +18,8 @@
  *
  * A configured endpoint URL (AWS_ENDPOINT_URL[_<SERVICE>], endpoint_url in
  * the profile; resolved in client.c) replaces the URL; requests to it are
- * signed for the client's region (us-east-1 when none) and the service.
+ * signed for the client's region (us-east-1 when none) and the service,
+ * except IAM, which is always signed for its partition's global region.
  */
 #ifndef VP_AWS_ENDPOINT_H
 #define VP_AWS_ENDPOINT_H

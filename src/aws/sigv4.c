@@ -157,6 +157,8 @@ static char *encode_dup(const char *s, size_t len, bool decode)
 	int raw_len = 0;
 	char *res;
 
+	if (len == 0) /* curl_easy_unescape() would take a length of 0 as strlen() */
+		return strdup("");
 	vp_buf_init(&b, CANONICAL_MAX);
 	if (decode) {
 		raw = curl_easy_unescape(NULL, s, (int)len, &raw_len);
