@@ -71,6 +71,12 @@ struct vp_db_ops {
 	/* Whether the last failure may succeed when the transaction is tried again
 	 * (SQLite busy, PostgreSQL serialization failure or deadlock). */
 	bool (*retriable)(struct vp_db_conn *conn);
+	/* Session-level advisory lock on `key` for vp_registry_lock(), waiting at most
+	 * timeout_ms (VP_ERR_UNAVAILABLE after), and its release. NULL when the
+	 * backend has none (SQLite: one process per database file). */
+	vp_code (*advisory_lock)(struct vp_db_conn *conn, int32_t key, int timeout_ms,
+				 struct vp_error *err);
+	vp_code (*advisory_unlock)(struct vp_db_conn *conn, int32_t key, struct vp_error *err);
 	/* Backend-specific SQL. */
 	const char *sql_has_migrations_table; /* one row, one count */
 	bool lock_rows; /* SELECT ... FOR UPDATE before changing a row (PostgreSQL) */

@@ -278,6 +278,51 @@ static bool pg_retriable(struct vp_db_conn *conn)
 	return strcmp(conn->sqlstate, "40001") == 0 || strcmp(conn->sqlstate, "40P01") == 0;
 }
 
+/* vp_registry_lock(): pg_advisory_lock(class, key), class 'vpcl' (not the allocator's). */
+#define NAMED_LOCK_CLASS "1986028396"
+
+static vp_code pg_advisory_lock(struct vp_db_conn *conn, int32_t key, int timeout_ms,
+				struct vp_error *err)
+{
+	char sql[160];
+	PGresult *res;
+	vp_code code = VP_OK;
+
+	conn->sqlstate[0] = '\0';
+	/* statement_timeout bounds the wait; nothing else runs on this connection. */
+	snprintf(sql, sizeof(sql),
+		 "SET statement_timeout = %d; SELECT pg_advisory_lock(" NAMED_LOCK_CLASS ", %ld)",
+		 timeout_ms, (long)key);
+	res = PQexec(conn->pg, sql);
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		if (state && strcmp(state, "57014") == 0)
+			code = vp_fail(err, VP_ERR_UNAVAILABLE,
+				       "%s: another broker held the lock for more than %d ms",
+				       conn->shown, timeout_ms);
+		else
+			code = result_fail(conn, res, err, "advisory lock");
+	}
+	PQclear(res);
+	if (PQstatus(conn->pg) == CONNECTION_OK &&
+	    run_simple(conn, "SET statement_timeout = 0", code == VP_OK ? err : NULL) != VP_OK &&
+	    code == VP_OK) {
+		snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(" NAMED_LOCK_CLASS ", %ld)",
+			 (long)key);
+		run_simple(conn, sql, NULL);
+		code = err ? err->code : VP_ERR_DB;
+	}
+	return code;
+}
+
+static vp_code pg_advisory_unlock(struct vp_db_conn *conn, int32_t key, struct vp_error *err)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(" NAMED_LOCK_CLASS ", %ld)", (long)key);
+	return run_simple(conn, sql, err);
+}
+
 const struct vp_db_ops vp_db_postgres_ops = {
 	.name = "postgresql",
 	.connect = pg_connect,
@@ -295,6 +340,8 @@ const struct vp_db_ops vp_db_postgres_ops = {
 	.get_text = pg_get_text,
 	.finish = pg_finish,
 	.retriable = pg_retriable,
+	.advisory_lock = pg_advisory_lock,
+	.advisory_unlock = pg_advisory_unlock,
 	.sql_has_migrations_table =
 		"SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
 		"AND tablename = 'schema_migrations'",

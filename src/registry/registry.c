@@ -21,6 +21,8 @@
 #define TX_ATTEMPTS 5
 /* Rows read per step when scanning the free list or reclaiming quarantine. */
 #define SCAN_BATCH 32
+/* Idle connections kept for named locks (PostgreSQL); more are closed on unlock. */
+#define LOCK_IDLE_MAX 4
 
 struct vp_registry {
 	const struct vp_db_ops *ops;
@@ -36,6 +38,14 @@ struct vp_registry {
 	struct vp_db_conn *idle[VP_REGISTRY_MAX_POOL_SIZE];
 	int idle_count;
 	int open_count;
+
+	/* Named locks (vp_registry_lock): the names held in this process, under mu;
+	 * lock_cv (monotonic clock) wakes their waiters. PostgreSQL: idle
+	 * connections kept for the advisory locks, outside the pool. */
+	pthread_cond_t lock_cv;
+	struct vp_registry_lock *held;
+	struct vp_db_conn *lock_idle[LOCK_IDLE_MAX];
+	int lock_idle_count;
 };
 
 #define NS_COLS                                                                                    \
@@ -78,6 +88,11 @@ static const char SQL_EXPIRED[] =
 static const char SQL_COUNT_LIVE[] = "SELECT count(*) FROM namespaces WHERE " LIVE;
 static const char SQL_COUNT_LIVE_ACCOUNT[] =
 	"SELECT count(*) FROM namespaces WHERE account_id = $1 AND " LIVE;
+static const char SQL_COUNT_STATES[] =
+	"SELECT state, count(*) FROM namespaces WHERE " LIVE " GROUP BY state";
+static const char SQL_SET_PEER_ROLE[] =
+	"UPDATE namespaces SET peer_role_arn = $2, updated_at = $3, request_id = $4 "
+	"WHERE n = $1 AND " LIVE " RETURNING " NS_COLS;
 static const char SQL_COUNT_QUARANTINE[] = "SELECT count(*) FROM quarantine";
 
 static const char SQL_QUARANTINE_EXPIRED[] =
@@ -504,6 +519,9 @@ void vp_registry_close(struct vp_registry *reg)
 	/* The caller guarantees no call is running: every connection is idle. */
 	for (int i = 0; i < reg->idle_count; i++)
 		reg->ops->disconnect(reg->idle[i]);
+	for (int i = 0; i < reg->lock_idle_count; i++)
+		reg->ops->disconnect(reg->lock_idle[i]);
+	pthread_cond_destroy(&reg->lock_cv);
 	pthread_cond_destroy(&reg->cv);
 	pthread_mutex_destroy(&reg->mu);
 	free(reg);
@@ -554,6 +572,13 @@ vp_code vp_registry_open(const char *url, const struct vp_registry_options *opts
 		reg->latest_version = m->version;
 	pthread_mutex_init(&reg->mu, NULL);
 	pthread_cond_init(&reg->cv, NULL);
+	{
+		pthread_condattr_t attr;
+		pthread_condattr_init(&attr);
+		pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+		pthread_cond_init(&reg->lock_cv, &attr);
+		pthread_condattr_destroy(&attr);
+	}
 
 	/* The first connection proves the database is reachable and usable. */
 	code = reg->ops->connect(&reg->url, &reg->opts, true, &conn, err);
@@ -1379,4 +1404,243 @@ vp_code vp_registry_events(struct vp_registry *reg, int64_t n, int64_t after_id,
 	}
 	free(ctx.out);
 	return code;
+}
+
+/* ---- peer role of a namespace, counts by state ---- */
+
+struct peer_role_ctx {
+	int64_t n;
+	const char *arn, *request_id;
+	struct vp_namespace_record rec;
+};
+
+static vp_code peer_role_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *ctx_,
+			    struct vp_error *err)
+{
+	struct peer_role_ctx *ctx = ctx_;
+	char detail[VP_REGISTRY_DETAIL_MAX + 1];
+	int64_t at = now(reg);
+	struct vp_db_param p[] = {VP_DB_INT_PARAM(ctx->n), VP_DB_TEXT_PARAM(ctx->arn),
+				  VP_DB_INT_PARAM(at), VP_DB_TEXT_PARAM(ctx->request_id)};
+	bool found = false;
+	vp_code code = query_record(reg, conn, SQL_SET_PEER_ROLE, p, 4, &ctx->rec, &found, err);
+	json_t *extra;
+
+	if (code != VP_OK)
+		return code;
+	if (!found)
+		return vp_fail(err, VP_ERR_NOT_FOUND, "namespace %lld has no live record",
+			       (long long)ctx->n);
+	extra = json_pack("{ss}", "peer_role_arn", ctx->arn);
+	code = json_object_text(NULL, extra, VP_REGISTRY_DETAIL_MAX, "event detail", detail, err);
+	json_decref(extra);
+	if (code != VP_OK)
+		return code;
+	return add_event(reg, conn, at, ctx->n, ctx->rec.account, "peer_role", detail,
+			 ctx->request_id, err);
+}
+
+vp_code vp_registry_set_peer_role(struct vp_registry *reg, int64_t n, const char *peer_role_arn,
+				  const char *request_id, struct vp_namespace_record *out,
+				  struct vp_error *err)
+{
+	struct peer_role_ctx *ctx;
+	vp_code code;
+
+	if (!peer_role_arn)
+		return vp_fail(err, VP_ERR_INVALID, "missing peer role ARN");
+	if ((code = check_field(peer_role_arn, VP_REGISTRY_ARN_MAX, "peer role ARN", err)) != VP_OK ||
+	    (code = check_field(request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id", err)) != VP_OK)
+		return code;
+	if (!(ctx = calloc(1, sizeof(*ctx))))
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	ctx->n = n;
+	ctx->arn = peer_role_arn;
+	ctx->request_id = request_id ? request_id : "";
+	code = run_tx(reg, true, VP_DB_LOCK_NONE, peer_role_tx, ctx, err);
+	if (code == VP_OK && out)
+		*out = ctx->rec;
+	free(ctx);
+	return code;
+}
+
+static vp_code count_states_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *ctx_,
+			       struct vp_error *err)
+{
+	int64_t *counts = ctx_;
+	struct vp_db_rows *rows;
+	vp_code code = reg->ops->query(conn, SQL_COUNT_STATES, NULL, 0, &rows, err);
+	int got;
+
+	if (code != VP_OK)
+		return code;
+	for (int s = 0; s < VP_NS_STATE_COUNT; s++)
+		counts[s] = 0;
+	while ((got = reg->ops->next(rows, err)) > 0) {
+		enum vp_ns_state state;
+		if (vp_registry_state_parse(reg->ops->get_text(rows, 0), &state, NULL) == VP_OK)
+			counts[state] = reg->ops->get_int(rows, 1);
+	}
+	reg->ops->finish(rows);
+	return got < 0 ? (err ? err->code : VP_ERR_DB) : VP_OK;
+}
+
+vp_code vp_registry_count_states(struct vp_registry *reg, int64_t counts[VP_NS_STATE_COUNT],
+				 struct vp_error *err)
+{
+	int64_t tmp[VP_NS_STATE_COUNT];
+	vp_code code = run_tx(reg, false, VP_DB_LOCK_NONE, count_states_tx, tmp, err);
+
+	if (code == VP_OK)
+		memcpy(counts, tmp, sizeof(tmp));
+	return code;
+}
+
+/* ---- named locks ---- */
+
+struct vp_registry_lock {
+	struct vp_registry *reg;
+	struct vp_registry_lock *next; /* in reg->held */
+	struct vp_db_conn *conn;       /* PostgreSQL: the session holding the advisory lock */
+	int32_t key;
+	char name[VP_REGISTRY_LOCK_NAME_MAX + 1];
+};
+
+/* FNV-1a: the advisory lock key of a name. Two names may share a key: they then
+ * serialise with each other too, which is safe. */
+static int32_t lock_key(const char *name)
+{
+	uint32_t h = 2166136261u;
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return (int32_t)h;
+}
+
+static bool lock_held(const struct vp_registry *reg, const char *name)
+{
+	for (const struct vp_registry_lock *l = reg->held; l; l = l->next)
+		if (strcmp(l->name, name) == 0)
+			return true;
+	return false;
+}
+
+static void lock_forget(struct vp_registry *reg, struct vp_registry_lock *lock)
+{
+	pthread_mutex_lock(&reg->mu);
+	for (struct vp_registry_lock **p = &reg->held; *p; p = &(*p)->next)
+		if (*p == lock) {
+			*p = lock->next;
+			break;
+		}
+	pthread_cond_broadcast(&reg->lock_cv);
+	pthread_mutex_unlock(&reg->mu);
+}
+
+/* Give a lock connection back (kept idle up to LOCK_IDLE_MAX) or close it. */
+static void lock_conn_put(struct vp_registry *reg, struct vp_db_conn *conn, bool usable)
+{
+	if (!conn)
+		return;
+	pthread_mutex_lock(&reg->mu);
+	if (usable && reg->lock_idle_count < LOCK_IDLE_MAX) {
+		reg->lock_idle[reg->lock_idle_count++] = conn;
+		conn = NULL;
+	}
+	pthread_mutex_unlock(&reg->mu);
+	if (conn)
+		reg->ops->disconnect(conn);
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+vp_code vp_registry_lock(struct vp_registry *reg, const char *name, int timeout_ms,
+			 struct vp_registry_lock **out, struct vp_error *err)
+{
+	struct vp_registry_lock *lock;
+	struct vp_db_conn *conn = NULL;
+	struct timespec deadline;
+	int64_t start = monotonic_ms(), left;
+	vp_code code;
+
+	if (!name || !*name || strnlen(name, VP_REGISTRY_LOCK_NAME_MAX + 1) > VP_REGISTRY_LOCK_NAME_MAX)
+		return vp_fail(err, VP_ERR_INVALID, "a lock name must be 1..%d bytes",
+			       VP_REGISTRY_LOCK_NAME_MAX);
+	if (timeout_ms <= 0)
+		timeout_ms = reg->opts.busy_timeout_ms > 0 ? reg->opts.busy_timeout_ms : 1;
+	if (!(lock = calloc(1, sizeof(*lock))))
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	lock->reg = reg;
+	lock->key = lock_key(name);
+	memcpy(lock->name, name, strlen(name) + 1);
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&reg->mu);
+	while (lock_held(reg, name)) {
+		if (pthread_cond_timedwait(&reg->lock_cv, &reg->mu, &deadline) != 0 &&
+		    lock_held(reg, name)) {
+			pthread_mutex_unlock(&reg->mu);
+			free(lock);
+			return vp_fail(err, VP_ERR_UNAVAILABLE,
+				       "lock '%s' stayed held for more than %d ms", name, timeout_ms);
+		}
+	}
+	lock->next = reg->held;
+	reg->held = lock;
+	if (reg->ops->advisory_lock && reg->lock_idle_count > 0)
+		conn = reg->lock_idle[--reg->lock_idle_count];
+	pthread_mutex_unlock(&reg->mu);
+
+	if (!reg->ops->advisory_lock) {
+		*out = lock;
+		return VP_OK;
+	}
+	if (conn && reg->ops->reset && (code = reg->ops->reset(conn, err)) != VP_OK) {
+		reg->ops->disconnect(conn);
+		conn = NULL;
+	}
+	code = conn ? VP_OK : reg->ops->connect(&reg->url, &reg->opts, false, &conn, err);
+	left = timeout_ms - (monotonic_ms() - start);
+	if (code == VP_OK && left < 1)
+		code = vp_fail(err, VP_ERR_UNAVAILABLE, "lock '%s' stayed held for more than %d ms",
+			       name, timeout_ms);
+	if (code == VP_OK)
+		code = reg->ops->advisory_lock(conn, lock->key, (int)left, err);
+	if (code != VP_OK) {
+		lock_conn_put(reg, conn, code == VP_ERR_UNAVAILABLE);
+		lock_forget(reg, lock);
+		free(lock);
+		if (code == VP_ERR_UNAVAILABLE)
+			vp_error_prefix(err, "lock '%s'", name);
+		return code;
+	}
+	lock->conn = conn;
+	*out = lock;
+	return VP_OK;
+}
+
+void vp_registry_unlock(struct vp_registry_lock *lock)
+{
+	struct vp_registry *reg;
+
+	if (!lock)
+		return;
+	reg = lock->reg;
+	if (lock->conn) {
+		/* A failed unlock leaves the session suspect: closing it drops the lock. */
+		bool ok = reg->ops->advisory_unlock(lock->conn, lock->key, NULL) == VP_OK;
+		lock_conn_put(reg, lock->conn, ok);
+	}
+	lock_forget(reg, lock);
+	free(lock);
 }

@@ -210,6 +210,45 @@ vp_code vp_registry_events(struct vp_registry *reg, int64_t n, int64_t after_id,
 			   struct vp_event_record *out, size_t max, size_t *count,
 			   struct vp_error *err);
 
+/*
+ * Set the peer role ARN of the live namespace n (the role whose trust policy
+ * lets its account in), with a "peer_role" event. The state is unchanged.
+ * VP_ERR_NOT_FOUND when n has no live record.
+ */
+vp_code vp_registry_set_peer_role(struct vp_registry *reg, int64_t n, const char *peer_role_arn,
+				  const char *request_id, struct vp_namespace_record *out,
+				  struct vp_error *err);
+
+/*
+ * How many live namespaces are in each state: counts[s] for pending, active,
+ * failed and releasing (released is history: counts[VP_NS_RELEASED] is 0).
+ */
+vp_code vp_registry_count_states(struct vp_registry *reg, int64_t counts[VP_NS_STATE_COUNT],
+				 struct vp_error *err);
+
+/*
+ * Named locks, for a read-modify-write outside the database that brokers
+ * sharing one registry must not interleave (a peer role's trust policy:
+ * "trust:<role>"). Held until vp_registry_unlock(); not reentrant.
+ *
+ * Within one process a name is held by one caller at a time (a mutex and a
+ * condition variable in the handle). On PostgreSQL the holder also takes a
+ * session-level pg_advisory_lock on a connection of its own (not one of the
+ * pool's), so brokers in other processes wait too; if the process dies the
+ * server drops the lock with the session. On SQLite the in-process lock is
+ * all there is: one SQLite file is used by one broker process.
+ *
+ * Waits at most timeout_ms (<= 0: the registry's busy timeout), then
+ * VP_ERR_UNAVAILABLE naming the lock. VP_ERR_INVALID for an empty name or one
+ * longer than VP_REGISTRY_LOCK_NAME_MAX. *out is the caller's, given back
+ * with vp_registry_unlock() (NULL is a no-op), before vp_registry_close().
+ */
+#define VP_REGISTRY_LOCK_NAME_MAX 256
+struct vp_registry_lock;
+vp_code vp_registry_lock(struct vp_registry *reg, const char *name, int timeout_ms,
+			 struct vp_registry_lock **out, struct vp_error *err);
+void vp_registry_unlock(struct vp_registry_lock *lock);
+
 /* Input checks the calls make, exposed for the edges (HTTP API, CLI). */
 vp_code vp_registry_check_account(const char *account, struct vp_error *err);
 vp_code vp_registry_check_client_ref(const char *client_ref, struct vp_error *err);

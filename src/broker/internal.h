@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Inside the broker: struct vp_broker and the helpers its workflow files
+ * (broker.c, register.c, confirm.c, release.c, grants.c) share. Not for
+ * other modules: they use broker.h.
+ */
+#ifndef VP_BROKER_INTERNAL_H
+#define VP_BROKER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "aws/error.h"
+#include "broker/broker.h"
+#include "broker/grants.h"
+
+struct vp_aws_ec2_route_table_list;
+
+#define VP_BROKER_ID_MAX 64 /* vpc-..., rtb-... */
+
+/* Metric names (declared in vp_broker_new; a name the server declared already is shared). */
+#define VP_BROKER_METRIC_NAMESPACES     "vpcpeer_namespaces"
+#define VP_BROKER_METRIC_CAPACITY_USED  "vpcpeer_capacity_used"
+#define VP_BROKER_METRIC_CAPACITY_TOTAL "vpcpeer_capacity_total"
+#define VP_BROKER_METRIC_AWS_CALLS      "vpcpeer_aws_calls_total"
+#define VP_BROKER_METRIC_TRUST_BATCH    "vpcpeer_trust_batch_size"
+#define VP_BROKER_METRIC_WORKFLOWS      "vpcpeer_broker_workflows_total"
+
+/* How long confirm and release wait for another worker on the same namespace. */
+#define VP_BROKER_NS_LOCK_TIMEOUT_MS 120000
+
+struct vp_broker {
+	struct vp_registry *registry;
+	struct vp_aws_client *aws;
+	struct vp_metrics *metrics;
+	struct vp_grants *grants;
+
+	char hub_account[13];
+	char hub_vpc[VP_BROKER_ID_MAX + 1];
+	char hub_region[64];
+	char hub_cidr[20];
+	char partition[16];
+	char tables[VP_BROKER_MAX_ROUTE_TABLES][VP_BROKER_ID_MAX + 1];
+	size_t table_count;
+	char allow[VP_BROKER_MAX_ACCOUNTS][13];
+	size_t allow_count;
+	bool allow_any;
+	char admins[VP_BROKER_MAX_ADMINS][VP_REGISTRY_ARN_MAX + 1];
+	size_t admin_count;
+
+	int64_t pending_ttl;
+	int max_peerings;
+	int max_routes_per_table;
+	size_t trust_quota;
+	bool accept_pending;
+	struct vp_plan plan;
+};
+
+/* Count an AWS call in vpcpeer_aws_calls_total{action, outcome} (metrics may be NULL). */
+void vp_broker_note_aws(struct vp_metrics *metrics, const char *action, vp_code code,
+                        const struct vp_aws_error *err);
+
+/* Turn an AWS failure into the workflow's error: "WHAT: <AWS message>". */
+vp_code vp_broker_aws_fail(struct vp_error *err, const struct vp_aws_error *aerr, const char *what);
+
+/* Fill a registration from a record (the plan and the hub side). */
+void vp_broker_fill(const struct vp_broker *broker, const struct vp_namespace_record *rec,
+                    struct vp_registration *out);
+
+/*
+ * The live (or last released) record of n, if the caller may see it: its
+ * account's or an admin. VP_ERR_NOT_FOUND, VP_ERR_FORBIDDEN.
+ */
+vp_code vp_broker_load(struct vp_broker *broker, const struct vp_identity *caller, int64_t n,
+                       struct vp_namespace_record *rec, struct vp_error *err);
+
+/* The hub route tables as EC2 has them now (the configured ones). */
+vp_code vp_broker_describe_tables(struct vp_broker *broker,
+                                  struct vp_aws_ec2_route_table_list **out, struct vp_error *err);
+
+/* Refresh the namespace and capacity gauges from the registry (best effort). */
+void vp_broker_refresh_gauges(struct vp_broker *broker);
+
+/* Count a workflow outcome and log it (info; warn for a failure that is not the caller's). */
+void vp_broker_outcome(struct vp_broker *broker, const char *workflow, const char *request_id,
+                       const char *account, int64_t n, vp_code code, const struct vp_error *err);
+
+/* Whether an account has a namespace pending, active or failed (not releasing). */
+vp_code vp_broker_account_in_use(struct vp_registry *registry, const char *account, bool *in_use,
+                                 struct vp_error *err);
+
+#endif

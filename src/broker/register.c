@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Register (POST /v1/namespaces): quotas first, then allocate, then the
+ * grant; a failure after allocating undoes the allocation (docs/broker.md).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/ec2.h"
+#include "broker/internal.h"
+#include "broker/policy.h"
+#include "core/log.h"
+
+/* The live namespaces, oldest (lowest record id) first. */
+struct live {
+	struct vp_namespace_record *recs;
+	size_t count;
+};
+
+static vp_code load_live(struct vp_broker *b, struct live *live, struct vp_error *err)
+{
+	struct vp_registry_filter filter = {.states = VP_NS_STATES_LIVE};
+	size_t cap = 0;
+	vp_code code;
+
+	live->recs = NULL;
+	live->count = 0;
+	do {
+		size_t got = 0;
+		int64_t next = 0;
+		if (live->count + VP_REGISTRY_PAGE_MAX > cap) {
+			struct vp_namespace_record *more;
+			cap += VP_REGISTRY_PAGE_MAX;
+			if (!(more = realloc(live->recs, cap * sizeof(*more)))) {
+				free(live->recs);
+				live->recs = NULL;
+				return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+			}
+			live->recs = more;
+		}
+		code = vp_registry_list(b->registry, &filter, live->recs + live->count,
+		                        VP_REGISTRY_PAGE_MAX, &got, &next, err);
+		if (code != VP_OK) {
+			free(live->recs);
+			live->recs = NULL;
+			return code;
+		}
+		live->count += got;
+		filter.after_id = next;
+	} while (filter.after_id != 0);
+	return VP_OK;
+}
+
+static bool is_live_block(const struct live *live, const char *cidr)
+{
+	for (size_t i = 0; i < live->count; i++)
+		if (strcmp(live->recs[i].vpc_cidr, cidr) == 0)
+			return true;
+	return false;
+}
+
+/* Routes of a table that are not the broker's route to a live namespace ("local" excluded). */
+static size_t other_routes(const struct vp_aws_ec2_route_table *t, const struct live *live)
+{
+	size_t other = 0;
+
+	for (size_t i = 0; i < t->route_count; i++) {
+		const struct vp_aws_ec2_route *r = &t->routes[i];
+		if (r->gateway_id && strcmp(r->gateway_id, "local") == 0)
+			continue;
+		if (r->vpc_peering_connection_id && r->destination_cidr_block &&
+		    is_live_block(live, r->destination_cidr_block))
+			continue;
+		other++;
+	}
+	return other;
+}
+
+/*
+ * Whether `held` live namespaces fit: the peering quota, and in each hub table
+ * the other routes plus one route per namespace. Fills err when not.
+ */
+static vp_code check_room(struct vp_broker *b, const struct vp_aws_ec2_route_table_list *tables,
+                          const struct live *live, size_t held, struct vp_error *err)
+{
+	if (held > (size_t)b->max_peerings)
+		return vp_fail(
+		    err, VP_ERR_EXHAUSTED,
+		    "the hub VPC has %zu live namespaces, AWS's quota of active VPC "
+		    "peering connections per VPC (--max-peerings %d); raise the quota in "
+		    "Service Quotas and --max-peerings (at most %d)",
+		    held - 1, b->max_peerings, VP_BROKER_HARD_MAX_PEERINGS);
+	for (size_t i = 0; i < tables->count; i++) {
+		size_t other = other_routes(&tables->items[i], live);
+		if (other + held > (size_t)b->max_routes_per_table)
+			return vp_fail(
+			    err, VP_ERR_EXHAUSTED,
+			    "hub route table %s would need %zu routes (%zu of its own and "
+			    "one per live namespace), past AWS's quota of routes per route "
+			    "table (--max-routes-per-table %d); raise the quota in Service "
+			    "Quotas and --max-routes-per-table",
+			    tables->items[i].route_table_id ? tables->items[i].route_table_id : "?",
+			    other + held, other, b->max_routes_per_table);
+	}
+	return VP_OK;
+}
+
+static vp_code labels_json(const struct vp_register_request *req, char *out, size_t size,
+                           struct vp_error *err)
+{
+	json_t *obj = json_object();
+	char *text;
+	vp_code code = VP_OK;
+
+	if (!obj)
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	for (unsigned i = 0; i < req->label_count && i < VP_LABELS_MAX; i++)
+		if (json_object_set_new(obj, req->labels[i].key,
+		                        json_string(req->labels[i].value)) != 0) {
+			json_decref(obj);
+			return vp_fail(err, VP_ERR_INVALID, "label '%.64s' is not valid UTF-8",
+			               req->labels[i].key);
+		}
+	text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(obj);
+	if (!text)
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	if (strlen(text) >= size)
+		code = vp_fail(err, VP_ERR_INVALID, "labels are longer than %zu bytes as JSON",
+		               size - 1);
+	else
+		memcpy(out, text, strlen(text) + 1);
+	free(text);
+	return code;
+}
+
+/*
+ * Make sure the namespace's account is in a trust policy and the record names
+ * the role. Read the account record only now, after the allocation: see
+ * grants.h for why that order keeps a concurrent release from revoking it.
+ */
+static vp_code ensure_grant(struct vp_broker *b, struct vp_namespace_record *rec,
+                            const char *request_id, struct vp_error *err)
+{
+	struct vp_account_record acct;
+	int preferred = -1;
+	size_t role = 0;
+	bool added = false;
+	vp_code code;
+
+	code = vp_registry_account_get(b->registry, rec->account, &acct, err);
+	if (code == VP_OK)
+		preferred = vp_grants_role_index(b->grants, acct.peer_role_arn);
+	else if (code != VP_ERR_NOT_FOUND)
+		return code;
+	if (code == VP_OK && acct.granted && preferred >= 0) {
+		role = (size_t)preferred;
+	} else {
+		code = vp_grants_add(b->grants, rec->account, preferred, request_id, &role, &added,
+		                     err);
+		if (code != VP_OK)
+			return code;
+	}
+	if (strcmp(rec->peer_role_arn, vp_grants_role_arn(b->grants, role)) != 0)
+		return vp_registry_set_peer_role(
+		    b->registry, rec->n, vp_grants_role_arn(b->grants, role), request_id, rec, err);
+	return VP_OK;
+}
+
+/* Take back a namespace this request allocated: released, and the grant if nothing else needs it.
+ */
+static void undo_allocation(struct vp_broker *b, const struct vp_namespace_record *rec,
+                            const char *request_id)
+{
+	struct vp_account_record acct;
+	struct vp_error e;
+	int role;
+
+	if (vp_registry_transition(b->registry, rec->n, VP_NS_STATE_BIT(VP_NS_PENDING),
+	                           VP_NS_RELEASING, NULL, request_id, NULL, &e) != VP_OK ||
+	    vp_registry_transition(b->registry, rec->n, VP_NS_STATE_BIT(VP_NS_RELEASING),
+	                           VP_NS_RELEASED, NULL, request_id, NULL, &e) != VP_OK) {
+		vp_log(VP_LOG_ERROR, "register %s: could not undo namespace %lld: %s", request_id,
+		       (long long)rec->n, e.message);
+		return;
+	}
+	if (vp_registry_account_get(b->registry, rec->account, &acct, &e) != VP_OK || !acct.granted)
+		return;
+	role = vp_grants_role_index(b->grants, acct.peer_role_arn);
+	if (role >= 0 &&
+	    vp_grants_remove(b->grants, rec->account, (size_t)role, request_id, NULL, &e) != VP_OK)
+		vp_log(VP_LOG_ERROR, "register %s: could not revoke account %s: %s", request_id,
+		       rec->account, e.message);
+}
+
+static vp_code do_register(struct vp_broker *b, const struct vp_identity *caller,
+                           const struct vp_register_request *req, const char *request_id,
+                           struct vp_namespace_record *rec, bool *created, struct vp_error *err)
+{
+	struct vp_aws_ec2_route_table_list *tables = NULL;
+	struct vp_account_record acct;
+	struct live live = {0};
+	char labels[VP_REGISTRY_LABELS_MAX + 1];
+	vp_code code;
+
+	if ((code = vp_broker_check_caller(b, caller, err)) != VP_OK ||
+	    (code = vp_registry_check_client_ref(req->client_ref, err)) != VP_OK ||
+	    (code = labels_json(req, labels, sizeof(labels), err)) != VP_OK)
+		return code;
+
+	/* A replay: the same answer, nothing allocated, the grant made sure of. */
+	code = vp_registry_find(b->registry, caller->account, req->client_ref, rec, err);
+	if (code == VP_OK) {
+		*created = false;
+		if (rec->state == VP_NS_PENDING || rec->state == VP_NS_ACTIVE)
+			return ensure_grant(b, rec, request_id, err);
+		return VP_OK;
+	}
+	if (code != VP_ERR_NOT_FOUND)
+		return code;
+
+	/* Quotas, before anything is allocated. */
+	code = vp_registry_account_get(b->registry, caller->account, &acct, err);
+	if (code == VP_ERR_NOT_FOUND || (code == VP_OK && !acct.granted)) {
+		if (!vp_grants_has_room(b->grants))
+			return vp_fail(
+			    err, VP_ERR_EXHAUSTED,
+			    "trust policies of all %zu peer roles are full (ACLSizePerRole "
+			    "quota %zu); add a --peer-role or raise the quota",
+			    vp_grants_role_count(b->grants), b->trust_quota);
+	} else if (code != VP_OK) {
+		return code;
+	}
+	if ((code = load_live(b, &live, err)) != VP_OK)
+		return code;
+	if ((code = vp_broker_describe_tables(b, &tables, err)) != VP_OK)
+		goto out;
+	if ((code = check_room(b, tables, &live, live.count + 1, err)) != VP_OK)
+		goto out;
+
+	code = vp_registry_allocate(b->registry, caller->account, req->client_ref, labels,
+	                            request_id, b->pending_ttl, rec, created, err);
+	if (code != VP_OK)
+		goto out;
+	if (!*created) { /* a concurrent request with the same key won */
+		if (rec->state == VP_NS_PENDING || rec->state == VP_NS_ACTIVE)
+			code = ensure_grant(b, rec, request_id, err);
+		goto out;
+	}
+
+	/* Concurrent registrations passed the check together: the oldest ones fit. */
+	free(live.recs);
+	if ((code = load_live(b, &live, err)) == VP_OK) {
+		size_t rank = 0;
+		for (size_t i = 0; i < live.count; i++)
+			if (live.recs[i].id <= rec->id)
+				rank++;
+		code = check_room(b, tables, &live, rank, err);
+	}
+	if (code == VP_OK)
+		code = ensure_grant(b, rec, request_id, err);
+	if (code != VP_OK)
+		undo_allocation(b, rec, request_id);
+
+out:
+	free(live.recs);
+	vp_aws_ec2_route_table_list_free(tables);
+	return code;
+}
+
+vp_code vp_broker_register(struct vp_broker *b, const struct vp_identity *caller,
+                           const struct vp_register_request *req, const char *request_id,
+                           struct vp_registration *out, bool *created, struct vp_error *err)
+{
+	struct vp_namespace_record *rec = calloc(1, sizeof(*rec));
+	bool is_new = false;
+	vp_code code;
+
+	if (!rec)
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	if (!request_id)
+		request_id = "";
+	code = do_register(b, caller, req, request_id, rec, &is_new, err);
+	if (code == VP_OK) {
+		vp_broker_fill(b, rec, out);
+		if (created)
+			*created = is_new;
+		if (is_new)
+			vp_broker_refresh_gauges(b);
+	}
+	vp_broker_outcome(b, is_new || code != VP_OK ? "register" : "register-replay", request_id,
+	                  caller ? caller->account : "", code == VP_OK ? rec->n : 0, code, err);
+	free(rec);
+	return code;
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Release (DELETE /v1/namespaces/{n}): releasing, the hub routes the broker
+ * made for it removed, the account's trust entry revoked when nothing else
+ * needs it, released. Idempotent; a failure leaves it releasing and a retry
+ * continues from there.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/ec2.h"
+#include "broker/internal.h"
+#include "core/log.h"
+
+/* A route toward the namespace's block that the broker made: through its peering, or a
+ * blackhole through a peering that is gone. Never another target. */
+static bool broker_route(const struct vp_aws_ec2_route *r, const struct vp_namespace_record *rec)
+{
+	if (!r->destination_cidr_block || strcmp(r->destination_cidr_block, rec->vpc_cidr) != 0 ||
+	    !r->vpc_peering_connection_id)
+		return false;
+	if (rec->peering_id[0] && strcmp(r->vpc_peering_connection_id, rec->peering_id) == 0)
+		return true;
+	return r->state && strcmp(r->state, "blackhole") == 0;
+}
+
+static vp_code remove_routes(struct vp_broker *b, const struct vp_namespace_record *rec,
+                             struct vp_error *err)
+{
+	struct vp_aws_ec2_route_table_list *tables = NULL;
+	vp_code code = vp_broker_describe_tables(b, &tables, err);
+
+	for (size_t i = 0; code == VP_OK && i < tables->count; i++) {
+		const struct vp_aws_ec2_route_table *t = &tables->items[i];
+		for (size_t k = 0; code == VP_OK && k < t->route_count; k++) {
+			struct vp_aws_error aerr;
+			if (!broker_route(&t->routes[k], rec))
+				continue;
+			code = vp_aws_ec2_delete_route(b->aws, t->route_table_id, rec->vpc_cidr,
+			                               &aerr);
+			vp_broker_note_aws(b->metrics, "DeleteRoute", code, &aerr);
+			if (code != VP_OK)
+				vp_broker_aws_fail(err, &aerr, "removing a hub route");
+		}
+	}
+	vp_aws_ec2_route_table_list_free(tables);
+	return code;
+}
+
+static vp_code revoke(struct vp_broker *b, const struct vp_namespace_record *rec,
+                      const char *request_id, struct vp_error *err)
+{
+	struct vp_account_record acct;
+	bool in_use = false;
+	int role;
+	vp_code code = vp_registry_account_get(b->registry, rec->account, &acct, err);
+
+	if (code == VP_ERR_NOT_FOUND)
+		return VP_OK;
+	if (code != VP_OK)
+		return code;
+	if (!acct.granted)
+		return VP_OK;
+	/* Other namespaces still need it: nothing to queue (grants.c checks again under its lock).
+	 */
+	if ((code = vp_broker_account_in_use(b->registry, rec->account, &in_use, err)) != VP_OK)
+		return code;
+	if (in_use)
+		return VP_OK;
+	role = vp_grants_role_index(b->grants, acct.peer_role_arn);
+	if (role < 0) {
+		vp_log(VP_LOG_WARN,
+		       "release %s: account %s is granted in %s, not a configured peer "
+		       "role: left as it is",
+		       request_id, rec->account, acct.peer_role_arn);
+		return VP_OK;
+	}
+	return vp_grants_remove(b->grants, rec->account, (size_t)role, request_id, NULL, err);
+}
+
+static vp_code do_release(struct vp_broker *b, const struct vp_identity *caller, int64_t n,
+                          const char *request_id, struct vp_namespace_record *rec,
+                          struct vp_error *err)
+{
+	vp_code code;
+
+	if ((code = vp_broker_load(b, caller, n, rec, err)) != VP_OK)
+		return code;
+	if (rec->state == VP_NS_RELEASED)
+		return VP_OK;
+	if (rec->state != VP_NS_RELEASING) {
+		code = vp_registry_transition(b->registry, n,
+		                              VP_NS_STATE_BIT(VP_NS_PENDING) |
+		                                  VP_NS_STATE_BIT(VP_NS_ACTIVE) |
+		                                  VP_NS_STATE_BIT(VP_NS_FAILED),
+		                              VP_NS_RELEASING, NULL, request_id, rec, err);
+		if (code != VP_OK)
+			return code;
+	}
+	if ((code = remove_routes(b, rec, err)) != VP_OK ||
+	    (code = revoke(b, rec, request_id, err)) != VP_OK)
+		return vp_error_prefix(
+		    err, "namespace %lld stays releasing (DELETE again to retry)", (long long)n);
+	return vp_registry_transition(b->registry, n, VP_NS_STATE_BIT(VP_NS_RELEASING),
+	                              VP_NS_RELEASED, NULL, request_id, rec, err);
+}
+
+vp_code vp_broker_release(struct vp_broker *b, const struct vp_identity *caller, int64_t n,
+                          const char *request_id, struct vp_registration *out, struct vp_error *err)
+{
+	struct vp_namespace_record *rec = calloc(1, sizeof(*rec));
+	struct vp_registry_lock *lock = NULL;
+	char name[48];
+	vp_code code;
+
+	if (!rec)
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	if (!request_id)
+		request_id = "";
+	snprintf(name, sizeof(name), "namespace:%lld", (long long)n);
+	code = vp_broker_check_caller(b, caller, err);
+	if (code == VP_OK)
+		code =
+		    vp_registry_lock(b->registry, name, VP_BROKER_NS_LOCK_TIMEOUT_MS, &lock, err);
+	if (code == VP_OK)
+		code = do_release(b, caller, n, request_id, rec, err);
+	vp_registry_unlock(lock);
+	if (code == VP_OK) {
+		vp_broker_fill(b, rec, out);
+		vp_broker_refresh_gauges(b);
+	}
+	vp_broker_outcome(b, "release", request_id, caller ? caller->account : "", n, code, err);
+	free(rec);
+	return code;
+}
