@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aws/sigv4.h"
 #include "core/error.h"
 
 struct vp_aws_client;
@@ -28,6 +29,7 @@ struct vp_aws_http;
 #define VP_AUTH_MAX_HEADER 12288 /* the whole Authorization value */
 #define VP_AUTH_SERVER_ID_MAX 255
 #define VP_AUTH_DEFAULT_MAX_AGE 300 /* seconds either side of the broker's clock */
+#define VP_AUTH_MAX_PROOF_HEADERS 16
 
 /* Who signed a proof, as STS said. */
 struct vp_identity {
@@ -61,7 +63,11 @@ struct vp_auth_config {
 
 struct vp_auth;
 
-/* Copies the configuration; creates its own HTTP connection pool for the replays. */
+/*
+ * Copies the configuration; creates its own HTTP connection pool for the
+ * replays. VP_ERR_INVALID names a bad setting (server id, partition,
+ * sts_endpoint). libcurl must have been initialised (vp_aws_global_init).
+ */
 vp_code vp_auth_new(const struct vp_auth_config *cfg, struct vp_auth **out, struct vp_error *err);
 void vp_auth_free(struct vp_auth *auth);
 
@@ -73,5 +79,31 @@ void vp_auth_free(struct vp_auth *auth);
  */
 vp_code vp_auth_verify(struct vp_auth *auth, const char *authorization, struct vp_identity *out,
 		       struct vp_error *err);
+
+/*
+ * A proof decoded and checked, before any replay: what vp_auth_verify() does
+ * up to the cache and STS (and what the fuzz target drives). Caller-owned
+ * storage; vp_auth_proof_cleanup() frees and wipes it (twice is a no-op).
+ */
+struct vp_auth_proof {
+	char *method;
+	char *url;
+	struct vp_aws_owned_header headers[VP_AUTH_MAX_PROOF_HEADERS]; /* as given */
+	size_t header_count;
+	char *body;
+	size_t body_len;
+	char signature[VP_AWS_SHA256_HEX_LEN + 1]; /* from the SigV4 Authorization header */
+	int64_t signed_at;                         /* X-Amz-Date, unix seconds */
+	unsigned char digest[32];                  /* SHA-256 of method, URL, headers, body */
+};
+
+/*
+ * Decode and check a proof against auth's configuration and clock: every
+ * check of docs/api.md except STS's. VP_ERR_AUTH with the reason; on success
+ * *out is filled (the caller cleans it up), otherwise untouched.
+ */
+vp_code vp_auth_parse_proof(struct vp_auth *auth, const char *authorization,
+			    struct vp_auth_proof *out, struct vp_error *err);
+void vp_auth_proof_cleanup(struct vp_auth_proof *proof);
 
 #endif

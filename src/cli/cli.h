@@ -11,9 +11,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "addr/plan.h"
+
+struct vp_aws_client;
+struct vp_broker_client;
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILED = 1, CLI_EXIT_USAGE = 2 };
 
@@ -87,6 +91,43 @@ bool cli_plan_apply(const char *command, struct vp_plan *plan, const struct cli_
 /* Validate the plan, printing the error for `command`. */
 bool cli_plan_check(const char *command, const struct vp_plan *plan);
 
+/*
+ * The broker's client commands (broker_options.c): the connection flags
+ * (option ids CLI_BROKER_OPT_*, above any command's own), the AWS client that
+ * signs the identity proofs and one call whose JSON answer is printed on
+ * stdout, or whose refusal is one line on stderr ("409 conflict: ...").
+ */
+enum {
+	CLI_BROKER_OPT_BROKER = 100,
+	CLI_BROKER_OPT_SERVER_ID,
+	CLI_BROKER_OPT_CA_FILE,
+	CLI_BROKER_OPT_TIMEOUT,
+	CLI_BROKER_OPT_REGION,
+	CLI_BROKER_OPT_PROFILE,
+};
+extern const struct cli_option cli_broker_options[];
+
+struct cli_broker {
+	const char *url, *server_id, *ca_file, *region, *profile;
+	long timeout_ms;
+	bool initialised;
+	struct vp_aws_client *aws;
+	struct vp_broker_client *client;
+};
+
+void cli_broker_init(struct cli_broker *b);
+/* Like cli_plan_apply: true when `arg` was a broker flag; a bad value sets *failed. */
+bool cli_broker_apply(const char *command, struct cli_broker *b, const struct cli_arg *arg,
+		      bool *failed);
+/* Make the clients (no network yet). CLI_EXIT_OK, or the exit status after printing why. */
+int cli_broker_open(const char *command, struct cli_broker *b);
+void cli_broker_close(struct cli_broker *b);
+/* One call; prints the answer or the refusal. Returns the exit status. */
+int cli_broker_run(const char *command, struct cli_broker *b, const char *method,
+		   const char *path, const char *json_body);
+/* A namespace number as the API takes it; prints the error for `command` otherwise. */
+bool cli_namespace_arg(const char *command, const char *text, int64_t *out);
+
 /* The subcommands. Each gets argv with argv[0] the command's name. */
 struct cli_command {
 	const char *name;
@@ -102,5 +143,16 @@ extern const struct cli_option *const cmd_db_tables[];
 
 int cmd_whoami_main(int argc, char **argv);
 extern const struct cli_option *const cmd_whoami_tables[];
+
+int cmd_register_main(int argc, char **argv);
+extern const struct cli_option *const cmd_register_tables[];
+int cmd_confirm_main(int argc, char **argv);
+extern const struct cli_option *const cmd_confirm_tables[];
+int cmd_release_main(int argc, char **argv);
+extern const struct cli_option *const cmd_release_tables[];
+int cmd_show_main(int argc, char **argv);
+extern const struct cli_option *const cmd_show_tables[];
+int cmd_list_main(int argc, char **argv);
+extern const struct cli_option *const cmd_list_tables[];
 
 #endif

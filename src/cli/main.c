@@ -13,6 +13,15 @@ static const struct cli_command commands[] = {
 	 cmd_whoami_tables},
 	{"db", "migrate the registry's database, or show its schema status", cmd_db_main,
 	 cmd_db_tables},
+	{"register", "register this AWS account with the broker: a namespace and its plan",
+	 cmd_register_main, cmd_register_tables},
+	{"confirm", "confirm a namespace's peering; the broker routes it from the hub",
+	 cmd_confirm_main, cmd_confirm_tables},
+	{"release", "release a namespace (hub routes, peer-role trust, the number)",
+	 cmd_release_main, cmd_release_tables},
+	{"show", "show one namespace as the broker records it", cmd_show_main, cmd_show_tables},
+	{"list", "list the namespaces this account (or an admin) may see", cmd_list_main,
+	 cmd_list_tables},
 	{"version", "print the version", NULL, NULL},
 };
 

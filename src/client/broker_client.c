@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "client/broker_client.h"
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/auth.h"
+#include "aws/endpoint.h"
+#include "core/version.h"
+
+struct vp_broker_client {
+	char base_url[VP_AWS_URL_MAX];   /* without a trailing '/' */
+	char server_id[VP_AUTH_SERVER_ID_MAX + 1];
+	char *ca_file;
+	struct vp_aws_client *aws;
+	long connect_timeout_ms, timeout_ms;
+	CURL *curl;
+};
+
+/* Addresses where plain http stays on this machine. */
+static bool loopback(const char *host)
+{
+	return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+	       strncmp(host, "127.", 4) == 0;
+}
+
+static vp_code check_url(const char *url, struct vp_error *err)
+{
+	char *scheme = NULL, *host = NULL, *part = NULL;
+	CURLU *u = curl_url();
+	vp_code rc = VP_OK;
+
+	if (!u)
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)) {
+		rc = vp_fail(err, VP_ERR_INVALID,
+			     "the broker URL '%.200s' is not an https:// URL with a host", url);
+	} else if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
+		   curl_url_get(u, CURLUPART_QUERY, &part, 0) == CURLUE_OK ||
+		   curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK) {
+		rc = vp_fail(err, VP_ERR_INVALID,
+			     "the broker URL '%.200s' must not have a user name, query or fragment",
+			     url);
+	} else if (strcmp(scheme, "http") == 0 && !loopback(host)) {
+		/* A proof sent in clear could be replayed to this broker until it expires. */
+		rc = vp_fail(err, VP_ERR_INVALID,
+			     "the broker URL '%.200s' must use https:// (plain http only to a "
+			     "loopback address)",
+			     url);
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(part);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+vp_code vp_broker_client_new(const struct vp_broker_client_config *cfg,
+			     struct vp_broker_client **out, struct vp_error *err)
+{
+	struct vp_broker_client *c;
+	size_t n;
+	vp_code rc;
+
+	if (!cfg->base_url || !cfg->base_url[0])
+		return vp_fail(err, VP_ERR_INVALID, "no broker URL");
+	if (!cfg->aws)
+		return vp_fail(err, VP_ERR_INVALID, "no AWS client to sign the identity proofs");
+	n = strlen(cfg->base_url);
+	while (n > 0 && cfg->base_url[n - 1] == '/')
+		n--;
+	if (n >= VP_AWS_URL_MAX)
+		return vp_fail(err, VP_ERR_INVALID, "the broker URL is longer than %d bytes",
+			       VP_AWS_URL_MAX - 1);
+	rc = check_url(cfg->base_url, err);
+	if (rc != VP_OK)
+		return rc;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	memcpy(c->base_url, cfg->base_url, n);
+	if (cfg->server_id) {
+		if (strlen(cfg->server_id) > VP_AUTH_SERVER_ID_MAX || !cfg->server_id[0]) {
+			rc = vp_fail(err, VP_ERR_INVALID, "the server id must be 1..%d characters",
+				     VP_AUTH_SERVER_ID_MAX);
+			goto fail;
+		}
+		memcpy(c->server_id, cfg->server_id, strlen(cfg->server_id) + 1);
+	} else {
+		rc = vp_auth_default_server_id(c->base_url, c->server_id, sizeof(c->server_id), err);
+		if (rc != VP_OK)
+			goto fail;
+	}
+	if (cfg->ca_file) {
+		FILE *f = fopen(cfg->ca_file, "r");
+		if (!f) {
+			rc = vp_fail(err, VP_ERR_INVALID, "cannot read the CA file %.200s",
+				     cfg->ca_file);
+			goto fail;
+		}
+		fclose(f);
+		c->ca_file = strdup(cfg->ca_file);
+		if (!c->ca_file) {
+			rc = vp_fail(err, VP_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	c->aws = cfg->aws;
+	c->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000L;
+	c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 60000L;
+	c->curl = curl_easy_init();
+	if (!c->curl) {
+		rc = vp_fail(err, VP_ERR_NOMEM, "libcurl cannot make a handle");
+		goto fail;
+	}
+	*out = c;
+	return VP_OK;
+fail:
+	free(c->ca_file);
+	free(c);
+	return rc;
+}
+
+void vp_broker_client_free(struct vp_broker_client *c)
+{
+	if (!c)
+		return;
+	curl_easy_cleanup(c->curl);
+	free(c->ca_file);
+	free(c);
+}
+
+const char *vp_broker_client_server_id(const struct vp_broker_client *c)
+{
+	return c->server_id;
+}
+
+void vp_broker_response_init(struct vp_broker_response *r)
+{
+	r->status = 0;
+	vp_buf_init(&r->body, VP_BROKER_MAX_RESPONSE);
+}
+
+void vp_broker_response_cleanup(struct vp_broker_response *r)
+{
+	vp_buf_cleanup(&r->body);
+}
+
+static size_t on_body(char *data, size_t size, size_t count, void *ctx)
+{
+	struct vp_buf *b = ctx;
+
+	if (vp_buf_append(b, data, size * count) != VP_OK)
+		return 0; /* too large: curl stops with a write error */
+	return size * count;
+}
+
+static struct curl_slist *add_header(struct curl_slist *list, const char *line, bool *failed)
+{
+	struct curl_slist *next = curl_slist_append(list, line);
+
+	if (!next)
+		*failed = true;
+	return next ? next : list;
+}
+
+vp_code vp_broker_client_call(struct vp_broker_client *c, const char *method, const char *path,
+			      const char *json_body, struct vp_broker_response *resp,
+			      struct vp_error *err)
+{
+	char url[VP_AWS_URL_MAX + 1024], errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *headers = NULL;
+	char *proof = NULL, *auth_line = NULL;
+	bool failed = false;
+	size_t auth_len;
+	CURLcode cc;
+	vp_code rc;
+	int n;
+
+	n = snprintf(url, sizeof(url), "%s%s", c->base_url, path);
+	if (n < 0 || (size_t)n >= sizeof(url))
+		return vp_fail(err, VP_ERR_INVALID, "the request URL is too long");
+	/* A fresh proof per call: it is only good for a few minutes. */
+	rc = vp_auth_make_proof(c->aws, c->server_id, &proof, err);
+	if (rc != VP_OK)
+		return vp_error_prefix(err, "making the identity proof");
+	auth_len = strlen("Authorization: ") + strlen(proof) + 1;
+	auth_line = malloc(auth_len);
+	if (!auth_line) {
+		rc = vp_fail(err, VP_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	snprintf(auth_line, auth_len, "Authorization: %s", proof);
+	headers = add_header(headers, auth_line, &failed);
+	headers = add_header(headers, "Accept: application/json", &failed);
+	headers = add_header(headers, "Expect:", &failed);
+	if (json_body)
+		headers = add_header(headers, "Content-Type: application/json", &failed);
+	if (failed) {
+		rc = vp_fail(err, VP_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+
+	vp_buf_reset(&resp->body);
+	resp->status = 0;
+	curl_easy_reset(c->curl);
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (c->ca_file)
+		curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->ca_file);
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "vpcpeer/" VP_VERSION);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &resp->body);
+	if (strcmp(method, "GET") == 0) {
+		curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+	} else {
+		const char *body = json_body ? json_body : "";
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+		if (strcmp(method, "POST") != 0)
+			curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
+	}
+	cc = curl_easy_perform(c->curl);
+	if (cc == CURLE_OK) {
+		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+		rc = VP_OK;
+	} else if (cc == CURLE_WRITE_ERROR) {
+		rc = vp_fail(err, VP_ERR_IO, "the broker's answer from %s is larger than %zu bytes",
+			     c->base_url, VP_BROKER_MAX_RESPONSE);
+	} else if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CONNECT_ERROR ||
+		   cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_CERTPROBLEM) {
+		rc = vp_fail(err, VP_ERR_IO, "TLS with the broker at %s failed: %s%s", c->base_url,
+			     errbuf[0] ? errbuf : curl_easy_strerror(cc),
+			     c->ca_file ? "" : " (a private CA? use --ca-file)");
+	} else {
+		rc = vp_fail(err, VP_ERR_IO, "cannot reach the broker at %s: %s", c->base_url,
+			     errbuf[0] ? errbuf : curl_easy_strerror(cc));
+	}
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
+done:
+	for (struct curl_slist *l = headers; l; l = l->next)
+		OPENSSL_cleanse(l->data, strlen(l->data));
+	curl_slist_free_all(headers);
+	if (auth_line) {
+		OPENSSL_cleanse(auth_line, auth_len);
+		free(auth_line);
+	}
+	if (proof) {
+		OPENSSL_cleanse(proof, strlen(proof));
+		free(proof);
+	}
+	return rc;
+}

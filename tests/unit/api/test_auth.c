@@ -1,0 +1,729 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Identity proofs without STS: proofs made by vp_auth_make_proof() (static
+ * keys, a fixed clock, an STS endpoint nobody listens on) and edited copies
+ * of them, checked by vp_auth_parse_proof() / vp_auth_verify(). Every check
+ * that refuses before the replay, each with its reason; the server-id
+ * default; the proof's format (docs/api.md). The replay and the cache are
+ * tested against awsenv in tests/integration/auth/.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "api/auth.h"
+#include "aws/client.h"
+
+#define STS_URL "http://127.0.0.1:9" /* never reached: these proofs are refused first */
+#define SERVER_ID "broker.test:443"
+#define KEY "AKIACLIENTB222222222"
+#define SECRET "clientBSecret000000000000000000000000000"
+#define T0 1790000000 /* 2026-09-21T14:13:20Z */
+
+static int64_t broker_now = T0;
+static time_t client_now = T0;
+
+static int64_t broker_clock(void *ctx)
+{
+	(void)ctx;
+	return broker_now;
+}
+
+static time_t client_clock(void *ctx)
+{
+	(void)ctx;
+	return client_now;
+}
+
+static struct vp_aws_client *make_client(const char *region, const char *endpoint,
+					 const char *token)
+{
+	struct vp_aws_credentials_provider *creds = NULL;
+	struct vp_aws_client_config cfg = {
+		.region = region,
+		.endpoint_url = endpoint,
+		.config_file = "/nonexistent",
+		.credentials_file = "/nonexistent",
+		.clock = client_clock,
+	};
+	struct vp_aws_client *c = NULL;
+	struct vp_error err;
+
+	assert_int_equal(vp_aws_credentials_provider_new_static(KEY, SECRET, token, &creds, &err),
+			 VP_OK);
+	cfg.credentials = creds;
+	if (vp_aws_client_new(&cfg, &c, &err) != VP_OK)
+		fail_msg("%s", err.message);
+	vp_aws_credentials_provider_free(creds);
+	return c;
+}
+
+static struct vp_auth *make_auth(const char *partition, const char *endpoint)
+{
+	struct vp_auth_config cfg = {
+		.server_id = SERVER_ID,
+		.partition = partition,
+		.sts_endpoint = endpoint,
+		.clock = broker_clock,
+	};
+	struct vp_auth *a = NULL;
+	struct vp_error err;
+
+	if (vp_auth_new(&cfg, &a, &err) != VP_OK)
+		fail_msg("%s", err.message);
+	return a;
+}
+
+static char *proof_from(struct vp_aws_client *c, const char *server_id)
+{
+	char *proof = NULL;
+	struct vp_error err;
+
+	if (vp_auth_make_proof(c, server_id, &proof, &err) != VP_OK)
+		fail_msg("%s", err.message);
+	return proof;
+}
+
+static char *good_proof(void)
+{
+	struct vp_aws_client *c = make_client("us-east-1", STS_URL, NULL);
+	char *proof = proof_from(c, SERVER_ID);
+
+	vp_aws_client_free(c);
+	return proof;
+}
+
+/* The JSON inside a proof (caller decrefs). */
+static json_t *unpack(const char *proof)
+{
+	const char *b64 = proof + strlen(VP_AUTH_SCHEME " ");
+	size_t len = strlen(b64);
+	unsigned char *raw = malloc(len);
+	json_t *doc;
+	int n;
+
+	assert_non_null(raw);
+	n = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)len);
+	assert_true(n > 0);
+	while (n > 0 && raw[n - 1] == '\0')
+		n--;
+	doc = json_loadb((char *)raw, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
+	free(raw);
+	assert_non_null(doc);
+	return doc;
+}
+
+static char *pack_text(const char *text, size_t len)
+{
+	char *out = malloc(strlen(VP_AUTH_SCHEME " ") + 4 * ((len + 2) / 3) + 1);
+
+	assert_non_null(out);
+	memcpy(out, VP_AUTH_SCHEME " ", strlen(VP_AUTH_SCHEME " ") + 1);
+	EVP_EncodeBlock((unsigned char *)out + strlen(out), (const unsigned char *)text, (int)len);
+	return out;
+}
+
+static char *pack(json_t *doc)
+{
+	char *text = json_dumps(doc, JSON_COMPACT);
+	char *out;
+
+	assert_non_null(text);
+	out = pack_text(text, strlen(text));
+	free(text);
+	return out;
+}
+
+/* Verify and expect VP_ERR_AUTH with `reason` in the message. */
+static void refused(struct vp_auth *a, const char *proof, const char *reason)
+{
+	struct vp_identity id;
+	struct vp_error err;
+	vp_code rc = vp_auth_verify(a, proof, &id, &err);
+
+	if (rc != VP_ERR_AUTH)
+		fail_msg("expected a refusal naming '%s', got %s: %s", reason, vp_code_name(rc),
+			 rc == VP_OK ? "" : err.message);
+	if (!strstr(err.message, reason))
+		fail_msg("refusal '%s' does not say '%s'", err.message, reason);
+}
+
+/* A copy of the good proof with one header set (NULL: removed). */
+static char *with_header(const char *name, const char *value)
+{
+	char *proof = good_proof(), *out;
+	json_t *doc = unpack(proof), *headers = json_object_get(doc, "headers");
+
+	if (value)
+		json_object_set_new(headers, name, json_string(value));
+	else
+		assert_int_equal(json_object_del(headers, name), 0);
+	out = pack(doc);
+	json_decref(doc);
+	free(proof);
+	return out;
+}
+
+static char *with_field(const char *field, json_t *value)
+{
+	char *proof = good_proof(), *out;
+	json_t *doc = unpack(proof);
+
+	if (value)
+		json_object_set_new(doc, field, value);
+	else
+		json_object_del(doc, field);
+	out = pack(doc);
+	json_decref(doc);
+	free(proof);
+	return out;
+}
+
+static void reset_clocks(void)
+{
+	broker_now = T0;
+	client_now = T0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	reset_clocks();
+	return 0;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void test_proof_format(void **state)
+{
+	char *proof = good_proof();
+	json_t *doc, *headers;
+	const char *authz;
+	(void)state;
+
+	assert_memory_equal(proof, "Vpcpeer-Proof ", 14);
+	assert_true(strlen(proof) <= VP_AUTH_MAX_HEADER);
+	doc = unpack(proof);
+	assert_int_equal(json_object_size(doc), 4);
+	assert_string_equal(json_string_value(json_object_get(doc, "method")), "POST");
+	assert_string_equal(json_string_value(json_object_get(doc, "url")), STS_URL "/");
+	assert_string_equal(json_string_value(json_object_get(doc, "body")),
+			    "Action=GetCallerIdentity&Version=2011-06-15");
+	headers = json_object_get(doc, "headers");
+	assert_string_equal(json_string_value(json_object_get(headers, "Host")), "127.0.0.1:9");
+	assert_string_equal(json_string_value(json_object_get(headers, "X-Vpcpeer-Server-Id")),
+			    SERVER_ID);
+	assert_string_equal(json_string_value(json_object_get(headers, "X-Amz-Date")),
+			    "20260921T141320Z");
+	assert_null(json_object_get(headers, "X-Amz-Security-Token"));
+	authz = json_string_value(json_object_get(headers, "Authorization"));
+	assert_non_null(strstr(authz, "AWS4-HMAC-SHA256 Credential=" KEY "/20260921/us-east-1/sts/aws4_request"));
+	assert_non_null(strstr(authz, "x-vpcpeer-server-id"));
+	assert_null(strstr(proof, SECRET));
+	json_decref(doc);
+	free(proof);
+}
+
+static void test_parse_good_proof(void **state)
+{
+	struct vp_auth *a = make_auth("aws", STS_URL);
+	struct vp_auth_proof p, q;
+	struct vp_error err;
+	char *proof = good_proof();
+	(void)state;
+
+	assert_int_equal(vp_auth_parse_proof(a, proof, &p, &err), VP_OK);
+	assert_string_equal(p.method, "POST");
+	assert_string_equal(p.url, STS_URL "/");
+	assert_int_equal(p.signed_at, T0);
+	assert_int_equal(strlen(p.signature), 64);
+	/* the same proof, the same digest; the cache compares it */
+	assert_int_equal(vp_auth_parse_proof(a, proof, &q, &err), VP_OK);
+	assert_memory_equal(p.digest, q.digest, sizeof(p.digest));
+	vp_auth_proof_cleanup(&p);
+	vp_auth_proof_cleanup(&p); /* twice: a no-op */
+	vp_auth_proof_cleanup(&q);
+	free(proof);
+	vp_auth_free(a);
+}
+
+static void test_scheme_and_encoding(void **state)
+{
+	struct vp_auth *a = make_auth("aws", STS_URL);
+	char *proof = good_proof(), *lower, *text;
+	struct vp_auth_proof p;
+	(void)state;
+
+	refused(a, NULL, "no identity proof");
+	refused(a, "", "no identity proof");
+	refused(a, "Bearer abc", "scheme is 'Bearer'");
+	refused(a, "AWS4-HMAC-SHA256 Credential=x", "scheme is 'AWS4-HMAC-SHA256'");
+	refused(a, "Vpcpeer-Proof", "is empty");
+	refused(a, "Vpcpeer-Proof   ", "is empty");
+	refused(a, "Vpcpeer-Proof abc", "not a multiple of 4");
+	refused(a, "Vpcpeer-Proof ab*d", "bad character at position 3");
+	refused(a, "Vpcpeer-Proof ab=d", "bad character");
+	refused(a, "Vpcpeer-Proof e3\n=", "bad character at position 3");
+	refused(a, "Vpcpeer-Proof bm90IGpzb24=", "not valid JSON"); /* "not json" */
+	text = pack_text("[1,2]", 5);
+	refused(a, text, "must be a JSON object");
+	free(text);
+	text = pack_text("{\"method\":\"POST\",\"method\":\"POST\"}", 34);
+	refused(a, text, "not valid JSON (or repeats a field)");
+	free(text);
+	/* the scheme is case-insensitive (RFC 9110), extra blanks are fine */
+	lower = strdup(proof);
+	memcpy(lower, "vpcpeer-proof", 13);
+	assert_int_equal(vp_auth_parse_proof(a, lower, &p, NULL), VP_OK);
+	vp_auth_proof_cleanup(&p);
+	free(lower);
+	/* too long */
+	{
+		char *big = malloc(VP_AUTH_MAX_HEADER + 2);
+		memset(big, 'A', VP_AUTH_MAX_HEADER + 1);
+		memcpy(big, "Vpcpeer-Proof ", 14);
+		big[VP_AUTH_MAX_HEADER + 1] = '\0';
+		refused(a, big, "longer than 12288 bytes");
+		free(big);
+	}
+	free(proof);
+	vp_auth_free(a);
+}
+
+static void test_fields(void **state)
+{
+	struct vp_auth *a = make_auth("aws", STS_URL);
+	char *proof;
+	(void)state;
+
+	proof = with_field("extra", json_true());
+	refused(a, proof, "unknown field");
+	free(proof);
+	proof = with_field("body", NULL);
+	refused(a, proof, "lacks its body field");
+	free(proof);
+	proof = with_field("headers", NULL);
+	refused(a, proof, "lacks its headers field");
+	free(proof);
+	proof = with_field("method", json_integer(1));
+	refused(a, proof, "method must be a string");
+	free(proof);
+	proof = with_field("headers", json_string("Host: x"));
+	refused(a, proof, "headers must be an object");
+	free(proof);
+	proof = with_field("headers", json_pack("{si}", "Host", 1));
+	refused(a, proof, "header values must be strings");
+	free(proof);
+	vp_auth_free(a);
+}
+
+static void test_method_url_body(void **state)
+{
+	struct vp_auth *a = make_auth("aws", STS_URL);
+	static const struct {
+		const char *url, *reason;
+	} urls[] = {
+		{"https://sts.evil.example/", "not an STS endpoint of partition aws"},
+		{"http://127.0.0.1:10/", "not an STS endpoint"},
+		{"https://127.0.0.1:9/", "not an STS endpoint"},
+		{"http://sts.amazonaws.com/", "must use https://"},
+		{"http://sts.us-east-1.amazonaws.com/", "must use https://"},
+		{"https://sts.cn-north-1.amazonaws.com.cn/", "not an STS endpoint of partition aws"},
+		{"https://sts.us-gov-west-1.amazonaws.com/", "not an STS endpoint"},
+		{"https://sts.amazonaws.com.evil.example/", "not an STS endpoint"},
+		{"https://sts.s3.amazonaws.com/", "not an STS endpoint"},
+		{"https://sts.amazonaws.com:8443/", "not an STS endpoint"},
+		{"http://127.0.0.1:9/?Action=GetCallerIdentity", "query string"},
+		{"http://user:pw@127.0.0.1:9/", "user name"},
+		{"http://127.0.0.1:9/x", "path '/'"},
+		{"http://127.0.0.1:9/#frag", "fragment"},
+		{"http://127.0.0.1:9/./", "written exactly 'http://127.0.0.1:9/'"},
+		{"http://127.0.0.1:9", "written exactly"},
+		{"not a url", "space or a control character"},
+		{"sts.amazonaws.com/", "not a valid URL"},
+	};
+	char *proof;
+	(void)state;
+
+	proof = with_field("method", json_string("GET"));
+	refused(a, proof, "method is 'GET', not POST");
+	free(proof);
+	proof = with_field("method", json_string("post"));
+	refused(a, proof, "not POST");
+	free(proof);
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		proof = with_field("url", json_string(urls[i].url));
+		refused(a, proof, urls[i].reason);
+		free(proof);
+	}
+	proof = with_field("body", json_string("Action=GetCallerIdentity&Version=2011-06-15&X=1"));
+	refused(a, proof, "body is not exactly Action=GetCallerIdentity&Version=2011-06-15");
+	free(proof);
+	proof = with_field("body", json_string("Action=AssumeRole&Version=2011-06-15"));
+	refused(a, proof, "body is not exactly");
+	free(proof);
+	proof = with_field("body", json_string(""));
+	refused(a, proof, "body is not exactly");
+	free(proof);
+	/* the other parameter order passes the local check (STS judges the signature) */
+	{
+		struct vp_auth_proof p;
+		proof = with_field("body", json_string("Version=2011-06-15&Action=GetCallerIdentity"));
+		assert_int_equal(vp_auth_parse_proof(a, proof, &p, NULL), VP_OK);
+		vp_auth_proof_cleanup(&p);
+		free(proof);
+	}
+	vp_auth_free(a);
+}
+
+static void test_partition_hosts(void **state)
+{
+	static const struct {
+		const char *partition, *url;
+		bool ok;
+	} cases[] = {
+		{"aws", "https://sts.amazonaws.com/", true},
+		{"aws", "https://sts.eu-west-1.amazonaws.com/", true},
+		{"aws", "https://sts.il-central-1.amazonaws.com/", true},
+		{"aws", "https://sts.us-gov-west-1.amazonaws.com/", false},
+		{"aws", "https://sts.zz-west-1.amazonaws.com/", false},
+		{"aws", "https://sts.eu-west.amazonaws.com/", false},
+		{"aws", "https://sts.EU-west-1.amazonaws.com/", false},
+		{"aws-cn", "https://sts.cn-north-1.amazonaws.com.cn/", true},
+		{"aws-cn", "https://sts.amazonaws.com/", false},
+		{"aws-cn", "https://sts.eu-west-1.amazonaws.com/", false},
+		{"aws-us-gov", "https://sts.us-gov-west-1.amazonaws.com/", true},
+		{"aws-us-gov", "https://sts.us-east-1.amazonaws.com/", false},
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vp_auth *a = make_auth(cases[i].partition, NULL);
+		char *proof = with_field("url", json_string(cases[i].url));
+		struct vp_auth_proof p;
+		struct vp_error err;
+		vp_code rc = vp_auth_parse_proof(a, proof, &p, &err);
+
+		/* The Host header is the awsenv one: drop it so the URL check decides. */
+		if (rc == VP_ERR_AUTH && strstr(err.message, "Host header")) {
+			json_t *doc = unpack(proof);
+			json_object_del(json_object_get(doc, "headers"), "Host");
+			free(proof);
+			proof = pack(doc);
+			json_decref(doc);
+			rc = vp_auth_parse_proof(a, proof, &p, &err);
+		}
+		if (cases[i].ok != (rc == VP_OK))
+			fail_msg("%s %s: %s", cases[i].partition, cases[i].url,
+				 rc == VP_OK ? "accepted" : err.message);
+		if (rc == VP_OK)
+			vp_auth_proof_cleanup(&p);
+		free(proof);
+		vp_auth_free(a);
+	}
+}
+
+static void test_headers(void **state)
+{
+	struct vp_auth *a = make_auth("aws", STS_URL);
+	char *proof, *authz;
+	json_t *doc;
+	(void)state;
+
+	proof = with_header("X-Vpcpeer-Server-Id", NULL);
+	refused(a, proof, "no X-Vpcpeer-Server-Id header");
+	free(proof);
+	proof = with_header("X-Vpcpeer-Server-Id", "other.broker:443");
+	refused(a, proof, "is for server id 'other.broker:443', not this broker's 'broker.test:443'");
+	free(proof);
+	proof = with_header("X-Amz-Date", NULL);
+	refused(a, proof, "no X-Amz-Date");
+	free(proof);
+	proof = with_header("Authorization", NULL);
+	refused(a, proof, "no Authorization header");
+	free(proof);
+	proof = with_header("Host", "sts.amazonaws.com");
+	refused(a, proof, "Host header 'sts.amazonaws.com' does not match its URL's '127.0.0.1:9'");
+	free(proof);
+	proof = with_header("X-Forwarded-For", "1.2.3.4");
+	refused(a, proof, "header 'X-Forwarded-For' that is not allowed");
+	free(proof);
+	proof = with_header("x-amz-date", "20260921T141320Z");
+	refused(a, proof, "the header X-Amz-Date twice");
+	free(proof);
+	proof = with_header("Content-Type", "application/json");
+	refused(a, proof, "Content-Type must be application/x-www-form-urlencoded");
+	free(proof);
+	proof = with_header("Content-Length", "7");
+	refused(a, proof, "Content-Length does not match");
+	free(proof);
+	proof = with_header("X-Amz-Security-Token", "FQoGZXIvYXdzEBYaD");
+	refused(a, proof, "X-Amz-Security-Token header is not signed");
+	free(proof);
+	proof = with_header("X-Amz-Date", "2026-09-21T14:13:20Z");
+	refused(a, proof, "is not YYYYMMDDTHHMMSSZ");
+	free(proof);
+	proof = with_header("X-Amz-Date", "20260231T141320Z");
+	refused(a, proof, "is not YYYYMMDDTHHMMSSZ");
+	free(proof);
+	proof = with_header("X-Amz-Date", "20260922T141320Z");
+	refused(a, proof, "credential scope date");
+	free(proof);
+	proof = with_header("Host\r\nX", "1");
+	refused(a, proof, "not an HTTP token");
+	free(proof);
+	proof = with_header("Host", "127.0.0.1:9\r\nX-Injected: 1");
+	refused(a, proof, "control character");
+	free(proof);
+	/* Content-Length equal to the body's, and no Host (curl sends the URL's): fine */
+	{
+		struct vp_auth_proof p;
+		proof = with_header("Content-Length", "43");
+		assert_int_equal(vp_auth_parse_proof(a, proof, &p, NULL), VP_OK);
+		vp_auth_proof_cleanup(&p);
+		free(proof);
+		proof = with_header("Host", NULL);
+		assert_int_equal(vp_auth_parse_proof(a, proof, &p, NULL), VP_OK);
+		vp_auth_proof_cleanup(&p);
+		free(proof);
+	}
+
+	/* the Authorization header itself */
+	{
+		static const struct {
+			const char *from, *to, *reason;
+		} edits[] = {
+			{"AWS4-HMAC-SHA256", "AWS4-HMAC-SHA1", "not AWS4-HMAC-SHA256"},
+			{"/sts/", "/iam/", "not for service sts"},
+			{"aws4_request", "aws4_reqxest", "does not end in aws4_request"},
+			{"x-vpcpeer-server-id", "x-vpcpeer-server-xx", "is not signed"},
+			{"host;", "hxst;", "SignedHeaders lacks host"},
+			{";x-amz-date", ";x-amz-datx", "SignedHeaders lacks x-amz-date"},
+			{"Signature=", "Signature=0", "not 64 hex digits"},
+			{"SignedHeaders=", "SignedHeaders=zz;", "names a header it does not carry"},
+			{"Credential=", "Credential=x", "access key id is malformed"},
+			{", Signature=", ", Foo=1, Signature=", "unknown or repeated part"},
+		};
+		for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+			char *good = good_proof(), *edited, *at;
+			json_t *headers;
+			size_t flen = strlen(edits[i].from), tlen = strlen(edits[i].to);
+
+			doc = unpack(good);
+			headers = json_object_get(doc, "headers");
+			authz = strdup(json_string_value(json_object_get(headers, "Authorization")));
+			at = strstr(authz, edits[i].from);
+			if (!at)
+				fail_msg("'%s' not in %s", edits[i].from, authz);
+			edited = malloc(strlen(authz) + tlen + 1);
+			memcpy(edited, authz, (size_t)(at - authz));
+			memcpy(edited + (at - authz), edits[i].to, tlen);
+			memcpy(edited + (at - authz) + tlen, at + flen, strlen(at + flen) + 1);
+			json_object_set_new(headers, "Authorization", json_string(edited));
+			proof = pack(doc);
+			refused(a, proof, edits[i].reason);
+			free(proof);
+			free(edited);
+			free(authz);
+			json_decref(doc);
+			free(good);
+		}
+	}
+	vp_auth_free(a);
+}
+
+static void test_freshness(void **state)
+{
+	struct vp_auth *a = make_auth("aws", STS_URL);
+	struct vp_auth_proof p;
+	char *proof = good_proof();
+	(void)state;
+
+	broker_now = T0 + 300; /* the edge is still fresh */
+	assert_int_equal(vp_auth_parse_proof(a, proof, &p, NULL), VP_OK);
+	vp_auth_proof_cleanup(&p);
+	broker_now = T0 + 301;
+	refused(a, proof, "stale: signed at 20260921T141320Z, 301 s before");
+	broker_now = T0 - 300;
+	assert_int_equal(vp_auth_parse_proof(a, proof, &p, NULL), VP_OK);
+	vp_auth_proof_cleanup(&p);
+	broker_now = T0 - 301;
+	refused(a, proof, "in the future: signed at 20260921T141320Z, 301 s after");
+	reset_clocks();
+	free(proof);
+	vp_auth_free(a);
+}
+
+static void test_refusals_never_echo_secrets(void **state)
+{
+	struct vp_auth *a = make_auth("aws", STS_URL);
+	struct vp_aws_client *c = make_client("us-east-1", STS_URL, "SeCrEtSessionToken0123456789");
+	char *proof = proof_from(c, "other.broker:443");
+	json_t *doc = unpack(proof);
+	const char *authz =
+		json_string_value(json_object_get(json_object_get(doc, "headers"), "Authorization"));
+	const char *sig = strstr(authz, "Signature=") + 10;
+	struct vp_identity id;
+	struct vp_error err;
+	(void)state;
+
+	assert_non_null(json_object_get(json_object_get(doc, "headers"), "X-Amz-Security-Token"));
+	assert_int_equal(vp_auth_verify(a, proof, &id, &err), VP_ERR_AUTH);
+	assert_null(strstr(err.message, sig));
+	assert_null(strstr(err.message, "SeCrEt"));
+	assert_null(strstr(err.message, KEY));
+	json_decref(doc);
+	free(proof);
+	vp_aws_client_free(c);
+	vp_auth_free(a);
+}
+
+static void test_temporary_credentials_sign_the_token(void **state)
+{
+	struct vp_auth *a = make_auth("aws", STS_URL);
+	struct vp_aws_client *c = make_client("us-east-1", STS_URL, "SessionToken0123456789");
+	char *proof = proof_from(c, SERVER_ID);
+	struct vp_auth_proof p;
+	json_t *doc = unpack(proof);
+	const char *authz =
+		json_string_value(json_object_get(json_object_get(doc, "headers"), "Authorization"));
+	(void)state;
+
+	assert_non_null(strstr(authz, "x-amz-security-token"));
+	assert_int_equal(vp_auth_parse_proof(a, proof, &p, NULL), VP_OK);
+	vp_auth_proof_cleanup(&p);
+	json_decref(doc);
+	free(proof);
+	vp_aws_client_free(c);
+	vp_auth_free(a);
+}
+
+static void test_real_sts_hosts(void **state)
+{
+	/* Without an endpoint URL the client signs for the real STS host, which the broker takes. */
+	struct vp_auth *a = make_auth("aws", NULL);
+	struct vp_aws_client *c = make_client("eu-west-1", NULL, NULL);
+	char *proof = proof_from(c, SERVER_ID);
+	struct vp_auth_proof p;
+	struct vp_error err;
+	(void)state;
+
+	if (vp_auth_parse_proof(a, proof, &p, &err) != VP_OK)
+		fail_msg("%s", err.message);
+	assert_string_equal(p.url, "https://sts.eu-west-1.amazonaws.com/");
+	vp_auth_proof_cleanup(&p);
+	free(proof);
+	vp_aws_client_free(c);
+	vp_auth_free(a);
+}
+
+static void test_config(void **state)
+{
+	struct vp_auth_config cfg = {.server_id = SERVER_ID};
+	struct vp_auth *a = NULL;
+	struct vp_error err;
+	(void)state;
+
+	cfg.partition = "aws-mars";
+	assert_int_equal(vp_auth_new(&cfg, &a, &err), VP_ERR_INVALID);
+	assert_non_null(strstr(err.message, "unknown partition 'aws-mars'"));
+	cfg.partition = NULL;
+	cfg.sts_endpoint = "ftp://127.0.0.1/";
+	assert_int_equal(vp_auth_new(&cfg, &a, &err), VP_ERR_INVALID);
+	cfg.sts_endpoint = "http://127.0.0.1:5/sts?x=1";
+	assert_int_equal(vp_auth_new(&cfg, &a, &err), VP_ERR_INVALID);
+	cfg.sts_endpoint = NULL;
+	cfg.server_id = "";
+	assert_int_equal(vp_auth_new(&cfg, &a, &err), VP_ERR_INVALID);
+	cfg.server_id = "has space";
+	assert_int_equal(vp_auth_new(&cfg, &a, &err), VP_ERR_INVALID);
+	cfg.server_id = SERVER_ID;
+	cfg.max_age_seconds = -1;
+	assert_int_equal(vp_auth_new(&cfg, &a, &err), VP_ERR_INVALID);
+	cfg.max_age_seconds = 0;
+	cfg.sts_endpoint = "http://127.0.0.1:5/";
+	assert_int_equal(vp_auth_new(&cfg, &a, &err), VP_OK);
+	vp_auth_free(a);
+	vp_auth_free(NULL);
+
+	/* the client refuses a bad server id too */
+	{
+		struct vp_aws_client *c = make_client("us-east-1", STS_URL, NULL);
+		char *proof = NULL;
+		assert_int_equal(vp_auth_make_proof(c, "bad id", &proof, &err), VP_ERR_INVALID);
+		assert_null(proof);
+		vp_aws_client_free(c);
+	}
+}
+
+static void test_default_server_id(void **state)
+{
+	static const struct {
+		const char *url, *id;
+	} good[] = {
+		{"https://broker.example.com", "broker.example.com:443"},
+		{"https://Broker.Example.com/", "broker.example.com:443"},
+		{"https://broker.example.com:8443/v1", "broker.example.com:8443"},
+		{"http://127.0.0.1:8080", "127.0.0.1:8080"},
+		{"http://localhost", "localhost:80"},
+		{"https://[::1]:9443/", "[::1]:9443"},
+	};
+	char out[VP_AUTH_SERVER_ID_MAX + 1];
+	struct vp_error err;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (vp_auth_default_server_id(good[i].url, out, sizeof(out), &err) != VP_OK)
+			fail_msg("%s: %s", good[i].url, err.message);
+		assert_string_equal(out, good[i].id);
+	}
+	assert_int_equal(vp_auth_default_server_id("broker.example.com", out, sizeof(out), &err),
+			 VP_ERR_INVALID);
+	assert_int_equal(vp_auth_default_server_id("ftp://broker.example.com", out, sizeof(out), &err),
+			 VP_ERR_INVALID);
+	assert_non_null(strstr(err.message, "not an http:// or https:// URL"));
+	assert_int_equal(vp_auth_default_server_id("https://", out, sizeof(out), &err),
+			 VP_ERR_INVALID);
+	assert_int_equal(vp_auth_default_server_id("https://broker.example.com", out, 8, &err),
+			 VP_ERR_RANGE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_proof_format, setup),
+		cmocka_unit_test_setup(test_parse_good_proof, setup),
+		cmocka_unit_test_setup(test_scheme_and_encoding, setup),
+		cmocka_unit_test_setup(test_fields, setup),
+		cmocka_unit_test_setup(test_method_url_body, setup),
+		cmocka_unit_test_setup(test_partition_hosts, setup),
+		cmocka_unit_test_setup(test_headers, setup),
+		cmocka_unit_test_setup(test_freshness, setup),
+		cmocka_unit_test_setup(test_refusals_never_echo_secrets, setup),
+		cmocka_unit_test_setup(test_temporary_credentials_sign_the_token, setup),
+		cmocka_unit_test_setup(test_real_sts_hosts, setup),
+		cmocka_unit_test_setup(test_config, setup),
+		cmocka_unit_test_setup(test_default_server_id, setup),
+	};
+	struct vp_error err;
+	int rc;
+
+	/* The endpoints must come from the tests, not from the environment. */
+	unsetenv("AWS_ENDPOINT_URL");
+	unsetenv("AWS_ENDPOINT_URL_STS");
+	unsetenv("AWS_STS_REGIONAL_ENDPOINTS");
+	unsetenv("AWS_PROFILE");
+	if (vp_aws_global_init(&err) != VP_OK)
+		return 1;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	vp_aws_global_cleanup();
+	return rc;
+}
