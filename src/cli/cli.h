@@ -144,6 +144,9 @@ extern const struct cli_option *const cmd_db_tables[];
 int cmd_whoami_main(int argc, char **argv);
 extern const struct cli_option *const cmd_whoami_tables[];
 
+int cmd_serve_main(int argc, char **argv);
+extern const struct cli_option *const cmd_serve_tables[];
+
 int cmd_register_main(int argc, char **argv);
 extern const struct cli_option *const cmd_register_tables[];
 int cmd_confirm_main(int argc, char **argv);

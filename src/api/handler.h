@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Inside the HTTP server: one call of a route, as the server hands it to a
+ * handler (namespaces.c, health.c) and as the handler answers it (render.c).
+ * A handler runs on a worker thread for the /v1 routes (they block on the
+ * registry and AWS) and on the server's own thread for the others.
+ *
+ * Memory: the inputs are borrowed for the call; the answer's payload is the
+ * call's (vp_api_call_cleanup frees it).
+ */
+#ifndef VP_API_HANDLER_H
+#define VP_API_HANDLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/auth.h"
+#include "api/request.h"
+
+struct vp_broker;
+struct vp_metrics;
+
+struct vp_api_call {
+	/* What the server gives a handler. */
+	struct vp_broker *broker;
+	struct vp_metrics *metrics;
+	struct vp_route_match match;
+	const struct vp_identity *caller; /* NULL on the routes without a proof */
+	const char *request_id;
+	const char *body;
+	size_t body_len;
+	const char *query; /* after '?', not decoded */
+	size_t query_len;
+
+	/* What the handler answers. */
+	unsigned status;
+	char *payload;
+	size_t payload_len;
+	const char *content_type;
+	const char *error_code; /* the API error code (docs/api.md), NULL on success */
+	unsigned retry_after;   /* seconds for Retry-After; 0: none */
+	const char *allow;      /* for 405 */
+	int64_t n;              /* the namespace answered about, or -1 (access log) */
+};
+
+void vp_api_call_cleanup(struct vp_api_call *call);
+
+/* namespaces.c: the /v1/namespaces routes (call->caller is set). */
+void vp_api_namespaces_list(struct vp_api_call *call);
+void vp_api_namespaces_register(struct vp_api_call *call);
+void vp_api_namespace_get(struct vp_api_call *call);
+void vp_api_namespace_confirm(struct vp_api_call *call);
+void vp_api_namespace_release(struct vp_api_call *call);
+
+/* health.c: GET /healthz, /readyz, /metrics (no proof). */
+void vp_api_healthz(struct vp_api_call *call);
+void vp_api_readyz(struct vp_api_call *call);
+void vp_api_metrics(struct vp_api_call *call);
+
+#endif

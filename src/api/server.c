@@ -1,0 +1,977 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The HTTP server: libmicrohttpd's threads read requests and write answers;
+ * the calls that block (every /v1 route and /readyz) run on our own worker
+ * pool while their connection is suspended.
+ *
+ * A request's life: uri_logged() allocates its struct request (with the raw
+ * URI: routing never sees a percent-decoded path); on_request() routes it,
+ * answers at once what needs no work (404, 405, 413, a missing proof,
+ * /healthz, /metrics), collects the body within max_body, then suspends the
+ * connection and queues the request; a worker verifies the proof, checks the
+ * caller and its rate, runs the handler and resumes the connection;
+ * on_request() then queues the answer, which is also when the access-log
+ * line and the metrics are written; completed() frees the request.
+ */
+#include "api/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "api/auth.h"
+#include "api/handler.h"
+#include "api/listen.h"
+#include "api/metrics.h"
+#include "api/render.h"
+#include "broker/broker.h"
+#include "core/buf.h"
+#include "core/log.h"
+
+#define DEFAULT_LISTEN             "127.0.0.1:8080"
+#define DEFAULT_WORKERS            32
+#define DEFAULT_MAX_CONNECTIONS    1024
+#define DEFAULT_CONNECTION_TIMEOUT 30
+#define DEFAULT_RATE               20.0
+#define DEFAULT_BURST              40.0
+#define DEFAULT_GRACE              10
+#define MAX_THREADS                256
+#define MAX_WORKERS                1024
+/* Room for the request line and headers (an identity proof is up to 12 KiB). */
+#define CONNECTION_MEMORY (64 * 1024)
+/* A chunked body past max_body is read and dropped up to this, then the connection closes. */
+#define DISCARD_MAX    (1024 * 1024)
+#define TLS_FILE_MAX   (1024 * 1024)
+#define LISTEN_BACKLOG 511
+/* Accounts the rate limiter tracks at once; idle ones are forgotten first. */
+#define RATE_SLOTS 4096
+
+#define M_REQUESTS     "vpcpeer_http_requests_total"
+#define M_DURATION     "vpcpeer_http_request_duration_seconds"
+#define M_IN_FLIGHT    "vpcpeer_http_requests_in_flight"
+#define M_RATE_LIMITED "vpcpeer_http_rate_limited_total"
+
+struct rate_slot {
+	char account[13]; /* "" when free */
+	double tokens;
+	double last; /* monotonic seconds */
+};
+
+struct request {
+	struct vp_server *server;
+	struct MHD_Connection *conn;
+	struct request *next; /* in the work queue */
+	char id[33];
+	double start;
+	char method[16];
+	char *uri; /* raw, as sent */
+	const char *path_end;
+	bool started, matched, dispatched, answered;
+	struct vp_route_match match;
+	char *authorization;
+	struct vp_buf body;
+	bool too_large;
+	size_t discarded;
+	struct vp_identity identity;
+	bool identified;
+	struct vp_api_call call;
+};
+
+struct vp_server {
+	struct vp_server_config cfg;
+	struct vp_listen_addr addr;
+	int listen_fd;
+	bool tls;
+	char *tls_cert;
+	char *tls_key;
+	size_t tls_key_len;
+	char url[112];
+	char host_port[80];
+
+	struct MHD_Daemon *daemon;
+	struct vp_broker *broker;
+	struct vp_auth *auth;
+	struct vp_metrics *metrics;
+
+	pthread_mutex_t lock; /* in_flight, closing; the queue; the workers' state */
+	pthread_cond_t idle;
+	pthread_cond_t work;
+	unsigned in_flight;
+	bool closing;      /* stop has begun: answers say Connection: close */
+	bool workers_done; /* workers told to finish: no more dispatching */
+	struct request *head, *tail;
+	pthread_t *workers;
+	unsigned worker_count;
+
+	pthread_mutex_t rate_lock;
+	struct rate_slot *rate;
+	size_t rate_used;
+};
+
+void vp_server_config_init(struct vp_server_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->listen = DEFAULT_LISTEN;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* 16 random bytes as 32 hex digits. */
+static void make_request_id(char out[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	static unsigned long fallback;
+	unsigned char bytes[16];
+
+	if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+		/* Unique, if not unpredictable: the id is for correlation, not a secret. */
+		unsigned long n = __atomic_add_fetch(&fallback, 1, __ATOMIC_RELAXED);
+		double t = now_seconds();
+		memcpy(bytes, &n, sizeof(n));
+		memcpy(bytes + 8, &t, sizeof(t));
+	}
+	for (size_t i = 0; i < sizeof(bytes); i++) {
+		out[2 * i] = hex[bytes[i] >> 4];
+		out[2 * i + 1] = hex[bytes[i] & 15];
+	}
+	out[32] = '\0';
+}
+
+/* ---- the per-account rate limit ---------------------------------------------------------- */
+
+static size_t slot_hash(const char *account)
+{
+	size_t h = 5381;
+
+	for (const char *p = account; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	return h % RATE_SLOTS;
+}
+
+/* Forget accounts whose bucket has refilled: they are indistinguishable from new ones. */
+static void rate_compact(struct vp_server *s, double now)
+{
+	struct rate_slot *old = s->rate;
+	struct rate_slot *fresh = calloc(RATE_SLOTS, sizeof(*fresh));
+	double full_after = s->cfg.account_burst / s->cfg.account_rate;
+
+	if (!fresh) {
+		memset(s->rate, 0, RATE_SLOTS * sizeof(*s->rate));
+		s->rate_used = 0;
+		return;
+	}
+	s->rate = fresh;
+	s->rate_used = 0;
+	for (size_t i = 0; i < RATE_SLOTS; i++) {
+		size_t at;
+		if (!old[i].account[0] || now - old[i].last >= full_after)
+			continue;
+		/* Still too full after dropping the idle ones: keep only half (fail open). */
+		if (s->rate_used >= RATE_SLOTS / 2)
+			break;
+		for (at = slot_hash(old[i].account); fresh[at].account[0];
+		     at = (at + 1) % RATE_SLOTS)
+			;
+		fresh[at] = old[i];
+		s->rate_used++;
+	}
+	free(old);
+}
+
+/* Take one token for `account`; false with the seconds to wait when there is none. */
+static bool rate_take(struct vp_server *s, const char *account, unsigned *retry_after)
+{
+	double now = now_seconds();
+	struct rate_slot *slot;
+	size_t at;
+	bool ok;
+
+	pthread_mutex_lock(&s->rate_lock);
+	for (;;) {
+		for (at = slot_hash(account); s->rate[at].account[0]; at = (at + 1) % RATE_SLOTS)
+			if (strcmp(s->rate[at].account, account) == 0)
+				break;
+		if (s->rate[at].account[0] || s->rate_used < RATE_SLOTS * 3 / 4)
+			break;
+		rate_compact(s, now);
+	}
+	slot = &s->rate[at];
+	if (!slot->account[0]) {
+		snprintf(slot->account, sizeof(slot->account), "%s", account);
+		slot->tokens = s->cfg.account_burst;
+		slot->last = now;
+		s->rate_used++;
+	}
+	slot->tokens += (now - slot->last) * s->cfg.account_rate;
+	if (slot->tokens > s->cfg.account_burst)
+		slot->tokens = s->cfg.account_burst;
+	slot->last = now;
+	ok = slot->tokens >= 1.0;
+	if (ok)
+		slot->tokens -= 1.0;
+	else
+		*retry_after = (unsigned)ceil((1.0 - slot->tokens) / s->cfg.account_rate);
+	pthread_mutex_unlock(&s->rate_lock);
+	if (!ok && *retry_after == 0)
+		*retry_after = 1;
+	return ok;
+}
+
+/* ---- answers, the access log, metrics ---------------------------------------------------- */
+
+static const char *route_template(const struct request *r)
+{
+	if (!r->matched)
+		return "unmatched";
+	switch (r->match.route) {
+	case VP_ROUTE_HEALTHZ:
+		return "/healthz";
+	case VP_ROUTE_READYZ:
+		return "/readyz";
+	case VP_ROUTE_METRICS:
+		return "/metrics";
+	case VP_ROUTE_NAMESPACES_LIST:
+	case VP_ROUTE_NAMESPACES_REGISTER:
+		return "/v1/namespaces";
+	case VP_ROUTE_NAMESPACE_GET:
+	case VP_ROUTE_NAMESPACE_RELEASE:
+		return "/v1/namespaces/{n}";
+	case VP_ROUTE_NAMESPACE_CONFIRM:
+		return "/v1/namespaces/{n}/confirm";
+	}
+	return "unmatched";
+}
+
+/* A bounded set of method labels: whatever a client sends, the series stay few. */
+static const char *method_label(const char *method)
+{
+	static const char *const known[] = {"GET",   "POST", "DELETE", "PUT",
+	                                    "PATCH", "HEAD", "OPTIONS"};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(method, known[i]) == 0)
+			return known[i];
+	return "other";
+}
+
+static void account_request(struct request *r, unsigned status, bool aborted)
+{
+	struct vp_server *s = r->server;
+	double latency = now_seconds() - r->start;
+	char status_text[8];
+	const char *route = route_template(r);
+	json_t *fields;
+
+	snprintf(status_text, sizeof(status_text), "%u", status);
+	if (s->metrics) {
+		const char *const labels[] = {
+		    "route", route, "method", method_label(r->method), "status", status_text, NULL};
+		const char *const route_only[] = {"route", route, NULL};
+		vp_metrics_add(s->metrics, M_REQUESTS, labels, 1);
+		vp_metrics_observe(s->metrics, M_DURATION, route_only, latency);
+	}
+	fields = json_object();
+	if (!fields)
+		return;
+	json_object_set_new(fields, "request_id", json_string(r->id));
+	json_object_set_new(fields, "method", json_string(r->method));
+	json_object_set_new(fields, "route", json_string(route));
+	json_object_set_new(fields, "status", json_integer(status));
+	json_object_set_new(fields, "account",
+	                    r->identified ? json_string(r->identity.account) : json_null());
+	if (r->call.n >= 0)
+		json_object_set_new(fields, "n", json_integer(r->call.n));
+	/* Whole milliseconds: a real would print as 8.2590000000000003 (the histogram has more). */
+	json_object_set_new(fields, "latency_ms", json_integer((json_int_t)llround(latency * 1e3)));
+	json_object_set_new(fields, "bytes", json_integer((json_int_t)r->call.payload_len));
+	if (r->call.error_code)
+		json_object_set_new(fields, "error", json_string(r->call.error_code));
+	if (aborted)
+		json_object_set_new(fields, "aborted", json_true());
+	vp_log_event(status >= 500 ? VP_LOG_WARN : VP_LOG_INFO, "request", fields);
+}
+
+static bool add_header(struct MHD_Response *resp, const char *name, const char *value)
+{
+	return MHD_add_response_header(resp, name, value) == MHD_YES;
+}
+
+static enum MHD_Result answer(struct request *r)
+{
+	struct vp_api_call *call = &r->call;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	char retry[16];
+	bool ok, closing;
+
+	resp = MHD_create_response_from_buffer(call->payload_len, call->payload,
+	                                       MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	ok = add_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	                call->content_type ? call->content_type : "application/json") &&
+	     add_header(resp, "X-Request-Id", r->id) &&
+	     add_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (ok && call->retry_after) {
+		snprintf(retry, sizeof(retry), "%u", call->retry_after);
+		ok = add_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry);
+	}
+	if (ok && call->allow)
+		ok = add_header(resp, MHD_HTTP_HEADER_ALLOW, call->allow);
+	if (ok && call->status == 401)
+		ok = add_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, VP_AUTH_SCHEME);
+	pthread_mutex_lock(&r->server->lock);
+	closing = r->server->closing;
+	pthread_mutex_unlock(&r->server->lock);
+	if (ok && closing)
+		ok = add_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	ret = ok ? MHD_queue_response(r->conn, call->status, resp) : MHD_NO;
+	MHD_destroy_response(resp);
+	if (ret == MHD_YES) {
+		r->answered = true;
+		account_request(r, call->status, false);
+	}
+	return ret;
+}
+
+/* ---- the workers ------------------------------------------------------------------------- */
+
+static void drop_authorization(struct request *r)
+{
+	if (r->authorization) {
+		OPENSSL_cleanse(r->authorization, strlen(r->authorization));
+		free(r->authorization);
+		r->authorization = NULL;
+	}
+}
+
+/* A /v1 call: the proof, the caller, its rate, then the route's handler. */
+static void run_call(struct request *r)
+{
+	struct vp_server *s = r->server;
+	struct vp_api_call *call = &r->call;
+	struct vp_error err = {VP_OK, ""};
+	unsigned retry_after = 0;
+	vp_code rc;
+
+	if (r->match.route == VP_ROUTE_READYZ) {
+		vp_api_readyz(call);
+		return;
+	}
+	rc = vp_auth_verify(s->auth, r->authorization, &r->identity, &err);
+	drop_authorization(r);
+	if (rc != VP_OK) {
+		vp_render_error(call, err.code, err.message);
+		return;
+	}
+	r->identified = true;
+	if (vp_broker_check_caller(s->broker, &r->identity, &err) != VP_OK) {
+		vp_render_error(call, err.code, err.message);
+		return;
+	}
+	if (!rate_take(s, r->identity.account, &retry_after)) {
+		char message[128];
+		snprintf(message, sizeof(message),
+		         "account %s sends more than %g requests per second; retry after %u s",
+		         r->identity.account, s->cfg.account_rate, retry_after);
+		if (s->metrics)
+			vp_metrics_add(s->metrics, M_RATE_LIMITED, NULL, 1);
+		vp_render_problem(call, 429, "rate_limited", message);
+		call->retry_after = retry_after;
+		return;
+	}
+	call->caller = &r->identity;
+	switch (r->match.route) {
+	case VP_ROUTE_NAMESPACES_LIST:
+		vp_api_namespaces_list(call);
+		break;
+	case VP_ROUTE_NAMESPACES_REGISTER:
+		vp_api_namespaces_register(call);
+		break;
+	case VP_ROUTE_NAMESPACE_GET:
+		vp_api_namespace_get(call);
+		break;
+	case VP_ROUTE_NAMESPACE_RELEASE:
+		vp_api_namespace_release(call);
+		break;
+	case VP_ROUTE_NAMESPACE_CONFIRM:
+		vp_api_namespace_confirm(call);
+		break;
+	default:
+		vp_render_error(call, VP_ERR_INTERNAL, "route has no worker handler");
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct vp_server *s = arg;
+
+	for (;;) {
+		struct request *r;
+		struct MHD_Connection *conn;
+
+		pthread_mutex_lock(&s->lock);
+		while (!s->head && !s->workers_done)
+			pthread_cond_wait(&s->work, &s->lock);
+		r = s->head;
+		if (r) {
+			s->head = r->next;
+			if (!s->head)
+				s->tail = NULL;
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (!r)
+			return NULL; /* told to finish and the queue is empty */
+		run_call(r);
+		/* After resuming, the request belongs to libmicrohttpd again: do not touch r. */
+		conn = r->conn;
+		MHD_resume_connection(conn);
+	}
+}
+
+/* ---- libmicrohttpd's callbacks ----------------------------------------------------------- */
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t len;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	len = strlen(msg);
+	while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
+		msg[--len] = '\0';
+	vp_log(VP_LOG_DEBUG, "libmicrohttpd: %s", msg);
+}
+#pragma GCC diagnostic pop
+
+static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct vp_server *s = cls;
+	struct request *r = calloc(1, sizeof(*r));
+
+	(void)conn;
+	if (!r)
+		return NULL;
+	r->server = s;
+	r->start = now_seconds();
+	r->uri = strdup(uri ? uri : "");
+	if (!r->uri) {
+		free(r);
+		return NULL;
+	}
+	make_request_id(r->id);
+	vp_buf_init(&r->body, s->cfg.max_body);
+	r->call.n = -1;
+	r->call.request_id = r->id;
+	r->call.broker = s->broker;
+	r->call.metrics = s->metrics;
+	pthread_mutex_lock(&s->lock);
+	s->in_flight++;
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static void free_request(struct request *r)
+{
+	drop_authorization(r);
+	vp_buf_cleanup(&r->body);
+	vp_api_call_cleanup(&r->call);
+	free(r->uri);
+	free(r);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+	struct vp_server *s = cls;
+	struct request *r = *con_cls;
+
+	(void)conn;
+	if (!r)
+		return;
+	*con_cls = NULL;
+	/* Nothing answered (the client went away, a timeout, a body cut off): still one line. */
+	if (!r->answered && r->started)
+		account_request(r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? 500 : 499, true);
+	free_request(r);
+	pthread_mutex_lock(&s->lock);
+	if (s->in_flight)
+		s->in_flight--;
+	if (s->in_flight == 0)
+		pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The first call of a request: route it and answer at once what needs no work. */
+static enum MHD_Result begin(struct request *r, struct MHD_Connection *conn, const char *method)
+{
+	struct vp_server *s = r->server;
+	struct vp_api_call *call = &r->call;
+	struct vp_error err = {VP_OK, ""};
+	const char *value;
+	char *query;
+	vp_code rc;
+
+	r->started = true;
+	r->conn = conn;
+	snprintf(r->method, sizeof(r->method), "%s", method);
+	query = strchr(r->uri, '?');
+	if (query) {
+		call->query = query + 1;
+		call->query_len = strlen(query + 1);
+		*query = '\0'; /* the path for routing; the query stays readable after it */
+	} else {
+		call->query = "";
+	}
+	rc = vp_route_match(method, r->uri, &r->match, &err);
+	if (rc == VP_ERR_CONFLICT) {
+		call->allow = r->match.allowed_methods;
+		vp_render_problem(call, 405, "method_not_allowed", err.message);
+		return answer(r);
+	}
+	if (rc != VP_OK) {
+		vp_render_error(call, VP_ERR_NOT_FOUND, err.message);
+		return answer(r);
+	}
+	r->matched = true;
+	call->match = r->match;
+	value = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (value) {
+		char *end;
+		unsigned long long length;
+		errno = 0;
+		length = strtoull(value, &end, 10);
+		if (errno == 0 && *end == '\0' && length > s->cfg.max_body) {
+			char message[96];
+			snprintf(message, sizeof(message), "the body is larger than %zu bytes",
+			         s->cfg.max_body);
+			vp_render_problem(call, 413, "too_large", message);
+			return answer(r);
+		}
+	}
+	switch (r->match.route) {
+	case VP_ROUTE_HEALTHZ:
+		vp_api_healthz(call);
+		return answer(r);
+	case VP_ROUTE_METRICS:
+		vp_api_metrics(call);
+		return answer(r);
+	case VP_ROUTE_READYZ:
+		return MHD_YES;
+	default:
+		break;
+	}
+	value = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!value || !*value) {
+		vp_render_error(call, VP_ERR_AUTH,
+		                "no identity proof: send 'Authorization: " VP_AUTH_SCHEME
+		                " ...' (docs/api.md)");
+		return answer(r);
+	}
+	if (strlen(value) > VP_AUTH_MAX_HEADER) {
+		vp_render_error(call, VP_ERR_AUTH, "the identity proof is larger than 12 KiB");
+		return answer(r);
+	}
+	r->authorization = strdup(value);
+	if (!r->authorization)
+		return MHD_NO;
+	return MHD_YES;
+}
+
+/* The whole request is in: hand it to a worker, or answer 503 when the workers are gone. */
+static enum MHD_Result dispatch(struct request *r)
+{
+	struct vp_server *s = r->server;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->workers_done || !s->worker_count) {
+		pthread_mutex_unlock(&s->lock);
+		vp_render_error(&r->call, VP_ERR_UNAVAILABLE, "the broker is shutting down");
+		return answer(r);
+	}
+	r->dispatched = true;
+	MHD_suspend_connection(r->conn);
+	r->next = NULL;
+	if (s->tail)
+		s->tail->next = r;
+	else
+		s->head = r;
+	s->tail = r;
+	pthread_cond_signal(&s->work);
+	pthread_mutex_unlock(&s->lock);
+	return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
+{
+	struct request *r = *con_cls;
+
+	(void)cls;
+	(void)url; /* percent-decoded by libmicrohttpd: routing uses the raw URI instead */
+	(void)version;
+	if (!r)
+		return MHD_NO;
+	if (!r->started)
+		return begin(r, conn, method);
+	if (*upload_size) {
+		if (!r->too_large && vp_buf_append(&r->body, upload_data, *upload_size) != VP_OK)
+			r->too_large = true;
+		if (r->too_large) {
+			r->discarded += *upload_size;
+			if (r->discarded > DISCARD_MAX)
+				return MHD_NO;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (r->dispatched)
+		return answer(r); /* resumed: a worker has filled r->call */
+	if (r->too_large) {
+		char message[96];
+		snprintf(message, sizeof(message), "the body is larger than %zu bytes",
+		         r->server->cfg.max_body);
+		vp_render_problem(&r->call, 413, "too_large", message);
+		return answer(r);
+	}
+	r->call.body = vp_buf_str(&r->body);
+	r->call.body_len = r->body.len;
+	return dispatch(r);
+}
+
+/* ---- start and stop ---------------------------------------------------------------------- */
+
+static vp_code read_pem(const char *path, const char *what, char **out, size_t *out_len,
+                        struct vp_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	struct vp_buf buf;
+	char chunk[4096];
+	size_t n;
+	vp_code rc = VP_OK;
+
+	if (!f)
+		return vp_fail(err, VP_ERR_IO, "cannot read the TLS %s %s: %s", what, path,
+		               strerror(errno));
+	vp_buf_init(&buf, TLS_FILE_MAX);
+	while (rc == VP_OK && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (vp_buf_append(&buf, chunk, n) != VP_OK)
+			rc = vp_fail(err, VP_ERR_INVALID, "the TLS %s %s is larger than %d bytes",
+			             what, path, TLS_FILE_MAX);
+	if (rc == VP_OK && ferror(f))
+		rc = vp_fail(err, VP_ERR_IO, "cannot read the TLS %s %s", what, path);
+	if (rc == VP_OK && !strstr(vp_buf_str(&buf), "-----BEGIN "))
+		rc = vp_fail(err, VP_ERR_INVALID, "the TLS %s %s is not in PEM format", what, path);
+	fclose(f);
+	OPENSSL_cleanse(chunk, sizeof(chunk));
+	if (rc != VP_OK) {
+		if (buf.data)
+			OPENSSL_cleanse(buf.data, buf.len);
+		vp_buf_cleanup(&buf);
+		return rc;
+	}
+	*out_len = buf.len;
+	*out = vp_buf_steal(&buf);
+	if (!*out)
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory reading %s", path);
+	return VP_OK;
+}
+
+static vp_code open_listener(struct vp_server *s, struct vp_error *err)
+{
+	struct sockaddr_storage bound;
+	socklen_t bound_len = sizeof(bound);
+	int one = 1, fd;
+
+	fd = socket(s->addr.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return vp_fail(err, VP_ERR_IO, "cannot create a socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (s->addr.family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&s->addr.sa, s->addr.sa_len) != 0 ||
+	    listen(fd, LISTEN_BACKLOG) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&bound, &bound_len) != 0) {
+		int e = errno;
+		close(fd);
+		return vp_fail(err, VP_ERR_IO, "cannot listen on %s: %s", s->cfg.listen,
+		               strerror(e));
+	}
+	s->listen_fd = fd;
+	s->addr.port =
+	    ntohs(s->addr.family == AF_INET6 ? ((const struct sockaddr_in6 *)&bound)->sin6_port
+	                                     : ((const struct sockaddr_in *)&bound)->sin_port);
+	snprintf(s->host_port, sizeof(s->host_port), "%s:%u", s->addr.host, s->addr.port);
+	snprintf(s->url, sizeof(s->url), "%s://%s", s->tls ? "https" : "http", s->host_port);
+	return VP_OK;
+}
+
+static void fill_defaults(struct vp_server_config *c)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (!c->listen || !*c->listen)
+		c->listen = DEFAULT_LISTEN;
+	if (!c->threads)
+		c->threads = (unsigned)(cores > 0 ? 2 * cores : 2);
+	if (c->threads > MAX_THREADS)
+		c->threads = MAX_THREADS;
+	if (!c->workers)
+		c->workers = DEFAULT_WORKERS;
+	if (c->workers > MAX_WORKERS)
+		c->workers = MAX_WORKERS;
+	if (!c->max_connections)
+		c->max_connections = DEFAULT_MAX_CONNECTIONS;
+	if (!c->connection_timeout)
+		c->connection_timeout = DEFAULT_CONNECTION_TIMEOUT;
+	if (!c->max_body)
+		c->max_body = VP_API_MAX_BODY;
+	if (!(c->account_rate > 0))
+		c->account_rate = DEFAULT_RATE;
+	if (!(c->account_burst >= 1))
+		c->account_burst = DEFAULT_BURST;
+	if (!c->shutdown_grace)
+		c->shutdown_grace = DEFAULT_GRACE;
+}
+
+vp_code vp_server_bind(const struct vp_server_config *cfg, struct vp_server **out,
+                       struct vp_error *err)
+{
+	struct vp_server *s;
+	vp_code rc;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory for the server");
+	s->cfg = *cfg;
+	fill_defaults(&s->cfg);
+	s->listen_fd = -1;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->idle, NULL);
+	pthread_cond_init(&s->work, NULL);
+	pthread_mutex_init(&s->rate_lock, NULL);
+	s->rate = calloc(RATE_SLOTS, sizeof(*s->rate));
+	if (!s->rate) {
+		rc = vp_fail(err, VP_ERR_NOMEM, "out of memory for the server");
+		goto fail;
+	}
+	rc = vp_listen_parse(s->cfg.listen, strlen(s->cfg.listen), &s->addr, err);
+	if (rc != VP_OK) {
+		vp_error_prefix(err, "listen address");
+		goto fail;
+	}
+	if (!s->cfg.tls_cert_file != !s->cfg.tls_key_file) {
+		rc = vp_fail(err, VP_ERR_INVALID,
+		             "HTTPS needs both a certificate and a key (--tls-cert and --tls-key)");
+		goto fail;
+	}
+	s->tls = s->cfg.tls_cert_file != NULL;
+	if (!s->tls && !s->addr.loopback && !s->cfg.insecure_http) {
+		rc = vp_fail(err, VP_ERR_INVALID,
+		             "refusing plain HTTP on %s, which is not a loopback address: give "
+		             "--tls-cert and --tls-key, or --insecure-http behind a TLS proxy",
+		             s->cfg.listen);
+		goto fail;
+	}
+	if (s->tls) {
+		size_t cert_len;
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			rc = vp_fail(err, VP_ERR_INVALID, "this libmicrohttpd has no TLS support");
+			goto fail;
+		}
+		if ((rc = read_pem(s->cfg.tls_cert_file, "certificate", &s->tls_cert, &cert_len,
+		                   err)) != VP_OK ||
+		    (rc = read_pem(s->cfg.tls_key_file, "key", &s->tls_key, &s->tls_key_len,
+		                   err)) != VP_OK)
+			goto fail;
+	}
+	/* The configuration's strings are the caller's: keep none of them past start. */
+	s->cfg.tls_cert_file = s->cfg.tls_key_file = NULL;
+	rc = open_listener(s, err);
+	if (rc != VP_OK)
+		goto fail;
+	s->cfg.listen = NULL;
+	*out = s;
+	return VP_OK;
+fail:
+	vp_server_stop(s);
+	return rc;
+}
+
+static void declare_metrics(struct vp_metrics *m)
+{
+	static const double bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+	                                0.5,   1,    2.5,   5,    10,  30};
+	struct vp_error err;
+
+	/* Declared already (a second server on the same metrics) is fine. */
+	vp_metrics_declare(m, M_REQUESTS, VP_METRIC_COUNTER,
+	                   "HTTP requests answered, by route, method and status.", &err);
+	vp_metrics_declare_histogram(m, M_DURATION,
+	                             "Time from a request's first byte to its answer, by route.",
+	                             bounds, sizeof(bounds) / sizeof(bounds[0]), &err);
+	vp_metrics_declare(m, M_RATE_LIMITED, VP_METRIC_COUNTER,
+	                   "Requests refused by the per-account rate limit (429).", &err);
+}
+
+vp_code vp_server_run(struct vp_server *s, struct vp_broker *broker, struct vp_auth *auth,
+                      struct vp_metrics *metrics, struct vp_error *err)
+{
+	struct MHD_OptionItem opts[4];
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	size_t n = 0;
+
+	s->broker = broker;
+	s->auth = auth;
+	s->metrics = metrics;
+	if (metrics)
+		declare_metrics(metrics);
+	s->workers = calloc(s->cfg.workers, sizeof(*s->workers));
+	if (!s->workers)
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory for %u workers", s->cfg.workers);
+	for (unsigned i = 0; i < s->cfg.workers; i++) {
+		int e = pthread_create(&s->workers[i], NULL, worker_main, s);
+		if (e != 0)
+			return vp_fail(err, VP_ERR_INTERNAL, "cannot start worker %u: %s", i + 1,
+			               strerror(e));
+		s->worker_count++;
+	}
+	if (s->tls)
+		flags |= MHD_USE_TLS;
+	if (s->addr.family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	/* The options that depend on the configuration go in an array, the rest as varargs. */
+	if (s->cfg.threads > 1)
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
+		                                    (intptr_t)s->cfg.threads, NULL};
+	if (s->tls) {
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert};
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key};
+	}
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	s->daemon = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->cfg.connection_timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_logged, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	if (!s->daemon)
+		return vp_fail(err, VP_ERR_INTERNAL,
+		               "libmicrohttpd did not start on %s (a bad TLS certificate or key?)",
+		               s->url);
+	s->listen_fd = -1; /* the daemon's now */
+	return VP_OK;
+}
+
+vp_code vp_server_start(const struct vp_server_config *cfg, struct vp_broker *broker,
+                        struct vp_auth *auth, struct vp_metrics *metrics, struct vp_server **out,
+                        struct vp_error *err)
+{
+	struct vp_server *s = NULL;
+	vp_code rc = vp_server_bind(cfg, &s, err);
+
+	if (rc != VP_OK)
+		return rc;
+	rc = vp_server_run(s, broker, auth, metrics, err);
+	if (rc != VP_OK) {
+		vp_server_stop(s);
+		return rc;
+	}
+	*out = s;
+	return VP_OK;
+}
+
+const char *vp_server_url(const struct vp_server *server)
+{
+	return server->url;
+}
+
+const char *vp_server_host_port(const struct vp_server *server)
+{
+	return server->host_port;
+}
+
+/* Wait until no request is in flight or the deadline passes; true when none is left. */
+static bool wait_idle(struct vp_server *s, unsigned seconds)
+{
+	struct timespec deadline;
+	bool idle;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += seconds;
+	pthread_mutex_lock(&s->lock);
+	while (s->in_flight > 0 &&
+	       pthread_cond_timedwait(&s->idle, &s->lock, &deadline) != ETIMEDOUT)
+		;
+	idle = s->in_flight == 0;
+	pthread_mutex_unlock(&s->lock);
+	return idle;
+}
+
+void vp_server_stop(struct vp_server *s)
+{
+	if (!s)
+		return;
+	if (s->daemon) {
+		MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd); /* no new connections from here on */
+		pthread_mutex_lock(&s->lock);
+		s->closing = true;
+		pthread_mutex_unlock(&s->lock);
+		if (!wait_idle(s, s->cfg.shutdown_grace))
+			vp_log(VP_LOG_WARN,
+			       "%u request(s) still in flight after %u s; closing their "
+			       "connections",
+			       s->in_flight, s->cfg.shutdown_grace);
+	}
+	/* Workers finish what is queued (their connections are suspended), then exit. */
+	pthread_mutex_lock(&s->lock);
+	s->workers_done = true;
+	pthread_cond_broadcast(&s->work);
+	pthread_mutex_unlock(&s->lock);
+	for (unsigned i = 0; i < s->worker_count; i++)
+		pthread_join(s->workers[i], NULL);
+	if (s->daemon)
+		MHD_stop_daemon(s->daemon);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	free(s->workers);
+	free(s->rate);
+	free(s->tls_cert);
+	if (s->tls_key) {
+		OPENSSL_cleanse(s->tls_key, s->tls_key_len);
+		free(s->tls_key);
+	}
+	pthread_mutex_destroy(&s->rate_lock);
+	pthread_cond_destroy(&s->work);
+	pthread_cond_destroy(&s->idle);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}

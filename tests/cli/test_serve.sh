@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# vpcpeer serve without AWS: --help, and every configuration refused before start-up
+# (bad flags, bad environment values, missing or conflicting settings): exit 2, one line.
+set -u
+vpcpeer=$1
+. "$(dirname "$0")/lib.sh"
+unset $(env | grep -o '^VPCPEER_[A-Z_]*') 2>/dev/null
+
+run "$vpcpeer" serve --help
+expect_status 0
+expect_out_has 'usage: vpcpeer serve'
+expect_out_has "serving on URL"
+expect_out_has '--listen HOST:PORT'
+expect_out_has '(env VPCPEER_LISTEN)'
+expect_out_has '(env VPCPEER_PEER_ROLE, comma-separated)'
+expect_out_has '--grant-settle MS'
+expect_out_has '--pool CIDR'
+expect_err_empty
+
+good=(--hub-account 111111111111 --hub-vpc vpc-0123abcd --peer-role vpcpeer-peer-1
+	--allow-account 222222222222)
+
+run "$vpcpeer" serve
+expect_status 2
+expect_err_has 'missing --hub-account ID'
+expect_one_err_line
+run "$vpcpeer" serve --hub-account 111111111111 --hub-vpc vpc-1
+expect_status 2
+expect_err_has 'missing --peer-role NAME'
+run "$vpcpeer" serve --hub-account 111111111111 --hub-vpc vpc-1 --peer-role r
+expect_status 2
+expect_err_has 'give --allow-account ID (repeatable) or --allow-any-account'
+run "$vpcpeer" serve "${good[@]}" --allow-any-account
+expect_status 2
+expect_err_has 'not both'
+run "$vpcpeer" serve "${good[@]}" --bogus
+expect_status 2
+expect_err_has "unknown option '--bogus'"
+run "$vpcpeer" serve "${good[@]}" extra
+expect_status 2
+expect_err_has "unexpected argument 'extra'"
+run "$vpcpeer" serve "${good[@]}" --hub-account 12345
+expect_status 2
+expect_err_has '--hub-account'
+expect_err_has 'not 12 digits'
+run "$vpcpeer" serve "${good[@]}" --allow-account abc
+expect_status 2
+expect_err_has '--allow-account'
+run "$vpcpeer" serve "${good[@]}" --max-peerings 126
+expect_status 2
+expect_err_has 'max-peerings'
+run "$vpcpeer" serve "${good[@]}" --max-peerings 0
+expect_status 2
+run "$vpcpeer" serve "${good[@]}" --grant-settle 1s
+expect_status 2
+expect_err_has "--grant-settle '1s' is not a number"
+run "$vpcpeer" serve "${good[@]}" --threads 0
+expect_status 2
+run "$vpcpeer" serve "${good[@]}" --log-level loud
+expect_status 2
+expect_err_has "unknown log level 'loud'"
+run "$vpcpeer" serve "${good[@]}" --log-format xml
+expect_status 2
+expect_err_has "unknown log format 'xml'"
+run "$vpcpeer" serve "${good[@]}" --listen 127.0.0.1
+expect_status 2
+expect_err_has '--listen'
+expect_err_has 'has no port'
+run "$vpcpeer" serve "${good[@]}" --listen '[::1]:70000'
+expect_status 2
+expect_err_has 'the port must be a number'
+run "$vpcpeer" serve "${good[@]}" --listen 0.0.0.0:8443
+expect_status 2
+expect_err_has 'refusing plain HTTP on 0.0.0.0:8443'
+expect_one_err_line
+run "$vpcpeer" serve "${good[@]}" --tls-cert /tmp/x.pem
+expect_status 2
+expect_err_has 'both --tls-cert and --tls-key'
+run "$vpcpeer" serve "${good[@]}" --vpc-prefix 33
+expect_status 2
+run "$vpcpeer" serve "${good[@]}" --subnets 9 --subnet-prefix 24
+expect_status 2
+expect_err_has 'invalid address plan'
+
+# The same refusals from the environment.
+run env VPCPEER_MAX_PEERINGS=abc "$vpcpeer" serve "${good[@]}"
+expect_status 2
+expect_err_has "--max-peerings 'abc' is not a number"
+run env VPCPEER_ALLOW_ANY_ACCOUNT=maybe "$vpcpeer" serve "${good[@]}"
+expect_status 2
+expect_err_has 'VPCPEER_ALLOW_ANY_ACCOUNT'
+run env VPCPEER_LISTEN=nowhere "$vpcpeer" serve "${good[@]}"
+expect_status 2
+expect_err_has "--listen"
+run env VPCPEER_ALLOW_ACCOUNT=222222222222,bad "$vpcpeer" serve --hub-account 111111111111 \
+	--hub-vpc vpc-1 --peer-role r
+expect_status 2
+expect_err_has "account id 'bad'"
+run env VPCPEER_HUB_ACCOUNT=111111111111 VPCPEER_HUB_VPC=vpc-1 VPCPEER_PEER_ROLE=a,b \
+	VPCPEER_ALLOW_ACCOUNT=222222222222 VPCPEER_LOG_LEVEL=nope "$vpcpeer" serve
+expect_status 2
+expect_err_has "unknown log level 'nope'"
+
+finish

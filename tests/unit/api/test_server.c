@@ -1,0 +1,1086 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The HTTP server (src/api/server.c and its handlers), black-box over HTTP
+ * with libcurl, on 127.0.0.1:0. The broker and the identity-proof check are
+ * test doubles defined here (link-time substitution: the archive's broker
+ * and auth objects are never pulled in), so every answer of docs/api.md can
+ * be produced on demand:
+ *   Authorization "Vpcpeer-Proof ok:ACCOUNT[:anything]"  verified as ACCOUNT
+ *   Authorization "Vpcpeer-Proof sts-down"              503 from the check
+ *   anything else                                        401
+ *   account 999999999999                                 403 (not allowed)
+ *   client_ref "err-<code>"                              that error from register
+ *   client_ref "block"                                   register waits for the test
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "api/auth.h"
+#include "api/listen.h"
+#include "api/metrics.h"
+#include "api/query.h"
+#include "api/server.h"
+#include "broker/broker.h"
+#include "core/log.h"
+
+#define FORBIDDEN_ACCOUNT "999999999999"
+#define CLIENT_ACCOUNT    "222222222222"
+#define PROOF             "Vpcpeer-Proof ok:" CLIENT_ACCOUNT ":SIGNATURE-NEVER-LOGGED"
+
+/* ---- test doubles ------------------------------------------------------------------------ */
+
+static pthread_mutex_t dbl_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t dbl_cond = PTHREAD_COND_INITIALIZER;
+static bool dbl_ready = true;
+static int dbl_registered; /* times "stack-1" was registered */
+static bool dbl_entered, dbl_release;
+
+vp_code vp_auth_verify(struct vp_auth *auth, const char *authorization, struct vp_identity *out,
+                       struct vp_error *err)
+{
+	const char *p;
+	(void)auth;
+	assert_non_null(authorization);
+	if (strcmp(authorization, "Vpcpeer-Proof sts-down") == 0)
+		return vp_fail(err, VP_ERR_UNAVAILABLE, "STS did not answer (test)");
+	if (strncmp(authorization, "Vpcpeer-Proof ok:", 17) != 0)
+		return vp_fail(err, VP_ERR_AUTH, "the proof is not valid (test)");
+	p = authorization + 17;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->account, p, 12);
+	snprintf(out->arn, sizeof(out->arn), "arn:aws:iam::%s:user/test", out->account);
+	return VP_OK;
+}
+
+vp_code vp_broker_check_caller(const struct vp_broker *broker, const struct vp_identity *caller,
+                               struct vp_error *err)
+{
+	(void)broker;
+	if (strcmp(caller->account, FORBIDDEN_ACCOUNT) == 0)
+		return vp_fail(err, VP_ERR_FORBIDDEN, "account %s may not use this broker",
+		               caller->account);
+	return VP_OK;
+}
+
+static void fill(struct vp_registration *out, int64_t n, const char *account, const char *ref,
+                 enum vp_ns_state state)
+{
+	struct vp_plan plan;
+	memset(out, 0, sizeof(*out));
+	vp_plan_init(&plan);
+	assert_int_equal(vp_plan_namespace(&plan, n, &out->plan, NULL), VP_OK);
+	out->record.id = n;
+	out->record.n = n;
+	snprintf(out->record.account, sizeof(out->record.account), "%s", account);
+	snprintf(out->record.client_ref, sizeof(out->record.client_ref), "%s", ref);
+	out->record.state = state;
+	snprintf(out->record.labels, sizeof(out->record.labels), "{\"team\":\"ops\"}");
+	snprintf(out->record.peer_role_arn, sizeof(out->record.peer_role_arn),
+	         "arn:aws:iam::111111111111:role/vpcpeer-peer-1");
+	out->record.created_at = 1795683600; /* 2026-11-26T09:00:00Z */
+	out->record.updated_at = 1795683600;
+	out->record.expires_at = state == VP_NS_PENDING ? 1795687200 : 0;
+	snprintf(out->peer_vpc_id, sizeof(out->peer_vpc_id), "vpc-0123456789abcdef0");
+	snprintf(out->peer_owner_id, sizeof(out->peer_owner_id), "111111111111");
+	snprintf(out->peer_region, sizeof(out->peer_region), "us-east-1");
+	snprintf(out->peer_cidr, sizeof(out->peer_cidr), "10.0.0.0/22");
+}
+
+vp_code vp_broker_register(struct vp_broker *broker, const struct vp_identity *caller,
+                           const struct vp_register_request *req, const char *request_id,
+                           struct vp_registration *out, bool *created, struct vp_error *err)
+{
+	static const struct {
+		const char *ref;
+		vp_code code;
+	} errors[] = {{"err-conflict", VP_ERR_CONFLICT},       {"err-exhausted", VP_ERR_EXHAUSTED},
+	              {"err-unavailable", VP_ERR_UNAVAILABLE}, {"err-aws", VP_ERR_AWS},
+	              {"err-internal", VP_ERR_INTERNAL},       {"err-db", VP_ERR_DB}};
+	(void)broker;
+	assert_int_equal(strlen(request_id), 32);
+	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
+		if (strcmp(req->client_ref, errors[i].ref) == 0)
+			return vp_fail(err, errors[i].code, "%s (test)", errors[i].ref);
+	if (strcmp(req->client_ref, "block") == 0) {
+		pthread_mutex_lock(&dbl_lock);
+		dbl_entered = true;
+		pthread_cond_broadcast(&dbl_cond);
+		while (!dbl_release)
+			pthread_cond_wait(&dbl_cond, &dbl_lock);
+		pthread_mutex_unlock(&dbl_lock);
+	}
+	pthread_mutex_lock(&dbl_lock);
+	*created = dbl_registered++ == 0 || strcmp(req->client_ref, "stack-1") != 0;
+	pthread_mutex_unlock(&dbl_lock);
+	fill(out, 7, caller->account, req->client_ref, VP_NS_PENDING);
+	return VP_OK;
+}
+
+vp_code vp_broker_confirm(struct vp_broker *broker, const struct vp_identity *caller, int64_t n,
+                          const struct vp_confirm_request *req, const char *request_id,
+                          struct vp_registration *out, struct vp_error *err)
+{
+	(void)broker;
+	(void)request_id;
+	if (strcmp(req->peering_id, "pcx-00000000") == 0)
+		return vp_fail(err, VP_ERR_CONFLICT, "peering %s is not active", req->peering_id);
+	fill(out, n, caller->account, "stack-1", VP_NS_ACTIVE);
+	snprintf(out->record.peering_id, sizeof(out->record.peering_id), "%s", req->peering_id);
+	snprintf(out->record.vpc_id, sizeof(out->record.vpc_id), "%s", req->vpc_id);
+	return VP_OK;
+}
+
+vp_code vp_broker_release(struct vp_broker *broker, const struct vp_identity *caller, int64_t n,
+                          const char *request_id, struct vp_registration *out, struct vp_error *err)
+{
+	(void)broker;
+	(void)request_id;
+	if (n == 404)
+		return vp_fail(err, VP_ERR_NOT_FOUND, "namespace %lld does not exist",
+		               (long long)n);
+	fill(out, n, caller->account, "stack-1", VP_NS_RELEASED);
+	out->record.released_at = 1795690800;
+	return VP_OK;
+}
+
+vp_code vp_broker_get(struct vp_broker *broker, const struct vp_identity *caller, int64_t n,
+                      struct vp_registration *out, struct vp_error *err)
+{
+	(void)broker;
+	if (n == 404)
+		return vp_fail(err, VP_ERR_NOT_FOUND, "namespace %lld does not exist",
+		               (long long)n);
+	if (n == 403)
+		return vp_fail(err, VP_ERR_FORBIDDEN, "namespace %lld is another account's",
+		               (long long)n);
+	fill(out, n, caller->account, "stack-1", VP_NS_PENDING);
+	return VP_OK;
+}
+
+/* Five namespaces 1..5 of the caller; `states` must be what the query said. */
+vp_code vp_broker_list(struct vp_broker *broker, const struct vp_identity *caller, unsigned states,
+                       const char *account, int64_t cursor, struct vp_registration *out, size_t max,
+                       size_t *count, int64_t *next_cursor, struct vp_error *err)
+{
+	size_t k = 0;
+	(void)broker;
+	if (account && strcmp(account, caller->account) != 0)
+		return vp_fail(err, VP_ERR_FORBIDDEN, "only admins list other accounts");
+	if (states && !(states & VP_NS_STATE_BIT(VP_NS_PENDING))) {
+		*count = 0;
+		*next_cursor = 0;
+		return VP_OK;
+	}
+	for (int64_t n = cursor + 1; n <= 5 && k < max; n++)
+		fill(&out[k++], n, caller->account, "stack", VP_NS_PENDING);
+	*count = k;
+	*next_cursor = cursor + (int64_t)k < 5 ? cursor + (int64_t)k : 0;
+	return VP_OK;
+}
+
+bool vp_broker_ready(struct vp_broker *broker)
+{
+	bool ready;
+	(void)broker;
+	pthread_mutex_lock(&dbl_lock);
+	ready = dbl_ready;
+	pthread_mutex_unlock(&dbl_lock);
+	return ready;
+}
+
+/* ---- an HTTP client ---------------------------------------------------------------------- */
+
+struct reply {
+	long status;
+	char body[65536];
+	size_t body_len;
+	char headers[8192];
+	size_t headers_len;
+	json_t *json;
+};
+
+static size_t take(char *dst, size_t *len, size_t cap, const char *src, size_t n)
+{
+	size_t room = cap - 1 - *len;
+	memcpy(dst + *len, src, n < room ? n : room);
+	*len += n < room ? n : room;
+	dst[*len] = '\0';
+	return n;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	struct reply *r = ud;
+	return take(r->body, &r->body_len, sizeof(r->body), p, size * n);
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+	struct reply *r = ud;
+	return take(r->headers, &r->headers_len, sizeof(r->headers), p, size * n);
+}
+
+struct upload {
+	size_t left;
+};
+
+static size_t on_read(char *p, size_t size, size_t n, void *ud)
+{
+	struct upload *u = ud;
+	size_t k = size * n < u->left ? size * n : u->left;
+	memset(p, 'x', k);
+	u->left -= k;
+	return k;
+}
+
+struct req {
+	const char *method;
+	const char *path;
+	const char *body;
+	const char *authorization;
+	size_t chunked; /* send this many bytes chunked instead of body */
+	bool tls;
+};
+
+static void do_request(const char *base, const struct req *q, struct reply *r)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	struct upload up = {q->chunked};
+	char url[512], auth[1024];
+
+	memset(r, 0, sizeof(*r));
+	assert_non_null(c);
+	snprintf(url, sizeof(url), "%s%s", base, q->path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+	if (q->tls) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	h = curl_slist_append(h, "Content-Type: application/json");
+	h = curl_slist_append(h, "Expect:");
+	if (q->authorization) {
+		snprintf(auth, sizeof(auth), "Authorization: %s", q->authorization);
+		h = curl_slist_append(h, auth);
+	}
+	if (q->chunked) {
+		h = curl_slist_append(h, "Transfer-Encoding: chunked");
+		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(c, CURLOPT_READDATA, &up);
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+	} else if (q->body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(q->body));
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	r->json = json_loads(r->body, 0, NULL);
+}
+
+static void reply_done(struct reply *r)
+{
+	json_decref(r->json);
+	r->json = NULL;
+}
+
+/* The value of a response header (case-insensitive name), or "" when absent. */
+static const char *header(const struct reply *r, const char *name, char *out, size_t size)
+{
+	size_t nlen = strlen(name);
+	const char *p = r->headers;
+
+	out[0] = '\0';
+	while ((p = strchr(p, '\n')) != NULL) {
+		p++;
+		if (strncasecmp(p, name, nlen) == 0 && p[nlen] == ':') {
+			const char *v = p + nlen + 1, *end;
+			while (*v == ' ')
+				v++;
+			end = strpbrk(v, "\r\n");
+			snprintf(out, size, "%.*s", (int)(end ? end - v : (long)strlen(v)), v);
+			break;
+		}
+	}
+	return out;
+}
+
+static const char *error_code(const struct reply *r)
+{
+	return json_string_value(json_object_get(json_object_get(r->json, "error"), "code"));
+}
+
+static void expect_error(const struct reply *r, long status, const char *code)
+{
+	if (r->status != status || !error_code(r) || strcmp(error_code(r), code) != 0)
+		fail_msg("expected %ld %s, got %ld %s", status, code, r->status, r->body);
+	assert_non_null(
+	    json_string_value(json_object_get(json_object_get(r->json, "error"), "message")));
+}
+
+/* ---- fixtures ---------------------------------------------------------------------------- */
+
+struct fixture {
+	struct vp_server *server;
+	struct vp_metrics *metrics;
+	FILE *log;
+	char url[128];
+};
+
+static int dummy_broker, dummy_auth;
+
+static void start(struct fixture *f, struct vp_server_config *cfg)
+{
+	struct vp_error err;
+
+	memset(f, 0, sizeof(*f));
+	f->metrics = vp_metrics_new();
+	f->log = tmpfile();
+	assert_non_null(f->log);
+	vp_log_setup(VP_LOG_INFO, VP_LOG_JSON, f->log);
+	if (vp_server_start(cfg, (struct vp_broker *)&dummy_broker, (struct vp_auth *)&dummy_auth,
+	                    f->metrics, &f->server, &err) != VP_OK)
+		fail_msg("server did not start: %s", err.message);
+	snprintf(f->url, sizeof(f->url), "%s", vp_server_url(f->server));
+}
+
+static void start_default(struct fixture *f)
+{
+	struct vp_server_config cfg;
+	vp_server_config_init(&cfg);
+	cfg.listen = "127.0.0.1:0";
+	cfg.threads = 2;
+	cfg.workers = 4;
+	start(f, &cfg);
+}
+
+/* Stop the server: every access-log line is written by then. The caller frees *log_text. */
+static void finish(struct fixture *f, char **log_text)
+{
+	long len;
+	vp_server_stop(f->server);
+	vp_metrics_free(f->metrics);
+	vp_log_setup(VP_LOG_INFO, VP_LOG_TEXT, NULL);
+	fflush(f->log);
+	len = ftell(f->log);
+	if (log_text) {
+		*log_text = calloc(1, (size_t)len + 1);
+		rewind(f->log);
+		assert_int_equal(fread(*log_text, 1, (size_t)len, f->log), (size_t)len);
+	}
+	fclose(f->log);
+}
+
+static void get(struct fixture *f, const char *path, const char *authz, struct reply *r)
+{
+	struct req q = {"GET", path, NULL, authz, 0, false};
+	do_request(f->url, &q, r);
+}
+
+static void post(struct fixture *f, const char *path, const char *body, const char *authz,
+                 struct reply *r)
+{
+	struct req q = {"POST", path, body, authz, 0, false};
+	do_request(f->url, &q, r);
+}
+
+/* ---- tests ------------------------------------------------------------------------------- */
+
+static void test_healthz_and_request_id(void **state)
+{
+	struct fixture f;
+	struct reply r1, r2;
+	char id1[64], id2[64], ctype[64], cache[64];
+	(void)state;
+	start_default(&f);
+	assert_true(strncmp(f.url, "http://127.0.0.1:", 17) == 0);
+	get(&f, "/healthz", NULL, &r1);
+	get(&f, "/healthz", NULL, &r2);
+	assert_int_equal(r1.status, 200);
+	assert_string_equal(json_string_value(json_object_get(r1.json, "status")), "ok");
+	assert_string_equal(header(&r1, "content-type", ctype, sizeof(ctype)), "application/json");
+	assert_string_equal(header(&r1, "Cache-Control", cache, sizeof(cache)), "no-store");
+	header(&r1, "X-Request-Id", id1, sizeof(id1));
+	header(&r2, "X-Request-Id", id2, sizeof(id2));
+	assert_int_equal(strlen(id1), 32);
+	assert_int_equal(strspn(id1, "0123456789abcdef"), 32);
+	assert_string_not_equal(id1, id2);
+	reply_done(&r1);
+	reply_done(&r2);
+	finish(&f, NULL);
+}
+
+static void test_routing_404_405(void **state)
+{
+	static const char *const not_found[] = {"/",
+	                                        "/nope",
+	                                        "/v1/namespaces/007",
+	                                        "/v1/namespaces/%37",
+	                                        "/v1/namespaces/-1",
+	                                        "/v1/namespaces/7/confirm/x",
+	                                        "/v1/namespaces/7/../7",
+	                                        "/v1/namespaces/99999999999",
+	                                        "/healthz/",
+	                                        "/v2/namespaces"};
+	struct fixture f;
+	struct reply r;
+	char allow[64], id[64];
+	(void)state;
+	start_default(&f);
+	for (size_t i = 0; i < sizeof(not_found) / sizeof(not_found[0]); i++) {
+		get(&f, not_found[i], PROOF, &r);
+		if (r.status != 404)
+			fail_msg("GET %s: %ld %s", not_found[i], r.status, r.body);
+		expect_error(&r, 404, "not_found");
+		assert_int_equal(strlen(header(&r, "X-Request-Id", id, sizeof(id))), 32);
+		reply_done(&r);
+	}
+	{
+		struct req q = {"PUT", "/v1/namespaces", "{}", PROOF, 0, false};
+		do_request(f.url, &q, &r);
+		expect_error(&r, 405, "method_not_allowed");
+		assert_string_equal(header(&r, "Allow", allow, sizeof(allow)), "GET, POST");
+		reply_done(&r);
+	}
+	{
+		struct req q = {"DELETE", "/healthz", NULL, NULL, 0, false};
+		do_request(f.url, &q, &r);
+		expect_error(&r, 405, "method_not_allowed");
+		assert_string_equal(header(&r, "Allow", allow, sizeof(allow)), "GET");
+		reply_done(&r);
+	}
+	{
+		struct req q = {"POST", "/v1/namespaces/7", "{}", PROOF, 0, false};
+		do_request(f.url, &q, &r);
+		expect_error(&r, 405, "method_not_allowed");
+		assert_string_equal(header(&r, "Allow", allow, sizeof(allow)), "GET, DELETE");
+		reply_done(&r);
+	}
+	finish(&f, NULL);
+}
+
+static void test_identity_proof(void **state)
+{
+	struct fixture f;
+	struct reply r;
+	char v[64];
+	(void)state;
+	start_default(&f);
+	post(&f, "/v1/namespaces", "{\"client_ref\":\"x\"}", NULL, &r);
+	expect_error(&r, 401, "unauthenticated");
+	assert_string_equal(header(&r, "WWW-Authenticate", v, sizeof(v)), "Vpcpeer-Proof");
+	reply_done(&r);
+	get(&f, "/v1/namespaces/1", "Vpcpeer-Proof garbage", &r);
+	expect_error(&r, 401, "unauthenticated");
+	assert_non_null(strstr(r.body, "not valid"));
+	reply_done(&r);
+	get(&f, "/v1/namespaces/1", "Vpcpeer-Proof sts-down", &r);
+	expect_error(&r, 503, "unavailable");
+	assert_string_equal(header(&r, "Retry-After", v, sizeof(v)), "5");
+	reply_done(&r);
+	get(&f, "/v1/namespaces/1", "Vpcpeer-Proof ok:" FORBIDDEN_ACCOUNT, &r);
+	expect_error(&r, 403, "forbidden");
+	reply_done(&r);
+	finish(&f, NULL);
+}
+
+static void test_register_and_errors(void **state)
+{
+	static const struct {
+		const char *ref;
+		long status;
+		const char *code;
+	} cases[] = {{"err-conflict", 409, "conflict"},       {"err-exhausted", 409, "exhausted"},
+	             {"err-unavailable", 503, "unavailable"}, {"err-aws", 502, "aws"},
+	             {"err-internal", 500, "internal"},       {"err-db", 503, "unavailable"}};
+	struct fixture f;
+	struct reply r;
+	char v[64];
+	(void)state;
+	start_default(&f);
+	pthread_mutex_lock(&dbl_lock);
+	dbl_registered = 0;
+	pthread_mutex_unlock(&dbl_lock);
+	post(&f, "/v1/namespaces", "{\"client_ref\":\"stack-1\",\"labels\":{\"team\":\"ops\"}}",
+	     PROOF, &r);
+	assert_int_equal(r.status, 201);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "NamespaceId")), 7);
+	assert_string_equal(json_string_value(json_object_get(r.json, "State")), "pending");
+	assert_string_equal(json_string_value(json_object_get(r.json, "AccountId")),
+	                    CLIENT_ACCOUNT);
+	assert_string_equal(json_string_value(json_object_get(r.json, "VpcCidrBlock")),
+	                    "10.0.28.0/22");
+	assert_string_equal(json_string_value(json_object_get(r.json, "SubnetACidrBlock")),
+	                    "10.0.28.0/24");
+	assert_string_equal(json_string_value(json_object_get(r.json, "SubnetDCidrBlock")),
+	                    "10.0.31.0/24");
+	assert_null(json_object_get(r.json, "SubnetECidrBlock"));
+	assert_string_equal(json_string_value(json_object_get(r.json, "PeerOwnerId")),
+	                    "111111111111");
+	assert_string_equal(json_string_value(json_object_get(r.json, "PeerRoleArn")),
+	                    "arn:aws:iam::111111111111:role/vpcpeer-peer-1");
+	assert_string_equal(json_string_value(json_object_get(r.json, "PeerCidrBlock")),
+	                    "10.0.0.0/22");
+	assert_string_equal(json_string_value(json_object_get(r.json, "PeerRegion")), "us-east-1");
+	assert_true(json_is_null(json_object_get(r.json, "VpcId")));
+	assert_true(json_is_null(json_object_get(r.json, "VpcPeeringConnectionId")));
+	assert_true(json_is_null(json_object_get(r.json, "ReleasedAt")));
+	assert_string_equal(json_string_value(json_object_get(r.json, "CreatedAt")),
+	                    "2026-11-26T09:00:00Z");
+	assert_string_equal(json_string_value(json_object_get(r.json, "ExpiresAt")),
+	                    "2026-11-26T10:00:00Z");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(r.json, "Labels"), "team")), "ops");
+	reply_done(&r);
+	post(&f, "/v1/namespaces", "{\"client_ref\":\"stack-1\"}", PROOF, &r);
+	assert_int_equal(r.status, 200); /* the replay */
+	reply_done(&r);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char body[128];
+		snprintf(body, sizeof(body), "{\"client_ref\":\"%s\"}", cases[i].ref);
+		post(&f, "/v1/namespaces", body, PROOF, &r);
+		expect_error(&r, cases[i].status, cases[i].code);
+		header(&r, "Retry-After", v, sizeof(v));
+		assert_int_equal(v[0] != '\0', cases[i].status == 503);
+		reply_done(&r);
+	}
+	finish(&f, NULL);
+}
+
+static void test_bad_bodies(void **state)
+{
+	static const char *const bad[] = {"",
+	                                  "{",
+	                                  "[]",
+	                                  "null",
+	                                  "{\"client_ref\":1}",
+	                                  "{\"client_ref\":\"a\",\"x\":1}",
+	                                  "{\"client_ref\":\"a b\"}",
+	                                  "{\"client_ref\":\"a\"} trailing",
+	                                  "\xff\xfe"};
+	struct fixture f;
+	struct reply r;
+	(void)state;
+	start_default(&f);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		post(&f, "/v1/namespaces", bad[i], PROOF, &r);
+		if (r.status != 400)
+			fail_msg("body '%s': %ld %s", bad[i], r.status, r.body);
+		expect_error(&r, 400, "invalid");
+		reply_done(&r);
+	}
+	post(&f, "/v1/namespaces/3/confirm", "{\"vpc_peering_connection_id\":\"pcx-1\"}", PROOF,
+	     &r);
+	expect_error(&r, 400, "invalid");
+	reply_done(&r);
+	finish(&f, NULL);
+}
+
+static void test_body_limit(void **state)
+{
+	struct fixture f;
+	struct reply r;
+	char *big = malloc(20001);
+	(void)state;
+	start_default(&f);
+	memset(big, ' ', 20000);
+	big[20000] = '\0';
+	big[0] = '{';
+	big[19999] = '}';
+	post(&f, "/v1/namespaces", big, PROOF, &r); /* Content-Length: 20000 */
+	expect_error(&r, 413, "too_large");
+	reply_done(&r);
+	/* Without a length: cut off once past the cap. */
+	{
+		struct req q = {"POST", "/v1/namespaces", NULL, PROOF, 17000, false};
+		do_request(f.url, &q, &r);
+		expect_error(&r, 413, "too_large");
+		reply_done(&r);
+	}
+	/* Exactly at the cap is read (and then refused as JSON, not as size). */
+	memset(big, ' ', 16384);
+	big[0] = '{';
+	big[16383] = '}';
+	big[16384] = '\0';
+	post(&f, "/v1/namespaces", big, PROOF, &r);
+	expect_error(&r, 400, "invalid");
+	reply_done(&r);
+	/* And the server still answers. */
+	get(&f, "/healthz", NULL, &r);
+	assert_int_equal(r.status, 200);
+	reply_done(&r);
+	free(big);
+	finish(&f, NULL);
+}
+
+static void test_get_confirm_release_list(void **state)
+{
+	struct fixture f;
+	struct reply r;
+	(void)state;
+	start_default(&f);
+	get(&f, "/v1/namespaces/3", PROOF, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "NamespaceId")), 3);
+	reply_done(&r);
+	get(&f, "/v1/namespaces/404", PROOF, &r);
+	expect_error(&r, 404, "not_found");
+	reply_done(&r);
+	get(&f, "/v1/namespaces/403", PROOF, &r);
+	expect_error(&r, 403, "forbidden");
+	reply_done(&r);
+	post(&f, "/v1/namespaces/3/confirm",
+	     "{\"vpc_peering_connection_id\":\"pcx-0123abcd\",\"vpc_id\":\"vpc-0123abcd\"}", PROOF,
+	     &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(json_string_value(json_object_get(r.json, "State")), "active");
+	assert_string_equal(json_string_value(json_object_get(r.json, "VpcPeeringConnectionId")),
+	                    "pcx-0123abcd");
+	assert_string_equal(json_string_value(json_object_get(r.json, "VpcId")), "vpc-0123abcd");
+	assert_true(json_is_null(json_object_get(r.json, "ExpiresAt")));
+	reply_done(&r);
+	post(&f, "/v1/namespaces/3/confirm",
+	     "{\"vpc_peering_connection_id\":\"pcx-00000000\",\"vpc_id\":\"vpc-0123abcd\"}", PROOF,
+	     &r);
+	expect_error(&r, 409, "conflict");
+	reply_done(&r);
+	{
+		struct req q = {"DELETE", "/v1/namespaces/3", NULL, PROOF, 0, false};
+		do_request(f.url, &q, &r);
+		assert_int_equal(r.status, 200);
+		assert_string_equal(json_string_value(json_object_get(r.json, "State")),
+		                    "released");
+		assert_string_equal(json_string_value(json_object_get(r.json, "ReleasedAt")),
+		                    "2026-11-26T11:00:00Z");
+		reply_done(&r);
+	}
+	get(&f, "/v1/namespaces?limit=2", PROOF, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(json_array_size(json_object_get(r.json, "Namespaces")), 2);
+	assert_string_equal(json_string_value(json_object_get(r.json, "NextCursor")), "2");
+	reply_done(&r);
+	get(&f, "/v1/namespaces?cursor=2&limit=10&state=pending%2Cactive&account=" CLIENT_ACCOUNT,
+	    PROOF, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(json_array_size(json_object_get(r.json, "Namespaces")), 3);
+	assert_true(json_is_null(json_object_get(r.json, "NextCursor")));
+	reply_done(&r);
+	get(&f, "/v1/namespaces?state=released", PROOF, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(json_array_size(json_object_get(r.json, "Namespaces")), 0);
+	reply_done(&r);
+	get(&f, "/v1/namespaces?account=333333333333", PROOF, &r);
+	expect_error(&r, 403, "forbidden");
+	reply_done(&r);
+	{
+		static const char *const bad[] = {"?bogus=1",         "?state=nope", "?limit=0",
+		                                  "?limit=1001",      "?cursor=-1",  "?account=12",
+		                                  "?limit=1&limit=2", "?state=",     "?cursor=%zz"};
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			char path[128];
+			snprintf(path, sizeof(path), "/v1/namespaces%s", bad[i]);
+			get(&f, path, PROOF, &r);
+			if (r.status != 400)
+				fail_msg("GET %s: %ld %s", path, r.status, r.body);
+			expect_error(&r, 400, "invalid");
+			reply_done(&r);
+		}
+	}
+	finish(&f, NULL);
+}
+
+static void test_readyz(void **state)
+{
+	struct fixture f;
+	struct reply r;
+	char v[16];
+	(void)state;
+	start_default(&f);
+	get(&f, "/readyz", NULL, &r);
+	assert_int_equal(r.status, 200);
+	reply_done(&r);
+	pthread_mutex_lock(&dbl_lock);
+	dbl_ready = false;
+	pthread_mutex_unlock(&dbl_lock);
+	get(&f, "/readyz", NULL, &r);
+	expect_error(&r, 503, "unavailable");
+	assert_string_equal(header(&r, "Retry-After", v, sizeof(v)), "5");
+	reply_done(&r);
+	pthread_mutex_lock(&dbl_lock);
+	dbl_ready = true;
+	pthread_mutex_unlock(&dbl_lock);
+	finish(&f, NULL);
+}
+
+static void test_rate_limit(void **state)
+{
+	struct vp_server_config cfg;
+	struct fixture f;
+	struct reply r;
+	char v[16];
+	(void)state;
+	vp_server_config_init(&cfg);
+	cfg.listen = "127.0.0.1:0";
+	cfg.account_rate = 0.001; /* one token per 1000 s: no refill during the test */
+	cfg.account_burst = 2;
+	start(&f, &cfg);
+	for (int i = 0; i < 2; i++) {
+		get(&f, "/v1/namespaces/1", PROOF, &r);
+		assert_int_equal(r.status, 200);
+		reply_done(&r);
+	}
+	get(&f, "/v1/namespaces/1", PROOF, &r);
+	expect_error(&r, 429, "rate_limited");
+	header(&r, "Retry-After", v, sizeof(v));
+	assert_true(atoi(v) >= 900 && atoi(v) <= 1000);
+	reply_done(&r);
+	/* Another account has its own bucket. */
+	get(&f, "/v1/namespaces/1", "Vpcpeer-Proof ok:333333333333", &r);
+	assert_int_equal(r.status, 200);
+	reply_done(&r);
+	finish(&f, NULL);
+}
+
+static void test_metrics_text(void **state)
+{
+	struct fixture f;
+	struct reply r;
+	char ctype[64];
+	(void)state;
+	start_default(&f);
+	get(&f, "/healthz", NULL, &r);
+	reply_done(&r);
+	get(&f, "/nope", NULL, &r);
+	reply_done(&r);
+	get(&f, "/metrics", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(header(&r, "Content-Type", ctype, sizeof(ctype)),
+	                    "text/plain; version=0.0.4; charset=utf-8");
+	assert_non_null(strstr(r.body, "# TYPE vpcpeer_http_requests_total counter\n"));
+	assert_non_null(strstr(
+	    r.body,
+	    "vpcpeer_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1\n"));
+	assert_non_null(strstr(
+	    r.body,
+	    "vpcpeer_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1\n"));
+	assert_non_null(strstr(r.body, "# TYPE vpcpeer_http_request_duration_seconds histogram\n"));
+	assert_non_null(strstr(
+	    r.body,
+	    "vpcpeer_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"} 1\n"));
+	reply_done(&r);
+	finish(&f, NULL);
+}
+
+static void test_access_log(void **state)
+{
+	struct fixture f;
+	struct reply r;
+	char id[64], *log = NULL, *line;
+	json_t *entry = NULL;
+	(void)state;
+	start_default(&f);
+	get(&f, "/v1/namespaces/12", PROOF, &r);
+	assert_int_equal(r.status, 200);
+	header(&r, "X-Request-Id", id, sizeof(id));
+	reply_done(&r);
+	get(&f, "/v1/namespaces/12", "Vpcpeer-Proof bad-SIGNATURE-NEVER-LOGGED", &r);
+	reply_done(&r);
+	finish(&f, &log);
+	assert_null(strstr(log, "SIGNATURE-NEVER-LOGGED"));
+	assert_null(strstr(log, "Vpcpeer-Proof"));
+	for (line = strtok(log, "\n"); line; line = strtok(NULL, "\n")) {
+		json_t *doc = json_loads(line, 0, NULL);
+		if (!doc)
+			fail_msg("log line is not JSON: %s", line);
+		if (json_is_string(json_object_get(doc, "request_id")) &&
+		    strcmp(json_string_value(json_object_get(doc, "request_id")), id) == 0) {
+			entry = doc;
+			break;
+		}
+		json_decref(doc);
+	}
+	assert_non_null(entry);
+	assert_string_equal(json_string_value(json_object_get(entry, "msg")), "request");
+	assert_string_equal(json_string_value(json_object_get(entry, "level")), "info");
+	assert_string_equal(json_string_value(json_object_get(entry, "method")), "GET");
+	assert_string_equal(json_string_value(json_object_get(entry, "route")),
+	                    "/v1/namespaces/{n}");
+	assert_int_equal(json_integer_value(json_object_get(entry, "status")), 200);
+	assert_string_equal(json_string_value(json_object_get(entry, "account")), CLIENT_ACCOUNT);
+	assert_int_equal(json_integer_value(json_object_get(entry, "n")), 12);
+	assert_true(json_is_number(json_object_get(entry, "latency_ms")));
+	assert_true(json_integer_value(json_object_get(entry, "bytes")) > 100);
+	assert_non_null(json_object_get(entry, "time"));
+	json_decref(entry);
+	free(log);
+}
+
+/* ---- graceful stop ----------------------------------------------------------------------- */
+
+struct bg_request {
+	struct fixture *f;
+	struct reply r;
+};
+
+static void *bg_register(void *arg)
+{
+	struct bg_request *b = arg;
+	post(b->f, "/v1/namespaces", "{\"client_ref\":\"block\"}", PROOF, &b->r);
+	return NULL;
+}
+
+static void *bg_stop(void *arg)
+{
+	vp_server_stop(arg);
+	return NULL;
+}
+
+static void test_graceful_stop_finishes_in_flight(void **state)
+{
+	struct fixture f;
+	struct bg_request b;
+	pthread_t client, stopper;
+	(void)state;
+	start_default(&f);
+	b.f = &f;
+	pthread_mutex_lock(&dbl_lock);
+	dbl_entered = dbl_release = false;
+	pthread_mutex_unlock(&dbl_lock);
+	assert_int_equal(pthread_create(&client, NULL, bg_register, &b), 0);
+	pthread_mutex_lock(&dbl_lock);
+	while (!dbl_entered)
+		pthread_cond_wait(&dbl_cond, &dbl_lock);
+	pthread_mutex_unlock(&dbl_lock);
+	/* The request is inside the broker: stop, then let it finish. */
+	assert_int_equal(pthread_create(&stopper, NULL, bg_stop, f.server), 0);
+	pthread_mutex_lock(&dbl_lock);
+	dbl_release = true;
+	pthread_cond_broadcast(&dbl_cond);
+	pthread_mutex_unlock(&dbl_lock);
+	pthread_join(client, NULL);
+	pthread_join(stopper, NULL);
+	assert_int_equal(b.r.status, 201);
+	reply_done(&b.r);
+	f.server = NULL; /* stopped above */
+	finish(&f, NULL);
+}
+
+/* ---- listen addresses, TLS, IPv6 --------------------------------------------------------- */
+
+static void test_listen_parse(void **state)
+{
+	struct vp_listen_addr a;
+	static const char *const bad[] = {"",
+	                                  "8080",
+	                                  "127.0.0.1",
+	                                  ":8080",
+	                                  "127.0.0.1:",
+	                                  "127.0.0.1:65536",
+	                                  "127.0.0.1:08",
+	                                  "1.2.3:80",
+	                                  "::1:80",
+	                                  "[::1]",
+	                                  "[::1]80",
+	                                  "[zz]:80",
+	                                  "host.example:80",
+	                                  "127.0.0.1:-1",
+	                                  "[::1]:+1"};
+	(void)state;
+	assert_int_equal(vp_listen_parse("127.0.0.1:8080", 14, &a, NULL), VP_OK);
+	assert_true(a.loopback);
+	assert_int_equal(a.port, 8080);
+	assert_string_equal(a.host, "127.0.0.1");
+	assert_int_equal(vp_listen_parse("[::1]:0", 7, &a, NULL), VP_OK);
+	assert_true(a.loopback);
+	assert_string_equal(a.host, "[::1]");
+	assert_int_equal(vp_listen_parse("0.0.0.0:443", 11, &a, NULL), VP_OK);
+	assert_false(a.loopback);
+	assert_int_equal(vp_listen_parse("localhost:1", 11, &a, NULL), VP_OK);
+	assert_true(a.loopback);
+	assert_int_equal(vp_listen_parse("127.1.2.3:1", 11, &a, NULL), VP_OK);
+	assert_true(a.loopback);
+	assert_int_equal(vp_listen_parse("[::]:1", 6, &a, NULL), VP_OK);
+	assert_false(a.loopback);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (vp_listen_parse(bad[i], strlen(bad[i]), &a, NULL) != VP_ERR_INVALID)
+			fail_msg("'%s' was accepted", bad[i]);
+}
+
+static void test_query_parse(void **state)
+{
+	struct vp_list_query q;
+	struct vp_error err;
+	const char *s = "state=active,pending&account=222222222222&cursor=17&limit=5";
+	(void)state;
+	assert_int_equal(vp_list_query_parse("", 0, &q, NULL), VP_OK);
+	assert_int_equal(q.limit, VP_LIST_LIMIT_DEFAULT);
+	assert_int_equal(q.states, 0);
+	assert_int_equal(vp_list_query_parse(s, strlen(s), &q, NULL), VP_OK);
+	assert_int_equal(q.states, VP_NS_STATE_BIT(VP_NS_ACTIVE) | VP_NS_STATE_BIT(VP_NS_PENDING));
+	assert_string_equal(q.account, "222222222222");
+	assert_int_equal(q.cursor, 17);
+	assert_int_equal(q.limit, 5);
+	assert_int_equal(vp_list_query_parse("x=1", 3, &q, &err), VP_ERR_INVALID);
+	assert_non_null(strstr(err.message, "'x'"));
+	assert_int_equal(vp_list_query_parse("limit=%31", 9, &q, NULL), VP_OK);
+	assert_int_equal(q.limit, 1);
+	assert_int_equal(vp_list_query_parse("limit=%3", 8, &q, NULL), VP_ERR_INVALID);
+	assert_int_equal(vp_list_query_parse("account=%00", 11, &q, NULL), VP_ERR_INVALID);
+}
+
+static const char test_cert[] = "-----BEGIN CERTIFICATE-----\n"
+                                "MIIBojCCAUigAwIBAgIUDUSOsE6u8W80LgRqSn3BEjCYcvowCgYIKoZIzj0EAwIw\n"
+                                "FDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTEyNjA5NDQwMVoYDzIxMjYxMTAy\n"
+                                "MDk0NDAxWjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwWTATBgcqhkjOPQIBBggqhkjO\n"
+                                "PQMBBwNCAAROfi4HJA6ysEAkBub7borDNmTs2h7ShZs1iWSxtskLJWF2WaUswTEl\n"
+                                "QwRkXWLBE43/HkSiF2vd9MGAZvwR4q1xo3YwdDAdBgNVHQ4EFgQUjUYlzciZ5gdb\n"
+                                "/eSeXSTeqlymPiswHwYDVR0jBBgwFoAUjUYlzciZ5gdb/eSeXSTeqlymPiswDwYD\n"
+                                "VR0TAQH/BAUwAwEB/zAhBgNVHREEGjAYhwR/AAABhxAAAAAAAAAAAAAAAAAAAAAB\n"
+                                "MAoGCCqGSM49BAMCA0gAMEUCICKApAenjw7uO3uDsWSO0YY+Gfyjak4lPa99O1Vg\n"
+                                "S5J5AiEAyLNnZSNl7kCtwYapGWTx0aqL9PxzRl+6nNkh5pOtT5U=\n"
+                                "-----END CERTIFICATE-----\n";
+/* A throwaway key for this test only. */
+static const char test_key[] = "-----BEGIN PRIVATE KEY-----\n"
+                               "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgk9V7hAo12QQt8Kb/\n"
+                               "KYwayxCjWpLZiHrY0IhnWNpmIaOhRANCAAROfi4HJA6ysEAkBub7borDNmTs2h7S\n"
+                               "hZs1iWSxtskLJWF2WaUswTElQwRkXWLBE43/HkSiF2vd9MGAZvwR4q1x\n"
+                               "-----END PRIVATE KEY-----\n";
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *out = fopen(path, "w");
+	assert_non_null(out);
+	fputs(text, out);
+	fclose(out);
+}
+
+static void test_tls_and_config_errors(void **state)
+{
+	char dir[] = "/tmp/vp-server-test-XXXXXX", cert[96], key[96];
+	struct vp_server_config cfg;
+	struct vp_server *s = NULL;
+	struct vp_error err;
+	struct fixture f;
+	struct reply r;
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	write_file(cert, test_cert);
+	write_file(key, test_key);
+
+	vp_server_config_init(&cfg);
+	cfg.listen = "0.0.0.0:0";
+	assert_int_equal(vp_server_start(&cfg, NULL, NULL, NULL, &s, &err), VP_ERR_INVALID);
+	assert_non_null(strstr(err.message, "refusing plain HTTP"));
+	assert_null(s);
+	cfg.listen = "127.0.0.1:0";
+	cfg.tls_cert_file = cert;
+	assert_int_equal(vp_server_start(&cfg, NULL, NULL, NULL, &s, &err), VP_ERR_INVALID);
+	assert_non_null(strstr(err.message, "both"));
+	cfg.tls_key_file = "/nonexistent/key.pem";
+	assert_int_equal(vp_server_start(&cfg, NULL, NULL, NULL, &s, &err), VP_ERR_IO);
+	assert_non_null(strstr(err.message, "/nonexistent/key.pem"));
+	cfg.listen = "127.0.0.1:99999";
+	assert_int_equal(vp_server_start(&cfg, NULL, NULL, NULL, &s, &err), VP_ERR_INVALID);
+
+	cfg.listen = "127.0.0.1:0";
+	cfg.tls_key_file = key;
+	cfg.threads = 2;
+	cfg.workers = 2;
+	start(&f, &cfg);
+	assert_true(strncmp(f.url, "https://127.0.0.1:", 18) == 0);
+	{
+		struct req q = {"GET", "/healthz", NULL, NULL, 0, true};
+		do_request(f.url, &q, &r);
+		assert_int_equal(r.status, 200);
+		reply_done(&r);
+	}
+	{
+		struct req q = {"GET", "/v1/namespaces/5", NULL, PROOF, 0, true};
+		do_request(f.url, &q, &r);
+		assert_int_equal(r.status, 200);
+		reply_done(&r);
+	}
+	finish(&f, NULL);
+	unlink(cert);
+	unlink(key);
+	rmdir(dir);
+}
+
+static void test_ipv6(void **state)
+{
+	struct vp_server_config cfg;
+	struct vp_server *s = NULL;
+	struct vp_error err;
+	struct fixture f;
+	struct reply r;
+	(void)state;
+	vp_server_config_init(&cfg);
+	cfg.listen = "[::1]:0";
+	cfg.threads = 2;
+	cfg.workers = 2;
+	if (vp_server_start(&cfg, NULL, NULL, NULL, &s, &err) != VP_OK) {
+		print_message("no IPv6 loopback here (%s): skipped\n", err.message);
+		skip();
+	}
+	vp_server_stop(s);
+	start(&f, &cfg);
+	assert_true(strncmp(f.url, "http://[::1]:", 13) == 0);
+	get(&f, "/healthz", NULL, &r);
+	assert_int_equal(r.status, 200);
+	reply_done(&r);
+	finish(&f, NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_listen_parse),
+	    cmocka_unit_test(test_query_parse),
+	    cmocka_unit_test(test_healthz_and_request_id),
+	    cmocka_unit_test(test_routing_404_405),
+	    cmocka_unit_test(test_identity_proof),
+	    cmocka_unit_test(test_register_and_errors),
+	    cmocka_unit_test(test_bad_bodies),
+	    cmocka_unit_test(test_body_limit),
+	    cmocka_unit_test(test_get_confirm_release_list),
+	    cmocka_unit_test(test_readyz),
+	    cmocka_unit_test(test_rate_limit),
+	    cmocka_unit_test(test_metrics_text),
+	    cmocka_unit_test(test_access_log),
+	    cmocka_unit_test(test_graceful_stop_finishes_in_flight),
+	    cmocka_unit_test(test_tls_and_config_errors),
+	    cmocka_unit_test(test_ipv6),
+	};
+	int rc;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return rc;
+}
