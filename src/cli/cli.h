@@ -158,4 +158,7 @@ extern const struct cli_option *const cmd_show_tables[];
 int cmd_list_main(int argc, char **argv);
 extern const struct cli_option *const cmd_list_tables[];
 
+
+int cmd_lambda_main(int argc, char **argv);
+extern const struct cli_option *const cmd_lambda_tables[];
 #endif

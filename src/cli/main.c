@@ -24,6 +24,8 @@ static const struct cli_command commands[] = {
 	{"show", "show one namespace as the broker records it", cmd_show_main, cmd_show_tables},
 	{"list", "list the namespaces this account (or an admin) may see", cmd_list_main,
 	 cmd_list_tables},
+	{"lambda", "run the CloudFormation custom-resource handler (Lambda custom runtime)",
+	 cmd_lambda_main, cmd_lambda_tables},
 	{"version", "print the version", NULL, NULL},
 };
 
@@ -79,6 +81,9 @@ int main(int argc, char **argv)
 	struct cli_args args;
 	int at = -1, count = 0;
 
+	/* A Lambda custom runtime's entry point is an executable named bootstrap. */
+	if (argc > 0 && strcmp(basename(argv[0]), "bootstrap") == 0)
+		return cmd_lambda_main(argc, argv);
 	/* The first word that is not an option or an option's value names the command. */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)

@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "cfn/event.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "aws/sigv4.h"
+#include "core/num.h"
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return false;
+	return true;
+}
+
+/* A required envelope string: present, 1..max printable ASCII characters. */
+static vp_code envelope_string(json_t *doc, const char *name, size_t max, const char **out,
+			       struct vp_error *err)
+{
+	json_t *v = json_object_get(doc, name);
+	const char *s;
+
+	if (!v)
+		return vp_fail(err, VP_ERR_INVALID, "the request has no %s", name);
+	if (!json_is_string(v))
+		return vp_fail(err, VP_ERR_INVALID, "the request's %s is not a string", name);
+	s = json_string_value(v);
+	if (!s[0] || json_string_length(v) > max || strlen(s) != json_string_length(v) ||
+	    !printable(s))
+		return vp_fail(err, VP_ERR_INVALID,
+			       "the request's %s must be 1..%zu printable ASCII characters", name,
+			       max);
+	*out = s;
+	return VP_OK;
+}
+
+static bool http_url(const char *s)
+{
+	return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0;
+}
+
+const char *vp_cfn_request_type_name(enum vp_cfn_request_type t)
+{
+	switch (t) {
+	case VP_CFN_CREATE:
+		return "Create";
+	case VP_CFN_UPDATE:
+		return "Update";
+	case VP_CFN_DELETE:
+		return "Delete";
+	default:
+		return "unknown";
+	}
+}
+
+/* The parts that can be wrong and still be answered FAILED. */
+static void parse_rest(struct vp_cfn_event *ev)
+{
+	json_t *doc = ev->doc, *v;
+	const char *s;
+
+	ev->request_type = VP_CFN_UNKNOWN_REQUEST;
+	ev->resource = VP_CFN_UNKNOWN_RESOURCE;
+	vp_error_clear(&ev->defect);
+
+	v = json_object_get(doc, "RequestType");
+	s = json_string_value(v);
+	if (s && strcmp(s, "Create") == 0)
+		ev->request_type = VP_CFN_CREATE;
+	else if (s && strcmp(s, "Update") == 0)
+		ev->request_type = VP_CFN_UPDATE;
+	else if (s && strcmp(s, "Delete") == 0)
+		ev->request_type = VP_CFN_DELETE;
+	ev->request_type_name = ev->request_type != VP_CFN_UNKNOWN_REQUEST ? s : NULL;
+
+	v = json_object_get(doc, "PhysicalResourceId");
+	s = json_string_value(v);
+	if (s && s[0] && json_string_length(v) <= VP_CFN_PHYSICAL_ID_MAX &&
+	    strlen(s) == json_string_length(v) && printable(s))
+		ev->physical_id = s;
+
+	v = json_object_get(doc, "ResourceType");
+	s = json_string_value(v);
+	if (s && strlen(s) == json_string_length(v) && printable(s) && strlen(s) <= 256) {
+		ev->resource_type = s;
+		if (strcmp(s, VP_CFN_REGISTRATION_TYPE) == 0)
+			ev->resource = VP_CFN_REGISTRATION;
+		else if (strcmp(s, VP_CFN_CONFIRMATION_TYPE) == 0)
+			ev->resource = VP_CFN_CONFIRMATION;
+	}
+
+	v = json_object_get(doc, "ResourceProperties");
+	ev->properties = json_is_object(v) ? v : NULL;
+	v = json_object_get(doc, "OldResourceProperties");
+	ev->old_properties = json_is_object(v) ? v : NULL;
+
+	/* The first defect is the one answered. */
+	if (ev->request_type == VP_CFN_UNKNOWN_REQUEST) {
+		vp_fail(&ev->defect, VP_ERR_INVALID,
+			"unknown RequestType (CloudFormation sends Create, Update or Delete)");
+	} else if (ev->request_type != VP_CFN_CREATE && !ev->physical_id) {
+		vp_fail(&ev->defect, VP_ERR_INVALID,
+			"a %s request without a PhysicalResourceId (1..%d printable characters)",
+			ev->request_type_name, VP_CFN_PHYSICAL_ID_MAX);
+	} else if (!ev->resource_type) {
+		vp_fail(&ev->defect, VP_ERR_INVALID, "the request has no ResourceType");
+	} else if (json_object_get(doc, "ResourceProperties") && !ev->properties) {
+		vp_fail(&ev->defect, VP_ERR_INVALID, "ResourceProperties is not an object");
+	}
+	if (!ev->properties) {
+		/* Absent: as if empty, so a missing property is named. Owned by doc. */
+		json_t *empty = json_object();
+		if (empty && json_object_set_new(doc, "ResourceProperties", empty) == 0)
+			ev->properties = empty;
+	}
+}
+
+vp_code vp_cfn_event_parse(const char *text, size_t len, struct vp_cfn_event *ev,
+			   struct vp_error *err)
+{
+	struct vp_cfn_event out;
+	json_error_t jerr;
+	vp_code rc;
+
+	memset(&out, 0, sizeof(out));
+	if (len > VP_CFN_EVENT_MAX)
+		return vp_fail(err, VP_ERR_INVALID, "the event is larger than %zu bytes",
+			       VP_CFN_EVENT_MAX);
+	out.doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!out.doc)
+		return vp_fail(err, VP_ERR_INVALID, "the event is not JSON: %s (at byte %d)",
+			       jerr.text, jerr.position);
+	if (!json_is_object(out.doc)) {
+		rc = vp_fail(err, VP_ERR_INVALID,
+			     "the event is not a JSON object (not a CloudFormation request)");
+		goto fail;
+	}
+	if ((rc = envelope_string(out.doc, "ResponseURL", VP_CFN_URL_MAX, &out.response_url,
+				  err)) != VP_OK ||
+	    (rc = envelope_string(out.doc, "StackId", VP_CFN_STACK_ID_MAX, &out.stack_id, err)) !=
+		VP_OK ||
+	    (rc = envelope_string(out.doc, "RequestId", VP_CFN_REQUEST_ID_MAX, &out.request_id,
+				  err)) != VP_OK ||
+	    (rc = envelope_string(out.doc, "LogicalResourceId", VP_CFN_LOGICAL_ID_MAX,
+				  &out.logical_id, err)) != VP_OK)
+		goto fail;
+	if (!http_url(out.response_url)) {
+		rc = vp_fail(err, VP_ERR_INVALID, "the request's ResponseURL is not an http(s) URL");
+		goto fail;
+	}
+	parse_rest(&out);
+	*ev = out;
+	return VP_OK;
+fail:
+	json_decref(out.doc);
+	return rc;
+}
+
+void vp_cfn_event_cleanup(struct vp_cfn_event *ev)
+{
+	json_decref(ev->doc);
+	memset(ev, 0, sizeof(*ev));
+}
+
+/*
+ * An optional string property: *out NULL when absent or "". Numbers are
+ * refused: CloudFormation passes every scalar as a string.
+ */
+static vp_code prop_string(const json_t *props, const char *name, size_t max, const char **out,
+			   struct vp_error *err)
+{
+	json_t *v = json_object_get(props, name);
+	const char *s;
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return VP_OK;
+	if (!json_is_string(v))
+		return vp_fail(err, VP_ERR_INVALID, "property %s must be a string", name);
+	s = json_string_value(v);
+	if (!s[0])
+		return VP_OK;
+	if (strlen(s) != json_string_length(v) || !printable(s))
+		return vp_fail(err, VP_ERR_INVALID,
+			       "property %s must be printable ASCII without control characters",
+			       name);
+	if (strlen(s) > max)
+		return vp_fail(err, VP_ERR_INVALID, "property %s is longer than %zu characters",
+			       name, max);
+	*out = s;
+	return VP_OK;
+}
+
+static vp_code prop_required(const json_t *props, const char *name, size_t max, const char **out,
+			     struct vp_error *err)
+{
+	vp_code rc = prop_string(props, name, max, out, err);
+
+	if (rc == VP_OK && !*out)
+		return vp_fail(err, VP_ERR_INVALID, "property %s is required", name);
+	return rc;
+}
+
+static vp_code broker_props(const json_t *props, struct vp_cfn_broker_props *out,
+			    struct vp_error *err)
+{
+	const char *url, *server_id;
+	vp_code rc;
+
+	if ((rc = prop_required(props, "BrokerUrl", VP_CFN_BROKER_URL_MAX, &url, err)) != VP_OK ||
+	    (rc = prop_string(props, "ServerId", sizeof(out->server_id) - 1, &server_id, err)) !=
+		VP_OK)
+		return rc;
+	if (!http_url(url) || strpbrk(url, " ?#"))
+		return vp_fail(err, VP_ERR_INVALID,
+			       "property BrokerUrl must be an https:// URL without a query, not "
+			       "'%.200s'",
+			       url);
+	snprintf(out->broker_url, sizeof(out->broker_url), "%s", url);
+	snprintf(out->server_id, sizeof(out->server_id), "%s", server_id ? server_id : "");
+	return VP_OK;
+}
+
+static const json_t *props_of(const struct vp_cfn_event *ev, const json_t *props)
+{
+	return props ? props : ev->properties;
+}
+
+void vp_cfn_default_client_ref(const char *stack_id, const char *logical_id,
+			       char out[VP_CLIENT_REF_MAX + 1])
+{
+	char joined[VP_CFN_STACK_ID_MAX + VP_CFN_LOGICAL_ID_MAX + 2];
+	char hex[VP_AWS_SHA256_HEX_LEN + 1];
+	int n = snprintf(joined, sizeof(joined), "%s/%s", stack_id, logical_id);
+
+	if (n >= 0 && (size_t)n <= VP_CLIENT_REF_MAX && (size_t)n < sizeof(joined)) {
+		memcpy(out, joined, (size_t)n + 1);
+		return;
+	}
+	/* Too long for the broker: a digest is as unique and as stable. */
+	vp_aws_sha256_hex(joined, strlen(joined), hex);
+	snprintf(out, VP_CLIENT_REF_MAX + 1, "cfn-sha256:%s", hex);
+}
+
+vp_code vp_cfn_registration_props_parse(const struct vp_cfn_event *ev, const json_t *props,
+					struct vp_cfn_registration_props *out,
+					struct vp_error *err)
+{
+	struct vp_cfn_registration_props p;
+	const char *ref;
+	vp_code rc;
+
+	memset(&p, 0, sizeof(p));
+	props = props_of(ev, props);
+	if ((rc = broker_props(props, &p.broker, err)) != VP_OK)
+		return rc;
+	if ((rc = prop_string(props, "ClientRef", VP_CLIENT_REF_MAX, &ref, err)) != VP_OK)
+		return rc;
+	if (ref) {
+		if (vp_client_ref_check(ref, err) != VP_OK)
+			return vp_error_prefix(err, "property ClientRef");
+		snprintf(p.client_ref, sizeof(p.client_ref), "%s", ref);
+		p.client_ref_given = true;
+	} else {
+		vp_cfn_default_client_ref(ev->stack_id, ev->logical_id, p.client_ref);
+	}
+	*out = p;
+	return VP_OK;
+}
+
+/* NamespaceId: a string (as Fn::GetAtt gives it) or an integer, plain decimal below 2^31. */
+static vp_code namespace_prop(const json_t *props, int64_t *out, struct vp_error *err)
+{
+	json_t *v = json_object_get(props, "NamespaceId");
+	const char *s;
+	size_t n;
+
+	if (!v || json_is_null(v) || (json_is_string(v) && !json_string_value(v)[0]))
+		return vp_fail(err, VP_ERR_INVALID, "property NamespaceId is required");
+	if (json_is_integer(v)) {
+		json_int_t i = json_integer_value(v);
+		if (i < 0 || i > INT32_MAX)
+			return vp_fail(err, VP_ERR_INVALID,
+				       "property NamespaceId must be 0..2147483647");
+		*out = i;
+		return VP_OK;
+	}
+	s = json_string_value(v);
+	n = s ? strlen(s) : 0;
+	if (!s || n != json_string_length(v) || strspn(s, "0123456789") != n ||
+	    (n > 1 && s[0] == '0') || vp_parse_int64(s, 0, INT32_MAX, "NamespaceId", out, NULL) != VP_OK)
+		return vp_fail(err, VP_ERR_INVALID,
+			       "property NamespaceId must be a namespace number (plain decimal, "
+			       "as Registration's NamespaceId gives it)");
+	return VP_OK;
+}
+
+vp_code vp_cfn_host_port_parse(const char *text, char host[VP_CFN_HOST_MAX + 1], unsigned *port,
+			       struct vp_error *err)
+{
+	const char *colon, *h = text;
+	size_t hlen;
+	int64_t p;
+
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+		if (!close || close[1] != ':' || close == text + 1)
+			goto bad;
+		h = text + 1;
+		hlen = (size_t)(close - h);
+		colon = close + 1;
+		if (strspn(h, "0123456789abcdefABCDEF:.") < hlen)
+			goto bad;
+	} else {
+		colon = strrchr(text, ':');
+		if (!colon || colon == text)
+			goto bad;
+		hlen = (size_t)(colon - text);
+		if (strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") <
+			hlen ||
+		    text[0] == '-' || text[0] == '.')
+			goto bad;
+	}
+	if (hlen > VP_CFN_HOST_MAX || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    colon[1] == '0' || vp_parse_int64(colon + 1, 1, 65535, "port", &p, NULL) != VP_OK)
+		goto bad;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	*port = (unsigned)p;
+	return VP_OK;
+bad:
+	return vp_fail(err, VP_ERR_INVALID,
+		       "'%.80s' is not HOST:PORT (a host name, IPv4 address or [IPv6] address, and "
+		       "a port 1..65535)",
+		       text);
+}
+
+vp_code vp_cfn_confirmation_props_parse(const struct vp_cfn_event *ev, const json_t *props,
+					struct vp_cfn_confirmation_props *out,
+					struct vp_error *err)
+{
+	struct vp_cfn_confirmation_props p;
+	const char *pcx, *vpc, *health;
+	vp_code rc;
+
+	memset(&p, 0, sizeof(p));
+	props = props_of(ev, props);
+	if ((rc = broker_props(props, &p.broker, err)) != VP_OK ||
+	    (rc = namespace_prop(props, &p.namespace_id, err)) != VP_OK ||
+	    (rc = prop_required(props, "VpcPeeringConnectionId", VP_AWS_ID_MAX, &pcx, err)) !=
+		VP_OK)
+		return rc;
+	if ((rc = vp_aws_id_check(pcx, "pcx", "property VpcPeeringConnectionId", err)) != VP_OK)
+		return rc;
+	if ((rc = prop_required(props, "VpcId", VP_AWS_ID_MAX, &vpc, err)) != VP_OK)
+		return rc;
+	if ((rc = vp_aws_id_check(vpc, "vpc", "property VpcId", err)) != VP_OK)
+		return rc;
+	if ((rc = prop_string(props, "HealthCheck", VP_CFN_HOST_MAX + 8, &health, err)) != VP_OK)
+		return rc;
+	if (health && vp_cfn_host_port_parse(health, p.health_host, &p.health_port, err) != VP_OK)
+		return vp_error_prefix(err, "property HealthCheck");
+	snprintf(p.peering_id, sizeof(p.peering_id), "%s", pcx);
+	snprintf(p.vpc_id, sizeof(p.vpc_id), "%s", vpc);
+	*out = p;
+	return VP_OK;
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * vpcpeer lambda: the CloudFormation custom-resource handler as a Lambda
+ * custom runtime (provided.al2023). The same program named `bootstrap` runs
+ * this (main.c). docs/lambda.md.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "aws/client.h"
+#include "cfn/handler.h"
+#include "cfn/runtime.h"
+#include "cli/cli.h"
+#include "core/log.h"
+#include "core/num.h"
+
+enum {
+	OPT_HELP = 1,
+	OPT_RUNTIME_API,
+	OPT_CA_FILE,
+	OPT_LOG_LEVEL,
+	OPT_LOG_FORMAT,
+	OPT_HEALTH_TIMEOUT,
+	OPT_RESERVE,
+	OPT_MAX_EVENTS,
+};
+
+static const struct cli_option lambda_options[] = {
+	{"runtime-api", 0, "HOST:PORT", OPT_RUNTIME_API,
+	 "the Lambda Runtime API (default: AWS_LAMBDA_RUNTIME_API)", 0},
+	{"ca-file", 0, "FILE", OPT_CA_FILE,
+	 "CA bundle for the broker and the ResponseURL (default: SSL_CERT_FILE, the system's)",
+	 CLI_OPT_ENV},
+	{"log-level", 0, "LEVEL", OPT_LOG_LEVEL, "debug, info (default), warn or error",
+	 CLI_OPT_ENV},
+	{"log-format", 0, "FORMAT", OPT_LOG_FORMAT, "json (default) or text", CLI_OPT_ENV},
+	{"health-check-timeout", 0, "SECONDS", OPT_HEALTH_TIMEOUT,
+	 "how long a HealthCheck keeps trying (default 20)", CLI_OPT_ENV},
+	{"reserve", 0, "MS", OPT_RESERVE,
+	 "milliseconds kept for the answer before the deadline (default 2000)", CLI_OPT_ENV},
+	{"max-events", 0, "N", OPT_MAX_EVENTS, "stop after N invocations (tests; default: never)",
+	 0},
+	{"help", 'h', NULL, OPT_HELP, "show this help", 0},
+	CLI_OPTIONS_END,
+};
+
+const struct cli_option *const cmd_lambda_tables[] = {lambda_options, NULL};
+
+static void print_help(void)
+{
+	printf("usage: vpcpeer lambda [--runtime-api HOST:PORT] [options]\n"
+	       "\n"
+	       "Run the CloudFormation custom-resource handler (Custom::PeeringRegistration,\n"
+	       "Custom::PeeringConfirmation) as a Lambda custom runtime: fetch each event\n"
+	       "from the Runtime API, call the broker with an identity proof signed by the\n"
+	       "function's role, and answer CloudFormation. Named 'bootstrap', vpcpeer runs\n"
+	       "this directly. Logs one JSON line per request on stderr. See docs/lambda.md.\n"
+	       "\n"
+	       "Options:\n");
+	cli_print_options(stdout, cmd_lambda_tables);
+}
+
+/* Debian's libcurl looks for Debian's bundle; Amazon Linux keeps it elsewhere. */
+static const char *system_ca_file(void)
+{
+	static const char *const candidates[] = {
+		"/etc/pki/tls/certs/ca-bundle.crt",   /* Amazon Linux, Fedora */
+		"/etc/ssl/certs/ca-certificates.crt", /* Debian */
+	};
+	const char *env = getenv("SSL_CERT_FILE");
+
+	if (env && env[0])
+		return env;
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
+		if (access(candidates[i], R_OK) == 0)
+			return candidates[i];
+	return NULL;
+}
+
+static bool number_arg(const char *name, const char *text, int64_t min, int64_t max,
+		       int64_t *out)
+{
+	struct vp_error err;
+
+	if (vp_parse_int64(text, min, max, name, out, &err) != VP_OK) {
+		cli_error("lambda", "%s", err.message);
+		return false;
+	}
+	return true;
+}
+
+int cmd_lambda_main(int argc, char **argv)
+{
+	struct vp_cfn_handler_config cfg = {0};
+	struct vp_aws_client_config aws_cfg = {0};
+	struct vp_lambda_runtime *rt = NULL;
+	const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
+	enum vp_log_level level = VP_LOG_INFO;
+	enum vp_log_format format = VP_LOG_JSON;
+	int64_t max_events = 0, value;
+	struct vp_error err;
+	struct cli_args args;
+	int rc = CLI_EXIT_FAILED;
+
+	if (!cli_parse("lambda", argc - 1, argv + 1, cmd_lambda_tables, &args))
+		return CLI_EXIT_USAGE;
+	for (size_t i = 0; i < args.count; i++) {
+		const struct cli_arg *arg = &args.items[i];
+		switch (arg->id) {
+		case OPT_HELP:
+			print_help();
+			return CLI_EXIT_OK;
+		case OPT_RUNTIME_API:
+			api = arg->value;
+			break;
+		case OPT_CA_FILE:
+			cfg.ca_file = arg->value;
+			break;
+		case OPT_LOG_LEVEL:
+			if (vp_log_level_parse(arg->value, &level, &err) != VP_OK) {
+				cli_error("lambda", "%s", err.message);
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case OPT_LOG_FORMAT:
+			if (vp_log_format_parse(arg->value, &format, &err) != VP_OK) {
+				cli_error("lambda", "%s", err.message);
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case OPT_HEALTH_TIMEOUT:
+			if (!number_arg("--health-check-timeout", arg->value, 1, 900, &value))
+				return CLI_EXIT_USAGE;
+			cfg.health_timeout_ms = (long)value * 1000L;
+			break;
+		case OPT_RESERVE:
+			if (!number_arg("--reserve", arg->value, 100, 60000, &value))
+				return CLI_EXIT_USAGE;
+			cfg.reserve_ms = (long)value;
+			break;
+		case OPT_MAX_EVENTS:
+			if (!number_arg("--max-events", arg->value, 1, INT32_MAX, &max_events))
+				return CLI_EXIT_USAGE;
+			break;
+		default:
+			cli_error("lambda", "unexpected argument '%s'", arg->value);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (!cfg.ca_file)
+		cfg.ca_file = system_ca_file();
+	vp_log_setup(level, format, NULL);
+	/* This command is an edge: it owns libcurl's and libxml2's global state. */
+	if (vp_aws_global_init(&err) != VP_OK) {
+		cli_error("lambda", "%s", err.message);
+		return CLI_EXIT_FAILED;
+	}
+	if (vp_lambda_runtime_new(api, &rt, &err) != VP_OK) {
+		cli_error("lambda", "%s", err.message);
+		rc = CLI_EXIT_USAGE;
+		goto done;
+	}
+	/* The role's credentials and region come from the environment Lambda sets. */
+	if (vp_aws_client_new(&aws_cfg, &cfg.aws, &err) != VP_OK) {
+		struct vp_error rerr;
+		vp_log(VP_LOG_ERROR, "cannot set up the AWS client: %s", err.message);
+		if (vp_lambda_report_error(rt, NULL, "InitError", err.message, &rerr) != VP_OK)
+			vp_log(VP_LOG_ERROR, "%s", rerr.message);
+		goto done;
+	}
+	vp_log(VP_LOG_INFO, "vpcpeer lambda handler ready");
+	if (vp_lambda_run(rt, vp_cfn_lambda_handler, &cfg, (unsigned long)max_events, &err) !=
+	    VP_OK) {
+		vp_log(VP_LOG_ERROR, "%s", err.message);
+		goto done;
+	}
+	rc = CLI_EXIT_OK;
+done:
+	vp_aws_client_free(cfg.aws);
+	vp_lambda_runtime_free(rt);
+	vp_aws_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,455 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "fake.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#define MAX_EVENTS 64
+#define MAX_RECORDS 128
+#define MAX_NAMESPACES 64
+
+struct event {
+	char request_id[128];
+	int64_t deadline_ms;
+	char *body;
+};
+
+struct ns {
+	int64_t n;
+	char client_ref[300];
+	char state[16];
+	char pcx[32], vpc[32];
+};
+
+struct fake {
+	struct MHD_Daemon *daemon;
+	char url[80], hostport[64];
+	pthread_mutex_t lock;
+	_Atomic int stopping;
+	struct event events[MAX_EVENTS];
+	size_t event_head, event_count;
+	struct fake_post posts[MAX_RECORDS];
+	size_t post_count;
+	struct fake_put puts[MAX_RECORDS];
+	size_t put_count;
+	int put_fail_left, put_fail_status;
+	struct fake_call calls[MAX_RECORDS];
+	size_t call_count;
+	int refuse_status;
+	char refuse_body[1024];
+	_Atomic int hang;
+	struct ns namespaces[MAX_NAMESPACES];
+	size_t ns_count;
+};
+
+struct conn_state {
+	char body[16384];
+	size_t len;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void copy(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src ? src : "");
+}
+
+static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, const char *body,
+			      const char *const *headers)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+	    strlen(body), (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	for (size_t i = 0; headers && headers[i]; i += 2)
+		MHD_add_response_header(resp, headers[i], headers[i + 1]);
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result runtime(struct fake *f, struct MHD_Connection *conn, const char *url,
+			       const char *method, const struct conn_state *st)
+{
+	char deadline[32];
+	const char *hdrs[8];
+	size_t h = 0;
+
+	if (strcmp(method, "GET") == 0 && strcmp(url, "/2018-06-01/runtime/invocation/next") == 0) {
+		struct event ev;
+		enum MHD_Result ret;
+
+		pthread_mutex_lock(&f->lock);
+		if (f->event_count == 0) {
+			pthread_mutex_unlock(&f->lock);
+			return answer(conn, 500, "{\"errorMessage\":\"no event queued\"}", NULL);
+		}
+		ev = f->events[f->event_head];
+		f->events[f->event_head].body = NULL;
+		f->event_head = (f->event_head + 1) % MAX_EVENTS;
+		f->event_count--;
+		pthread_mutex_unlock(&f->lock);
+		hdrs[h++] = "Lambda-Runtime-Aws-Request-Id";
+		hdrs[h++] = ev.request_id;
+		if (ev.deadline_ms > 0) {
+			snprintf(deadline, sizeof(deadline), "%" PRId64, ev.deadline_ms);
+			hdrs[h++] = "Lambda-Runtime-Deadline-Ms";
+			hdrs[h++] = deadline;
+		}
+		hdrs[h++] = "Lambda-Runtime-Invoked-Function-Arn";
+		hdrs[h++] = "arn:aws:lambda:us-east-1:222222222222:function:handler";
+		hdrs[h] = NULL;
+		ret = answer(conn, 200, ev.body, hdrs);
+		free(ev.body);
+		return ret;
+	}
+	if (strcmp(method, "POST") == 0) {
+		struct fake_post p;
+		memset(&p, 0, sizeof(p));
+		copy(p.path, sizeof(p.path), url);
+		copy(p.error_type, sizeof(p.error_type),
+		     MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						 "Lambda-Runtime-Function-Error-Type"));
+		memcpy(p.body, st->body, st->len < sizeof(p.body) - 1 ? st->len : sizeof(p.body) - 1);
+		pthread_mutex_lock(&f->lock);
+		if (f->post_count < MAX_RECORDS)
+			f->posts[f->post_count++] = p;
+		pthread_mutex_unlock(&f->lock);
+		return answer(conn, 202, "{\"status\":\"OK\"}", NULL);
+	}
+	return answer(conn, 404, "{}", NULL);
+}
+
+static enum MHD_Result response_url(struct fake *f, struct MHD_Connection *conn, const char *url,
+				    const char *method, const struct conn_state *st)
+{
+	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+	struct fake_put p;
+	int status = 200;
+
+	memset(&p, 0, sizeof(p));
+	copy(p.method, sizeof(p.method), method);
+	copy(p.path, sizeof(p.path), url);
+	p.has_content_type = ct != NULL;
+	copy(p.content_type, sizeof(p.content_type), ct);
+	copy(p.content_length, sizeof(p.content_length),
+	     MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length"));
+	p.len = st->len;
+	memcpy(p.body, st->body, st->len < sizeof(p.body) - 1 ? st->len : sizeof(p.body) - 1);
+	p.at_ms = now_ms();
+	pthread_mutex_lock(&f->lock);
+	if (f->put_count < MAX_RECORDS)
+		f->puts[f->put_count++] = p;
+	if (f->put_fail_left > 0) {
+		f->put_fail_left--;
+		status = f->put_fail_status;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return answer(conn, (unsigned)status, "", NULL);
+}
+
+/* The namespace object as the broker renders it (docs/api.md). */
+static char *ns_json(const struct ns *ns)
+{
+	char vpc[32], sub[4][32];
+	unsigned base = (unsigned)ns->n * 4;
+	json_t *o;
+	char *text;
+
+	snprintf(vpc, sizeof(vpc), "10.%u.%u.0/22", base / 256, base % 256);
+	for (unsigned s = 0; s < 4; s++)
+		snprintf(sub[s], sizeof(sub[s]), "10.%u.%u.0/24", (base + s) / 256, (base + s) % 256);
+	o = json_pack("{sI ss ss ss ss ss ss ss ss ss ss ss ss ss so so}", "NamespaceId",
+		      (json_int_t)ns->n, "State", ns->state, "AccountId", "222222222222",
+		      "ClientRef", ns->client_ref, "VpcCidrBlock", vpc, "SubnetACidrBlock", sub[0],
+		      "SubnetBCidrBlock", sub[1], "SubnetCCidrBlock", sub[2], "SubnetDCidrBlock",
+		      sub[3], "PeerVpcId", "vpc-0123456789abcdef0", "PeerOwnerId", "111111111111",
+		      "PeerRegion", "us-east-1", "PeerRoleArn",
+		      "arn:aws:iam::111111111111:role/vpcpeer-peer-1", "PeerCidrBlock",
+		      "10.0.0.0/22", "VpcId", ns->vpc[0] ? json_string(ns->vpc) : json_null(),
+		      "VpcPeeringConnectionId", ns->pcx[0] ? json_string(ns->pcx) : json_null());
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
+}
+
+static struct ns *find_ns(struct fake *f, int64_t n)
+{
+	for (size_t i = 0; i < f->ns_count; i++)
+		if (f->namespaces[i].n == n)
+			return &f->namespaces[i];
+	return NULL;
+}
+
+static enum MHD_Result broker(struct fake *f, struct MHD_Connection *conn, const char *url,
+			      const char *method, const struct conn_state *st)
+{
+	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	static const char not_found[] = "{\"error\":{\"code\":\"not_found\",\"message\":\"no such namespace\"}}";
+	struct fake_call c;
+	unsigned status = 200;
+	char *text = NULL, *end;
+	enum MHD_Result ret;
+	json_t *body;
+	struct ns *ns;
+	int64_t n;
+
+	memset(&c, 0, sizeof(c));
+	copy(c.method, sizeof(c.method), method);
+	copy(c.path, sizeof(c.path), url);
+	memcpy(c.body, st->body, st->len < sizeof(c.body) - 1 ? st->len : sizeof(c.body) - 1);
+	c.proof = auth && strncmp(auth, "Vpcpeer-Proof ", 14) == 0;
+	pthread_mutex_lock(&f->lock);
+	if (f->call_count < MAX_RECORDS)
+		f->calls[f->call_count++] = c;
+	pthread_mutex_unlock(&f->lock);
+
+	while (f->hang && !f->stopping)
+		usleep(10000);
+	pthread_mutex_lock(&f->lock);
+	if (f->refuse_status) {
+		char copy_body[sizeof(f->refuse_body)];
+		unsigned s = (unsigned)f->refuse_status;
+		memcpy(copy_body, f->refuse_body, sizeof(copy_body));
+		pthread_mutex_unlock(&f->lock);
+		return answer(conn, s, copy_body, NULL);
+	}
+	if (!c.proof) {
+		pthread_mutex_unlock(&f->lock);
+		return answer(conn, 401, "{\"error\":{\"code\":\"unauthenticated\",\"message\":\"no proof\"}}", NULL);
+	}
+	body = json_loadb(st->body, st->len, 0, NULL);
+	if (strcmp(method, "POST") == 0 && strcmp(url, "/v1/namespaces") == 0) {
+		const char *ref = json_string_value(json_object_get(body, "client_ref"));
+		ns = NULL;
+		for (size_t i = 0; ref && i < f->ns_count; i++)
+			if (strcmp(f->namespaces[i].client_ref, ref) == 0)
+				ns = &f->namespaces[i];
+		if (!ns && ref && f->ns_count < MAX_NAMESPACES) {
+			ns = &f->namespaces[f->ns_count++];
+			memset(ns, 0, sizeof(*ns));
+			ns->n = (int64_t)f->ns_count;
+			copy(ns->client_ref, sizeof(ns->client_ref), ref);
+			copy(ns->state, sizeof(ns->state), "pending");
+			status = 201;
+		}
+		if (ns)
+			text = ns_json(ns);
+		else
+			status = 400;
+	} else if (strncmp(url, "/v1/namespaces/", 15) == 0 &&
+		   (n = strtoll(url + 15, &end, 10)) >= 0 && end != url + 15) {
+		ns = find_ns(f, n);
+		if (!ns) {
+			status = 404;
+		} else if (strcmp(end, "/confirm") == 0 && strcmp(method, "POST") == 0) {
+			copy(ns->pcx, sizeof(ns->pcx),
+			     json_string_value(json_object_get(body, "vpc_peering_connection_id")));
+			copy(ns->vpc, sizeof(ns->vpc), json_string_value(json_object_get(body, "vpc_id")));
+			copy(ns->state, sizeof(ns->state), "active");
+			text = ns_json(ns);
+		} else if (*end == '\0' && strcmp(method, "GET") == 0) {
+			text = ns_json(ns);
+		} else if (*end == '\0' && strcmp(method, "DELETE") == 0) {
+			copy(ns->state, sizeof(ns->state), "released");
+			text = ns_json(ns);
+		} else {
+			status = 405;
+		}
+	} else {
+		status = 404;
+	}
+	pthread_mutex_unlock(&f->lock);
+	json_decref(body);
+	ret = answer(conn, status, text ? text : (status == 404 ? not_found : "{\"error\":{\"code\":\"invalid\",\"message\":\"bad\"}}"), NULL);
+	free(text);
+	return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_size, void **ctx)
+{
+	struct fake *f = cls;
+	struct conn_state *st = *ctx;
+
+	(void)version;
+	if (!st) {
+		st = calloc(1, sizeof(*st));
+		*ctx = st;
+		return st ? MHD_YES : MHD_NO;
+	}
+	if (*upload_size) {
+		size_t n = *upload_size;
+		if (st->len + n >= sizeof(st->body))
+			n = sizeof(st->body) - st->len - 1;
+		memcpy(st->body + st->len, upload, n);
+		st->len += n;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (strncmp(url, "/2018-06-01/", 12) == 0)
+		return runtime(f, conn, url, method, st);
+	if (strncmp(url, "/cfn/", 5) == 0)
+		return response_url(f, conn, url, method, st);
+	if (strncmp(url, "/v1/", 4) == 0)
+		return broker(f, conn, url, method, st);
+	return answer(conn, 404, "{}", NULL);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **ctx,
+		      enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	free(*ctx);
+	*ctx = NULL;
+}
+
+struct fake *fake_start(void)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+	struct sockaddr_in addr;
+	const union MHD_DaemonInfo *info;
+
+	if (!f)
+		return NULL;
+	pthread_mutex_init(&f->lock, NULL);
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	f->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+					 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG,
+				     0, NULL, NULL, handle, f, MHD_OPTION_SOCK_ADDR, &addr,
+				     MHD_OPTION_NOTIFY_COMPLETED, completed, f, MHD_OPTION_END);
+	if (!f->daemon) {
+		free(f);
+		return NULL;
+	}
+	info = MHD_get_daemon_info(f->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	snprintf(f->hostport, sizeof(f->hostport), "127.0.0.1:%u", (unsigned)info->port);
+	snprintf(f->url, sizeof(f->url), "http://%s", f->hostport);
+	return f;
+}
+
+void fake_reset(struct fake *f)
+{
+	pthread_mutex_lock(&f->lock);
+	while (f->event_count > 0) {
+		free(f->events[f->event_head].body);
+		f->events[f->event_head].body = NULL;
+		f->event_head = (f->event_head + 1) % MAX_EVENTS;
+		f->event_count--;
+	}
+	f->post_count = f->put_count = f->call_count = f->ns_count = 0;
+	f->put_fail_left = 0;
+	f->refuse_status = 0;
+	f->hang = 0;
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_stop(struct fake *f)
+{
+	if (!f)
+		return;
+	f->stopping = 1;
+	MHD_stop_daemon(f->daemon);
+	fake_reset(f);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+}
+
+const char *fake_url(const struct fake *f) { return f->url; }
+const char *fake_hostport(const struct fake *f) { return f->hostport; }
+
+void fake_queue_event(struct fake *f, const char *request_id, int64_t deadline_ms,
+		      const char *body)
+{
+	pthread_mutex_lock(&f->lock);
+	if (f->event_count < MAX_EVENTS) {
+		struct event *ev = &f->events[(f->event_head + f->event_count) % MAX_EVENTS];
+		copy(ev->request_id, sizeof(ev->request_id), request_id);
+		ev->deadline_ms = deadline_ms;
+		ev->body = strdup(body);
+		f->event_count++;
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+#define GETTERS(type, name, array, count)                                                          \
+	size_t fake_##name##_count(struct fake *f)                                                \
+	{                                                                                         \
+		size_t n;                                                                         \
+		pthread_mutex_lock(&f->lock);                                                     \
+		n = f->count;                                                                     \
+		pthread_mutex_unlock(&f->lock);                                                   \
+		return n;                                                                         \
+	}                                                                                         \
+	struct type fake_##name##_at(struct fake *f, size_t i)                                   \
+	{                                                                                         \
+		struct type out;                                                                  \
+		pthread_mutex_lock(&f->lock);                                                     \
+		out = f->array[i < f->count ? i : 0];                                             \
+		pthread_mutex_unlock(&f->lock);                                                   \
+		return out;                                                                       \
+	}
+
+GETTERS(fake_post, post, posts, post_count)
+GETTERS(fake_put, put, puts, put_count)
+GETTERS(fake_call, broker_call, calls, call_count)
+
+void fake_put_fail(struct fake *f, int n, int status)
+{
+	pthread_mutex_lock(&f->lock);
+	f->put_fail_left = n;
+	f->put_fail_status = status;
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_broker_refuse(struct fake *f, int status, const char *body)
+{
+	pthread_mutex_lock(&f->lock);
+	f->refuse_status = status;
+	copy(f->refuse_body, sizeof(f->refuse_body), body);
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_broker_hang(struct fake *f, bool on)
+{
+	f->hang = on;
+}
+
+void fake_broker_set_state(struct fake *f, int64_t n, const char *state)
+{
+	pthread_mutex_lock(&f->lock);
+	struct ns *ns = find_ns(f, n);
+	if (ns)
+		copy(ns->state, sizeof(ns->state), state);
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_broker_set_client_ref(struct fake *f, int64_t n, const char *ref)
+{
+	pthread_mutex_lock(&f->lock);
+	struct ns *ns = find_ns(f, n);
+	if (ns)
+		copy(ns->client_ref, sizeof(ns->client_ref), ref);
+	pthread_mutex_unlock(&f->lock);
+}

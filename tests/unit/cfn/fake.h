@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One loopback HTTP server (libmicrohttpd, a thread per connection) standing
+ * in for everything the Lambda handler talks to:
+ *   /2018-06-01/...  the Lambda Runtime API: queued events, recorded posts
+ *   /cfn/...         CloudFormation's pre-signed ResponseURL: recorded PUTs
+ *   /v1/...          a broker with a small in-memory registry, or scripted
+ *                    refusals, or one that hangs
+ * Thread-safe. Everything recorded is copied out.
+ */
+#ifndef VP_TEST_CFN_FAKE_H
+#define VP_TEST_CFN_FAKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct fake;
+
+struct fake *fake_start(void);
+void fake_stop(struct fake *f);
+const char *fake_url(const struct fake *f);      /* "http://127.0.0.1:PORT" */
+const char *fake_hostport(const struct fake *f); /* "127.0.0.1:PORT" */
+
+/* The Runtime API: the next GET .../next answers the oldest queued event (500 when none). */
+void fake_queue_event(struct fake *f, const char *request_id, int64_t deadline_ms,
+		      const char *body);
+
+struct fake_post {
+	char path[256];
+	char error_type[128]; /* Lambda-Runtime-Function-Error-Type */
+	char body[8192];
+};
+size_t fake_post_count(struct fake *f);
+struct fake_post fake_post_at(struct fake *f, size_t i);
+
+struct fake_put {
+	char method[8];
+	char path[512];
+	bool has_content_type;
+	char content_type[128];
+	char content_length[32];
+	size_t len;
+	char body[8192];
+	int64_t at_ms; /* unix ms when it arrived */
+};
+size_t fake_put_count(struct fake *f);
+struct fake_put fake_put_at(struct fake *f, size_t i);
+/* The next n PUTs answer `status` (and are recorded). */
+void fake_put_fail(struct fake *f, int n, int status);
+
+struct fake_call {
+	char method[8];
+	char path[256];
+	char body[2048];
+	bool proof; /* Authorization: Vpcpeer-Proof ... */
+};
+size_t fake_broker_call_count(struct fake *f);
+struct fake_call fake_broker_call_at(struct fake *f, size_t i);
+/* Every broker call answers status+body (0: back to the registry). */
+void fake_broker_refuse(struct fake *f, int status, const char *body);
+/* Broker calls hang until fake_stop() (or this is turned off). */
+void fake_broker_hang(struct fake *f, bool on);
+/* Set a namespace's state, or its client ref (as if the number had been reused). */
+void fake_broker_set_state(struct fake *f, int64_t n, const char *state);
+void fake_broker_set_client_ref(struct fake *f, int64_t n, const char *ref);
+/* Forget everything recorded and scripted (the registry too). */
+void fake_reset(struct fake *f);
+
+#endif

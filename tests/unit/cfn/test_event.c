@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cfn/event.h"
+
+#define ENVELOPE                                                                                  \
+	"\"ResponseURL\": \"https://cloudformation-custom-resource-response-useast1.s3.amazonaws." \
+	"com/x?X-Amz-Signature=abc\", \"StackId\": \"arn:aws:cloudformation:us-east-1:1:stack/s/" \
+	"g\", \"RequestId\": \"r-1\", \"LogicalResourceId\": \"Registration\""
+
+static void parse_ok(const char *text, struct vp_cfn_event *ev)
+{
+	struct vp_error err;
+
+	if (vp_cfn_event_parse(text, strlen(text), ev, &err) != VP_OK)
+		fail_msg("%s: %s", text, err.message);
+}
+
+static void test_create_update_delete(void **state)
+{
+	struct vp_cfn_event ev;
+
+	(void)state;
+	parse_ok("{\"RequestType\": \"Create\", " ENVELOPE ", \"ServiceToken\": \"arn:x\", "
+		 "\"ResourceType\": \"Custom::PeeringRegistration\", "
+		 "\"ResourceProperties\": {\"BrokerUrl\": \"https://b\"}}",
+		 &ev);
+	assert_int_equal(ev.request_type, VP_CFN_CREATE);
+	assert_int_equal(ev.resource, VP_CFN_REGISTRATION);
+	assert_int_equal(ev.defect.code, VP_OK);
+	assert_null(ev.physical_id);
+	assert_string_equal(ev.request_id, "r-1");
+	assert_string_equal(ev.logical_id, "Registration");
+	vp_cfn_event_cleanup(&ev);
+	vp_cfn_event_cleanup(&ev); /* twice is a no-op */
+
+	parse_ok("{\"RequestType\": \"Update\", " ENVELOPE ", \"PhysicalResourceId\": \"p\", "
+		 "\"ResourceType\": \"Custom::PeeringConfirmation\", \"ResourceProperties\": {}, "
+		 "\"OldResourceProperties\": {\"A\": \"b\"}}",
+		 &ev);
+	assert_int_equal(ev.request_type, VP_CFN_UPDATE);
+	assert_int_equal(ev.resource, VP_CFN_CONFIRMATION);
+	assert_string_equal(ev.physical_id, "p");
+	assert_non_null(ev.old_properties);
+	assert_int_equal(ev.defect.code, VP_OK);
+	vp_cfn_event_cleanup(&ev);
+
+	/* Answerable but wrong: the defect says why. */
+	parse_ok("{\"RequestType\": \"Delete\", " ENVELOPE ", \"ResourceType\": \"Custom::X\"}", &ev);
+	assert_int_equal(ev.defect.code, VP_ERR_INVALID);
+	assert_non_null(strstr(ev.defect.message, "PhysicalResourceId"));
+	assert_non_null(ev.properties); /* absent: empty */
+	vp_cfn_event_cleanup(&ev);
+	parse_ok("{\"RequestType\": \"Create\", " ENVELOPE ", \"ResourceType\": \"Custom::X\", "
+		 "\"ResourceProperties\": []}",
+		 &ev);
+	assert_int_equal(ev.resource, VP_CFN_UNKNOWN_RESOURCE);
+	assert_non_null(strstr(ev.defect.message, "ResourceProperties"));
+	vp_cfn_event_cleanup(&ev);
+}
+
+static void test_unanswerable(void **state)
+{
+	static const char *const bad[] = {
+		"", "{", "null", "[1]", "{\"RequestType\": \"Create\"}",
+		"{\"ResponseURL\": \"s3://x\", \"StackId\": \"s\", \"RequestId\": \"r\", "
+		"\"LogicalResourceId\": \"L\"}",
+		"{\"ResponseURL\": \"https://x\", \"StackId\": \"\", \"RequestId\": \"r\", "
+		"\"LogicalResourceId\": \"L\"}",
+		"{\"ResponseURL\": \"https://x\", \"StackId\": \"s\\n\", \"RequestId\": \"r\", "
+		"\"LogicalResourceId\": \"L\"}",
+		"{\"ResponseURL\": \"https://x\", \"StackId\": \"s\", \"RequestId\": \"r\\u0000x\", "
+		"\"LogicalResourceId\": \"L\"}",
+		"{\"ResponseURL\": \"https://x\", \"StackId\": \"s\", \"RequestId\": \"r\"}",
+		"{\"ResponseURL\": \"https://x\", \"ResponseURL\": \"https://y\", \"StackId\": \"s\", "
+		"\"RequestId\": \"r\", \"LogicalResourceId\": \"L\"}",
+	};
+	struct vp_cfn_event ev;
+	struct vp_error err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (vp_cfn_event_parse(bad[i], strlen(bad[i]), &ev, &err) != VP_ERR_INVALID)
+			fail_msg("accepted: %s", bad[i]);
+}
+
+static void test_default_client_ref(void **state)
+{
+	char ref[VP_CLIENT_REF_MAX + 1], again[VP_CLIENT_REF_MAX + 1], longid[400];
+
+	(void)state;
+	vp_cfn_default_client_ref("arn:stack/s/g", "Registration", ref);
+	assert_string_equal(ref, "arn:stack/s/g/Registration");
+	memset(longid, 'a', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	vp_cfn_default_client_ref(longid, "Registration", ref);
+	assert_int_equal(strncmp(ref, "cfn-sha256:", 11), 0);
+	assert_int_equal(strlen(ref), 11 + 64);
+	vp_cfn_default_client_ref(longid, "Registration", again);
+	assert_string_equal(ref, again);
+}
+
+static void test_host_port(void **state)
+{
+	static const struct {
+		const char *text, *host;
+		unsigned port;
+	} good[] = {
+		{"10.0.0.10:443", "10.0.0.10", 443},
+		{"hub.internal.example:8080", "hub.internal.example", 8080},
+		{"[fd00::1]:22", "fd00::1", 22},
+		{"a:65535", "a", 65535},
+	};
+	static const char *const bad[] = {
+		"", ":80", "host", "host:", "host:0", "host:65536", "host:08", "host:-1",
+		"ho st:80", "[fd00::1]80", "[]:80", "-host:80", "host:80x", "h/x:80",
+	};
+	char host[VP_CFN_HOST_MAX + 1];
+	unsigned port;
+	struct vp_error err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (vp_cfn_host_port_parse(good[i].text, host, &port, &err) != VP_OK)
+			fail_msg("%s: %s", good[i].text, err.message);
+		assert_string_equal(host, good[i].host);
+		assert_int_equal(port, good[i].port);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (vp_cfn_host_port_parse(bad[i], host, &port, &err) == VP_OK)
+			fail_msg("accepted '%s'", bad[i]);
+}
+
+static void test_properties(void **state)
+{
+	struct vp_cfn_registration_props reg;
+	struct vp_cfn_confirmation_props conf;
+	struct vp_cfn_event ev;
+	struct vp_error err;
+
+	(void)state;
+	parse_ok("{\"RequestType\": \"Create\", " ENVELOPE ", \"ResourceType\": \"Custom::Peering"
+		 "Confirmation\", \"ResourceProperties\": {\"BrokerUrl\": \"https://b:8443\", "
+		 "\"ServerId\": \"\", \"NamespaceId\": 7, \"VpcPeeringConnectionId\": "
+		 "\"pcx-0123abcd\", \"VpcId\": \"vpc-0123456789abcdef0\", \"HealthCheck\": "
+		 "\"10.0.0.5:80\", \"Unknown\": {\"x\": 1}}}",
+		 &ev);
+	if (vp_cfn_confirmation_props_parse(&ev, NULL, &conf, &err) != VP_OK)
+		fail_msg("%s", err.message);
+	assert_string_equal(conf.broker.broker_url, "https://b:8443");
+	assert_string_equal(conf.broker.server_id, ""); /* "" counts as absent */
+	assert_int_equal(conf.namespace_id, 7);
+	assert_string_equal(conf.peering_id, "pcx-0123abcd");
+	assert_string_equal(conf.health_host, "10.0.0.5");
+	assert_int_equal(conf.health_port, 80);
+	if (vp_cfn_registration_props_parse(&ev, NULL, &reg, &err) != VP_OK)
+		fail_msg("%s", err.message);
+	assert_false(reg.client_ref_given);
+	assert_string_equal(reg.client_ref, "arn:aws:cloudformation:us-east-1:1:stack/s/g/Registration");
+	vp_cfn_event_cleanup(&ev);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_update_delete),
+		cmocka_unit_test(test_unanswerable),
+		cmocka_unit_test(test_default_client_ref),
+		cmocka_unit_test(test_host_port),
+		cmocka_unit_test(test_properties),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,623 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The custom-resource handler against loopback stand-ins (fake.c): a broker,
+ * CloudFormation's ResponseURL. Each test sends one or a few requests and
+ * checks the answer CloudFormation got and the broker calls made.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "aws/client.h"
+#include "cfn/handler.h"
+#include "cfn/response.h"
+#include "core/log.h"
+#include "fake.h"
+
+#define STACK_ID "arn:aws:cloudformation:us-east-1:222222222222:stack/client-a/0f1e2d3c-aaaa-bbbb-cccc-111122223333"
+
+static struct fake *fake;
+static struct vp_aws_client *aws;
+static struct vp_cfn_handler_config cfg;
+static int request_counter;
+
+static int group_setup(void **state)
+{
+	struct vp_aws_client_config acfg = {0};
+	struct vp_error err;
+
+	(void)state;
+	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
+	setenv("AWS_SESSION_TOKEN", "session-token-example", 1);
+	setenv("AWS_REGION", "us-east-1", 1);
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+	vp_log_setup(VP_LOG_ERROR, VP_LOG_JSON, NULL);
+	if (vp_aws_global_init(&err) != VP_OK || vp_aws_client_new(&acfg, &aws, &err) != VP_OK)
+		fail_msg("%s", err.message);
+	fake = fake_start();
+	assert_non_null(fake);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	fake_stop(fake);
+	vp_aws_client_free(aws);
+	vp_aws_global_cleanup();
+	return 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	fake_reset(fake);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.aws = aws;
+	cfg.put_retry_delay_ms = 10;
+	cfg.health_timeout_ms = 300;
+	return 0;
+}
+
+/* A request; takes `props` (NULL: none). The ResponseURL points at the fake. */
+static char *make_event(const char *type, const char *resource, const char *physical_id,
+			json_t *props)
+{
+	char url[256], request_id[64];
+	json_t *ev;
+	char *text;
+
+	request_counter++;
+	snprintf(url, sizeof(url), "%s/cfn/response-%d?X-Amz-Signature=secret", fake_url(fake),
+		 request_counter);
+	snprintf(request_id, sizeof(request_id), "req-%d", request_counter);
+	ev = json_pack("{ss ss ss ss ss ss ss}", "RequestType", type, "ServiceToken",
+		       "arn:aws:lambda:us-east-1:222222222222:function:handler", "ResponseURL", url,
+		       "StackId", STACK_ID, "RequestId", request_id, "ResourceType", resource,
+		       "LogicalResourceId",
+		       strcmp(resource, VP_CFN_CONFIRMATION_TYPE) == 0 ? "Confirmation"
+								       : "Registration");
+	if (physical_id)
+		json_object_set_new(ev, "PhysicalResourceId", json_string(physical_id));
+	if (props) {
+		json_object_set_new(props, "ServiceToken",
+				    json_string("arn:aws:lambda:us-east-1:222222222222:function:h"));
+		json_object_set_new(props, "ServiceTimeout", json_string("300"));
+		json_object_set_new(ev, "ResourceProperties", props);
+	}
+	text = json_dumps(ev, JSON_COMPACT);
+	json_decref(ev);
+	return text;
+}
+
+static json_t *registration_props(void)
+{
+	return json_pack("{ss}", "BrokerUrl", fake_url(fake));
+}
+
+static json_t *confirmation_props(const char *n)
+{
+	return json_pack("{ss ss ss ss}", "BrokerUrl", fake_url(fake), "NamespaceId", n,
+			 "VpcPeeringConnectionId", "pcx-0123456789abcdef0", "VpcId",
+			 "vpc-0a1b2c3d4e5f60718");
+}
+
+/* Send a request; it must be answered. Returns the answer CloudFormation got (caller decrefs). */
+static json_t *send_request(const char *type, const char *resource, const char *physical_id,
+		    json_t *props, struct vp_cfn_result *res)
+{
+	char *text = make_event(type, resource, physical_id, props);
+	size_t puts_before = fake_put_count(fake);
+	struct fake_put put;
+	struct vp_error err;
+	json_t *answer;
+
+	if (vp_cfn_handle(&cfg, text, strlen(text), 0, res, &err) != VP_OK)
+		fail_msg("not answered: %s", err.message);
+	free(text);
+	assert_true(res->answered);
+	assert_int_equal(fake_put_count(fake), puts_before + 1);
+	put = fake_put_at(fake, puts_before);
+	/* What a pre-signed S3 URL accepts: a PUT, an empty Content-Type, a Content-Length. */
+	assert_string_equal(put.method, "PUT");
+	assert_true(put.has_content_type);
+	assert_string_equal(put.content_type, "");
+	assert_true(put.len <= VP_CFN_RESPONSE_MAX);
+	assert_int_equal(strtoul(put.content_length, NULL, 10), put.len);
+	answer = json_loadb(put.body, put.len, 0, NULL);
+	assert_non_null(answer);
+	assert_string_equal(json_string_value(json_object_get(answer, "StackId")), STACK_ID);
+	assert_non_null(json_string_value(json_object_get(answer, "RequestId")));
+	assert_true(json_is_false(json_object_get(answer, "NoEcho")));
+	assert_string_equal(json_string_value(json_object_get(answer, "PhysicalResourceId")),
+			    res->physical_id);
+	assert_string_equal(json_string_value(json_object_get(answer, "Status")),
+			    res->success ? "SUCCESS" : "FAILED");
+	return answer;
+}
+
+static const char *data_of(json_t *answer, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(answer, "Data"), key));
+}
+
+static const char *reason_of(json_t *answer)
+{
+	return json_string_value(json_object_get(answer, "Reason"));
+}
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+	if (!haystack || !strstr(haystack, needle))
+		fail_msg("'%s' does not contain '%s'", haystack ? haystack : "(null)", needle);
+}
+
+static void test_registration_create(void **state)
+{
+	static const char *const keys[] = {
+		"NamespaceId", "VpcCidrBlock", "SubnetACidrBlock", "SubnetBCidrBlock",
+		"SubnetCCidrBlock", "SubnetDCidrBlock", "PeerVpcId", "PeerOwnerId", "PeerRoleArn",
+		"PeerRegion", "PeerCidrBlock",
+	};
+	struct vp_cfn_result res;
+	struct fake_call call;
+	json_t *a, *body;
+
+	(void)state;
+	a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &res);
+	assert_true(res.success);
+	assert_int_equal(res.namespace_id, 1);
+	assert_int_equal(strncmp(res.physical_id, "vpcpeer-ns-1-", 13), 0);
+	assert_int_equal(strlen(res.physical_id), 13 + 16);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!data_of(a, keys[i]))
+			fail_msg("Data has no string %s", keys[i]);
+	assert_string_equal(data_of(a, "NamespaceId"), "1");
+	assert_string_equal(data_of(a, "VpcCidrBlock"), "10.0.4.0/22");
+	assert_string_equal(data_of(a, "SubnetDCidrBlock"), "10.0.7.0/24");
+	assert_string_equal(data_of(a, "PeerCidrBlock"), "10.0.0.0/22");
+	assert_string_equal(data_of(a, "PeerRoleArn"),
+			    "arn:aws:iam::111111111111:role/vpcpeer-peer-1");
+	json_decref(a);
+
+	/* One call, with a proof and the default client reference. */
+	assert_int_equal(fake_broker_call_count(fake), 1);
+	call = fake_broker_call_at(fake, 0);
+	assert_string_equal(call.method, "POST");
+	assert_string_equal(call.path, "/v1/namespaces");
+	assert_true(call.proof);
+	body = json_loads(call.body, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(body, "client_ref")),
+			    STACK_ID "/Registration");
+	json_decref(body);
+}
+
+static void test_registration_update_keeps_physical_id(void **state)
+{
+	struct vp_cfn_result created, updated;
+	json_t *a;
+
+	(void)state;
+	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &created));
+	assert_true(created.success);
+	a = send_request("Update", VP_CFN_REGISTRATION_TYPE, created.physical_id, registration_props(),
+		 &updated);
+	assert_true(updated.success);
+	assert_string_equal(updated.physical_id, created.physical_id);
+	assert_string_equal(data_of(a, "NamespaceId"), "1");
+	json_decref(a);
+}
+
+static void test_registration_update_new_client_ref_replaces(void **state)
+{
+	struct vp_cfn_result created, updated;
+	json_t *props = registration_props();
+
+	(void)state;
+	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &created));
+	json_object_set_new(props, "ClientRef", json_string("team-a/app"));
+	json_decref(send_request("Update", VP_CFN_REGISTRATION_TYPE, created.physical_id, props, &updated));
+	assert_true(updated.success);
+	assert_int_equal(updated.namespace_id, 2);
+	/* A new id: CloudFormation then deletes the old one, which releases namespace 1. */
+	assert_string_not_equal(updated.physical_id, created.physical_id);
+}
+
+static void test_registration_delete_releases(void **state)
+{
+	struct vp_cfn_result created, deleted, again;
+	struct fake_call call;
+	size_t calls;
+
+	(void)state;
+	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &created));
+	json_decref(send_request("Delete", VP_CFN_REGISTRATION_TYPE, created.physical_id,
+			 registration_props(), &deleted));
+	assert_true(deleted.success);
+	assert_string_equal(deleted.physical_id, created.physical_id);
+	assert_int_equal(fake_broker_call_count(fake), 3);
+	call = fake_broker_call_at(fake, 1);
+	assert_string_equal(call.method, "GET");
+	assert_string_equal(call.path, "/v1/namespaces/1");
+	call = fake_broker_call_at(fake, 2);
+	assert_string_equal(call.method, "DELETE");
+	assert_string_equal(call.path, "/v1/namespaces/1");
+
+	/* Again (Lambda's retry): already released, nothing more is deleted. */
+	calls = fake_broker_call_count(fake);
+	json_decref(send_request("Delete", VP_CFN_REGISTRATION_TYPE, created.physical_id,
+			 registration_props(), &again));
+	assert_true(again.success);
+	assert_int_equal(fake_broker_call_count(fake), calls + 1);
+}
+
+static void test_registration_delete_of_unknown_namespace_succeeds(void **state)
+{
+	struct vp_cfn_result res;
+	char id[VP_CFN_PHYSICAL_ID_MAX + 1];
+	json_t *a;
+
+	(void)state;
+	vp_cfn_registration_id(42, fake_hostport(fake), STACK_ID "/Registration", id);
+	a = send_request("Delete", VP_CFN_REGISTRATION_TYPE, id, registration_props(), &res);
+	assert_true(res.success);
+	assert_contains(reason_of(a), "already gone");
+	json_decref(a);
+	/* A broker that answers 404 to the release itself too. */
+	fake_broker_refuse(fake, 404, "{\"error\":{\"code\":\"not_found\",\"message\":\"gone\"}}");
+	json_decref(send_request("Delete", VP_CFN_REGISTRATION_TYPE, id, registration_props(), &res));
+	assert_true(res.success);
+}
+
+static void test_registration_delete_of_reused_number_touches_nothing(void **state)
+{
+	struct vp_cfn_result created, deleted;
+	size_t calls;
+
+	(void)state;
+	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &created));
+	fake_broker_set_client_ref(fake, 1, "another-stack/Registration");
+	calls = fake_broker_call_count(fake);
+	json_decref(send_request("Delete", VP_CFN_REGISTRATION_TYPE, created.physical_id,
+			 registration_props(), &deleted));
+	assert_true(deleted.success);
+	assert_int_equal(fake_broker_call_count(fake), calls + 1); /* the GET only */
+}
+
+static void test_rollback_of_failed_create_touches_nothing(void **state)
+{
+	struct vp_cfn_result created, deleted;
+	json_t *a;
+
+	(void)state;
+	a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, json_object(), &created);
+	assert_false(created.success);
+	assert_contains(reason_of(a), "BrokerUrl");
+	assert_int_equal(strncmp(created.physical_id, "vpcpeer-failed-req-", 19), 0);
+	json_decref(a);
+	json_decref(send_request("Delete", VP_CFN_REGISTRATION_TYPE, created.physical_id, json_object(),
+			 &deleted));
+	assert_true(deleted.success);
+	assert_string_equal(deleted.physical_id, created.physical_id);
+
+	/* The same for a confirmation whose Create failed at the broker. */
+	fake_broker_refuse(fake, 409, "{\"error\":{\"code\":\"conflict\",\"message\":\"peering pcx-0123456789abcdef0 is not active\"}}");
+	a = send_request("Create", VP_CFN_CONFIRMATION_TYPE, NULL, confirmation_props("1"), &created);
+	assert_false(created.success);
+	assert_contains(reason_of(a), "409 conflict: peering pcx-0123456789abcdef0 is not active");
+	json_decref(a);
+	json_decref(send_request("Delete", VP_CFN_CONFIRMATION_TYPE, created.physical_id,
+			 confirmation_props("1"), &deleted));
+	assert_true(deleted.success);
+	assert_int_equal(fake_broker_call_count(fake), 1);
+}
+
+static void test_missing_or_malformed_properties_are_named(void **state)
+{
+	static const struct {
+		const char *resource, *json, *named;
+	} cases[] = {
+		{VP_CFN_REGISTRATION_TYPE, "{}", "property BrokerUrl is required"},
+		{VP_CFN_REGISTRATION_TYPE, "{\"BrokerUrl\": \"\"}", "property BrokerUrl is required"},
+		{VP_CFN_REGISTRATION_TYPE, "{\"BrokerUrl\": \"ftp://broker\"}", "property BrokerUrl"},
+		{VP_CFN_REGISTRATION_TYPE, "{\"BrokerUrl\": 7}", "property BrokerUrl must be a string"},
+		{VP_CFN_REGISTRATION_TYPE, "{\"BrokerUrl\": \"http://broker.example.com\"}",
+		 "property BrokerUrl"}, /* plain http off loopback */
+		{VP_CFN_REGISTRATION_TYPE, "{\"BrokerUrl\": \"https://b\", \"ServerId\": [1]}",
+		 "property ServerId"},
+		{VP_CFN_REGISTRATION_TYPE, "{\"BrokerUrl\": \"https://b\", \"ClientRef\": \"a\\tb\"}",
+		 "property ClientRef"},
+		{VP_CFN_CONFIRMATION_TYPE, "{\"BrokerUrl\": \"https://b\"}",
+		 "property NamespaceId is required"},
+		{VP_CFN_CONFIRMATION_TYPE, "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"07\"}",
+		 "property NamespaceId"},
+		{VP_CFN_CONFIRMATION_TYPE, "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"-1\"}",
+		 "property NamespaceId"},
+		{VP_CFN_CONFIRMATION_TYPE, "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"3\"}",
+		 "property VpcPeeringConnectionId is required"},
+		{VP_CFN_CONFIRMATION_TYPE,
+		 "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"3\", \"VpcPeeringConnectionId\": \"pcx-xyz\"}",
+		 "property VpcPeeringConnectionId"},
+		{VP_CFN_CONFIRMATION_TYPE,
+		 "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"3\", \"VpcPeeringConnectionId\": \"pcx-01234567\"}",
+		 "property VpcId is required"},
+		{VP_CFN_CONFIRMATION_TYPE,
+		 "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"3\", \"VpcPeeringConnectionId\": \"pcx-01234567\", \"VpcId\": \"subnet-01234567\"}",
+		 "property VpcId"},
+		{VP_CFN_CONFIRMATION_TYPE,
+		 "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"3\", \"VpcPeeringConnectionId\": \"pcx-01234567\", \"VpcId\": \"vpc-01234567\", \"HealthCheck\": \"hub-only\"}",
+		 "property HealthCheck"},
+		{VP_CFN_CONFIRMATION_TYPE,
+		 "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"3\", \"VpcPeeringConnectionId\": \"pcx-01234567\", \"VpcId\": \"vpc-01234567\", \"HealthCheck\": \"10.0.0.10:70000\"}",
+		 "property HealthCheck"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vp_cfn_result res;
+		json_t *props = json_loads(cases[i].json, 0, NULL), *a;
+		assert_non_null(props);
+		a = send_request("Create", cases[i].resource, NULL, props, &res);
+		assert_false(res.success);
+		assert_contains(reason_of(a), cases[i].named);
+		json_decref(a);
+	}
+	assert_int_equal(fake_broker_call_count(fake), 0);
+}
+
+static void test_confirmation(void **state)
+{
+	struct vp_cfn_result reg, conf, upd, del;
+	struct fake_call call;
+	size_t calls;
+	json_t *a, *body, *props;
+
+	(void)state;
+	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &reg));
+	props = confirmation_props("1");
+	/* The fake itself listens: a health check that passes. */
+	json_object_set_new(props, "HealthCheck", json_string(fake_hostport(fake)));
+	a = send_request("Create", VP_CFN_CONFIRMATION_TYPE, NULL, props, &conf);
+	assert_true(conf.success);
+	assert_string_equal(conf.physical_id, "vpcpeer-confirm-1");
+	assert_string_equal(data_of(a, "State"), "active");
+	assert_contains(reason_of(a), "health check passed");
+	json_decref(a);
+	call = fake_broker_call_at(fake, 1);
+	assert_string_equal(call.method, "POST");
+	assert_string_equal(call.path, "/v1/namespaces/1/confirm");
+	assert_true(call.proof);
+	body = json_loads(call.body, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(body, "vpc_peering_connection_id")),
+			    "pcx-0123456789abcdef0");
+	assert_string_equal(json_string_value(json_object_get(body, "vpc_id")),
+			    "vpc-0a1b2c3d4e5f60718");
+	json_decref(body);
+
+	/* Update confirms again under the same id; Delete touches nothing. */
+	json_decref(send_request("Update", VP_CFN_CONFIRMATION_TYPE, conf.physical_id,
+			 confirmation_props("1"), &upd));
+	assert_true(upd.success);
+	assert_string_equal(upd.physical_id, conf.physical_id);
+	calls = fake_broker_call_count(fake);
+	json_decref(send_request("Delete", VP_CFN_CONFIRMATION_TYPE, conf.physical_id,
+			 confirmation_props("1"), &del));
+	assert_true(del.success);
+	assert_int_equal(fake_broker_call_count(fake), calls);
+}
+
+static void test_confirmation_health_check_failure(void **state)
+{
+	struct vp_cfn_result reg, conf;
+	json_t *props, *a;
+
+	(void)state;
+	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &reg));
+	props = confirmation_props("1");
+	/* Port 1 on loopback: nothing listens there. */
+	json_object_set_new(props, "HealthCheck", json_string("127.0.0.1:1"));
+	a = send_request("Create", VP_CFN_CONFIRMATION_TYPE, NULL, props, &conf);
+	assert_false(conf.success);
+	assert_contains(reason_of(a), "health check: no TCP connection to 127.0.0.1:1");
+	assert_int_equal(strncmp(conf.physical_id, "vpcpeer-failed-", 15), 0);
+	json_decref(a);
+}
+
+static void test_broker_refusal_is_actionable(void **state)
+{
+	struct vp_cfn_result res;
+	json_t *a;
+
+	(void)state;
+	fake_broker_refuse(fake, 403,
+			   "{\"error\":{\"code\":\"forbidden\",\"message\":\"account 222222222222 "
+			   "is not allowed\"}}");
+	a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &res);
+	assert_false(res.success);
+	assert_contains(reason_of(a), "broker refused the registration: 403 forbidden: account "
+				      "222222222222 is not allowed; ask the hub operator to add "
+				      "this account with --allow-account");
+	assert_null(json_object_get(json_object_get(a, "Data"), "NamespaceId"));
+	json_decref(a);
+
+	/* An Update that fails keeps the resource's id (no replacement). */
+	a = send_request("Update", VP_CFN_REGISTRATION_TYPE, "vpcpeer-ns-9-0123456789abcdef",
+		 registration_props(), &res);
+	assert_false(res.success);
+	assert_string_equal(res.physical_id, "vpcpeer-ns-9-0123456789abcdef");
+	json_decref(a);
+}
+
+static void test_broker_unreachable(void **state)
+{
+	struct vp_cfn_result res;
+	json_t *a;
+
+	(void)state;
+	a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL,
+		 json_pack("{ss}", "BrokerUrl", "http://127.0.0.1:1"), &res);
+	assert_false(res.success);
+	assert_contains(reason_of(a), "cannot register with the broker");
+	assert_contains(reason_of(a), "check BrokerUrl");
+	json_decref(a);
+}
+
+static void test_released_registration_fails_with_advice(void **state)
+{
+	struct vp_cfn_result created, updated;
+	json_t *a;
+
+	(void)state;
+	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &created));
+	fake_broker_set_state(fake, 1, "released");
+	a = send_request("Update", VP_CFN_REGISTRATION_TYPE, created.physical_id, registration_props(),
+		 &updated);
+	assert_false(updated.success);
+	assert_contains(reason_of(a), "is released at the broker; set a new ClientRef");
+	json_decref(a);
+}
+
+static void test_hanging_broker_is_answered_before_the_deadline(void **state)
+{
+	struct vp_cfn_result res;
+	struct vp_error err;
+	struct fake_put put;
+	int64_t deadline = vp_cfn_now_ms() + 4000;
+	char *text = make_event("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props());
+
+	(void)state;
+	cfg.reserve_ms = 2000;
+	fake_broker_hang(fake, true);
+	if (vp_cfn_handle(&cfg, text, strlen(text), deadline, &res, &err) != VP_OK)
+		fail_msg("not answered: %s", err.message);
+	fake_broker_hang(fake, false);
+	free(text);
+	assert_false(res.success);
+	assert_int_equal(fake_put_count(fake), 1);
+	put = fake_put_at(fake, 0);
+	assert_true(put.at_ms < deadline);
+	assert_non_null(strstr(put.body, "cannot register with the broker"));
+}
+
+static void test_no_time_left_is_failed_not_attempted(void **state)
+{
+	struct vp_cfn_result res;
+	struct vp_error err;
+	char *text = make_event("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props());
+
+	(void)state;
+	/* Within the reserve already: the broker is not called, the answer still goes out. */
+	if (vp_cfn_handle(&cfg, text, strlen(text), vp_cfn_now_ms() + 1500, &res, &err) != VP_OK)
+		fail_msg("not answered: %s", err.message);
+	free(text);
+	assert_false(res.success);
+	assert_non_null(strstr(res.reason, "raise the function's Timeout"));
+	assert_int_equal(fake_broker_call_count(fake), 0);
+}
+
+static void test_response_put_is_retried(void **state)
+{
+	struct vp_cfn_result res;
+	struct vp_error err;
+	char *text;
+
+	(void)state;
+	fake_put_fail(fake, 2, 503);
+	text = make_event("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props());
+	assert_int_equal(vp_cfn_handle(&cfg, text, strlen(text), 0, &res, &err), VP_OK);
+	free(text);
+	assert_true(res.answered);
+	assert_true(res.success);
+	assert_int_equal(fake_put_count(fake), 3);
+	assert_string_equal(fake_put_at(fake, 0).body, fake_put_at(fake, 2).body);
+
+	/* A refusal is not retried, and the invocation fails (Lambda retries it). */
+	fake_reset(fake);
+	fake_put_fail(fake, 5, 403);
+	text = make_event("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props());
+	assert_int_equal(vp_cfn_handle(&cfg, text, strlen(text), 0, &res, &err), VP_ERR_IO);
+	free(text);
+	assert_false(res.answered);
+	assert_int_equal(fake_put_count(fake), 1);
+	assert_non_null(strstr(err.message, "HTTP 403"));
+	assert_null(strstr(err.message, "secret")); /* never the pre-signed URL's query */
+}
+
+static void test_unknown_types(void **state)
+{
+	struct vp_cfn_result res;
+	json_t *a;
+
+	(void)state;
+	a = send_request("Create", "Custom::Something", NULL, registration_props(), &res);
+	assert_false(res.success);
+	assert_contains(reason_of(a), "unsupported ResourceType 'Custom::Something'");
+	json_decref(a);
+	json_decref(send_request("Delete", "Custom::Something", "whatever-id", registration_props(), &res));
+	assert_true(res.success);
+	assert_string_equal(res.physical_id, "whatever-id");
+
+	a = send_request("Replace", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &res);
+	assert_false(res.success);
+	assert_contains(reason_of(a), "unknown RequestType");
+	json_decref(a);
+	/* A Delete without PhysicalResourceId: answered FAILED, never touching the broker. */
+	json_decref(send_request("Delete", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &res));
+	assert_false(res.success);
+	assert_int_equal(fake_broker_call_count(fake), 0);
+}
+
+static void test_unanswerable_events(void **state)
+{
+	static const char *const bad[] = {
+		"", "not json", "[]", "{}", "{\"RequestType\": \"Create\"}",
+		"{\"ResponseURL\": \"ftp://x\", \"StackId\": \"s\", \"RequestId\": \"r\", "
+		"\"LogicalResourceId\": \"L\"}",
+		"{\"ResponseURL\": \"http://127.0.0.1:1/\", \"StackId\": 5, \"RequestId\": \"r\", "
+		"\"LogicalResourceId\": \"L\"}",
+	};
+	struct vp_cfn_result res;
+	struct vp_error err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(vp_cfn_handle(&cfg, bad[i], strlen(bad[i]), 0, &res, &err),
+				 VP_ERR_INVALID);
+	assert_int_equal(fake_put_count(fake), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_registration_create, setup),
+		cmocka_unit_test_setup(test_registration_update_keeps_physical_id, setup),
+		cmocka_unit_test_setup(test_registration_update_new_client_ref_replaces, setup),
+		cmocka_unit_test_setup(test_registration_delete_releases, setup),
+		cmocka_unit_test_setup(test_registration_delete_of_unknown_namespace_succeeds, setup),
+		cmocka_unit_test_setup(test_registration_delete_of_reused_number_touches_nothing,
+				       setup),
+		cmocka_unit_test_setup(test_rollback_of_failed_create_touches_nothing, setup),
+		cmocka_unit_test_setup(test_missing_or_malformed_properties_are_named, setup),
+		cmocka_unit_test_setup(test_confirmation, setup),
+		cmocka_unit_test_setup(test_confirmation_health_check_failure, setup),
+		cmocka_unit_test_setup(test_broker_refusal_is_actionable, setup),
+		cmocka_unit_test_setup(test_broker_unreachable, setup),
+		cmocka_unit_test_setup(test_released_registration_fails_with_advice, setup),
+		cmocka_unit_test_setup(test_hanging_broker_is_answered_before_the_deadline, setup),
+		cmocka_unit_test_setup(test_no_time_left_is_failed_not_attempted, setup),
+		cmocka_unit_test_setup(test_response_put_is_retried, setup),
+		cmocka_unit_test_setup(test_unknown_types, setup),
+		cmocka_unit_test_setup(test_unanswerable_events, setup),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
