@@ -44,7 +44,8 @@ struct job {
 	const char *action; /* what was done, for the log */
 };
 
-static void set_reason(struct job *j, bool success, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 3, 0)))
+set_reason(struct job *j, bool success, const char *fmt, va_list ap)
 {
 	j->success = success;
 	vsnprintf(j->reason, sizeof(j->reason), fmt, ap);
