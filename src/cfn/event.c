@@ -235,11 +235,11 @@ void vp_cfn_default_client_ref(const char *stack_id, const char *logical_id,
 	char hex[VP_AWS_SHA256_HEX_LEN + 1];
 	int n = snprintf(joined, sizeof(joined), "%s/%s", stack_id, logical_id);
 
-	if (n >= 0 && (size_t)n <= VP_CLIENT_REF_MAX && (size_t)n < sizeof(joined)) {
+	if (n >= 0 && (size_t)n < sizeof(joined) && vp_client_ref_check(joined, NULL) == VP_OK) {
 		memcpy(out, joined, (size_t)n + 1);
 		return;
 	}
-	/* Too long for the broker: a digest is as unique and as stable. */
+	/* Too long for the broker (or with a blank): a digest is as unique and as stable. */
 	vp_aws_sha256_hex(joined, strlen(joined), hex);
 	snprintf(out, VP_CLIENT_REF_MAX + 1, "cfn-sha256:%s", hex);
 }
@@ -259,8 +259,10 @@ vp_code vp_cfn_registration_props_parse(const struct vp_cfn_event *ev, const jso
 	if ((rc = prop_string(props, "ClientRef", VP_CLIENT_REF_MAX, &ref, err)) != VP_OK)
 		return rc;
 	if (ref) {
-		if (vp_client_ref_check(ref, err) != VP_OK)
-			return vp_error_prefix(err, "property ClientRef");
+		if ((rc = vp_client_ref_check(ref, err)) != VP_OK) {
+			vp_error_prefix(err, "property ClientRef");
+			return rc;
+		}
 		snprintf(p.client_ref, sizeof(p.client_ref), "%s", ref);
 		p.client_ref_given = true;
 	} else {
@@ -360,8 +362,11 @@ vp_code vp_cfn_confirmation_props_parse(const struct vp_cfn_event *ev, const jso
 		return rc;
 	if ((rc = prop_string(props, "HealthCheck", VP_CFN_HOST_MAX + 8, &health, err)) != VP_OK)
 		return rc;
-	if (health && vp_cfn_host_port_parse(health, p.health_host, &p.health_port, err) != VP_OK)
-		return vp_error_prefix(err, "property HealthCheck");
+	if (health &&
+	    (rc = vp_cfn_host_port_parse(health, p.health_host, &p.health_port, err)) != VP_OK) {
+		vp_error_prefix(err, "property HealthCheck");
+		return rc;
+	}
 	snprintf(p.peering_id, sizeof(p.peering_id), "%s", pcx);
 	snprintf(p.vpc_id, sizeof(p.vpc_id), "%s", vpc);
 	*out = p;

@@ -115,8 +115,8 @@ vp_code vp_cfn_confirmation_props_parse(const struct vp_cfn_event *ev, const jso
 
 /*
  * The default client reference of a registration: "<StackId>/<LogicalResourceId>",
- * or, when that is longer than VP_CLIENT_REF_MAX, "cfn-sha256:" and the
- * SHA-256 of it in hex. Deterministic: the same resource always gets the same.
+ * or, when that is not a valid client reference (longer than
+ * VP_CLIENT_REF_MAX, or with a blank), "cfn-sha256:" and the SHA-256 of it in hex. Deterministic: the same resource always gets the same.
  */
 void vp_cfn_default_client_ref(const char *stack_id, const char *logical_id,
 			       char out[VP_CLIENT_REF_MAX + 1]);

@@ -125,13 +125,16 @@ static void failure_physical_id(struct job *j)
 static vp_code effective_server_id(const struct vp_cfn_broker_props *bp, char *out, size_t size,
 				   struct vp_error *err)
 {
+	vp_code rc;
+
 	if (bp->server_id[0]) {
 		snprintf(out, size, "%s", bp->server_id);
 		return VP_OK;
 	}
-	if (vp_auth_default_server_id(bp->broker_url, out, size, err) != VP_OK)
-		return vp_error_prefix(err, "property BrokerUrl");
-	return VP_OK;
+	rc = vp_auth_default_server_id(bp->broker_url, out, size, err);
+	if (rc != VP_OK)
+		vp_error_prefix(err, "property BrokerUrl");
+	return rc;
 }
 
 /* Milliseconds a broker call may take so that reserve_ms are left at the deadline. */
@@ -166,8 +169,10 @@ static vp_code broker_call(struct job *j, const struct vp_cfn_broker_props *bp, 
 	cfg.timeout_ms = budget;
 	cfg.connect_timeout_ms = budget < 10000 ? budget : 10000;
 	rc = vp_broker_client_new(&cfg, &client, err);
-	if (rc != VP_OK)
-		return vp_error_prefix(err, "property BrokerUrl");
+	if (rc != VP_OK) {
+		vp_error_prefix(err, "property BrokerUrl");
+		return rc;
+	}
 	rc = vp_broker_client_call(client, method, path, body, resp, err);
 	vp_broker_client_free(client);
 	return rc;

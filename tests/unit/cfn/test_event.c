@@ -105,6 +105,9 @@ static void test_default_client_ref(void **state)
 	assert_int_equal(strlen(ref), 11 + 64);
 	vp_cfn_default_client_ref(longid, "Registration", again);
 	assert_string_equal(ref, again);
+	/* A blank would be refused by the broker (found by fuzz_cfn_event). */
+	vp_cfn_default_client_ref("arn:stack/s g/x", "Registration", ref);
+	assert_int_equal(strncmp(ref, "cfn-sha256:", 11), 0);
 }
 
 static void test_host_port(void **state)
@@ -164,6 +167,16 @@ static void test_properties(void **state)
 		fail_msg("%s", err.message);
 	assert_false(reg.client_ref_given);
 	assert_string_equal(reg.client_ref, "arn:aws:cloudformation:us-east-1:1:stack/s/g/Registration");
+	vp_cfn_event_cleanup(&ev);
+
+	/* Without an error struct a refusal is still a refusal (found by fuzz_cfn_event). */
+	parse_ok("{\"RequestType\": \"Create\", " ENVELOPE ", \"ResourceProperties\": {"
+		 "\"BrokerUrl\": \"https://b\", \"NamespaceId\": 7, \"VpcPeeringConnectionId\": "
+		 "\"pcx-01234567\", \"VpcId\": \"vpc-0123abcd\", \"HealthCheck\": \"[fd00::1]=:22\", "
+		 "\"ClientRef\": \"a b\"}}",
+		 &ev);
+	assert_int_equal(vp_cfn_confirmation_props_parse(&ev, NULL, &conf, NULL), VP_ERR_INVALID);
+	assert_int_equal(vp_cfn_registration_props_parse(&ev, NULL, &reg, NULL), VP_ERR_INVALID);
 	vp_cfn_event_cleanup(&ev);
 }
 
