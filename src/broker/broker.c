@@ -68,6 +68,11 @@ void vp_broker_fill(const struct vp_broker *b, const struct vp_namespace_record 
 {
 	memset(out, 0, sizeof(*out));
 	out->record = *rec;
+	/* A pending namespace's peering and VPC are confirm's intent, not yet its state. */
+	if (rec->state == VP_NS_PENDING) {
+		out->record.peering_id[0] = '\0';
+		out->record.vpc_id[0] = '\0';
+	}
 	if (vp_plan_namespace(&b->plan, rec->n, &out->plan, NULL) != VP_OK)
 		out->plan.id = rec->n;
 	copy_bounded(out->peer_vpc_id, sizeof(out->peer_vpc_id), b->hub_vpc);
@@ -237,7 +242,7 @@ vp_code vp_broker_load(struct vp_broker *b, const struct vp_identity *caller, in
 			               (long long)n);
 		return code;
 	}
-	if (strcmp(rec->account, caller->account) != 0 && !vp_broker_is_admin(b, caller))
+	if (caller && strcmp(rec->account, caller->account) != 0 && !vp_broker_is_admin(b, caller))
 		return vp_fail(err, VP_ERR_FORBIDDEN, "namespace %lld belongs to another account",
 		               (long long)n);
 	return VP_OK;
@@ -516,6 +521,12 @@ static vp_code declare_metrics(struct vp_metrics *m, struct vp_error *err)
 	     "AWS calls made by the broker's workflows, by action and outcome."},
 	    {VP_BROKER_METRIC_WORKFLOWS, VP_METRIC_COUNTER,
 	     "Broker workflows (register, confirm, release) by outcome."},
+	    {VP_BROKER_METRIC_RECONCILE_RUNS, VP_METRIC_COUNTER,
+	     "Reconcile passes by outcome (ok, failed, skipped: another broker leads)."},
+	    {VP_BROKER_METRIC_RECONCILE_CHANGES, VP_METRIC_COUNTER,
+	     "What reconcile passes found, by kind and outcome (done, failed, reported, skipped)."},
+	    {VP_BROKER_METRIC_PEERINGS_LOST, VP_METRIC_COUNTER,
+	     "Active namespaces marked failed because their peering is gone."},
 	};
 	struct vp_error e;
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "aws/ec2.h"
+#include "broker/crash.h"
 #include "broker/internal.h"
 #include "core/log.h"
 
@@ -153,6 +154,12 @@ static vp_code do_confirm(struct vp_broker *b, const struct vp_identity *caller,
 		goto out;
 	}
 
+	/* The intent first: a route left by a crash below is then attributable (reconciler). */
+	code = vp_registry_set_intent(b->registry, n, req->peering_id, req->vpc_id, request_id,
+	                              NULL, err);
+	if (code != VP_OK)
+		goto out;
+	vp_crash_point("confirm.after_intent");
 	for (size_t i = 0; i < b->table_count; i++) {
 		code = vp_aws_ec2_create_route(b->aws, b->tables[i], rec->vpc_cidr, &target, &aerr);
 		vp_broker_note_aws(b->metrics, "CreateRoute", code, &aerr);
@@ -170,6 +177,8 @@ static vp_code do_confirm(struct vp_broker *b, const struct vp_identity *caller,
 		}
 		added[i] = true;
 	}
+	if (code == VP_OK)
+		vp_crash_point("confirm.after_route");
 	if (code == VP_OK) {
 		struct vp_namespace_record *now = malloc(sizeof(*now));
 		if (!now) {
@@ -181,6 +190,8 @@ static vp_code do_confirm(struct vp_broker *b, const struct vp_identity *caller,
 			if (code == VP_OK)
 				*rec = *now;
 			free(now);
+			if (code == VP_OK)
+				vp_crash_point("confirm.after_active");
 		}
 	}
 	if (code != VP_OK) {

@@ -14,6 +14,7 @@
 
 #include "api/metrics.h"
 #include "aws/iam.h"
+#include "broker/crash.h"
 #include "broker/internal.h"
 #include "broker/policy.h"
 #include "core/log.h"
@@ -282,8 +283,11 @@ static void run_batch(struct vp_grants *g, struct role *r, struct op *ops, size_
 			code = vp_fail(&e, VP_ERR_NOMEM, "out of memory");
 			goto fail_changed;
 		}
+		vp_crash_point("grants.before_update");
 		code = vp_aws_iam_update_assume_role_policy(g->aws, r->name, text, &aerr);
 		vp_broker_note_aws(g->metrics, "UpdateAssumeRolePolicy", code, &aerr);
+		if (code == VP_OK)
+			vp_crash_point("grants.after_update");
 		if (code != VP_OK) {
 			vp_broker_aws_fail(&e, &aerr, "updating the trust policy");
 			goto fail_changed;

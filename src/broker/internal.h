@@ -25,6 +25,9 @@ struct vp_aws_ec2_route_table_list;
 #define VP_BROKER_METRIC_AWS_CALLS      "vpcpeer_aws_calls_total"
 #define VP_BROKER_METRIC_TRUST_BATCH    "vpcpeer_trust_batch_size"
 #define VP_BROKER_METRIC_WORKFLOWS      "vpcpeer_broker_workflows_total"
+#define VP_BROKER_METRIC_RECONCILE_RUNS    "vpcpeer_reconcile_runs_total"
+#define VP_BROKER_METRIC_RECONCILE_CHANGES "vpcpeer_reconcile_changes_total"
+#define VP_BROKER_METRIC_PEERINGS_LOST     "vpcpeer_peerings_lost_total"
 
 /* How long confirm and release wait for another worker on the same namespace. */
 #define VP_BROKER_NS_LOCK_TIMEOUT_MS 120000
@@ -69,7 +72,8 @@ void vp_broker_fill(const struct vp_broker *broker, const struct vp_namespace_re
 
 /*
  * The live (or last released) record of n, if the caller may see it: its
- * account's or an admin. VP_ERR_NOT_FOUND, VP_ERR_FORBIDDEN.
+ * account's or an admin (caller NULL: the broker itself, the reconciler).
+ * VP_ERR_NOT_FOUND, VP_ERR_FORBIDDEN.
  */
 vp_code vp_broker_load(struct vp_broker *broker, const struct vp_identity *caller, int64_t n,
                        struct vp_namespace_record *rec, struct vp_error *err);
@@ -84,6 +88,15 @@ void vp_broker_refresh_gauges(struct vp_broker *broker);
 /* Count a workflow outcome and log it (info; warn for a failure that is not the caller's). */
 void vp_broker_outcome(struct vp_broker *broker, const char *workflow, const char *request_id,
                        const char *account, int64_t n, vp_code code, const struct vp_error *err);
+
+/*
+ * Release n as the broker itself (the reconciler: expired or stuck releasing),
+ * under the namespace lock waited for at most lock_timeout_ms. rec (may be
+ * NULL) gets the record as left.
+ */
+vp_code vp_broker_release_system(struct vp_broker *broker, int64_t n, const char *request_id,
+                                 int lock_timeout_ms, struct vp_namespace_record *rec,
+                                 struct vp_error *err);
 
 /* Whether an account has a namespace pending, active or failed (not releasing). */
 vp_code vp_broker_account_in_use(struct vp_registry *registry, const char *account, bool *in_use,

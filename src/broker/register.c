@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "aws/ec2.h"
+#include "broker/crash.h"
 #include "broker/internal.h"
 #include "broker/policy.h"
 #include "core/log.h"
@@ -158,10 +159,12 @@ static vp_code ensure_grant(struct vp_broker *b, struct vp_namespace_record *rec
 	if (code == VP_OK && acct.granted && preferred >= 0) {
 		role = (size_t)preferred;
 	} else {
+		vp_crash_point("register.before_grant");
 		code = vp_grants_add(b->grants, rec->account, preferred, request_id, &role, &added,
 		                     err);
 		if (code != VP_OK)
 			return code;
+		vp_crash_point("register.after_grant");
 	}
 	if (strcmp(rec->peer_role_arn, vp_grants_role_arn(b->grants, role)) != 0)
 		return vp_registry_set_peer_role(
@@ -250,6 +253,7 @@ static vp_code do_register(struct vp_broker *b, const struct vp_identity *caller
 		goto out;
 	}
 
+	vp_crash_point("register.after_allocate");
 	/* Concurrent registrations passed the check together: the oldest ones fit. */
 	free(live.recs);
 	if ((code = load_live(b, &live, err)) == VP_OK) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "aws/ec2.h"
+#include "broker/crash.h"
 #include "broker/internal.h"
 #include "core/log.h"
 
@@ -97,13 +98,50 @@ static vp_code do_release(struct vp_broker *b, const struct vp_identity *caller,
 		                              VP_NS_RELEASING, NULL, request_id, rec, err);
 		if (code != VP_OK)
 			return code;
+		vp_crash_point("release.after_releasing");
 	}
-	if ((code = remove_routes(b, rec, err)) != VP_OK ||
-	    (code = revoke(b, rec, request_id, err)) != VP_OK)
-		return vp_error_prefix(
-		    err, "namespace %lld stays releasing (DELETE again to retry)", (long long)n);
-	return vp_registry_transition(b->registry, n, VP_NS_STATE_BIT(VP_NS_RELEASING),
+	if ((code = remove_routes(b, rec, err)) != VP_OK)
+		goto stays;
+	vp_crash_point("release.after_routes");
+	if ((code = revoke(b, rec, request_id, err)) != VP_OK)
+		goto stays;
+	vp_crash_point("release.after_revoke");
+	code = vp_registry_transition(b->registry, n, VP_NS_STATE_BIT(VP_NS_RELEASING),
 	                              VP_NS_RELEASED, NULL, request_id, rec, err);
+	if (code == VP_OK)
+		vp_crash_point("release.after_released");
+	return code;
+stays:
+	return vp_error_prefix(err, "namespace %lld stays releasing (DELETE again to retry)",
+	                       (long long)n);
+}
+
+vp_code vp_broker_release_system(struct vp_broker *b, int64_t n, const char *request_id,
+                                 int lock_timeout_ms, struct vp_namespace_record *out,
+                                 struct vp_error *err)
+{
+	struct vp_namespace_record *rec = calloc(1, sizeof(*rec));
+	struct vp_registry_lock *lock = NULL;
+	char name[48];
+	vp_code code;
+
+	if (!rec)
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	if (!request_id)
+		request_id = "";
+	snprintf(name, sizeof(name), "namespace:%lld", (long long)n);
+	code = vp_registry_lock(b->registry, name, lock_timeout_ms, &lock, err);
+	if (code == VP_OK)
+		code = do_release(b, NULL, n, request_id, rec, err);
+	vp_registry_unlock(lock);
+	if (code == VP_OK) {
+		if (out)
+			*out = *rec;
+		vp_broker_refresh_gauges(b);
+	}
+	vp_broker_outcome(b, "release", request_id, rec->account, n, code, err);
+	free(rec);
+	return code;
 }
 
 vp_code vp_broker_release(struct vp_broker *b, const struct vp_identity *caller, int64_t n,

@@ -147,6 +147,17 @@ extern const struct cli_option *const cmd_whoami_tables[];
 int cmd_serve_main(int argc, char **argv);
 extern const struct cli_option *const cmd_serve_tables[];
 
+/* serve's own (server) flags, also accepted (and ignored) by reconcile: same configuration. */
+struct vp_server_config;
+extern const struct cli_option cmd_serve_server_options[];
+/* Like cli_plan_apply, for cmd_serve_server_options. */
+bool cmd_serve_server_apply(const char *command, struct vp_server_config *s,
+			    const char **server_id, int64_t *proof_max_age,
+			    int64_t *reconcile_interval, const struct cli_arg *arg, bool *failed);
+
+int cmd_reconcile_main(int argc, char **argv);
+extern const struct cli_option *const cmd_reconcile_tables[];
+
 int cmd_register_main(int argc, char **argv);
 extern const struct cli_option *const cmd_register_tables[];
 int cmd_confirm_main(int argc, char **argv);

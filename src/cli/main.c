@@ -9,6 +9,8 @@
 static const struct cli_command commands[] = {
 	{"serve", "run the broker: the REST API for client registrations", cmd_serve_main,
 	 cmd_serve_tables},
+	{"reconcile", "compare the registry with AWS once and repair the drift (or --dry-run)",
+	 cmd_reconcile_main, cmd_reconcile_tables},
 	{"plan", "show a namespace's address plan, or the plan's capacity", cmd_plan_main,
 	 cmd_plan_tables},
 	{"whoami", "show the AWS account, ARN and user id of the credentials in use", cmd_whoami_main,

@@ -93,6 +93,9 @@ static const char SQL_COUNT_STATES[] =
 static const char SQL_SET_PEER_ROLE[] =
 	"UPDATE namespaces SET peer_role_arn = $2, updated_at = $3, request_id = $4 "
 	"WHERE n = $1 AND " LIVE " RETURNING " NS_COLS;
+static const char SQL_SET_INTENT[] =
+	"UPDATE namespaces SET peering_id = $2, vpc_id = $3, updated_at = $4, request_id = $5 "
+	"WHERE n = $1 AND state = 'pending' RETURNING " NS_COLS;
 static const char SQL_COUNT_QUARANTINE[] = "SELECT count(*) FROM quarantine";
 
 static const char SQL_QUARANTINE_EXPIRED[] =
@@ -1458,6 +1461,67 @@ vp_code vp_registry_set_peer_role(struct vp_registry *reg, int64_t n, const char
 	ctx->arn = peer_role_arn;
 	ctx->request_id = request_id ? request_id : "";
 	code = run_tx(reg, true, VP_DB_LOCK_NONE, peer_role_tx, ctx, err);
+	if (code == VP_OK && out)
+		*out = ctx->rec;
+	free(ctx);
+	return code;
+}
+
+/* ---- confirm's intent (peering and VPC recorded before the hub routes) ---- */
+
+struct intent_ctx {
+	int64_t n;
+	const char *peering_id, *vpc_id, *request_id;
+	struct vp_namespace_record rec;
+};
+
+static vp_code intent_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *ctx_,
+			 struct vp_error *err)
+{
+	struct intent_ctx *ctx = ctx_;
+	char detail[VP_REGISTRY_DETAIL_MAX + 1];
+	int64_t at = now(reg);
+	struct vp_db_param p[] = {VP_DB_INT_PARAM(ctx->n), VP_DB_TEXT_PARAM(ctx->peering_id),
+				  VP_DB_TEXT_PARAM(ctx->vpc_id), VP_DB_INT_PARAM(at),
+				  VP_DB_TEXT_PARAM(ctx->request_id)};
+	bool found = false;
+	vp_code code = query_record(reg, conn, SQL_SET_INTENT, p, 5, &ctx->rec, &found, err);
+	json_t *extra;
+
+	if (code != VP_OK)
+		return code;
+	if (!found)
+		return vp_fail(err, VP_ERR_CONFLICT, "namespace %lld has no pending record",
+			       (long long)ctx->n);
+	extra = json_pack("{ss ss}", "peering_id", ctx->peering_id, "vpc_id", ctx->vpc_id);
+	code = json_object_text(NULL, extra, VP_REGISTRY_DETAIL_MAX, "event detail", detail, err);
+	json_decref(extra);
+	if (code != VP_OK)
+		return code;
+	return add_event(reg, conn, at, ctx->n, ctx->rec.account, "intent", detail,
+			 ctx->request_id, err);
+}
+
+vp_code vp_registry_set_intent(struct vp_registry *reg, int64_t n, const char *peering_id,
+			       const char *vpc_id, const char *request_id,
+			       struct vp_namespace_record *out, struct vp_error *err)
+{
+	struct intent_ctx *ctx;
+	vp_code code;
+
+	if (!peering_id || !vpc_id || !*peering_id || !*vpc_id)
+		return vp_fail(err, VP_ERR_INVALID, "missing peering or VPC id");
+	if ((code = check_field(peering_id, VP_REGISTRY_AWS_ID_MAX, "peering id", err)) != VP_OK ||
+	    (code = check_field(vpc_id, VP_REGISTRY_AWS_ID_MAX, "VPC id", err)) != VP_OK ||
+	    (code = check_field(request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id", err)) != VP_OK)
+		return code;
+	if (!(ctx = calloc(1, sizeof(*ctx))))
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	ctx->n = n;
+	ctx->peering_id = peering_id;
+	ctx->vpc_id = vpc_id;
+	ctx->request_id = request_id ? request_id : "";
+	code = run_tx(reg, true, VP_DB_LOCK_NONE, intent_tx, ctx, err);
 	if (code == VP_OK && out)
 		*out = ctx->rec;
 	free(ctx);

@@ -220,6 +220,16 @@ vp_code vp_registry_set_peer_role(struct vp_registry *reg, int64_t n, const char
 				  struct vp_error *err);
 
 /*
+ * Record confirm's intent on the pending namespace n: the peering and VPC ids,
+ * written (with an "intent" event) before the hub routes are created, so a
+ * route left by a crash can be attributed to it (docs/reconciler.md). The
+ * state is unchanged. VP_ERR_CONFLICT when n has no pending record.
+ */
+vp_code vp_registry_set_intent(struct vp_registry *reg, int64_t n, const char *peering_id,
+			       const char *vpc_id, const char *request_id,
+			       struct vp_namespace_record *out, struct vp_error *err);
+
+/*
  * How many live namespaces are in each state: counts[s] for pending, active,
  * failed and releasing (released is history: counts[VP_NS_RELEASED] is 0).
  */

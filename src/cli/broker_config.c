@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The broker's configuration flags, shared by serve and reconcile (broker_config.h). */
+#include "cli/broker_config.h"
+
+#include <string.h>
+
+#include "api/metrics.h"
+#include "aws/client.h"
+#include "core/num.h"
+#include "registry/registry.h"
+
+#define E  CLI_OPT_ENV
+#define ER (CLI_OPT_ENV | CLI_OPT_REPEAT)
+
+const struct cli_option cli_broker_config_options[] = {
+    {"db", 0, "URL", CLI_BCFG_OPT_DB,
+     "the registry: sqlite:PATH or postgresql://... (default " CLI_BROKER_DEFAULT_DB ")", E},
+    {"hub-account", 0, "ID", CLI_BCFG_OPT_HUB_ACCOUNT, "the hub's AWS account id (required)", E},
+    {"hub-vpc", 0, "VPC_ID", CLI_BCFG_OPT_HUB_VPC, "the hub VPC (required)", E},
+    {"hub-region", 0, "REGION", CLI_BCFG_OPT_HUB_REGION,
+     "the hub's region (default: AWS_REGION, the profile's)", E},
+    {"peer-role", 0, "NAME", CLI_BCFG_OPT_PEER_ROLE,
+     "peer role clients assume to accept peerings; the pool, in order (required, repeatable)", ER},
+    {"hub-route-table", 0, "RTB_ID", CLI_BCFG_OPT_HUB_ROUTE_TABLE,
+     "hub route table for client routes (repeatable; default every table of the hub VPC)", ER},
+    {"allow-account", 0, "ID", CLI_BCFG_OPT_ALLOW_ACCOUNT, "account that may register (repeatable)",
+     ER},
+    {"allow-any-account", 0, NULL, CLI_BCFG_OPT_ALLOW_ANY_ACCOUNT,
+     "let every authenticated account register", E},
+    {"admin-arn", 0, "ARN", CLI_BCFG_OPT_ADMIN_ARN,
+     "principal that may see and act on every namespace (repeatable)", ER},
+    {"pending-ttl", 0, "SECONDS", CLI_BCFG_OPT_PENDING_TTL,
+     "release registrations not confirmed within this (default 3600; 0: never)", E},
+    {"quarantine", 0, "SECONDS", CLI_BCFG_OPT_QUARANTINE,
+     "keep a released n unused this long (default 600)", E},
+    {"grant-settle", 0, "MS", CLI_BCFG_OPT_GRANT_SETTLE,
+     "milliseconds to wait after a trust-policy change (IAM propagation; default 10000)", E},
+    {"max-peerings", 0, "N", CLI_BCFG_OPT_MAX_PEERINGS,
+     "live namespaces the hub VPC may peer with (default 50; AWS allows at most 125)", E},
+    {"max-routes-per-table", 0, "N", CLI_BCFG_OPT_MAX_ROUTES,
+     "routes a hub route table may hold (default 50, AWS's default quota)", E},
+    {"trust-policy-quota", 0, "N", CLI_BCFG_OPT_TRUST_QUOTA,
+     "characters of a role's trust policy (IAM's ACLSizePerRole; default 2048)", E},
+    {"accept-pending", 0, NULL, CLI_BCFG_OPT_ACCEPT_PENDING,
+     "confirm accepts a pending-acceptance peering itself", E},
+    {"log-level", 0, "LEVEL", CLI_BCFG_OPT_LOG_LEVEL, "debug, info, warn or error (default info)",
+     E},
+    {"log-format", 0, "FORMAT", CLI_BCFG_OPT_LOG_FORMAT, "text or json (default text)", E},
+    {"aws-retry-base-delay", 0, "MS", CLI_BCFG_OPT_AWS_RETRY_BASE,
+     "base of the AWS retries' exponential backoff with jitter (default 1000)", E},
+    CLI_OPTIONS_END,
+};
+
+#undef E
+#undef ER
+
+void cli_broker_config_init(struct cli_broker_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	vp_broker_config_init(&c->broker);
+	vp_plan_init(&c->broker.plan);
+	c->db = CLI_BROKER_DEFAULT_DB;
+	c->quarantine = VP_REGISTRY_DEFAULT_QUARANTINE;
+	c->log_level = VP_LOG_INFO;
+	c->log_format = VP_LOG_TEXT;
+}
+
+static bool parse_number(const char *command, const char *flag, const char *value, int64_t min,
+                         int64_t max, int64_t *out)
+{
+	struct vp_error err;
+
+	if (vp_parse_int64(value, min, max, flag, out, &err) != VP_OK) {
+		cli_error(command, "%s", err.message);
+		return false;
+	}
+	return true;
+}
+
+static bool add_item(const char *command, const char *flag, const char **items, size_t *count,
+                     size_t max, const char *value)
+{
+	if (*count >= max) {
+		cli_error(command, "--%s: at most %zu values", flag, max);
+		return false;
+	}
+	items[(*count)++] = value;
+	return true;
+}
+
+static bool check_account(const char *command, const char *flag, const char *value)
+{
+	struct vp_error err;
+
+	if (vp_registry_check_account(value, &err) != VP_OK) {
+		cli_error(command, "--%s: %s", flag, err.message);
+		return false;
+	}
+	return true;
+}
+
+/* One broker flag into the configuration; false (the error printed) when it is bad. */
+static bool apply_one(const char *command, struct cli_broker_config *c, const struct cli_arg *arg)
+{
+	struct vp_broker_config *b = &c->broker;
+	struct vp_error err;
+	int64_t n;
+
+	switch (arg->id) {
+	case CLI_BCFG_OPT_DB:
+		c->db = arg->value;
+		return true;
+	case CLI_BCFG_OPT_HUB_ACCOUNT:
+		b->hub_account = arg->value;
+		return check_account(command, "hub-account", arg->value);
+	case CLI_BCFG_OPT_HUB_VPC:
+		b->hub_vpc = arg->value;
+		return true;
+	case CLI_BCFG_OPT_HUB_REGION:
+		b->hub_region = arg->value;
+		return true;
+	case CLI_BCFG_OPT_PEER_ROLE:
+		return add_item(command, "peer-role", b->peer_roles, &b->peer_role_count,
+		                VP_BROKER_MAX_PEER_ROLES, arg->value);
+	case CLI_BCFG_OPT_HUB_ROUTE_TABLE:
+		return add_item(command, "hub-route-table", b->route_tables, &b->route_table_count,
+		                VP_BROKER_MAX_ROUTE_TABLES, arg->value);
+	case CLI_BCFG_OPT_ALLOW_ACCOUNT:
+		return check_account(command, "allow-account", arg->value) &&
+		       add_item(command, "allow-account", b->allow_accounts,
+		                &b->allow_account_count, VP_BROKER_MAX_ACCOUNTS, arg->value);
+	case CLI_BCFG_OPT_ALLOW_ANY_ACCOUNT:
+		b->allow_any_account = true;
+		return true;
+	case CLI_BCFG_OPT_ADMIN_ARN:
+		return add_item(command, "admin-arn", b->admin_arns, &b->admin_arn_count,
+		                VP_BROKER_MAX_ADMINS, arg->value);
+	case CLI_BCFG_OPT_PENDING_TTL:
+		return parse_number(command, "--pending-ttl", arg->value, 0, 10LL * 365 * 86400,
+		                    &b->pending_ttl);
+	case CLI_BCFG_OPT_QUARANTINE:
+		return parse_number(command, "--quarantine", arg->value, 0, 10LL * 365 * 86400,
+		                    &c->quarantine);
+	case CLI_BCFG_OPT_GRANT_SETTLE:
+		return parse_number(command, "--grant-settle", arg->value, 0, 600000,
+		                    &b->grant_settle_ms);
+	case CLI_BCFG_OPT_MAX_PEERINGS:
+		if (!parse_number(command, "--max-peerings", arg->value, 1,
+		                  VP_BROKER_HARD_MAX_PEERINGS, &n))
+			return false;
+		b->max_peerings = (int)n;
+		return true;
+	case CLI_BCFG_OPT_MAX_ROUTES:
+		if (!parse_number(command, "--max-routes-per-table", arg->value, 1, 1000, &n))
+			return false;
+		b->max_routes_per_table = (int)n;
+		return true;
+	case CLI_BCFG_OPT_TRUST_QUOTA:
+		if (!parse_number(command, "--trust-policy-quota", arg->value, 256, 65536, &n))
+			return false;
+		b->trust_policy_quota = (size_t)n;
+		return true;
+	case CLI_BCFG_OPT_ACCEPT_PENDING:
+		b->accept_pending = true;
+		return true;
+	case CLI_BCFG_OPT_LOG_LEVEL:
+		if (vp_log_level_parse(arg->value, &c->log_level, &err) != VP_OK) {
+			cli_error(command, "--log-level: %s", err.message);
+			return false;
+		}
+		return true;
+	case CLI_BCFG_OPT_LOG_FORMAT:
+		if (vp_log_format_parse(arg->value, &c->log_format, &err) != VP_OK) {
+			cli_error(command, "--log-format: %s", err.message);
+			return false;
+		}
+		return true;
+	case CLI_BCFG_OPT_AWS_RETRY_BASE:
+		return parse_number(command, "--aws-retry-base-delay", arg->value, 1, 60000,
+		                    &c->aws_retry_base_ms);
+	default:
+		return false;
+	}
+}
+
+bool cli_broker_config_apply(const char *command, struct cli_broker_config *c,
+                             const struct cli_arg *arg, bool *failed)
+{
+	if (arg->id >= CLI_BCFG_OPT_DB && arg->id <= CLI_BCFG_OPT_AWS_RETRY_BASE) {
+		if (!apply_one(command, c, arg))
+			*failed = true;
+		return true;
+	}
+	return cli_plan_apply(command, &c->broker.plan, arg, failed);
+}
+
+bool cli_broker_config_check(const char *command, const struct cli_broker_config *c,
+                             bool need_callers)
+{
+	const struct vp_broker_config *b = &c->broker;
+
+	if (!b->hub_account || !b->hub_vpc || b->peer_role_count == 0) {
+		cli_error(command, "missing %s (see 'vpcpeer %s --help')",
+		          !b->hub_account ? "--hub-account ID"
+		          : !b->hub_vpc   ? "--hub-vpc VPC_ID"
+		                          : "--peer-role NAME",
+		          command);
+		return false;
+	}
+	if (b->allow_any_account && b->allow_account_count) {
+		cli_error(command, "give --allow-account or --allow-any-account, not both");
+		return false;
+	}
+	if (need_callers && !b->allow_any_account && !b->allow_account_count) {
+		cli_error(command, "no account may register: give --allow-account ID (repeatable) "
+		                   "or --allow-any-account");
+		return false;
+	}
+	return cli_plan_check(command, &b->plan);
+}
+
+int cli_broker_runtime_open(const char *command, struct cli_broker_config *c, int pool_size,
+                            struct cli_broker_runtime *rt)
+{
+	struct vp_aws_client_config aws_cfg = {0};
+	struct vp_registry_options reg_opts;
+	struct vp_error err;
+	int status = CLI_EXIT_FAILED;
+
+	if (vp_aws_global_init(&err) != VP_OK)
+		goto failed;
+	rt->aws_global = true;
+	aws_cfg.region = c->broker.hub_region;
+	aws_cfg.retry_base_delay = (double)c->aws_retry_base_ms / 1000.0;
+	if (vp_aws_client_new(&aws_cfg, &rt->aws, &err) != VP_OK) {
+		cli_error(command, "AWS client: %s", err.message);
+		return err.code == VP_ERR_INVALID ? CLI_EXIT_USAGE : CLI_EXIT_FAILED;
+	}
+	c->broker.hub_region = vp_aws_client_region(rt->aws);
+	if (!c->broker.hub_region) {
+		cli_error(command, "no AWS region: give --hub-region or set AWS_REGION");
+		return CLI_EXIT_USAGE;
+	}
+	vp_registry_options_init(&reg_opts);
+	reg_opts.quarantine_seconds = c->quarantine;
+	reg_opts.pool_size = pool_size;
+	reg_opts.plan = c->broker.plan;
+	if (vp_registry_open(c->db, &reg_opts, &rt->registry, &err) != VP_OK) {
+		vp_error_prefix(&err, "registry");
+		status = err.code == VP_ERR_INVALID ? CLI_EXIT_USAGE : CLI_EXIT_FAILED;
+		goto failed;
+	}
+	rt->metrics = vp_metrics_new();
+	if (!rt->metrics) {
+		vp_fail(&err, VP_ERR_NOMEM, "out of memory for the metrics");
+		goto failed;
+	}
+	if (vp_broker_new(&c->broker, rt->registry, rt->aws, rt->metrics, &rt->broker, &err) !=
+	    VP_OK)
+		goto failed;
+	return CLI_EXIT_OK;
+failed:
+	/* A hub that does not match its configuration is a failed start (1), not a bad flag. */
+	cli_error(command, "%s", err.message);
+	return status;
+}
+
+void cli_broker_runtime_close(struct cli_broker_runtime *rt)
+{
+	vp_broker_free(rt->broker);
+	vp_metrics_free(rt->metrics);
+	vp_registry_close(rt->registry);
+	vp_aws_client_free(rt->aws);
+	if (rt->aws_global)
+		vp_aws_global_cleanup();
+	memset(rt, 0, sizeof(*rt));
+}
