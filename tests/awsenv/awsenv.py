@@ -35,6 +35,9 @@ from xml.sax.saxutils import escape
 
 # moto must never pick the account from the environment: the proxy decides.
 os.environ.pop("MOTO_ACCOUNT_ID", None)
+# AWS's managed policies exist in every account (AWSLambdaBasicExecutionRole, ...);
+# moto only knows them when asked to load them.
+os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
 from botocore.auth import SigV4Auth  # noqa: E402
 from botocore.awsrequest import AWSRequest, HTTPHeaders  # noqa: E402
