@@ -667,9 +667,12 @@ static vp_code env_provider(const struct vp_aws_chain_options *o,
 						      : env("AWS_SECURITY_TOKEN");
 	const char *exp_text = env("AWS_CREDENTIAL_EXPIRATION");
 	time_t exp = 0;
+	vp_code rc;
 
-	if (exp_text && vp_aws_parse_iso8601(exp_text, &exp, err) != VP_OK)
-		return vp_error_prefix(err, "AWS_CREDENTIAL_EXPIRATION");
+	if (exp_text && (rc = vp_aws_parse_iso8601(exp_text, &exp, err)) != VP_OK) {
+		vp_error_prefix(err, "AWS_CREDENTIAL_EXPIRATION");
+		return rc;
+	}
 	return fixed_provider("environment", env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"),
 			      token, exp, o, out, err);
 }
@@ -898,8 +901,10 @@ static vp_code role_provider(const struct chain *c, const char *profile, int dep
 	if (source_profile && credential_source)
 		return vp_fail(err, VP_ERR_INVALID,
 			       "profile '%s' has both source_profile and credential_source", profile);
-	if (duration && vp_parse_int64(duration, 900, 43200, "duration_seconds", &seconds, err) != VP_OK)
-		return vp_error_prefix(err, "profile '%s'", profile);
+	if (duration && vp_parse_int64(duration, 900, 43200, "duration_seconds", &seconds, err) != VP_OK) {
+		vp_error_prefix(err, "profile '%s'", profile);
+		return VP_ERR_INVALID;
+	}
 	so = *c->o;
 	sub.o = &so;
 	if (source_profile) {

@@ -377,8 +377,10 @@ static vp_code check_config(const struct vp_broker_config *cfg, struct vp_error 
 		return vp_fail(err, VP_ERR_INVALID, "--pending-ttl must not be negative");
 	if (cfg->grant_settle_ms < 0 || cfg->grant_settle_ms > 600000)
 		return vp_fail(err, VP_ERR_INVALID, "--grant-settle must be 0..600 s");
-	if (vp_plan_validate(&cfg->plan, err) != VP_OK)
-		return vp_error_prefix(err, "address plan");
+	if (vp_plan_validate(&cfg->plan, err) != VP_OK) {
+		vp_error_prefix(err, "address plan");
+		return VP_ERR_INVALID;
+	}
 	return VP_OK;
 }
 

@@ -674,8 +674,10 @@ static vp_code read_role(struct pass *p, size_t index, struct role_doc *out, str
 	code = vp_policy_parse(role->assume_role_policy_document,
 	                       strlen(role->assume_role_policy_document), &policy, err);
 	vp_aws_iam_role_free(role);
-	if (code != VP_OK)
-		return vp_error_prefix(err, "trust policy of %s", name);
+	if (code != VP_OK) {
+		vp_error_prefix(err, "trust policy of %s", name);
+		return code;
+	}
 	total = vp_policy_accounts(policy, NULL, 0);
 	out->accounts = calloc(total + 1, sizeof(*out->accounts));
 	if (!out->accounts) {
@@ -880,7 +882,8 @@ vp_code vp_broker_reconcile(struct vp_broker *b, const struct vp_reconcile_optio
 			vp_metrics_add(b->metrics, VP_BROKER_METRIC_RECONCILE_RUNS,
 			               (const char *const[]){"outcome", "failed", NULL}, 1);
 		vp_reconcile_report_free(p.r);
-		return vp_error_prefix(err, "reconcile");
+		vp_error_prefix(err, "reconcile");
+		return code;
 	}
 	p.r->finished_at = (int64_t)time(NULL);
 	count_and_log(&p);

@@ -112,8 +112,8 @@ static vp_code do_release(struct vp_broker *b, const struct vp_identity *caller,
 		vp_crash_point("release.after_released");
 	return code;
 stays:
-	return vp_error_prefix(err, "namespace %lld stays releasing (DELETE again to retry)",
-	                       (long long)n);
+	vp_error_prefix(err, "namespace %lld stays releasing (DELETE again to retry)", (long long)n);
+	return code;
 }
 
 vp_code vp_broker_release_system(struct vp_broker *b, int64_t n, const char *request_id,

@@ -189,8 +189,10 @@ vp_code vp_broker_client_call(struct vp_broker_client *c, const char *method, co
 		return vp_fail(err, VP_ERR_INVALID, "the request URL is too long");
 	/* A fresh proof per call: it is only good for a few minutes. */
 	rc = vp_auth_make_proof(c->aws, c->server_id, &proof, err);
-	if (rc != VP_OK)
-		return vp_error_prefix(err, "making the identity proof");
+	if (rc != VP_OK) {
+		vp_error_prefix(err, "making the identity proof");
+		return rc;
+	}
 	auth_len = strlen("Authorization: ") + strlen(proof) + 1;
 	auth_line = malloc(auth_len);
 	if (!auth_line) {

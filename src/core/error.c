@@ -38,14 +38,14 @@ vp_code vp_fail(struct vp_error *err, vp_code code, const char *fmt, ...)
 	return code;
 }
 
-vp_code vp_error_prefix(struct vp_error *err, const char *fmt, ...)
+void vp_error_prefix(struct vp_error *err, const char *fmt, ...)
 {
 	char prefix[VP_ERROR_MESSAGE_MAX];
 	size_t prefix_len, old_len;
 	va_list ap;
 
 	if (!err)
-		return VP_OK;
+		return;
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
@@ -60,7 +60,6 @@ vp_code vp_error_prefix(struct vp_error *err, const char *fmt, ...)
 	memcpy(err->message, prefix, prefix_len);
 	memcpy(err->message + prefix_len, ": ", 2);
 	err->message[prefix_len + 2 + old_len] = '\0';
-	return err->code;
 }
 
 void vp_error_clear(struct vp_error *err)

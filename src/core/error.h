@@ -50,9 +50,10 @@ vp_code vp_fail(struct vp_error *err, vp_code code, const char *fmt, ...)
 
 /*
  * Put context in front of an error already recorded: "reading FILE: <old>".
- * Returns err->code (VP_OK when err is NULL).
+ * err may be NULL. It returns nothing on purpose: return the code you have
+ * (with err NULL there would be no code to return, and VP_OK would be a lie).
  */
-vp_code vp_error_prefix(struct vp_error *err, const char *fmt, ...)
+void vp_error_prefix(struct vp_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Reset to VP_OK with an empty message. err may be NULL. */

@@ -467,8 +467,10 @@ static vp_code migrate_tx(struct vp_registry *reg, struct vp_db_conn *conn, void
 		struct vp_db_param p[3];
 		if (m->version <= v->current)
 			continue;
-		if ((code = reg->ops->exec_script(conn, m->sql, err)) != VP_OK)
-			return vp_error_prefix(err, "migration %d (%s)", m->version, m->name);
+		if ((code = reg->ops->exec_script(conn, m->sql, err)) != VP_OK) {
+			vp_error_prefix(err, "migration %d (%s)", m->version, m->name);
+			return code;
+		}
 		p[0] = VP_DB_INT_PARAM(m->version);
 		p[1] = VP_DB_TEXT_PARAM(m->name);
 		p[2] = VP_DB_INT_PARAM(now(reg));
@@ -566,7 +568,8 @@ vp_code vp_registry_open(const char *url, const struct vp_registry_options *opts
 	}
 	if ((code = vp_plan_validate(&reg->opts.plan, err)) != VP_OK) {
 		free(reg);
-		return vp_error_prefix(err, "registry plan");
+		vp_error_prefix(err, "registry plan");
+		return code;
 	}
 	reg->capacity = vp_plan_capacity(&reg->opts.plan);
 	reg->reserved_count = vp_plan_reserved_ranges(&reg->opts.plan, reg->reserved);
