@@ -1,0 +1,127 @@
+"""Two brokers on one PostgreSQL registry (issue 6): registrations, confirmations and
+releases spread over both, concurrently: no n twice, no account lost from (or left in) a
+trust policy. The cluster is a throwaway one (tests/support/pg_cluster.sh), stopped and
+removed whatever happens."""
+
+import threading
+import unittest
+
+from broker_harness import (E2ECase, PgCluster, generated_account, parallel, plan_of,
+                            trusted_accounts)
+
+ACCOUNTS = [generated_account(i) for i in range(1, 11)]
+NAMES = [a["name"] for a in ACCOUNTS]
+IDS = [a["id"] for a in ACCOUNTS]
+
+
+def all_trusted(hub):
+    out = []
+    for doc in hub.trusts().values():
+        out += trusted_accounts(doc)
+    return out
+
+
+class TwoBrokers(E2ECase):
+    GENERATED_ACCOUNTS = 10
+
+    @classmethod
+    def setUpClass(cls):
+        if not PgCluster.available():
+            raise unittest.SkipTest("no PostgreSQL binaries (scripts/setup installs them)")
+        super().setUpClass()
+        cls.pg = PgCluster(cls.tmp)
+        cls.addClassCleanup(cls.pg.stop)
+        cls.pg.start()
+
+    def racing(self, calls):
+        """calls: [fn() -> Response]; one thread each, released together."""
+        barrier = threading.Barrier(len(calls))
+
+        def one(fn):
+            try:
+                barrier.wait(60)
+            except threading.BrokenBarrierError:
+                pass
+            return fn()
+        return parallel(one, calls, threads=len(calls))
+
+    def test_two_brokers_share_one_registry(self):
+        args = ["--quarantine", "0", "--max-peerings", "125", "--max-routes-per-table", "1000"]
+        self.env.post("/_awsenv/config", {"max_routes_per_table": 1000,
+                                          "max_peerings_per_vpc": 125})
+        b1 = self.start_broker(args, db=self.pg.url, allow=IDS, name="broker1")
+        b2 = self.start_broker(args, db=self.pg.url, allow=IDS, name="broker2")
+        brokers = (b1.api, b2.api)
+        trust0, routes0 = self.hub.trusts(), self.hub.routes()
+
+        # 40 registrations, 4 per account, alternating brokers, all at once.
+        jobs = [(NAMES[i % 10], f"pg-{i}", brokers[i % 2]) for i in range(40)]
+        calls = []
+        for who, ref, api in jobs:
+            auth = api.proof(who)
+            calls.append(lambda who=who, ref=ref, api=api, auth=auth:
+                         api.register(who, ref, auth=auth))
+        results = self.racing(calls)
+        bad = [(j[:2], r) for j, r in zip(jobs, results) if r.status != 201]
+        self.assertEqual(bad, [])
+        ns = [r.json for r in results]
+        self.assertEqual(sorted(x["NamespaceId"] for x in ns), list(range(1, 41)), "no n twice")
+        for x in ns:
+            self.assertEqual(x["VpcCidrBlock"], plan_of(x["NamespaceId"])[0])
+        self.assertEqual(sorted(all_trusted(self.hub)), sorted(IDS),
+                         "every account in the trust policy, once")
+        # Both brokers see the same registry; a replay at the other broker is a replay.
+        self.assertEqual(sorted(x["NamespaceId"] for x in b1.api.list_all("hub")),
+                         sorted(x["NamespaceId"] for x in b2.api.list_all("hub")))
+        r = brokers[1].register(jobs[0][0], jobs[0][1])
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json["NamespaceId"], ns[0]["NamespaceId"])
+
+        # Confirm one per account, alternating brokers, at once.
+        chosen = list(range(10))
+        peers = {}
+        for i in chosen:
+            who = jobs[i][0]
+            peers[i] = self.client(who).peer(ns[i])
+        results = self.racing([
+            (lambda i=i: brokers[(i + 1) % 2].confirm(jobs[i][0], ns[i]["NamespaceId"],
+                                                      peers[i][1], peers[i][0]))
+            for i in chosen])
+        self.assertEqual([r.status for r in results], [200] * len(chosen), results)
+        routes = self.hub.routes()
+        for rtb in self.hub.route_tables:
+            got = {(d, t) for d, t, s in routes[rtb] if t != "local"}
+            self.assertEqual(got, {(ns[i]["VpcCidrBlock"], peers[i][1]) for i in chosen})
+
+        # Mixed: release all 40 while 5 accounts register anew, over both brokers. An
+        # account's last old namespace going and its new one coming race on its trust entry.
+        calls = [(lambda i=i: brokers[i % 2].release(jobs[i][0], ns[i]["NamespaceId"]))
+                 for i in range(40)]
+        new_jobs = [(NAMES[i], f"pg-new-{i}") for i in range(5)]
+        calls += [(lambda j=j, k=k: brokers[k % 2].register(*j)) for k, j in enumerate(new_jobs)]
+        results = self.racing(calls)
+        self.assertEqual([r.status for r in results[:40]], [200] * 40, results[:40])
+        self.assertEqual([r.status for r in results[40:]], [201] * 5, results[40:])
+        live = [x for x in b1.api.list_all("hub") if x["State"] != "released"]
+        held = [x["NamespaceId"] for x in live]
+        self.assertEqual(len(held), len(set(held)), f"an n held twice: {sorted(held)}")
+        self.assertEqual(sorted(x["AccountId"] for x in live), sorted(IDS[:5]))
+        self.assertEqual(sorted(all_trusted(self.hub)), sorted(IDS[:5]),
+                         "trust policy = the accounts with a live namespace, once each")
+        routes = self.hub.routes()
+        for rtb in self.hub.route_tables:
+            self.assertEqual(routes[rtb], routes0[rtb], "routes of released namespaces remain")
+
+        # Release the rest over both brokers: everything back to the start.
+        who_of = {a["id"]: a["name"] for a in ACCOUNTS}
+        results = self.racing([
+            (lambda x=x, k=k: brokers[k % 2].release(who_of[x["AccountId"]], x["NamespaceId"]))
+            for k, x in enumerate(live)])
+        self.assertEqual([r.status for r in results], [200] * len(live), results)
+        self.assertEqual(self.hub.trusts(), trust0)
+        self.assertEqual(self.hub.routes(), routes0)
+        self.assertEqual({x["State"] for x in b2.api.list_all("hub")}, {"released"})
+
+
+if __name__ == "__main__":
+    unittest.main()
