@@ -83,7 +83,7 @@ ACCEPT_POLICY = {
 
 
 def vpcpeer_bin():
-    b = os.environ.get("VPCPEER_BIN") or os.path.join(ROOT, "build", "vpcpeer")
+    b = os.path.abspath(os.environ.get("VPCPEER_BIN") or os.path.join(ROOT, "build", "vpcpeer"))
     if not os.access(b, os.X_OK):
         raise unittest.SkipTest(f"no vpcpeer binary at {b} (set VPCPEER_BIN)")
     return b
@@ -399,7 +399,7 @@ class Broker:
         self.env, self.hub, self.workdir, self.name = env, hub, workdir, name
         self.db = db or f"sqlite:{os.path.join(workdir, name + '.db')}"
         self.server_id = server_id
-        self.binary = binary or vpcpeer_bin()
+        self.binary = os.path.abspath(binary) if binary else vpcpeer_bin()
         cmd = [self.binary, "serve", "--listen", "127.0.0.1:0", "--db", self.db,
                "--hub-account", HUB_ACCOUNT, "--hub-vpc", hub.vpc, "--hub-region", REGION]
         for r in (roles if roles is not None else hub.roles):
