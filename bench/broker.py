@@ -19,6 +19,7 @@ registrations in bursts of at most 120. The AWS call counts come from awsenv's c
 import argparse
 import os
 import queue
+import shutil
 import statistics
 import sys
 import tempfile
@@ -187,6 +188,7 @@ def main():
             if problems:
                 print("\n".join(problems), file=sys.stderr)
         env.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

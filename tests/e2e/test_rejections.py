@@ -126,6 +126,14 @@ class Rejections(E2ECase):
             ("unknown key", make_proof(url, ("AKIAUNKNOWN000000000", "x" * 40)), None),
             ("signed for IAM, not STS", mk(service="iam"), None),
             ("another region's scope", mk(region="xx-nowhere-1"), None),
+            ("CR LF in a header value", mk(edit=lambda d: d["headers"].update(
+                {"X-Amz-Date": d["headers"]["X-Amz-Date"] + "\r\nX-Evil: 1"})), None),
+            ("a second Host header", mk(edit=lambda d: d["headers"].update(
+                {"host": "evil.example.com"})), None),
+            ("a header name with a space", mk(edit=lambda d: d["headers"].update(
+                {"X Bad": "1"})), None),
+            ("a huge number of headers", mk(edit=lambda d: d["headers"].update(
+                {f"X-Pad-{i}": "x" for i in range(40)})), None),
         ]
 
     def test_401_bad_or_missing_proof(self):
