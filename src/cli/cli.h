@@ -42,7 +42,7 @@ struct cli_option {
 /* Tables end with an all-zero entry; a command's tables come as a NULL-ended list. */
 #define CLI_OPTIONS_END {NULL, 0, NULL, 0, NULL, 0}
 
-#define CLI_MAX_ARGS 256
+#define CLI_MAX_ARGS 4096 /* --allow-account may be given for each of 1024 accounts */
 
 /* One parsed argument: an option (id > 0) with its value, or a positional (id 0). */
 struct cli_arg {
@@ -50,7 +50,7 @@ struct cli_arg {
 	const char *value;
 };
 
-#define CLI_ENV_STORAGE 8192
+#define CLI_ENV_STORAGE 65536 /* VPCPEER_ALLOW_ACCOUNT with 1024 ids is 13 KiB */
 
 struct cli_args {
 	struct cli_arg items[CLI_MAX_ARGS];
@@ -169,7 +169,7 @@ extern const struct cli_option *const cmd_show_tables[];
 int cmd_list_main(int argc, char **argv);
 extern const struct cli_option *const cmd_list_tables[];
 
-
 int cmd_lambda_main(int argc, char **argv);
 extern const struct cli_option *const cmd_lambda_tables[];
+
 #endif

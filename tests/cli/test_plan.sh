@@ -125,6 +125,16 @@ expect_status 2
 expect_err_has "unknown command 'frobnicate'"
 expect_one_err_line
 
+# Long command lines and environment lists (a broker may allow 1024 accounts).
+run "$vpcpeer" plan 1 $(yes -- --json | head -n 2000)
+expect_status 0
+expect_out_has '"NamespaceId":1'
+run env VPCPEER_RESERVE="$(yes 10.0.16.0/20 | head -n 64 | paste -sd,)" "$vpcpeer" plan 4
+expect_status 1
+run env VPCPEER_RESERVE="$(yes 10.0.16.0/20 | head -n 65 | paste -sd,)" "$vpcpeer" plan 4
+expect_status 2
+expect_err_has 'at most 64'
+
 # Help and version.
 run "$vpcpeer" --help
 expect_status 0
