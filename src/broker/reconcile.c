@@ -639,6 +639,28 @@ static bool account_live(const struct pass *p, const char *account)
 	return false;
 }
 
+/*
+ * Whether this registry has ever had the account (an account record, or any
+ * namespace record, released ones included). An entry of an account it never
+ * knew was not added through it: another broker's registry, or a broker started
+ * on a new, empty database by mistake. Such entries are reported, not removed,
+ * so that mistake cannot strip every client's trust.
+ */
+static bool account_known(const struct pass *p, const char *account)
+{
+	struct vp_registry_filter filter = {0, account, 0};
+	struct vp_namespace_record one;
+	struct vp_account_record rec;
+	int64_t next = 0;
+	size_t count = 0;
+
+	if (vp_registry_account_get(p->b->registry, account, &rec, NULL) == VP_OK)
+		return true;
+	/* When the registry cannot say, err on the side of keeping the entry. */
+	return vp_registry_list(p->b->registry, &filter, &one, 1, &count, &next, NULL) == VP_OK &&
+	       count > 0;
+}
+
 struct role_doc {
 	char (*accounts)[VP_ACCOUNT_ID_LEN + 1];
 	size_t count;
@@ -726,6 +748,14 @@ static vp_code check_trust(struct pass *p, struct vp_error *err)
 			it = add_item(p, VP_RECONCILE_REMOVE_TRUST, 0, acct);
 			if (it)
 				copy_str(it->role, sizeof(it->role), role_name(p, i));
+			if (!account_known(p, acct)) {
+				detail(it,
+				       "account %s is in %s's trust policy but unknown to this registry: "
+				       "kept (is this broker on the right --db? remove it by hand if stale)",
+				       acct, role_name(p, i));
+				set_outcome(it, VP_RECONCILE_REPORTED, NULL);
+				continue;
+			}
 			detail(it, "account %s is in %s's trust policy with no live namespace", acct,
 			       role_name(p, i));
 			if (p->opts->dry_run)

@@ -31,8 +31,8 @@ class DriftTest(ReconcileCase):
         # 1. a hub route of namespace 1 deleted
         ec2.delete_route(RouteTableId=t1, DestinationCidrBlock=block(1))
         # 2. client-b taken out of the trust policy by hand; a hand-made principal added
-        #    (in its own statement: never the broker's) and an unknown account put into the
-        #    broker's statement (it has no namespace: removed)
+        #    (in its own statement: never the broker's) and an account this registry never
+        #    knew put into the broker's statement (not added through it: reported, kept)
         doc = self.hub.trust(role)
         for st in doc["Statement"]:
             if st.get("Sid") == SID:
@@ -71,7 +71,7 @@ class DriftTest(ReconcileCase):
         self.assertIn(("peering_lost", 2), planned)
         self.assertIn(("delete_route", 6), planned)
         self.assertIn(("delete_route", 2), planned)   # namespace 2's blackholes
-        self.assertIn(("remove_trust", 0), planned)
+        self.assertIn(("remove_trust", 0), kinds(dry, "reported"))
         self.assertIn(("foreign_route", 7), kinds(dry, "reported"))
 
         # the real pass
@@ -82,7 +82,7 @@ class DriftTest(ReconcileCase):
         self.assertIn(("add_trust", 1), done)
         self.assertIn(("peering_lost", 2), done)
         self.assertIn(("delete_route", 6), done)
-        self.assertIn(("remove_trust", 0), done)
+        self.assertIn(("remove_trust", 0), kinds(rep, "reported"))
         self.assertIn(("foreign_route", 7), kinds(rep, "reported"))
         self.assertEqual(rep["summary"]["failed"], 0, rep)
 
@@ -95,7 +95,7 @@ class DriftTest(ReconcileCase):
         self.assertNotIn(block(2), [d for _, d, _, _ in routes])
         trusted = self.hub.trusted()
         self.assertIn(self.env.accounts["client-b"]["id"], trusted)
-        self.assertNotIn("555555555555", trusted)
+        self.assertIn("555555555555", trusted, "an account unknown to the registry was removed")
         hand = [s for s in self.hub.trust(role)["Statement"] if s.get("Sid") == "HandMade"]
         self.assertEqual(len(hand), 1, "a principal the broker did not add was touched")
         # the failed namespace has its event
@@ -104,12 +104,43 @@ class DriftTest(ReconcileCase):
         self.assertIn("peering gone", ev.fetchone()[0])
         con_events.close()
 
-        # invariants: the foreign route toward n = 7 stays (reported), everything else agrees
+        # invariants: the foreign route toward n = 7 and the unknown account stay
+        # (reported); take them out by hand, then everything else agrees
         ec2.delete_route(RouteTableId=t1, DestinationCidrBlock=block(7))
+        doc = self.hub.trust(role)
+        for st in doc["Statement"]:
+            if st.get("Sid") == SID:
+                aws = st["Principal"]["AWS"]
+                aws = aws if isinstance(aws, list) else [aws]
+                st["Principal"]["AWS"] = [a for a in aws if "555555555555" not in a]
+        self.hub.set_trust(role, doc)
         check_invariants(self, b, acked)
         # a second pass finds nothing to do
         rc, again = b.reconcile()
         self.assertEqual([i for i in again["items"] if i["outcome"] != "reported"], [], again)
+
+    def test_stale_entry_of_a_known_account_removed(self):
+        """An account this registry knows (a released namespace) put back into the broker's
+        statement by hand has no live namespace: one reconcile removes it."""
+        b = self.broker().start()
+        r = b.api.register("client-b", "stack-b")
+        self.assertEqual(r.status, 201, r)
+        r = b.api.release("client-b", 1)
+        self.assertEqual(r.status, 200, r)
+        b.stop(self)
+        account = self.env.accounts["client-b"]["id"]
+        self.assertEqual(self.hub.trusted(), {})
+        role = self.hub.roles[0]
+        doc = self.hub.trust(role)
+        doc["Statement"].append({"Sid": SID, "Effect": "Allow",
+                                 "Principal": {"AWS": [f"arn:aws:iam::{account}:root"]},
+                                 "Action": "sts:AssumeRole"})
+        self.hub.set_trust(role, doc)
+        self.assertIn(account, self.hub.trusted())
+        rc, rep = b.reconcile()
+        self.assertEqual(rc, 0, rep)
+        self.assertIn(("remove_trust", 0), kinds(rep, "done"))
+        self.assertEqual(self.hub.trusted(), {})
 
     def test_pending_ttl_released(self):
         b = self.broker(args=["--pending-ttl", "1"]).start()
