@@ -12,6 +12,26 @@
  * caller and its rate, runs the handler and resumes the connection;
  * on_request() then queues the answer, which is also when the access-log
  * line and the metrics are written; completed() frees the request.
+ *
+ * Who owns a struct request (the suspend/resume protocol):
+ *  - libmicrohttpd's thread of the connection, from uri_logged() until
+ *    dispatch() puts it on the work queue; dispatch() suspends the connection
+ *    first and touches the request no more once s->lock is released.
+ *  - one worker, from taking it off the queue until MHD_resume_connection();
+ *    it reads r->conn before resuming and touches the request no more after.
+ *  - the connection's thread again, from the resumed on_request() call (or a
+ *    close, then completed()) on.
+ * The worker may resume before on_request() has returned from suspending: that
+ * is allowed (microhttpd.h: "safe to resume a suspended connection at any
+ * time"). MHD_resume_connection only sets a flag under the daemon's mutex and
+ * wakes the connection's own polling thread, which moves the connection back
+ * and calls on_request() again only after the current callback has returned;
+ * the same mutex orders the worker's writes to r->call before those reads.
+ * While suspended, a connection is neither timed out nor closed when the
+ * client leaves (libmicrohttpd notices after the resume and calls completed()),
+ * so completed() never runs while a worker holds the request. vp_server_stop()
+ * joins the workers (every dispatched request resumed) before
+ * MHD_stop_daemon(), which must not find a connection still suspended.
  */
 #include "api/server.h"
 
@@ -945,11 +965,16 @@ void vp_server_stop(struct vp_server *s)
 		pthread_mutex_lock(&s->lock);
 		s->closing = true;
 		pthread_mutex_unlock(&s->lock);
-		if (!wait_idle(s, s->cfg.shutdown_grace))
+		if (!wait_idle(s, s->cfg.shutdown_grace)) {
+			unsigned left;
+			pthread_mutex_lock(&s->lock);
+			left = s->in_flight;
+			pthread_mutex_unlock(&s->lock);
 			vp_log(VP_LOG_WARN,
 			       "%u request(s) still in flight after %u s; closing their "
 			       "connections",
-			       s->in_flight, s->cfg.shutdown_grace);
+			       left, s->cfg.shutdown_grace);
+		}
 	}
 	/* Workers finish what is queued (their connections are suspended), then exit. */
 	pthread_mutex_lock(&s->lock);

@@ -15,6 +15,16 @@
 
 #define POOL_MAX 16
 
+/*
+ * The share object holds the DNS and TLS session caches only, never the
+ * connection cache (CURL_LOCK_DATA_CONNECT): libcurl does not support a
+ * shared connection cache used by concurrent threads (CURLSHOPT_SHARE(3);
+ * known bug "A shared connection cache is not thread-safe", curl issues
+ * #4915 and #9404; e.g. #8111: a segfault when one thread reads a connection
+ * it has just returned to the cache while another closes it), whatever the
+ * lock callbacks do. Each pooled easy handle keeps its own connections alive
+ * instead (curl_easy_reset keeps them), so a borrowed handle usually reuses one.
+ */
 struct vp_aws_http {
 	CURLSH *share;
 	pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
@@ -53,10 +63,10 @@ vp_code vp_aws_http_new(struct vp_aws_http **out, struct vp_error *err)
 	    curl_share_setopt(http->share, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
 	    curl_share_setopt(http->share, CURLSHOPT_USERDATA, http) != CURLSHE_OK ||
 	    curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
-	    curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
-	    curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK) {
+	    curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) !=
+	        CURLSHE_OK) {
 		vp_aws_http_free(http);
-		return vp_fail(err, VP_ERR_INTERNAL, "libcurl cannot share connections");
+		return vp_fail(err, VP_ERR_INTERNAL, "libcurl cannot share its caches");
 	}
 	*out = http;
 	return VP_OK;

@@ -3,9 +3,10 @@
  * HTTP for the AWS client, on libcurl.
  *
  * A struct vp_aws_http is a small pool of curl easy handles that share one
- * connection cache, DNS cache and TLS session cache (a curl share object with
- * locks), so connections are kept alive and reused across requests and
- * threads. Each request borrows a handle for its duration; any number of
+ * DNS cache and TLS session cache (a curl share object with locks). Each
+ * handle keeps its own connections alive (libcurl cannot share a connection
+ * cache between concurrent threads), and handles are reused, so connections
+ * are too. Each request borrows a handle for its duration; any number of
  * threads may call vp_aws_http_send() on the same object at once.
  *
  * Only http and https, no redirects, no proxy from the environment unless

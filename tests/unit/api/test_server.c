@@ -12,6 +12,7 @@
  *   client_ref "err-<code>"                              that error from register
  *   client_ref "block"                                   register waits for the test
  */
+#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -889,6 +891,135 @@ static void test_graceful_stop_finishes_in_flight(void **state)
 	finish(&f, NULL);
 }
 
+/* ---- clients that leave while their request is on a worker ------------------------------ */
+
+/* A raw connection to the server that has sent `request` whole (no answer read). */
+static int send_raw(const struct fixture *f, const char *request)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	const char *port = strrchr(f->url, ':');
+	size_t len = strlen(request), off = 0;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_non_null(port);
+	sa.sin_port = htons((uint16_t)atoi(port + 1));
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	while (off < len) {
+		ssize_t n = send(fd, request + off, len - off, MSG_NOSIGNAL);
+		assert_true(n > 0);
+		off += (size_t)n;
+	}
+	return fd;
+}
+
+/* Close with a reset (SO_LINGER 0) or an orderly FIN. */
+static void close_raw(int fd, bool reset)
+{
+	struct linger lg = {1, 0};
+	if (reset)
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+#define BLOCK_REQUEST                                                                              \
+	"POST /v1/namespaces HTTP/1.1\r\nHost: test\r\nAuthorization: " PROOF                      \
+	"\r\nContent-Type: application/json\r\nContent-Length: "                                   \
+	"22\r\n\r\n{\"client_ref\":\"block\"}"
+
+/* The client resets (then, second round, half-closes) its connection while the worker holds
+ * the request: the worker still resumes it, the request is freed once (ASan build), the
+ * access log has its line and the server goes on answering. */
+static void test_client_leaves_while_on_worker(void **state)
+{
+	struct fixture f;
+	struct reply r;
+	char *log = NULL;
+	int lines = 0;
+	(void)state;
+	start_default(&f);
+	for (int round = 0; round < 2; round++) {
+		int fd;
+		pthread_mutex_lock(&dbl_lock);
+		dbl_entered = dbl_release = false;
+		pthread_mutex_unlock(&dbl_lock);
+		fd = send_raw(&f, BLOCK_REQUEST);
+		pthread_mutex_lock(&dbl_lock);
+		while (!dbl_entered)
+			pthread_cond_wait(&dbl_cond, &dbl_lock);
+		pthread_mutex_unlock(&dbl_lock);
+		/* The connection is suspended and its request is inside the broker: leave. */
+		if (round == 0)
+			close_raw(fd, true);
+		else
+			shutdown(fd, SHUT_WR);
+		pthread_mutex_lock(&dbl_lock);
+		dbl_release = true;
+		pthread_cond_broadcast(&dbl_cond);
+		pthread_mutex_unlock(&dbl_lock);
+		get(&f, "/healthz", NULL, &r);
+		assert_int_equal(r.status, 200);
+		reply_done(&r);
+		if (round == 1)
+			close_raw(fd, false);
+	}
+	finish(&f, &log); /* waits until no request is in flight: both were completed */
+	for (char *line = strtok(log, "\n"); line; line = strtok(NULL, "\n"))
+		if (strstr(line, "\"msg\":\"request\"") && strstr(line, "\"method\":\"POST\""))
+			lines++;
+	assert_int_equal(lines, 2);
+	free(log);
+}
+
+struct leaver {
+	struct fixture *f;
+	int id;
+};
+
+/* Requests sent whole, then dropped at once (reset or not): the worker's resume races the
+ * close and, often, the access handler that suspended the connection. */
+static void *leave_early(void *arg)
+{
+	struct leaver *l = arg;
+	static const char *const requests[] = {
+	    "GET /v1/namespaces/12 HTTP/1.1\r\nHost: test\r\nAuthorization: " PROOF "\r\n\r\n",
+	    "DELETE /v1/namespaces/12 HTTP/1.1\r\nHost: test\r\nAuthorization: " PROOF "\r\n\r\n",
+	    "POST /v1/namespaces HTTP/1.1\r\nHost: test\r\nAuthorization: " PROOF
+	    "\r\nContent-Length: 24\r\n\r\n{\"client_ref\":\"stack-2\"}",
+	    "GET /readyz HTTP/1.1\r\nHost: test\r\n\r\n"};
+	for (int i = 0; i < 40; i++) {
+		int fd = send_raw(l->f, requests[(i + l->id) % 4]);
+		close_raw(fd, (i + l->id) % 2 == 0);
+	}
+	return NULL;
+}
+
+static void test_many_clients_leave_early(void **state)
+{
+	struct fixture f;
+	struct leaver l[8];
+	pthread_t t[8];
+	struct vp_server_config cfg;
+	struct reply r;
+	(void)state;
+	vp_server_config_init(&cfg);
+	cfg.listen = "127.0.0.1:0";
+	cfg.threads = 2;
+	cfg.workers = 4;
+	cfg.account_rate = cfg.account_burst = 1e6; /* not the rate limit's 429 */
+	start(&f, &cfg);
+	for (int i = 0; i < 8; i++) {
+		l[i] = (struct leaver){&f, i};
+		assert_int_equal(pthread_create(&t[i], NULL, leave_early, &l[i]), 0);
+	}
+	for (int i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	get(&f, "/v1/namespaces/12", PROOF, &r);
+	assert_int_equal(r.status, 200);
+	reply_done(&r);
+	finish(&f, NULL);
+}
+
 /* ---- listen addresses, TLS, IPv6 --------------------------------------------------------- */
 
 static void test_listen_parse(void **state)
@@ -1074,6 +1205,8 @@ int main(void)
 	    cmocka_unit_test(test_metrics_text),
 	    cmocka_unit_test(test_access_log),
 	    cmocka_unit_test(test_graceful_stop_finishes_in_flight),
+	    cmocka_unit_test(test_client_leaves_while_on_worker),
+	    cmocka_unit_test(test_many_clients_leave_early),
 	    cmocka_unit_test(test_tls_and_config_errors),
 	    cmocka_unit_test(test_ipv6),
 	};
