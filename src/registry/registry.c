@@ -93,8 +93,9 @@ static const char SQL_COUNT_STATES[] =
 static const char SQL_SET_PEER_ROLE[] =
 	"UPDATE namespaces SET peer_role_arn = $2, updated_at = $3, request_id = $4 "
 	"WHERE n = $1 AND " LIVE " RETURNING " NS_COLS;
+/* Bookkeeping, not a change a client sees: updated_at and request_id stay (the event has them). */
 static const char SQL_SET_INTENT[] =
-	"UPDATE namespaces SET peering_id = $2, vpc_id = $3, updated_at = $4, request_id = $5 "
+	"UPDATE namespaces SET peering_id = $2, vpc_id = $3 "
 	"WHERE n = $1 AND state = 'pending' RETURNING " NS_COLS;
 static const char SQL_COUNT_QUARANTINE[] = "SELECT count(*) FROM quarantine";
 
@@ -1483,12 +1484,10 @@ static vp_code intent_tx(struct vp_registry *reg, struct vp_db_conn *conn, void 
 {
 	struct intent_ctx *ctx = ctx_;
 	char detail[VP_REGISTRY_DETAIL_MAX + 1];
-	int64_t at = now(reg);
 	struct vp_db_param p[] = {VP_DB_INT_PARAM(ctx->n), VP_DB_TEXT_PARAM(ctx->peering_id),
-				  VP_DB_TEXT_PARAM(ctx->vpc_id), VP_DB_INT_PARAM(at),
-				  VP_DB_TEXT_PARAM(ctx->request_id)};
+				  VP_DB_TEXT_PARAM(ctx->vpc_id)};
 	bool found = false;
-	vp_code code = query_record(reg, conn, SQL_SET_INTENT, p, 5, &ctx->rec, &found, err);
+	vp_code code = query_record(reg, conn, SQL_SET_INTENT, p, 3, &ctx->rec, &found, err);
 	json_t *extra;
 
 	if (code != VP_OK)
@@ -1501,7 +1500,7 @@ static vp_code intent_tx(struct vp_registry *reg, struct vp_db_conn *conn, void 
 	json_decref(extra);
 	if (code != VP_OK)
 		return code;
-	return add_event(reg, conn, at, ctx->n, ctx->rec.account, "intent", detail,
+	return add_event(reg, conn, now(reg), ctx->n, ctx->rec.account, "intent", detail,
 			 ctx->request_id, err);
 }
 

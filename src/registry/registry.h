@@ -223,7 +223,9 @@ vp_code vp_registry_set_peer_role(struct vp_registry *reg, int64_t n, const char
  * Record confirm's intent on the pending namespace n: the peering and VPC ids,
  * written (with an "intent" event) before the hub routes are created, so a
  * route left by a crash can be attributed to it (docs/reconciler.md). The
- * state is unchanged. VP_ERR_CONFLICT when n has no pending record.
+ * state, updated_at and request_id are unchanged (the event has the time and
+ * request id): a confirm that then fails leaves the record as clients saw it.
+ * VP_ERR_CONFLICT when n has no pending record.
  */
 vp_code vp_registry_set_intent(struct vp_registry *reg, int64_t n, const char *peering_id,
 			       const char *vpc_id, const char *request_id,

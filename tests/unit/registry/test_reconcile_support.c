@@ -47,11 +47,15 @@ static void test_intent(void **state)
 	assert_int_equal(got.state, VP_NS_PENDING);
 	assert_string_equal(got.peering_id, "pcx-0abc");
 	assert_string_equal(got.vpc_id, "vpc-0def");
+	/* bookkeeping only: the record clients see keeps its last change */
+	assert_int_equal(got.updated_at, rec.updated_at);
+	assert_string_equal(got.request_id, "r1");
 	assert_int_equal(vp_registry_get(reg, 1, &got, &err), VP_OK);
 	assert_string_equal(got.peering_id, "pcx-0abc");
 	assert_int_equal(vp_registry_events(reg, 1, 0, events, 8, &count, &err), VP_OK);
 	assert_int_equal(count, 2);
 	assert_string_equal(events[1].type, "intent");
+	assert_string_equal(events[1].request_id, "r2");
 	assert_non_null(strstr(events[1].detail, "pcx-0abc"));
 	/* again (a retried confirm, another peering): replaced */
 	assert_int_equal(vp_registry_set_intent(reg, 1, "pcx-0bbb", "vpc-0def", "r3", &got, &err),
