@@ -83,6 +83,20 @@ static vp_code check_shape(json_t *doc, struct vp_error *err)
 	if (!json_is_object(statements) && !json_is_array(statements))
 		return vp_fail(err, VP_ERR_INVALID,
 			       "trust policy has no Statement (an object or an array)");
+	if (json_is_array(statements)) {
+		size_t ours_count = 0;
+		json_array_foreach(statements, i, entry) {
+			const char *sid = json_string_value(json_object_get(entry, "Sid"));
+			if (sid && strcmp(sid, VP_POLICY_SID) == 0)
+				ours_count++;
+		}
+		/* IAM wants Sids unique within a policy; two would make "the broker's" ambiguous. */
+		if (ours_count > 1)
+			return vp_fail(err, VP_ERR_INVALID,
+				       "trust policy has %zu statements with Sid %s; merge them into "
+				       "one by hand",
+				       ours_count, VP_POLICY_SID);
+	}
 	ours = broker_statement(doc);
 	if (!ours)
 		return VP_OK;

@@ -175,6 +175,9 @@ static void test_bad_documents_and_inputs(void **state)
 		 "no Principal.AWS"},
 		{"{\"Statement\":[{\"Sid\":\"" VP_POLICY_SID "\",\"Principal\":{\"AWS\":[1]}}]}",
 		 "not a string"},
+		{"{\"Statement\":[{\"Sid\":\"" VP_POLICY_SID "\",\"Principal\":{\"AWS\":[]}},"
+		 "{\"Sid\":\"" VP_POLICY_SID "\",\"Principal\":{\"AWS\":\"999999999999\"}}]}",
+		 "2 statements with Sid"},
 	};
 	struct vp_trust_policy *p = (struct vp_trust_policy *)0x1;
 	struct vp_error err;
