@@ -4,6 +4,7 @@
  * share: the connection flags, the AWS client that signs the proofs, one call
  * and how its answer is printed.
  */
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -187,4 +188,49 @@ bool cli_namespace_arg(const char *command, const char *text, int64_t *out)
 		return false;
 	}
 	return true;
+}
+
+int cli_broker_namespace_command(const char *command, const char *method, int argc, char **argv,
+				 const struct cli_option *const *tables, int help_id,
+				 void (*print_help)(void))
+{
+	const char *n_text = NULL;
+	struct cli_broker broker;
+	struct cli_args args;
+	bool failed = false;
+	char path[48];
+	int64_t n;
+	int rc;
+
+	cli_broker_init(&broker);
+	if (!cli_parse(command, argc - 1, argv + 1, tables, &args))
+		return CLI_EXIT_USAGE;
+	for (size_t i = 0; i < args.count && !failed; i++) {
+		const struct cli_arg *arg = &args.items[i];
+		if (cli_broker_apply(command, &broker, arg, &failed))
+			continue;
+		if (arg->id == help_id) {
+			print_help();
+			return CLI_EXIT_OK;
+		}
+		if (arg->id != 0 || n_text) {
+			cli_error(command, "unexpected argument '%s'", arg->value);
+			return CLI_EXIT_USAGE;
+		}
+		n_text = arg->value;
+	}
+	if (failed)
+		return CLI_EXIT_USAGE;
+	if (!n_text) {
+		cli_error(command, "which namespace? (vpcpeer %s --broker URL N)", command);
+		return CLI_EXIT_USAGE;
+	}
+	if (!cli_namespace_arg(command, n_text, &n))
+		return CLI_EXIT_USAGE;
+	snprintf(path, sizeof(path), "/v1/namespaces/%" PRId64, n);
+	rc = cli_broker_open(command, &broker);
+	if (rc == CLI_EXIT_OK)
+		rc = cli_broker_run(command, &broker, method, path, NULL);
+	cli_broker_close(&broker);
+	return rc;
 }

@@ -127,6 +127,14 @@ int cli_broker_run(const char *command, struct cli_broker *b, const char *method
 		   const char *path, const char *json_body);
 /* A namespace number as the API takes it; prints the error for `command` otherwise. */
 bool cli_namespace_arg(const char *command, const char *text, int64_t *out);
+/*
+ * The whole of a command that takes the broker flags and one namespace N and
+ * makes one call on /v1/namespaces/{n} (show: GET, release: DELETE). Options
+ * with id help_id print the help. Returns the exit status.
+ */
+int cli_broker_namespace_command(const char *command, const char *method, int argc, char **argv,
+				 const struct cli_option *const *tables, int help_id,
+				 void (*print_help)(void));
 
 /* The subcommands. Each gets argv with argv[0] the command's name. */
 struct cli_command {
