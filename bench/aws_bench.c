@@ -27,9 +27,13 @@ static double now(void)
 
 static int bench_sign(long n)
 {
-	struct vp_aws_header h[] = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
-	struct vp_aws_sigv4_params p = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-					"FQoGZXIvYXdzEXAMPLEsessiontoken", "us-east-1", "ec2",
+	struct vp_aws_header h[] = {
+		{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+	struct vp_aws_sigv4_params p = {"AKIDEXAMPLE",
+					"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+					"FQoGZXIvYXdzEXAMPLEsessiontoken",
+					"us-east-1",
+					"ec2",
 					1440938160};
 	const char body[] = "Action=DescribeRouteTables&Version=2016-11-15&Filter.1.Name=vpc-id&"
 			    "Filter.1.Value.1=vpc-0a1b2c3d4e5f60718";
@@ -53,7 +57,8 @@ static int bench_sign(long n)
 static struct vp_aws_client *client(const char *url)
 {
 	struct vp_aws_credentials_provider *creds = NULL;
-	struct vp_aws_client_config cfg = {.region = "us-east-1", .endpoint_url = url,
+	struct vp_aws_client_config cfg = {.region = "us-east-1",
+					   .endpoint_url = url,
 					   .config_file = "/nonexistent",
 					   .credentials_file = "/nonexistent"};
 	struct vp_aws_client *c = NULL;
@@ -95,7 +100,8 @@ static int bench_calls(const char *url, long n)
 		vp_aws_caller_identity_free(id);
 	}
 	dt = now() - t0;
-	printf("sts GetCallerIdentity, one warm connection: %.0f calls/s (%.2f ms/call, %ld calls)\n",
+	printf("sts GetCallerIdentity, one warm connection: %.0f calls/s (%.2f ms/call, %ld "
+	       "calls)\n",
 	       (double)n / dt, dt * 1e3 / (double)n, n);
 	t0 = now();
 	for (long i = 0; i < n; i++) {
@@ -107,7 +113,8 @@ static int bench_calls(const char *url, long n)
 		vp_aws_ec2_vpc_list_free(v);
 	}
 	dt = now() - t0;
-	printf("ec2 DescribeVpcs, one warm connection:      %.0f calls/s (%.2f ms/call, %ld calls)\n",
+	printf("ec2 DescribeVpcs, one warm connection:      %.0f calls/s (%.2f ms/call, %ld "
+	       "calls)\n",
 	       (double)n / dt, dt * 1e3 / (double)n, n);
 	vp_aws_client_free(c);
 	return 0;

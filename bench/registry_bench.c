@@ -20,8 +20,8 @@
 #include "registry/registry.h"
 
 #define MAX_CLIENTS 32
-#define HELD 16000
-#define SAMPLE 300
+#define HELD        16000
+#define SAMPLE      300
 
 static bool postgres;
 static const char *base;

@@ -82,12 +82,13 @@ static vp_code parse_octets(const char *str, size_t len, const char *whole, uint
 			return vp_fail(err, VP_ERR_RANGE, "'%s': part %d has more than 3 digits",
 				       whole, octet + 1);
 		if (value > 255)
-			return vp_fail(err, VP_ERR_RANGE, "'%s': part %d is %u, more than 255", whole,
-				       octet + 1, value);
+			return vp_fail(err, VP_ERR_RANGE, "'%s': part %d is %u, more than 255",
+				       whole, octet + 1, value);
 		addr = (addr << 8) | value;
 	}
 	if (pos != len)
-		return vp_fail(err, VP_ERR_INVALID, "'%s': unexpected text after the address", whole);
+		return vp_fail(err, VP_ERR_INVALID, "'%s': unexpected text after the address",
+			       whole);
 	*out = addr;
 	return VP_OK;
 }
@@ -127,9 +128,11 @@ vp_code vp_cidr_parse(const char *str, size_t len, struct vp_cidr *out, struct v
 
 	pos = addr_len + 1;
 	if (pos == len)
-		return vp_fail(err, VP_ERR_INVALID, "'%s' has no prefix length after the '/'", shown);
+		return vp_fail(err, VP_ERR_INVALID, "'%s' has no prefix length after the '/'",
+			       shown);
 	if (!is_digit(str[pos]))
-		return vp_fail(err, VP_ERR_INVALID, "'%s': the prefix length is not a number", shown);
+		return vp_fail(err, VP_ERR_INVALID, "'%s': the prefix length is not a number",
+			       shown);
 	if (str[pos] == '0' && pos + 1 < len && is_digit(str[pos + 1]))
 		return vp_fail(err, VP_ERR_INVALID, "'%s': the prefix length has a leading zero",
 			       shown);
@@ -140,8 +143,8 @@ vp_code vp_cidr_parse(const char *str, size_t len, struct vp_cidr *out, struct v
 		return vp_fail(err, VP_ERR_INVALID, "'%s': unexpected text after the prefix length",
 			       shown);
 	if (prefix > 32)
-		return vp_fail(err, VP_ERR_RANGE, "'%s': the prefix length %u is more than 32", shown,
-			       prefix);
+		return vp_fail(err, VP_ERR_RANGE, "'%s': the prefix length %u is more than 32",
+			       shown, prefix);
 	if (addr & ~vp_prefix_mask(prefix)) {
 		char fixed[VP_CIDR_STRLEN];
 		struct vp_cidr network = {addr & vp_prefix_mask(prefix), (uint8_t)prefix};

@@ -29,13 +29,15 @@ vp_code vp_plan_validate(const struct vp_plan *plan, struct vp_error *err)
 
 	vp_cidr_format(plan->pool, pool);
 	if (plan->vpc_prefix < VP_AWS_MIN_PREFIX || plan->vpc_prefix > VP_AWS_MAX_PREFIX)
-		return vp_fail(err, VP_ERR_INVALID,
-			       "VPC prefix /%u is outside AWS's limits for a VPC block (/%d to /%d)",
-			       plan->vpc_prefix, VP_AWS_MIN_PREFIX, VP_AWS_MAX_PREFIX);
+		return vp_fail(
+			err, VP_ERR_INVALID,
+			"VPC prefix /%u is outside AWS's limits for a VPC block (/%d to /%d)",
+			plan->vpc_prefix, VP_AWS_MIN_PREFIX, VP_AWS_MAX_PREFIX);
 	if (plan->subnet_prefix < VP_AWS_MIN_PREFIX || plan->subnet_prefix > VP_AWS_MAX_PREFIX)
-		return vp_fail(err, VP_ERR_INVALID,
-			       "subnet prefix /%u is outside AWS's limits for a subnet (/%d to /%d)",
-			       plan->subnet_prefix, VP_AWS_MIN_PREFIX, VP_AWS_MAX_PREFIX);
+		return vp_fail(
+			err, VP_ERR_INVALID,
+			"subnet prefix /%u is outside AWS's limits for a subnet (/%d to /%d)",
+			plan->subnet_prefix, VP_AWS_MIN_PREFIX, VP_AWS_MAX_PREFIX);
 	if (plan->vpc_prefix < plan->pool.prefix)
 		return vp_fail(err, VP_ERR_INVALID,
 			       "a /%u VPC block does not fit into the pool %s; use a VPC prefix of "
@@ -45,10 +47,11 @@ vp_code vp_plan_validate(const struct vp_plan *plan, struct vp_error *err)
 		return vp_fail(err, VP_ERR_INVALID, "subnet count %u is outside 1..%d",
 			       plan->subnet_count, VP_PLAN_MAX_SUBNETS);
 	if (plan->subnet_prefix < plan->vpc_prefix)
-		return vp_fail(err, VP_ERR_INVALID,
-			       "a /%u subnet does not fit into a /%u VPC block; use a subnet prefix "
-			       "of at least /%u",
-			       plan->subnet_prefix, plan->vpc_prefix, plan->vpc_prefix);
+		return vp_fail(
+			err, VP_ERR_INVALID,
+			"a /%u subnet does not fit into a /%u VPC block; use a subnet prefix "
+			"of at least /%u",
+			plan->subnet_prefix, plan->vpc_prefix, plan->vpc_prefix);
 	room = (uint64_t)1 << (plan->subnet_prefix - plan->vpc_prefix);
 	if (plan->subnet_count > room)
 		return vp_fail(err, VP_ERR_INVALID,

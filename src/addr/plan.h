@@ -18,7 +18,7 @@
 #include "core/error.h"
 
 #define VP_PLAN_MAX_RESERVED 64
-#define VP_PLAN_MAX_SUBNETS 26 /* named A..Z */
+#define VP_PLAN_MAX_SUBNETS  26 /* named A..Z */
 
 /* AWS accepts VPC and subnet blocks from /16 to /28. */
 #define VP_AWS_MIN_PREFIX 16
@@ -26,10 +26,10 @@
 /* AWS keeps 5 addresses of every subnet (network, router, DNS, future, broadcast). */
 #define VP_AWS_RESERVED_PER_SUBNET 5
 
-#define VP_PLAN_DEFAULT_POOL "10.0.0.0/8"
-#define VP_PLAN_DEFAULT_VPC_PREFIX 22
+#define VP_PLAN_DEFAULT_POOL          "10.0.0.0/8"
+#define VP_PLAN_DEFAULT_VPC_PREFIX    22
 #define VP_PLAN_DEFAULT_SUBNET_PREFIX 24
-#define VP_PLAN_DEFAULT_SUBNETS 4
+#define VP_PLAN_DEFAULT_SUBNETS       4
 
 struct vp_plan {
 	struct vp_cidr pool;

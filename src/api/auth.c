@@ -31,16 +31,16 @@
 #include "aws/sts.h"
 #include "core/buf.h"
 
-#define GCI_BODY "Action=GetCallerIdentity&Version=2011-06-15"
-#define GCI_BODY_SWAPPED "Version=2011-06-15&Action=GetCallerIdentity"
-#define MAX_HEADER_NAME 64
-#define MAX_AKID 128
-#define DEFAULT_CACHE_ENTRIES 4096
-#define MAX_CACHE_ENTRIES ((size_t)1 << 20)
-#define MAX_MAX_AGE 3600
+#define GCI_BODY               "Action=GetCallerIdentity&Version=2011-06-15"
+#define GCI_BODY_SWAPPED       "Version=2011-06-15&Action=GetCallerIdentity"
+#define MAX_HEADER_NAME        64
+#define MAX_AKID               128
+#define DEFAULT_CACHE_ENTRIES  4096
+#define MAX_CACHE_ENTRIES      ((size_t)1 << 20)
+#define MAX_MAX_AGE            3600
 #define DEFAULT_STS_TIMEOUT_MS 10000L
-#define STS_MAX_RESPONSE ((size_t)64 << 10)
-#define NO_ENTRY UINT32_MAX
+#define STS_MAX_RESPONSE       ((size_t)64 << 10)
+#define NO_ENTRY               UINT32_MAX
 
 /* One verified proof: the identity STS gave for a signature, until it expires. */
 struct cache_entry {
@@ -86,8 +86,8 @@ enum proof_header {
 };
 
 static const char *const header_names[H_COUNT] = {
-	"Host",       "Content-Type",         "Content-Length",       "User-Agent",
-	"X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-Sha256", VP_AUTH_SERVER_ID_HEADER,
+	"Host",          "Content-Type",         "Content-Length",       "User-Agent",
+	"X-Amz-Date",    "X-Amz-Security-Token", "X-Amz-Content-Sha256", VP_AUTH_SERVER_ID_HEADER,
 	"Authorization",
 };
 
@@ -167,8 +167,8 @@ static vp_code pack_request(const struct vp_aws_signed_request *req, struct vp_b
 	return rc;
 }
 
-vp_code vp_auth_make_proof(struct vp_aws_client *client, const char *server_id,
-			   char **header_value, struct vp_error *err)
+vp_code vp_auth_make_proof(struct vp_aws_client *client, const char *server_id, char **header_value,
+			   struct vp_error *err)
 {
 	struct vp_aws_header extra = {VP_AUTH_SERVER_ID_HEADER, server_id};
 	struct vp_aws_signed_request *req = NULL;
@@ -192,7 +192,8 @@ vp_code vp_auth_make_proof(struct vp_aws_client *client, const char *server_id,
 	}
 	b64_len = 4 * ((json.len + 2) / 3);
 	if (scheme_len + 1 + b64_len > VP_AUTH_MAX_HEADER) {
-		rc = vp_fail(err, VP_ERR_RANGE, "the identity proof would be %zu bytes, more than %d",
+		rc = vp_fail(err, VP_ERR_RANGE,
+			     "the identity proof would be %zu bytes, more than %d",
 			     scheme_len + 1 + b64_len, VP_AUTH_MAX_HEADER);
 		goto done;
 	}
@@ -335,11 +336,13 @@ vp_code vp_auth_new(const struct vp_auth_config *cfg, struct vp_auth **out, stru
 	a->partition = partition_named(cfg->partition ? cfg->partition : "aws");
 	if (!a->partition) {
 		rc = vp_fail(err, VP_ERR_INVALID,
-			     "unknown partition '%.64s' (aws, aws-cn or aws-us-gov)", cfg->partition);
+			     "unknown partition '%.64s' (aws, aws-cn or aws-us-gov)",
+			     cfg->partition);
 		goto fail;
 	}
 	if (cfg->sts_endpoint) {
-		rc = endpoint_base(cfg->sts_endpoint, a->endpoint_url, sizeof(a->endpoint_url), err);
+		rc = endpoint_base(cfg->sts_endpoint, a->endpoint_url, sizeof(a->endpoint_url),
+				   err);
 		if (rc != VP_OK)
 			goto fail;
 		a->have_endpoint = true;
@@ -435,7 +438,8 @@ static vp_code split_scheme(const char *value, const char **token, size_t *len,
 				       "the Authorization scheme is '%.*s', not " VP_AUTH_SCHEME,
 				       (int)w, value);
 		return vp_fail(err, VP_ERR_AUTH,
-			       "the Authorization header is not '" VP_AUTH_SCHEME " <base64 JSON>'");
+			       "the Authorization header is not '" VP_AUTH_SCHEME
+			       " <base64 JSON>'");
 	}
 	start = scheme_len;
 	while (start < n && (value[start] == ' ' || value[start] == '\t'))
@@ -466,7 +470,8 @@ static vp_code b64_decode(const char *in, size_t len, unsigned char **out, size_
 
 	if (len % 4 != 0)
 		return vp_fail(err, VP_ERR_AUTH,
-			       "the proof is not base64: its length %zu is not a multiple of 4", len);
+			       "the proof is not base64: its length %zu is not a multiple of 4",
+			       len);
 	for (size_t i = 0; i < len; i++) {
 		if (in[i] == '=' && i + 2 >= len) {
 			pad++;
@@ -501,11 +506,9 @@ static void wipe_json(json_t *v)
 		/* jansson frees its strings without wiping them. */
 		OPENSSL_cleanse((void *)(uintptr_t)json_string_value(v), json_string_length(v));
 	} else if (json_is_object(v)) {
-		json_object_foreach(v, key, item)
-			wipe_json(item);
+		json_object_foreach(v, key, item) wipe_json(item);
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, item)
-			wipe_json(item);
+		json_array_foreach(v, i, item) wipe_json(item);
 	}
 }
 
@@ -535,7 +538,8 @@ static vp_code read_document(json_t *doc, struct vp_auth_proof *p, struct vp_err
 
 	if (!json_is_object(doc))
 		return vp_fail(err, VP_ERR_AUTH, "the proof must be a JSON object");
-	json_object_foreach(doc, key, value) {
+	json_object_foreach(doc, key, value)
+	{
 		if (strcmp(key, "method") != 0 && strcmp(key, "url") != 0 &&
 		    strcmp(key, "headers") != 0 && strcmp(key, "body") != 0)
 			return vp_fail(err, VP_ERR_AUTH,
@@ -548,14 +552,18 @@ static vp_code read_document(json_t *doc, struct vp_auth_proof *p, struct vp_err
 	body = json_object_get(doc, "body");
 	if (!method || !url || !headers || !body)
 		return vp_fail(err, VP_ERR_AUTH, "the proof lacks its %s field",
-			       !method ? "method" : !url ? "url" : !headers ? "headers" : "body");
+			       !method    ? "method"
+			       : !url     ? "url"
+			       : !headers ? "headers"
+					  : "body");
 	if (!json_is_string(method) || !json_is_string(url) || !json_is_string(body))
 		return vp_fail(err, VP_ERR_AUTH, "the proof's %s must be a string",
 			       !json_is_string(method) ? "method"
 			       : !json_is_string(url)  ? "url"
 						       : "body");
 	if (!json_is_object(headers))
-		return vp_fail(err, VP_ERR_AUTH, "the proof's headers must be an object of strings");
+		return vp_fail(err, VP_ERR_AUTH,
+			       "the proof's headers must be an object of strings");
 	if (json_object_size(headers) > VP_AUTH_MAX_PROOF_HEADERS)
 		return vp_fail(err, VP_ERR_AUTH, "the proof has %zu headers, more than %d",
 			       json_object_size(headers), VP_AUTH_MAX_PROOF_HEADERS);
@@ -565,10 +573,12 @@ static vp_code read_document(json_t *doc, struct vp_auth_proof *p, struct vp_err
 	p->body_len = json_string_length(body);
 	if (!p->method || !p->url || !p->body)
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
-	json_object_foreach(headers, key, value) {
+	json_object_foreach(headers, key, value)
+	{
 		struct vp_aws_owned_header *h = &p->headers[p->header_count];
 		if (!json_is_string(value))
-			return vp_fail(err, VP_ERR_AUTH, "the proof's header values must be strings");
+			return vp_fail(err, VP_ERR_AUTH,
+				       "the proof's header values must be strings");
 		h->name = strdup(key);
 		h->value = dup_string(value);
 		p->header_count++;
@@ -644,8 +654,9 @@ static vp_code check_url(const struct vp_auth *a, const char *url, char **host_p
 			       VP_AWS_URL_MAX);
 	for (const char *c = url; *c; c++)
 		if (*c < 0x21 || *c > 0x7e)
-			return vp_fail(err, VP_ERR_AUTH, "the proof's URL has a space or a control "
-							 "character");
+			return vp_fail(err, VP_ERR_AUTH,
+				       "the proof's URL has a space or a control "
+				       "character");
 	u = curl_url();
 	if (!u)
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
@@ -669,7 +680,8 @@ static vp_code check_url(const struct vp_auth *a, const char *url, char **host_p
 		goto done;
 	}
 	if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK || strcmp(path, "/") != 0) {
-		rc = vp_fail(err, VP_ERR_AUTH, "the proof's URL must have the path '/', not '%.60s'",
+		rc = vp_fail(err, VP_ERR_AUTH,
+			     "the proof's URL must have the path '/', not '%.60s'",
 			     path ? path : "");
 		goto done;
 	}
@@ -684,8 +696,8 @@ static vp_code check_url(const struct vp_auth *a, const char *url, char **host_p
 		/* the configured endpoint */
 	} else if (partition_host(a->partition, host) && !port) {
 		if (strcmp(scheme, "https") != 0) {
-			rc = vp_fail(err, VP_ERR_AUTH, "the proof's URL must use https://, not %.10s://",
-				     scheme);
+			rc = vp_fail(err, VP_ERR_AUTH,
+				     "the proof's URL must use https://, not %.10s://", scheme);
 			goto done;
 		}
 	} else {
@@ -765,7 +777,8 @@ struct sigv4_auth {
 	char signature[VP_AWS_SHA256_HEX_LEN + 1];
 };
 
-/* "AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/sts/aws4_request, SignedHeaders=.., Signature=.." */
+/* "AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/sts/aws4_request, SignedHeaders=.., Signature=.."
+ */
 static vp_code parse_sigv4(const char *v, struct sigv4_auth *out, struct vp_error *err)
 {
 	static const char algo[] = "AWS4-HMAC-SHA256 ";
@@ -800,7 +813,8 @@ static vp_code parse_sigv4(const char *v, struct sigv4_auth *out, struct vp_erro
 				if (*c == '/') {
 					if (k == 4)
 						return vp_fail(err, VP_ERR_AUTH,
-							       "the proof's credential scope is malformed");
+							       "the proof's credential scope is "
+							       "malformed");
 					slash[k++] = c;
 				}
 			if (k != 4 || slash[0] == f || slash[0] - f > MAX_AKID ||
@@ -818,9 +832,11 @@ static vp_code parse_sigv4(const char *v, struct sigv4_auth *out, struct vp_erro
 			if (!vp_aws_region_valid(out->region))
 				return vp_fail(err, VP_ERR_AUTH,
 					       "the proof's credential scope has no valid region");
-			if ((size_t)(slash[3] - slash[2] - 1) != 3 || strncmp(slash[2] + 1, "sts", 3) != 0)
-				return vp_fail(err, VP_ERR_AUTH,
-					       "the proof's credential scope is not for service sts");
+			if ((size_t)(slash[3] - slash[2] - 1) != 3 ||
+			    strncmp(slash[2] + 1, "sts", 3) != 0)
+				return vp_fail(
+					err, VP_ERR_AUTH,
+					"the proof's credential scope is not for service sts");
 			if ((size_t)(fend - slash[3] - 1) != 12 ||
 			    strncmp(slash[3] + 1, "aws4_request", 12) != 0)
 				return vp_fail(err, VP_ERR_AUTH,
@@ -841,15 +857,17 @@ static vp_code parse_sigv4(const char *v, struct sigv4_auth *out, struct vp_erro
 			for (size_t i = 0; i < vlen; i++) {
 				char c = eq[1 + i];
 				if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-					return vp_fail(err, VP_ERR_AUTH,
-						       "the proof's signature is not 64 hex digits");
+					return vp_fail(
+						err, VP_ERR_AUTH,
+						"the proof's signature is not 64 hex digits");
 			}
 			memcpy(out->signature, eq + 1, vlen);
 			have_sig = true;
 		} else {
-			return vp_fail(err, VP_ERR_AUTH,
-				       "the proof's Authorization header has an unknown or repeated "
-				       "part (expected Credential, SignedHeaders, Signature)");
+			return vp_fail(
+				err, VP_ERR_AUTH,
+				"the proof's Authorization header has an unknown or repeated "
+				"part (expected Credential, SignedHeaders, Signature)");
 		}
 		if (!end)
 			break;
@@ -857,7 +875,9 @@ static vp_code parse_sigv4(const char *v, struct sigv4_auth *out, struct vp_erro
 	}
 	if (!have_cred || !have_signed || !have_sig)
 		return vp_fail(err, VP_ERR_AUTH, "the proof's Authorization header lacks %s",
-			       !have_cred ? "Credential" : !have_signed ? "SignedHeaders" : "Signature");
+			       !have_cred     ? "Credential"
+			       : !have_signed ? "SignedHeaders"
+					      : "Signature");
 	return VP_OK;
 }
 
@@ -891,7 +911,8 @@ static vp_code check_headers(const struct vp_auth *a, struct vp_auth_proof *p,
 		int k;
 
 		if (nlen == 0 || nlen > MAX_HEADER_NAME)
-			return vp_fail(err, VP_ERR_AUTH, "a header name in the proof is empty or too long");
+			return vp_fail(err, VP_ERR_AUTH,
+				       "a header name in the proof is empty or too long");
 		for (size_t j = 0; j < nlen; j++)
 			if (!is_tchar(name[j]))
 				return vp_fail(err, VP_ERR_AUTH,
@@ -900,12 +921,13 @@ static vp_code check_headers(const struct vp_auth *a, struct vp_auth_proof *p,
 			if (strcasecmp(name, header_names[k]) == 0)
 				break;
 		if (k == H_COUNT)
-			return vp_fail(err, VP_ERR_AUTH,
-				       "the proof has a header '%s' that is not allowed (allowed: "
-				       "Host, Content-Type, Content-Length, User-Agent, X-Amz-Date, "
-				       "X-Amz-Security-Token, X-Amz-Content-Sha256, "
-				       "X-Vpcpeer-Server-Id, Authorization)",
-				       name);
+			return vp_fail(
+				err, VP_ERR_AUTH,
+				"the proof has a header '%s' that is not allowed (allowed: "
+				"Host, Content-Type, Content-Length, User-Agent, X-Amz-Date, "
+				"X-Amz-Security-Token, X-Amz-Content-Sha256, "
+				"X-Vpcpeer-Server-Id, Authorization)",
+				name);
 		if (h[k])
 			return vp_fail(err, VP_ERR_AUTH, "the proof has the header %s twice",
 				       header_names[k]);
@@ -917,8 +939,9 @@ static vp_code check_headers(const struct vp_auth *a, struct vp_auth_proof *p,
 		h[k] = value;
 	}
 	if (!h[H_AUTHORIZATION])
-		return vp_fail(err, VP_ERR_AUTH, "the proof has no Authorization header (the SigV4 "
-						 "signature)");
+		return vp_fail(err, VP_ERR_AUTH,
+			       "the proof has no Authorization header (the SigV4 "
+			       "signature)");
 	if (!h[H_AMZ_DATE])
 		return vp_fail(err, VP_ERR_AUTH, "the proof has no X-Amz-Date header");
 	if (!h[H_SERVER_ID])
@@ -948,8 +971,9 @@ static vp_code check_headers(const struct vp_auth *a, struct vp_auth_proof *p,
 			found = h[k] && strlen(header_names[k]) == len &&
 				strncasecmp(s, header_names[k], len) == 0;
 		if (!found)
-			return vp_fail(err, VP_ERR_AUTH,
-				       "the proof's SignedHeaders names a header it does not carry");
+			return vp_fail(
+				err, VP_ERR_AUTH,
+				"the proof's SignedHeaders names a header it does not carry");
 		s += len;
 		if (*s == ';')
 			s++;
@@ -962,10 +986,11 @@ static vp_code check_headers(const struct vp_auth *a, struct vp_auth_proof *p,
 		return vp_fail(err, VP_ERR_AUTH,
 			       "the proof's Host header '%.100s' does not match its URL's '%s'",
 			       h[H_HOST], host_port);
-	if (h[H_CONTENT_TYPE] && strncasecmp(h[H_CONTENT_TYPE], "application/x-www-form-urlencoded",
-					     33) != 0)
-		return vp_fail(err, VP_ERR_AUTH,
-			       "the proof's Content-Type must be application/x-www-form-urlencoded");
+	if (h[H_CONTENT_TYPE] &&
+	    strncasecmp(h[H_CONTENT_TYPE], "application/x-www-form-urlencoded", 33) != 0)
+		return vp_fail(
+			err, VP_ERR_AUTH,
+			"the proof's Content-Type must be application/x-www-form-urlencoded");
 	if (h[H_CONTENT_LENGTH]) {
 		char len[24];
 		snprintf(len, sizeof(len), "%zu", p->body_len);
@@ -975,10 +1000,12 @@ static vp_code check_headers(const struct vp_auth *a, struct vp_auth_proof *p,
 	}
 	if (!parse_amz_date(h[H_AMZ_DATE], &signed_at))
 		return vp_fail(err, VP_ERR_AUTH,
-			       "the proof's X-Amz-Date '%.20s' is not YYYYMMDDTHHMMSSZ", h[H_AMZ_DATE]);
+			       "the proof's X-Amz-Date '%.20s' is not YYYYMMDDTHHMMSSZ",
+			       h[H_AMZ_DATE]);
 	if (strncmp(auth.date8, h[H_AMZ_DATE], 8) != 0)
-		return vp_fail(err, VP_ERR_AUTH,
-			       "the proof's credential scope date is not the day of its X-Amz-Date");
+		return vp_fail(
+			err, VP_ERR_AUTH,
+			"the proof's credential scope date is not the day of its X-Amz-Date");
 	if (signed_at < now - a->max_age)
 		return vp_fail(err, VP_ERR_AUTH,
 			       "the proof is stale: signed at %s, %lld s before this broker's "
@@ -1020,8 +1047,8 @@ static void proof_digest(struct vp_auth_proof *p)
 	EVP_MD_CTX_free(ctx);
 }
 
-vp_code vp_auth_parse_proof(struct vp_auth *a, const char *authorization,
-			    struct vp_auth_proof *out, struct vp_error *err)
+vp_code vp_auth_parse_proof(struct vp_auth *a, const char *authorization, struct vp_auth_proof *out,
+			    struct vp_error *err)
 {
 	struct vp_auth_proof p;
 	unsigned char *raw = NULL;
@@ -1247,7 +1274,8 @@ static vp_code replay(struct vp_auth *a, const struct vp_auth_proof *p, struct v
 			goto done;
 		}
 		if (strlen(id->account) != 12 || strspn(id->account, "0123456789") != 12 ||
-		    strlen(id->arn) >= sizeof(out->arn) || strlen(id->user_id) >= sizeof(out->user_id)) {
+		    strlen(id->arn) >= sizeof(out->arn) ||
+		    strlen(id->user_id) >= sizeof(out->user_id)) {
 			rc = vp_fail(err, VP_ERR_AWS, "STS answered an identity that does not fit");
 			goto done;
 		}

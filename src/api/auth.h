@@ -24,17 +24,17 @@
 struct vp_aws_client;
 struct vp_aws_http;
 
-#define VP_AUTH_SCHEME "Vpcpeer-Proof"
-#define VP_AUTH_SERVER_ID_HEADER "X-Vpcpeer-Server-Id"
-#define VP_AUTH_MAX_HEADER 12288 /* the whole Authorization value */
-#define VP_AUTH_SERVER_ID_MAX 255
-#define VP_AUTH_DEFAULT_MAX_AGE 300 /* seconds either side of the broker's clock */
+#define VP_AUTH_SCHEME            "Vpcpeer-Proof"
+#define VP_AUTH_SERVER_ID_HEADER  "X-Vpcpeer-Server-Id"
+#define VP_AUTH_MAX_HEADER        12288 /* the whole Authorization value */
+#define VP_AUTH_SERVER_ID_MAX     255
+#define VP_AUTH_DEFAULT_MAX_AGE   300 /* seconds either side of the broker's clock */
 #define VP_AUTH_MAX_PROOF_HEADERS 16
 
 /* Who signed a proof, as STS said. */
 struct vp_identity {
-	char account[13];  /* 12 digits */
-	char arn[1024];    /* arn:aws:iam::ACCT:user/x, arn:aws:sts::ACCT:assumed-role/R/s */
+	char account[13]; /* 12 digits */
+	char arn[1024];   /* arn:aws:iam::ACCT:user/x, arn:aws:sts::ACCT:assumed-role/R/s */
 	char user_id[256];
 };
 
@@ -42,8 +42,8 @@ struct vp_identity {
  * Client side. *header_value is "Vpcpeer-Proof <base64>", the caller frees
  * it. Errors come from the credentials chain (no credentials: VP_ERR_AUTH).
  */
-vp_code vp_auth_make_proof(struct vp_aws_client *client, const char *server_id,
-			   char **header_value, struct vp_error *err);
+vp_code vp_auth_make_proof(struct vp_aws_client *client, const char *server_id, char **header_value,
+			   struct vp_error *err);
 
 /* The default server id of a broker URL: its host:port ("broker.example.com:443"). */
 vp_code vp_auth_default_server_id(const char *broker_url, char *out, size_t size,

@@ -21,5 +21,5 @@ void vp_api_readyz(struct vp_api_call *call)
 void vp_api_metrics(struct vp_api_call *call)
 {
 	vp_render_text(call, 200, vp_metrics_render(call->metrics),
-	               "text/plain; version=0.0.4; charset=utf-8");
+		       "text/plain; version=0.0.4; charset=utf-8");
 }

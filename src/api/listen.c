@@ -25,7 +25,7 @@ static bool parse_port(const char *s, size_t len, unsigned *out)
 }
 
 vp_code vp_listen_parse(const char *str, size_t len, struct vp_listen_addr *out,
-                        struct vp_error *err)
+			struct vp_error *err)
 {
 	struct vp_listen_addr a;
 	char host[VP_LISTEN_MAX + 1];
@@ -37,14 +37,14 @@ vp_code vp_listen_parse(const char *str, size_t len, struct vp_listen_addr *out,
 		return vp_fail(err, VP_ERR_INVALID, "the listen address is empty (use HOST:PORT)");
 	if (len > VP_LISTEN_MAX || memchr(str, '\0', len))
 		return vp_fail(err, VP_ERR_INVALID,
-		               "the listen address is not HOST:PORT of at most %d characters",
-		               VP_LISTEN_MAX);
+			       "the listen address is not HOST:PORT of at most %d characters",
+			       VP_LISTEN_MAX);
 	if (str[0] == '[') {
 		const char *close = memchr(str, ']', len);
 		if (!close || close + 1 >= str + len || close[1] != ':')
 			return vp_fail(err, VP_ERR_INVALID,
-			               "'%.*s' is not [IPV6]:PORT (as in [::1]:8080)", (int)len,
-			               str);
+				       "'%.*s' is not [IPV6]:PORT (as in [::1]:8080)", (int)len,
+				       str);
 		host_len = (size_t)(close - str - 1);
 		memcpy(host, str + 1, host_len);
 		colon = close + 1;
@@ -56,8 +56,8 @@ vp_code vp_listen_parse(const char *str, size_t len, struct vp_listen_addr *out,
 				colon = p;
 		if (!colon)
 			return vp_fail(err, VP_ERR_INVALID,
-			               "'%.*s' has no port (use HOST:PORT, as in 127.0.0.1:8080)",
-			               (int)len, str);
+				       "'%.*s' has no port (use HOST:PORT, as in 127.0.0.1:8080)",
+				       (int)len, str);
 		host_len = (size_t)(colon - str);
 		memcpy(host, str, host_len);
 		a.family = AF_INET;
@@ -66,7 +66,7 @@ vp_code vp_listen_parse(const char *str, size_t len, struct vp_listen_addr *out,
 	port = colon + 1;
 	if (!parse_port(port, (size_t)(str + len - port), &a.port))
 		return vp_fail(err, VP_ERR_INVALID, "'%.*s': the port must be a number 0..65535",
-		               (int)len, str);
+			       (int)len, str);
 	if (a.family == AF_INET6) {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a.sa;
 		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
@@ -83,9 +83,9 @@ vp_code vp_listen_parse(const char *str, size_t len, struct vp_listen_addr *out,
 		/* inet_pton takes only the dotted quad, not inet_aton's shorthands. */
 		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
 			return vp_fail(err, VP_ERR_INVALID,
-			               "'%s' is not an IPv4 address (IPv6 goes in brackets: "
-			               "[::1]:8080)",
-			               host);
+				       "'%s' is not an IPv4 address (IPv6 goes in brackets: "
+				       "[::1]:8080)",
+				       host);
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons((uint16_t)a.port);
 		a.sa_len = sizeof(*sin);

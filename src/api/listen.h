@@ -28,6 +28,6 @@ struct vp_listen_addr {
 
 /* Parse `len` bytes of `str`. VP_ERR_INVALID naming what is wrong. */
 vp_code vp_listen_parse(const char *str, size_t len, struct vp_listen_addr *out,
-                        struct vp_error *err);
+			struct vp_error *err);
 
 #endif

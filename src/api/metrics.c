@@ -9,9 +9,9 @@
 
 #include "core/buf.h"
 
-#define NAME_MAX_LEN 128
+#define NAME_MAX_LEN   128
 #define LABELS_MAX_LEN 512
-#define RENDER_MAX (4u << 20)
+#define RENDER_MAX     (4u << 20)
 
 struct series {
 	char labels[LABELS_MAX_LEN]; /* rendered: name="value",... (no braces) */
@@ -66,7 +66,8 @@ static bool name_valid(const char *name)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];
-		bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+		bool alpha =
+			(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
 		if (!alpha && !(i > 0 && c >= '0' && c <= '9'))
 			return false;
 	}
@@ -135,9 +136,8 @@ vp_code vp_metrics_declare(struct vp_metrics *metrics, const char *name, enum vp
 	return declare(metrics, name, type, help, NULL, 0, err);
 }
 
-vp_code vp_metrics_declare_histogram(struct vp_metrics *metrics, const char *name,
-				     const char *help, const double *bounds, size_t bound_count,
-				     struct vp_error *err)
+vp_code vp_metrics_declare_histogram(struct vp_metrics *metrics, const char *name, const char *help,
+				     const double *bounds, size_t bound_count, struct vp_error *err)
 {
 	return declare(metrics, name, VP_METRIC_HISTOGRAM, help, bounds, bound_count, err);
 }
@@ -161,7 +161,10 @@ static bool render_labels(const char *const *labels, char out[LABELS_MAX_LEN])
 		out[len++] = '=';
 		out[len++] = '"';
 		for (; *v; v++) {
-			const char *esc = *v == '\\' ? "\\\\" : *v == '"' ? "\\\"" : *v == '\n' ? "\\n" : NULL;
+			const char *esc = *v == '\\'   ? "\\\\"
+					  : *v == '"'  ? "\\\""
+					  : *v == '\n' ? "\\n"
+						       : NULL;
 			size_t n = esc ? 2 : 1;
 			if (len + n + 2 >= LABELS_MAX_LEN)
 				return false;
@@ -256,7 +259,9 @@ static void sample(struct vp_buf *out, const char *name, const char *suffix, con
 
 static const char *type_name(enum vp_metric_type type)
 {
-	return type == VP_METRIC_COUNTER ? "counter" : type == VP_METRIC_GAUGE ? "gauge" : "histogram";
+	return type == VP_METRIC_COUNTER ? "counter"
+	       : type == VP_METRIC_GAUGE ? "gauge"
+					 : "histogram";
 }
 
 char *vp_metrics_render(struct vp_metrics *metrics)
@@ -283,7 +288,8 @@ char *vp_metrics_render(struct vp_metrics *metrics)
 				sample(&out, f->name, "_bucket", se->labels, le,
 				       (double)se->buckets[b]);
 			}
-			sample(&out, f->name, "_bucket", se->labels, "le=\"+Inf\"", (double)se->count);
+			sample(&out, f->name, "_bucket", se->labels, "le=\"+Inf\"",
+			       (double)se->count);
 			sample(&out, f->name, "_sum", se->labels, NULL, se->value);
 			sample(&out, f->name, "_count", se->labels, NULL, (double)se->count);
 		}

@@ -17,8 +17,8 @@
 #include "core/error.h"
 
 #define VP_METRICS_MAX_FAMILIES 64
-#define VP_METRICS_MAX_SERIES 512
-#define VP_METRICS_MAX_BUCKETS 16
+#define VP_METRICS_MAX_SERIES   512
+#define VP_METRICS_MAX_BUCKETS  16
 
 enum vp_metric_type { VP_METRIC_COUNTER, VP_METRIC_GAUGE, VP_METRIC_HISTOGRAM };
 
@@ -32,8 +32,8 @@ vp_code vp_metrics_declare(struct vp_metrics *metrics, const char *name, enum vp
 			   const char *help, struct vp_error *err);
 
 /* Declare a histogram with ascending upper bounds (+Inf is implied). */
-vp_code vp_metrics_declare_histogram(struct vp_metrics *metrics, const char *name,
-				     const char *help, const double *bounds, size_t bound_count,
+vp_code vp_metrics_declare_histogram(struct vp_metrics *metrics, const char *name, const char *help,
+				     const double *bounds, size_t bound_count,
 				     struct vp_error *err);
 
 /*

@@ -8,7 +8,7 @@
 #include "broker/broker.h"
 
 static void answer_registration(struct vp_api_call *call, unsigned status,
-                                const struct vp_registration *reg)
+				const struct vp_registration *reg)
 {
 	call->n = reg->record.n;
 	vp_render_json(call, status, vp_render_namespace(reg));
@@ -23,7 +23,7 @@ void vp_api_namespaces_register(struct vp_api_call *call)
 
 	if (vp_register_request_parse(call->body, call->body_len, &req, &err) != VP_OK ||
 	    vp_broker_register(call->broker, call->caller, &req, call->request_id, &reg, &created,
-	                       &err) != VP_OK) {
+			       &err) != VP_OK) {
 		vp_render_error(call, err.code, err.message);
 		return;
 	}
@@ -53,7 +53,7 @@ void vp_api_namespace_confirm(struct vp_api_call *call)
 	call->n = call->match.namespace_id;
 	if (vp_confirm_request_parse(call->body, call->body_len, &req, &err) != VP_OK ||
 	    vp_broker_confirm(call->broker, call->caller, call->match.namespace_id, &req,
-	                      call->request_id, &reg, &err) != VP_OK) {
+			      call->request_id, &reg, &err) != VP_OK) {
 		vp_render_error(call, err.code, err.message);
 		return;
 	}
@@ -67,7 +67,7 @@ void vp_api_namespace_release(struct vp_api_call *call)
 
 	call->n = call->match.namespace_id;
 	if (vp_broker_release(call->broker, call->caller, call->match.namespace_id,
-	                      call->request_id, &reg, &err) != VP_OK) {
+			      call->request_id, &reg, &err) != VP_OK) {
 		vp_render_error(call, err.code, err.message);
 		return;
 	}
@@ -93,7 +93,7 @@ void vp_api_namespaces_list(struct vp_api_call *call)
 		return;
 	}
 	if (vp_broker_list(call->broker, call->caller, q.states, q.account[0] ? q.account : NULL,
-	                   q.cursor, page, q.limit, &count, &next, &err) != VP_OK) {
+			   q.cursor, page, q.limit, &count, &next, &err) != VP_OK) {
 		vp_render_error(call, err.code, err.message);
 		goto done;
 	}
@@ -109,7 +109,7 @@ void vp_api_namespaces_list(struct vp_api_call *call)
 		char cursor[24];
 		snprintf(cursor, sizeof(cursor), "%lld", (long long)next);
 		doc = json_pack("{so so}", "Namespaces", items, "NextCursor",
-		                next > 0 ? json_string(cursor) : json_null());
+				next > 0 ? json_string(cursor) : json_null());
 	}
 	vp_render_json(call, 200, doc);
 done:

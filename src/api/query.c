@@ -80,7 +80,7 @@ static vp_code parse_states(const char *value, unsigned *out, struct vp_error *e
 enum { P_STATE = 1, P_ACCOUNT = 2, P_CURSOR = 4, P_LIMIT = 8 };
 
 vp_code vp_list_query_parse(const char *query, size_t len, struct vp_list_query *out,
-                            struct vp_error *err)
+			    struct vp_error *err)
 {
 	struct vp_list_query q = {0, "", 0, VP_LIST_LIMIT_DEFAULT};
 	unsigned seen = 0;
@@ -88,7 +88,7 @@ vp_code vp_list_query_parse(const char *query, size_t len, struct vp_list_query 
 
 	if (len > VP_LIST_QUERY_MAX)
 		return vp_fail(err, VP_ERR_INVALID, "the query string is longer than %d bytes",
-		               VP_LIST_QUERY_MAX);
+			       VP_LIST_QUERY_MAX);
 	while (at < len) {
 		const char *pair = query + at, *amp, *eq;
 		size_t pair_len, name_len, value_len;
@@ -115,18 +115,18 @@ vp_code vp_list_query_parse(const char *query, size_t len, struct vp_list_query 
 			which = P_LIMIT;
 		else
 			return vp_fail(err, VP_ERR_INVALID,
-			               "unknown query parameter '%.*s' (state, account, cursor, "
-			               "limit)",
-			               (int)(name_len > 32 ? 32 : name_len), pair);
+				       "unknown query parameter '%.*s' (state, account, cursor, "
+				       "limit)",
+				       (int)(name_len > 32 ? 32 : name_len), pair);
 		if (seen & which)
 			return vp_fail(err, VP_ERR_INVALID, "query parameter '%.*s' is given twice",
-			               (int)name_len, pair);
+				       (int)name_len, pair);
 		seen |= which;
 		if (!decode(eq ? eq + 1 : pair, value_len, value, sizeof(value)) || !value[0])
 			return vp_fail(err, VP_ERR_INVALID,
-			               "query parameter '%.*s' has an empty, malformed or too long "
-			               "value",
-			               (int)name_len, pair);
+				       "query parameter '%.*s' has an empty, malformed or too long "
+				       "value",
+				       (int)name_len, pair);
 		switch (which) {
 		case P_STATE:
 			if (parse_states(value, &q.states, err) != VP_OK)

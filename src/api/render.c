@@ -13,7 +13,7 @@
 #define UNAVAILABLE_RETRY_AFTER 5
 
 static const char fallback_500[] =
-    "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory while answering\"}}";
+	"{\"error\":{\"code\":\"internal\",\"message\":\"out of memory while answering\"}}";
 
 unsigned vp_render_status(vp_code code)
 {
@@ -114,12 +114,12 @@ json_t *vp_render_namespace(const struct vp_registration *reg)
 	bad |= json_object_set_new(obj, "AccountId", json_string(r->account));
 	bad |= json_object_set_new(obj, "ClientRef", json_string(r->client_ref));
 	bad |= json_object_set_new(obj, "VpcCidrBlock",
-	                           json_string(vp_cidr_format(reg->plan.vpc, cidr)));
+				   json_string(vp_cidr_format(reg->plan.vpc, cidr)));
 	for (unsigned i = 0; i < reg->plan.subnet_count && i < VP_PLAN_MAX_SUBNETS; i++) {
 		char key[32];
 		snprintf(key, sizeof(key), "Subnet%cCidrBlock", 'A' + (int)i);
 		bad |= json_object_set_new(obj, key,
-		                           json_string(vp_cidr_format(reg->plan.subnets[i], cidr)));
+					   json_string(vp_cidr_format(reg->plan.subnets[i], cidr)));
 	}
 	bad |= json_object_set_new(obj, "PeerVpcId", json_string(reg->peer_vpc_id));
 	bad |= json_object_set_new(obj, "PeerOwnerId", json_string(reg->peer_owner_id));
@@ -132,8 +132,8 @@ json_t *vp_render_namespace(const struct vp_registration *reg)
 	bad |= json_object_set_new(obj, "CreatedAt", time_or_null(r->created_at));
 	bad |= json_object_set_new(obj, "UpdatedAt", time_or_null(r->updated_at));
 	bad |= json_object_set_new(obj, "ExpiresAt",
-	                           r->state == VP_NS_PENDING ? time_or_null(r->expires_at)
-	                                                     : json_null());
+				   r->state == VP_NS_PENDING ? time_or_null(r->expires_at)
+							     : json_null());
 	bad |= json_object_set_new(obj, "ReleasedAt", time_or_null(r->released_at));
 	if (bad) {
 		json_decref(obj);
@@ -143,7 +143,7 @@ json_t *vp_render_namespace(const struct vp_registration *reg)
 }
 
 static void set_payload(struct vp_api_call *call, unsigned status, char *payload,
-                        const char *content_type)
+			const char *content_type)
 {
 	free(call->payload);
 	if (!payload) {
@@ -179,10 +179,10 @@ void vp_render_json(struct vp_api_call *call, unsigned status, json_t *doc)
 }
 
 void vp_render_problem(struct vp_api_call *call, unsigned status, const char *api_code,
-                       const char *message)
+		       const char *message)
 {
 	json_t *doc = json_pack("{s{ssss}}", "error", "code", api_code, "message",
-	                        message && *message ? message : api_code);
+				message && *message ? message : api_code);
 
 	call->error_code = api_code;
 	vp_render_json(call, status, doc);

@@ -28,10 +28,10 @@ void vp_render_error(struct vp_api_call *call, vp_code code, const char *message
 
 /* Answer an error with an explicit status and API code (405, 413, 429). */
 void vp_render_problem(struct vp_api_call *call, unsigned status, const char *api_code,
-                       const char *message);
+		       const char *message);
 
 /* Answer text (taken over; NULL: a 500) with a content type. */
 void vp_render_text(struct vp_api_call *call, unsigned status, char *text,
-                    const char *content_type);
+		    const char *content_type);
 
 #endif

@@ -63,7 +63,8 @@ vp_code vp_route_match(const char *method, const char *path, struct vp_route_mat
 	} else if (strncmp(path, NAMESPACES_PATH "/", base + 1) == 0) {
 		rest = path + base + 1;
 		slash = strchr(rest, '/');
-		match.namespace_id = parse_namespace(rest, slash ? (size_t)(slash - rest) : strlen(rest));
+		match.namespace_id =
+			parse_namespace(rest, slash ? (size_t)(slash - rest) : strlen(rest));
 		if (match.namespace_id < 0)
 			return vp_fail(err, VP_ERR_NOT_FOUND,
 				       "no such path: a namespace is a plain number, as in "
@@ -78,8 +79,8 @@ vp_code vp_route_match(const char *method, const char *path, struct vp_route_mat
 						  "GET, DELETE", &match, err);
 			}
 		} else if (strcmp(slash, "/confirm") == 0) {
-			rc = match_method(method, "POST", VP_ROUTE_NAMESPACE_CONFIRM, "POST", &match,
-					  err);
+			rc = match_method(method, "POST", VP_ROUTE_NAMESPACE_CONFIRM, "POST",
+					  &match, err);
 		} else {
 			return vp_fail(err, VP_ERR_NOT_FOUND, "no such path");
 		}
@@ -100,8 +101,8 @@ vp_code vp_client_ref_check(const char *ref, struct vp_error *err)
 	if (len == 0)
 		return vp_fail(err, VP_ERR_INVALID, "client_ref is empty");
 	if (len > VP_CLIENT_REF_MAX)
-		return vp_fail(err, VP_ERR_INVALID, "client_ref is %zu characters, more than %d", len,
-			       VP_CLIENT_REF_MAX);
+		return vp_fail(err, VP_ERR_INVALID, "client_ref is %zu characters, more than %d",
+			       len, VP_CLIENT_REF_MAX);
 	for (size_t i = 0; i < len; i++)
 		if (ref[i] < 0x21 || ref[i] > 0x7e)
 			return vp_fail(err, VP_ERR_INVALID,
@@ -111,8 +112,7 @@ vp_code vp_client_ref_check(const char *ref, struct vp_error *err)
 	return VP_OK;
 }
 
-vp_code vp_aws_id_check(const char *id, const char *prefix, const char *field,
-			struct vp_error *err)
+vp_code vp_aws_id_check(const char *id, const char *prefix, const char *field, struct vp_error *err)
 {
 	size_t plen = strlen(prefix);
 	size_t len = strlen(id);
@@ -122,8 +122,8 @@ vp_code vp_aws_id_check(const char *id, const char *prefix, const char *field,
 		return vp_fail(err, VP_ERR_INVALID, "%s must start with '%s-'", field, prefix);
 	digits = len - plen - 1;
 	if (digits != 8 && digits != 17)
-		return vp_fail(err, VP_ERR_INVALID, "%s must be '%s-' and 8 or 17 hex digits", field,
-			       prefix);
+		return vp_fail(err, VP_ERR_INVALID, "%s must be '%s-' and 8 or 17 hex digits",
+			       field, prefix);
 	for (size_t i = plen + 1; i < len; i++)
 		if (!is_hex_lower(id[i]))
 			return vp_fail(err, VP_ERR_INVALID,
@@ -143,7 +143,8 @@ static vp_code load_object(const char *body, size_t len, json_t **out, struct vp
 			       VP_API_MAX_BODY);
 	doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc)
-		return vp_fail(err, VP_ERR_INVALID, "request body is not valid JSON: %s", jerr.text);
+		return vp_fail(err, VP_ERR_INVALID, "request body is not valid JSON: %s",
+			       jerr.text);
 	if (!json_is_object(doc)) {
 		json_decref(doc);
 		return vp_fail(err, VP_ERR_INVALID, "request body must be a JSON object");
@@ -163,7 +164,8 @@ static vp_code copy_string(json_t *value, const char *field, char *out, size_t m
 		return vp_fail(err, VP_ERR_INVALID, "%s must be a string", field);
 	len = json_string_length(value);
 	if (len > max)
-		return vp_fail(err, VP_ERR_INVALID, "%s is %zu bytes, more than %zu", field, len, max);
+		return vp_fail(err, VP_ERR_INVALID, "%s is %zu bytes, more than %zu", field, len,
+			       max);
 	memcpy(out, s, len);
 	out[len] = '\0';
 	return VP_OK;
@@ -188,7 +190,8 @@ static vp_code parse_labels(json_t *labels, struct vp_register_request *req, str
 	if (json_object_size(labels) > VP_LABELS_MAX)
 		return vp_fail(err, VP_ERR_INVALID, "labels has %zu entries, more than %d",
 			       json_object_size(labels), VP_LABELS_MAX);
-	json_object_foreach(labels, key, value) {
+	json_object_foreach(labels, key, value)
+	{
 		struct vp_label *label = &req->labels[req->label_count];
 		size_t key_len = strlen(key);
 
@@ -202,7 +205,8 @@ static vp_code parse_labels(json_t *labels, struct vp_register_request *req, str
 			return rc;
 		if (!printable(label->value))
 			return vp_fail(err, VP_ERR_INVALID,
-				       "label '%s' has a value that is not printable ASCII", label->key);
+				       "label '%s' has a value that is not printable ASCII",
+				       label->key);
 		req->label_count++;
 	}
 	return VP_OK;
@@ -220,9 +224,11 @@ vp_code vp_register_request_parse(const char *body, size_t len, struct vp_regist
 	if (rc != VP_OK)
 		return rc;
 	memset(&req, 0, sizeof(req));
-	json_object_foreach(doc, key, value) {
+	json_object_foreach(doc, key, value)
+	{
 		if (strcmp(key, "client_ref") == 0)
-			rc = copy_string(value, "client_ref", req.client_ref, VP_CLIENT_REF_MAX, err);
+			rc = copy_string(value, "client_ref", req.client_ref, VP_CLIENT_REF_MAX,
+					 err);
 		else if (strcmp(key, "labels") == 0)
 			rc = parse_labels(value, &req, err);
 		else
@@ -253,7 +259,8 @@ vp_code vp_confirm_request_parse(const char *body, size_t len, struct vp_confirm
 	if (rc != VP_OK)
 		return rc;
 	memset(&req, 0, sizeof(req));
-	json_object_foreach(doc, key, value) {
+	json_object_foreach(doc, key, value)
+	{
 		if (strcmp(key, "vpc_peering_connection_id") == 0)
 			rc = copy_string(value, key, req.peering_id, VP_AWS_ID_MAX, err);
 		else if (strcmp(key, "vpc_id") == 0)

@@ -17,10 +17,10 @@
 
 #include "core/error.h"
 
-#define VP_API_MAX_BODY 16384
-#define VP_CLIENT_REF_MAX 256
-#define VP_LABELS_MAX 16
-#define VP_LABEL_KEY_MAX 64
+#define VP_API_MAX_BODY    16384
+#define VP_CLIENT_REF_MAX  256
+#define VP_LABELS_MAX      16
+#define VP_LABEL_KEY_MAX   64
 #define VP_LABEL_VALUE_MAX 256
 /* "pcx-" or "vpc-" and 8 or 17 hex digits. */
 #define VP_AWS_ID_MAX 22

@@ -286,7 +286,7 @@ static const char *route_template(const struct request *r)
 static const char *method_label(const char *method)
 {
 	static const char *const known[] = {"GET",   "POST", "DELETE", "PUT",
-	                                    "PATCH", "HEAD", "OPTIONS"};
+					    "PATCH", "HEAD", "OPTIONS"};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (strcmp(method, known[i]) == 0)
@@ -305,7 +305,8 @@ static void account_request(struct request *r, unsigned status, bool aborted)
 	snprintf(status_text, sizeof(status_text), "%u", status);
 	if (s->metrics) {
 		const char *const labels[] = {
-		    "route", route, "method", method_label(r->method), "status", status_text, NULL};
+			"route",  route,       "method", method_label(r->method),
+			"status", status_text, NULL};
 		const char *const route_only[] = {"route", route, NULL};
 		vp_metrics_add(s->metrics, M_REQUESTS, labels, 1);
 		vp_metrics_observe(s->metrics, M_DURATION, route_only, latency);
@@ -318,7 +319,7 @@ static void account_request(struct request *r, unsigned status, bool aborted)
 	json_object_set_new(fields, "route", json_string(route));
 	json_object_set_new(fields, "status", json_integer(status));
 	json_object_set_new(fields, "account",
-	                    r->identified ? json_string(r->identity.account) : json_null());
+			    r->identified ? json_string(r->identity.account) : json_null());
 	if (r->call.n >= 0)
 		json_object_set_new(fields, "n", json_integer(r->call.n));
 	/* Whole milliseconds: a real would print as 8.2590000000000003 (the histogram has more). */
@@ -345,11 +346,11 @@ static enum MHD_Result answer(struct request *r)
 	bool ok, closing;
 
 	resp = MHD_create_response_from_buffer(call->payload_len, call->payload,
-	                                       MHD_RESPMEM_MUST_COPY);
+					       MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;
 	ok = add_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	                call->content_type ? call->content_type : "application/json") &&
+			call->content_type ? call->content_type : "application/json") &&
 	     add_header(resp, "X-Request-Id", r->id) &&
 	     add_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (ok && call->retry_after) {
@@ -412,8 +413,8 @@ static void run_call(struct request *r)
 	if (!rate_take(s, r->identity.account, &retry_after)) {
 		char message[128];
 		snprintf(message, sizeof(message),
-		         "account %s sends more than %g requests per second; retry after %u s",
-		         r->identity.account, s->cfg.account_rate, retry_after);
+			 "account %s sends more than %g requests per second; retry after %u s",
+			 r->identity.account, s->cfg.account_rate, retry_after);
 		if (s->metrics)
 			vp_metrics_add(s->metrics, M_RATE_LIMITED, NULL, 1);
 		vp_render_problem(call, 429, "rate_limited", message);
@@ -524,7 +525,7 @@ static void free_request(struct request *r)
 }
 
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                      enum MHD_RequestTerminationCode toe)
+		      enum MHD_RequestTerminationCode toe)
 {
 	struct vp_server *s = cls;
 	struct request *r = *con_cls;
@@ -587,7 +588,7 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *conn, con
 		if (errno == 0 && *end == '\0' && length > s->cfg.max_body) {
 			char message[96];
 			snprintf(message, sizeof(message), "the body is larger than %zu bytes",
-			         s->cfg.max_body);
+				 s->cfg.max_body);
 			vp_render_problem(call, 413, "too_large", message);
 			return answer(r);
 		}
@@ -607,8 +608,8 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *conn, con
 	value = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	if (!value || !*value) {
 		vp_render_error(call, VP_ERR_AUTH,
-		                "no identity proof: send 'Authorization: " VP_AUTH_SCHEME
-		                " ...' (docs/api.md)");
+				"no identity proof: send 'Authorization: " VP_AUTH_SCHEME
+				" ...' (docs/api.md)");
 		return answer(r);
 	}
 	if (strlen(value) > VP_AUTH_MAX_HEADER) {
@@ -646,8 +647,8 @@ static enum MHD_Result dispatch(struct request *r)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_size, void **con_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_size, void **con_cls)
 {
 	struct request *r = *con_cls;
 
@@ -674,7 +675,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (r->too_large) {
 		char message[96];
 		snprintf(message, sizeof(message), "the body is larger than %zu bytes",
-		         r->server->cfg.max_body);
+			 r->server->cfg.max_body);
 		vp_render_problem(&r->call, 413, "too_large", message);
 		return answer(r);
 	}
@@ -686,7 +687,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 /* ---- start and stop ---------------------------------------------------------------------- */
 
 static vp_code read_pem(const char *path, const char *what, char **out, size_t *out_len,
-                        struct vp_error *err)
+			struct vp_error *err)
 {
 	FILE *f = fopen(path, "rb");
 	struct vp_buf buf;
@@ -696,12 +697,12 @@ static vp_code read_pem(const char *path, const char *what, char **out, size_t *
 
 	if (!f)
 		return vp_fail(err, VP_ERR_IO, "cannot read the TLS %s %s: %s", what, path,
-		               strerror(errno));
+			       strerror(errno));
 	vp_buf_init(&buf, TLS_FILE_MAX);
 	while (rc == VP_OK && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (vp_buf_append(&buf, chunk, n) != VP_OK)
 			rc = vp_fail(err, VP_ERR_INVALID, "the TLS %s %s is larger than %d bytes",
-			             what, path, TLS_FILE_MAX);
+				     what, path, TLS_FILE_MAX);
 	if (rc == VP_OK && ferror(f))
 		rc = vp_fail(err, VP_ERR_IO, "cannot read the TLS %s %s", what, path);
 	if (rc == VP_OK && !strstr(vp_buf_str(&buf), "-----BEGIN "))
@@ -739,12 +740,12 @@ static vp_code open_listener(struct vp_server *s, struct vp_error *err)
 		int e = errno;
 		close(fd);
 		return vp_fail(err, VP_ERR_IO, "cannot listen on %s: %s", s->cfg.listen,
-		               strerror(e));
+			       strerror(e));
 	}
 	s->listen_fd = fd;
 	s->addr.port =
-	    ntohs(s->addr.family == AF_INET6 ? ((const struct sockaddr_in6 *)&bound)->sin6_port
-	                                     : ((const struct sockaddr_in *)&bound)->sin_port);
+		ntohs(s->addr.family == AF_INET6 ? ((const struct sockaddr_in6 *)&bound)->sin6_port
+						 : ((const struct sockaddr_in *)&bound)->sin_port);
 	snprintf(s->host_port, sizeof(s->host_port), "%s:%u", s->addr.host, s->addr.port);
 	snprintf(s->url, sizeof(s->url), "%s://%s", s->tls ? "https" : "http", s->host_port);
 	return VP_OK;
@@ -779,7 +780,7 @@ static void fill_defaults(struct vp_server_config *c)
 }
 
 vp_code vp_server_bind(const struct vp_server_config *cfg, struct vp_server **out,
-                       struct vp_error *err)
+		       struct vp_error *err)
 {
 	struct vp_server *s;
 	vp_code rc;
@@ -806,15 +807,15 @@ vp_code vp_server_bind(const struct vp_server_config *cfg, struct vp_server **ou
 	}
 	if (!s->cfg.tls_cert_file != !s->cfg.tls_key_file) {
 		rc = vp_fail(err, VP_ERR_INVALID,
-		             "HTTPS needs both a certificate and a key (--tls-cert and --tls-key)");
+			     "HTTPS needs both a certificate and a key (--tls-cert and --tls-key)");
 		goto fail;
 	}
 	s->tls = s->cfg.tls_cert_file != NULL;
 	if (!s->tls && !s->addr.loopback && !s->cfg.insecure_http) {
 		rc = vp_fail(err, VP_ERR_INVALID,
-		             "refusing plain HTTP on %s, which is not a loopback address: give "
-		             "--tls-cert and --tls-key, or --insecure-http behind a TLS proxy",
-		             s->cfg.listen);
+			     "refusing plain HTTP on %s, which is not a loopback address: give "
+			     "--tls-cert and --tls-key, or --insecure-http behind a TLS proxy",
+			     s->cfg.listen);
 		goto fail;
 	}
 	if (s->tls) {
@@ -824,9 +825,9 @@ vp_code vp_server_bind(const struct vp_server_config *cfg, struct vp_server **ou
 			goto fail;
 		}
 		if ((rc = read_pem(s->cfg.tls_cert_file, "certificate", &s->tls_cert, &cert_len,
-		                   err)) != VP_OK ||
+				   err)) != VP_OK ||
 		    (rc = read_pem(s->cfg.tls_key_file, "key", &s->tls_key, &s->tls_key_len,
-		                   err)) != VP_OK)
+				   err)) != VP_OK)
 			goto fail;
 	}
 	/* The configuration's strings are the caller's: keep none of them past start. */
@@ -845,25 +846,25 @@ fail:
 static void declare_metrics(struct vp_metrics *m)
 {
 	static const double bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-	                                0.5,   1,    2.5,   5,    10,  30};
+					0.5,   1,    2.5,   5,    10,  30};
 	struct vp_error err;
 
 	/* Declared already (a second server on the same metrics) is fine. */
 	vp_metrics_declare(m, M_REQUESTS, VP_METRIC_COUNTER,
-	                   "HTTP requests answered, by route, method and status.", &err);
+			   "HTTP requests answered, by route, method and status.", &err);
 	vp_metrics_declare_histogram(m, M_DURATION,
-	                             "Time from a request's first byte to its answer, by route.",
-	                             bounds, sizeof(bounds) / sizeof(bounds[0]), &err);
+				     "Time from a request's first byte to its answer, by route.",
+				     bounds, sizeof(bounds) / sizeof(bounds[0]), &err);
 	vp_metrics_declare(m, M_RATE_LIMITED, VP_METRIC_COUNTER,
-	                   "Requests refused by the per-account rate limit (429).", &err);
+			   "Requests refused by the per-account rate limit (429).", &err);
 }
 
 vp_code vp_server_run(struct vp_server *s, struct vp_broker *broker, struct vp_auth *auth,
-                      struct vp_metrics *metrics, struct vp_error *err)
+		      struct vp_metrics *metrics, struct vp_error *err)
 {
 	struct MHD_OptionItem opts[4];
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	size_t n = 0;
 
 	s->broker = broker;
@@ -878,7 +879,7 @@ vp_code vp_server_run(struct vp_server *s, struct vp_broker *broker, struct vp_a
 		int e = pthread_create(&s->workers[i], NULL, worker_main, s);
 		if (e != 0)
 			return vp_fail(err, VP_ERR_INTERNAL, "cannot start worker %u: %s", i + 1,
-			               strerror(e));
+				       strerror(e));
 		s->worker_count++;
 	}
 	if (s->tls)
@@ -888,30 +889,31 @@ vp_code vp_server_run(struct vp_server *s, struct vp_broker *broker, struct vp_a
 	/* The options that depend on the configuration go in an array, the rest as varargs. */
 	if (s->cfg.threads > 1)
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
-		                                    (intptr_t)s->cfg.threads, NULL};
+						    (intptr_t)s->cfg.threads, NULL};
 	if (s->tls) {
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert};
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key};
 	}
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	s->daemon = MHD_start_daemon(
-	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->cfg.connection_timeout,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-	    MHD_OPTION_URI_LOG_CALLBACK, uri_logged, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+		flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET,
+		(MHD_socket)s->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned int)s->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)s->cfg.connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)CONNECTION_MEMORY, MHD_OPTION_URI_LOG_CALLBACK, uri_logged, s,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+		NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!s->daemon)
 		return vp_fail(err, VP_ERR_INTERNAL,
-		               "libmicrohttpd did not start on %s (a bad TLS certificate or key?)",
-		               s->url);
+			       "libmicrohttpd did not start on %s (a bad TLS certificate or key?)",
+			       s->url);
 	s->listen_fd = -1; /* the daemon's now */
 	return VP_OK;
 }
 
 vp_code vp_server_start(const struct vp_server_config *cfg, struct vp_broker *broker,
-                        struct vp_auth *auth, struct vp_metrics *metrics, struct vp_server **out,
-                        struct vp_error *err)
+			struct vp_auth *auth, struct vp_metrics *metrics, struct vp_server **out,
+			struct vp_error *err)
 {
 	struct vp_server *s = NULL;
 	vp_code rc = vp_server_bind(cfg, &s, err);

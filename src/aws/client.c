@@ -172,7 +172,7 @@ vp_code vp_aws_client_new(const struct vp_aws_client_config *cfg, struct vp_aws_
 	if (!c)
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
 	vp_aws_retry_quota_init(&c->quota, cfg->retry_quota > 0 ? cfg->retry_quota
-							      : VP_AWS_RETRY_QUOTA_CAPACITY);
+								: VP_AWS_RETRY_QUOTA_CAPACITY);
 	if (!files) {
 		rc = vp_aws_config_load(cfg->config_file, cfg->credentials_file, &loaded, err);
 		files = loaded;
@@ -192,7 +192,8 @@ vp_code vp_aws_client_new(const struct vp_aws_client_config *cfg, struct vp_aws_
 		resolve_endpoint(c, cfg, files, profile, (enum vp_aws_service)s);
 	c->anonymous = cfg->anonymous;
 	c->base_delay = cfg->retry_base_delay > 0 ? cfg->retry_base_delay : VP_AWS_RETRY_BASE_DELAY;
-	c->max_backoff = cfg->retry_max_backoff > 0 ? cfg->retry_max_backoff : VP_AWS_RETRY_MAX_BACKOFF;
+	c->max_backoff =
+		cfg->retry_max_backoff > 0 ? cfg->retry_max_backoff : VP_AWS_RETRY_MAX_BACKOFF;
 	c->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000;
 	c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 60000;
 	c->page_size = cfg->ec2_page_size;
@@ -244,7 +245,10 @@ void vp_aws_client_free(struct vp_aws_client *c)
 	free(c);
 }
 
-const char *vp_aws_client_region(const struct vp_aws_client *c) { return c->region; }
+const char *vp_aws_client_region(const struct vp_aws_client *c)
+{
+	return c->region;
+}
 
 const struct vp_aws_partition *vp_aws_client_partition(const struct vp_aws_client *c)
 {
@@ -262,7 +266,10 @@ struct vp_aws_credentials_provider *vp_aws_client_credentials(const struct vp_aw
 	return c->credentials;
 }
 
-int vp_aws_client_page_size(const struct vp_aws_client *c) { return c->page_size; }
+int vp_aws_client_page_size(const struct vp_aws_client *c)
+{
+	return c->page_size;
+}
 
 int vp_aws_client_retry_quota(struct vp_aws_client *c)
 {
@@ -445,9 +452,11 @@ vp_code vp_aws_client_call(struct vp_aws_client *c, enum vp_aws_service svc, con
 	vp_aws_error_clear(aerr);
 	snprintf(what, sizeof(what), "%s %s", vp_aws_service_name(svc), action);
 	if (!c->have_endpoint[svc])
-		return vp_aws_error_fail(aerr, VP_ERR_INVALID, "%s: %s", what, c->endpoint_error[svc]);
+		return vp_aws_error_fail(aerr, VP_ERR_INVALID, "%s: %s", what,
+					 c->endpoint_error[svc]);
 	if (params->status != VP_OK)
-		return vp_aws_error_fail(aerr, VP_ERR_RANGE, "%s: request parameters too long", what);
+		return vp_aws_error_fail(aerr, VP_ERR_RANGE, "%s: request parameters too long",
+					 what);
 	ep = &c->endpoints[svc];
 	vp_aws_http_response_init(&resp);
 	for (int n = 1;; n++) {
@@ -458,18 +467,21 @@ vp_code vp_aws_client_call(struct vp_aws_client *c, enum vp_aws_service svc, con
 		vp_error_clear(&err);
 		rc = attempt(c, ep, params, &resp, &credentials_failed, &err);
 		if (credentials_failed) {
-			vp_aws_error_fail(aerr, err.code == VP_ERR_NOMEM ? VP_ERR_NOMEM : VP_ERR_AUTH,
+			vp_aws_error_fail(aerr,
+					  err.code == VP_ERR_NOMEM ? VP_ERR_NOMEM : VP_ERR_AUTH,
 					  "%s: %s", what, err.message);
 			goto done;
 		}
 		transport = rc != VP_OK;
 		if (!transport && resp.status >= 200 && resp.status < 300) {
-			vp_aws_retry_quota_release(&c->quota, retry_cost ? retry_cost
-									: VP_AWS_RETRY_NO_RETRY_INCREMENT);
+			vp_aws_retry_quota_release(&c->quota,
+						   retry_cost ? retry_cost
+							      : VP_AWS_RETRY_NO_RETRY_INCREMENT);
 			vp_buf_reset(response);
-			if (vp_buf_append(response, resp.body.data ? resp.body.data : "", resp.body.len) !=
-			    VP_OK) {
-				rc = vp_aws_error_fail(aerr, VP_ERR_RANGE, "%s: response of %zu bytes is too large",
+			if (vp_buf_append(response, resp.body.data ? resp.body.data : "",
+					  resp.body.len) != VP_OK) {
+				rc = vp_aws_error_fail(aerr, VP_ERR_RANGE,
+						       "%s: response of %zu bytes is too large",
 						       what, resp.body.len);
 				goto done;
 			}
@@ -482,7 +494,8 @@ vp_code vp_aws_client_call(struct vp_aws_client *c, enum vp_aws_service svc, con
 		} else {
 			vp_aws_error_parse(resp.status, resp.body.data, resp.body.len, aerr);
 			if (!aerr->request_id[0])
-				snprintf(aerr->request_id, sizeof(aerr->request_id), "%s", resp.request_id);
+				snprintf(aerr->request_id, sizeof(aerr->request_id), "%s",
+					 resp.request_id);
 			if (strcmp(aerr->code, "ExpiredToken") == 0 ||
 			    strcmp(aerr->code, "ExpiredTokenException") == 0)
 				vp_aws_credentials_provider_invalidate(c->credentials);
@@ -494,17 +507,18 @@ vp_code vp_aws_client_call(struct vp_aws_client *c, enum vp_aws_service svc, con
 		if (!retryable || n >= c->max_attempts)
 			break;
 		cost = transport && resp.failure == VP_AWS_HTTP_TIMEOUT ? VP_AWS_RETRY_TIMEOUT_COST
-									 : VP_AWS_RETRY_COST;
+									: VP_AWS_RETRY_COST;
 		if (!vp_aws_retry_quota_acquire(&c->quota, cost)) {
 			quota_empty = true;
 			break;
 		}
 		retry_cost = cost;
-		sleep_seconds(vp_aws_retry_delay(n, c->base_delay, c->max_backoff, vp_aws_random01()));
+		sleep_seconds(
+			vp_aws_retry_delay(n, c->base_delay, c->max_backoff, vp_aws_random01()));
 	}
 	if (transport) {
-		rc = vp_aws_error_fail(aerr, VP_ERR_IO, "%s: %s (%d attempt%s%s)", what, err.message,
-				       aerr->attempts, aerr->attempts == 1 ? "" : "s",
+		rc = vp_aws_error_fail(aerr, VP_ERR_IO, "%s: %s (%d attempt%s%s)", what,
+				       err.message, aerr->attempts, aerr->attempts == 1 ? "" : "s",
 				       quota_empty ? ", retry quota exhausted" : "");
 		aerr->retryable = true;
 	} else {

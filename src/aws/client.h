@@ -36,14 +36,15 @@ vp_code vp_aws_global_init(struct vp_error *err);
 void vp_aws_global_cleanup(void);
 
 struct vp_aws_client_config {
-	const char *region;       /* NULL: AWS_REGION, AWS_DEFAULT_REGION, the profile's region */
-	const char *profile;      /* NULL: AWS_PROFILE, AWS_DEFAULT_PROFILE, "default" */
-	const char *endpoint_url; /* every service; NULL: AWS_ENDPOINT_URL_<SVC>, AWS_ENDPOINT_URL,
-				     the profile's services section, its endpoint_url, the default */
-	const char *config_file;      /* NULL: AWS_CONFIG_FILE or ~/.aws/config */
+	const char *region;  /* NULL: AWS_REGION, AWS_DEFAULT_REGION, the profile's region */
+	const char *profile; /* NULL: AWS_PROFILE, AWS_DEFAULT_PROFILE, "default" */
+	const char
+		*endpoint_url;   /* every service; NULL: AWS_ENDPOINT_URL_<SVC>, AWS_ENDPOINT_URL,
+				    the profile's services section, its endpoint_url, the default */
+	const char *config_file; /* NULL: AWS_CONFIG_FILE or ~/.aws/config */
 	const char *credentials_file; /* NULL: AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials */
-	const struct vp_aws_config *shared_config; /* already loaded files (borrowed, read during new
-						      only); NULL: load them */
+	const struct vp_aws_config *shared_config; /* already loaded files (borrowed, read during
+						      new only); NULL: load them */
 	struct vp_aws_credentials_provider *credentials; /* NULL: the default chain */
 	bool anonymous;           /* send unsigned (STS AssumeRoleWithWebIdentity) */
 	int max_attempts;         /* 0: AWS_MAX_ATTEMPTS, the profile's max_attempts, else 3 */
@@ -108,8 +109,8 @@ vp_code vp_aws_client_call(struct vp_aws_client *client, enum vp_aws_service svc
  * caller's (vp_aws_signed_request_free).
  */
 vp_code vp_aws_client_sign(struct vp_aws_client *client, enum vp_aws_service svc,
-			   const struct vp_aws_params *params, const struct vp_aws_header *extra_headers,
-			   size_t extra_count, struct vp_aws_signed_request **out,
-			   struct vp_error *err);
+			   const struct vp_aws_params *params,
+			   const struct vp_aws_header *extra_headers, size_t extra_count,
+			   struct vp_aws_signed_request **out, struct vp_error *err);
 
 #endif

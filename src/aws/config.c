@@ -134,8 +134,8 @@ vp_code vp_aws_config_parse(struct vp_aws_config *cfg, enum vp_aws_config_file w
 			const char *h = s + 1;
 			size_t hn;
 			if (s[n - 1] != ']') {
-				rc = vp_fail(err, VP_ERR_INVALID, "%s:%d: section header without ']'",
-					     name, line);
+				rc = vp_fail(err, VP_ERR_INVALID,
+					     "%s:%d: section header without ']'", name, line);
 				break;
 			}
 			hn = n - 2;
@@ -184,13 +184,13 @@ vp_code vp_aws_config_parse(struct vp_aws_config *cfg, enum vp_aws_config_file w
 			struct entry *e;
 
 			if (!eq) {
-				rc = vp_fail(err, VP_ERR_INVALID, "%s:%d: expected 'key = value'", name,
-					     line);
+				rc = vp_fail(err, VP_ERR_INVALID, "%s:%d: expected 'key = value'",
+					     name, line);
 				break;
 			}
 			if (!section) {
-				rc = vp_fail(err, VP_ERR_INVALID, "%s:%d: setting outside a [section]",
-					     name, line);
+				rc = vp_fail(err, VP_ERR_INVALID,
+					     "%s:%d: setting outside a [section]", name, line);
 				break;
 			}
 			kn = (size_t)(eq - s);
@@ -254,7 +254,8 @@ static const struct entry *lookup(const struct vp_aws_config *cfg, enum vp_aws_c
 		const struct entry *e = &cfg->entries[i];
 		if (e->file == which && e->kind == kind && strcmp(e->section, section) == 0 &&
 		    strcmp(e->key, key) == 0 &&
-		    ((sub == NULL && e->sub == NULL) || (sub && e->sub && strcmp(e->sub, sub) == 0)))
+		    ((sub == NULL && e->sub == NULL) ||
+		     (sub && e->sub && strcmp(e->sub, sub) == 0)))
 			hit = e;
 	}
 	return hit;
@@ -287,7 +288,8 @@ bool vp_aws_config_has_profile(const struct vp_aws_config *cfg, const char *prof
 const char *vp_aws_config_service_value(const struct vp_aws_config *cfg, const char *profile,
 					const char *service, const char *key)
 {
-	const char *services = vp_aws_config_file_value(cfg, VP_AWS_CONFIG_FILE, profile, "services");
+	const char *services =
+		vp_aws_config_file_value(cfg, VP_AWS_CONFIG_FILE, profile, "services");
 	const struct entry *e;
 
 	if (!services)
@@ -296,8 +298,8 @@ const char *vp_aws_config_service_value(const struct vp_aws_config *cfg, const c
 	return e ? e->value : NULL;
 }
 
-static vp_code load_file(struct vp_aws_config *cfg, enum vp_aws_config_file which,
-			 const char *path, struct vp_error *err)
+static vp_code load_file(struct vp_aws_config *cfg, enum vp_aws_config_file which, const char *path,
+			 struct vp_error *err)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf;

@@ -3,8 +3,8 @@
  * The shared AWS config and credentials files (botocore configloader.py,
  * the SDKs reference guide "Shared config and credentials files").
  *
- *   config       AWS_CONFIG_FILE, else ~/.aws/config:      [default], [profile NAME], [services NAME]
- *   credentials  AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials:   [NAME]
+ *   config       AWS_CONFIG_FILE, else ~/.aws/config:      [default], [profile NAME], [services
+ * NAME] credentials  AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials:   [NAME]
  *
  * "key = value" lines; a key with an empty value opens a block of indented
  * "sub = value" lines (the services sections: "ec2 =\n  endpoint_url = ...").

@@ -21,7 +21,7 @@
 #include "core/num.h"
 
 #define TOKEN_FILE_MAX ((size_t)64 << 10)
-#define METADATA_MAX ((size_t)64 << 10)
+#define METADATA_MAX   ((size_t)64 << 10)
 #define MAX_ROLE_CHAIN 8
 #define IMDS_TOKEN_TTL "21600"
 
@@ -57,7 +57,8 @@ vp_code vp_aws_credentials_set(struct vp_aws_credentials *c, const char *akid, c
 	struct vp_aws_credentials n = {.expiration = expiration, .source = source};
 
 	if (!akid || !akid[0] || !secret || !secret[0])
-		return vp_fail(err, VP_ERR_AUTH, "%s: an access key id and a secret key are both needed",
+		return vp_fail(err, VP_ERR_AUTH,
+			       "%s: an access key id and a secret key are both needed",
 			       source ? source : "credentials");
 	n.access_key_id = strdup(akid);
 	n.secret_access_key = strdup(secret);
@@ -71,8 +72,8 @@ vp_code vp_aws_credentials_set(struct vp_aws_credentials *c, const char *akid, c
 	return VP_OK;
 }
 
-static vp_code credentials_copy(struct vp_aws_credentials *dst, const struct vp_aws_credentials *src,
-				struct vp_error *err)
+static vp_code credentials_copy(struct vp_aws_credentials *dst,
+				const struct vp_aws_credentials *src, struct vp_error *err)
 {
 	return vp_aws_credentials_set(dst, src->access_key_id, src->secret_access_key,
 				      src->session_token, src->expiration, src->source, err);
@@ -331,7 +332,8 @@ static vp_code fetch_web_identity(struct vp_aws_credentials_provider *p,
 						      p->duration, &r, &aerr);
 	wipe_free(token);
 	if (rc != VP_OK) {
-		vp_fail(err, VP_ERR_AUTH, "web identity for %s: %s", p->role_arn, aerr.error.message);
+		vp_fail(err, VP_ERR_AUTH, "web identity for %s: %s", p->role_arn,
+			aerr.error.message);
 		return VP_ERR_AUTH;
 	}
 	return from_assumed(r, "web-identity", out, err);
@@ -349,8 +351,8 @@ static vp_code parse_json_credentials(const char *body, size_t len, const char *
 
 	if (!doc || !json_is_object(doc)) {
 		json_decref(doc);
-		return vp_fail(err, VP_ERR_AUTH, "the %s answered something that is not a JSON object",
-			       source);
+		return vp_fail(err, VP_ERR_AUTH,
+			       "the %s answered something that is not a JSON object", source);
 	}
 	code = json_string_value(json_object_get(doc, "Code"));
 	if (code && strcmp(code, "Success") != 0) {
@@ -390,15 +392,17 @@ static vp_code fetch_container(struct vp_aws_credentials_provider *p,
 	for (int attempt = 1; attempt <= p->attempts; attempt++) {
 		struct vp_aws_header h[1];
 		char *token = NULL;
-		struct vp_aws_http_request req = {.method = "GET", .url = p->url, .headers = h,
+		struct vp_aws_http_request req = {.method = "GET",
+						  .url = p->url,
+						  .headers = h,
 						  .connect_timeout_ms = p->timeout_ms,
 						  .timeout_ms = p->timeout_ms,
 						  .max_response = METADATA_MAX};
 		if (attempt > 1)
 			sleep_seconds(p->retry_delay);
 		if (p->auth_token_file) {
-			rc = read_small_file(p->auth_token_file, "container authorization token file",
-					     &token, err);
+			rc = read_small_file(p->auth_token_file,
+					     "container authorization token file", &token, err);
 			if (rc != VP_OK)
 				break;
 		}
@@ -416,13 +420,13 @@ static vp_code fetch_container(struct vp_aws_credentials_provider *p,
 		rc = vp_aws_http_send(p->http, &req, &resp, err);
 		wipe_free(token);
 		if (rc == VP_OK && resp.status == 200) {
-			rc = parse_json_credentials(resp.body.data, resp.body.len, "container endpoint",
-						    out, err);
+			rc = parse_json_credentials(resp.body.data, resp.body.len,
+						    "container endpoint", out, err);
 			break;
 		}
 		if (rc == VP_OK)
-			vp_fail(err, VP_ERR_AUTH, "the container endpoint %s answered HTTP %ld", p->url,
-				resp.status);
+			vp_fail(err, VP_ERR_AUTH, "the container endpoint %s answered HTTP %ld",
+				p->url, resp.status);
 		else
 			vp_error_prefix(err, "container credentials");
 		rc = VP_ERR_AUTH;
@@ -439,15 +443,19 @@ static vp_code imds_get(struct vp_aws_credentials_provider *p, const char *metho
 {
 	char url[VP_AWS_URL_MAX + 128];
 	struct vp_aws_header h[1];
-	struct vp_aws_http_request req = {.method = method, .url = url, .headers = h,
+	struct vp_aws_http_request req = {.method = method,
+					  .url = url,
+					  .headers = h,
 					  .connect_timeout_ms = p->timeout_ms,
-					  .timeout_ms = p->timeout_ms, .max_response = METADATA_MAX};
+					  .timeout_ms = p->timeout_ms,
+					  .max_response = METADATA_MAX};
 	vp_code rc = VP_ERR_IO;
 
 	if ((size_t)snprintf(url, sizeof(url), "%s%s", p->url, path) >= sizeof(url))
 		return vp_fail(err, VP_ERR_RANGE, "instance metadata URL too long");
 	if (strcmp(method, "PUT") == 0)
-		h[0] = (struct vp_aws_header){"X-aws-ec2-metadata-token-ttl-seconds", IMDS_TOKEN_TTL};
+		h[0] = (struct vp_aws_header){"X-aws-ec2-metadata-token-ttl-seconds",
+					      IMDS_TOKEN_TTL};
 	else if (token)
 		h[0] = (struct vp_aws_header){"X-aws-ec2-metadata-token", token};
 	req.header_count = strcmp(method, "PUT") == 0 || token ? 1 : 0;
@@ -485,15 +493,17 @@ static vp_code fetch_imds(struct vp_aws_credentials_provider *p, struct vp_aws_c
 		   !p->v1_disabled) {
 		token = NULL; /* IMDSv1 fallback, as the SDKs do */
 	} else {
-		rc = vp_fail(err, VP_ERR_AUTH, "instance metadata (IMDS) refused a session token: HTTP %ld",
+		rc = vp_fail(err, VP_ERR_AUTH,
+			     "instance metadata (IMDS) refused a session token: HTTP %ld",
 			     resp.status);
 		goto fail;
 	}
 	rc = imds_get(p, "GET", "/latest/meta-data/iam/security-credentials/", token, &resp, err);
 	if (rc == VP_OK && resp.status != 200)
-		rc = vp_fail(err, VP_ERR_AUTH,
-			     "instance metadata (IMDS) lists no role: HTTP %ld (no instance profile?)",
-			     resp.status);
+		rc = vp_fail(
+			err, VP_ERR_AUTH,
+			"instance metadata (IMDS) lists no role: HTTP %ld (no instance profile?)",
+			resp.status);
 	if (rc != VP_OK)
 		goto fail;
 	{
@@ -502,7 +512,8 @@ static vp_code fetch_imds(struct vp_aws_credentials_provider *p, struct vp_aws_c
 		while (n > 0 && b[n - 1] == ' ')
 			n--;
 		if (n == 0 || n > 128 || strcspn(b, "/?#% ") < n) {
-			rc = vp_fail(err, VP_ERR_AUTH, "instance metadata (IMDS) gave no usable role name");
+			rc = vp_fail(err, VP_ERR_AUTH,
+				     "instance metadata (IMDS) gave no usable role name");
 			goto fail;
 		}
 		role = strndup(b, n);
@@ -514,11 +525,12 @@ static vp_code fetch_imds(struct vp_aws_credentials_provider *p, struct vp_aws_c
 	snprintf(path, sizeof(path), "/latest/meta-data/iam/security-credentials/%s", role);
 	rc = imds_get(p, "GET", path, token, &resp, err);
 	if (rc == VP_OK && resp.status != 200)
-		rc = vp_fail(err, VP_ERR_AUTH, "instance metadata (IMDS) credentials for %s: HTTP %ld",
-			     role, resp.status);
+		rc = vp_fail(err, VP_ERR_AUTH,
+			     "instance metadata (IMDS) credentials for %s: HTTP %ld", role,
+			     resp.status);
 	if (rc == VP_OK)
-		rc = parse_json_credentials(resp.body.data, resp.body.len, "instance metadata (IMDS)",
-					    out, err);
+		rc = parse_json_credentials(resp.body.data, resp.body.len,
+					    "instance metadata (IMDS)", out, err);
 fail:
 	if (rc != VP_OK && err && err->code != VP_ERR_NOMEM)
 		err->code = VP_ERR_AUTH;
@@ -535,11 +547,16 @@ static vp_code fetch(struct vp_aws_credentials_provider *p, time_t now,
 		     struct vp_aws_credentials *out, struct vp_error *err)
 {
 	switch (p->kind) {
-	case SRC_FIXED: return fetch_fixed(p, now, out, err);
-	case SRC_ASSUME_ROLE: return fetch_assume_role(p, out, err);
-	case SRC_WEB_IDENTITY: return fetch_web_identity(p, out, err);
-	case SRC_CONTAINER: return fetch_container(p, out, err);
-	case SRC_IMDS: return fetch_imds(p, out, err);
+	case SRC_FIXED:
+		return fetch_fixed(p, now, out, err);
+	case SRC_ASSUME_ROLE:
+		return fetch_assume_role(p, out, err);
+	case SRC_WEB_IDENTITY:
+		return fetch_web_identity(p, out, err);
+	case SRC_CONTAINER:
+		return fetch_container(p, out, err);
+	case SRC_IMDS:
+		return fetch_imds(p, out, err);
 	}
 	return vp_fail(err, VP_ERR_INTERNAL, "unknown credentials source");
 }
@@ -567,9 +584,10 @@ vp_code vp_aws_credentials_provider_get(struct vp_aws_credentials_provider *p,
 		p->fetches++;
 		rc = fetch(p, now, &next, &ferr);
 		if (rc == VP_OK && next.expiration != 0 && next.expiration <= now) {
-			rc = vp_fail(&ferr, VP_ERR_AUTH,
-				     "the %s gave credentials that have already expired (clock skew?)",
-				     p->name);
+			rc = vp_fail(
+				&ferr, VP_ERR_AUTH,
+				"the %s gave credentials that have already expired (clock skew?)",
+				p->name);
 		}
 		if (rc == VP_OK) {
 			vp_aws_credentials_cleanup(&p->cached);
@@ -613,7 +631,7 @@ static bool env_true(const char *name)
 bool vp_aws_container_uri_allowed(const char *url)
 {
 	static const char *const hosts[] = {"169.254.170.2", "169.254.170.23", "[fd00:ec2::23]",
-					    "localhost", "[::1]", NULL};
+					    "localhost",     "[::1]",          NULL};
 	CURLU *h = curl_url();
 	char *scheme = NULL, *host = NULL;
 	bool ok = false;
@@ -663,8 +681,8 @@ static vp_code fixed_provider(const char *name, const char *akid, const char *se
 static vp_code env_provider(const struct vp_aws_chain_options *o,
 			    struct vp_aws_credentials_provider **out, struct vp_error *err)
 {
-	const char *token = env("AWS_SESSION_TOKEN") ? env("AWS_SESSION_TOKEN")
-						      : env("AWS_SECURITY_TOKEN");
+	const char *token =
+		env("AWS_SESSION_TOKEN") ? env("AWS_SESSION_TOKEN") : env("AWS_SECURITY_TOKEN");
 	const char *exp_text = env("AWS_CREDENTIAL_EXPIRATION");
 	time_t exp = 0;
 	vp_code rc;
@@ -739,15 +757,18 @@ static vp_code container_provider(const struct chain *c, struct vp_aws_credentia
 	if (rel) {
 		if ((size_t)snprintf(url, sizeof(url), "http://169.254.170.2%s%s",
 				     rel[0] == '/' ? "" : "/", rel) >= sizeof(url))
-			return vp_fail(err, VP_ERR_RANGE, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI too long");
+			return vp_fail(err, VP_ERR_RANGE,
+				       "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI too long");
 	} else {
 		if (!vp_aws_container_uri_allowed(full))
-			return vp_fail(err, VP_ERR_AUTH,
-				       "AWS_CONTAINER_CREDENTIALS_FULL_URI '%s' must be https, or http to "
-				       "a loopback address, 169.254.170.2, 169.254.170.23 or fd00:ec2::23",
-				       full);
+			return vp_fail(
+				err, VP_ERR_AUTH,
+				"AWS_CONTAINER_CREDENTIALS_FULL_URI '%s' must be https, or http to "
+				"a loopback address, 169.254.170.2, 169.254.170.23 or fd00:ec2::23",
+				full);
 		if ((size_t)snprintf(url, sizeof(url), "%s", full) >= sizeof(url))
-			return vp_fail(err, VP_ERR_RANGE, "AWS_CONTAINER_CREDENTIALS_FULL_URI too long");
+			return vp_fail(err, VP_ERR_RANGE,
+				       "AWS_CONTAINER_CREDENTIALS_FULL_URI too long");
 	}
 	rc = provider_alloc(SRC_CONTAINER, "container", c->o, &p, err);
 	if (rc != VP_OK)
@@ -797,8 +818,8 @@ static vp_code imds_provider(const struct chain *c, const char *profile,
 		endpoint = mode && strcasecmp(mode, "IPv6") == 0 ? "http://[fd00:ec2::254]"
 								 : "http://169.254.169.254";
 	if (strncmp(endpoint, "http://", 7) != 0 && strncmp(endpoint, "https://", 8) != 0)
-		return vp_fail(err, VP_ERR_INVALID, "instance metadata endpoint '%s' is not an http URL",
-			       endpoint);
+		return vp_fail(err, VP_ERR_INVALID,
+			       "instance metadata endpoint '%s' is not an http URL", endpoint);
 	rc = seconds_from_env("AWS_METADATA_SERVICE_TIMEOUT", 600, &timeout_s, err);
 	if (rc == VP_OK)
 		rc = seconds_from_env("AWS_METADATA_SERVICE_NUM_ATTEMPTS", 10, &attempts, err);
@@ -813,10 +834,11 @@ static vp_code imds_provider(const struct chain *c, const char *profile,
 	p->url = strndup(endpoint, n);
 	p->timeout_ms = c->o->imds_timeout_ms > 0 ? c->o->imds_timeout_ms : (long)timeout_s * 1000;
 	p->attempts = c->o->imds_attempts > 0 ? c->o->imds_attempts : (int)attempts;
-	p->v1_disabled = env_true("AWS_EC2_METADATA_V1_DISABLED") ||
-			 (vp_aws_config_value(c->cfg, profile, "ec2_metadata_v1_disabled") &&
-			  strcasecmp(vp_aws_config_value(c->cfg, profile, "ec2_metadata_v1_disabled"),
-				     "true") == 0);
+	p->v1_disabled =
+		env_true("AWS_EC2_METADATA_V1_DISABLED") ||
+		(vp_aws_config_value(c->cfg, profile, "ec2_metadata_v1_disabled") &&
+		 strcasecmp(vp_aws_config_value(c->cfg, profile, "ec2_metadata_v1_disabled"),
+			    "true") == 0);
 	if (!p->url)
 		rc = vp_fail(err, VP_ERR_NOMEM, "out of memory");
 	if (rc == VP_OK)
@@ -834,16 +856,20 @@ static vp_code profile_keys_provider(const struct chain *c, const char *profile,
 				     struct vp_aws_credentials_provider **out, struct vp_error *err)
 {
 	const char *akid = vp_aws_config_file_value(c->cfg, which, profile, "aws_access_key_id");
-	const char *secret = vp_aws_config_file_value(c->cfg, which, profile, "aws_secret_access_key");
+	const char *secret =
+		vp_aws_config_file_value(c->cfg, which, profile, "aws_secret_access_key");
 	const char *token = vp_aws_config_file_value(c->cfg, which, profile, "aws_session_token");
-	const char *name = which == VP_AWS_CREDENTIALS_FILE ? "shared-credentials-file" : "config-file";
+	const char *name =
+		which == VP_AWS_CREDENTIALS_FILE ? "shared-credentials-file" : "config-file";
 
 	*found = akid != NULL;
 	if (!akid)
 		return VP_OK;
 	if (!secret)
-		return vp_fail(err, VP_ERR_AUTH, "profile '%s' in the %s has aws_access_key_id but no "
-			       "aws_secret_access_key", profile, name);
+		return vp_fail(err, VP_ERR_AUTH,
+			       "profile '%s' in the %s has aws_access_key_id but no "
+			       "aws_secret_access_key",
+			       profile, name);
 	return fixed_provider(name, akid, secret, token, 0, c->o, out, err);
 }
 
@@ -861,8 +887,8 @@ static vp_code source_profile_provider(const struct chain *c, const char *profil
 
 	if (!vp_aws_config_has_profile(c->cfg, profile))
 		return vp_fail(err, VP_ERR_NOT_FOUND,
-			       "profile '%s' names source_profile '%s', which does not exist", referrer,
-			       profile);
+			       "profile '%s' names source_profile '%s', which does not exist",
+			       referrer, profile);
 	/* A profile that is its own source uses its keys, not its role. */
 	if (strcmp(profile, referrer) != 0 && vp_aws_config_value(c->cfg, profile, "role_arn"))
 		return role_provider(c, profile, depth + 1, out, err);
@@ -874,8 +900,9 @@ static vp_code source_profile_provider(const struct chain *c, const char *profil
 		const char *arn = vp_aws_config_value(c->cfg, profile, "role_arn");
 		if (wit && arn)
 			return web_identity_provider(
-				c, wit, arn, vp_aws_config_value(c->cfg, profile, "role_session_name"),
-				out, err);
+				c, wit, arn,
+				vp_aws_config_value(c->cfg, profile, "role_session_name"), out,
+				err);
 		rc = vp_fail(err, VP_ERR_AUTH, "source_profile '%s' has no credentials", profile);
 	}
 	return rc;
@@ -896,12 +923,14 @@ static vp_code role_provider(const struct chain *c, const char *profile, int dep
 
 	if (depth > MAX_ROLE_CHAIN)
 		return vp_fail(err, VP_ERR_INVALID,
-			       "profile '%s': source_profile chain is longer than %d (a loop?)", profile,
-			       MAX_ROLE_CHAIN);
+			       "profile '%s': source_profile chain is longer than %d (a loop?)",
+			       profile, MAX_ROLE_CHAIN);
 	if (source_profile && credential_source)
 		return vp_fail(err, VP_ERR_INVALID,
-			       "profile '%s' has both source_profile and credential_source", profile);
-	if (duration && vp_parse_int64(duration, 900, 43200, "duration_seconds", &seconds, err) != VP_OK) {
+			       "profile '%s' has both source_profile and credential_source",
+			       profile);
+	if (duration &&
+	    vp_parse_int64(duration, 900, 43200, "duration_seconds", &seconds, err) != VP_OK) {
 		vp_error_prefix(err, "profile '%s'", profile);
 		return VP_ERR_INVALID;
 	}
@@ -912,19 +941,22 @@ static vp_code role_provider(const struct chain *c, const char *profile, int dep
 	} else if (strcmp(credential_source, "Environment") == 0) {
 		rc = env("AWS_ACCESS_KEY_ID") ? env_provider(c->o, &source, err)
 					      : vp_fail(err, VP_ERR_AUTH,
-							"credential_source Environment: AWS_ACCESS_KEY_ID is not set");
+							"credential_source Environment: "
+							"AWS_ACCESS_KEY_ID is not set");
 	} else if (strcmp(credential_source, "Ec2InstanceMetadata") == 0) {
 		rc = imds_provider(c, profile, &source, err);
 	} else if (strcmp(credential_source, "EcsContainer") == 0) {
 		rc = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") ||
 				     env("AWS_CONTAINER_CREDENTIALS_FULL_URI")
 			     ? container_provider(c, &source, err)
-			     : vp_fail(err, VP_ERR_AUTH, "credential_source EcsContainer: no container "
-						       "credentials variables are set");
+			     : vp_fail(err, VP_ERR_AUTH,
+				       "credential_source EcsContainer: no container "
+				       "credentials variables are set");
 	} else {
 		rc = vp_fail(err, VP_ERR_INVALID,
 			     "profile '%s': credential_source '%s' is not Environment, "
-			     "Ec2InstanceMetadata or EcsContainer", profile, credential_source);
+			     "Ec2InstanceMetadata or EcsContainer",
+			     profile, credential_source);
 	}
 	if (rc != VP_OK)
 		return rc;
@@ -932,7 +964,8 @@ static vp_code role_provider(const struct chain *c, const char *profile, int dep
 	if (rc == VP_OK) {
 		const char *ext = vp_aws_config_value(c->cfg, profile, "external_id");
 		p->role_arn = strdup(role_arn);
-		p->session_name = session_name(vp_aws_config_value(c->cfg, profile, "role_session_name"));
+		p->session_name =
+			session_name(vp_aws_config_value(c->cfg, profile, "role_session_name"));
 		p->external_id = ext ? strdup(ext) : NULL;
 		p->duration = (int)seconds;
 		if (!p->role_arn || !p->session_name || (ext && !p->external_id))
@@ -969,10 +1002,12 @@ vp_code vp_aws_credentials_provider_new_chain(const struct vp_aws_chain_options 
 			return rc;
 		c.cfg = loaded;
 	}
-	if (profile && !vp_aws_config_has_profile(c.cfg, profile) && strcmp(profile, "default") != 0) {
-		rc = vp_fail(err, VP_ERR_NOT_FOUND,
-			     "profile '%s' is in neither the AWS config file nor the credentials file",
-			     profile);
+	if (profile && !vp_aws_config_has_profile(c.cfg, profile) &&
+	    strcmp(profile, "default") != 0) {
+		rc = vp_fail(
+			err, VP_ERR_NOT_FOUND,
+			"profile '%s' is in neither the AWS config file nor the credentials file",
+			profile);
 		goto done;
 	}
 	if (!profile)
@@ -993,16 +1028,17 @@ vp_code vp_aws_credentials_provider_new_chain(const struct vp_aws_chain_options 
 	}
 	/* 3. web identity: the environment, then the profile */
 	if (env("AWS_WEB_IDENTITY_TOKEN_FILE") && env("AWS_ROLE_ARN")) {
-		rc = web_identity_provider(&c, env("AWS_WEB_IDENTITY_TOKEN_FILE"), env("AWS_ROLE_ARN"),
-					   env("AWS_ROLE_SESSION_NAME"), out, err);
+		rc = web_identity_provider(&c, env("AWS_WEB_IDENTITY_TOKEN_FILE"),
+					   env("AWS_ROLE_ARN"), env("AWS_ROLE_SESSION_NAME"), out,
+					   err);
 		goto done;
 	}
 	if (vp_aws_config_value(c.cfg, profile, "web_identity_token_file") &&
 	    vp_aws_config_value(c.cfg, profile, "role_arn")) {
-		rc = web_identity_provider(&c, vp_aws_config_value(c.cfg, profile, "web_identity_token_file"),
-					   vp_aws_config_value(c.cfg, profile, "role_arn"),
-					   vp_aws_config_value(c.cfg, profile, "role_session_name"), out,
-					   err);
+		rc = web_identity_provider(
+			&c, vp_aws_config_value(c.cfg, profile, "web_identity_token_file"),
+			vp_aws_config_value(c.cfg, profile, "role_arn"),
+			vp_aws_config_value(c.cfg, profile, "role_session_name"), out, err);
 		goto done;
 	}
 	/* 4, 5. the shared credentials file, then the config file */
@@ -1013,7 +1049,8 @@ vp_code vp_aws_credentials_provider_new_chain(const struct vp_aws_chain_options 
 	if (rc != VP_OK || found)
 		goto done;
 	/* 6. the container endpoint */
-	if (env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") || env("AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
+	if (env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") ||
+	    env("AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
 		rc = container_provider(&c, out, err);
 		goto done;
 	}

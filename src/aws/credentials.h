@@ -70,19 +70,19 @@ vp_code vp_aws_parse_iso8601(const char *s, time_t *out, struct vp_error *err);
 typedef time_t (*vp_aws_clock_fn)(void *ctx);
 
 struct vp_aws_chain_options {
-	const char *profile;      /* NULL: AWS_PROFILE, AWS_DEFAULT_PROFILE, "default" */
-	const char *region;       /* for the STS calls of roles and web identity; may be NULL */
+	const char *profile;          /* NULL: AWS_PROFILE, AWS_DEFAULT_PROFILE, "default" */
+	const char *region;           /* for the STS calls of roles and web identity; may be NULL */
 	const char *sts_endpoint_url; /* NULL: STS's default endpoint for the region */
 	const struct vp_aws_config *config; /* NULL: load the shared files */
-	vp_aws_clock_fn clock;    /* NULL: time() */
+	vp_aws_clock_fn clock;              /* NULL: time() */
 	void *clock_ctx;
-	int advisory_refresh_s;   /* 0: 900 */
-	int mandatory_refresh_s;  /* 0: 600 */
-	long imds_timeout_ms;     /* 0: AWS_METADATA_SERVICE_TIMEOUT seconds, else 1 s */
-	int imds_attempts;        /* 0: AWS_METADATA_SERVICE_NUM_ATTEMPTS, else 1 */
+	int advisory_refresh_s;    /* 0: 900 */
+	int mandatory_refresh_s;   /* 0: 600 */
+	long imds_timeout_ms;      /* 0: AWS_METADATA_SERVICE_TIMEOUT seconds, else 1 s */
+	int imds_attempts;         /* 0: AWS_METADATA_SERVICE_NUM_ATTEMPTS, else 1 */
 	long container_timeout_ms; /* 0: 2 s */
-	int container_attempts;   /* 0: 3 */
-	double retry_base_delay;  /* for the STS calls; 0: 1 s */
+	int container_attempts;    /* 0: 3 */
+	double retry_base_delay;   /* for the STS calls; 0: 1 s */
 };
 
 struct vp_aws_credentials_provider;

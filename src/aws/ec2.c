@@ -144,8 +144,9 @@ static void *grow(void **items, size_t *count, size_t size, struct vp_error *err
 	return g + (*count)++ * size;
 }
 
-#define FOR_ITEMS(node, set) \
-	for (xmlNode *node = vp_aws_xml_child(set, "item"); node; node = vp_aws_xml_next(node, "item"))
+#define FOR_ITEMS(node, set)                                                                       \
+	for (xmlNode *node = vp_aws_xml_child(set, "item"); node;                                  \
+	     node = vp_aws_xml_next(node, "item"))
 
 static vp_code parse_tags(const xmlNode *parent, struct vp_aws_ec2_tags *tags, struct vp_error *err)
 {
@@ -153,7 +154,8 @@ static vp_code parse_tags(const xmlNode *parent, struct vp_aws_ec2_tags *tags, s
 
 	FOR_ITEMS(item, vp_aws_xml_child(parent, "tagSet"))
 	{
-		struct vp_aws_ec2_tag *t = grow((void **)&tags->items, &tags->count, sizeof(*t), err);
+		struct vp_aws_ec2_tag *t =
+			grow((void **)&tags->items, &tags->count, sizeof(*t), err);
 		if (!t)
 			return err ? err->code : VP_ERR_NOMEM;
 		rc = vp_aws_xml_text(item, "key", true, &t->key, err);
@@ -208,58 +210,59 @@ static vp_code parse_vpc(const xmlNode *item, struct vp_aws_ec2_vpc *v, struct v
  * The common shape of the three Describe parsers: a new list is built from
  * a copy, so a failure leaves the caller's list as it was.
  */
-#define PARSE_PAGE(list_type, elem_type, set_name, parse_one, cleanup_one)                       \
-	do {                                                                                     \
-		list_type *l = *list;                                                            \
-		size_t before = l ? l->count : 0;                                                \
-		xmlDoc *doc = NULL;                                                              \
-		xmlNode *root;                                                                   \
-		char *token = NULL;                                                              \
-		vp_code rc;                                                                      \
-		bool fresh = false;                                                              \
-		rc = page_root(body, len, &doc, &root, next_token ? &token : NULL, err);         \
-		if (rc != VP_OK)                                                                 \
-			return rc;                                                               \
-		if (!vp_aws_xml_child(root, set_name) && !vp_aws_xml_child(root, "requestId")) { \
-			rc = vp_fail(err, VP_ERR_INVALID, "answer has no <%s>", set_name);       \
-		}                                                                                \
-		if (rc == VP_OK && !l) {                                                         \
-			l = calloc(1, sizeof(*l));                                               \
-			fresh = true;                                                            \
-			if (!l)                                                                  \
-				rc = vp_fail(err, VP_ERR_NOMEM, "out of memory");                \
-		}                                                                                \
-		if (rc == VP_OK) {                                                               \
-			FOR_ITEMS(item, vp_aws_xml_child(root, set_name))                        \
-			{                                                                        \
-				elem_type *e = grow((void **)&l->items, &l->count, sizeof(*e), err); \
-				if (!e) {                                                        \
-					rc = err ? err->code : VP_ERR_NOMEM;                     \
-					break;                                                   \
-				}                                                                \
-				rc = parse_one(item, e, err);                                    \
-				if (rc != VP_OK)                                                 \
-					break;                                                   \
-			}                                                                        \
-		}                                                                                \
-		xmlFreeDoc(doc);                                                                 \
-		if (rc != VP_OK) {                                                               \
-			if (l) {                                                                 \
-				for (size_t i = before; i < l->count; i++)                       \
-					cleanup_one(&l->items[i]);                               \
-				l->count = before;                                               \
-				if (fresh) {                                                     \
-					free(l->items);                                          \
-					free(l);                                                 \
-				}                                                                \
-			}                                                                        \
-			free(token);                                                             \
-			return rc;                                                               \
-		}                                                                                \
-		*list = l;                                                                       \
-		if (next_token)                                                                  \
-			*next_token = token;                                                     \
-		return VP_OK;                                                                    \
+#define PARSE_PAGE(list_type, elem_type, set_name, parse_one, cleanup_one)                         \
+	do {                                                                                       \
+		list_type *l = *list;                                                              \
+		size_t before = l ? l->count : 0;                                                  \
+		xmlDoc *doc = NULL;                                                                \
+		xmlNode *root;                                                                     \
+		char *token = NULL;                                                                \
+		vp_code rc;                                                                        \
+		bool fresh = false;                                                                \
+		rc = page_root(body, len, &doc, &root, next_token ? &token : NULL, err);           \
+		if (rc != VP_OK)                                                                   \
+			return rc;                                                                 \
+		if (!vp_aws_xml_child(root, set_name) && !vp_aws_xml_child(root, "requestId")) {   \
+			rc = vp_fail(err, VP_ERR_INVALID, "answer has no <%s>", set_name);         \
+		}                                                                                  \
+		if (rc == VP_OK && !l) {                                                           \
+			l = calloc(1, sizeof(*l));                                                 \
+			fresh = true;                                                              \
+			if (!l)                                                                    \
+				rc = vp_fail(err, VP_ERR_NOMEM, "out of memory");                  \
+		}                                                                                  \
+		if (rc == VP_OK) {                                                                 \
+			FOR_ITEMS(item, vp_aws_xml_child(root, set_name))                          \
+			{                                                                          \
+				elem_type *e =                                                     \
+					grow((void **)&l->items, &l->count, sizeof(*e), err);      \
+				if (!e) {                                                          \
+					rc = err ? err->code : VP_ERR_NOMEM;                       \
+					break;                                                     \
+				}                                                                  \
+				rc = parse_one(item, e, err);                                      \
+				if (rc != VP_OK)                                                   \
+					break;                                                     \
+			}                                                                          \
+		}                                                                                  \
+		xmlFreeDoc(doc);                                                                   \
+		if (rc != VP_OK) {                                                                 \
+			if (l) {                                                                   \
+				for (size_t i = before; i < l->count; i++)                         \
+					cleanup_one(&l->items[i]);                                 \
+				l->count = before;                                                 \
+				if (fresh) {                                                       \
+					free(l->items);                                            \
+					free(l);                                                   \
+				}                                                                  \
+			}                                                                          \
+			free(token);                                                               \
+			return rc;                                                                 \
+		}                                                                                  \
+		*list = l;                                                                         \
+		if (next_token)                                                                    \
+			*next_token = token;                                                       \
+		return VP_OK;                                                                      \
 	} while (0)
 
 vp_code vp_aws_ec2_parse_vpcs(const char *body, size_t len, struct vp_aws_ec2_vpc_list **list,
@@ -271,7 +274,8 @@ vp_code vp_aws_ec2_parse_vpcs(const char *body, size_t len, struct vp_aws_ec2_vp
 
 static vp_code parse_route(const xmlNode *item, struct vp_aws_ec2_route *r, struct vp_error *err)
 {
-	vp_code rc = vp_aws_xml_text(item, "destinationCidrBlock", false, &r->destination_cidr_block, err);
+	vp_code rc = vp_aws_xml_text(item, "destinationCidrBlock", false,
+				     &r->destination_cidr_block, err);
 	if (rc == VP_OK)
 		rc = vp_aws_xml_text(item, "vpcPeeringConnectionId", false,
 				     &r->vpc_peering_connection_id, err);
@@ -282,7 +286,8 @@ static vp_code parse_route(const xmlNode *item, struct vp_aws_ec2_route *r, stru
 	if (rc == VP_OK)
 		rc = vp_aws_xml_text(item, "natGatewayId", false, &r->nat_gateway_id, err);
 	if (rc == VP_OK)
-		rc = vp_aws_xml_text(item, "networkInterfaceId", false, &r->network_interface_id, err);
+		rc = vp_aws_xml_text(item, "networkInterfaceId", false, &r->network_interface_id,
+				     err);
 	if (rc == VP_OK)
 		rc = vp_aws_xml_text(item, "state", false, &r->state, err);
 	if (rc == VP_OK)
@@ -303,7 +308,8 @@ static vp_code parse_route_table(const xmlNode *item, struct vp_aws_ec2_route_ta
 		return rc;
 	FOR_ITEMS(ri, vp_aws_xml_child(item, "routeSet"))
 	{
-		struct vp_aws_ec2_route *r = grow((void **)&t->routes, &t->route_count, sizeof(*r), err);
+		struct vp_aws_ec2_route *r =
+			grow((void **)&t->routes, &t->route_count, sizeof(*r), err);
 		if (!r)
 			return err ? err->code : VP_ERR_NOMEM;
 		rc = parse_route(ri, r, err);
@@ -352,7 +358,8 @@ static vp_code parse_vpc_info(const xmlNode *node, struct vp_aws_ec2_vpc_info *v
 	return rc;
 }
 
-static vp_code parse_peering(const xmlNode *item, struct vp_aws_ec2_peering *p, struct vp_error *err)
+static vp_code parse_peering(const xmlNode *item, struct vp_aws_ec2_peering *p,
+			     struct vp_error *err)
 {
 	xmlNode *status = vp_aws_xml_child(item, "status");
 	vp_code rc = vp_aws_xml_text(item, "vpcPeeringConnectionId", true,
@@ -507,7 +514,8 @@ static vp_code describe(struct vp_aws_client *c, const char *action, const char 
 		}
 		if (next && token && strcmp(next, token) == 0) {
 			free(next);
-			rc = vp_aws_error_fail(err, VP_ERR_AWS, "ec2 %s: the same nextToken twice", action);
+			rc = vp_aws_error_fail(err, VP_ERR_AWS, "ec2 %s: the same nextToken twice",
+					       action);
 			break;
 		}
 		free(token);
@@ -598,27 +606,38 @@ static vp_code call_return(struct vp_aws_client *c, const char *action, struct v
 static const char *target_of_route(const struct vp_aws_ec2_route *r, int which)
 {
 	switch (which) {
-	case 0: return r->vpc_peering_connection_id;
-	case 1: return r->gateway_id;
-	case 2: return r->transit_gateway_id;
-	case 3: return r->nat_gateway_id;
-	default: return r->network_interface_id;
+	case 0:
+		return r->vpc_peering_connection_id;
+	case 1:
+		return r->gateway_id;
+	case 2:
+		return r->transit_gateway_id;
+	case 3:
+		return r->nat_gateway_id;
+	default:
+		return r->network_interface_id;
 	}
 }
 
 static const char *target_of(const struct vp_aws_ec2_route_target *t, int which)
 {
 	switch (which) {
-	case 0: return t->vpc_peering_connection_id;
-	case 1: return t->gateway_id;
-	case 2: return t->transit_gateway_id;
-	case 3: return t->nat_gateway_id;
-	default: return t->network_interface_id;
+	case 0:
+		return t->vpc_peering_connection_id;
+	case 1:
+		return t->gateway_id;
+	case 2:
+		return t->transit_gateway_id;
+	case 3:
+		return t->nat_gateway_id;
+	default:
+		return t->network_interface_id;
 	}
 }
 
 static const char *const target_params[] = {"VpcPeeringConnectionId", "GatewayId",
-					    "TransitGatewayId", "NatGatewayId", "NetworkInterfaceId"};
+					    "TransitGatewayId", "NatGatewayId",
+					    "NetworkInterfaceId"};
 
 static vp_code route_call(struct vp_aws_client *c, const char *action, const char *rtb,
 			  const char *cidr, const struct vp_aws_ec2_route_target *t, int *which,
@@ -630,15 +649,16 @@ static vp_code route_call(struct vp_aws_client *c, const char *action, const cha
 
 	if (!rtb || !cidr)
 		return vp_aws_error_fail(err, VP_ERR_INVALID,
-					 "ec2 %s: a route table id and a destination are needed", action);
+					 "ec2 %s: a route table id and a destination are needed",
+					 action);
 	for (int i = 0; t && i < 5; i++)
 		if (target_of(t, i)) {
 			count++;
 			*which = i;
 		}
 	if (count != 1)
-		return vp_aws_error_fail(err, VP_ERR_INVALID, "ec2 %s: exactly one route target is needed",
-					 action);
+		return vp_aws_error_fail(err, VP_ERR_INVALID,
+					 "ec2 %s: exactly one route target is needed", action);
 	vp_aws_params_init(&p, VP_AWS_EC2, action);
 	vp_aws_params_add(&p, "RouteTableId", rtb);
 	vp_aws_params_add(&p, "DestinationCidrBlock", cidr);
@@ -715,8 +735,9 @@ vp_code vp_aws_ec2_delete_route(struct vp_aws_client *c, const char *rtb, const 
 	if (!err)
 		err = &local;
 	if (!rtb || !cidr)
-		return vp_aws_error_fail(err, VP_ERR_INVALID,
-					 "ec2 DeleteRoute: a route table id and a destination are needed");
+		return vp_aws_error_fail(
+			err, VP_ERR_INVALID,
+			"ec2 DeleteRoute: a route table id and a destination are needed");
 	vp_aws_params_init(&p, VP_AWS_EC2, "DeleteRoute");
 	vp_aws_params_add(&p, "RouteTableId", rtb);
 	vp_aws_params_add(&p, "DestinationCidrBlock", cidr);
@@ -742,8 +763,9 @@ vp_code vp_aws_ec2_accept_vpc_peering_connection(struct vp_aws_client *c, const 
 	vp_code rc;
 
 	if (!pcx || !pcx[0])
-		return vp_aws_error_fail(err, VP_ERR_INVALID,
-					 "ec2 AcceptVpcPeeringConnection: a peering connection id is needed");
+		return vp_aws_error_fail(
+			err, VP_ERR_INVALID,
+			"ec2 AcceptVpcPeeringConnection: a peering connection id is needed");
 	vp_aws_params_init(&p, VP_AWS_EC2, "AcceptVpcPeeringConnection");
 	vp_aws_params_add(&p, "VpcPeeringConnectionId", pcx);
 	vp_buf_init(&body, VP_AWS_XML_MAX);
@@ -751,7 +773,8 @@ vp_code vp_aws_ec2_accept_vpc_peering_connection(struct vp_aws_client *c, const 
 	if (rc == VP_OK) {
 		rc = vp_aws_ec2_parse_accept(body.data, body.len, &peering, &perr);
 		if (rc != VP_OK)
-			rc = vp_aws_error_fail(err, rc, "ec2 AcceptVpcPeeringConnection: %s", perr.message);
+			rc = vp_aws_error_fail(err, rc, "ec2 AcceptVpcPeeringConnection: %s",
+					       perr.message);
 	}
 	if (rc == VP_OK && out)
 		*out = peering;
@@ -769,8 +792,9 @@ vp_code vp_aws_ec2_delete_vpc_peering_connection(struct vp_aws_client *c, const 
 	vp_code rc;
 
 	if (!pcx || !pcx[0])
-		return vp_aws_error_fail(err, VP_ERR_INVALID,
-					 "ec2 DeleteVpcPeeringConnection: a peering connection id is needed");
+		return vp_aws_error_fail(
+			err, VP_ERR_INVALID,
+			"ec2 DeleteVpcPeeringConnection: a peering connection id is needed");
 	vp_aws_params_init(&p, VP_AWS_EC2, "DeleteVpcPeeringConnection");
 	vp_aws_params_add(&p, "VpcPeeringConnectionId", pcx);
 	rc = call_return(c, "DeleteVpcPeeringConnection", &p, true, err);

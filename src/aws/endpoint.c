@@ -9,9 +9,18 @@ static const char *const names[] = {"sts", "iam", "ec2"};
 static const char *const env_ids[] = {"STS", "IAM", "EC2"};
 static const char *const versions[] = {"2011-06-15", "2010-05-08", "2016-11-15"};
 
-const char *vp_aws_service_name(enum vp_aws_service svc) { return names[svc]; }
-const char *vp_aws_service_env_id(enum vp_aws_service svc) { return env_ids[svc]; }
-const char *vp_aws_service_version(enum vp_aws_service svc) { return versions[svc]; }
+const char *vp_aws_service_name(enum vp_aws_service svc)
+{
+	return names[svc];
+}
+const char *vp_aws_service_env_id(enum vp_aws_service svc)
+{
+	return env_ids[svc];
+}
+const char *vp_aws_service_version(enum vp_aws_service svc)
+{
+	return versions[svc];
+}
 
 static const struct vp_aws_partition partitions[] = {
 	{"aws", "amazonaws.com", "us-east-1", "iam.amazonaws.com"},
@@ -47,8 +56,8 @@ static bool matches_shape(const char *r, const char *prefix)
 
 const struct vp_aws_partition *vp_aws_partition_for_region(const char *region)
 {
-	static const char *const aws_prefixes[] = {"us", "eu", "ap", "sa", "ca", "me",
-						   "af", "il", "mx", NULL};
+	static const char *const aws_prefixes[] = {"us", "eu", "ap", "sa", "ca",
+						   "me", "af", "il", "mx", NULL};
 	if (!region)
 		return &partitions[0];
 	if (matches_shape(region, "us-gov") || strcmp(region, "aws-us-gov-global") == 0)
@@ -76,11 +85,23 @@ bool vp_aws_region_valid(const char *region)
 
 static bool sts_legacy_global(const char *region)
 {
-	static const char *const legacy[] = {
-		"aws-global", "ap-northeast-1", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
-		"ca-central-1", "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2",
-		"eu-west-3", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
-		NULL};
+	static const char *const legacy[] = {"aws-global",
+					     "ap-northeast-1",
+					     "ap-south-1",
+					     "ap-southeast-1",
+					     "ap-southeast-2",
+					     "ca-central-1",
+					     "eu-central-1",
+					     "eu-north-1",
+					     "eu-west-1",
+					     "eu-west-2",
+					     "eu-west-3",
+					     "sa-east-1",
+					     "us-east-1",
+					     "us-east-2",
+					     "us-west-1",
+					     "us-west-2",
+					     NULL};
 	for (size_t i = 0; legacy[i]; i++)
 		if (strcmp(region, legacy[i]) == 0)
 			return true;
@@ -116,13 +137,15 @@ vp_code vp_aws_endpoint_default(enum vp_aws_service svc, const char *region, boo
 		if (!region || strcmp(region, "aws-global") == 0 ||
 		    (sts_legacy && strcmp(part->name, "aws") == 0 && sts_legacy_global(region)))
 			return set(out, svc, "sts.", "amazonaws.com", "", "us-east-1", err);
-		if (strcmp(region, "aws-cn-global") == 0 || strcmp(region, "aws-us-gov-global") == 0)
+		if (strcmp(region, "aws-cn-global") == 0 ||
+		    strcmp(region, "aws-us-gov-global") == 0)
 			return vp_fail(err, VP_ERR_INVALID, "STS has no endpoint for '%s'", region);
 		return set(out, svc, "sts.", region, part->dns_suffix, region, err);
 	case VP_AWS_EC2:
 		if (!region)
 			return vp_fail(err, VP_ERR_INVALID,
-				       "EC2 needs a region: set AWS_REGION, a profile's region or --region");
+				       "EC2 needs a region: set AWS_REGION, a profile's region or "
+				       "--region");
 		return set(out, svc, "ec2.", region, part->dns_suffix, region, err);
 	case VP_AWS_SERVICE_COUNT:
 		break;

@@ -50,14 +50,14 @@ const struct vp_aws_partition *vp_aws_partition_for_region(const char *region);
 /* Whether a region name is well-formed: [a-z0-9-], 1 to 63 characters. */
 bool vp_aws_region_valid(const char *region);
 
-#define VP_AWS_URL_MAX 512
+#define VP_AWS_URL_MAX    512
 #define VP_AWS_REGION_MAX 64
 
 struct vp_aws_endpoint {
-	char url[VP_AWS_URL_MAX];                /* scheme://host[:port][/path], no trailing '/' */
+	char url[VP_AWS_URL_MAX]; /* scheme://host[:port][/path], no trailing '/' */
 	char signing_region[VP_AWS_REGION_MAX];
-	const char *service;                     /* signing name */
-	bool custom;                             /* from configuration, not the default */
+	const char *service; /* signing name */
+	bool custom;         /* from configuration, not the default */
 };
 
 /*

@@ -83,23 +83,45 @@ static bool in_list(const char *code, const char *const *list)
 
 vp_code vp_aws_error_map(const char *code, long http_status)
 {
-	static const char *const auth[] = {
-		"InvalidClientTokenId", "SignatureDoesNotMatch", "AuthFailure", "ExpiredToken",
-		"ExpiredTokenException", "IncompleteSignature", "MissingAuthenticationToken",
-		"InvalidAccessKeyId", "RequestExpired", "InvalidIdentityToken",
-		"IDPRejectedClaim", "MissingAuthenticationTokenException", NULL};
-	static const char *const forbidden[] = {"AccessDenied", "AccessDeniedException",
-						"UnauthorizedOperation", "OptInRequired",
-						"RegionDisabledException", NULL};
+	static const char *const auth[] = {"InvalidClientTokenId",
+					   "SignatureDoesNotMatch",
+					   "AuthFailure",
+					   "ExpiredToken",
+					   "ExpiredTokenException",
+					   "IncompleteSignature",
+					   "MissingAuthenticationToken",
+					   "InvalidAccessKeyId",
+					   "RequestExpired",
+					   "InvalidIdentityToken",
+					   "IDPRejectedClaim",
+					   "MissingAuthenticationTokenException",
+					   NULL};
+	static const char *const forbidden[] = {
+		"AccessDenied",  "AccessDeniedException",   "UnauthorizedOperation",
+		"OptInRequired", "RegionDisabledException", NULL};
 	static const char *const conflict[] = {
-		"RouteAlreadyExists", "EntityAlreadyExists", "InvalidStateTransition",
-		"IncorrectState", "DeleteConflict", "ConcurrentModification",
-		"InvalidVpcPeeringConnectionState.DnsHostnamesDisabled", "UnmodifiableEntity", NULL};
-	static const char *const invalid[] = {
-		"MalformedPolicyDocument", "ValidationError", "InvalidParameter",
-		"InvalidParameterValue", "InvalidParameterCombination", "MissingParameter",
-		"InvalidAction", "InvalidInput", "PackedPolicyTooLarge", "UnknownParameter",
-		"InvalidQueryParameter", "MalformedQueryString", NULL};
+		"RouteAlreadyExists",
+		"EntityAlreadyExists",
+		"InvalidStateTransition",
+		"IncorrectState",
+		"DeleteConflict",
+		"ConcurrentModification",
+		"InvalidVpcPeeringConnectionState.DnsHostnamesDisabled",
+		"UnmodifiableEntity",
+		NULL};
+	static const char *const invalid[] = {"MalformedPolicyDocument",
+					      "ValidationError",
+					      "InvalidParameter",
+					      "InvalidParameterValue",
+					      "InvalidParameterCombination",
+					      "MissingParameter",
+					      "InvalidAction",
+					      "InvalidInput",
+					      "PackedPolicyTooLarge",
+					      "UnknownParameter",
+					      "InvalidQueryParameter",
+					      "MalformedQueryString",
+					      NULL};
 
 	if (!code || !code[0])
 		return http_status >= 500 || http_status == 429 ? VP_ERR_UNAVAILABLE : VP_ERR_AWS;

@@ -18,18 +18,19 @@
 
 #include "core/error.h"
 
-#define VP_AWS_CODE_MAX 128
+#define VP_AWS_CODE_MAX       128
 #define VP_AWS_REQUEST_ID_MAX 128
 
 struct vp_aws_error {
-	struct vp_error error;              /* vp code + one line for people (always set on failure) */
-	char code[VP_AWS_CODE_MAX];         /* AWS's error code ("Throttling"); "" when AWS never answered */
+	struct vp_error error;      /* vp code + one line for people (always set on failure) */
+	char code[VP_AWS_CODE_MAX]; /* AWS's error code ("Throttling"); "" when AWS never answered
+				     */
 	char message[VP_ERROR_MESSAGE_MAX]; /* AWS's own message, "" when none */
 	char request_id[VP_AWS_REQUEST_ID_MAX];
-	long http_status;                   /* 0 when there was no HTTP answer (connection error) */
-	bool retryable;                     /* the standard retry mode would retry this */
-	bool throttling;                    /* a throttling code (EC2 RequestLimitExceeded, IAM Throttling...) */
-	int attempts;                       /* attempts the call made (1 = no retry) */
+	long http_status; /* 0 when there was no HTTP answer (connection error) */
+	bool retryable;   /* the standard retry mode would retry this */
+	bool throttling;  /* a throttling code (EC2 RequestLimitExceeded, IAM Throttling...) */
+	int attempts;     /* attempts the call made (1 = no retry) */
 };
 
 /* Reset to "no error". e may be NULL. */

@@ -64,7 +64,7 @@ vp_code vp_aws_http_new(struct vp_aws_http **out, struct vp_error *err)
 	    curl_share_setopt(http->share, CURLSHOPT_USERDATA, http) != CURLSHE_OK ||
 	    curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
 	    curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) !=
-	        CURLSHE_OK) {
+		    CURLSHE_OK) {
 		vp_aws_http_free(http);
 		return vp_fail(err, VP_ERR_INTERNAL, "libcurl cannot share its caches");
 	}
@@ -189,7 +189,8 @@ vp_code vp_aws_http_send(struct vp_aws_http *http, const struct vp_aws_http_requ
 		int n = v[0] ? snprintf(line, sizeof(line), "%s: %s", req->headers[i].name, v)
 			     : snprintf(line, sizeof(line), "%s;", req->headers[i].name);
 		if (n < 0 || (size_t)n >= sizeof(line) || strpbrk(line, "\r\n")) {
-			rc = vp_fail(err, VP_ERR_INVALID, "header %s is too long or has a line break",
+			rc = vp_fail(err, VP_ERR_INVALID,
+				     "header %s is too long or has a line break",
 				     req->headers[i].name);
 			goto cleanup;
 		}

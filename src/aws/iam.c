@@ -58,7 +58,8 @@ vp_code vp_aws_iam_parse_get_role(const char *body, size_t len, struct vp_aws_ia
 	if (rc == VP_OK) {
 		role = vp_aws_xml_path(xmlDocGetRootElement(doc), "GetRoleResult/Role");
 		if (!role)
-			rc = vp_fail(err, VP_ERR_INVALID, "GetRole response has no <GetRoleResult><Role>");
+			rc = vp_fail(err, VP_ERR_INVALID,
+				     "GetRole response has no <GetRoleResult><Role>");
 	}
 	if (rc == VP_OK && !(r = calloc(1, sizeof(*r))))
 		rc = vp_fail(err, VP_ERR_NOMEM, "out of memory");
@@ -100,7 +101,8 @@ vp_code vp_aws_iam_get_role(struct vp_aws_client *c, const char *role_name,
 	vp_code rc;
 
 	if (!role_name || !role_name[0] || strlen(role_name) > 64)
-		return vp_aws_error_fail(err, VP_ERR_INVALID, "iam GetRole: a role name of 1 to 64 "
+		return vp_aws_error_fail(err, VP_ERR_INVALID,
+					 "iam GetRole: a role name of 1 to 64 "
 					 "characters is needed");
 	vp_aws_params_init(&p, VP_AWS_IAM, "GetRole");
 	vp_aws_params_add(&p, "RoleName", role_name);
@@ -124,11 +126,14 @@ vp_code vp_aws_iam_update_assume_role_policy(struct vp_aws_client *c, const char
 	vp_code rc;
 
 	if (!role_name || !role_name[0] || strlen(role_name) > 64)
-		return vp_aws_error_fail(err, VP_ERR_INVALID, "iam UpdateAssumeRolePolicy: a role name "
+		return vp_aws_error_fail(err, VP_ERR_INVALID,
+					 "iam UpdateAssumeRolePolicy: a role name "
 					 "of 1 to 64 characters is needed");
 	if (!policy || !policy[0] || strlen(policy) > POLICY_MAX)
-		return vp_aws_error_fail(err, VP_ERR_INVALID, "iam UpdateAssumeRolePolicy: the policy "
-					 "must have 1 to %d characters", POLICY_MAX);
+		return vp_aws_error_fail(err, VP_ERR_INVALID,
+					 "iam UpdateAssumeRolePolicy: the policy "
+					 "must have 1 to %d characters",
+					 POLICY_MAX);
 	vp_aws_params_init(&p, VP_AWS_IAM, "UpdateAssumeRolePolicy");
 	vp_aws_params_add(&p, "RoleName", role_name);
 	vp_aws_params_add(&p, "PolicyDocument", policy);

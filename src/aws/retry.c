@@ -19,13 +19,22 @@ static bool in_list(const char *code, const char *const *list)
 
 bool vp_aws_retry_is_throttling_code(const char *code)
 {
-	/* botocore retries/standard.py ThrottlingErrorDetector (+ STS IDPCommunicationError below) */
-	static const char *const codes[] = {
-		"Throttling", "ThrottlingException", "ThrottledException",
-		"RequestThrottledException", "TooManyRequestsException",
-		"ProvisionedThroughputExceededException", "TransactionInProgressException",
-		"RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException",
-		"RequestThrottled", "SlowDown", "EC2ThrottledException", NULL};
+	/* botocore retries/standard.py ThrottlingErrorDetector (+ STS IDPCommunicationError below)
+	 */
+	static const char *const codes[] = {"Throttling",
+					    "ThrottlingException",
+					    "ThrottledException",
+					    "RequestThrottledException",
+					    "TooManyRequestsException",
+					    "ProvisionedThroughputExceededException",
+					    "TransactionInProgressException",
+					    "RequestLimitExceeded",
+					    "BandwidthLimitExceeded",
+					    "LimitExceededException",
+					    "RequestThrottled",
+					    "SlowDown",
+					    "EC2ThrottledException",
+					    NULL};
 	return in_list(code, codes);
 }
 

@@ -24,7 +24,7 @@ enum {
 	VP_AWS_RETRY_TIMEOUT_COST = 10,
 	VP_AWS_RETRY_NO_RETRY_INCREMENT = 1,
 };
-#define VP_AWS_RETRY_BASE_DELAY 1.0   /* seconds */
+#define VP_AWS_RETRY_BASE_DELAY  1.0  /* seconds */
 #define VP_AWS_RETRY_MAX_BACKOFF 20.0 /* seconds */
 
 bool vp_aws_retry_is_throttling_code(const char *code);

@@ -46,7 +46,8 @@ void vp_aws_sha256_hex(const void *data, size_t len, char hex[VP_AWS_SHA256_HEX_
 	hex[64] = '\0';
 }
 
-static bool hmac(const void *key, size_t key_len, const void *data, size_t len, unsigned char out[32])
+static bool hmac(const void *key, size_t key_len, const void *data, size_t len,
+		 unsigned char out[32])
 {
 	unsigned int n = 32;
 	return HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &n) != NULL && n == 32;
@@ -192,16 +193,19 @@ static vp_code canonical_query(const char *query, struct vp_buf *out, struct vp_
 			size_t klen = eq ? (size_t)(eq - p) : n;
 			if (count == cap) {
 				size_t ncap = cap ? cap * 2 : 8;
-				struct kv *grown = ncap > 4096 ? NULL : realloc(items, ncap * sizeof(*items));
+				struct kv *grown =
+					ncap > 4096 ? NULL : realloc(items, ncap * sizeof(*items));
 				if (!grown) {
-					rc = vp_fail(err, VP_ERR_RANGE, "query string has too many parameters");
+					rc = vp_fail(err, VP_ERR_RANGE,
+						     "query string has too many parameters");
 					goto cleanup;
 				}
 				items = grown;
 				cap = ncap;
 			}
 			items[count].key = encode_dup(p, klen, true);
-			items[count].value = eq ? encode_dup(eq + 1, n - klen - 1, true) : strdup("");
+			items[count].value =
+				eq ? encode_dup(eq + 1, n - klen - 1, true) : strdup("");
 			count++;
 			if (!items[count - 1].key || !items[count - 1].value) {
 				rc = vp_fail(err, VP_ERR_NOMEM, "out of memory signing the query");
@@ -280,7 +284,8 @@ vp_code vp_aws_sigv4_canonical_request(const char *method, const char *url,
 	for (size_t i = 0; i < header_count; i++) {
 		size_t n = strlen(headers[i].name);
 		if (n == 0 || n >= sizeof(hs[i].name))
-			return vp_fail(err, VP_ERR_INVALID, "bad header name '%s'", headers[i].name);
+			return vp_fail(err, VP_ERR_INVALID, "bad header name '%s'",
+				       headers[i].name);
 		for (size_t j = 0; j <= n; j++)
 			hs[i].name[j] = (char)tolower((unsigned char)headers[i].name[j]);
 		hs[i].value = headers[i].value ? headers[i].value : "";
@@ -323,7 +328,8 @@ vp_code vp_aws_sigv4_canonical_request(const char *method, const char *url,
 			rc = append_trimmed(out, hs[i].value);
 	}
 	if (rc == VP_OK)
-		rc = vp_buf_appendf(out, "%s\n\n%s\n", header_count ? "" : "", vp_buf_str(signed_headers));
+		rc = vp_buf_appendf(out, "%s\n\n%s\n", header_count ? "" : "",
+				    vp_buf_str(signed_headers));
 	vp_aws_sha256_hex(body_len ? body : "", body_len, hash);
 	if (rc == VP_OK)
 		rc = vp_buf_appends(out, hash);
@@ -419,11 +425,12 @@ vp_code vp_aws_sigv4_sign(const char *method, const char *url, const struct vp_a
 	}
 	for (size_t i = 0; i < 32; i++)
 		snprintf(sig + 2 * i, 3, "%02x", mac[i]);
-	if (vp_buf_appendf(&auth,
-			   "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
-			   "Signature=%s",
-			   p->access_key_id, date8, p->region, p->service, vp_buf_str(&signed_names),
-			   sig) != VP_OK) {
+	if (vp_buf_appendf(
+		    &auth,
+		    "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
+		    "Signature=%s",
+		    p->access_key_id, date8, p->region, p->service, vp_buf_str(&signed_names),
+		    sig) != VP_OK) {
 		rc = vp_fail(err, VP_ERR_RANGE, "Authorization header too long");
 		goto cleanup;
 	}

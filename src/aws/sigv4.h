@@ -48,15 +48,16 @@ struct vp_aws_owned_header {
 struct vp_aws_signed_request {
 	char *method;
 	char *url;
-	struct vp_aws_owned_header *headers; /* in order: Host, the given ones, added ones, Authorization */
+	struct vp_aws_owned_header
+		*headers; /* in order: Host, the given ones, added ones, Authorization */
 	size_t header_count;
-	char *body;      /* NUL-terminated copy, body_len bytes */
+	char *body; /* NUL-terminated copy, body_len bytes */
 	size_t body_len;
 	char *signature; /* hex, also inside the Authorization header */
 };
 
 #define VP_AWS_SIGV4_MAX_HEADERS 32
-#define VP_AWS_SHA256_HEX_LEN 64
+#define VP_AWS_SHA256_HEX_LEN    64
 
 /*
  * Sign. The headers must not include Host or Authorization (Host comes from
@@ -65,8 +66,8 @@ struct vp_aws_signed_request {
  */
 vp_code vp_aws_sigv4_sign(const char *method, const char *url, const struct vp_aws_header *headers,
 			  size_t header_count, const void *body, size_t body_len,
-			  const struct vp_aws_sigv4_params *params, struct vp_aws_signed_request **out,
-			  struct vp_error *err);
+			  const struct vp_aws_sigv4_params *params,
+			  struct vp_aws_signed_request **out, struct vp_error *err);
 
 /* Free a signed request (wiping the signature and any token). NULL is a no-op. */
 void vp_aws_signed_request_free(struct vp_aws_signed_request *req);

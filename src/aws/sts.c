@@ -96,7 +96,8 @@ vp_code vp_aws_sts_parse_assume_role(const char *body, size_t len, struct vp_aws
 		creds = vp_aws_xml_child(result, "Credentials");
 		user = vp_aws_xml_child(result, "AssumedRoleUser");
 		if (!creds)
-			rc = vp_fail(err, VP_ERR_INVALID, "AssumeRole response has no <Credentials>");
+			rc = vp_fail(err, VP_ERR_INVALID,
+				     "AssumeRole response has no <Credentials>");
 	}
 	if (rc == VP_OK && !(r = calloc(1, sizeof(*r))))
 		rc = vp_fail(err, VP_ERR_NOMEM, "out of memory");
@@ -111,8 +112,8 @@ vp_code vp_aws_sts_parse_assume_role(const char *body, size_t len, struct vp_aws
 	if (rc == VP_OK)
 		rc = vp_aws_parse_iso8601(expiration, &exp, err);
 	if (rc == VP_OK)
-		rc = vp_aws_credentials_set(&r->credentials, akid, secret, token, exp, "assume-role",
-					    err);
+		rc = vp_aws_credentials_set(&r->credentials, akid, secret, token, exp,
+					    "assume-role", err);
 	if (rc == VP_OK && user)
 		rc = vp_aws_xml_text(user, "AssumedRoleId", false, &r->assumed_role_id, err);
 	if (rc == VP_OK && user)
@@ -185,8 +186,9 @@ vp_code vp_aws_sts_assume_role(struct vp_aws_client *c, const struct vp_aws_assu
 	vp_code rc;
 
 	if (!in->role_arn || !in->session_name)
-		return vp_aws_error_fail(err, VP_ERR_INVALID,
-					 "sts AssumeRole: a role ARN and a session name are needed");
+		return vp_aws_error_fail(
+			err, VP_ERR_INVALID,
+			"sts AssumeRole: a role ARN and a session name are needed");
 	vp_aws_params_init(&p, VP_AWS_STS, "AssumeRole");
 	vp_aws_params_add(&p, "RoleArn", in->role_arn);
 	vp_aws_params_add(&p, "RoleSessionName", in->session_name);
@@ -231,7 +233,8 @@ vp_code vp_aws_sts_assume_role_with_web_identity(struct vp_aws_client *c, const 
 
 vp_code vp_aws_sts_sign_get_caller_identity(struct vp_aws_client *c,
 					    const struct vp_aws_header *extra, size_t extra_count,
-					    struct vp_aws_signed_request **out, struct vp_error *err)
+					    struct vp_aws_signed_request **out,
+					    struct vp_error *err)
 {
 	struct vp_aws_params p;
 	vp_code rc;

@@ -27,7 +27,8 @@ struct vp_aws_caller_identity {
 void vp_aws_caller_identity_free(struct vp_aws_caller_identity *id);
 
 vp_code vp_aws_sts_get_caller_identity(struct vp_aws_client *client,
-				       struct vp_aws_caller_identity **out, struct vp_aws_error *err);
+				       struct vp_aws_caller_identity **out,
+				       struct vp_aws_error *err);
 
 struct vp_aws_assume_role_input {
 	const char *role_arn;     /* required */

@@ -17,8 +17,9 @@ vp_code vp_aws_xml_parse(const char *data, size_t len, xmlDoc **out, struct vp_e
 	if (!data || len == 0)
 		return vp_fail(err, VP_ERR_INVALID, "empty XML document");
 	if (len > VP_AWS_XML_MAX || len > (size_t)INT32_MAX)
-		return vp_fail(err, VP_ERR_RANGE, "XML document of %zu bytes is over the %zu-byte limit",
-			       len, VP_AWS_XML_MAX);
+		return vp_fail(err, VP_ERR_RANGE,
+			       "XML document of %zu bytes is over the %zu-byte limit", len,
+			       VP_AWS_XML_MAX);
 	ctxt = xmlNewParserCtxt();
 	if (!ctxt)
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory parsing XML");

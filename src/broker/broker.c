@@ -45,7 +45,7 @@ void vp_broker_config_init(struct vp_broker_config *cfg)
 /* ---- shared helpers ---- */
 
 void vp_broker_note_aws(struct vp_metrics *metrics, const char *action, vp_code code,
-                        const struct vp_aws_error *err)
+			const struct vp_aws_error *err)
 {
 	const char *outcome = "ok";
 
@@ -54,7 +54,7 @@ void vp_broker_note_aws(struct vp_metrics *metrics, const char *action, vp_code 
 	if (code != VP_OK)
 		outcome = err && err->code[0] ? err->code : vp_code_name(code);
 	vp_metrics_add(metrics, VP_BROKER_METRIC_AWS_CALLS,
-	               (const char *const[]){"action", action, "outcome", outcome, NULL}, 1);
+		       (const char *const[]){"action", action, "outcome", outcome, NULL}, 1);
 }
 
 vp_code vp_broker_aws_fail(struct vp_error *err, const struct vp_aws_error *aerr, const char *what)
@@ -64,7 +64,7 @@ vp_code vp_broker_aws_fail(struct vp_error *err, const struct vp_aws_error *aerr
 }
 
 void vp_broker_fill(const struct vp_broker *b, const struct vp_namespace_record *rec,
-                    struct vp_registration *out)
+		    struct vp_registration *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->record = *rec;
@@ -82,12 +82,12 @@ void vp_broker_fill(const struct vp_broker *b, const struct vp_namespace_record 
 }
 
 vp_code vp_broker_account_in_use(struct vp_registry *registry, const char *account, bool *in_use,
-                                 struct vp_error *err)
+				 struct vp_error *err)
 {
 	struct vp_registry_filter filter = {
-	    .states = VP_NS_STATE_BIT(VP_NS_PENDING) | VP_NS_STATE_BIT(VP_NS_ACTIVE) |
-	              VP_NS_STATE_BIT(VP_NS_FAILED),
-	    .account = account,
+		.states = VP_NS_STATE_BIT(VP_NS_PENDING) | VP_NS_STATE_BIT(VP_NS_ACTIVE) |
+			  VP_NS_STATE_BIT(VP_NS_FAILED),
+		.account = account,
 	};
 	struct vp_namespace_record *rec = malloc(sizeof(*rec));
 	size_t count = 0;
@@ -104,7 +104,7 @@ vp_code vp_broker_account_in_use(struct vp_registry *registry, const char *accou
 }
 
 vp_code vp_broker_describe_tables(struct vp_broker *b, struct vp_aws_ec2_route_table_list **out,
-                                  struct vp_error *err)
+				  struct vp_error *err)
 {
 	const char *ids[VP_BROKER_MAX_ROUTE_TABLES];
 	struct vp_aws_ec2_query q = {.ids = ids, .id_count = b->table_count};
@@ -130,34 +130,34 @@ void vp_broker_refresh_gauges(struct vp_broker *b)
 		if (s == VP_NS_RELEASED)
 			continue;
 		vp_metrics_set(b->metrics, VP_BROKER_METRIC_NAMESPACES,
-		               (const char *const[]){
-		                   "state", vp_registry_state_name((enum vp_ns_state)s), NULL},
-		               (double)counts[s]);
+			       (const char *const[]){
+				       "state", vp_registry_state_name((enum vp_ns_state)s), NULL},
+			       (double)counts[s]);
 		live += counts[s];
 	}
 	vp_metrics_set(b->metrics, VP_BROKER_METRIC_CAPACITY_USED, NULL, (double)live);
 }
 
 void vp_broker_outcome(struct vp_broker *b, const char *workflow, const char *request_id,
-                       const char *account, int64_t n, vp_code code, const struct vp_error *err)
+		       const char *account, int64_t n, vp_code code, const struct vp_error *err)
 {
 	enum vp_log_level level = VP_LOG_INFO;
 	json_t *fields;
 
 	if (b->metrics)
 		vp_metrics_add(b->metrics, VP_BROKER_METRIC_WORKFLOWS,
-		               (const char *const[]){"workflow", workflow, "outcome",
-		                                     code == VP_OK ? "ok" : vp_code_name(code),
-		                                     NULL},
-		               1);
+			       (const char *const[]){"workflow", workflow, "outcome",
+						     code == VP_OK ? "ok" : vp_code_name(code),
+						     NULL},
+			       1);
 	if (code == VP_ERR_AWS || code == VP_ERR_DB || code == VP_ERR_INTERNAL ||
 	    code == VP_ERR_UNAVAILABLE || code == VP_ERR_NOMEM)
 		level = VP_LOG_WARN;
 	if (!vp_log_enabled(level))
 		return;
 	fields = json_pack("{ss ss ss sI ss}", "workflow", workflow, "request_id",
-	                   request_id ? request_id : "", "account", account ? account : "", "n",
-	                   (json_int_t)n, "outcome", code == VP_OK ? "ok" : vp_code_name(code));
+			   request_id ? request_id : "", "account", account ? account : "", "n",
+			   (json_int_t)n, "outcome", code == VP_OK ? "ok" : vp_code_name(code));
 	if (fields && code != VP_OK && err)
 		json_object_set_new(fields, "error", json_string(err->message));
 	vp_log_event(level, code == VP_OK ? "broker: done" : "broker: refused or failed", fields);
@@ -214,7 +214,7 @@ bool vp_broker_is_admin(const struct vp_broker *b, const struct vp_identity *cal
 }
 
 vp_code vp_broker_check_caller(const struct vp_broker *b, const struct vp_identity *caller,
-                               struct vp_error *err)
+			       struct vp_error *err)
 {
 	if (!caller || !vp_account_id_valid(caller->account))
 		return vp_fail(err, VP_ERR_AUTH, "no verified caller identity");
@@ -224,34 +224,34 @@ vp_code vp_broker_check_caller(const struct vp_broker *b, const struct vp_identi
 		if (strcmp(b->allow[i], caller->account) == 0)
 			return VP_OK;
 	return vp_fail(err, VP_ERR_FORBIDDEN,
-	               "account %s may not use this broker (not in --allow-account)",
-	               caller->account);
+		       "account %s may not use this broker (not in --allow-account)",
+		       caller->account);
 }
 
 vp_code vp_broker_load(struct vp_broker *b, const struct vp_identity *caller, int64_t n,
-                       struct vp_namespace_record *rec, struct vp_error *err)
+		       struct vp_namespace_record *rec, struct vp_error *err)
 {
 	vp_code code;
 
 	if (n < 1)
 		return vp_fail(err, VP_ERR_NOT_FOUND, "namespace %lld does not exist",
-		               (long long)n);
+			       (long long)n);
 	if ((code = vp_registry_get(b->registry, n, rec, err)) != VP_OK) {
 		if (code == VP_ERR_NOT_FOUND)
 			return vp_fail(err, VP_ERR_NOT_FOUND, "namespace %lld does not exist",
-			               (long long)n);
+				       (long long)n);
 		return code;
 	}
 	if (caller && strcmp(rec->account, caller->account) != 0 && !vp_broker_is_admin(b, caller))
 		return vp_fail(err, VP_ERR_FORBIDDEN, "namespace %lld belongs to another account",
-		               (long long)n);
+			       (long long)n);
 	return VP_OK;
 }
 
 /* ---- reading ---- */
 
 vp_code vp_broker_get(struct vp_broker *b, const struct vp_identity *caller, int64_t n,
-                      struct vp_registration *out, struct vp_error *err)
+		      struct vp_registration *out, struct vp_error *err)
 {
 	struct vp_namespace_record *rec = malloc(sizeof(*rec));
 	vp_code code;
@@ -268,8 +268,8 @@ vp_code vp_broker_get(struct vp_broker *b, const struct vp_identity *caller, int
 }
 
 vp_code vp_broker_list(struct vp_broker *b, const struct vp_identity *caller, unsigned states,
-                       const char *account, int64_t cursor, struct vp_registration *out, size_t max,
-                       size_t *count, int64_t *next_cursor, struct vp_error *err)
+		       const char *account, int64_t cursor, struct vp_registration *out, size_t max,
+		       size_t *count, int64_t *next_cursor, struct vp_error *err)
 {
 	struct vp_registry_filter filter = {.states = states, .after_id = cursor};
 	struct vp_namespace_record *recs;
@@ -284,7 +284,7 @@ vp_code vp_broker_list(struct vp_broker *b, const struct vp_identity *caller, un
 	if (!vp_broker_is_admin(b, caller)) {
 		if (account && *account && strcmp(account, caller->account) != 0)
 			return vp_fail(err, VP_ERR_FORBIDDEN,
-			               "only an admin may list another account's namespaces");
+				       "only an admin may list another account's namespaces");
 		account = caller->account;
 	}
 	filter.account = account;
@@ -325,54 +325,54 @@ static vp_code check_config(const struct vp_broker_config *cfg, struct vp_error 
 		return vp_fail(err, VP_ERR_INVALID, "--hub-account must be a 12-digit account id");
 	if (!cfg->hub_vpc || vp_aws_id_check(cfg->hub_vpc, "vpc", "--hub-vpc", err) != VP_OK)
 		return cfg->hub_vpc ? VP_ERR_INVALID
-		                    : vp_fail(err, VP_ERR_INVALID, "--hub-vpc is required");
+				    : vp_fail(err, VP_ERR_INVALID, "--hub-vpc is required");
 	if (cfg->peer_role_count < 1 || cfg->peer_role_count > VP_BROKER_MAX_PEER_ROLES)
 		return vp_fail(err, VP_ERR_INVALID, "give 1 to %d --peer-role names (got %zu)",
-		               VP_BROKER_MAX_PEER_ROLES, cfg->peer_role_count);
+			       VP_BROKER_MAX_PEER_ROLES, cfg->peer_role_count);
 	for (size_t i = 0; i < cfg->peer_role_count; i++)
 		if (!cfg->peer_roles[i] || !*cfg->peer_roles[i] ||
 		    strlen(cfg->peer_roles[i]) > VP_GRANTS_ROLE_NAME_MAX)
 			return vp_fail(err, VP_ERR_INVALID, "--peer-role %zu is empty or too long",
-			               i + 1);
+				       i + 1);
 	if (cfg->route_table_count > VP_BROKER_MAX_ROUTE_TABLES)
 		return vp_fail(err, VP_ERR_INVALID, "at most %d --hub-route-table",
-		               VP_BROKER_MAX_ROUTE_TABLES);
+			       VP_BROKER_MAX_ROUTE_TABLES);
 	for (size_t i = 0; i < cfg->route_table_count; i++)
 		if (!cfg->route_tables[i] ||
 		    vp_aws_id_check(cfg->route_tables[i], "rtb", "--hub-route-table", err) != VP_OK)
 			return cfg->route_tables[i]
-			           ? VP_ERR_INVALID
-			           : vp_fail(err, VP_ERR_INVALID, "--hub-route-table is empty");
+				       ? VP_ERR_INVALID
+				       : vp_fail(err, VP_ERR_INVALID, "--hub-route-table is empty");
 	if (cfg->allow_account_count > VP_BROKER_MAX_ACCOUNTS)
 		return vp_fail(err, VP_ERR_INVALID, "at most %d --allow-account",
-		               VP_BROKER_MAX_ACCOUNTS);
+			       VP_BROKER_MAX_ACCOUNTS);
 	for (size_t i = 0; i < cfg->allow_account_count; i++)
 		if (!cfg->allow_accounts[i] || !vp_account_id_valid(cfg->allow_accounts[i]))
 			return vp_fail(err, VP_ERR_INVALID,
-			               "--allow-account '%.32s' is not a 12-digit account id",
-			               cfg->allow_accounts[i] ? cfg->allow_accounts[i] : "");
+				       "--allow-account '%.32s' is not a 12-digit account id",
+				       cfg->allow_accounts[i] ? cfg->allow_accounts[i] : "");
 	if (cfg->admin_arn_count > VP_BROKER_MAX_ADMINS)
 		return vp_fail(err, VP_ERR_INVALID, "at most %d --admin-arn", VP_BROKER_MAX_ADMINS);
 	for (size_t i = 0; i < cfg->admin_arn_count; i++)
 		if (!cfg->admin_arns[i] || strncmp(cfg->admin_arns[i], "arn:", 4) != 0 ||
 		    strlen(cfg->admin_arns[i]) > VP_REGISTRY_ARN_MAX)
 			return vp_fail(err, VP_ERR_INVALID, "--admin-arn '%.64s' is not an ARN",
-			               cfg->admin_arns[i] ? cfg->admin_arns[i] : "");
+				       cfg->admin_arns[i] ? cfg->admin_arns[i] : "");
 	if (cfg->max_peerings < 1 || cfg->max_peerings > VP_BROKER_HARD_MAX_PEERINGS)
 		return vp_fail(err, VP_ERR_INVALID,
-		               "--max-peerings %d is outside 1..%d (AWS allows at most %d active "
-		               "peering connections per VPC)",
-		               cfg->max_peerings, VP_BROKER_HARD_MAX_PEERINGS,
-		               VP_BROKER_HARD_MAX_PEERINGS);
+			       "--max-peerings %d is outside 1..%d (AWS allows at most %d active "
+			       "peering connections per VPC)",
+			       cfg->max_peerings, VP_BROKER_HARD_MAX_PEERINGS,
+			       VP_BROKER_HARD_MAX_PEERINGS);
 	if (cfg->max_routes_per_table < 1 || cfg->max_routes_per_table > 1000)
 		return vp_fail(err, VP_ERR_INVALID,
-		               "--max-routes-per-table %d is outside 1..1000 (AWS's highest quota)",
-		               cfg->max_routes_per_table);
+			       "--max-routes-per-table %d is outside 1..1000 (AWS's highest quota)",
+			       cfg->max_routes_per_table);
 	if (cfg->trust_policy_quota < 128 || cfg->trust_policy_quota > 8192)
 		return vp_fail(err, VP_ERR_INVALID,
-		               "trust policy quota %zu is outside 128..8192 (IAM's ACLSizePerRole "
-		               "is 2048 by default, 8192 at most)",
-		               cfg->trust_policy_quota);
+			       "trust policy quota %zu is outside 128..8192 (IAM's ACLSizePerRole "
+			       "is 2048 by default, 8192 at most)",
+			       cfg->trust_policy_quota);
 	if (cfg->pending_ttl < 0)
 		return vp_fail(err, VP_ERR_INVALID, "--pending-ttl must not be negative");
 	if (cfg->grant_settle_ms < 0 || cfg->grant_settle_ms > 600000)
@@ -400,18 +400,18 @@ static vp_code check_hub_vpc(struct vp_broker *b, struct vp_error *err)
 	if (code == VP_ERR_NOT_FOUND || (code == VP_OK && vpcs->count == 0)) {
 		vp_aws_ec2_vpc_list_free(vpcs);
 		return vp_fail(err, VP_ERR_INVALID, "hub VPC %s not found in region %s (--hub-vpc)",
-		               b->hub_vpc, b->hub_region);
+			       b->hub_vpc, b->hub_region);
 	}
 	if (code != VP_OK)
 		return vp_broker_aws_fail(err, &aerr, "reading the hub VPC");
 	if (vpcs->items[0].owner_id && strcmp(vpcs->items[0].owner_id, b->hub_account) != 0) {
 		code = vp_fail(err, VP_ERR_INVALID, "hub VPC %s belongs to account %s, not %s",
-		               b->hub_vpc, vpcs->items[0].owner_id, b->hub_account);
+			       b->hub_vpc, vpcs->items[0].owner_id, b->hub_account);
 	} else if (!vpcs->items[0].cidr_block ||
-	           vp_cidr_parse(vpcs->items[0].cidr_block, strlen(vpcs->items[0].cidr_block), &hub,
-	                         err) != VP_OK) {
-		code =
-		    vp_fail(err, VP_ERR_AWS, "hub VPC %s has no readable CIDR block", b->hub_vpc);
+		   vp_cidr_parse(vpcs->items[0].cidr_block, strlen(vpcs->items[0].cidr_block), &hub,
+				 err) != VP_OK) {
+		code = vp_fail(err, VP_ERR_AWS, "hub VPC %s has no readable CIDR block",
+			       b->hub_vpc);
 	}
 	vp_aws_ec2_vpc_list_free(vpcs);
 	if (code != VP_OK)
@@ -431,12 +431,12 @@ static vp_code check_hub_vpc(struct vp_broker *b, struct vp_error *err)
 			for (int64_t n = first < 1 ? 1 : first; n <= last; n++)
 				if (!vp_plan_reserved_overlap(&b->plan, n))
 					return vp_fail(
-					    err, VP_ERR_INVALID,
-					    "the hub VPC's CIDR %s overlaps client namespace "
-					    "%lld of the address plan: reserve it "
-					    "(--reserve %s) or use a pool that does not "
-					    "hold it",
-					    text, (long long)n, text);
+						err, VP_ERR_INVALID,
+						"the hub VPC's CIDR %s overlaps client namespace "
+						"%lld of the address plan: reserve it "
+						"(--reserve %s) or use a pool that does not "
+						"hold it",
+						text, (long long)n, text);
 		}
 	}
 	return VP_OK;
@@ -444,7 +444,7 @@ static vp_code check_hub_vpc(struct vp_broker *b, struct vp_error *err)
 
 /* The route tables: the configured ones belong to the hub VPC; none configured: all of its. */
 static vp_code check_route_tables(struct vp_broker *b, const struct vp_broker_config *cfg,
-                                  struct vp_error *err)
+				  struct vp_error *err)
 {
 	const char *vpc[] = {b->hub_vpc};
 	struct vp_aws_ec2_filter f = {"vpc-id", vpc, 1};
@@ -458,13 +458,13 @@ static vp_code check_route_tables(struct vp_broker *b, const struct vp_broker_co
 			copy_bounded(b->tables[i], sizeof(b->tables[i]), cfg->route_tables[i]);
 		b->table_count = cfg->route_table_count;
 		q = (struct vp_aws_ec2_query){.ids = cfg->route_tables,
-		                              .id_count = cfg->route_table_count};
+					      .id_count = cfg->route_table_count};
 	}
 	code = vp_aws_ec2_describe_route_tables(b->aws, &q, &tables, &aerr);
 	vp_broker_note_aws(b->metrics, "DescribeRouteTables", code, &aerr);
 	if (code == VP_ERR_NOT_FOUND)
 		return vp_fail(err, VP_ERR_INVALID, "a --hub-route-table does not exist: %s",
-		               aerr.error.message);
+			       aerr.error.message);
 	if (code != VP_OK)
 		return vp_broker_aws_fail(err, &aerr, "reading the hub route tables");
 	if (cfg->route_table_count > 0) {
@@ -478,26 +478,26 @@ static vp_code check_route_tables(struct vp_broker *b, const struct vp_broker_co
 				found = true;
 				if (!t->vpc_id || strcmp(t->vpc_id, b->hub_vpc) != 0)
 					code = vp_fail(err, VP_ERR_INVALID,
-					               "route table %s belongs to %s, not the hub "
-					               "VPC %s",
-					               b->tables[i], t->vpc_id ? t->vpc_id : "?",
-					               b->hub_vpc);
+						       "route table %s belongs to %s, not the hub "
+						       "VPC %s",
+						       b->tables[i], t->vpc_id ? t->vpc_id : "?",
+						       b->hub_vpc);
 			}
 			if (!found && code == VP_OK)
 				code = vp_fail(err, VP_ERR_INVALID, "route table %s does not exist",
-				               b->tables[i]);
+					       b->tables[i]);
 		}
 	} else {
 		if (tables->count == 0 || tables->count > VP_BROKER_MAX_ROUTE_TABLES)
-			code =
-			    vp_fail(err, VP_ERR_INVALID,
-			            "the hub VPC %s has %zu route tables; the broker handles 1 to "
-			            "%d (name them with --hub-route-table)",
-			            b->hub_vpc, tables->count, VP_BROKER_MAX_ROUTE_TABLES);
+			code = vp_fail(
+				err, VP_ERR_INVALID,
+				"the hub VPC %s has %zu route tables; the broker handles 1 to "
+				"%d (name them with --hub-route-table)",
+				b->hub_vpc, tables->count, VP_BROKER_MAX_ROUTE_TABLES);
 		for (size_t i = 0; code == VP_OK && i < tables->count; i++)
 			if (!tables->items[i].route_table_id ||
 			    !copy_bounded(b->tables[i], sizeof(b->tables[i]),
-			                  tables->items[i].route_table_id))
+					  tables->items[i].route_table_id))
 				code = vp_fail(err, VP_ERR_AWS, "a hub route table has a bad id");
 		if (code == VP_OK)
 			b->table_count = tables->count;
@@ -514,21 +514,22 @@ static vp_code declare_metrics(struct vp_metrics *m, struct vp_error *err)
 		enum vp_metric_type type;
 		const char *help;
 	} plain[] = {
-	    {VP_BROKER_METRIC_NAMESPACES, VP_METRIC_GAUGE, "Live namespaces by state."},
-	    {VP_BROKER_METRIC_CAPACITY_USED, VP_METRIC_GAUGE,
-	     "Live namespaces (each needs an active peering of the hub VPC)."},
-	    {VP_BROKER_METRIC_CAPACITY_TOTAL, VP_METRIC_GAUGE,
-	     "Live namespaces the broker allows: the lower of --max-peerings and the plan."},
-	    {VP_BROKER_METRIC_AWS_CALLS, VP_METRIC_COUNTER,
-	     "AWS calls made by the broker's workflows, by action and outcome."},
-	    {VP_BROKER_METRIC_WORKFLOWS, VP_METRIC_COUNTER,
-	     "Broker workflows (register, confirm, release) by outcome."},
-	    {VP_BROKER_METRIC_RECONCILE_RUNS, VP_METRIC_COUNTER,
-	     "Reconcile passes by outcome (ok, failed, skipped: another broker leads)."},
-	    {VP_BROKER_METRIC_RECONCILE_CHANGES, VP_METRIC_COUNTER,
-	     "What reconcile passes found, by kind and outcome (done, failed, reported, skipped)."},
-	    {VP_BROKER_METRIC_PEERINGS_LOST, VP_METRIC_COUNTER,
-	     "Active namespaces marked failed because their peering is gone."},
+		{VP_BROKER_METRIC_NAMESPACES, VP_METRIC_GAUGE, "Live namespaces by state."},
+		{VP_BROKER_METRIC_CAPACITY_USED, VP_METRIC_GAUGE,
+		 "Live namespaces (each needs an active peering of the hub VPC)."},
+		{VP_BROKER_METRIC_CAPACITY_TOTAL, VP_METRIC_GAUGE,
+		 "Live namespaces the broker allows: the lower of --max-peerings and the plan."},
+		{VP_BROKER_METRIC_AWS_CALLS, VP_METRIC_COUNTER,
+		 "AWS calls made by the broker's workflows, by action and outcome."},
+		{VP_BROKER_METRIC_WORKFLOWS, VP_METRIC_COUNTER,
+		 "Broker workflows (register, confirm, release) by outcome."},
+		{VP_BROKER_METRIC_RECONCILE_RUNS, VP_METRIC_COUNTER,
+		 "Reconcile passes by outcome (ok, failed, skipped: another broker leads)."},
+		{VP_BROKER_METRIC_RECONCILE_CHANGES, VP_METRIC_COUNTER,
+		 "What reconcile passes found, by kind and outcome (done, failed, reported, "
+		 "skipped)."},
+		{VP_BROKER_METRIC_PEERINGS_LOST, VP_METRIC_COUNTER,
+		 "Active namespaces marked failed because their peering is gone."},
 	};
 	struct vp_error e;
 
@@ -537,16 +538,16 @@ static vp_code declare_metrics(struct vp_metrics *m, struct vp_error *err)
 	/* A name declared already (by the server, or an earlier broker) is shared. */
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
 		if (vp_metrics_declare(m, plain[i].name, plain[i].type, plain[i].help, &e) !=
-		        VP_OK &&
+			    VP_OK &&
 		    e.code != VP_ERR_CONFLICT) {
 			if (err)
 				*err = e;
 			return e.code;
 		}
 	if (vp_metrics_declare_histogram(
-	        m, VP_BROKER_METRIC_TRUST_BATCH,
-	        "Changes applied per trust-policy update (group commit).", batch_bounds,
-	        sizeof(batch_bounds) / sizeof(batch_bounds[0]), &e) != VP_OK &&
+		    m, VP_BROKER_METRIC_TRUST_BATCH,
+		    "Changes applied per trust-policy update (group commit).", batch_bounds,
+		    sizeof(batch_bounds) / sizeof(batch_bounds[0]), &e) != VP_OK &&
 	    e.code != VP_ERR_CONFLICT) {
 		if (err)
 			*err = e;
@@ -556,8 +557,8 @@ static vp_code declare_metrics(struct vp_metrics *m, struct vp_error *err)
 }
 
 vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *registry,
-                      struct vp_aws_client *aws, struct vp_metrics *metrics, struct vp_broker **out,
-                      struct vp_error *err)
+		      struct vp_aws_client *aws, struct vp_metrics *metrics, struct vp_broker **out,
+		      struct vp_error *err)
 {
 	struct vp_grants_config gc = {0};
 	struct vp_aws_iam_role *roles[VP_BROKER_MAX_PEER_ROLES] = {0};
@@ -567,14 +568,14 @@ vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *re
 
 	if (!cfg || !registry || !aws)
 		return vp_fail(err, VP_ERR_INVALID,
-		               "the broker needs a configuration, a registry "
-		               "and an AWS client");
+			       "the broker needs a configuration, a registry "
+			       "and an AWS client");
 	if ((code = check_config(cfg, err)) != VP_OK)
 		return code;
 	region = cfg->hub_region && *cfg->hub_region ? cfg->hub_region : vp_aws_client_region(aws);
 	if (!region || !*region)
 		return vp_fail(err, VP_ERR_INVALID,
-		               "--hub-region is required (no region configured)");
+			       "--hub-region is required (no region configured)");
 	if (!(b = calloc(1, sizeof(*b))))
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
 	b->registry = registry;
@@ -613,10 +614,10 @@ vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *re
 		code = vp_aws_iam_get_role(aws, cfg->peer_roles[i], &roles[i], &aerr);
 		vp_broker_note_aws(metrics, "GetRole", code, &aerr);
 		if (code == VP_ERR_NOT_FOUND) {
-			code =
-			    vp_fail(err, VP_ERR_INVALID,
-			            "peer role %s does not exist in the hub account (--peer-role)",
-			            cfg->peer_roles[i]);
+			code = vp_fail(
+				err, VP_ERR_INVALID,
+				"peer role %s does not exist in the hub account (--peer-role)",
+				cfg->peer_roles[i]);
 			goto fail;
 		}
 		if (code != VP_OK) {
@@ -625,13 +626,13 @@ vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *re
 		}
 		snprintf(prefix, sizeof(prefix), ":iam::%s:role/", b->hub_account);
 		if (!roles[i]->arn || !strstr(roles[i]->arn, prefix)) {
-			code =
-			    vp_fail(err, VP_ERR_INVALID, "peer role %s is not a role of account %s",
-			            cfg->peer_roles[i], b->hub_account);
+			code = vp_fail(err, VP_ERR_INVALID,
+				       "peer role %s is not a role of account %s",
+				       cfg->peer_roles[i], b->hub_account);
 			goto fail;
 		}
 		gc.roles[i] = (struct vp_grants_role){cfg->peer_roles[i], roles[i]->arn,
-		                                      roles[i]->assume_role_policy_document};
+						      roles[i]->assume_role_policy_document};
 	}
 	gc.role_count = cfg->peer_role_count;
 	gc.aws = aws;
@@ -646,9 +647,9 @@ vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *re
 		vp_aws_iam_role_free(roles[i]);
 	if (metrics) {
 		int64_t plan_room =
-		    vp_plan_capacity(&b->plan) - 1 - vp_plan_reserved_count(&b->plan);
+			vp_plan_capacity(&b->plan) - 1 - vp_plan_reserved_count(&b->plan);
 		vp_metrics_set(metrics, VP_BROKER_METRIC_CAPACITY_TOTAL, NULL,
-		               (double)(plan_room < b->max_peerings ? plan_room : b->max_peerings));
+			       (double)(plan_room < b->max_peerings ? plan_room : b->max_peerings));
 	}
 	vp_broker_refresh_gauges(b);
 	vp_log(VP_LOG_INFO,

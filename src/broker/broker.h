@@ -35,14 +35,14 @@
 struct vp_aws_client;
 struct vp_metrics;
 
-#define VP_BROKER_MAX_PEER_ROLES 16
-#define VP_BROKER_MAX_ROUTE_TABLES 32
-#define VP_BROKER_MAX_ACCOUNTS 1024
-#define VP_BROKER_MAX_ADMINS 64
-#define VP_BROKER_DEFAULT_MAX_PEERINGS 50  /* AWS's default active peerings per VPC */
-#define VP_BROKER_HARD_MAX_PEERINGS 125    /* AWS's highest */
-#define VP_BROKER_DEFAULT_MAX_ROUTES 50    /* AWS's default routes per route table */
-#define VP_BROKER_DEFAULT_TRUST_QUOTA 2048 /* IAM's default ACLSizePerRole */
+#define VP_BROKER_MAX_PEER_ROLES       16
+#define VP_BROKER_MAX_ROUTE_TABLES     32
+#define VP_BROKER_MAX_ACCOUNTS         1024
+#define VP_BROKER_MAX_ADMINS           64
+#define VP_BROKER_DEFAULT_MAX_PEERINGS 50   /* AWS's default active peerings per VPC */
+#define VP_BROKER_HARD_MAX_PEERINGS    125  /* AWS's highest */
+#define VP_BROKER_DEFAULT_MAX_ROUTES   50   /* AWS's default routes per route table */
+#define VP_BROKER_DEFAULT_TRUST_QUOTA  2048 /* IAM's default ACLSizePerRole */
 
 struct vp_broker_config {
 	const char *hub_account;
@@ -57,12 +57,12 @@ struct vp_broker_config {
 	bool allow_any_account;
 	const char *admin_arns[VP_BROKER_MAX_ADMINS];
 	size_t admin_arn_count;
-	int64_t pending_ttl;        /* seconds a registration may stay unconfirmed; 0: never */
-	int64_t grant_settle_ms;    /* wait after a trust-policy change before answering */
-	int max_peerings;           /* live namespaces the hub VPC may have */
-	int max_routes_per_table;   /* routes a hub route table may hold */
-	size_t trust_policy_quota;  /* IAM's ACLSizePerRole */
-	bool accept_pending;        /* confirm accepts a pending-acceptance peering itself */
+	int64_t pending_ttl;       /* seconds a registration may stay unconfirmed; 0: never */
+	int64_t grant_settle_ms;   /* wait after a trust-policy change before answering */
+	int max_peerings;          /* live namespaces the hub VPC may have */
+	int max_routes_per_table;  /* routes a hub route table may hold */
+	size_t trust_policy_quota; /* IAM's ACLSizePerRole */
+	bool accept_pending;       /* confirm accepts a pending-acceptance peering itself */
 	struct vp_plan plan;
 };
 
@@ -114,10 +114,9 @@ vp_code vp_broker_get(struct vp_broker *broker, const struct vp_identity *caller
  * GET /v1/namespaces: the caller's own account's (an admin: `account`, or all),
  * at most max into out (heap array the caller provides), from the cursor.
  */
-vp_code vp_broker_list(struct vp_broker *broker, const struct vp_identity *caller,
-		       unsigned states, const char *account, int64_t cursor,
-		       struct vp_registration *out, size_t max, size_t *count,
-		       int64_t *next_cursor, struct vp_error *err);
+vp_code vp_broker_list(struct vp_broker *broker, const struct vp_identity *caller, unsigned states,
+		       const char *account, int64_t cursor, struct vp_registration *out, size_t max,
+		       size_t *count, int64_t *next_cursor, struct vp_error *err);
 
 /* Whether the registry answers (GET /readyz). */
 bool vp_broker_ready(struct vp_broker *broker);

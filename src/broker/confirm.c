@@ -25,41 +25,41 @@ static bool same(const char *a, const char *b)
 
 /* The peering must be this namespace's: requester = the account, its VPC, exactly its block. */
 static vp_code check_peering(const struct vp_broker *b, const struct vp_namespace_record *rec,
-                             const struct vp_confirm_request *req,
-                             const struct vp_aws_ec2_peering *p, struct vp_error *err)
+			     const struct vp_confirm_request *req,
+			     const struct vp_aws_ec2_peering *p, struct vp_error *err)
 {
 	const char *pcx = req->peering_id;
 
 	if (!same(p->requester.owner_id, rec->account))
 		return vp_fail(err, VP_ERR_CONFLICT,
-		               "peering %s was requested by account %s, not %s (namespace %lld's)",
-		               pcx, or_none(p->requester.owner_id), rec->account,
-		               (long long)rec->n);
+			       "peering %s was requested by account %s, not %s (namespace %lld's)",
+			       pcx, or_none(p->requester.owner_id), rec->account,
+			       (long long)rec->n);
 	if (!same(p->requester.vpc_id, req->vpc_id))
 		return vp_fail(err, VP_ERR_CONFLICT, "peering %s was requested from VPC %s, not %s",
-		               pcx, or_none(p->requester.vpc_id), req->vpc_id);
+			       pcx, or_none(p->requester.vpc_id), req->vpc_id);
 	if (!same(p->requester.cidr_block, rec->vpc_cidr))
 		return vp_fail(err, VP_ERR_CONFLICT,
-		               "peering %s's requester VPC has CIDR %s, not namespace %lld's %s",
-		               pcx, or_none(p->requester.cidr_block), (long long)rec->n,
-		               rec->vpc_cidr);
+			       "peering %s's requester VPC has CIDR %s, not namespace %lld's %s",
+			       pcx, or_none(p->requester.cidr_block), (long long)rec->n,
+			       rec->vpc_cidr);
 	if (!same(p->accepter.vpc_id, b->hub_vpc))
 		return vp_fail(err, VP_ERR_CONFLICT,
-		               "peering %s goes to VPC %s, not the hub VPC %s", pcx,
-		               or_none(p->accepter.vpc_id), b->hub_vpc);
+			       "peering %s goes to VPC %s, not the hub VPC %s", pcx,
+			       or_none(p->accepter.vpc_id), b->hub_vpc);
 	if (!same(p->accepter.owner_id, b->hub_account))
 		return vp_fail(err, VP_ERR_CONFLICT,
-		               "peering %s goes to account %s, not the hub account %s", pcx,
-		               or_none(p->accepter.owner_id), b->hub_account);
+			       "peering %s goes to account %s, not the hub account %s", pcx,
+			       or_none(p->accepter.owner_id), b->hub_account);
 	if (p->accepter.region && *p->accepter.region && strcmp(p->accepter.region, b->hub_region))
 		return vp_fail(err, VP_ERR_CONFLICT, "peering %s goes to region %s, not %s", pcx,
-		               p->accepter.region, b->hub_region);
+			       p->accepter.region, b->hub_region);
 	return VP_OK;
 }
 
 /* The peering as EC2 has it; a missing one is a conflict (the caller named a wrong id). */
 static vp_code describe_peering(struct vp_broker *b, const char *pcx,
-                                struct vp_aws_ec2_peering_list **out, struct vp_error *err)
+				struct vp_aws_ec2_peering_list **out, struct vp_error *err)
 {
 	const char *ids[] = {pcx};
 	struct vp_aws_ec2_query q = {.ids = ids, .id_count = 1};
@@ -80,7 +80,7 @@ static vp_code describe_peering(struct vp_broker *b, const char *pcx,
 
 /* Remove the routes this request added (tables[0..count)); false when one could not be. */
 static bool take_back_routes(struct vp_broker *b, const char *cidr, bool *added, size_t count,
-                             struct vp_error *why)
+			     struct vp_error *why)
 {
 	bool ok = true;
 
@@ -100,8 +100,8 @@ static bool take_back_routes(struct vp_broker *b, const char *cidr, bool *added,
 }
 
 static vp_code do_confirm(struct vp_broker *b, const struct vp_identity *caller, int64_t n,
-                          const struct vp_confirm_request *req, const char *request_id,
-                          struct vp_namespace_record *rec, struct vp_error *err)
+			  const struct vp_confirm_request *req, const char *request_id,
+			  struct vp_namespace_record *rec, struct vp_error *err)
 {
 	struct vp_aws_ec2_peering_list *peerings = NULL;
 	struct vp_aws_ec2_route_target target = {.vpc_peering_connection_id = req->peering_id};
@@ -112,7 +112,7 @@ static vp_code do_confirm(struct vp_broker *b, const struct vp_identity *caller,
 	vp_code code;
 
 	if ((code = vp_aws_id_check(req->peering_id, "pcx", "vpc_peering_connection_id", err)) !=
-	        VP_OK ||
+		    VP_OK ||
 	    (code = vp_aws_id_check(req->vpc_id, "vpc", "vpc_id", err)) != VP_OK)
 		return code;
 	if ((code = vp_broker_load(b, caller, n, rec, err)) != VP_OK)
@@ -122,12 +122,12 @@ static vp_code do_confirm(struct vp_broker *b, const struct vp_identity *caller,
 		    strcmp(rec->vpc_id, req->vpc_id) == 0)
 			return VP_OK; /* the same confirmation again */
 		return vp_fail(err, VP_ERR_CONFLICT,
-		               "namespace %lld is active with peering %s from VPC %s", (long long)n,
-		               rec->peering_id, rec->vpc_id);
+			       "namespace %lld is active with peering %s from VPC %s", (long long)n,
+			       rec->peering_id, rec->vpc_id);
 	}
 	if (rec->state != VP_NS_PENDING)
 		return vp_fail(err, VP_ERR_CONFLICT, "namespace %lld is %s, not pending",
-		               (long long)n, vp_registry_state_name(rec->state));
+			       (long long)n, vp_registry_state_name(rec->state));
 
 	if ((code = describe_peering(b, req->peering_id, &peerings, err)) != VP_OK)
 		return code;
@@ -135,28 +135,28 @@ static vp_code do_confirm(struct vp_broker *b, const struct vp_identity *caller,
 	if ((code = check_peering(b, rec, req, p, err)) != VP_OK)
 		goto out;
 	if (same(p->status_code, "pending-acceptance") && b->accept_pending) {
-		code =
-		    vp_aws_ec2_accept_vpc_peering_connection(b->aws, req->peering_id, NULL, &aerr);
+		code = vp_aws_ec2_accept_vpc_peering_connection(b->aws, req->peering_id, NULL,
+								&aerr);
 		vp_broker_note_aws(b->metrics, "AcceptVpcPeeringConnection", code, &aerr);
 		if (code == VP_ERR_NOT_FOUND)
 			code = vp_fail(err, VP_ERR_CONFLICT, "peering %s does not exist",
-			               req->peering_id);
+				       req->peering_id);
 		else if (code != VP_OK)
 			vp_broker_aws_fail(err, &aerr, "accepting the peering");
 		if (code != VP_OK)
 			goto out;
 	} else if (!same(p->status_code, "active")) {
 		code = vp_fail(err, VP_ERR_CONFLICT, "peering %s is %s, not active%s",
-		               req->peering_id, or_none(p->status_code),
-		               same(p->status_code, "pending-acceptance")
-		                   ? " (the client's stack accepts it with the peer role)"
-		                   : "");
+			       req->peering_id, or_none(p->status_code),
+			       same(p->status_code, "pending-acceptance")
+				       ? " (the client's stack accepts it with the peer role)"
+				       : "");
 		goto out;
 	}
 
 	/* The intent first: a route left by a crash below is then attributable (reconciler). */
 	code = vp_registry_set_intent(b->registry, n, req->peering_id, req->vpc_id, request_id,
-	                              NULL, err);
+				      NULL, err);
 	if (code != VP_OK)
 		goto out;
 	vp_crash_point("confirm.after_intent");
@@ -164,11 +164,11 @@ static vp_code do_confirm(struct vp_broker *b, const struct vp_identity *caller,
 		code = vp_aws_ec2_create_route(b->aws, b->tables[i], rec->vpc_cidr, &target, &aerr);
 		vp_broker_note_aws(b->metrics, "CreateRoute", code, &aerr);
 		if (code == VP_ERR_EXHAUSTED) {
-			vp_fail(
-			    err, code,
-			    "hub route table %s is full: AWS's quota of routes per route table "
-			    "(--max-routes-per-table %d); raise the quota in Service Quotas (%s)",
-			    b->tables[i], b->max_routes_per_table, aerr.error.message);
+			vp_fail(err, code,
+				"hub route table %s is full: AWS's quota of routes per route table "
+				"(--max-routes-per-table %d); raise the quota in Service Quotas "
+				"(%s)",
+				b->tables[i], b->max_routes_per_table, aerr.error.message);
 			break;
 		}
 		if (code != VP_OK) {
@@ -184,9 +184,9 @@ static vp_code do_confirm(struct vp_broker *b, const struct vp_identity *caller,
 		if (!now) {
 			code = vp_fail(err, VP_ERR_NOMEM, "out of memory");
 		} else {
-			code =
-			    vp_registry_transition(b->registry, n, VP_NS_STATE_BIT(VP_NS_PENDING),
-			                           VP_NS_ACTIVE, &change, request_id, now, err);
+			code = vp_registry_transition(b->registry, n,
+						      VP_NS_STATE_BIT(VP_NS_PENDING), VP_NS_ACTIVE,
+						      &change, request_id, now, err);
 			if (code == VP_OK)
 				*rec = *now;
 			free(now);
@@ -201,7 +201,7 @@ static vp_code do_confirm(struct vp_broker *b, const struct vp_identity *caller,
 			vp_log(VP_LOG_ERROR, "confirm %s: namespace %lld: %s", request_id,
 			       (long long)n, why.message);
 			vp_registry_transition(b->registry, n, VP_NS_STATE_BIT(VP_NS_PENDING),
-			                       VP_NS_FAILED, &failed, request_id, NULL, NULL);
+					       VP_NS_FAILED, &failed, request_id, NULL, NULL);
 		}
 	}
 out:
@@ -210,8 +210,8 @@ out:
 }
 
 vp_code vp_broker_confirm(struct vp_broker *b, const struct vp_identity *caller, int64_t n,
-                          const struct vp_confirm_request *req, const char *request_id,
-                          struct vp_registration *out, struct vp_error *err)
+			  const struct vp_confirm_request *req, const char *request_id,
+			  struct vp_registration *out, struct vp_error *err)
 {
 	struct vp_namespace_record *rec = calloc(1, sizeof(*rec));
 	struct vp_registry_lock *lock = NULL;
@@ -226,8 +226,8 @@ vp_code vp_broker_confirm(struct vp_broker *b, const struct vp_identity *caller,
 	code = vp_broker_check_caller(b, caller, err);
 	/* One confirm or release of n at a time (also across brokers on PostgreSQL). */
 	if (code == VP_OK)
-		code =
-		    vp_registry_lock(b->registry, name, VP_BROKER_NS_LOCK_TIMEOUT_MS, &lock, err);
+		code = vp_registry_lock(b->registry, name, VP_BROKER_NS_LOCK_TIMEOUT_MS, &lock,
+					err);
 	if (code == VP_OK)
 		code = do_confirm(b, caller, n, req, request_id, rec, err);
 	vp_registry_unlock(lock);

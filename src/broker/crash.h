@@ -11,11 +11,11 @@
 #define VP_BROKER_CRASH_H
 
 /* Every point, for the tests and the docs (space-separated). */
-#define VP_CRASH_POINTS                                                                        \
-	"register.after_allocate register.before_grant register.after_grant "                  \
-	"grants.before_update grants.after_update "                                             \
-	"confirm.after_intent confirm.after_route confirm.after_active "                        \
-	"release.after_releasing release.after_routes release.after_revoke "                    \
+#define VP_CRASH_POINTS                                                                            \
+	"register.after_allocate register.before_grant register.after_grant "                      \
+	"grants.before_update grants.after_update "                                                \
+	"confirm.after_intent confirm.after_route confirm.after_active "                           \
+	"release.after_releasing release.after_routes release.after_revoke "                       \
 	"release.after_released"
 
 /* Die here if VPCPEER_CRASH_AT names `point`. */

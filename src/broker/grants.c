@@ -88,13 +88,13 @@ static bool document_has_room(const struct vp_grants *g, struct vp_trust_policy 
 }
 
 vp_code vp_grants_new(const struct vp_grants_config *cfg, struct vp_grants **out,
-                      struct vp_error *err)
+		      struct vp_error *err)
 {
 	struct vp_grants *g;
 
 	if (cfg->role_count < 1 || cfg->role_count > VP_GRANTS_MAX_ROLES)
 		return vp_fail(err, VP_ERR_INVALID, "between 1 and %d peer roles are needed",
-		               VP_GRANTS_MAX_ROLES);
+			       VP_GRANTS_MAX_ROLES);
 	if (!(g = calloc(1, sizeof(*g))))
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
 	g->aws = cfg->aws;
@@ -190,14 +190,14 @@ static bool removal_decide(struct vp_grants *g, struct role *r, struct op *o)
 	bool in_use = true;
 
 	o->code = vp_registry_account_upsert(g->registry, o->account, r->arn, false, o->request_id,
-	                                     NULL, &o->err);
+					     NULL, &o->err);
 	if (o->code == VP_OK)
 		o->code = vp_broker_account_in_use(g->registry, o->account, &in_use, &o->err);
 	if (o->code != VP_OK)
 		return false;
 	if (in_use)
 		o->code = vp_registry_account_upsert(g->registry, o->account, r->arn, true,
-		                                     o->request_id, NULL, &o->err);
+						     o->request_id, NULL, &o->err);
 	return !in_use;
 }
 
@@ -215,7 +215,7 @@ static void run_batch(struct vp_grants *g, struct role *r, struct op *ops, size_
 
 	if (g->metrics)
 		vp_metrics_observe(g->metrics, VP_BROKER_METRIC_TRUST_BATCH,
-		                   (const char *const[]){"role", r->name, NULL}, (double)count);
+				   (const char *const[]){"role", r->name, NULL}, (double)count);
 	code = vp_registry_lock(g->registry, r->lock_name, VP_GRANTS_LOCK_TIMEOUT_MS, &lock, &e);
 	if (code != VP_OK) {
 		fail_all(ops, code, &e);
@@ -243,7 +243,7 @@ static void run_batch(struct vp_grants *g, struct role *r, struct op *ops, size_
 		goto fail;
 	}
 	code = vp_policy_parse(role->assume_role_policy_document,
-	                       strlen(role->assume_role_policy_document), &policy, &e);
+			       strlen(role->assume_role_policy_document), &policy, &e);
 	if (code != VP_OK) {
 		vp_error_prefix(&e, "trust policy of %s", r->name);
 		goto fail;
@@ -262,16 +262,16 @@ static void run_batch(struct vp_grants *g, struct role *r, struct op *ops, size_
 		if (!o->add)
 			continue;
 		o->code =
-		    vp_policy_add_account(policy, g->partition, o->account, &changed, &o->err);
+			vp_policy_add_account(policy, g->partition, o->account, &changed, &o->err);
 		if (o->code != VP_OK || !changed)
 			continue;
 		if (vp_policy_quota_size(policy) > g->quota) {
 			vp_policy_remove_account(policy, o->account, &changed, NULL);
 			o->full = true;
 			o->code =
-			    vp_fail(&o->err, VP_ERR_EXHAUSTED,
-			            "the trust policy of %s is full (ACLSizePerRole quota %zu)",
-			            r->name, g->quota);
+				vp_fail(&o->err, VP_ERR_EXHAUSTED,
+					"the trust policy of %s is full (ACLSizePerRole quota %zu)",
+					r->name, g->quota);
 			continue;
 		}
 		o->changed = true;
@@ -297,7 +297,7 @@ static void run_batch(struct vp_grants *g, struct role *r, struct op *ops, size_
 	for (struct op *o = ops; o; o = o->next)
 		if (o->add && o->code == VP_OK)
 			o->code = vp_registry_account_upsert(g->registry, o->account, r->arn, true,
-			                                     o->request_id, NULL, &o->err);
+							     o->request_id, NULL, &o->err);
 	if (added_any) {
 		pthread_mutex_lock(&r->mu);
 		r->settle_until = monotonic_ms() + g->settle_ms;
@@ -324,17 +324,17 @@ fail_changed:
 		o->err = e;
 		if (!o->add)
 			vp_registry_account_upsert(g->registry, o->account, r->arn, true,
-			                           o->request_id, NULL, NULL);
+						   o->request_id, NULL, NULL);
 	}
 	goto out;
 fail:
 	for (struct op *o = ops; o; o = o->next) {
 		if (!o->add && !o->changed)
 			continue; /* a removal decided against (or failed) already: its own outcome
-			           */
+				   */
 		if (!o->add && o->changed)
 			vp_registry_account_upsert(g->registry, o->account, r->arn, true,
-			                           o->request_id, NULL, NULL);
+						   o->request_id, NULL, NULL);
 		o->code = code;
 		o->err = e;
 	}
@@ -383,7 +383,7 @@ static void submit(struct vp_grants *g, struct role *r, struct op *op)
 }
 
 vp_code vp_grants_add(struct vp_grants *g, const char *account, int preferred,
-                      const char *request_id, size_t *role, bool *added, struct vp_error *err)
+		      const char *request_id, size_t *role, bool *added, struct vp_error *err)
 {
 	size_t order[VP_GRANTS_MAX_ROLES], n = 0;
 
@@ -396,8 +396,9 @@ vp_code vp_grants_add(struct vp_grants *g, const char *account, int preferred,
 			order[n++] = i;
 	for (size_t k = 0; k < n; k++) {
 		struct role *r = &g->roles[order[k]];
-		struct op op = {
-		    .account = account, .request_id = request_id ? request_id : "", .add = true};
+		struct op op = {.account = account,
+				.request_id = request_id ? request_id : "",
+				.add = true};
 		int64_t until;
 
 		submit(g, r, &op);
@@ -420,17 +421,17 @@ vp_code vp_grants_add(struct vp_grants *g, const char *account, int preferred,
 		return VP_OK;
 	}
 	return vp_fail(
-	    err, VP_ERR_EXHAUSTED,
-	    "trust policies of all %zu peer roles are full (ACLSizePerRole quota %zu); add "
-	    "a --peer-role or raise the quota",
-	    g->role_count, g->quota);
+		err, VP_ERR_EXHAUSTED,
+		"trust policies of all %zu peer roles are full (ACLSizePerRole quota %zu); add "
+		"a --peer-role or raise the quota",
+		g->role_count, g->quota);
 }
 
 vp_code vp_grants_remove(struct vp_grants *g, const char *account, size_t role,
-                         const char *request_id, bool *removed, struct vp_error *err)
+			 const char *request_id, bool *removed, struct vp_error *err)
 {
 	struct op op = {
-	    .account = account, .request_id = request_id ? request_id : "", .add = false};
+		.account = account, .request_id = request_id ? request_id : "", .add = false};
 
 	if (role >= g->role_count)
 		return vp_fail(err, VP_ERR_INVALID, "no peer role %zu", role);

@@ -19,12 +19,12 @@ struct vp_aws_ec2_route_table_list;
 #define VP_BROKER_ID_MAX 64 /* vpc-..., rtb-... */
 
 /* Metric names (declared in vp_broker_new; a name the server declared already is shared). */
-#define VP_BROKER_METRIC_NAMESPACES     "vpcpeer_namespaces"
-#define VP_BROKER_METRIC_CAPACITY_USED  "vpcpeer_capacity_used"
-#define VP_BROKER_METRIC_CAPACITY_TOTAL "vpcpeer_capacity_total"
-#define VP_BROKER_METRIC_AWS_CALLS      "vpcpeer_aws_calls_total"
-#define VP_BROKER_METRIC_TRUST_BATCH    "vpcpeer_trust_batch_size"
-#define VP_BROKER_METRIC_WORKFLOWS      "vpcpeer_broker_workflows_total"
+#define VP_BROKER_METRIC_NAMESPACES        "vpcpeer_namespaces"
+#define VP_BROKER_METRIC_CAPACITY_USED     "vpcpeer_capacity_used"
+#define VP_BROKER_METRIC_CAPACITY_TOTAL    "vpcpeer_capacity_total"
+#define VP_BROKER_METRIC_AWS_CALLS         "vpcpeer_aws_calls_total"
+#define VP_BROKER_METRIC_TRUST_BATCH       "vpcpeer_trust_batch_size"
+#define VP_BROKER_METRIC_WORKFLOWS         "vpcpeer_broker_workflows_total"
 #define VP_BROKER_METRIC_RECONCILE_RUNS    "vpcpeer_reconcile_runs_total"
 #define VP_BROKER_METRIC_RECONCILE_CHANGES "vpcpeer_reconcile_changes_total"
 #define VP_BROKER_METRIC_PEERINGS_LOST     "vpcpeer_peerings_lost_total"
@@ -61,14 +61,14 @@ struct vp_broker {
 
 /* Count an AWS call in vpcpeer_aws_calls_total{action, outcome} (metrics may be NULL). */
 void vp_broker_note_aws(struct vp_metrics *metrics, const char *action, vp_code code,
-                        const struct vp_aws_error *err);
+			const struct vp_aws_error *err);
 
 /* Turn an AWS failure into the workflow's error: "WHAT: <AWS message>". */
 vp_code vp_broker_aws_fail(struct vp_error *err, const struct vp_aws_error *aerr, const char *what);
 
 /* Fill a registration from a record (the plan and the hub side). */
 void vp_broker_fill(const struct vp_broker *broker, const struct vp_namespace_record *rec,
-                    struct vp_registration *out);
+		    struct vp_registration *out);
 
 /*
  * The live (or last released) record of n, if the caller may see it: its
@@ -76,18 +76,18 @@ void vp_broker_fill(const struct vp_broker *broker, const struct vp_namespace_re
  * VP_ERR_NOT_FOUND, VP_ERR_FORBIDDEN.
  */
 vp_code vp_broker_load(struct vp_broker *broker, const struct vp_identity *caller, int64_t n,
-                       struct vp_namespace_record *rec, struct vp_error *err);
+		       struct vp_namespace_record *rec, struct vp_error *err);
 
 /* The hub route tables as EC2 has them now (the configured ones). */
 vp_code vp_broker_describe_tables(struct vp_broker *broker,
-                                  struct vp_aws_ec2_route_table_list **out, struct vp_error *err);
+				  struct vp_aws_ec2_route_table_list **out, struct vp_error *err);
 
 /* Refresh the namespace and capacity gauges from the registry (best effort). */
 void vp_broker_refresh_gauges(struct vp_broker *broker);
 
 /* Count a workflow outcome and log it (info; warn for a failure that is not the caller's). */
 void vp_broker_outcome(struct vp_broker *broker, const char *workflow, const char *request_id,
-                       const char *account, int64_t n, vp_code code, const struct vp_error *err);
+		       const char *account, int64_t n, vp_code code, const struct vp_error *err);
 
 /*
  * Release n as the broker itself (the reconciler: expired or stuck releasing),
@@ -95,11 +95,11 @@ void vp_broker_outcome(struct vp_broker *broker, const char *workflow, const cha
  * NULL) gets the record as left.
  */
 vp_code vp_broker_release_system(struct vp_broker *broker, int64_t n, const char *request_id,
-                                 int lock_timeout_ms, struct vp_namespace_record *rec,
-                                 struct vp_error *err);
+				 int lock_timeout_ms, struct vp_namespace_record *rec,
+				 struct vp_error *err);
 
 /* Whether an account has a namespace pending, active or failed (not releasing). */
 vp_code vp_broker_account_in_use(struct vp_registry *registry, const char *account, bool *in_use,
-                                 struct vp_error *err);
+				 struct vp_error *err);
 
 #endif

@@ -36,7 +36,8 @@ static bool principal_account(const char *principal, char out[VP_ACCOUNT_ID_LEN 
 		if (!colons || strncmp(colons, ":iam::", 6) != 0)
 			return false;
 		id = colons + 6;
-		if (strlen(id) != VP_ACCOUNT_ID_LEN + 5 || strcmp(id + VP_ACCOUNT_ID_LEN, ":root") != 0)
+		if (strlen(id) != VP_ACCOUNT_ID_LEN + 5 ||
+		    strcmp(id + VP_ACCOUNT_ID_LEN, ":root") != 0)
 			return false;
 	} else if (strlen(id) != VP_ACCOUNT_ID_LEN) {
 		return false;
@@ -60,7 +61,8 @@ static json_t *broker_statement(json_t *doc)
 		const char *sid = json_string_value(json_object_get(statements, "Sid"));
 		return sid && strcmp(sid, VP_POLICY_SID) == 0 ? statements : NULL;
 	}
-	json_array_foreach(statements, i, item) {
+	json_array_foreach(statements, i, item)
+	{
 		const char *sid = json_string_value(json_object_get(item, "Sid"));
 		if (sid && strcmp(sid, VP_POLICY_SID) == 0)
 			return item;
@@ -85,17 +87,20 @@ static vp_code check_shape(json_t *doc, struct vp_error *err)
 			       "trust policy has no Statement (an object or an array)");
 	if (json_is_array(statements)) {
 		size_t ours_count = 0;
-		json_array_foreach(statements, i, entry) {
+		json_array_foreach(statements, i, entry)
+		{
 			const char *sid = json_string_value(json_object_get(entry, "Sid"));
 			if (sid && strcmp(sid, VP_POLICY_SID) == 0)
 				ours_count++;
 		}
-		/* IAM wants Sids unique within a policy; two would make "the broker's" ambiguous. */
+		/* IAM wants Sids unique within a policy; two would make "the broker's" ambiguous.
+		 */
 		if (ours_count > 1)
-			return vp_fail(err, VP_ERR_INVALID,
-				       "trust policy has %zu statements with Sid %s; merge them into "
-				       "one by hand",
-				       ours_count, VP_POLICY_SID);
+			return vp_fail(
+				err, VP_ERR_INVALID,
+				"trust policy has %zu statements with Sid %s; merge them into "
+				"one by hand",
+				ours_count, VP_POLICY_SID);
 	}
 	ours = broker_statement(doc);
 	if (!ours)
@@ -104,16 +109,19 @@ static vp_code check_shape(json_t *doc, struct vp_error *err)
 	if (json_is_string(principals))
 		return VP_OK;
 	if (!json_is_array(principals))
-		return vp_fail(err, VP_ERR_INVALID,
-			       "trust policy statement %s has no Principal.AWS; fix the role's trust "
-			       "policy by hand or remove that statement",
-			       VP_POLICY_SID);
-	json_array_foreach(principals, i, entry) {
+		return vp_fail(
+			err, VP_ERR_INVALID,
+			"trust policy statement %s has no Principal.AWS; fix the role's trust "
+			"policy by hand or remove that statement",
+			VP_POLICY_SID);
+	json_array_foreach(principals, i, entry)
+	{
 		if (!json_is_string(entry))
-			return vp_fail(err, VP_ERR_INVALID,
-				       "trust policy statement %s has a Principal.AWS entry that is "
-				       "not a string",
-				       VP_POLICY_SID);
+			return vp_fail(
+				err, VP_ERR_INVALID,
+				"trust policy statement %s has a Principal.AWS entry that is "
+				"not a string",
+				VP_POLICY_SID);
 	}
 	return VP_OK;
 }
@@ -180,7 +188,8 @@ static long find_account(json_t *principals, const char *account)
 	json_t *entry;
 	size_t i;
 
-	json_array_foreach(principals, i, entry) {
+	json_array_foreach(principals, i, entry)
+	{
 		const char *s = json_string_value(entry);
 		if (s && principal_account(s, id) && strcmp(id, account) == 0)
 			return (long)i;
@@ -252,8 +261,8 @@ vp_code vp_policy_add_account(struct vp_trust_policy *policy, const char *partit
 	return VP_OK;
 }
 
-vp_code vp_policy_remove_account(struct vp_trust_policy *policy, const char *account,
-				 bool *changed, struct vp_error *err)
+vp_code vp_policy_remove_account(struct vp_trust_policy *policy, const char *account, bool *changed,
+				 struct vp_error *err)
 {
 	json_t *ours, *principals;
 	long at;
@@ -276,7 +285,8 @@ vp_code vp_policy_remove_account(struct vp_trust_policy *policy, const char *acc
 		size_t i;
 		if (!statements)
 			return vp_fail(err, VP_ERR_NOMEM, "out of memory editing a trust policy");
-		json_array_foreach(statements, i, item) {
+		json_array_foreach(statements, i, item)
+		{
 			if (item == ours) {
 				json_array_remove(statements, i);
 				break;
@@ -298,8 +308,8 @@ bool vp_policy_has_account(const struct vp_trust_policy *policy, const char *acc
 	return find_account(principals, account) >= 0;
 }
 
-size_t vp_policy_accounts(const struct vp_trust_policy *policy,
-			  char (*out)[VP_ACCOUNT_ID_LEN + 1], size_t max)
+size_t vp_policy_accounts(const struct vp_trust_policy *policy, char (*out)[VP_ACCOUNT_ID_LEN + 1],
+			  size_t max)
 {
 	json_t *principals = broker_principals(broker_statement(policy->doc));
 	char id[VP_ACCOUNT_ID_LEN + 1];
@@ -313,7 +323,8 @@ size_t vp_policy_accounts(const struct vp_trust_policy *policy,
 			memcpy(out[0], id, sizeof(id));
 		return 1;
 	}
-	json_array_foreach(principals, i, entry) {
+	json_array_foreach(principals, i, entry)
+	{
 		const char *s = json_string_value(entry);
 		if (!s || !principal_account(s, id))
 			continue;

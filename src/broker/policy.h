@@ -24,7 +24,7 @@
 #define VP_POLICY_SID "VpcpeerClientAccounts"
 /* Larger than any quota IAM allows (8192 at most), so a parse never reads unbounded input. */
 #define VP_POLICY_MAX_BYTES 65536
-#define VP_ACCOUNT_ID_LEN 12
+#define VP_ACCOUNT_ID_LEN   12
 
 struct vp_trust_policy;
 
@@ -54,8 +54,8 @@ vp_code vp_policy_add_account(struct vp_trust_policy *policy, const char *partit
  * statement when it becomes empty (IAM refuses an empty principal list).
  * Principals outside the broker's statement are never touched.
  */
-vp_code vp_policy_remove_account(struct vp_trust_policy *policy, const char *account,
-				 bool *changed, struct vp_error *err);
+vp_code vp_policy_remove_account(struct vp_trust_policy *policy, const char *account, bool *changed,
+				 struct vp_error *err);
 
 /* Whether the broker's statement names the account. */
 bool vp_policy_has_account(const struct vp_trust_policy *policy, const char *account);
@@ -66,8 +66,8 @@ bool vp_policy_has_account(const struct vp_trust_policy *policy, const char *acc
  * `max` into out (each VP_ACCOUNT_ID_LEN + 1 bytes) and returns how many the
  * statement holds, which may be more than max.
  */
-size_t vp_policy_accounts(const struct vp_trust_policy *policy,
-			  char (*out)[VP_ACCOUNT_ID_LEN + 1], size_t max);
+size_t vp_policy_accounts(const struct vp_trust_policy *policy, char (*out)[VP_ACCOUNT_ID_LEN + 1],
+			  size_t max);
 
 /* The document as compact JSON; the caller frees it. NULL when out of memory. */
 char *vp_policy_serialize(const struct vp_trust_policy *policy);

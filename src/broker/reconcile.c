@@ -24,8 +24,8 @@
 /* ---- the report ---- */
 
 static const char *const kind_names[VP_RECONCILE_KIND_COUNT] = {
-    "release_expired", "finish_release", "peering_lost",   "create_route",  "delete_route",
-    "foreign_route",   "add_trust",      "remove_trust",   "account_record",
+	"release_expired", "finish_release", "peering_lost", "create_route",   "delete_route",
+	"foreign_route",   "add_trust",      "remove_trust", "account_record",
 };
 
 const char *vp_reconcile_kind_name(enum vp_reconcile_kind kind)
@@ -82,7 +82,7 @@ static bool stopping(const struct pass *p)
 
 /* Add an item (its fields filled by the caller through the pointer); NULL when full. */
 static struct vp_reconcile_item *add_item(struct pass *p, enum vp_reconcile_kind kind, int64_t n,
-                                          const char *account)
+					  const char *account)
 {
 	struct vp_reconcile_item *it;
 
@@ -100,7 +100,7 @@ static struct vp_reconcile_item *add_item(struct pass *p, enum vp_reconcile_kind
 }
 
 static void detail(struct vp_reconcile_item *it, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 static void detail(struct vp_reconcile_item *it, const char *fmt, ...)
 {
 	va_list ap;
@@ -113,7 +113,7 @@ static void detail(struct vp_reconcile_item *it, const char *fmt, ...)
 }
 
 static void set_outcome(struct vp_reconcile_item *it, enum vp_reconcile_outcome o,
-                        const struct vp_error *e)
+			const struct vp_error *e)
 {
 	if (!it)
 		return;
@@ -121,7 +121,7 @@ static void set_outcome(struct vp_reconcile_item *it, enum vp_reconcile_outcome 
 	if (e && o == VP_RECONCILE_FAILED) {
 		size_t len = strlen(it->detail);
 		snprintf(it->detail + len, sizeof(it->detail) - len, "%s%s", len ? ": " : "",
-		         e->message);
+			 e->message);
 	}
 }
 
@@ -145,7 +145,7 @@ static vp_code load_records(struct pass *p, struct vp_error *err)
 		size_t got = 0;
 		int64_t next = 0;
 		code = vp_registry_list(p->b->registry, &filter, page, VP_REGISTRY_PAGE_MAX, &got,
-		                        &next, err);
+					&next, err);
 		if (code != VP_OK)
 			break;
 		for (size_t i = 0; i < got && code == VP_OK; i++) {
@@ -162,7 +162,7 @@ static vp_code load_records(struct pass *p, struct vp_error *err)
 					known_cap = cap;
 				}
 				copy_str(p->known[p->known_count++], sizeof(p->known[0]),
-				         rec->peering_id);
+					 rec->peering_id);
 			}
 			if (rec->state == VP_NS_RELEASED)
 				continue;
@@ -219,11 +219,11 @@ static int64_t namespace_of_block(const struct vp_plan *plan, const char *cidr_t
 
 /* Take namespace n's lock (not waiting long) and read its record again. */
 static vp_code lock_ns(struct pass *p, int64_t n, struct vp_registry_lock **lock,
-                       struct vp_namespace_record *rec, bool *live, struct vp_error *err)
+		       struct vp_namespace_record *rec, bool *live, struct vp_error *err)
 {
 	char name[48];
 	int wait = p->opts->ns_lock_timeout_ms > 0 ? p->opts->ns_lock_timeout_ms
-	                                           : VP_RECONCILE_DEFAULT_NS_WAIT;
+						   : VP_RECONCILE_DEFAULT_NS_WAIT;
 	vp_code code;
 
 	snprintf(name, sizeof(name), "namespace:%lld", (long long)n);
@@ -253,20 +253,21 @@ static vp_code release_stale(struct pass *p, struct vp_error *err)
 	code = vp_registry_list_expired(p->b->registry, expired, VP_REGISTRY_PAGE_MAX, &count, err);
 	for (size_t i = 0; code == VP_OK && i < count && !stopping(p); i++) {
 		struct vp_reconcile_item *it =
-		    add_item(p, VP_RECONCILE_RELEASE_EXPIRED, expired[i].n, expired[i].account);
+			add_item(p, VP_RECONCILE_RELEASE_EXPIRED, expired[i].n, expired[i].account);
 		struct vp_error e;
-		detail(it, "pending since %lld, TTL passed at %lld", (long long)expired[i].created_at,
-		       (long long)expired[i].expires_at);
+		detail(it, "pending since %lld, TTL passed at %lld",
+		       (long long)expired[i].created_at, (long long)expired[i].expires_at);
 		if (p->opts->dry_run)
 			continue;
 		if (vp_broker_release_system(p->b, expired[i].n, p->rid,
-		                             p->opts->ns_lock_timeout_ms > 0
-		                                 ? p->opts->ns_lock_timeout_ms
-		                                 : VP_RECONCILE_DEFAULT_NS_WAIT,
-		                             NULL, &e) != VP_OK)
-			set_outcome(it, e.code == VP_ERR_UNAVAILABLE ? VP_RECONCILE_SKIPPED
-			                                             : VP_RECONCILE_FAILED,
-			            &e);
+					     p->opts->ns_lock_timeout_ms > 0
+						     ? p->opts->ns_lock_timeout_ms
+						     : VP_RECONCILE_DEFAULT_NS_WAIT,
+					     NULL, &e) != VP_OK)
+			set_outcome(it,
+				    e.code == VP_ERR_UNAVAILABLE ? VP_RECONCILE_SKIPPED
+								 : VP_RECONCILE_FAILED,
+				    &e);
 	}
 	for (size_t i = 0; code == VP_OK && i < p->live_count && !stopping(p); i++) {
 		const struct vp_namespace_record *rec = &p->live[i];
@@ -279,13 +280,14 @@ static vp_code release_stale(struct pass *p, struct vp_error *err)
 		if (p->opts->dry_run)
 			continue;
 		if (vp_broker_release_system(p->b, rec->n, p->rid,
-		                             p->opts->ns_lock_timeout_ms > 0
-		                                 ? p->opts->ns_lock_timeout_ms
-		                                 : VP_RECONCILE_DEFAULT_NS_WAIT,
-		                             NULL, &e) != VP_OK)
-			set_outcome(it, e.code == VP_ERR_UNAVAILABLE ? VP_RECONCILE_SKIPPED
-			                                             : VP_RECONCILE_FAILED,
-			            &e);
+					     p->opts->ns_lock_timeout_ms > 0
+						     ? p->opts->ns_lock_timeout_ms
+						     : VP_RECONCILE_DEFAULT_NS_WAIT,
+					     NULL, &e) != VP_OK)
+			set_outcome(it,
+				    e.code == VP_ERR_UNAVAILABLE ? VP_RECONCILE_SKIPPED
+								 : VP_RECONCILE_FAILED,
+				    &e);
 	}
 	free(expired);
 	return code;
@@ -307,7 +309,7 @@ static bool peering_gone(const char *status)
 
 /* The status of one peering asked for by id: NULL (and *missing) when EC2 does not know it. */
 static vp_code peering_status(struct pass *p, const char *pcx, char *status, size_t size,
-                              bool *missing, struct vp_error *err)
+			      bool *missing, struct vp_error *err)
 {
 	const char *ids[] = {pcx};
 	struct vp_aws_ec2_query q = {.ids = ids, .id_count = 1};
@@ -364,13 +366,14 @@ static vp_code check_peerings(struct pass *p, struct vp_error *err)
 			continue;
 		for (size_t k = 0; k < list->count; k++)
 			if (list->items[k].vpc_peering_connection_id &&
-			    strcmp(list->items[k].vpc_peering_connection_id, rec->peering_id) == 0) {
+			    strcmp(list->items[k].vpc_peering_connection_id, rec->peering_id) ==
+				    0) {
 				copy_str(status, sizeof(status), list->items[k].status_code);
 				found = true;
 			}
 		if (!found) { /* not listed with the hub VPC as accepter: ask for it by id */
 			if (peering_status(p, rec->peering_id, status, sizeof(status), &missing,
-			                   &e) != VP_OK) {
+					   &e) != VP_OK) {
 				it = add_item(p, VP_RECONCILE_PEERING_LOST, rec->n, rec->account);
 				detail(it, "could not check peering %s", rec->peering_id);
 				set_outcome(it, VP_RECONCILE_FAILED, &e);
@@ -382,8 +385,8 @@ static vp_code check_peerings(struct pass *p, struct vp_error *err)
 		it = add_item(p, VP_RECONCILE_PEERING_LOST, rec->n, rec->account);
 		if (it)
 			copy_str(it->target, sizeof(it->target), rec->peering_id);
-		detail(it, "peering %s is %s", rec->peering_id, missing ? "gone (unknown to EC2)"
-		                                                        : status);
+		detail(it, "peering %s is %s", rec->peering_id,
+		       missing ? "gone (unknown to EC2)" : status);
 		if (p->opts->dry_run) {
 			rec->state = VP_NS_FAILED; /* what the rest of the pass would see */
 			continue;
@@ -394,27 +397,28 @@ static vp_code check_peerings(struct pass *p, struct vp_error *err)
 		}
 		if (lock_ns(p, rec->n, &lock, now, &live, &e) != VP_OK) {
 			set_outcome(it,
-			            e.code == VP_ERR_UNAVAILABLE ? VP_RECONCILE_SKIPPED
-			                                         : VP_RECONCILE_FAILED,
-			            &e);
+				    e.code == VP_ERR_UNAVAILABLE ? VP_RECONCILE_SKIPPED
+								 : VP_RECONCILE_FAILED,
+				    &e);
 		} else if (!live || now->state != VP_NS_ACTIVE ||
-		           strcmp(now->peering_id, rec->peering_id) != 0) {
+			   strcmp(now->peering_id, rec->peering_id) != 0) {
 			set_outcome(it, VP_RECONCILE_SKIPPED, NULL); /* changed meanwhile */
 		} else {
-			json_t *d = json_pack("{ss ss ss}", "reason", "peering gone", "peering_id",
-			                      rec->peering_id, "status", missing ? "unknown" : status);
+			json_t *d =
+				json_pack("{ss ss ss}", "reason", "peering gone", "peering_id",
+					  rec->peering_id, "status", missing ? "unknown" : status);
 			char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
 			struct vp_registry_change change = {.detail = text};
 			json_decref(d);
 			if (vp_registry_transition(p->b->registry, rec->n,
-			                           VP_NS_STATE_BIT(VP_NS_ACTIVE), VP_NS_FAILED,
-			                           &change, p->rid, now, &e) != VP_OK) {
+						   VP_NS_STATE_BIT(VP_NS_ACTIVE), VP_NS_FAILED,
+						   &change, p->rid, now, &e) != VP_OK) {
 				set_outcome(it, VP_RECONCILE_FAILED, &e);
 			} else {
 				*rec = *now;
 				if (p->b->metrics)
-					vp_metrics_add(p->b->metrics, VP_BROKER_METRIC_PEERINGS_LOST,
-					               NULL, 1);
+					vp_metrics_add(p->b->metrics,
+						       VP_BROKER_METRIC_PEERINGS_LOST, NULL, 1);
 				vp_log(VP_LOG_WARN,
 				       "reconcile: namespace %lld (account %s) failed: peering %s "
 				       "is %s",
@@ -457,12 +461,11 @@ static const char *route_target(const struct vp_aws_ec2_route *r)
 static bool explains(const struct vp_namespace_record *rec, const struct vp_aws_ec2_route *r)
 {
 	return rec && rec->state == VP_NS_ACTIVE && r->vpc_peering_connection_id &&
-	       strcmp(r->vpc_peering_connection_id, rec->peering_id) == 0 &&
-	       !route_is_blackhole(r);
+	       strcmp(r->vpc_peering_connection_id, rec->peering_id) == 0 && !route_is_blackhole(r);
 }
 
 static void delete_route(struct pass *p, const char *table, const struct vp_aws_ec2_route *r,
-                         int64_t n, struct vp_reconcile_item *it)
+			 int64_t n, struct vp_reconcile_item *it)
 {
 	struct vp_registry_lock *lock = NULL;
 	struct vp_namespace_record *now = malloc(sizeof(*now));
@@ -476,9 +479,10 @@ static void delete_route(struct pass *p, const char *table, const struct vp_aws_
 		return;
 	}
 	if (lock_ns(p, n, &lock, now, &live, &e) != VP_OK) {
-		set_outcome(it, e.code == VP_ERR_UNAVAILABLE ? VP_RECONCILE_SKIPPED
-		                                             : VP_RECONCILE_FAILED,
-		            &e);
+		set_outcome(it,
+			    e.code == VP_ERR_UNAVAILABLE ? VP_RECONCILE_SKIPPED
+							 : VP_RECONCILE_FAILED,
+			    &e);
 		free(now);
 		return;
 	}
@@ -497,7 +501,7 @@ static void delete_route(struct pass *p, const char *table, const struct vp_aws_
 }
 
 static void create_route(struct pass *p, const char *table, const struct vp_namespace_record *rec,
-                         struct vp_reconcile_item *it)
+			 struct vp_reconcile_item *it)
 {
 	struct vp_registry_lock *lock = NULL;
 	struct vp_namespace_record *now = malloc(sizeof(*now));
@@ -512,9 +516,10 @@ static void create_route(struct pass *p, const char *table, const struct vp_name
 		return;
 	}
 	if (lock_ns(p, rec->n, &lock, now, &live, &e) != VP_OK) {
-		set_outcome(it, e.code == VP_ERR_UNAVAILABLE ? VP_RECONCILE_SKIPPED
-		                                             : VP_RECONCILE_FAILED,
-		            &e);
+		set_outcome(it,
+			    e.code == VP_ERR_UNAVAILABLE ? VP_RECONCILE_SKIPPED
+							 : VP_RECONCILE_FAILED,
+			    &e);
 		free(now);
 		return;
 	}
@@ -572,9 +577,10 @@ static vp_code check_routes(struct pass *p, struct vp_error *err)
 			 * a peering (a peering that is gone, as release.c counts it). */
 			ours = r->vpc_peering_connection_id &&
 			       (known_peering(p, r->vpc_peering_connection_id) ||
-			        route_is_blackhole(r));
-			it = add_item(p, ours ? VP_RECONCILE_DELETE_ROUTE : VP_RECONCILE_FOREIGN_ROUTE,
-			              n, rec ? rec->account : "");
+				route_is_blackhole(r));
+			it = add_item(p,
+				      ours ? VP_RECONCILE_DELETE_ROUTE : VP_RECONCILE_FOREIGN_ROUTE,
+				      n, rec ? rec->account : "");
 			if (it) {
 				copy_str(it->table, sizeof(it->table), tid);
 				copy_str(it->cidr, sizeof(it->cidr), r->destination_cidr_block);
@@ -584,7 +590,7 @@ static vp_code check_routes(struct pass *p, struct vp_error *err)
 			       (long long)n, rec ? vp_registry_state_name(rec->state) : "not live",
 			       route_target(r), route_is_blackhole(r) ? " (blackhole)" : "",
 			       ours ? "made by the broker, not explained by an active namespace"
-			            : "not made by the broker: left as it is");
+				    : "not made by the broker: left as it is");
 			if (!ours) {
 				set_outcome(it, VP_RECONCILE_REPORTED, NULL);
 				if (rec)
@@ -611,8 +617,9 @@ static vp_code check_routes(struct pass *p, struct vp_error *err)
 				copy_str(it->target, sizeof(it->target), rec->peering_id);
 			}
 			if (blocked[i]) {
-				detail(it, "hub route of active namespace %lld missing, but the table "
-				           "holds another route toward its block",
+				detail(it,
+				       "hub route of active namespace %lld missing, but the table "
+				       "holds another route toward its block",
 				       (long long)rec->n);
 				set_outcome(it, VP_RECONCILE_REPORTED, NULL);
 				continue;
@@ -694,7 +701,7 @@ static vp_code read_role(struct pass *p, size_t index, struct role_doc *out, str
 		return vp_fail(err, VP_ERR_AWS, "peer role %s has no trust policy", name);
 	}
 	code = vp_policy_parse(role->assume_role_policy_document,
-	                       strlen(role->assume_role_policy_document), &policy, err);
+			       strlen(role->assume_role_policy_document), &policy, err);
 	vp_aws_iam_role_free(role);
 	if (code != VP_OK) {
 		vp_error_prefix(err, "trust policy of %s", name);
@@ -750,20 +757,23 @@ static vp_code check_trust(struct pass *p, struct vp_error *err)
 				copy_str(it->role, sizeof(it->role), role_name(p, i));
 			if (!account_known(p, acct)) {
 				detail(it,
-				       "account %s is in %s's trust policy but unknown to this registry: "
-				       "kept (is this broker on the right --db? remove it by hand if stale)",
+				       "account %s is in %s's trust policy but unknown to this "
+				       "registry: "
+				       "kept (is this broker on the right --db? remove it by hand "
+				       "if stale)",
 				       acct, role_name(p, i));
 				set_outcome(it, VP_RECONCILE_REPORTED, NULL);
 				continue;
 			}
-			detail(it, "account %s is in %s's trust policy with no live namespace", acct,
-			       role_name(p, i));
+			detail(it, "account %s is in %s's trust policy with no live namespace",
+			       acct, role_name(p, i));
 			if (p->opts->dry_run)
 				continue;
 			if (vp_grants_remove(p->b->grants, acct, i, p->rid, &removed, &e) != VP_OK)
 				set_outcome(it, VP_RECONCILE_FAILED, &e);
 			else if (!removed)
-				set_outcome(it, VP_RECONCILE_SKIPPED, NULL); /* registered meanwhile */
+				set_outcome(it, VP_RECONCILE_SKIPPED,
+					    NULL); /* registered meanwhile */
 		}
 	}
 
@@ -783,8 +793,8 @@ static vp_code check_trust(struct pass *p, struct vp_error *err)
 			       strcmp(p->live[k].account, rec->account) == 0;
 		if (seen)
 			continue;
-		has_record = vp_registry_account_get(p->b->registry, rec->account, &acct, &e) ==
-		             VP_OK;
+		has_record =
+			vp_registry_account_get(p->b->registry, rec->account, &acct, &e) == VP_OK;
 		if (has_record)
 			preferred = vp_grants_role_index(p->b->grants, acct.peer_role_arn);
 		if (preferred >= 0 && in_doc(&docs[preferred], rec->account))
@@ -799,12 +809,12 @@ static vp_code check_trust(struct pass *p, struct vp_error *err)
 			it = add_item(p, VP_RECONCILE_ACCOUNT_RECORD, 0, rec->account);
 			if (it)
 				copy_str(it->role, sizeof(it->role), role_name(p, (size_t)where));
-			detail(it, "account %s is in %s's trust policy; its record said %s", rec->account,
-			       role_name(p, (size_t)where),
+			detail(it, "account %s is in %s's trust policy; its record said %s",
+			       rec->account, role_name(p, (size_t)where),
 			       has_record && acct.granted ? "another role" : "not granted");
 			if (!p->opts->dry_run &&
-			    vp_registry_account_upsert(p->b->registry, rec->account, arn, true, p->rid,
-			                               NULL, &e) != VP_OK)
+			    vp_registry_account_upsert(p->b->registry, rec->account, arn, true,
+						       p->rid, NULL, &e) != VP_OK)
 				set_outcome(it, VP_RECONCILE_FAILED, &e);
 			continue;
 		}
@@ -815,12 +825,13 @@ static vp_code check_trust(struct pass *p, struct vp_error *err)
 		it = add_item(p, VP_RECONCILE_ADD_TRUST, rec->n, rec->account);
 		if (it && preferred >= 0)
 			copy_str(it->role, sizeof(it->role), role_name(p, (size_t)preferred));
-		detail(it, "account %s has live namespace %lld but is in no peer role's trust policy",
+		detail(it,
+		       "account %s has live namespace %lld but is in no peer role's trust policy",
 		       rec->account, (long long)rec->n);
 		if (!p->opts->dry_run) {
 			size_t role = 0;
-			if (vp_grants_add(p->b->grants, rec->account, preferred, p->rid, &role, NULL,
-			                  &e) != VP_OK)
+			if (vp_grants_add(p->b->grants, rec->account, preferred, p->rid, &role,
+					  NULL, &e) != VP_OK)
 				set_outcome(it, VP_RECONCILE_FAILED, &e);
 			else if (it)
 				copy_str(it->role, sizeof(it->role), role_name(p, role));
@@ -860,23 +871,22 @@ static void count_and_log(struct pass *p)
 		}
 		if (p->b->metrics && !r->dry_run)
 			vp_metrics_add(p->b->metrics, VP_BROKER_METRIC_RECONCILE_CHANGES,
-			               (const char *const[]){"kind", vp_reconcile_kind_name(it->kind),
-			                                     "outcome",
-			                                     vp_reconcile_outcome_name(it->outcome),
-			                                     NULL},
-			               1);
+				       (const char *const[]){
+					       "kind", vp_reconcile_kind_name(it->kind), "outcome",
+					       vp_reconcile_outcome_name(it->outcome), NULL},
+				       1);
 		if (r->dry_run || !vp_log_enabled(VP_LOG_INFO))
 			continue;
 		fields = json_pack("{ss ss sI ss ss}", "kind", vp_reconcile_kind_name(it->kind),
-		                   "outcome", vp_reconcile_outcome_name(it->outcome), "n",
-		                   (json_int_t)it->n, "account", it->account, "detail", it->detail);
+				   "outcome", vp_reconcile_outcome_name(it->outcome), "n",
+				   (json_int_t)it->n, "account", it->account, "detail", it->detail);
 		vp_log_event(it->outcome == VP_RECONCILE_FAILED ? VP_LOG_WARN : VP_LOG_INFO,
-		             "reconcile", fields);
+			     "reconcile", fields);
 	}
 }
 
 vp_code vp_broker_reconcile(struct vp_broker *b, const struct vp_reconcile_options *opts,
-                            struct vp_reconcile_report **out, struct vp_error *err)
+			    struct vp_reconcile_report **out, struct vp_error *err)
 {
 	static const struct vp_reconcile_options defaults = {0};
 	struct pass p = {.b = b, .opts = opts ? opts : &defaults};
@@ -910,7 +920,7 @@ vp_code vp_broker_reconcile(struct vp_broker *b, const struct vp_reconcile_optio
 	if (code != VP_OK) {
 		if (b->metrics)
 			vp_metrics_add(b->metrics, VP_BROKER_METRIC_RECONCILE_RUNS,
-			               (const char *const[]){"outcome", "failed", NULL}, 1);
+				       (const char *const[]){"outcome", "failed", NULL}, 1);
 		vp_reconcile_report_free(p.r);
 		vp_error_prefix(err, "reconcile");
 		return code;
@@ -919,7 +929,7 @@ vp_code vp_broker_reconcile(struct vp_broker *b, const struct vp_reconcile_optio
 	count_and_log(&p);
 	if (b->metrics && !p.r->dry_run)
 		vp_metrics_add(b->metrics, VP_BROKER_METRIC_RECONCILE_RUNS,
-		               (const char *const[]){"outcome", "ok", NULL}, 1);
+			       (const char *const[]){"outcome", "ok", NULL}, 1);
 	if (!p.r->dry_run)
 		vp_broker_refresh_gauges(b);
 	*out = p.r;
@@ -935,10 +945,10 @@ json_t *vp_reconcile_report_json(const struct vp_reconcile_report *r)
 		return NULL;
 	for (size_t i = 0; i < r->count; i++) {
 		const struct vp_reconcile_item *it = &r->items[i];
-		json_t *o = json_pack("{ss ss sI ss ss}", "kind", vp_reconcile_kind_name(it->kind),
-		                      "outcome", vp_reconcile_outcome_name(it->outcome), "n",
-		                      (json_int_t)it->n, "account", it->account, "detail",
-		                      it->detail);
+		json_t *o =
+			json_pack("{ss ss sI ss ss}", "kind", vp_reconcile_kind_name(it->kind),
+				  "outcome", vp_reconcile_outcome_name(it->outcome), "n",
+				  (json_int_t)it->n, "account", it->account, "detail", it->detail);
 		if (!o) {
 			json_decref(items);
 			return NULL;
@@ -954,15 +964,15 @@ json_t *vp_reconcile_report_json(const struct vp_reconcile_report *r)
 		json_array_append_new(items, o);
 	}
 	doc = json_pack("{sb sI sI s{sI sI sI sI sI sI} s{sI sI sI sI sI sI} so}", "dry_run",
-	                r->dry_run, "started_at", (json_int_t)r->started_at, "finished_at",
-	                (json_int_t)r->finished_at, "checked", "namespaces",
-	                (json_int_t)r->namespaces, "route_tables", (json_int_t)r->route_tables,
-	                "routes", (json_int_t)r->routes, "roles", (json_int_t)r->roles,
-	                "trust_entries", (json_int_t)r->trust_entries, "peerings",
-	                (json_int_t)r->peerings, "summary", "planned", (json_int_t)r->planned,
-	                "changed", (json_int_t)r->changed, "failed", (json_int_t)r->failed,
-	                "reported", (json_int_t)r->reported, "skipped", (json_int_t)r->skipped,
-	                "dropped", (json_int_t)r->dropped, "items", items);
+			r->dry_run, "started_at", (json_int_t)r->started_at, "finished_at",
+			(json_int_t)r->finished_at, "checked", "namespaces",
+			(json_int_t)r->namespaces, "route_tables", (json_int_t)r->route_tables,
+			"routes", (json_int_t)r->routes, "roles", (json_int_t)r->roles,
+			"trust_entries", (json_int_t)r->trust_entries, "peerings",
+			(json_int_t)r->peerings, "summary", "planned", (json_int_t)r->planned,
+			"changed", (json_int_t)r->changed, "failed", (json_int_t)r->failed,
+			"reported", (json_int_t)r->reported, "skipped", (json_int_t)r->skipped,
+			"dropped", (json_int_t)r->dropped, "items", items);
 	return doc;
 }
 
@@ -988,7 +998,7 @@ static void one_pass(struct vp_reconciler *rc)
 	if (vp_registry_lock(rc->b->registry, VP_RECONCILE_LOCK, 200, &lock, &e) != VP_OK) {
 		if (rc->b->metrics)
 			vp_metrics_add(rc->b->metrics, VP_BROKER_METRIC_RECONCILE_RUNS,
-			               (const char *const[]){"outcome", "skipped", NULL}, 1);
+				       (const char *const[]){"outcome", "skipped", NULL}, 1);
 		vp_log(VP_LOG_DEBUG, "reconcile: skipped: %s", e.message);
 		return;
 	}
@@ -1024,7 +1034,7 @@ static void *run(void *arg)
 }
 
 vp_code vp_reconciler_start(struct vp_broker *b, int64_t interval_s, struct vp_reconciler **out,
-                            struct vp_error *err)
+			    struct vp_error *err)
 {
 	struct vp_reconciler *rc;
 	pthread_condattr_t attr;

@@ -88,9 +88,9 @@ struct vp_reconcile_report {
 
 struct vp_reconcile_options {
 	bool dry_run;
-	const char *request_id;       /* for events and logs; NULL: "reconcile" */
-	int ns_lock_timeout_ms;       /* 0: VP_RECONCILE_DEFAULT_NS_WAIT */
-	const atomic_bool *stop;      /* may be NULL: when it becomes true the pass ends early */
+	const char *request_id;  /* for events and logs; NULL: "reconcile" */
+	int ns_lock_timeout_ms;  /* 0: VP_RECONCILE_DEFAULT_NS_WAIT */
+	const atomic_bool *stop; /* may be NULL: when it becomes true the pass ends early */
 };
 
 /*
@@ -99,7 +99,7 @@ struct vp_reconcile_options {
  * Individual changes that fail are in the report (outcome failed).
  */
 vp_code vp_broker_reconcile(struct vp_broker *broker, const struct vp_reconcile_options *opts,
-                            struct vp_reconcile_report **out, struct vp_error *err);
+			    struct vp_reconcile_report **out, struct vp_error *err);
 void vp_reconcile_report_free(struct vp_reconcile_report *report);
 
 const char *vp_reconcile_kind_name(enum vp_reconcile_kind kind);
@@ -117,7 +117,7 @@ json_t *vp_reconcile_report_json(const struct vp_reconcile_report *report);
  */
 struct vp_reconciler;
 vp_code vp_reconciler_start(struct vp_broker *broker, int64_t interval_s,
-                            struct vp_reconciler **out, struct vp_error *err);
+			    struct vp_reconciler **out, struct vp_error *err);
 void vp_reconciler_stop(struct vp_reconciler *reconciler);
 
 #endif

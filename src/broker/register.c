@@ -42,7 +42,7 @@ static vp_code load_live(struct vp_broker *b, struct live *live, struct vp_error
 			live->recs = more;
 		}
 		code = vp_registry_list(b->registry, &filter, live->recs + live->count,
-		                        VP_REGISTRY_PAGE_MAX, &got, &next, err);
+					VP_REGISTRY_PAGE_MAX, &got, &next, err);
 		if (code != VP_OK) {
 			free(live->recs);
 			live->recs = NULL;
@@ -84,32 +84,33 @@ static size_t other_routes(const struct vp_aws_ec2_route_table *t, const struct 
  * the other routes plus one route per namespace. Fills err when not.
  */
 static vp_code check_room(struct vp_broker *b, const struct vp_aws_ec2_route_table_list *tables,
-                          const struct live *live, size_t held, struct vp_error *err)
+			  const struct live *live, size_t held, struct vp_error *err)
 {
 	if (held > (size_t)b->max_peerings)
 		return vp_fail(
-		    err, VP_ERR_EXHAUSTED,
-		    "the hub VPC has %zu live namespaces, AWS's quota of active VPC "
-		    "peering connections per VPC (--max-peerings %d); raise the quota in "
-		    "Service Quotas and --max-peerings (at most %d)",
-		    held - 1, b->max_peerings, VP_BROKER_HARD_MAX_PEERINGS);
+			err, VP_ERR_EXHAUSTED,
+			"the hub VPC has %zu live namespaces, AWS's quota of active VPC "
+			"peering connections per VPC (--max-peerings %d); raise the quota in "
+			"Service Quotas and --max-peerings (at most %d)",
+			held - 1, b->max_peerings, VP_BROKER_HARD_MAX_PEERINGS);
 	for (size_t i = 0; i < tables->count; i++) {
 		size_t other = other_routes(&tables->items[i], live);
 		if (other + held > (size_t)b->max_routes_per_table)
 			return vp_fail(
-			    err, VP_ERR_EXHAUSTED,
-			    "hub route table %s would need %zu routes (%zu of its own and "
-			    "one per live namespace), past AWS's quota of routes per route "
-			    "table (--max-routes-per-table %d); raise the quota in Service "
-			    "Quotas and --max-routes-per-table",
-			    tables->items[i].route_table_id ? tables->items[i].route_table_id : "?",
-			    other + held, other, b->max_routes_per_table);
+				err, VP_ERR_EXHAUSTED,
+				"hub route table %s would need %zu routes (%zu of its own and "
+				"one per live namespace), past AWS's quota of routes per route "
+				"table (--max-routes-per-table %d); raise the quota in Service "
+				"Quotas and --max-routes-per-table",
+				tables->items[i].route_table_id ? tables->items[i].route_table_id
+								: "?",
+				other + held, other, b->max_routes_per_table);
 	}
 	return VP_OK;
 }
 
 static vp_code labels_json(const struct vp_register_request *req, char *out, size_t size,
-                           struct vp_error *err)
+			   struct vp_error *err)
 {
 	json_t *obj = json_object();
 	char *text;
@@ -119,10 +120,10 @@ static vp_code labels_json(const struct vp_register_request *req, char *out, siz
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
 	for (unsigned i = 0; i < req->label_count && i < VP_LABELS_MAX; i++)
 		if (json_object_set_new(obj, req->labels[i].key,
-		                        json_string(req->labels[i].value)) != 0) {
+					json_string(req->labels[i].value)) != 0) {
 			json_decref(obj);
 			return vp_fail(err, VP_ERR_INVALID, "label '%.64s' is not valid UTF-8",
-			               req->labels[i].key);
+				       req->labels[i].key);
 		}
 	text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(obj);
@@ -130,7 +131,7 @@ static vp_code labels_json(const struct vp_register_request *req, char *out, siz
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
 	if (strlen(text) >= size)
 		code = vp_fail(err, VP_ERR_INVALID, "labels are longer than %zu bytes as JSON",
-		               size - 1);
+			       size - 1);
 	else
 		memcpy(out, text, strlen(text) + 1);
 	free(text);
@@ -143,7 +144,7 @@ static vp_code labels_json(const struct vp_register_request *req, char *out, siz
  * grants.h for why that order keeps a concurrent release from revoking it.
  */
 static vp_code ensure_grant(struct vp_broker *b, struct vp_namespace_record *rec,
-                            const char *request_id, struct vp_error *err)
+			    const char *request_id, struct vp_error *err)
 {
 	struct vp_account_record acct;
 	int preferred = -1;
@@ -161,30 +162,31 @@ static vp_code ensure_grant(struct vp_broker *b, struct vp_namespace_record *rec
 	} else {
 		vp_crash_point("register.before_grant");
 		code = vp_grants_add(b->grants, rec->account, preferred, request_id, &role, &added,
-		                     err);
+				     err);
 		if (code != VP_OK)
 			return code;
 		vp_crash_point("register.after_grant");
 	}
 	if (strcmp(rec->peer_role_arn, vp_grants_role_arn(b->grants, role)) != 0)
-		return vp_registry_set_peer_role(
-		    b->registry, rec->n, vp_grants_role_arn(b->grants, role), request_id, rec, err);
+		return vp_registry_set_peer_role(b->registry, rec->n,
+						 vp_grants_role_arn(b->grants, role), request_id,
+						 rec, err);
 	return VP_OK;
 }
 
 /* Take back a namespace this request allocated: released, and the grant if nothing else needs it.
  */
 static void undo_allocation(struct vp_broker *b, const struct vp_namespace_record *rec,
-                            const char *request_id)
+			    const char *request_id)
 {
 	struct vp_account_record acct;
 	struct vp_error e;
 	int role;
 
 	if (vp_registry_transition(b->registry, rec->n, VP_NS_STATE_BIT(VP_NS_PENDING),
-	                           VP_NS_RELEASING, NULL, request_id, NULL, &e) != VP_OK ||
+				   VP_NS_RELEASING, NULL, request_id, NULL, &e) != VP_OK ||
 	    vp_registry_transition(b->registry, rec->n, VP_NS_STATE_BIT(VP_NS_RELEASING),
-	                           VP_NS_RELEASED, NULL, request_id, NULL, &e) != VP_OK) {
+				   VP_NS_RELEASED, NULL, request_id, NULL, &e) != VP_OK) {
 		vp_log(VP_LOG_ERROR, "register %s: could not undo namespace %lld: %s", request_id,
 		       (long long)rec->n, e.message);
 		return;
@@ -199,8 +201,8 @@ static void undo_allocation(struct vp_broker *b, const struct vp_namespace_recor
 }
 
 static vp_code do_register(struct vp_broker *b, const struct vp_identity *caller,
-                           const struct vp_register_request *req, const char *request_id,
-                           struct vp_namespace_record *rec, bool *created, struct vp_error *err)
+			   const struct vp_register_request *req, const char *request_id,
+			   struct vp_namespace_record *rec, bool *created, struct vp_error *err)
 {
 	struct vp_aws_ec2_route_table_list *tables = NULL;
 	struct vp_account_record acct;
@@ -229,10 +231,10 @@ static vp_code do_register(struct vp_broker *b, const struct vp_identity *caller
 	if (code == VP_ERR_NOT_FOUND || (code == VP_OK && !acct.granted)) {
 		if (!vp_grants_has_room(b->grants))
 			return vp_fail(
-			    err, VP_ERR_EXHAUSTED,
-			    "trust policies of all %zu peer roles are full (ACLSizePerRole "
-			    "quota %zu); add a --peer-role or raise the quota",
-			    vp_grants_role_count(b->grants), b->trust_quota);
+				err, VP_ERR_EXHAUSTED,
+				"trust policies of all %zu peer roles are full (ACLSizePerRole "
+				"quota %zu); add a --peer-role or raise the quota",
+				vp_grants_role_count(b->grants), b->trust_quota);
 	} else if (code != VP_OK) {
 		return code;
 	}
@@ -244,7 +246,7 @@ static vp_code do_register(struct vp_broker *b, const struct vp_identity *caller
 		goto out;
 
 	code = vp_registry_allocate(b->registry, caller->account, req->client_ref, labels,
-	                            request_id, b->pending_ttl, rec, created, err);
+				    request_id, b->pending_ttl, rec, created, err);
 	if (code != VP_OK)
 		goto out;
 	if (!*created) { /* a concurrent request with the same key won */
@@ -275,8 +277,8 @@ out:
 }
 
 vp_code vp_broker_register(struct vp_broker *b, const struct vp_identity *caller,
-                           const struct vp_register_request *req, const char *request_id,
-                           struct vp_registration *out, bool *created, struct vp_error *err)
+			   const struct vp_register_request *req, const char *request_id,
+			   struct vp_registration *out, bool *created, struct vp_error *err)
 {
 	struct vp_namespace_record *rec = calloc(1, sizeof(*rec));
 	bool is_new = false;
@@ -295,7 +297,7 @@ vp_code vp_broker_register(struct vp_broker *b, const struct vp_identity *caller
 			vp_broker_refresh_gauges(b);
 	}
 	vp_broker_outcome(b, is_new || code != VP_OK ? "register" : "register-replay", request_id,
-	                  caller ? caller->account : "", code == VP_OK ? rec->n : 0, code, err);
+			  caller ? caller->account : "", code == VP_OK ? rec->n : 0, code, err);
 	free(rec);
 	return code;
 }

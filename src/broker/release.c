@@ -27,7 +27,7 @@ static bool broker_route(const struct vp_aws_ec2_route *r, const struct vp_names
 }
 
 static vp_code remove_routes(struct vp_broker *b, const struct vp_namespace_record *rec,
-                             struct vp_error *err)
+			     struct vp_error *err)
 {
 	struct vp_aws_ec2_route_table_list *tables = NULL;
 	vp_code code = vp_broker_describe_tables(b, &tables, err);
@@ -39,7 +39,7 @@ static vp_code remove_routes(struct vp_broker *b, const struct vp_namespace_reco
 			if (!broker_route(&t->routes[k], rec))
 				continue;
 			code = vp_aws_ec2_delete_route(b->aws, t->route_table_id, rec->vpc_cidr,
-			                               &aerr);
+						       &aerr);
 			vp_broker_note_aws(b->metrics, "DeleteRoute", code, &aerr);
 			if (code != VP_OK)
 				vp_broker_aws_fail(err, &aerr, "removing a hub route");
@@ -50,7 +50,7 @@ static vp_code remove_routes(struct vp_broker *b, const struct vp_namespace_reco
 }
 
 static vp_code revoke(struct vp_broker *b, const struct vp_namespace_record *rec,
-                      const char *request_id, struct vp_error *err)
+		      const char *request_id, struct vp_error *err)
 {
 	struct vp_account_record acct;
 	bool in_use = false;
@@ -81,8 +81,8 @@ static vp_code revoke(struct vp_broker *b, const struct vp_namespace_record *rec
 }
 
 static vp_code do_release(struct vp_broker *b, const struct vp_identity *caller, int64_t n,
-                          const char *request_id, struct vp_namespace_record *rec,
-                          struct vp_error *err)
+			  const char *request_id, struct vp_namespace_record *rec,
+			  struct vp_error *err)
 {
 	vp_code code;
 
@@ -92,10 +92,10 @@ static vp_code do_release(struct vp_broker *b, const struct vp_identity *caller,
 		return VP_OK;
 	if (rec->state != VP_NS_RELEASING) {
 		code = vp_registry_transition(b->registry, n,
-		                              VP_NS_STATE_BIT(VP_NS_PENDING) |
-		                                  VP_NS_STATE_BIT(VP_NS_ACTIVE) |
-		                                  VP_NS_STATE_BIT(VP_NS_FAILED),
-		                              VP_NS_RELEASING, NULL, request_id, rec, err);
+					      VP_NS_STATE_BIT(VP_NS_PENDING) |
+						      VP_NS_STATE_BIT(VP_NS_ACTIVE) |
+						      VP_NS_STATE_BIT(VP_NS_FAILED),
+					      VP_NS_RELEASING, NULL, request_id, rec, err);
 		if (code != VP_OK)
 			return code;
 		vp_crash_point("release.after_releasing");
@@ -107,18 +107,19 @@ static vp_code do_release(struct vp_broker *b, const struct vp_identity *caller,
 		goto stays;
 	vp_crash_point("release.after_revoke");
 	code = vp_registry_transition(b->registry, n, VP_NS_STATE_BIT(VP_NS_RELEASING),
-	                              VP_NS_RELEASED, NULL, request_id, rec, err);
+				      VP_NS_RELEASED, NULL, request_id, rec, err);
 	if (code == VP_OK)
 		vp_crash_point("release.after_released");
 	return code;
 stays:
-	vp_error_prefix(err, "namespace %lld stays releasing (DELETE again to retry)", (long long)n);
+	vp_error_prefix(err, "namespace %lld stays releasing (DELETE again to retry)",
+			(long long)n);
 	return code;
 }
 
 vp_code vp_broker_release_system(struct vp_broker *b, int64_t n, const char *request_id,
-                                 int lock_timeout_ms, struct vp_namespace_record *out,
-                                 struct vp_error *err)
+				 int lock_timeout_ms, struct vp_namespace_record *out,
+				 struct vp_error *err)
 {
 	struct vp_namespace_record *rec = calloc(1, sizeof(*rec));
 	struct vp_registry_lock *lock = NULL;
@@ -145,7 +146,7 @@ vp_code vp_broker_release_system(struct vp_broker *b, int64_t n, const char *req
 }
 
 vp_code vp_broker_release(struct vp_broker *b, const struct vp_identity *caller, int64_t n,
-                          const char *request_id, struct vp_registration *out, struct vp_error *err)
+			  const char *request_id, struct vp_registration *out, struct vp_error *err)
 {
 	struct vp_namespace_record *rec = calloc(1, sizeof(*rec));
 	struct vp_registry_lock *lock = NULL;
@@ -159,8 +160,8 @@ vp_code vp_broker_release(struct vp_broker *b, const struct vp_identity *caller,
 	snprintf(name, sizeof(name), "namespace:%lld", (long long)n);
 	code = vp_broker_check_caller(b, caller, err);
 	if (code == VP_OK)
-		code =
-		    vp_registry_lock(b->registry, name, VP_BROKER_NS_LOCK_TIMEOUT_MS, &lock, err);
+		code = vp_registry_lock(b->registry, name, VP_BROKER_NS_LOCK_TIMEOUT_MS, &lock,
+					err);
 	if (code == VP_OK)
 		code = do_release(b, caller, n, request_id, rec, err);
 	vp_registry_unlock(lock);

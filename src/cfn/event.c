@@ -140,14 +140,15 @@ vp_code vp_cfn_event_parse(const char *text, size_t len, struct vp_cfn_event *ev
 	if ((rc = envelope_string(out.doc, "ResponseURL", VP_CFN_URL_MAX, &out.response_url,
 				  err)) != VP_OK ||
 	    (rc = envelope_string(out.doc, "StackId", VP_CFN_STACK_ID_MAX, &out.stack_id, err)) !=
-		VP_OK ||
+		    VP_OK ||
 	    (rc = envelope_string(out.doc, "RequestId", VP_CFN_REQUEST_ID_MAX, &out.request_id,
 				  err)) != VP_OK ||
 	    (rc = envelope_string(out.doc, "LogicalResourceId", VP_CFN_LOGICAL_ID_MAX,
 				  &out.logical_id, err)) != VP_OK)
 		goto fail;
 	if (!http_url(out.response_url)) {
-		rc = vp_fail(err, VP_ERR_INVALID, "the request's ResponseURL is not an http(s) URL");
+		rc = vp_fail(err, VP_ERR_INVALID,
+			     "the request's ResponseURL is not an http(s) URL");
 		goto fail;
 	}
 	parse_rest(&out);
@@ -211,7 +212,7 @@ static vp_code broker_props(const json_t *props, struct vp_cfn_broker_props *out
 
 	if ((rc = prop_required(props, "BrokerUrl", VP_CFN_BROKER_URL_MAX, &url, err)) != VP_OK ||
 	    (rc = prop_string(props, "ServerId", sizeof(out->server_id) - 1, &server_id, err)) !=
-		VP_OK)
+		    VP_OK)
 		return rc;
 	if (!http_url(url) || strpbrk(url, " ?#"))
 		return vp_fail(err, VP_ERR_INVALID,
@@ -245,8 +246,7 @@ void vp_cfn_default_client_ref(const char *stack_id, const char *logical_id,
 }
 
 vp_code vp_cfn_registration_props_parse(const struct vp_cfn_event *ev, const json_t *props,
-					struct vp_cfn_registration_props *out,
-					struct vp_error *err)
+					struct vp_cfn_registration_props *out, struct vp_error *err)
 {
 	struct vp_cfn_registration_props p;
 	const char *ref;
@@ -292,7 +292,8 @@ static vp_code namespace_prop(const json_t *props, int64_t *out, struct vp_error
 	s = json_string_value(v);
 	n = s ? strlen(s) : 0;
 	if (!s || n != json_string_length(v) || strspn(s, "0123456789") != n ||
-	    (n > 1 && s[0] == '0') || vp_parse_int64(s, 0, INT32_MAX, "NamespaceId", out, NULL) != VP_OK)
+	    (n > 1 && s[0] == '0') ||
+	    vp_parse_int64(s, 0, INT32_MAX, "NamespaceId", out, NULL) != VP_OK)
 		return vp_fail(err, VP_ERR_INVALID,
 			       "property NamespaceId must be a namespace number (plain decimal, "
 			       "as Registration's NamespaceId gives it)");
@@ -320,13 +321,15 @@ vp_code vp_cfn_host_port_parse(const char *text, char host[VP_CFN_HOST_MAX + 1],
 		if (!colon || colon == text)
 			goto bad;
 		hlen = (size_t)(colon - text);
-		if (strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") <
-			hlen ||
+		if (strspn(text,
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") <
+			    hlen ||
 		    text[0] == '-' || text[0] == '.')
 			goto bad;
 	}
-	if (hlen > VP_CFN_HOST_MAX || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
-	    colon[1] == '0' || vp_parse_int64(colon + 1, 1, 65535, "port", &p, NULL) != VP_OK)
+	if (hlen > VP_CFN_HOST_MAX || !colon[1] ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1) || colon[1] == '0' ||
+	    vp_parse_int64(colon + 1, 1, 65535, "port", &p, NULL) != VP_OK)
 		goto bad;
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
@@ -340,8 +343,7 @@ bad:
 }
 
 vp_code vp_cfn_confirmation_props_parse(const struct vp_cfn_event *ev, const json_t *props,
-					struct vp_cfn_confirmation_props *out,
-					struct vp_error *err)
+					struct vp_cfn_confirmation_props *out, struct vp_error *err)
 {
 	struct vp_cfn_confirmation_props p;
 	const char *pcx, *vpc, *health;
@@ -352,7 +354,7 @@ vp_code vp_cfn_confirmation_props_parse(const struct vp_cfn_event *ev, const jso
 	if ((rc = broker_props(props, &p.broker, err)) != VP_OK ||
 	    (rc = namespace_prop(props, &p.namespace_id, err)) != VP_OK ||
 	    (rc = prop_required(props, "VpcPeeringConnectionId", VP_AWS_ID_MAX, &pcx, err)) !=
-		VP_OK)
+		    VP_OK)
 		return rc;
 	if ((rc = vp_aws_id_check(pcx, "pcx", "property VpcPeeringConnectionId", err)) != VP_OK)
 		return rc;

@@ -28,14 +28,14 @@
 #include "api/request.h"
 #include "core/error.h"
 
-#define VP_CFN_EVENT_MAX ((size_t)256 * 1024) /* Lambda's asynchronous payload limit */
-#define VP_CFN_URL_MAX 8192                   /* a pre-signed S3 URL with a session token */
-#define VP_CFN_STACK_ID_MAX 1024
-#define VP_CFN_REQUEST_ID_MAX 256
-#define VP_CFN_LOGICAL_ID_MAX 256
+#define VP_CFN_EVENT_MAX       ((size_t)256 * 1024) /* Lambda's asynchronous payload limit */
+#define VP_CFN_URL_MAX         8192                 /* a pre-signed S3 URL with a session token */
+#define VP_CFN_STACK_ID_MAX    1024
+#define VP_CFN_REQUEST_ID_MAX  256
+#define VP_CFN_LOGICAL_ID_MAX  256
 #define VP_CFN_PHYSICAL_ID_MAX 1024 /* CloudFormation's limit: 1 KB */
-#define VP_CFN_BROKER_URL_MAX 511   /* the broker client's URL limit */
-#define VP_CFN_HOST_MAX 253
+#define VP_CFN_BROKER_URL_MAX  511  /* the broker client's URL limit */
+#define VP_CFN_HOST_MAX        253
 
 #define VP_CFN_REGISTRATION_TYPE "Custom::PeeringRegistration"
 #define VP_CFN_CONFIRMATION_TYPE "Custom::PeeringConfirmation"
@@ -55,10 +55,10 @@ struct vp_cfn_event {
 	enum vp_cfn_request_type request_type;
 	const char *resource_type;
 	enum vp_cfn_resource resource;
-	const char *physical_id;   /* Update and Delete */
-	json_t *properties;        /* borrowed from doc; an object (empty when absent) */
-	json_t *old_properties;    /* borrowed; NULL unless given */
-	struct vp_error defect;    /* VP_OK, or why the request is answered FAILED */
+	const char *physical_id; /* Update and Delete */
+	json_t *properties;      /* borrowed from doc; an object (empty when absent) */
+	json_t *old_properties;  /* borrowed; NULL unless given */
+	struct vp_error defect;  /* VP_OK, or why the request is answered FAILED */
 };
 
 /*
@@ -89,7 +89,8 @@ struct vp_cfn_registration_props {
 	bool client_ref_given;
 };
 
-/* Custom::PeeringConfirmation: BrokerUrl, ServerId, NamespaceId, VpcPeeringConnectionId, VpcId, HealthCheck. */
+/* Custom::PeeringConfirmation: BrokerUrl, ServerId, NamespaceId, VpcPeeringConnectionId, VpcId,
+ * HealthCheck. */
 struct vp_cfn_confirmation_props {
 	struct vp_cfn_broker_props broker;
 	int64_t namespace_id;
@@ -116,7 +117,8 @@ vp_code vp_cfn_confirmation_props_parse(const struct vp_cfn_event *ev, const jso
 /*
  * The default client reference of a registration: "<StackId>/<LogicalResourceId>",
  * or, when that is not a valid client reference (longer than
- * VP_CLIENT_REF_MAX, or with a blank), "cfn-sha256:" and the SHA-256 of it in hex. Deterministic: the same resource always gets the same.
+ * VP_CLIENT_REF_MAX, or with a blank), "cfn-sha256:" and the SHA-256 of it in hex. Deterministic:
+ * the same resource always gets the same.
  */
 void vp_cfn_default_client_ref(const char *stack_id, const char *logical_id,
 			       char out[VP_CLIENT_REF_MAX + 1]);

@@ -22,11 +22,11 @@
 #include "client/broker_client.h"
 #include "core/log.h"
 
-#define FAILED_PREFIX "vpcpeer-failed-"
+#define FAILED_PREFIX       "vpcpeer-failed-"
 #define REGISTRATION_PREFIX "vpcpeer-ns-"
 #define CONFIRMATION_PREFIX "vpcpeer-confirm-"
-#define ID_HASH_LEN 16
-#define MIN_CALL_MS 500 /* a broker call with less time than this is not worth starting */
+#define ID_HASH_LEN         16
+#define MIN_CALL_MS         500 /* a broker call with less time than this is not worth starting */
 
 /* One request being handled and its answer in the making. */
 struct job {
@@ -71,7 +71,8 @@ static void __attribute__((format(printf, 2, 3))) fail(struct job *j, const char
 	j->data = NULL;
 }
 
-static void set_physical_id(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_physical_id(struct job *j, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void set_physical_id(struct job *j, const char *fmt, ...)
 {
 	va_list ap;
@@ -228,8 +229,9 @@ static json_t *namespace_object(struct job *j, const struct vp_broker_response *
 
 	if (!json_is_object(doc) || !json_is_integer(n) || json_integer_value(n) < 0 ||
 	    !json_is_string(json_object_get(doc, "State"))) {
-		fail(j, "the broker answered HTTP %ld without a namespace object (NamespaceId, "
-			"State); is BrokerUrl a vpcpeer broker?",
+		fail(j,
+		     "the broker answered HTTP %ld without a namespace object (NamespaceId, "
+		     "State); is BrokerUrl a vpcpeer broker?",
 		     resp->status);
 		json_decref(doc);
 		return NULL;
@@ -251,12 +253,14 @@ static bool registration_data(struct job *j, json_t *ns)
 
 	snprintf(number, sizeof(number), "%" PRId64, j->namespace_id);
 	bad |= json_object_set_new(data, "NamespaceId", json_string(number));
-	for (size_t i = 0; !bad && i < sizeof(registration_keys) / sizeof(registration_keys[0]); i++) {
+	for (size_t i = 0; !bad && i < sizeof(registration_keys) / sizeof(registration_keys[0]);
+	     i++) {
 		const char *v = json_string_value(json_object_get(ns, registration_keys[i]));
 		if (!v || !v[0]) {
 			json_decref(data);
-			fail(j, "the broker's answer for namespace %" PRId64 " has no %s; ask the hub "
-				"operator to check the broker's configuration",
+			fail(j,
+			     "the broker's answer for namespace %" PRId64 " has no %s; ask the hub "
+			     "operator to check the broker's configuration",
 			     j->namespace_id, registration_keys[i]);
 			return false;
 		}
@@ -320,8 +324,9 @@ static void registration_upsert(struct job *j)
 		goto done;
 	state = json_string_value(json_object_get(ns, "State"));
 	if (strcmp(state, "pending") != 0 && strcmp(state, "active") != 0) {
-		fail(j, "namespace %" PRId64 " of client reference '%.300s' is %s at the broker; "
-			"set a new ClientRef property to register again",
+		fail(j,
+		     "namespace %" PRId64 " of client reference '%.300s' is %s at the broker; "
+		     "set a new ClientRef property to register again",
 		     j->namespace_id, p.client_ref, state);
 		goto done;
 	}
@@ -388,8 +393,9 @@ static void registration_delete(struct job *j)
 	vp_cfn_registration_id(n, server_id, ref ? ref : "", expected);
 	if (strcmp(expected, id) != 0) {
 		j->action = "none";
-		succeed(j, "namespace %" PRId64 " now belongs to another registration: nothing "
-			   "released",
+		succeed(j,
+			"namespace %" PRId64 " now belongs to another registration: nothing "
+			"released",
 			n);
 		goto done;
 	}
@@ -472,7 +478,8 @@ static bool health_check(struct job *j, const struct vp_cfn_confirmation_props *
 		int64_t left = until - j->now();
 		if (left <= 0)
 			break;
-		last = connect_once(p->health_host, p->health_port, left < 3000 ? (long)left : 3000);
+		last = connect_once(p->health_host, p->health_port,
+				    left < 3000 ? (long)left : 3000);
 		if (last == 0)
 			return true;
 		left = until - j->now();
@@ -480,9 +487,10 @@ static bool health_check(struct job *j, const struct vp_cfn_confirmation_props *
 			break;
 		sleep_ms(left < 1000 ? (long)left : 1000);
 	}
-	fail(j, "health check: no TCP connection to %s:%u within %.1f s (last error: %s); check "
-		"the route to the hub through the peering, the hub's security group for this "
-		"VPC's CIDR, and that the function runs in this VPC",
+	fail(j,
+	     "health check: no TCP connection to %s:%u within %.1f s (last error: %s); check "
+	     "the route to the hub through the peering, the hub's security group for this "
+	     "VPC's CIDR, and that the function runs in this VPC",
 	     p->health_host, p->health_port, (double)(j->now() - start) / 1000.0, strerror(last));
 	return false;
 }
@@ -519,7 +527,8 @@ static void confirmation_upsert(struct job *j)
 	if (resp.status != 200) {
 		refused(j, "confirmation", resp.status, &resp.body);
 		if (resp.status == 404)
-			snprintf(j->reason + strlen(j->reason), sizeof(j->reason) - strlen(j->reason),
+			snprintf(j->reason + strlen(j->reason),
+				 sizeof(j->reason) - strlen(j->reason),
 				 "; NamespaceId must be this stack's Registration.NamespaceId");
 		goto done;
 	}
@@ -527,8 +536,9 @@ static void confirmation_upsert(struct job *j)
 		goto done;
 	state = json_string_value(json_object_get(ns, "State"));
 	if (strcmp(state, "active") != 0) {
-		fail(j, "the broker answered the confirmation of namespace %" PRId64 " with state "
-			"%s, not active",
+		fail(j,
+		     "the broker answered the confirmation of namespace %" PRId64 " with state "
+		     "%s, not active",
 		     j->namespace_id, state);
 		goto done;
 	}
@@ -582,8 +592,10 @@ static void dispatch(struct job *j)
 			succeed(j, "nothing to delete: vpcpeer never creates a %.100s",
 				ev->resource_type);
 		} else {
-			fail(j, "unsupported ResourceType '%.100s' (this handler serves "
-				VP_CFN_REGISTRATION_TYPE " and " VP_CFN_CONFIRMATION_TYPE ")",
+			fail(j,
+			     "unsupported ResourceType '%.100s' (this handler "
+			     "serves " VP_CFN_REGISTRATION_TYPE " and " VP_CFN_CONFIRMATION_TYPE
+			     ")",
 			     ev->resource_type);
 		}
 	}
@@ -597,9 +609,8 @@ static void log_request(const struct job *j, int64_t started, bool delivered,
 
 	if (!f)
 		return;
-	json_object_set_new(f, "request_type", json_string(ev->request_type_name
-								   ? ev->request_type_name
-								   : "unknown"));
+	json_object_set_new(f, "request_type",
+			    json_string(ev->request_type_name ? ev->request_type_name : "unknown"));
 	json_object_set_new(f, "resource_type",
 			    json_string(ev->resource_type ? ev->resource_type : "unknown"));
 	json_object_set_new(f, "logical_id", json_string(ev->logical_id));
@@ -615,8 +626,8 @@ static void log_request(const struct job *j, int64_t started, bool delivered,
 	if (!delivered && put_err)
 		json_object_set_new(f, "error", json_string(put_err->message));
 	json_object_set_new(f, "duration_ms", json_integer(j->now() - started));
-	vp_log_event(delivered && j->success ? VP_LOG_INFO : VP_LOG_WARN,
-		     "custom resource request", f);
+	vp_log_event(delivered && j->success ? VP_LOG_INFO : VP_LOG_WARN, "custom resource request",
+		     f);
 }
 
 /* Render the answer, falling back to FAILED without Data when it does not fit. */
@@ -638,8 +649,9 @@ static vp_code render(struct job *j, struct vp_buf *out, struct vp_error *err)
 		return rc == VP_OK ? VP_OK : vp_fail(err, rc, "%s", rerr.message);
 	if (j->success && j->ev->request_type == VP_CFN_CREATE)
 		failure_physical_id(j);
-	fail(j, "the response Data does not fit in CloudFormation's %d bytes (%s); nothing "
-		"was returned",
+	fail(j,
+	     "the response Data does not fit in CloudFormation's %d bytes (%s); nothing "
+	     "was returned",
 	     VP_CFN_RESPONSE_MAX, rerr.message);
 	r.success = false;
 	r.data = NULL;
@@ -666,9 +678,10 @@ vp_code vp_cfn_handle(const struct vp_cfn_handler_config *cfg, const char *event
 	j.reserve_ms = cfg->reserve_ms > 0 ? cfg->reserve_ms : 2000;
 	j.namespace_id = -1;
 	started = j.now();
-	j.deadline_ms = deadline_ms > 0 ? deadline_ms
-					: started + (cfg->default_budget_ms > 0 ? cfg->default_budget_ms
-										 : 60000);
+	j.deadline_ms =
+		deadline_ms > 0
+			? deadline_ms
+			: started + (cfg->default_budget_ms > 0 ? cfg->default_budget_ms : 60000);
 	memset(result, 0, sizeof(*result));
 	result->namespace_id = -1;
 

@@ -37,20 +37,20 @@ struct vp_aws_client;
 
 struct vp_cfn_handler_config {
 	struct vp_aws_client *aws; /* signs the identity proofs (borrowed); required */
-	const char *ca_file;       /* CA bundle for the broker and the ResponseURL; NULL: libcurl's */
-	long reserve_ms;           /* left for the answer at the deadline; 0: 2000 */
-	long max_call_ms;          /* at most per broker call; 0: 30 s */
-	long health_timeout_ms;    /* the HealthCheck keeps trying this long; 0: 20 s */
-	int put_attempts;          /* 0: 4 */
-	long put_retry_delay_ms;   /* 0: 250 */
-	long default_budget_ms;    /* when the invocation has no deadline; 0: 60 s */
-	int64_t (*now_ms)(void);   /* NULL: the real clock (unix ms) */
+	const char *ca_file;     /* CA bundle for the broker and the ResponseURL; NULL: libcurl's */
+	long reserve_ms;         /* left for the answer at the deadline; 0: 2000 */
+	long max_call_ms;        /* at most per broker call; 0: 30 s */
+	long health_timeout_ms;  /* the HealthCheck keeps trying this long; 0: 20 s */
+	int put_attempts;        /* 0: 4 */
+	long put_retry_delay_ms; /* 0: 250 */
+	long default_budget_ms;  /* when the invocation has no deadline; 0: 60 s */
+	int64_t (*now_ms)(void); /* NULL: the real clock (unix ms) */
 };
 
 /* What happened to one request. */
 struct vp_cfn_result {
-	bool answered;   /* the answer was delivered */
-	bool success;    /* SUCCESS (else FAILED) */
+	bool answered; /* the answer was delivered */
+	bool success;  /* SUCCESS (else FAILED) */
 	char physical_id[VP_CFN_PHYSICAL_ID_MAX + 1];
 	char reason[VP_CFN_REASON_MAX];
 	int64_t namespace_id; /* -1 when none */

@@ -50,8 +50,8 @@ static char *dump(const struct vp_cfn_response *r, const char *reason)
 		bad |= json_object_set_new(doc, "RequestId", json_string(r->request_id));
 		bad |= json_object_set_new(doc, "LogicalResourceId", json_string(r->logical_id));
 		bad |= json_object_set_new(doc, "NoEcho", json_false());
-		bad |= json_object_set_new(doc, "Data", r->data ? json_deep_copy(r->data)
-								: json_object());
+		bad |= json_object_set_new(doc, "Data",
+					   r->data ? json_deep_copy(r->data) : json_object());
 	}
 	if (!bad)
 		text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -59,7 +59,8 @@ static char *dump(const struct vp_cfn_response *r, const char *reason)
 	return text;
 }
 
-/* The document with the Reason cut to its first `keep` bytes (on a character boundary) and marked. */
+/* The document with the Reason cut to its first `keep` bytes (on a character boundary) and marked.
+ */
 static char *dump_cut(const struct vp_cfn_response *r, const char *reason, size_t keep)
 {
 	size_t k = utf8_prefix(reason, keep);
@@ -89,16 +90,18 @@ vp_code vp_cfn_response_render(const struct vp_cfn_response *r, struct vp_buf *o
 		return vp_fail(err, VP_ERR_INTERNAL, "the response Data is not an object");
 	text = dump(r, reason);
 	if (text && strlen(text) > VP_CFN_RESPONSE_MAX) {
-		/* Escapes make bytes of Reason cost 1..6 bytes: search the longest prefix that fits. */
+		/* Escapes make bytes of Reason cost 1..6 bytes: search the longest prefix that
+		 * fits. */
 		free(text);
 		text = dump_cut(r, reason, 0);
 		if (text && strlen(text) > VP_CFN_RESPONSE_MAX) {
 			size_t len = strlen(text);
 			free(text);
-			return vp_fail(err, VP_ERR_RANGE,
-				       "the response would be %zu bytes without a Reason, more than "
-				       "CloudFormation's %d",
-				       len, VP_CFN_RESPONSE_MAX);
+			return vp_fail(
+				err, VP_ERR_RANGE,
+				"the response would be %zu bytes without a Reason, more than "
+				"CloudFormation's %d",
+				len, VP_CFN_RESPONSE_MAX);
 		}
 		lo = 0;
 		hi = strlen(reason);
@@ -263,7 +266,8 @@ vp_code vp_cfn_response_put(const char *url, const char *body, size_t len,
 			if (status < 500 && status != 429)
 				break; /* a refusal (expired or wrong signature) stays one */
 		} else {
-			snprintf(last, sizeof(last), "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
+			snprintf(last, sizeof(last), "%s",
+				 errbuf[0] ? errbuf : curl_easy_strerror(cc));
 		}
 		if (attempt < attempts) {
 			if (opt->deadline_ms > 0 && now() + delay >= opt->deadline_ms)

@@ -23,11 +23,11 @@
 #define VP_CFN_RESPONSE_MAX 4096
 
 struct vp_cfn_response {
-	bool success;            /* "SUCCESS" or "FAILED" */
-	const char *reason;      /* may be NULL on success; cut to fit */
-	const char *physical_id; /* required, non-empty */
+	bool success;                                   /* "SUCCESS" or "FAILED" */
+	const char *reason;                             /* may be NULL on success; cut to fit */
+	const char *physical_id;                        /* required, non-empty */
 	const char *stack_id, *request_id, *logical_id; /* copied from the request */
-	const json_t *data;      /* an object of strings, or NULL (borrowed) */
+	const json_t *data; /* an object of strings, or NULL (borrowed) */
 };
 
 /*
@@ -40,11 +40,11 @@ vp_code vp_cfn_response_render(const struct vp_cfn_response *r, struct vp_buf *o
 			       struct vp_error *err);
 
 struct vp_cfn_put_options {
-	const char *ca_file;  /* NULL: libcurl's default CA bundle */
-	int attempts;         /* 0: 4 */
-	long retry_delay_ms;  /* before the second attempt, doubling; 0: 250 */
+	const char *ca_file;     /* NULL: libcurl's default CA bundle */
+	int attempts;            /* 0: 4 */
+	long retry_delay_ms;     /* before the second attempt, doubling; 0: 250 */
 	long attempt_timeout_ms; /* 0: 10 s */
-	int64_t deadline_ms;  /* unix ms after which no attempt starts; 0: none */
+	int64_t deadline_ms;     /* unix ms after which no attempt starts; 0: none */
 	int64_t (*now_ms)(void); /* NULL: the real clock */
 };
 

@@ -31,8 +31,7 @@ void vp_lambda_invocation_cleanup(struct vp_lambda_invocation *inv)
 	vp_buf_cleanup(&inv->event);
 }
 
-vp_code vp_lambda_runtime_new(const char *api, struct vp_lambda_runtime **out,
-			      struct vp_error *err)
+vp_code vp_lambda_runtime_new(const char *api, struct vp_lambda_runtime **out, struct vp_error *err)
 {
 	struct vp_lambda_runtime *rt;
 	size_t n = api ? strlen(api) : 0;
@@ -294,8 +293,9 @@ vp_code vp_lambda_run(struct vp_lambda_runtime *rt, vp_lambda_handler_fn handler
 			if (vp_lambda_respond(rt, inv.request_id, vp_buf_str(&response), &perr) !=
 			    VP_OK)
 				vp_log(VP_LOG_ERROR, "%s", perr.message);
-		} else if (vp_lambda_report_error(rt, inv.request_id, type[0] ? type : "HandlerError",
-						  herr.message, &perr) != VP_OK) {
+		} else if (vp_lambda_report_error(rt, inv.request_id,
+						  type[0] ? type : "HandlerError", herr.message,
+						  &perr) != VP_OK) {
 			vp_log(VP_LOG_ERROR, "%s", perr.message);
 		}
 	}

@@ -20,18 +20,18 @@
 #include "core/buf.h"
 #include "core/error.h"
 
-#define VP_LAMBDA_API_VERSION "2018-06-01"
-#define VP_LAMBDA_MAX_EVENT ((size_t)6 << 20) /* Lambda's synchronous payload limit */
+#define VP_LAMBDA_API_VERSION    "2018-06-01"
+#define VP_LAMBDA_MAX_EVENT      ((size_t)6 << 20) /* Lambda's synchronous payload limit */
 #define VP_LAMBDA_REQUEST_ID_MAX 255
 
 struct vp_lambda_runtime;
 
 struct vp_lambda_invocation {
 	char request_id[VP_LAMBDA_REQUEST_ID_MAX + 1]; /* Lambda-Runtime-Aws-Request-Id */
-	int64_t deadline_ms;     /* Lambda-Runtime-Deadline-Ms (unix ms); 0 when absent or bad */
-	char function_arn[512];  /* Lambda-Runtime-Invoked-Function-Arn */
-	char trace_id[512];      /* Lambda-Runtime-Trace-Id */
-	struct vp_buf event;     /* the body */
+	int64_t deadline_ms;    /* Lambda-Runtime-Deadline-Ms (unix ms); 0 when absent or bad */
+	char function_arn[512]; /* Lambda-Runtime-Invoked-Function-Arn */
+	char trace_id[512];     /* Lambda-Runtime-Trace-Id */
+	struct vp_buf event;    /* the body */
 };
 
 void vp_lambda_invocation_init(struct vp_lambda_invocation *inv);

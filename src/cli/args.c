@@ -95,7 +95,8 @@ static bool apply_env(const char *command, const struct cli_option *o, struct cl
 	if (!env_name(o->name, name, sizeof(name)) || !(value = getenv(name)))
 		return true;
 	if (!o->metavar) {
-		if (strcmp(value, "1") == 0 || strcmp(value, "true") == 0 || strcmp(value, "yes") == 0)
+		if (strcmp(value, "1") == 0 || strcmp(value, "true") == 0 ||
+		    strcmp(value, "yes") == 0)
 			return push(command, out, o->id, NULL);
 		if (!*value || strcmp(value, "0") == 0 || strcmp(value, "false") == 0 ||
 		    strcmp(value, "no") == 0)
@@ -105,7 +106,8 @@ static bool apply_env(const char *command, const struct cli_option *o, struct cl
 	}
 	len = strlen(value);
 	if (*used + len + 1 > CLI_ENV_STORAGE) {
-		cli_error(command, "%s is too long (the environment holds at most %d bytes of options)",
+		cli_error(command,
+			  "%s is too long (the environment holds at most %d bytes of options)",
 			  name, CLI_ENV_STORAGE);
 		return false;
 	}
@@ -150,7 +152,8 @@ static bool parse_argv(const char *command, int argc, char **argv,
 		const struct cli_option *o;
 		const char *value = NULL;
 
-		if (only_positionals || arg[0] != '-' || arg[1] == '\0' || is_negative_number(arg)) {
+		if (only_positionals || arg[0] != '-' || arg[1] == '\0' ||
+		    is_negative_number(arg)) {
 			if (!push(command, out, 0, arg))
 				return false;
 			continue;
@@ -164,7 +167,8 @@ static bool parse_argv(const char *command, int argc, char **argv,
 			const char *eq = strchr(name, '=');
 			o = find_long(tables, name, eq ? (size_t)(eq - name) : strlen(name));
 			if (!o) {
-				cli_error(command, "unknown option '%.*s' (see 'vpcpeer%s%s --help')",
+				cli_error(command,
+					  "unknown option '%.*s' (see 'vpcpeer%s%s --help')",
 					  eq ? (int)(eq - arg) : (int)strlen(arg), arg,
 					  command ? " " : "", command ? command : "");
 				return false;
@@ -178,8 +182,8 @@ static bool parse_argv(const char *command, int argc, char **argv,
 		} else {
 			o = find_short(tables, arg[1]);
 			if (!o || arg[2] != '\0') {
-				cli_error(command, "unknown option '%s' (see 'vpcpeer%s%s --help')", arg,
-					  command ? " " : "", command ? command : "");
+				cli_error(command, "unknown option '%s' (see 'vpcpeer%s%s --help')",
+					  arg, command ? " " : "", command ? command : "");
 				return false;
 			}
 		}
@@ -203,8 +207,9 @@ void cli_print_options(FILE *out, const struct cli_option *const *tables)
 		for (const struct cli_option *o = tables[t]; o->name; o++) {
 			char left[64];
 			if (o->short_name)
-				snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name,
-					 o->metavar ? " " : "", o->metavar ? o->metavar : "");
+				snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name,
+					 o->name, o->metavar ? " " : "",
+					 o->metavar ? o->metavar : "");
 			else
 				snprintf(left, sizeof(left), "    --%s%s%s", o->name,
 					 o->metavar ? " " : "", o->metavar ? o->metavar : "");
@@ -213,7 +218,8 @@ void cli_print_options(FILE *out, const struct cli_option *const *tables)
 				char name[96];
 				if (env_name(o->name, name, sizeof(name)))
 					fprintf(out, "  %-26s (env %s%s)\n", "", name,
-						(o->flags & CLI_OPT_REPEAT) ? ", comma-separated" : "");
+						(o->flags & CLI_OPT_REPEAT) ? ", comma-separated"
+									    : "");
 			}
 		}
 	}

@@ -13,42 +13,44 @@
 #define ER (CLI_OPT_ENV | CLI_OPT_REPEAT)
 
 const struct cli_option cli_broker_config_options[] = {
-    {"db", 0, "URL", CLI_BCFG_OPT_DB,
-     "the registry: sqlite:PATH or postgresql://... (default " CLI_BROKER_DEFAULT_DB ")", E},
-    {"hub-account", 0, "ID", CLI_BCFG_OPT_HUB_ACCOUNT, "the hub's AWS account id (required)", E},
-    {"hub-vpc", 0, "VPC_ID", CLI_BCFG_OPT_HUB_VPC, "the hub VPC (required)", E},
-    {"hub-region", 0, "REGION", CLI_BCFG_OPT_HUB_REGION,
-     "the hub's region (default: AWS_REGION, the profile's)", E},
-    {"peer-role", 0, "NAME", CLI_BCFG_OPT_PEER_ROLE,
-     "peer role clients assume to accept peerings; the pool, in order (required, repeatable)", ER},
-    {"hub-route-table", 0, "RTB_ID", CLI_BCFG_OPT_HUB_ROUTE_TABLE,
-     "hub route table for client routes (repeatable; default every table of the hub VPC)", ER},
-    {"allow-account", 0, "ID", CLI_BCFG_OPT_ALLOW_ACCOUNT, "account that may register (repeatable)",
-     ER},
-    {"allow-any-account", 0, NULL, CLI_BCFG_OPT_ALLOW_ANY_ACCOUNT,
-     "let every authenticated account register", E},
-    {"admin-arn", 0, "ARN", CLI_BCFG_OPT_ADMIN_ARN,
-     "principal that may see and act on every namespace (repeatable)", ER},
-    {"pending-ttl", 0, "SECONDS", CLI_BCFG_OPT_PENDING_TTL,
-     "release registrations not confirmed within this (default 3600; 0: never)", E},
-    {"quarantine", 0, "SECONDS", CLI_BCFG_OPT_QUARANTINE,
-     "keep a released n unused this long (default 600)", E},
-    {"grant-settle", 0, "MS", CLI_BCFG_OPT_GRANT_SETTLE,
-     "milliseconds to wait after a trust-policy change (IAM propagation; default 10000)", E},
-    {"max-peerings", 0, "N", CLI_BCFG_OPT_MAX_PEERINGS,
-     "live namespaces the hub VPC may peer with (default 50; AWS allows at most 125)", E},
-    {"max-routes-per-table", 0, "N", CLI_BCFG_OPT_MAX_ROUTES,
-     "routes a hub route table may hold (default 50, AWS's default quota)", E},
-    {"trust-policy-quota", 0, "N", CLI_BCFG_OPT_TRUST_QUOTA,
-     "characters of a role's trust policy (IAM's ACLSizePerRole; default 2048)", E},
-    {"accept-pending", 0, NULL, CLI_BCFG_OPT_ACCEPT_PENDING,
-     "confirm accepts a pending-acceptance peering itself", E},
-    {"log-level", 0, "LEVEL", CLI_BCFG_OPT_LOG_LEVEL, "debug, info, warn or error (default info)",
-     E},
-    {"log-format", 0, "FORMAT", CLI_BCFG_OPT_LOG_FORMAT, "text or json (default text)", E},
-    {"aws-retry-base-delay", 0, "MS", CLI_BCFG_OPT_AWS_RETRY_BASE,
-     "base of the AWS retries' exponential backoff with jitter (default 1000)", E},
-    CLI_OPTIONS_END,
+	{"db", 0, "URL", CLI_BCFG_OPT_DB,
+	 "the registry: sqlite:PATH or postgresql://... (default " CLI_BROKER_DEFAULT_DB ")", E},
+	{"hub-account", 0, "ID", CLI_BCFG_OPT_HUB_ACCOUNT, "the hub's AWS account id (required)",
+	 E},
+	{"hub-vpc", 0, "VPC_ID", CLI_BCFG_OPT_HUB_VPC, "the hub VPC (required)", E},
+	{"hub-region", 0, "REGION", CLI_BCFG_OPT_HUB_REGION,
+	 "the hub's region (default: AWS_REGION, the profile's)", E},
+	{"peer-role", 0, "NAME", CLI_BCFG_OPT_PEER_ROLE,
+	 "peer role clients assume to accept peerings; the pool, in order (required, repeatable)",
+	 ER},
+	{"hub-route-table", 0, "RTB_ID", CLI_BCFG_OPT_HUB_ROUTE_TABLE,
+	 "hub route table for client routes (repeatable; default every table of the hub VPC)", ER},
+	{"allow-account", 0, "ID", CLI_BCFG_OPT_ALLOW_ACCOUNT,
+	 "account that may register (repeatable)", ER},
+	{"allow-any-account", 0, NULL, CLI_BCFG_OPT_ALLOW_ANY_ACCOUNT,
+	 "let every authenticated account register", E},
+	{"admin-arn", 0, "ARN", CLI_BCFG_OPT_ADMIN_ARN,
+	 "principal that may see and act on every namespace (repeatable)", ER},
+	{"pending-ttl", 0, "SECONDS", CLI_BCFG_OPT_PENDING_TTL,
+	 "release registrations not confirmed within this (default 3600; 0: never)", E},
+	{"quarantine", 0, "SECONDS", CLI_BCFG_OPT_QUARANTINE,
+	 "keep a released n unused this long (default 600)", E},
+	{"grant-settle", 0, "MS", CLI_BCFG_OPT_GRANT_SETTLE,
+	 "milliseconds to wait after a trust-policy change (IAM propagation; default 10000)", E},
+	{"max-peerings", 0, "N", CLI_BCFG_OPT_MAX_PEERINGS,
+	 "live namespaces the hub VPC may peer with (default 50; AWS allows at most 125)", E},
+	{"max-routes-per-table", 0, "N", CLI_BCFG_OPT_MAX_ROUTES,
+	 "routes a hub route table may hold (default 50, AWS's default quota)", E},
+	{"trust-policy-quota", 0, "N", CLI_BCFG_OPT_TRUST_QUOTA,
+	 "characters of a role's trust policy (IAM's ACLSizePerRole; default 2048)", E},
+	{"accept-pending", 0, NULL, CLI_BCFG_OPT_ACCEPT_PENDING,
+	 "confirm accepts a pending-acceptance peering itself", E},
+	{"log-level", 0, "LEVEL", CLI_BCFG_OPT_LOG_LEVEL,
+	 "debug, info, warn or error (default info)", E},
+	{"log-format", 0, "FORMAT", CLI_BCFG_OPT_LOG_FORMAT, "text or json (default text)", E},
+	{"aws-retry-base-delay", 0, "MS", CLI_BCFG_OPT_AWS_RETRY_BASE,
+	 "base of the AWS retries' exponential backoff with jitter (default 1000)", E},
+	CLI_OPTIONS_END,
 };
 
 #undef E
@@ -66,7 +68,7 @@ void cli_broker_config_init(struct cli_broker_config *c)
 }
 
 static bool parse_number(const char *command, const char *flag, const char *value, int64_t min,
-                         int64_t max, int64_t *out)
+			 int64_t max, int64_t *out)
 {
 	struct vp_error err;
 
@@ -78,7 +80,7 @@ static bool parse_number(const char *command, const char *flag, const char *valu
 }
 
 static bool add_item(const char *command, const char *flag, const char **items, size_t *count,
-                     size_t max, const char *value)
+		     size_t max, const char *value)
 {
 	if (*count >= max) {
 		cli_error(command, "--%s: at most %zu values", flag, max);
@@ -121,32 +123,32 @@ static bool apply_one(const char *command, struct cli_broker_config *c, const st
 		return true;
 	case CLI_BCFG_OPT_PEER_ROLE:
 		return add_item(command, "peer-role", b->peer_roles, &b->peer_role_count,
-		                VP_BROKER_MAX_PEER_ROLES, arg->value);
+				VP_BROKER_MAX_PEER_ROLES, arg->value);
 	case CLI_BCFG_OPT_HUB_ROUTE_TABLE:
 		return add_item(command, "hub-route-table", b->route_tables, &b->route_table_count,
-		                VP_BROKER_MAX_ROUTE_TABLES, arg->value);
+				VP_BROKER_MAX_ROUTE_TABLES, arg->value);
 	case CLI_BCFG_OPT_ALLOW_ACCOUNT:
 		return check_account(command, "allow-account", arg->value) &&
 		       add_item(command, "allow-account", b->allow_accounts,
-		                &b->allow_account_count, VP_BROKER_MAX_ACCOUNTS, arg->value);
+				&b->allow_account_count, VP_BROKER_MAX_ACCOUNTS, arg->value);
 	case CLI_BCFG_OPT_ALLOW_ANY_ACCOUNT:
 		b->allow_any_account = true;
 		return true;
 	case CLI_BCFG_OPT_ADMIN_ARN:
 		return add_item(command, "admin-arn", b->admin_arns, &b->admin_arn_count,
-		                VP_BROKER_MAX_ADMINS, arg->value);
+				VP_BROKER_MAX_ADMINS, arg->value);
 	case CLI_BCFG_OPT_PENDING_TTL:
 		return parse_number(command, "--pending-ttl", arg->value, 0, 10LL * 365 * 86400,
-		                    &b->pending_ttl);
+				    &b->pending_ttl);
 	case CLI_BCFG_OPT_QUARANTINE:
 		return parse_number(command, "--quarantine", arg->value, 0, 10LL * 365 * 86400,
-		                    &c->quarantine);
+				    &c->quarantine);
 	case CLI_BCFG_OPT_GRANT_SETTLE:
 		return parse_number(command, "--grant-settle", arg->value, 0, 600000,
-		                    &b->grant_settle_ms);
+				    &b->grant_settle_ms);
 	case CLI_BCFG_OPT_MAX_PEERINGS:
 		if (!parse_number(command, "--max-peerings", arg->value, 1,
-		                  VP_BROKER_HARD_MAX_PEERINGS, &n))
+				  VP_BROKER_HARD_MAX_PEERINGS, &n))
 			return false;
 		b->max_peerings = (int)n;
 		return true;
@@ -177,14 +179,14 @@ static bool apply_one(const char *command, struct cli_broker_config *c, const st
 		return true;
 	case CLI_BCFG_OPT_AWS_RETRY_BASE:
 		return parse_number(command, "--aws-retry-base-delay", arg->value, 1, 60000,
-		                    &c->aws_retry_base_ms);
+				    &c->aws_retry_base_ms);
 	default:
 		return false;
 	}
 }
 
 bool cli_broker_config_apply(const char *command, struct cli_broker_config *c,
-                             const struct cli_arg *arg, bool *failed)
+			     const struct cli_arg *arg, bool *failed)
 {
 	if (arg->id >= CLI_BCFG_OPT_DB && arg->id <= CLI_BCFG_OPT_AWS_RETRY_BASE) {
 		if (!apply_one(command, c, arg))
@@ -195,16 +197,16 @@ bool cli_broker_config_apply(const char *command, struct cli_broker_config *c,
 }
 
 bool cli_broker_config_check(const char *command, const struct cli_broker_config *c,
-                             bool need_callers)
+			     bool need_callers)
 {
 	const struct vp_broker_config *b = &c->broker;
 
 	if (!b->hub_account || !b->hub_vpc || b->peer_role_count == 0) {
 		cli_error(command, "missing %s (see 'vpcpeer %s --help')",
-		          !b->hub_account ? "--hub-account ID"
-		          : !b->hub_vpc   ? "--hub-vpc VPC_ID"
-		                          : "--peer-role NAME",
-		          command);
+			  !b->hub_account ? "--hub-account ID"
+			  : !b->hub_vpc   ? "--hub-vpc VPC_ID"
+					  : "--peer-role NAME",
+			  command);
 		return false;
 	}
 	if (b->allow_any_account && b->allow_account_count) {
@@ -213,14 +215,14 @@ bool cli_broker_config_check(const char *command, const struct cli_broker_config
 	}
 	if (need_callers && !b->allow_any_account && !b->allow_account_count) {
 		cli_error(command, "no account may register: give --allow-account ID (repeatable) "
-		                   "or --allow-any-account");
+				   "or --allow-any-account");
 		return false;
 	}
 	return cli_plan_check(command, &b->plan);
 }
 
 int cli_broker_runtime_open(const char *command, struct cli_broker_config *c, int pool_size,
-                            struct cli_broker_runtime *rt)
+			    struct cli_broker_runtime *rt)
 {
 	struct vp_aws_client_config aws_cfg = {0};
 	struct vp_registry_options reg_opts;

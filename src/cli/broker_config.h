@@ -63,14 +63,14 @@ void cli_broker_config_init(struct cli_broker_config *c);
  * was one; on a bad value prints the error for `command` and sets *failed.
  */
 bool cli_broker_config_apply(const char *command, struct cli_broker_config *c,
-                             const struct cli_arg *arg, bool *failed);
+			     const struct cli_arg *arg, bool *failed);
 
 /*
  * The required flags and the plan; need_callers: an allow-list (or
  * --allow-any-account) is required too (serve). Prints the error; false when bad.
  */
 bool cli_broker_config_check(const char *command, const struct cli_broker_config *c,
-                             bool need_callers);
+			     bool need_callers);
 
 /* What a broker runs on. */
 struct cli_broker_runtime {
@@ -87,7 +87,7 @@ struct cli_broker_runtime {
  * exit status after printing one line for `command`. Close in any case.
  */
 int cli_broker_runtime_open(const char *command, struct cli_broker_config *c, int pool_size,
-                            struct cli_broker_runtime *rt);
+			    struct cli_broker_runtime *rt);
 void cli_broker_runtime_close(struct cli_broker_runtime *rt);
 
 #endif

@@ -90,9 +90,9 @@ int cli_broker_open(const char *command, struct cli_broker *b)
 	if (vp_aws_client_new(&aws_cfg, &b->aws, &err) != VP_OK) {
 		cli_error(command, "%s", err.message);
 		return err.code == VP_ERR_INVALID || err.code == VP_ERR_NOT_FOUND ||
-			       err.code == VP_ERR_RANGE
-		       ? CLI_EXIT_USAGE
-		       : CLI_EXIT_FAILED;
+				       err.code == VP_ERR_RANGE
+			       ? CLI_EXIT_USAGE
+			       : CLI_EXIT_FAILED;
 	}
 	cfg.base_url = b->url;
 	cfg.server_id = b->server_id;
@@ -102,7 +102,7 @@ int cli_broker_open(const char *command, struct cli_broker *b)
 	if (vp_broker_client_new(&cfg, &b->client, &err) != VP_OK) {
 		cli_error(command, "%s", err.message);
 		return err.code == VP_ERR_INVALID || err.code == VP_ERR_RANGE ? CLI_EXIT_USAGE
-									       : CLI_EXIT_FAILED;
+									      : CLI_EXIT_FAILED;
 	}
 	return CLI_EXIT_OK;
 }
@@ -139,8 +139,8 @@ static void print_refusal(const char *command, long status, const struct vp_buf 
 	json_decref(doc);
 }
 
-int cli_broker_run(const char *command, struct cli_broker *b, const char *method,
-		   const char *path, const char *json_body)
+int cli_broker_run(const char *command, struct cli_broker *b, const char *method, const char *path,
+		   const char *json_body)
 {
 	struct vp_broker_response resp;
 	struct vp_error err;
@@ -160,7 +160,8 @@ int cli_broker_run(const char *command, struct cli_broker *b, const char *method
 	}
 	doc = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
 	if (!json_is_object(doc)) {
-		cli_error(command, "the broker answered HTTP %ld without a JSON object", resp.status);
+		cli_error(command, "the broker answered HTTP %ld without a JSON object",
+			  resp.status);
 		rc = CLI_EXIT_FAILED;
 	} else if (json_dumpf(doc, stdout, JSON_COMPACT) != 0 || putchar('\n') == EOF ||
 		   fflush(stdout) != 0) {
@@ -182,8 +183,9 @@ bool cli_namespace_arg(const char *command, const char *text, int64_t *out)
 	/* Plain decimal, as the API's paths: no sign, no leading zeros. */
 	if (n == 0 || strspn(text, "0123456789") != n || (n > 1 && text[0] == '0') ||
 	    vp_parse_int64(text, 0, INT32_MAX, "namespace", out, &err) != VP_OK) {
-		cli_error(command, "the namespace must be a plain decimal number below 2^31, not "
-				   "'%.40s'",
+		cli_error(command,
+			  "the namespace must be a plain decimal number below 2^31, not "
+			  "'%.40s'",
 			  text);
 		return false;
 	}

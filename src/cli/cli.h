@@ -36,11 +36,14 @@ struct cli_option {
 	const char *metavar; /* NULL: a flag that takes no value */
 	int id;              /* > 0, unique within a command */
 	const char *help;
-	unsigned flags;      /* CLI_OPT_* */
+	unsigned flags; /* CLI_OPT_* */
 };
 
 /* Tables end with an all-zero entry; a command's tables come as a NULL-ended list. */
-#define CLI_OPTIONS_END {NULL, 0, NULL, 0, NULL, 0}
+#define CLI_OPTIONS_END                                                                            \
+	{                                                                                          \
+		NULL, 0, NULL, 0, NULL, 0                                                          \
+	}
 
 #define CLI_MAX_ARGS 4096 /* --allow-account may be given for each of 1024 accounts */
 
@@ -123,8 +126,8 @@ bool cli_broker_apply(const char *command, struct cli_broker *b, const struct cl
 int cli_broker_open(const char *command, struct cli_broker *b);
 void cli_broker_close(struct cli_broker *b);
 /* One call; prints the answer or the refusal. Returns the exit status. */
-int cli_broker_run(const char *command, struct cli_broker *b, const char *method,
-		   const char *path, const char *json_body);
+int cli_broker_run(const char *command, struct cli_broker *b, const char *method, const char *path,
+		   const char *json_body);
 /* A namespace number as the API takes it; prints the error for `command` otherwise. */
 bool cli_namespace_arg(const char *command, const char *text, int64_t *out);
 /*
@@ -159,9 +162,9 @@ extern const struct cli_option *const cmd_serve_tables[];
 struct vp_server_config;
 extern const struct cli_option cmd_serve_server_options[];
 /* Like cli_plan_apply, for cmd_serve_server_options. */
-bool cmd_serve_server_apply(const char *command, struct vp_server_config *s,
-			    const char **server_id, int64_t *proof_max_age,
-			    int64_t *reconcile_interval, const struct cli_arg *arg, bool *failed);
+bool cmd_serve_server_apply(const char *command, struct vp_server_config *s, const char **server_id,
+			    int64_t *proof_max_age, int64_t *reconcile_interval,
+			    const struct cli_arg *arg, bool *failed);
 
 int cmd_reconcile_main(int argc, char **argv);
 extern const struct cli_option *const cmd_reconcile_tables[];

@@ -63,7 +63,8 @@ int cmd_confirm_main(int argc, char **argv)
 			break;
 		case 0:
 			if (n_text) {
-				cli_error("confirm", "one namespace only (got '%s' too)", arg->value);
+				cli_error("confirm", "one namespace only (got '%s' too)",
+					  arg->value);
 				failed = true;
 			}
 			n_text = arg->value;
@@ -76,13 +77,15 @@ int cmd_confirm_main(int argc, char **argv)
 	if (failed)
 		goto done;
 	if (!n_text) {
-		cli_error("confirm", "which namespace? (vpcpeer confirm N --peering-id PCX --vpc-id VPC)");
+		cli_error("confirm",
+			  "which namespace? (vpcpeer confirm N --peering-id PCX --vpc-id VPC)");
 		goto done;
 	}
 	if (!cli_namespace_arg("confirm", n_text, &n))
 		goto done;
 	if (!peering || !vpc) {
-		cli_error("confirm", "--%s is required", !peering ? "peering-id PCX" : "vpc-id VPC");
+		cli_error("confirm", "--%s is required",
+			  !peering ? "peering-id PCX" : "vpc-id VPC");
 		goto done;
 	}
 	if (vp_aws_id_check(peering, "pcx", "--peering-id", &err) != VP_OK ||

@@ -97,8 +97,9 @@ static int do_status(const char *url, bool json)
 		printf("backend         %s\n", vp_registry_backend(reg));
 		printf("schema version  %d\n", current);
 		printf("latest version  %d\n", latest);
-		printf("status          %s\n",
-		       current == latest ? "up to date" : "migrations pending (vpcpeer db migrate)");
+		printf("status          %s\n", current == latest
+						       ? "up to date"
+						       : "migrations pending (vpcpeer db migrate)");
 	}
 	vp_registry_close(reg);
 	if (rc == CLI_EXIT_OK && current != latest)

@@ -78,8 +78,7 @@ static const char *system_ca_file(void)
 	return NULL;
 }
 
-static bool number_arg(const char *name, const char *text, int64_t min, int64_t max,
-		       int64_t *out)
+static bool number_arg(const char *name, const char *text, int64_t min, int64_t max, int64_t *out)
 {
 	struct vp_error err;
 

@@ -36,8 +36,8 @@ static void print_help(void)
 
 static bool valid_state(const char *s)
 {
-	static const char *const states[] = {"pending", "active", "failed", "releasing",
-					     "released", NULL};
+	static const char *const states[] = {"pending",   "active",   "failed",
+					     "releasing", "released", NULL};
 	for (size_t i = 0; states[i]; i++)
 		if (strcmp(s, states[i]) == 0)
 			return true;
@@ -98,13 +98,15 @@ int cmd_list_main(int argc, char **argv)
 	if (failed)
 		goto done;
 	if (state && !valid_state(state)) {
-		cli_error("list", "--state must be pending, active, failed, releasing or released, "
-				  "not '%.40s'",
+		cli_error("list",
+			  "--state must be pending, active, failed, releasing or released, "
+			  "not '%.40s'",
 			  state);
 		goto done;
 	}
 	if (account && (strlen(account) != 12 || strspn(account, "0123456789") != 12)) {
-		cli_error("list", "--account must be a 12-digit AWS account id, not '%.40s'", account);
+		cli_error("list", "--account must be a 12-digit AWS account id, not '%.40s'",
+			  account);
 		goto done;
 	}
 	if (limit && (strspn(limit, "0123456789") != strlen(limit) ||

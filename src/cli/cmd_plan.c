@@ -61,7 +61,8 @@ static int print_namespace(const struct vp_namespace_plan *ns, bool json)
 	if (json) {
 		json_t *obj = json_object();
 		json_object_set_new(obj, "NamespaceId", json_integer(ns->id));
-		json_object_set_new(obj, "VpcCidrBlock", json_string(vp_cidr_format(ns->vpc, cidr)));
+		json_object_set_new(obj, "VpcCidrBlock",
+				    json_string(vp_cidr_format(ns->vpc, cidr)));
 		for (unsigned s = 0; s < ns->subnet_count; s++) {
 			char key[32];
 			snprintf(key, sizeof(key), "Subnet%cCidrBlock", vp_plan_subnet_letter(s));
@@ -111,7 +112,8 @@ int cmd_plan_main(int argc, char **argv)
 			break;
 		default:
 			if (number) {
-				cli_error("plan", "unexpected argument '%s' (one namespace at a time)",
+				cli_error("plan",
+					  "unexpected argument '%s' (one namespace at a time)",
 					  arg->value);
 				return CLI_EXIT_USAGE;
 			}
@@ -139,9 +141,11 @@ int cmd_plan_main(int argc, char **argv)
 	reserved = vp_plan_reserved_overlap(&plan, n);
 	if (reserved) {
 		char vpc[VP_CIDR_STRLEN], range[VP_CIDR_STRLEN];
-		cli_error("plan", "namespace %lld is unavailable: its VPC block %s overlaps the "
-				  "reserved range %s",
-			  (long long)n, vp_cidr_format(ns.vpc, vpc), vp_cidr_format(*reserved, range));
+		cli_error("plan",
+			  "namespace %lld is unavailable: its VPC block %s overlaps the "
+			  "reserved range %s",
+			  (long long)n, vp_cidr_format(ns.vpc, vpc),
+			  vp_cidr_format(*reserved, range));
 		return CLI_EXIT_FAILED;
 	}
 	return print_namespace(&ns, json);

@@ -19,7 +19,7 @@
 #include "core/log.h"
 #include "core/num.h"
 
-#define REGISTRY_POOL 4
+#define REGISTRY_POOL  4
 #define LEADER_WAIT_MS 10000
 
 enum { OPT_HELP = 1, OPT_ONCE = 500, OPT_DRY_RUN, OPT_JSON, OPT_WAIT };
@@ -116,8 +116,8 @@ int cmd_reconcile_main(int argc, char **argv)
 	for (size_t i = 0; i < args.count && !failed; i++) {
 		const struct cli_arg *arg = &args.items[i];
 		if (cli_broker_config_apply("reconcile", &c, arg, &failed) ||
-		    cmd_serve_server_apply("reconcile", &server, &server_id, &ignored, &ignored, arg,
-		                           &failed))
+		    cmd_serve_server_apply("reconcile", &server, &server_id, &ignored, &ignored,
+					   arg, &failed))
 			continue;
 		switch (arg->id) {
 		case OPT_ONCE:
@@ -137,9 +137,10 @@ int cmd_reconcile_main(int argc, char **argv)
 			}
 			break;
 		default:
-			cli_error("reconcile", "unexpected argument '%s' (see 'vpcpeer reconcile "
-			                       "--help')",
-			          arg->value);
+			cli_error("reconcile",
+				  "unexpected argument '%s' (see 'vpcpeer reconcile "
+				  "--help')",
+				  arg->value);
 			failed = true;
 		}
 	}
@@ -147,7 +148,7 @@ int cmd_reconcile_main(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	if (!once) {
 		cli_error("reconcile", "give --once (the broker reconciles on its own in 'vpcpeer "
-		                       "serve --reconcile-interval')");
+				       "serve --reconcile-interval')");
 		return CLI_EXIT_USAGE;
 	}
 	if (!cli_broker_config_check("reconcile", &c, false))
@@ -158,8 +159,9 @@ int cmd_reconcile_main(int argc, char **argv)
 	rc = cli_broker_runtime_open("reconcile", &c, REGISTRY_POOL, &rt);
 	if (rc == CLI_EXIT_OK &&
 	    vp_registry_lock(rt.registry, VP_RECONCILE_LOCK, wait_ms > 0 ? (int)wait_ms : 1, &lock,
-	                     &err) != VP_OK) {
-		cli_error("reconcile", "another broker is reconciling (%s); try again", err.message);
+			     &err) != VP_OK) {
+		cli_error("reconcile", "another broker is reconciling (%s); try again",
+			  err.message);
 		rc = CLI_EXIT_FAILED;
 	}
 	if (rc == CLI_EXIT_OK && vp_broker_reconcile(rt.broker, &opts, &report, &err) != VP_OK) {
@@ -170,7 +172,8 @@ int cmd_reconcile_main(int argc, char **argv)
 	if (report) {
 		if (json) {
 			json_t *doc = vp_reconcile_report_json(report);
-			if (!doc || json_dumpf(doc, stdout, JSON_COMPACT) != 0 || putchar('\n') == EOF) {
+			if (!doc || json_dumpf(doc, stdout, JSON_COMPACT) != 0 ||
+			    putchar('\n') == EOF) {
 				cli_error("reconcile", "cannot write the report");
 				rc = CLI_EXIT_FAILED;
 			}

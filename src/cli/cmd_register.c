@@ -18,8 +18,7 @@ static const struct cli_option register_options[] = {
 	CLI_OPTIONS_END,
 };
 
-const struct cli_option *const cmd_register_tables[] = {register_options, cli_broker_options,
-							 NULL};
+const struct cli_option *const cmd_register_tables[] = {register_options, cli_broker_options, NULL};
 
 static void print_help(void)
 {
@@ -50,16 +49,18 @@ static bool add_label(json_t *labels, const char *text)
 	size_t klen = eq ? (size_t)(eq - text) : 0;
 
 	if (!eq || klen == 0 || klen > VP_LABEL_KEY_MAX) {
-		cli_error("register", "--label must be KEY=VALUE with a key of 1..%d characters, "
-				      "not '%.80s'",
+		cli_error("register",
+			  "--label must be KEY=VALUE with a key of 1..%d characters, "
+			  "not '%.80s'",
 			  VP_LABEL_KEY_MAX, text);
 		return false;
 	}
 	memcpy(key, text, klen);
 	key[klen] = '\0';
 	if (!printable(key) || !printable(eq + 1) || strlen(eq + 1) > VP_LABEL_VALUE_MAX) {
-		cli_error("register", "label '%s' must be printable ASCII, its value at most %d "
-				      "characters",
+		cli_error("register",
+			  "label '%s' must be printable ASCII, its value at most %d "
+			  "characters",
 			  key, VP_LABEL_VALUE_MAX);
 		return false;
 	}
@@ -86,7 +87,8 @@ int cmd_register_main(int argc, char **argv)
 	int rc = CLI_EXIT_USAGE;
 
 	cli_broker_init(&broker);
-	if (!body || !labels || !cli_parse("register", argc - 1, argv + 1, cmd_register_tables, &args))
+	if (!body || !labels ||
+	    !cli_parse("register", argc - 1, argv + 1, cmd_register_tables, &args))
 		goto done;
 	for (size_t i = 0; i < args.count && !failed; i++) {
 		const struct cli_arg *arg = &args.items[i];

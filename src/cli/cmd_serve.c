@@ -24,8 +24,8 @@
 #include "core/num.h"
 #include "registry/registry.h"
 
-#define DEFAULT_LISTEN "127.0.0.1:8080"
-#define REGISTRY_POOL  8
+#define DEFAULT_LISTEN             "127.0.0.1:8080"
+#define REGISTRY_POOL              8
 #define DEFAULT_RECONCILE_INTERVAL 60
 
 /* serve's own options; the broker's are in broker_config.c (shared with reconcile). */
@@ -50,39 +50,40 @@ enum {
 #define E CLI_OPT_ENV
 
 const struct cli_option cmd_serve_server_options[] = {
-    {"listen", 0, "HOST:PORT", OPT_LISTEN,
-     "address to serve on (default " DEFAULT_LISTEN "; [::1]:PORT for IPv6; port 0: any)", E},
-    {"server-id", 0, "TEXT", OPT_SERVER_ID,
-     "the name proofs must carry (default: the bound HOST:PORT)", E},
-    {"tls-cert", 0, "FILE", OPT_TLS_CERT, "PEM certificate (chain) for HTTPS", E},
-    {"tls-key", 0, "FILE", OPT_TLS_KEY, "PEM private key for HTTPS", E},
-    {"insecure-http", 0, NULL, OPT_INSECURE_HTTP,
-     "allow plain HTTP on a non-loopback address (behind a TLS proxy)", E},
-    {"proof-max-age", 0, "SECONDS", OPT_PROOF_MAX_AGE,
-     "accept proofs signed this close to the broker's clock (default 300)", E},
-    {"threads", 0, "N", OPT_THREADS, "HTTP threads (default 2 x cores)", E},
-    {"workers", 0, "N", OPT_WORKERS, "threads running API calls (default 32)", E},
-    {"max-connections", 0, "N", OPT_MAX_CONNECTIONS, "open connections at most (default 1024)", E},
-    {"connection-timeout", 0, "SECONDS", OPT_CONNECTION_TIMEOUT,
-     "close connections idle this long (default 30)", E},
-    {"rate-limit", 0, "N", OPT_RATE_LIMIT, "requests per second per account (default 20)", E},
-    {"rate-burst", 0, "N", OPT_RATE_BURST, "burst per account (default 40)", E},
-    {"shutdown-grace", 0, "SECONDS", OPT_SHUTDOWN_GRACE,
-     "on SIGTERM, wait this long for requests in flight (default 10)", E},
-    {"reconcile-interval", 0, "SECONDS", OPT_RECONCILE_INTERVAL,
-     "run the reconciler this often (default 60; 0: never). See docs/reconciler.md", E},
-    CLI_OPTIONS_END,
+	{"listen", 0, "HOST:PORT", OPT_LISTEN,
+	 "address to serve on (default " DEFAULT_LISTEN "; [::1]:PORT for IPv6; port 0: any)", E},
+	{"server-id", 0, "TEXT", OPT_SERVER_ID,
+	 "the name proofs must carry (default: the bound HOST:PORT)", E},
+	{"tls-cert", 0, "FILE", OPT_TLS_CERT, "PEM certificate (chain) for HTTPS", E},
+	{"tls-key", 0, "FILE", OPT_TLS_KEY, "PEM private key for HTTPS", E},
+	{"insecure-http", 0, NULL, OPT_INSECURE_HTTP,
+	 "allow plain HTTP on a non-loopback address (behind a TLS proxy)", E},
+	{"proof-max-age", 0, "SECONDS", OPT_PROOF_MAX_AGE,
+	 "accept proofs signed this close to the broker's clock (default 300)", E},
+	{"threads", 0, "N", OPT_THREADS, "HTTP threads (default 2 x cores)", E},
+	{"workers", 0, "N", OPT_WORKERS, "threads running API calls (default 32)", E},
+	{"max-connections", 0, "N", OPT_MAX_CONNECTIONS, "open connections at most (default 1024)",
+	 E},
+	{"connection-timeout", 0, "SECONDS", OPT_CONNECTION_TIMEOUT,
+	 "close connections idle this long (default 30)", E},
+	{"rate-limit", 0, "N", OPT_RATE_LIMIT, "requests per second per account (default 20)", E},
+	{"rate-burst", 0, "N", OPT_RATE_BURST, "burst per account (default 40)", E},
+	{"shutdown-grace", 0, "SECONDS", OPT_SHUTDOWN_GRACE,
+	 "on SIGTERM, wait this long for requests in flight (default 10)", E},
+	{"reconcile-interval", 0, "SECONDS", OPT_RECONCILE_INTERVAL,
+	 "run the reconciler this often (default 60; 0: never). See docs/reconciler.md", E},
+	CLI_OPTIONS_END,
 };
 
 static const struct cli_option serve_options[] = {
-    {"help", 'h', NULL, OPT_HELP, "show this help", 0},
-    CLI_OPTIONS_END,
+	{"help", 'h', NULL, OPT_HELP, "show this help", 0},
+	CLI_OPTIONS_END,
 };
 
 #undef E
 
 const struct cli_option *const cmd_serve_tables[] = {
-    cli_broker_config_options, cmd_serve_server_options, cli_plan_options, serve_options, NULL};
+	cli_broker_config_options, cmd_serve_server_options, cli_plan_options, serve_options, NULL};
 
 static void print_help(void)
 {
@@ -114,7 +115,7 @@ struct serve_config {
 };
 
 static bool parse_number(const char *command, const char *flag, const char *value, int64_t min,
-                         int64_t max, int64_t *out)
+			 int64_t max, int64_t *out)
 {
 	struct vp_error err;
 
@@ -125,9 +126,9 @@ static bool parse_number(const char *command, const char *flag, const char *valu
 	return true;
 }
 
-bool cmd_serve_server_apply(const char *command, struct vp_server_config *s,
-                            const char **server_id, int64_t *proof_max_age,
-                            int64_t *reconcile_interval, const struct cli_arg *arg, bool *failed)
+bool cmd_serve_server_apply(const char *command, struct vp_server_config *s, const char **server_id,
+			    int64_t *proof_max_age, int64_t *reconcile_interval,
+			    const struct cli_arg *arg, bool *failed)
 {
 	int64_t n;
 	bool ok = true;
@@ -181,7 +182,7 @@ bool cmd_serve_server_apply(const char *command, struct vp_server_config *s,
 		break;
 	case OPT_RECONCILE_INTERVAL:
 		ok = parse_number(command, "--reconcile-interval", arg->value, 0, 7 * 86400,
-		                  reconcile_interval);
+				  reconcile_interval);
 		break;
 	default:
 		return false;
@@ -198,7 +199,7 @@ static bool apply(struct serve_config *c, const struct cli_arg *arg)
 
 	if (cli_broker_config_apply("serve", &c->bc, arg, &failed) ||
 	    cmd_serve_server_apply("serve", &c->server, &c->server_id, &c->proof_max_age,
-	                           &c->reconcile_interval, arg, &failed))
+				   &c->reconcile_interval, arg, &failed))
 		return !failed;
 	cli_error("serve", "unexpected argument '%s' (see 'vpcpeer serve --help')", arg->value);
 	return false;
@@ -220,9 +221,9 @@ static bool check_listen(const struct vp_server_config *s)
 	}
 	if (!s->tls_cert_file && !addr.loopback && !s->insecure_http) {
 		cli_error("serve",
-		          "refusing plain HTTP on %s, which is not a loopback address: give "
-		          "--tls-cert and --tls-key, or --insecure-http behind a TLS proxy",
-		          s->listen);
+			  "refusing plain HTTP on %s, which is not a loopback address: give "
+			  "--tls-cert and --tls-key, or --insecure-http behind a TLS proxy",
+			  s->listen);
 		return false;
 	}
 	return true;
@@ -282,15 +283,14 @@ static int serve_start(struct serve_config *c, struct serve_state *st)
 	}
 	if (vp_server_run(st->server, st->rt.broker, st->auth, st->rt.metrics, &err) != VP_OK)
 		goto failed;
-	if (c->reconcile_interval > 0 &&
-	    vp_reconciler_start(st->rt.broker, c->reconcile_interval, &st->reconciler, &err) !=
-	        VP_OK)
+	if (c->reconcile_interval > 0 && vp_reconciler_start(st->rt.broker, c->reconcile_interval,
+							     &st->reconciler, &err) != VP_OK)
 		goto failed;
-	fields = json_pack("{ss ss ss ss ss sI}", "url", vp_server_url(st->server), "server_id",
-	                   auth_cfg.server_id, "hub_vpc", c->bc.broker.hub_vpc, "region",
-	                   c->bc.broker.hub_region, "registry",
-	                   vp_registry_backend(st->rt.registry), "reconcile_interval",
-	                   (json_int_t)c->reconcile_interval);
+	fields =
+		json_pack("{ss ss ss ss ss sI}", "url", vp_server_url(st->server), "server_id",
+			  auth_cfg.server_id, "hub_vpc", c->bc.broker.hub_vpc, "region",
+			  c->bc.broker.hub_region, "registry", vp_registry_backend(st->rt.registry),
+			  "reconcile_interval", (json_int_t)c->reconcile_interval);
 	{
 		char msg[160];
 		snprintf(msg, sizeof(msg), "serving on %s", vp_server_url(st->server));

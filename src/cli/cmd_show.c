@@ -26,6 +26,6 @@ static void print_help(void)
 
 int cmd_show_main(int argc, char **argv)
 {
-	return cli_broker_namespace_command("show", "GET", argc, argv, cmd_show_tables,
-					    OPT_HELP, print_help);
+	return cli_broker_namespace_command("show", "GET", argc, argv, cmd_show_tables, OPT_HELP,
+					    print_help);
 }

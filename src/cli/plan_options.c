@@ -20,9 +20,10 @@ const struct cli_option cli_plan_options[] = {
 	 CLI_OPT_ENV},
 	{"subnet-prefix", 0, "N", OPT_SUBNET_PREFIX, "prefix length of each subnet (default 24)",
 	 CLI_OPT_ENV},
-	{"subnets", 0, "N", OPT_SUBNETS, "subnets per VPC, named A, B, ... (default 4)", CLI_OPT_ENV},
-	{"reserve", 0, "CIDR", OPT_RESERVE, "never hand out namespaces overlapping CIDR (repeatable)",
-	 CLI_OPT_ENV | CLI_OPT_REPEAT},
+	{"subnets", 0, "N", OPT_SUBNETS, "subnets per VPC, named A, B, ... (default 4)",
+	 CLI_OPT_ENV},
+	{"reserve", 0, "CIDR", OPT_RESERVE,
+	 "never hand out namespaces overlapping CIDR (repeatable)", CLI_OPT_ENV | CLI_OPT_REPEAT},
 	CLI_OPTIONS_END,
 };
 
@@ -38,8 +39,8 @@ static bool parse_cidr_flag(const char *command, const char *flag, const char *v
 	return true;
 }
 
-static bool parse_small_flag(const char *command, const char *flag, const char *value,
-			     int64_t max, unsigned *out)
+static bool parse_small_flag(const char *command, const char *flag, const char *value, int64_t max,
+			     unsigned *out)
 {
 	struct vp_error err;
 	int64_t n;

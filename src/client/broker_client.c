@@ -13,7 +13,7 @@
 #include "core/version.h"
 
 struct vp_broker_client {
-	char base_url[VP_AWS_URL_MAX];   /* without a trailing '/' */
+	char base_url[VP_AWS_URL_MAX]; /* without a trailing '/' */
 	char server_id[VP_AUTH_SERVER_ID_MAX + 1];
 	char *ca_file;
 	struct vp_aws_client *aws;
@@ -94,7 +94,8 @@ vp_code vp_broker_client_new(const struct vp_broker_client_config *cfg,
 		}
 		memcpy(c->server_id, cfg->server_id, strlen(cfg->server_id) + 1);
 	} else {
-		rc = vp_auth_default_server_id(c->base_url, c->server_id, sizeof(c->server_id), err);
+		rc = vp_auth_default_server_id(c->base_url, c->server_id, sizeof(c->server_id),
+					       err);
 		if (rc != VP_OK)
 			goto fail;
 	}

@@ -25,12 +25,12 @@ struct vp_aws_client;
 #define VP_BROKER_MAX_RESPONSE ((size_t)4 << 20)
 
 struct vp_broker_client_config {
-	const char *base_url;        /* "https://broker.example.com[:port][/prefix]"; required */
-	const char *server_id;       /* NULL: the URL's host:port (vp_auth_default_server_id) */
-	const char *ca_file;         /* PEM bundle for the broker's certificate; NULL: system CAs */
-	struct vp_aws_client *aws;   /* signs the proofs (borrowed); required */
-	long connect_timeout_ms;     /* 0: 10 s */
-	long timeout_ms;             /* whole request; 0: 60 s */
+	const char *base_url;      /* "https://broker.example.com[:port][/prefix]"; required */
+	const char *server_id;     /* NULL: the URL's host:port (vp_auth_default_server_id) */
+	const char *ca_file;       /* PEM bundle for the broker's certificate; NULL: system CAs */
+	struct vp_aws_client *aws; /* signs the proofs (borrowed); required */
+	long connect_timeout_ms;   /* 0: 10 s */
+	long timeout_ms;           /* whole request; 0: 60 s */
 };
 
 struct vp_broker_client;
@@ -44,7 +44,7 @@ void vp_broker_client_free(struct vp_broker_client *c);
 const char *vp_broker_client_server_id(const struct vp_broker_client *c);
 
 struct vp_broker_response {
-	long status;       /* HTTP status */
+	long status;        /* HTTP status */
 	struct vp_buf body; /* the answer's body (JSON from the broker) */
 };
 

@@ -8,20 +8,34 @@
 const char *vp_code_name(vp_code code)
 {
 	switch (code) {
-	case VP_OK: return "ok";
-	case VP_ERR_INVALID: return "invalid";
-	case VP_ERR_RANGE: return "out_of_range";
-	case VP_ERR_NOMEM: return "no_memory";
-	case VP_ERR_NOT_FOUND: return "not_found";
-	case VP_ERR_CONFLICT: return "conflict";
-	case VP_ERR_EXHAUSTED: return "exhausted";
-	case VP_ERR_UNAVAILABLE: return "unavailable";
-	case VP_ERR_AUTH: return "unauthenticated";
-	case VP_ERR_FORBIDDEN: return "forbidden";
-	case VP_ERR_IO: return "io";
-	case VP_ERR_DB: return "database";
-	case VP_ERR_AWS: return "aws";
-	case VP_ERR_INTERNAL: return "internal";
+	case VP_OK:
+		return "ok";
+	case VP_ERR_INVALID:
+		return "invalid";
+	case VP_ERR_RANGE:
+		return "out_of_range";
+	case VP_ERR_NOMEM:
+		return "no_memory";
+	case VP_ERR_NOT_FOUND:
+		return "not_found";
+	case VP_ERR_CONFLICT:
+		return "conflict";
+	case VP_ERR_EXHAUSTED:
+		return "exhausted";
+	case VP_ERR_UNAVAILABLE:
+		return "unavailable";
+	case VP_ERR_AUTH:
+		return "unauthenticated";
+	case VP_ERR_FORBIDDEN:
+		return "forbidden";
+	case VP_ERR_IO:
+		return "io";
+	case VP_ERR_DB:
+		return "database";
+	case VP_ERR_AWS:
+		return "aws";
+	case VP_ERR_INTERNAL:
+		return "internal";
 	}
 	return "unknown";
 }

@@ -69,7 +69,8 @@ static void append_text_fields(struct vp_buf *line, json_t *fields)
 	const char *key;
 	json_t *value;
 
-	json_object_foreach(fields, key, value) {
+	json_object_foreach(fields, key, value)
+	{
 		if (json_is_string(value)) {
 			const char *s = json_string_value(value);
 			/* Quote values a reader could not split on spaces. */

@@ -27,10 +27,10 @@ struct vp_db_param {
 	const char *s;
 };
 
-#define VP_DB_INT_PARAM(v) ((struct vp_db_param){VP_DB_INT, (v), NULL})
+#define VP_DB_INT_PARAM(v)  ((struct vp_db_param){VP_DB_INT, (v), NULL})
 #define VP_DB_TEXT_PARAM(v) ((struct vp_db_param){VP_DB_TEXT, 0, (v)})
-#define VP_DB_NULL_PARAM ((struct vp_db_param){VP_DB_NULL, 0, NULL})
-#define VP_DB_MAX_PARAMS 16
+#define VP_DB_NULL_PARAM    ((struct vp_db_param){VP_DB_NULL, 0, NULL})
+#define VP_DB_MAX_PARAMS    16
 
 /* A write transaction's purpose: PostgreSQL takes an advisory lock for these. */
 enum vp_db_lock { VP_DB_LOCK_NONE, VP_DB_LOCK_ALLOCATE, VP_DB_LOCK_MIGRATE };
@@ -43,8 +43,9 @@ struct vp_migration {
 
 struct vp_db_ops {
 	const char *name; /* "sqlite", "postgresql" */
-	vp_code (*connect)(const struct vp_registry_url *url, const struct vp_registry_options *opts,
-			   bool first, struct vp_db_conn **out, struct vp_error *err);
+	vp_code (*connect)(const struct vp_registry_url *url,
+			   const struct vp_registry_options *opts, bool first,
+			   struct vp_db_conn **out, struct vp_error *err);
 	void (*disconnect)(struct vp_db_conn *conn);
 	/* Make a connection usable again after its server went away (may be NULL). */
 	vp_code (*reset)(struct vp_db_conn *conn, struct vp_error *err);

@@ -63,8 +63,8 @@ static vp_code result_fail(struct vp_db_conn *conn, PGresult *res, struct vp_err
 		code = VP_ERR_CONFLICT;
 	if (PQstatus(conn->pg) == CONNECTION_BAD)
 		return vp_fail(err, VP_ERR_DB, "%s: lost the connection: %s", conn->shown, msg);
-	return vp_fail(err, code, "%s: %s: %s%s%s%s", conn->shown, what, msg, state ? " (SQLSTATE " : "",
-		       state ? state : "", state ? ")" : "");
+	return vp_fail(err, code, "%s: %s: %s%s%s%s", conn->shown, what, msg,
+		       state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
 }
 
 static void pg_disconnect(struct vp_db_conn *conn)
@@ -80,8 +80,8 @@ static vp_code run_simple(struct vp_db_conn *conn, const char *sql, struct vp_er
 	PGresult *res = PQexec(conn->pg, sql);
 	vp_code code = VP_OK;
 
-	if (!res || (PQresultStatus(res) != PGRES_COMMAND_OK &&
-		     PQresultStatus(res) != PGRES_TUPLES_OK))
+	if (!res ||
+	    (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK))
 		code = result_fail(conn, res, err, "exec");
 	PQclear(res);
 	return code;
@@ -119,8 +119,9 @@ static vp_code pg_connect(const struct vp_registry_url *url, const struct vp_reg
 		return code;
 	}
 	PQsetNoticeProcessor(conn->pg, ignore_notice, NULL);
-	code = run_simple(conn, "SET client_min_messages = warning; SET synchronous_commit = on; "
-				"SET default_transaction_isolation = 'read committed'",
+	code = run_simple(conn,
+			  "SET client_min_messages = warning; SET synchronous_commit = on; "
+			  "SET default_transaction_isolation = 'read committed'",
 			  err);
 	if (code != VP_OK) {
 		pg_disconnect(conn);
@@ -181,8 +182,8 @@ static vp_code pg_exec(struct vp_db_conn *conn, const char *sql, const struct vp
 	PGresult *res = run_params(conn, sql, params, nparams);
 	vp_code code = VP_OK;
 
-	if (!res || (PQresultStatus(res) != PGRES_COMMAND_OK &&
-		     PQresultStatus(res) != PGRES_TUPLES_OK)) {
+	if (!res ||
+	    (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)) {
 		code = result_fail(conn, res, err, "write");
 	} else if (changes) {
 		const char *tuples = PQcmdTuples(res);
@@ -319,7 +320,8 @@ static vp_code pg_advisory_unlock(struct vp_db_conn *conn, int32_t key, struct v
 {
 	char sql[96];
 
-	snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(" NAMED_LOCK_CLASS ", %ld)", (long)key);
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(" NAMED_LOCK_CLASS ", %ld)",
+		 (long)key);
 	return run_simple(conn, sql, err);
 }
 

@@ -49,10 +49,10 @@ struct vp_registry {
 };
 
 #define NS_COLS                                                                                    \
-	"id, n, account_id, client_ref, state, vpc_cidr, peer_role_arn, vpc_id, peering_id, "     \
+	"id, n, account_id, client_ref, state, vpc_cidr, peer_role_arn, vpc_id, peering_id, "      \
 	"labels, created_at, updated_at, expires_at, released_at, request_id"
 #define ACCOUNT_COLS "account_id, peer_role_arn, granted, created_at, updated_at"
-#define LIVE "state <> 'released'"
+#define LIVE         "state <> 'released'"
 
 static const char SQL_MIGRATIONS_CREATE[] =
 	"CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
@@ -70,7 +70,8 @@ static const char SQL_GET_LAST_N[] =
 	"SELECT " NS_COLS " FROM namespaces WHERE n = $1 ORDER BY id DESC LIMIT 1";
 static const char SQL_NS_INSERT[] =
 	"INSERT INTO namespaces (n, account_id, client_ref, state, vpc_cidr, labels, created_at, "
-	"updated_at, expires_at, request_id) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $6, $7, $8) "
+	"updated_at, expires_at, request_id) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $6, $7, "
+	"$8) "
 	"RETURNING " NS_COLS;
 static const char SQL_TRANSITION[] =
 	"UPDATE namespaces SET state = $2, updated_at = $3, request_id = $4, "
@@ -94,9 +95,8 @@ static const char SQL_SET_PEER_ROLE[] =
 	"UPDATE namespaces SET peer_role_arn = $2, updated_at = $3, request_id = $4 "
 	"WHERE n = $1 AND " LIVE " RETURNING " NS_COLS;
 /* Bookkeeping, not a change a client sees: updated_at and request_id stay (the event has them). */
-static const char SQL_SET_INTENT[] =
-	"UPDATE namespaces SET peering_id = $2, vpc_id = $3 "
-	"WHERE n = $1 AND state = 'pending' RETURNING " NS_COLS;
+static const char SQL_SET_INTENT[] = "UPDATE namespaces SET peering_id = $2, vpc_id = $3 "
+				     "WHERE n = $1 AND state = 'pending' RETURNING " NS_COLS;
 static const char SQL_COUNT_QUARANTINE[] = "SELECT count(*) FROM quarantine";
 
 static const char SQL_QUARANTINE_EXPIRED[] =
@@ -238,8 +238,9 @@ static vp_code json_object_text(const char *text, json_t *extra, size_t max, con
 	if (!dumped)
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
 	if (strlen(dumped) > max)
-		code = vp_fail(err, VP_ERR_INVALID, "%s is %zu bytes as compact JSON, more than %zu",
-			       what, strlen(dumped), max);
+		code = vp_fail(err, VP_ERR_INVALID,
+			       "%s is %zu bytes as compact JSON, more than %zu", what,
+			       strlen(dumped), max);
 	else
 		memcpy(out, dumped, strlen(dumped) + 1);
 	free(dumped);
@@ -410,9 +411,9 @@ static vp_code add_event(struct vp_registry *reg, struct vp_db_conn *conn, int64
 			 const char *request_id, struct vp_error *err)
 {
 	struct vp_db_param p[] = {
-		VP_DB_INT_PARAM(at),        VP_DB_INT_PARAM(n),
-		VP_DB_TEXT_PARAM(account),  VP_DB_TEXT_PARAM(type),
-		VP_DB_TEXT_PARAM(detail),   VP_DB_TEXT_PARAM(request_id ? request_id : ""),
+		VP_DB_INT_PARAM(at),       VP_DB_INT_PARAM(n),
+		VP_DB_TEXT_PARAM(account), VP_DB_TEXT_PARAM(type),
+		VP_DB_TEXT_PARAM(detail),  VP_DB_TEXT_PARAM(request_id ? request_id : ""),
 	};
 	return reg->ops->exec(conn, SQL_EVENT_INSERT, p, 6, NULL, err);
 }
@@ -423,8 +424,8 @@ static vp_code read_version(struct vp_registry *reg, struct vp_db_conn *conn, in
 			    struct vp_error *err)
 {
 	int64_t has = 0, v = 0;
-	vp_code code = query_int(reg, conn, reg->ops->sql_has_migrations_table, NULL, 0, &has,
-				 NULL, err);
+	vp_code code =
+		query_int(reg, conn, reg->ops->sql_has_migrations_table, NULL, 0, &has, NULL, err);
 
 	if (code == VP_OK && has > 0)
 		code = query_int(reg, conn, SQL_MIGRATIONS_MAX, NULL, 0, &v, NULL, err);
@@ -648,7 +649,8 @@ static vp_code find_free(struct vp_registry *reg, struct vp_db_conn *conn, int64
 			lo = reg->ops->get_int(rows, 0);
 			hi = reg->ops->get_int(rows, 1);
 			seen++;
-			found = first_unreserved(reg, lo, hi < reg->capacity ? hi : reg->capacity - 1);
+			found = first_unreserved(reg, lo,
+						 hi < reg->capacity ? hi : reg->capacity - 1);
 			from = hi + 1;
 		}
 		reg->ops->finish(rows);
@@ -807,7 +809,8 @@ static vp_code alloc_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *
 	bool found = false;
 	vp_code code;
 	int got;
-	struct vp_db_param p[8] = {VP_DB_TEXT_PARAM(ctx->account), VP_DB_TEXT_PARAM(ctx->client_ref)};
+	struct vp_db_param p[8] = {VP_DB_TEXT_PARAM(ctx->account),
+				   VP_DB_TEXT_PARAM(ctx->client_ref)};
 
 	/* The same key again: the same namespace, nothing allocated. */
 	code = query_record(reg, conn, SQL_FIND_LIVE_REF, p, 2, &ctx->rec, &found, err);
@@ -935,7 +938,8 @@ static vp_code find_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *c
 		       struct vp_error *err)
 {
 	struct get_ctx *ctx = ctx_;
-	struct vp_db_param p[] = {VP_DB_TEXT_PARAM(ctx->account), VP_DB_TEXT_PARAM(ctx->client_ref)};
+	struct vp_db_param p[] = {VP_DB_TEXT_PARAM(ctx->account),
+				  VP_DB_TEXT_PARAM(ctx->client_ref)};
 	return query_record(reg, conn, SQL_FIND_LIVE_REF, p, 2, &ctx->rec, &ctx->found, err);
 }
 
@@ -1079,8 +1083,8 @@ vp_code vp_registry_count_live(struct vp_registry *reg, int64_t *count, struct v
 	return code;
 }
 
-vp_code vp_registry_count_live_account(struct vp_registry *reg, const char *account,
-				       int64_t *count, struct vp_error *err)
+vp_code vp_registry_count_live_account(struct vp_registry *reg, const char *account, int64_t *count,
+				       struct vp_error *err)
 {
 	struct count_ctx ctx = {SQL_COUNT_LIVE_ACCOUNT, account, 0};
 	vp_code code = vp_registry_check_account(account, err);
@@ -1148,8 +1152,9 @@ static vp_code transition_tx(struct vp_registry *reg, struct vp_db_conn *conn, v
 		return code;
 	if (!(ctx->from & VP_NS_STATE_BIT(cur.state))) {
 		describe_states(ctx->from, expected, sizeof(expected));
-		return vp_fail(err, VP_ERR_CONFLICT, "namespace %lld is %s, not %s: not moved to %s",
-			       (long long)ctx->n, vp_registry_state_name(cur.state), expected,
+		return vp_fail(err, VP_ERR_CONFLICT,
+			       "namespace %lld is %s, not %s: not moved to %s", (long long)ctx->n,
+			       vp_registry_state_name(cur.state), expected,
 			       vp_registry_state_name(ctx->to));
 	}
 	json_t *extra = json_pack("{ss ss}", "from", vp_registry_state_name(cur.state), "to",
@@ -1164,7 +1169,8 @@ static vp_code transition_tx(struct vp_registry *reg, struct vp_db_conn *conn, v
 	p[1] = VP_DB_TEXT_PARAM(vp_registry_state_name(ctx->to));
 	p[2] = VP_DB_INT_PARAM(at);
 	p[3] = VP_DB_TEXT_PARAM(ctx->request_id);
-	p[4] = change && change->peering_id ? VP_DB_TEXT_PARAM(change->peering_id) : VP_DB_NULL_PARAM;
+	p[4] = change && change->peering_id ? VP_DB_TEXT_PARAM(change->peering_id)
+					    : VP_DB_NULL_PARAM;
 	p[5] = change && change->vpc_id ? VP_DB_TEXT_PARAM(change->vpc_id) : VP_DB_NULL_PARAM;
 	p[6] = change && change->peer_role_arn ? VP_DB_TEXT_PARAM(change->peer_role_arn)
 					       : VP_DB_NULL_PARAM;
@@ -1205,12 +1211,12 @@ vp_code vp_registry_transition(struct vp_registry *reg, int64_t n, unsigned from
 		return vp_fail(err, VP_ERR_INVALID, "unknown target state %d", (int)to);
 	if ((code = check_field(request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id", err)) !=
 		    VP_OK ||
-	    (change &&
-	     ((code = check_field(change->peering_id, VP_REGISTRY_AWS_ID_MAX,
-				  "peering connection id", err)) != VP_OK ||
-	      (code = check_field(change->vpc_id, VP_REGISTRY_AWS_ID_MAX, "VPC id", err)) != VP_OK ||
-	      (code = check_field(change->peer_role_arn, VP_REGISTRY_ARN_MAX, "peer role ARN",
-				  err)) != VP_OK)))
+	    (change && ((code = check_field(change->peering_id, VP_REGISTRY_AWS_ID_MAX,
+					    "peering connection id", err)) != VP_OK ||
+			(code = check_field(change->vpc_id, VP_REGISTRY_AWS_ID_MAX, "VPC id",
+					    err)) != VP_OK ||
+			(code = check_field(change->peer_role_arn, VP_REGISTRY_ARN_MAX,
+					    "peer role ARN", err)) != VP_OK)))
 		return code;
 	if (!(ctx = calloc(1, sizeof(*ctx))))
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
@@ -1279,7 +1285,8 @@ vp_code vp_registry_account_upsert(struct vp_registry *reg, const char *account,
 	if ((code = vp_registry_check_account(account, err)) != VP_OK ||
 	    (code = check_field(peer_role_arn, VP_REGISTRY_ARN_MAX, "peer role ARN", err)) !=
 		    VP_OK ||
-	    (code = check_field(request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id", err)) != VP_OK)
+	    (code = check_field(request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id", err)) !=
+		    VP_OK)
 		return code;
 	code = run_tx(reg, true, VP_DB_LOCK_NONE, account_upsert_tx, &ctx, err);
 	if (code == VP_OK && out)
@@ -1456,8 +1463,10 @@ vp_code vp_registry_set_peer_role(struct vp_registry *reg, int64_t n, const char
 
 	if (!peer_role_arn)
 		return vp_fail(err, VP_ERR_INVALID, "missing peer role ARN");
-	if ((code = check_field(peer_role_arn, VP_REGISTRY_ARN_MAX, "peer role ARN", err)) != VP_OK ||
-	    (code = check_field(request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id", err)) != VP_OK)
+	if ((code = check_field(peer_role_arn, VP_REGISTRY_ARN_MAX, "peer role ARN", err)) !=
+		    VP_OK ||
+	    (code = check_field(request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id", err)) !=
+		    VP_OK)
 		return code;
 	if (!(ctx = calloc(1, sizeof(*ctx))))
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
@@ -1515,7 +1524,8 @@ vp_code vp_registry_set_intent(struct vp_registry *reg, int64_t n, const char *p
 		return vp_fail(err, VP_ERR_INVALID, "missing peering or VPC id");
 	if ((code = check_field(peering_id, VP_REGISTRY_AWS_ID_MAX, "peering id", err)) != VP_OK ||
 	    (code = check_field(vpc_id, VP_REGISTRY_AWS_ID_MAX, "VPC id", err)) != VP_OK ||
-	    (code = check_field(request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id", err)) != VP_OK)
+	    (code = check_field(request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id", err)) !=
+		    VP_OK)
 		return code;
 	if (!(ctx = calloc(1, sizeof(*ctx))))
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
@@ -1633,7 +1643,8 @@ vp_code vp_registry_lock(struct vp_registry *reg, const char *name, int timeout_
 	int64_t start = monotonic_ms(), left;
 	vp_code code;
 
-	if (!name || !*name || strnlen(name, VP_REGISTRY_LOCK_NAME_MAX + 1) > VP_REGISTRY_LOCK_NAME_MAX)
+	if (!name || !*name ||
+	    strnlen(name, VP_REGISTRY_LOCK_NAME_MAX + 1) > VP_REGISTRY_LOCK_NAME_MAX)
 		return vp_fail(err, VP_ERR_INVALID, "a lock name must be 1..%d bytes",
 			       VP_REGISTRY_LOCK_NAME_MAX);
 	if (timeout_ms <= 0)
@@ -1658,7 +1669,8 @@ vp_code vp_registry_lock(struct vp_registry *reg, const char *name, int timeout_
 			pthread_mutex_unlock(&reg->mu);
 			free(lock);
 			return vp_fail(err, VP_ERR_UNAVAILABLE,
-				       "lock '%s' stayed held for more than %d ms", name, timeout_ms);
+				       "lock '%s' stayed held for more than %d ms", name,
+				       timeout_ms);
 		}
 	}
 	lock->next = reg->held;

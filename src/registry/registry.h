@@ -31,22 +31,22 @@
 #include "core/error.h"
 #include "registry/state.h"
 
-#define VP_REGISTRY_URL_MAX 1024
-#define VP_REGISTRY_ACCOUNT_LEN 12     /* an AWS account id: 12 digits */
-#define VP_REGISTRY_CLIENT_REF_MAX 256 /* the idempotency key */
-#define VP_REGISTRY_ARN_MAX 1024       /* IAM role ARNs are at most about 600 */
-#define VP_REGISTRY_AWS_ID_MAX 64      /* vpc-..., pcx-... */
-#define VP_REGISTRY_LABELS_MAX 2048    /* a JSON object, compact text */
-#define VP_REGISTRY_DETAIL_MAX 2048    /* an event's detail, a JSON object */
+#define VP_REGISTRY_URL_MAX        1024
+#define VP_REGISTRY_ACCOUNT_LEN    12   /* an AWS account id: 12 digits */
+#define VP_REGISTRY_CLIENT_REF_MAX 256  /* the idempotency key */
+#define VP_REGISTRY_ARN_MAX        1024 /* IAM role ARNs are at most about 600 */
+#define VP_REGISTRY_AWS_ID_MAX     64   /* vpc-..., pcx-... */
+#define VP_REGISTRY_LABELS_MAX     2048 /* a JSON object, compact text */
+#define VP_REGISTRY_DETAIL_MAX     2048 /* an event's detail, a JSON object */
 #define VP_REGISTRY_REQUEST_ID_MAX 128
 #define VP_REGISTRY_EVENT_TYPE_MAX 32
-#define VP_REGISTRY_CIDR_MAX 19        /* "255.255.255.255/32" */
-#define VP_REGISTRY_PAGE_MAX 1000      /* most records one list call returns */
+#define VP_REGISTRY_CIDR_MAX       19   /* "255.255.255.255/32" */
+#define VP_REGISTRY_PAGE_MAX       1000 /* most records one list call returns */
 
-#define VP_REGISTRY_DEFAULT_QUARANTINE 600 /* seconds */
+#define VP_REGISTRY_DEFAULT_QUARANTINE      600 /* seconds */
 #define VP_REGISTRY_DEFAULT_BUSY_TIMEOUT_MS 10000
-#define VP_REGISTRY_DEFAULT_POOL_SIZE 4
-#define VP_REGISTRY_MAX_POOL_SIZE 64
+#define VP_REGISTRY_DEFAULT_POOL_SIZE       4
+#define VP_REGISTRY_MAX_POOL_SIZE           64
 
 struct vp_registry;
 
@@ -191,8 +191,8 @@ vp_code vp_registry_transition(struct vp_registry *reg, int64_t n, unsigned from
 
 /* Live (not released) namespaces, in all or for one account. */
 vp_code vp_registry_count_live(struct vp_registry *reg, int64_t *count, struct vp_error *err);
-vp_code vp_registry_count_live_account(struct vp_registry *reg, const char *account,
-				       int64_t *count, struct vp_error *err);
+vp_code vp_registry_count_live_account(struct vp_registry *reg, const char *account, int64_t *count,
+				       struct vp_error *err);
 
 /* Create or update an account (peer role ARN, granted), with its event. */
 vp_code vp_registry_account_upsert(struct vp_registry *reg, const char *account,

@@ -54,8 +54,9 @@ static vp_code db_fail(struct vp_db_conn *conn, int rc, struct vp_error *err, co
 		return vp_fail(err, VP_ERR_DB, "%s is read-only (%s): the registry must write",
 			       conn->shown, sqlite3_errmsg(conn->db));
 	if (primary == SQLITE_BUSY)
-		return vp_fail(err, VP_ERR_DB, "%s: %s: the database stayed locked past the busy "
-					       "timeout",
+		return vp_fail(err, VP_ERR_DB,
+			       "%s: %s: the database stayed locked past the busy "
+			       "timeout",
 			       conn->shown, what);
 	return vp_fail(err, code, "%s: %s: %s", conn->shown, what, sqlite3_errmsg(conn->db));
 }
@@ -124,7 +125,8 @@ static vp_code sqlite_connect(const struct vp_registry_url *url,
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
 	memcpy(conn->shown, url->shown, sizeof(conn->shown));
 	rc = sqlite3_open_v2(url->target, &conn->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			     NULL);
 	if (rc != SQLITE_OK) {
 		if (!conn->db)
 			code = vp_fail(err, VP_ERR_NOMEM, "out of memory");

@@ -4,9 +4,8 @@
 #include <string.h>
 
 static const char *const names[VP_NS_STATE_COUNT] = {
-	[VP_NS_PENDING] = "pending",     [VP_NS_ACTIVE] = "active",
-	[VP_NS_FAILED] = "failed",       [VP_NS_RELEASING] = "releasing",
-	[VP_NS_RELEASED] = "released",
+	[VP_NS_PENDING] = "pending",     [VP_NS_ACTIVE] = "active",     [VP_NS_FAILED] = "failed",
+	[VP_NS_RELEASING] = "releasing", [VP_NS_RELEASED] = "released",
 };
 
 /* allowed[from] is the set of states `from` may move to. */
@@ -52,9 +51,10 @@ vp_code vp_registry_transition_check(long long n, enum vp_ns_state from, enum vp
 	if (vp_registry_transition_allowed(from, to))
 		return VP_OK;
 	if (from == VP_NS_RELEASED)
-		return vp_fail(err, VP_ERR_CONFLICT,
-			       "namespace %lld: illegal transition released -> %s (released is final)",
-			       n, vp_registry_state_name(to));
+		return vp_fail(
+			err, VP_ERR_CONFLICT,
+			"namespace %lld: illegal transition released -> %s (released is final)", n,
+			vp_registry_state_name(to));
 	return vp_fail(err, VP_ERR_CONFLICT, "namespace %lld: illegal transition %s -> %s", n,
 		       vp_registry_state_name(from), vp_registry_state_name(to));
 }

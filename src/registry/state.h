@@ -29,8 +29,8 @@ enum vp_ns_state {
 
 /* A set of states, for "from" expectations and list filters. */
 #define VP_NS_STATE_BIT(s) (1u << (unsigned)(s))
-#define VP_NS_STATES_ALL ((1u << VP_NS_STATE_COUNT) - 1)
-#define VP_NS_STATES_LIVE (VP_NS_STATES_ALL & ~VP_NS_STATE_BIT(VP_NS_RELEASED))
+#define VP_NS_STATES_ALL   ((1u << VP_NS_STATE_COUNT) - 1)
+#define VP_NS_STATES_LIVE  (VP_NS_STATES_ALL & ~VP_NS_STATE_BIT(VP_NS_RELEASED))
 
 /* "pending", "active", "failed", "releasing", "released" ("unknown" otherwise). */
 const char *vp_registry_state_name(enum vp_ns_state state);

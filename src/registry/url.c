@@ -66,8 +66,8 @@ vp_code vp_registry_url_parse(const char *url, size_t len, struct vp_registry_ur
 			scheme_len += 2;
 		if (len == scheme_len)
 			return vp_fail(err, VP_ERR_INVALID,
-				       "database URL '%.*s' has no path (use sqlite:PATH)", (int)len,
-				       url);
+				       "database URL '%.*s' has no path (use sqlite:PATH)",
+				       (int)len, url);
 		if (len - scheme_len == strlen(":memory:") &&
 		    memcmp(url + scheme_len, ":memory:", len - scheme_len) == 0)
 			return vp_fail(err, VP_ERR_INVALID,
@@ -87,9 +87,10 @@ vp_code vp_registry_url_parse(const char *url, size_t len, struct vp_registry_ur
 	} else {
 		const char *colon = memchr(url, ':', len);
 		int shown = colon ? (int)(colon - url) : (int)len;
-		return vp_fail(err, VP_ERR_INVALID,
-			       "unknown database scheme '%.*s' (use sqlite:PATH or postgresql://...)",
-			       shown > 64 ? 64 : shown, url);
+		return vp_fail(
+			err, VP_ERR_INVALID,
+			"unknown database scheme '%.*s' (use sqlite:PATH or postgresql://...)",
+			shown > 64 ? 64 : shown, url);
 	}
 	*out = parsed;
 	return VP_OK;

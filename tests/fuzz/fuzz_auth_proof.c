@@ -49,7 +49,8 @@ static void check(const char *value)
 	    p.header_count > VP_AUTH_MAX_PROOF_HEADERS ||
 	    (strcmp(p.body, "Action=GetCallerIdentity&Version=2011-06-15") != 0 &&
 	     strcmp(p.body, "Version=2011-06-15&Action=GetCallerIdentity") != 0) ||
-	    (strncmp(p.url, "https://sts.", 12) != 0 && strcmp(p.url, "http://127.0.0.1:9/") != 0) ||
+	    (strncmp(p.url, "https://sts.", 12) != 0 &&
+	     strcmp(p.url, "http://127.0.0.1:9/") != 0) ||
 	    p.signed_at < 1790000000 - VP_AUTH_DEFAULT_MAX_AGE ||
 	    p.signed_at > 1790000000 + VP_AUTH_DEFAULT_MAX_AGE)
 		abort();

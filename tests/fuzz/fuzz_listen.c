@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (a.port > 65535 || strlen(a.host) == 0 || strlen(a.host) >= sizeof(a.host))
 		abort();
 	if (a.family == AF_INET6 ? a.sa_len != sizeof(struct sockaddr_in6) || a.host[0] != '['
-	                         : a.family != AF_INET || a.sa_len != sizeof(struct sockaddr_in))
+				 : a.family != AF_INET || a.sa_len != sizeof(struct sockaddr_in))
 		abort();
 	return 0;
 }

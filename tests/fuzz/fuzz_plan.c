@@ -48,7 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < 8; i++)
 		raw_n = raw_n << 8 | data[8 + i];
 	n = (int64_t)raw_n;
-	for (size_t at = 16; at + 5 <= size && plan.reserved_count < VP_PLAN_MAX_RESERVED; at += 5) {
+	for (size_t at = 16; at + 5 <= size && plan.reserved_count < VP_PLAN_MAX_RESERVED;
+	     at += 5) {
 		struct vp_cidr r;
 		r.prefix = data[at + 4] % 33;
 		r.addr = read32(data + at) & vp_prefix_mask(r.prefix);

@@ -22,9 +22,9 @@
 
 extern char **environ;
 
-#define READY_PREFIX "awsenv listening on "
+#define READY_PREFIX     "awsenv listening on "
 #define READY_TIMEOUT_MS 120000
-#define MAX_ARGS 32
+#define MAX_ARGS         32
 
 static long now_ms(void)
 {
@@ -56,11 +56,13 @@ static int read_ready_line(struct vp_test_awsenv *env, char *err, size_t err_len
 			continue;
 		if (r <= 0)
 			continue;
-		n = read(env->stdout_fd, line + len, 1); /* byte by byte: nothing past the line is consumed */
+		n = read(env->stdout_fd, line + len,
+			 1); /* byte by byte: nothing past the line is consumed */
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			snprintf(err, err_len, "awsenv exited before it was ready (see its stderr above)");
+			snprintf(err, err_len,
+				 "awsenv exited before it was ready (see its stderr above)");
 			return -1;
 		}
 		if (line[len] == '\n') {

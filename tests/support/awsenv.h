@@ -36,7 +36,8 @@ struct vp_test_awsenv {
 int vp_test_awsenv_start(struct vp_test_awsenv *env, const char *accounts,
 			 const char *const *extra_args, char *err, size_t err_len);
 
-/* Stop it and wait. Returns its exit status (0 when it stopped cleanly), -1 if it had to be killed. */
+/* Stop it and wait. Returns its exit status (0 when it stopped cleanly), -1 if it had to be killed.
+ */
 int vp_test_awsenv_stop(struct vp_test_awsenv *env);
 
 /*

@@ -27,18 +27,18 @@
 #include "aws/client.h"
 #include "aws/sts.h"
 
-#define HUB "111111111111"
-#define HUB_KEY "AKIAHUB1111111111111"
+#define HUB        "111111111111"
+#define HUB_KEY    "AKIAHUB1111111111111"
 #define HUB_SECRET "hubSecret0000000000000000000000000000000"
-#define B "222222222222"
-#define B_KEY "AKIACLIENTB222222222"
-#define B_SECRET "clientBSecret000000000000000000000000000"
-#define SERVER_ID "broker.test:443"
+#define B          "222222222222"
+#define B_KEY      "AKIACLIENTB222222222"
+#define B_SECRET   "clientBSecret000000000000000000000000000"
+#define SERVER_ID  "broker.test:443"
 
 static struct vp_test_awsenv env;
-static int64_t t0;               /* real time at the start: awsenv checks dates too */
-static time_t client_now;        /* the signing clock */
-static int64_t broker_now;       /* the broker's clock */
+static int64_t t0;         /* real time at the start: awsenv checks dates too */
+static time_t client_now;  /* the signing clock */
+static int64_t broker_now; /* the broker's clock */
 
 static int64_t broker_clock(void *ctx)
 {
@@ -115,8 +115,8 @@ static long sts_calls(void)
 	json_t *doc, *n;
 	long total = 0;
 
-	assert_int_equal(vp_test_awsenv_control(&env, "GET", "/_awsenv/calls", NULL, out, sizeof(out)),
-			 200);
+	assert_int_equal(
+		vp_test_awsenv_control(&env, "GET", "/_awsenv/calls", NULL, out, sizeof(out)), 200);
 	doc = json_loads(out, 0, NULL);
 	assert_non_null(doc);
 	n = json_object_get(json_object_get(json_object_get(json_object_get(doc, "calls"), "sts"),
@@ -340,8 +340,8 @@ static void test_temporary_credentials(void **state)
 	if (vp_aws_sts_assume_role(b, &in, &r, &aerr) != VP_OK)
 		fail_msg("%s", aerr.error.message);
 
-	proof = proof_at((time_t)t0, r->credentials.access_key_id,
-			 r->credentials.secret_access_key, r->credentials.session_token);
+	proof = proof_at((time_t)t0, r->credentials.access_key_id, r->credentials.secret_access_key,
+			 r->credentials.session_token);
 	if (vp_auth_verify(a, proof, &id, &err) != VP_OK)
 		fail_msg("%s", err.message);
 	assert_string_equal(id.account, HUB);
@@ -421,7 +421,8 @@ static void test_threads(void **state)
 		w[i].auth = a;
 		w[i].ok = 0;
 		for (int j = 0; j < 4; j++)
-			w[i].proofs[j] = proof_at((time_t)t0 + i * 4 + j - 12, B_KEY, B_SECRET, NULL);
+			w[i].proofs[j] =
+				proof_at((time_t)t0 + i * 4 + j - 12, B_KEY, B_SECRET, NULL);
 	}
 	for (int i = 0; i < 6; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, verify_all, &w[i]), 0);

@@ -25,12 +25,12 @@
 #include "aws/sts.h"
 #include "aws/xml.h"
 
-#define HUB "111111111111"
-#define HUB_KEY "AKIAHUB1111111111111"
+#define HUB        "111111111111"
+#define HUB_KEY    "AKIAHUB1111111111111"
 #define HUB_SECRET "hubSecret0000000000000000000000000000000"
-#define B "222222222222"
-#define B_KEY "AKIACLIENTB222222222"
-#define B_SECRET "clientBSecret000000000000000000000000000"
+#define B          "222222222222"
+#define B_KEY      "AKIACLIENTB222222222"
+#define B_SECRET   "clientBSecret000000000000000000000000000"
 
 static struct vp_test_awsenv env;
 
@@ -47,7 +47,8 @@ static struct vp_aws_client *client_for(const char *key, const char *secret, con
 	struct vp_aws_client *c = NULL;
 	struct vp_error err;
 
-	assert_int_equal(vp_aws_credentials_provider_new_static(key, secret, token, &creds, &err), VP_OK);
+	assert_int_equal(vp_aws_credentials_provider_new_static(key, secret, token, &creds, &err),
+			 VP_OK);
 	cfg.credentials = creds;
 	if (vp_aws_client_new(&cfg, &c, &err) != VP_OK)
 		fail_msg("%s", err.message);
@@ -101,7 +102,8 @@ static int reset(void **state)
 static void faults(const char *json)
 {
 	char out[2048];
-	long status = vp_test_awsenv_control(&env, "POST", "/_awsenv/faults", json, out, sizeof(out));
+	long status =
+		vp_test_awsenv_control(&env, "POST", "/_awsenv/faults", json, out, sizeof(out));
 	if (status != 200)
 		fail_msg("faults: %ld %s", status, out);
 }
@@ -123,7 +125,8 @@ static void test_get_caller_identity(void **state)
 
 static void test_wrong_secret_and_unknown_key(void **state)
 {
-	struct vp_aws_client *c = client_for(B_KEY, "wrongSecret00000000000000000000000000000", NULL);
+	struct vp_aws_client *c =
+		client_for(B_KEY, "wrongSecret00000000000000000000000000000", NULL);
 	struct vp_aws_caller_identity *id = NULL;
 	struct vp_aws_ec2_vpc_list *vpcs = NULL;
 	struct vp_aws_error err;
@@ -160,8 +163,8 @@ static void test_iam_roles_and_assume_role(void **state)
 	char big[4096];
 	(void)state;
 
-	free(raw(hub, VP_AWS_IAM, "CreateRole", "Arn", "RoleName", "peer", "AssumeRolePolicyDocument",
-		 trust_b, (char *)NULL));
+	free(raw(hub, VP_AWS_IAM, "CreateRole", "Arn", "RoleName", "peer",
+		 "AssumeRolePolicyDocument", trust_b, (char *)NULL));
 	assert_int_equal(vp_aws_iam_get_role(hub, "peer", &role, &err), VP_OK);
 	assert_string_equal(role->arn, "arn:aws:iam::" HUB ":role/peer");
 	assert_non_null(strstr(role->assume_role_policy_document, "arn:aws:iam::" B ":root"));
@@ -206,9 +209,11 @@ static void test_iam_roles_and_assume_role(void **state)
 	/* the trust-policy quota (2048 characters) and a malformed document */
 	snprintf(big, sizeof(big),
 		 "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"
-		 "{\"AWS\":\"arn:aws:iam::" B ":root\"},\"Action\":\"sts:AssumeRole\",\"Sid\":\"%0*d\"}]}",
+		 "{\"AWS\":\"arn:aws:iam::" B
+		 ":root\"},\"Action\":\"sts:AssumeRole\",\"Sid\":\"%0*d\"}]}",
 		 2100, 0);
-	assert_int_equal(vp_aws_iam_update_assume_role_policy(hub, "peer", big, &err), VP_ERR_EXHAUSTED);
+	assert_int_equal(vp_aws_iam_update_assume_role_policy(hub, "peer", big, &err),
+			 VP_ERR_EXHAUSTED);
 	assert_string_equal(err.code, "LimitExceeded");
 	assert_false(err.retryable);
 	assert_int_equal(vp_aws_iam_update_assume_role_policy(hub, "peer", "{not json", &err),
@@ -228,14 +233,15 @@ static void test_assume_role_through_a_profile(void **state)
 	FILE *f;
 	(void)state;
 
-	free(raw(hub, VP_AWS_IAM, "CreateRole", "Arn", "RoleName", "peer", "AssumeRolePolicyDocument",
-		 trust_b, (char *)NULL));
+	free(raw(hub, VP_AWS_IAM, "CreateRole", "Arn", "RoleName", "peer",
+		 "AssumeRolePolicyDocument", trust_b, (char *)NULL));
 	assert_non_null(mkdtemp(dir));
 	snprintf(cfgp, sizeof(cfgp), "%s/config", dir);
 	snprintf(credp, sizeof(credp), "%s/credentials", dir);
 	f = fopen(cfgp, "w");
-	fprintf(f, "[profile peer]\nrole_arn = arn:aws:iam::" HUB ":role/peer\nsource_profile = b\n"
-		   "role_session_name = from-profile\nregion = eu-west-1\nendpoint_url = %s\n",
+	fprintf(f,
+		"[profile peer]\nrole_arn = arn:aws:iam::" HUB ":role/peer\nsource_profile = b\n"
+		"role_session_name = from-profile\nregion = eu-west-1\nendpoint_url = %s\n",
 		env.url);
 	fclose(f);
 	f = fopen(credp, "w");
@@ -270,7 +276,8 @@ static void test_ec2_peering_and_routes(void **state)
 	char *hub_vpc, *b_vpc, *pcx, *rtb = NULL;
 	(void)state;
 
-	hub_vpc = raw(hub, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", "10.0.0.0/22", (char *)NULL);
+	hub_vpc = raw(hub, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", "10.0.0.0/22",
+		      (char *)NULL);
 	b_vpc = raw(b, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", "10.0.4.0/22", (char *)NULL);
 
 	{
@@ -291,15 +298,17 @@ static void test_ec2_peering_and_routes(void **state)
 	}
 
 	/* client-b asks to peer with the hub; the hub sees it pending, accepts it */
-	pcx = raw(b, VP_AWS_EC2, "CreateVpcPeeringConnection", "vpcPeeringConnectionId", "VpcId", b_vpc,
-		  "PeerVpcId", hub_vpc, "PeerOwnerId", HUB, "PeerRegion", "us-east-1", (char *)NULL);
+	pcx = raw(b, VP_AWS_EC2, "CreateVpcPeeringConnection", "vpcPeeringConnectionId", "VpcId",
+		  b_vpc, "PeerVpcId", hub_vpc, "PeerOwnerId", HUB, "PeerRegion", "us-east-1",
+		  (char *)NULL);
 	{
 		const char *ids[] = {pcx};
 		const char *pending[] = {"pending-acceptance"};
 		struct vp_aws_ec2_filter f = {"status-code", pending, 1};
 		struct vp_aws_ec2_query by_id = {.ids = ids, .id_count = 1};
 		struct vp_aws_ec2_query by_status = {.filters = &f, .filter_count = 1};
-		assert_int_equal(vp_aws_ec2_describe_vpc_peering_connections(hub, &by_id, &pl, &err), VP_OK);
+		assert_int_equal(
+			vp_aws_ec2_describe_vpc_peering_connections(hub, &by_id, &pl, &err), VP_OK);
 		assert_int_equal(pl->count, 1);
 		assert_string_equal(pl->items[0].status_code, "pending-acceptance");
 		assert_string_equal(pl->items[0].requester.owner_id, B);
@@ -307,14 +316,17 @@ static void test_ec2_peering_and_routes(void **state)
 		assert_string_equal(pl->items[0].requester.cidr_block, "10.0.4.0/22");
 		assert_string_equal(pl->items[0].accepter.vpc_id, hub_vpc);
 		vp_aws_ec2_peering_list_free(pl);
-		assert_int_equal(vp_aws_ec2_describe_vpc_peering_connections(hub, &by_status, &pl, &err),
-				 VP_OK);
+		assert_int_equal(
+			vp_aws_ec2_describe_vpc_peering_connections(hub, &by_status, &pl, &err),
+			VP_OK);
 		assert_int_equal(pl->count, 1);
 		vp_aws_ec2_peering_list_free(pl);
-		assert_int_equal(vp_aws_ec2_accept_vpc_peering_connection(hub, pcx, &accepted, &err), VP_OK);
+		assert_int_equal(
+			vp_aws_ec2_accept_vpc_peering_connection(hub, pcx, &accepted, &err), VP_OK);
 		assert_string_equal(accepted->vpc_peering_connection_id, pcx);
 		vp_aws_ec2_peering_free(accepted);
-		assert_int_equal(vp_aws_ec2_describe_vpc_peering_connections(hub, &by_id, &pl, &err), VP_OK);
+		assert_int_equal(
+			vp_aws_ec2_describe_vpc_peering_connections(hub, &by_id, &pl, &err), VP_OK);
 		assert_string_equal(pl->items[0].status_code, "active");
 		vp_aws_ec2_peering_list_free(pl);
 	}
@@ -331,7 +343,8 @@ static void test_ec2_peering_and_routes(void **state)
 		rtb = strdup(tables->items[0].route_table_id);
 		vp_aws_ec2_route_table_list_free(tables);
 
-		assert_int_equal(vp_aws_ec2_create_route(hub, rtb, "10.0.4.0/22", &to_pcx, &err), VP_OK);
+		assert_int_equal(vp_aws_ec2_create_route(hub, rtb, "10.0.4.0/22", &to_pcx, &err),
+				 VP_OK);
 		/* again: RouteAlreadyExists with the same target counts as done */
 		if (vp_aws_ec2_create_route(hub, rtb, "10.0.4.0/22", &to_pcx, &err) != VP_OK)
 			fail_msg("CreateRoute again: %s", err.error.message);
@@ -340,7 +353,9 @@ static void test_ec2_peering_and_routes(void **state)
 		{
 			const char *ids[] = {rtb};
 			struct vp_aws_ec2_query by_id = {.ids = ids, .id_count = 1};
-			assert_int_equal(vp_aws_ec2_describe_route_tables(hub, &by_id, &tables, &err), VP_OK);
+			assert_int_equal(
+				vp_aws_ec2_describe_route_tables(hub, &by_id, &tables, &err),
+				VP_OK);
 			for (size_t r = 0; r < tables->items[0].route_count; r++)
 				if (tables->items[0].routes[r].destination_cidr_block &&
 				    strcmp(tables->items[0].routes[r].destination_cidr_block,
@@ -355,8 +370,8 @@ static void test_ec2_peering_and_routes(void **state)
 		assert_int_equal(vp_aws_ec2_delete_route(hub, rtb, "10.0.4.0/22", &err), VP_OK);
 		/* again: InvalidRoute.NotFound counts as done */
 		assert_int_equal(vp_aws_ec2_delete_route(hub, rtb, "10.0.4.0/22", &err), VP_OK);
-		assert_int_equal(vp_aws_ec2_create_route(hub, "rtb-00000000000000000", "10.0.4.0/22",
-							 &to_pcx, &err),
+		assert_int_equal(vp_aws_ec2_create_route(hub, "rtb-00000000000000000",
+							 "10.0.4.0/22", &to_pcx, &err),
 				 VP_ERR_NOT_FOUND);
 		assert_string_equal(err.code, "InvalidRouteTableID.NotFound");
 
@@ -364,7 +379,8 @@ static void test_ec2_peering_and_routes(void **state)
 		assert_int_equal(vp_test_awsenv_control(&env, "POST", "/_awsenv/config",
 							"{\"max_routes_per_table\": 1}", NULL, 0),
 				 200);
-		assert_int_equal(vp_aws_ec2_create_route(hub, rtb, "10.0.4.0/22", &to_pcx, &err), VP_OK);
+		assert_int_equal(vp_aws_ec2_create_route(hub, rtb, "10.0.4.0/22", &to_pcx, &err),
+				 VP_OK);
 		assert_int_equal(vp_aws_ec2_create_route(hub, rtb, "10.0.8.0/22", &to_pcx, &err),
 				 VP_ERR_EXHAUSTED);
 		assert_string_equal(err.code, "RouteLimitExceeded");
@@ -394,16 +410,19 @@ static void test_ec2_peering_and_routes(void **state)
 static void test_paging(void **state)
 {
 	struct vp_aws_credentials_provider *creds = NULL;
-	struct vp_aws_client_config cfg = {.region = "us-east-1", .endpoint_url = env.url,
+	struct vp_aws_client_config cfg = {.region = "us-east-1",
+					   .endpoint_url = env.url,
 					   .config_file = "/nonexistent",
-					   .credentials_file = "/nonexistent", .ec2_page_size = 5};
+					   .credentials_file = "/nonexistent",
+					   .ec2_page_size = 5};
 	struct vp_aws_client *c = NULL;
 	struct vp_aws_ec2_vpc_list *vpcs = NULL;
 	char calls[4096];
 	(void)state;
 
-	assert_int_equal(vp_aws_credentials_provider_new_static(HUB_KEY, HUB_SECRET, NULL, &creds, NULL),
-			 VP_OK);
+	assert_int_equal(
+		vp_aws_credentials_provider_new_static(HUB_KEY, HUB_SECRET, NULL, &creds, NULL),
+		VP_OK);
 	cfg.credentials = creds;
 	assert_int_equal(vp_aws_client_new(&cfg, &c, NULL), VP_OK);
 	vp_aws_credentials_provider_free(creds);

@@ -53,9 +53,9 @@
 static const struct {
 	const char *account, *key, *secret;
 } keys[] = {
-    {HUB, "AKIAHUB1111111111111", "hubSecret0000000000000000000000000000000"},
-    {B, "AKIACLIENTB222222222", "clientBSecret000000000000000000000000000"},
-    {C, "AKIACLIENTC333333333", "clientCSecret000000000000000000000000000"},
+	{HUB, "AKIAHUB1111111111111", "hubSecret0000000000000000000000000000000"},
+	{B, "AKIACLIENTB222222222", "clientBSecret000000000000000000000000000"},
+	{C, "AKIACLIENTC333333333", "clientCSecret000000000000000000000000000"},
 };
 
 static struct vp_test_awsenv env;
@@ -78,17 +78,17 @@ static struct vp_aws_client *client_for(const char *key, const char *secret, con
 {
 	struct vp_aws_credentials_provider *creds = NULL;
 	struct vp_aws_client_config cfg = {
-	    .region = REGION,
-	    .endpoint_url = env.url,
-	    .config_file = "/nonexistent",
-	    .credentials_file = "/nonexistent",
-	    .retry_base_delay = 0.002,
+		.region = REGION,
+		.endpoint_url = env.url,
+		.config_file = "/nonexistent",
+		.credentials_file = "/nonexistent",
+		.retry_base_delay = 0.002,
 	};
 	struct vp_aws_client *c = NULL;
 	struct vp_error err;
 
 	assert_int_equal(vp_aws_credentials_provider_new_static(key, secret, token, &creds, &err),
-	                 VP_OK);
+			 VP_OK);
 	cfg.credentials = creds;
 	if (vp_aws_client_new(&cfg, &c, &err) != VP_OK)
 		fail_msg("%s", err.message);
@@ -107,7 +107,7 @@ static struct vp_aws_client *client_of(const char *account)
 
 /* A call the client has no wrapper for (test setup); returns the text of the first <field>. */
 static char *raw(struct vp_aws_client *c, enum vp_aws_service svc, const char *action,
-                 const char *field, ...)
+		 const char *field, ...)
 {
 	struct vp_aws_params p;
 	struct vp_aws_error err;
@@ -180,18 +180,18 @@ static void world_init(struct world *w)
 	w->hub = client_of(HUB);
 	w->b = client_of(B);
 	w->c = client_of(C);
-	w->hub_vpc =
-	    raw(w->hub, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", "10.0.0.0/22", (char *)NULL);
+	w->hub_vpc = raw(w->hub, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", "10.0.0.0/22",
+			 (char *)NULL);
 	free(raw(w->hub, VP_AWS_IAM, "CreateRole", NULL, "RoleName", ROLE1,
-	         "AssumeRolePolicyDocument", HUB_TRUST, (char *)NULL));
+		 "AssumeRolePolicyDocument", HUB_TRUST, (char *)NULL));
 	free(raw(w->hub, VP_AWS_IAM, "CreateRole", NULL, "RoleName", ROLE2,
-	         "AssumeRolePolicyDocument", HUB_TRUST, (char *)NULL));
+		 "AssumeRolePolicyDocument", HUB_TRUST, (char *)NULL));
 	{
 		const char *vpc[] = {w->hub_vpc};
 		struct vp_aws_ec2_filter f = {"vpc-id", vpc, 1};
 		struct vp_aws_ec2_query q = {.filters = &f, .filter_count = 1};
 		assert_int_equal(vp_aws_ec2_describe_route_tables(w->hub, &q, &tables, &aerr),
-		                 VP_OK);
+				 VP_OK);
 		assert_int_equal(tables->count, 1);
 		w->main_rtb = strdup(tables->items[0].route_table_id);
 		vp_aws_ec2_route_table_list_free(tables);
@@ -240,8 +240,8 @@ static void world_free(struct world *w)
 	vp_aws_client_free(w->c);
 	free(w->hub_vpc);
 	free(w->main_rtb);
-	for (const char *const *s =
-	         (const char *const[]){"registry.db", "registry.db-wal", "registry.db-shm", NULL};
+	for (const char *const *s = (const char *const[]){"registry.db", "registry.db-wal",
+							  "registry.db-shm", NULL};
 	     *s; s++) {
 		snprintf(path, sizeof(path), "%s/%s", w->dir, *s);
 		unlink(path);
@@ -290,8 +290,8 @@ static char *route_in(struct world *w, const char *rtb, const char *cidr)
 		if (r->destination_cidr_block && strcmp(r->destination_cidr_block, cidr) == 0) {
 			free(target);
 			target = strdup(r->vpc_peering_connection_id ? r->vpc_peering_connection_id
-			                : r->gateway_id              ? r->gateway_id
-			                                             : "?");
+					: r->gateway_id              ? r->gateway_id
+								     : "?");
 		}
 	}
 	vp_aws_ec2_route_table_list_free(tables);
@@ -313,7 +313,7 @@ static struct vp_registration *registration(void)
 }
 
 static int64_t must_register(struct world *w, const char *account, const char *ref,
-                             struct vp_registration *out, bool expect_created)
+			     struct vp_registration *out, bool expect_created)
 {
 	struct vp_identity id = who(account);
 	struct vp_register_request req = reg_req(ref);
@@ -329,17 +329,17 @@ static int64_t must_register(struct world *w, const char *account, const char *r
 /* The client's side: a VPC with cidr, a peering to the hub; accepted with the peer role unless
  * accept is false. Returns the peering id; *vpc gets the VPC id (caller frees both). */
 static char *client_peering(struct world *w, struct vp_aws_client *client, const char *cidr,
-                            const char *role_arn, bool accept, char **vpc)
+			    const char *role_arn, bool accept, char **vpc)
 {
 	char *pcx;
 
 	*vpc = raw(client, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", cidr, (char *)NULL);
 	pcx = raw(client, VP_AWS_EC2, "CreateVpcPeeringConnection", "vpcPeeringConnectionId",
-	          "VpcId", *vpc, "PeerVpcId", w->hub_vpc, "PeerOwnerId", HUB, "PeerRegion", REGION,
-	          (char *)NULL);
+		  "VpcId", *vpc, "PeerVpcId", w->hub_vpc, "PeerOwnerId", HUB, "PeerRegion", REGION,
+		  (char *)NULL);
 	if (accept) {
 		struct vp_aws_assume_role_input in = {.role_arn = role_arn,
-		                                      .session_name = "cloudformation"};
+						      .session_name = "cloudformation"};
 		struct vp_aws_assumed_role *r = NULL;
 		struct vp_aws_client *as_peer;
 		struct vp_aws_error aerr;
@@ -347,7 +347,7 @@ static char *client_peering(struct world *w, struct vp_aws_client *client, const
 		if (vp_aws_sts_assume_role(client, &in, &r, &aerr) != VP_OK)
 			fail_msg("AssumeRole %s: %s", role_arn, aerr.error.message);
 		as_peer = client_for(r->credentials.access_key_id, r->credentials.secret_access_key,
-		                     r->credentials.session_token);
+				     r->credentials.session_token);
 		if (vp_aws_ec2_accept_vpc_peering_connection(as_peer, pcx, NULL, &aerr) != VP_OK)
 			fail_msg("accept: %s", aerr.error.message);
 		vp_aws_client_free(as_peer);
@@ -357,7 +357,7 @@ static char *client_peering(struct world *w, struct vp_aws_client *client, const
 }
 
 static vp_code confirm(struct world *w, const char *account, int64_t n, const char *pcx,
-                       const char *vpc, struct vp_registration *out, struct vp_error *err)
+		       const char *vpc, struct vp_registration *out, struct vp_error *err)
 {
 	struct vp_identity id = who(account);
 	struct vp_confirm_request req;
@@ -369,7 +369,7 @@ static vp_code confirm(struct world *w, const char *account, int64_t n, const ch
 }
 
 static vp_code release(struct world *w, const char *account, int64_t n, struct vp_registration *out,
-                       struct vp_error *err)
+		       struct vp_error *err)
 {
 	struct vp_identity id = who(account);
 	return vp_broker_release(w->broker, &id, n, "req-release", out, err);
@@ -441,15 +441,15 @@ static void test_life_cycle(void **state)
 	assert_true(vp_broker_is_admin(w.broker, &admin));
 	assert_int_equal(vp_broker_get(w.broker, &admin, 1, again, &err), VP_OK);
 	assert_int_equal(vp_broker_list(w.broker, &b, 0, NULL, 0, again, 1, &count, &next, &err),
-	                 VP_OK);
+			 VP_OK);
 	assert_int_equal(count, 1);
 	assert_int_equal(vp_broker_list(w.broker, &c, 0, NULL, 0, again, 1, &count, &next, &err),
-	                 VP_OK);
+			 VP_OK);
 	assert_int_equal(count, 0);
 	assert_int_equal(vp_broker_list(w.broker, &c, 0, B, 0, again, 1, &count, &next, &err),
-	                 VP_ERR_FORBIDDEN);
+			 VP_ERR_FORBIDDEN);
 	assert_int_equal(vp_broker_list(w.broker, &admin, 0, B, 0, again, 1, &count, &next, &err),
-	                 VP_OK);
+			 VP_OK);
 	assert_int_equal(count, 1);
 	assert_int_equal(confirm(&w, C, 1, pcx, vpc, again, &err), VP_ERR_FORBIDDEN);
 	assert_int_equal(release(&w, C, 1, again, &err), VP_ERR_FORBIDDEN);
@@ -472,7 +472,7 @@ static void test_life_cycle(void **state)
 	metrics = vp_metrics_render(w.metrics);
 	assert_non_null(strstr(metrics, "vpcpeer_trust_batch_size_count"));
 	assert_non_null(
-	    strstr(metrics, "vpcpeer_aws_calls_total{action=\"CreateRoute\",outcome=\"ok\"}"));
+		strstr(metrics, "vpcpeer_aws_calls_total{action=\"CreateRoute\",outcome=\"ok\"}"));
 	assert_non_null(strstr(metrics, "vpcpeer_namespaces{state=\"active\"} 0"));
 	free(metrics);
 	free(vpc);
@@ -483,7 +483,7 @@ static void test_life_cycle(void **state)
 }
 
 static void expect_conflict(struct world *w, const char *account, int64_t n, const char *pcx,
-                            const char *vpc, const char *words)
+			    const char *vpc, const char *words)
 {
 	struct vp_registration *out = registration();
 	struct vp_namespace_record rec;
@@ -517,11 +517,11 @@ static void test_confirm_mismatches(void **state)
 	assert_int_equal(rc->record.n, 2);
 
 	expect_conflict(&w, B, 1, "pcx-0123456789abcdef0", "vpc-0123456789abcdef0",
-	                "does not exist");
+			"does not exist");
 	/* B's right peering, but another VPC named */
 	pcx_b = client_peering(&w, w.b, "10.0.4.0/22", rb->record.peer_role_arn, true, &vpc_b);
-	other_vpc =
-	    raw(w.b, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", "192.168.0.0/24", (char *)NULL);
+	other_vpc = raw(w.b, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", "192.168.0.0/24",
+			(char *)NULL);
 	expect_conflict(&w, B, 1, pcx_b, other_vpc, "requested from VPC");
 	/* B peers a VPC with n = 2's block and offers it for n = 1 */
 	pcx_b2 = client_peering(&w, w.b, "10.0.8.0/22", rb->record.peer_role_arn, true, &vpc_b2);
@@ -579,7 +579,7 @@ static void test_quota_peerings(void **state)
 	must_register(&w, B, "first", r, true);
 	must_register(&w, C, "second", r, true);
 	assert_int_equal(vp_broker_register(w.broker, &b, &req, "req-3", r, &created, &err),
-	                 VP_ERR_EXHAUSTED);
+			 VP_ERR_EXHAUSTED);
 	assert_non_null(strstr(err.message, "--max-peerings 2"));
 	assert_non_null(strstr(err.message, "Service Quotas"));
 	assert_int_equal(live_count(&w), 2);
@@ -607,14 +607,14 @@ static void test_quota_routes(void **state)
 	/* the hub table has a route of its own (internet), so 2 routes leave room for 1 client */
 	igw = raw(w.hub, VP_AWS_EC2, "CreateInternetGateway", "internetGatewayId", (char *)NULL);
 	free(raw(w.hub, VP_AWS_EC2, "AttachInternetGateway", NULL, "InternetGatewayId", igw,
-	         "VpcId", w.hub_vpc, (char *)NULL));
+		 "VpcId", w.hub_vpc, (char *)NULL));
 	free(raw(w.hub, VP_AWS_EC2, "CreateRoute", NULL, "RouteTableId", w.main_rtb,
-	         "DestinationCidrBlock", "0.0.0.0/0", "GatewayId", igw, (char *)NULL));
+		 "DestinationCidrBlock", "0.0.0.0/0", "GatewayId", igw, (char *)NULL));
 	w.cfg.max_routes_per_table = 2;
 	world_start(&w);
 	must_register(&w, B, "first", r, true);
 	assert_int_equal(vp_broker_register(w.broker, &c, &req, "req-2", r, &created, &err),
-	                 VP_ERR_EXHAUSTED);
+			 VP_ERR_EXHAUSTED);
 	assert_non_null(strstr(err.message, w.main_rtb));
 	assert_non_null(strstr(err.message, "--max-routes-per-table 2"));
 	assert_int_equal(live_count(&w), 1);
@@ -662,16 +662,16 @@ static void test_trust_pool_spills_then_exhausted(void **state)
 		struct vp_identity id = who(acct);
 		struct vp_register_request req = reg_req("ref-6");
 		assert_int_equal(vp_broker_register(w.broker, &id, &req, "req", r, &created, &err),
-		                 VP_ERR_EXHAUSTED);
+				 VP_ERR_EXHAUSTED);
 		assert_non_null(strstr(err.message, "trust policies of all 2 peer roles are full"));
 		assert_non_null(strstr(err.message, "ACLSizePerRole quota 340"));
 	}
 	assert_int_equal(live_count(&w), 7);
 	/* a release frees a place in role 1, and the next account takes it */
 	assert_int_equal(vp_broker_release(w.broker,
-	                                   &(struct vp_identity){.account = "500000000000"}, 1,
-	                                   "req", r, &err),
-	                 VP_OK);
+					   &(struct vp_identity){.account = "500000000000"}, 1,
+					   "req", r, &err),
+			 VP_OK);
 	assert_int_equal(trust_count(&w, ROLE1, "500000000000"), 0);
 	must_register(&w, acct, "ref-6", r, true);
 	assert_string_equal(r->record.peer_role_arn, ROLE1_ARN);
@@ -842,10 +842,10 @@ static void test_grant_failure_leaves_nothing(void **state)
 	world_start(&w);
 	/* more failures than the client's 3 attempts */
 	awsenv_post("/_awsenv/faults",
-	            "{\"rules\": [{\"action\": \"UpdateAssumeRolePolicy\", \"fault\": \"error\", "
-	            "\"count\": 5}]}");
+		    "{\"rules\": [{\"action\": \"UpdateAssumeRolePolicy\", \"fault\": \"error\", "
+		    "\"count\": 5}]}");
 	assert_int_equal(vp_broker_register(w.broker, &b, &req, "req-f", r, &created, &err),
-	                 VP_ERR_UNAVAILABLE);
+			 VP_ERR_UNAVAILABLE);
 	assert_non_null(strstr(err.message, "trust policy"));
 	assert_int_equal(live_count(&w), 0);
 	assert_int_equal(trust_count(&w, ROLE1, B), 0);
@@ -854,7 +854,7 @@ static void test_grant_failure_leaves_nothing(void **state)
 		assert_false(acct.granted);
 	/* the client retries (CloudFormation does): works now */
 	assert_int_equal(vp_test_awsenv_control(&env, "DELETE", "/_awsenv/faults", NULL, NULL, 0),
-	                 200);
+			 200);
 	must_register(&w, B, "stack-f", r, true);
 	assert_int_equal(trust_count(&w, ROLE1, B), 1);
 	free(r);
@@ -872,7 +872,7 @@ static void test_confirm_route_failure_takes_back(void **state)
 
 	world_init(&w);
 	second = raw(w.hub, VP_AWS_EC2, "CreateRouteTable", "routeTableId", "VpcId", w.hub_vpc,
-	             (char *)NULL);
+		     (char *)NULL);
 	w.cfg.route_tables[0] = w.main_rtb;
 	w.cfg.route_tables[1] = second;
 	w.cfg.route_table_count = 2;
@@ -882,9 +882,9 @@ static void test_confirm_route_failure_takes_back(void **state)
 	/* someone routed the client's block elsewhere in the second table */
 	igw = raw(w.hub, VP_AWS_EC2, "CreateInternetGateway", "internetGatewayId", (char *)NULL);
 	free(raw(w.hub, VP_AWS_EC2, "AttachInternetGateway", NULL, "InternetGatewayId", igw,
-	         "VpcId", w.hub_vpc, (char *)NULL));
+		 "VpcId", w.hub_vpc, (char *)NULL));
 	free(raw(w.hub, VP_AWS_EC2, "CreateRoute", NULL, "RouteTableId", second,
-	         "DestinationCidrBlock", "10.0.4.0/22", "GatewayId", igw, (char *)NULL));
+		 "DestinationCidrBlock", "10.0.4.0/22", "GatewayId", igw, (char *)NULL));
 	assert_int_equal(confirm(&w, B, 1, pcx, vpc, r, &err), VP_ERR_CONFLICT);
 	/* the first table's route was taken back; the foreign route is untouched */
 	assert_no_route(&w, w.main_rtb, "10.0.4.0/22");
@@ -914,27 +914,27 @@ static void test_start_up_checks(void **state)
 	world_init(&w);
 	w.cfg.max_peerings = 126;
 	assert_int_equal(vp_broker_new(&w.cfg, w.reg, w.hub, w.metrics, &broker, &err),
-	                 VP_ERR_INVALID);
+			 VP_ERR_INVALID);
 	assert_non_null(strstr(err.message, "--max-peerings"));
 	w.cfg.max_peerings = 50;
 
 	w.cfg.peer_roles[1] = "no-such-role";
 	assert_int_equal(vp_broker_new(&w.cfg, w.reg, w.hub, w.metrics, &broker, &err),
-	                 VP_ERR_INVALID);
+			 VP_ERR_INVALID);
 	assert_non_null(strstr(err.message, "no-such-role"));
 	w.cfg.peer_roles[1] = ROLE2;
 
 	w.cfg.hub_vpc = "vpc-0123456789abcdef0";
 	assert_int_equal(vp_broker_new(&w.cfg, w.reg, w.hub, w.metrics, &broker, &err),
-	                 VP_ERR_INVALID);
+			 VP_ERR_INVALID);
 	assert_non_null(strstr(err.message, "not found"));
 
 	/* a hub at n = 1's block overlaps a client namespace: refused, naming --reserve */
-	overlap_vpc =
-	    raw(w.hub, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", "10.0.4.0/22", (char *)NULL);
+	overlap_vpc = raw(w.hub, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", "10.0.4.0/22",
+			  (char *)NULL);
 	w.cfg.hub_vpc = overlap_vpc;
 	assert_int_equal(vp_broker_new(&w.cfg, w.reg, w.hub, w.metrics, &broker, &err),
-	                 VP_ERR_INVALID);
+			 VP_ERR_INVALID);
 	assert_non_null(strstr(err.message, "--reserve 10.0.4.0/22"));
 	{
 		struct vp_cidr res;
@@ -949,13 +949,13 @@ static void test_start_up_checks(void **state)
 
 	/* a route table of another VPC */
 	other_vpc = raw(w.hub, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", "192.168.0.0/24",
-	                (char *)NULL);
+			(char *)NULL);
 	other_rtb = raw(w.hub, VP_AWS_EC2, "CreateRouteTable", "routeTableId", "VpcId", other_vpc,
-	                (char *)NULL);
+			(char *)NULL);
 	w.cfg.route_tables[0] = other_rtb;
 	w.cfg.route_table_count = 1;
 	assert_int_equal(vp_broker_new(&w.cfg, w.reg, w.hub, w.metrics, &broker, &err),
-	                 VP_ERR_INVALID);
+			 VP_ERR_INVALID);
 	assert_non_null(strstr(err.message, "not the hub VPC"));
 	assert_null(broker);
 	free(other_vpc), free(other_rtb), free(overlap_vpc);
@@ -965,16 +965,16 @@ static void test_start_up_checks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_life_cycle),
-	    cmocka_unit_test(test_confirm_mismatches),
-	    cmocka_unit_test(test_quota_peerings),
-	    cmocka_unit_test(test_quota_routes),
-	    cmocka_unit_test(test_trust_pool_spills_then_exhausted),
-	    cmocka_unit_test(test_concurrent_registrations),
-	    cmocka_unit_test(test_revoke_only_when_unused),
-	    cmocka_unit_test(test_grant_failure_leaves_nothing),
-	    cmocka_unit_test(test_confirm_route_failure_takes_back),
-	    cmocka_unit_test(test_start_up_checks),
+		cmocka_unit_test(test_life_cycle),
+		cmocka_unit_test(test_confirm_mismatches),
+		cmocka_unit_test(test_quota_peerings),
+		cmocka_unit_test(test_quota_routes),
+		cmocka_unit_test(test_trust_pool_spills_then_exhausted),
+		cmocka_unit_test(test_concurrent_registrations),
+		cmocka_unit_test(test_revoke_only_when_unused),
+		cmocka_unit_test(test_grant_failure_leaves_nothing),
+		cmocka_unit_test(test_confirm_route_failure_takes_back),
+		cmocka_unit_test(test_start_up_checks),
 	};
 	char msg[256];
 	struct vp_error err;

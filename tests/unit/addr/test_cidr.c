@@ -21,9 +21,9 @@ static struct vp_cidr parse_ok(const char *s)
 
 static void test_parse_and_format_round_trip(void **state)
 {
-	const char *good[] = {"0.0.0.0/0", "10.0.0.0/8", "10.0.4.0/22", "10.255.252.0/22",
-			      "172.16.0.0/12", "100.64.0.0/10", "192.168.1.7/32",
-			      "255.255.255.255/32", "10.4.176.0/22"};
+	const char *good[] = {"0.0.0.0/0",       "10.0.0.0/8",         "10.0.4.0/22",
+			      "10.255.252.0/22", "172.16.0.0/12",      "100.64.0.0/10",
+			      "192.168.1.7/32",  "255.255.255.255/32", "10.4.176.0/22"};
 	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		char out[VP_CIDR_STRLEN];

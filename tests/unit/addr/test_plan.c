@@ -145,7 +145,8 @@ static void test_invalid_plans_say_why(void **state)
 		{"10.0.0.0/8", 22, 29, 4, "subnet prefix /29 is outside AWS's limits"},
 		{"10.0.0.0/24", 22, 24, 4, "does not fit into the pool 10.0.0.0/24"},
 		{"10.0.0.0/8", 24, 22, 1, "a /22 subnet does not fit into a /24 VPC block"},
-		{"10.0.0.0/8", 22, 24, 5, "5 /24 subnets do not fit into a /22 VPC block (it holds 4)"},
+		{"10.0.0.0/8", 22, 24, 5,
+		 "5 /24 subnets do not fit into a /22 VPC block (it holds 4)"},
 		{"10.0.0.0/8", 22, 24, 0, "subnet count 0"},
 		{"10.0.0.0/8", 22, 24, 27, "subnet count 27"},
 	};
@@ -173,9 +174,9 @@ static void test_reserved_ranges(void **state)
 
 	vp_plan_init(&plan);
 	assert_null(vp_plan_reserved_overlap(&plan, 5));
-	assert_int_equal(vp_plan_reserve(&plan, cidr("10.0.16.0/20"), NULL), VP_OK); /* 4..7 */
-	assert_int_equal(vp_plan_reserve(&plan, cidr("10.0.21.7/32"), NULL), VP_OK); /* 5 */
-	assert_int_equal(vp_plan_reserve(&plan, cidr("10.0.32.0/24"), NULL), VP_OK); /* 8 */
+	assert_int_equal(vp_plan_reserve(&plan, cidr("10.0.16.0/20"), NULL), VP_OK);   /* 4..7 */
+	assert_int_equal(vp_plan_reserve(&plan, cidr("10.0.21.7/32"), NULL), VP_OK);   /* 5 */
+	assert_int_equal(vp_plan_reserve(&plan, cidr("10.0.32.0/24"), NULL), VP_OK);   /* 8 */
 	assert_int_equal(vp_plan_reserve(&plan, cidr("192.168.0.0/16"), NULL), VP_OK); /* outside */
 	assert_int_equal(vp_plan_reserve(&plan, cidr("10.255.255.0/24"), NULL), VP_OK); /* 16383 */
 	assert_null(vp_plan_reserved_overlap(&plan, 3));

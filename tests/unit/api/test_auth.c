@@ -22,11 +22,11 @@
 #include "api/auth.h"
 #include "aws/client.h"
 
-#define STS_URL "http://127.0.0.1:9" /* never reached: these proofs are refused first */
+#define STS_URL   "http://127.0.0.1:9" /* never reached: these proofs are refused first */
 #define SERVER_ID "broker.test:443"
-#define KEY "AKIACLIENTB222222222"
-#define SECRET "clientBSecret000000000000000000000000000"
-#define T0 1790000000 /* 2026-09-21T14:13:20Z */
+#define KEY       "AKIACLIENTB222222222"
+#define SECRET    "clientBSecret000000000000000000000000000"
+#define T0        1790000000 /* 2026-09-21T14:13:20Z */
 
 static int64_t broker_now = T0;
 static time_t client_now = T0;
@@ -225,7 +225,8 @@ static void test_proof_format(void **state)
 			    "20260921T141320Z");
 	assert_null(json_object_get(headers, "X-Amz-Security-Token"));
 	authz = json_string_value(json_object_get(headers, "Authorization"));
-	assert_non_null(strstr(authz, "AWS4-HMAC-SHA256 Credential=" KEY "/20260921/us-east-1/sts/aws4_request"));
+	assert_non_null(strstr(authz, "AWS4-HMAC-SHA256 Credential=" KEY
+				      "/20260921/us-east-1/sts/aws4_request"));
 	assert_non_null(strstr(authz, "x-vpcpeer-server-id"));
 	assert_null(strstr(proof, SECRET));
 	json_decref(doc);
@@ -336,7 +337,8 @@ static void test_method_url_body(void **state)
 		{"https://127.0.0.1:9/", "not an STS endpoint"},
 		{"http://sts.amazonaws.com/", "must use https://"},
 		{"http://sts.us-east-1.amazonaws.com/", "must use https://"},
-		{"https://sts.cn-north-1.amazonaws.com.cn/", "not an STS endpoint of partition aws"},
+		{"https://sts.cn-north-1.amazonaws.com.cn/",
+		 "not an STS endpoint of partition aws"},
 		{"https://sts.us-gov-west-1.amazonaws.com/", "not an STS endpoint"},
 		{"https://sts.amazonaws.com.evil.example/", "not an STS endpoint"},
 		{"https://sts.s3.amazonaws.com/", "not an STS endpoint"},
@@ -376,7 +378,8 @@ static void test_method_url_body(void **state)
 	/* the other parameter order passes the local check (STS judges the signature) */
 	{
 		struct vp_auth_proof p;
-		proof = with_field("body", json_string("Version=2011-06-15&Action=GetCallerIdentity"));
+		proof = with_field("body",
+				   json_string("Version=2011-06-15&Action=GetCallerIdentity"));
 		assert_int_equal(vp_auth_parse_proof(a, proof, &p, NULL), VP_OK);
 		vp_auth_proof_cleanup(&p);
 		free(proof);
@@ -442,7 +445,8 @@ static void test_headers(void **state)
 	refused(a, proof, "no X-Vpcpeer-Server-Id header");
 	free(proof);
 	proof = with_header("X-Vpcpeer-Server-Id", "other.broker:443");
-	refused(a, proof, "is for server id 'other.broker:443', not this broker's 'broker.test:443'");
+	refused(a, proof,
+		"is for server id 'other.broker:443', not this broker's 'broker.test:443'");
 	free(proof);
 	proof = with_header("X-Amz-Date", NULL);
 	refused(a, proof, "no X-Amz-Date");
@@ -519,7 +523,8 @@ static void test_headers(void **state)
 
 			doc = unpack(good);
 			headers = json_object_get(doc, "headers");
-			authz = strdup(json_string_value(json_object_get(headers, "Authorization")));
+			authz = strdup(
+				json_string_value(json_object_get(headers, "Authorization")));
 			at = strstr(authz, edits[i].from);
 			if (!at)
 				fail_msg("'%s' not in %s", edits[i].from, authz);
@@ -568,8 +573,8 @@ static void test_refusals_never_echo_secrets(void **state)
 	struct vp_aws_client *c = make_client("us-east-1", STS_URL, "SeCrEtSessionToken0123456789");
 	char *proof = proof_from(c, "other.broker:443");
 	json_t *doc = unpack(proof);
-	const char *authz =
-		json_string_value(json_object_get(json_object_get(doc, "headers"), "Authorization"));
+	const char *authz = json_string_value(
+		json_object_get(json_object_get(doc, "headers"), "Authorization"));
 	const char *sig = strstr(authz, "Signature=") + 10;
 	struct vp_identity id;
 	struct vp_error err;
@@ -593,8 +598,8 @@ static void test_temporary_credentials_sign_the_token(void **state)
 	char *proof = proof_from(c, SERVER_ID);
 	struct vp_auth_proof p;
 	json_t *doc = unpack(proof);
-	const char *authz =
-		json_string_value(json_object_get(json_object_get(doc, "headers"), "Authorization"));
+	const char *authz = json_string_value(
+		json_object_get(json_object_get(doc, "headers"), "Authorization"));
 	(void)state;
 
 	assert_non_null(strstr(authz, "x-amz-security-token"));
@@ -608,7 +613,8 @@ static void test_temporary_credentials_sign_the_token(void **state)
 
 static void test_real_sts_hosts(void **state)
 {
-	/* Without an endpoint URL the client signs for the real STS host, which the broker takes. */
+	/* Without an endpoint URL the client signs for the real STS host, which the broker takes.
+	 */
 	struct vp_auth *a = make_auth("aws", NULL);
 	struct vp_aws_client *c = make_client("eu-west-1", NULL, NULL);
 	char *proof = proof_from(c, SERVER_ID);
@@ -687,8 +693,9 @@ static void test_default_server_id(void **state)
 	}
 	assert_int_equal(vp_auth_default_server_id("broker.example.com", out, sizeof(out), &err),
 			 VP_ERR_INVALID);
-	assert_int_equal(vp_auth_default_server_id("ftp://broker.example.com", out, sizeof(out), &err),
-			 VP_ERR_INVALID);
+	assert_int_equal(
+		vp_auth_default_server_id("ftp://broker.example.com", out, sizeof(out), &err),
+		VP_ERR_INVALID);
 	assert_non_null(strstr(err.message, "not an http:// or https:// URL"));
 	assert_int_equal(vp_auth_default_server_id("https://", out, sizeof(out), &err),
 			 VP_ERR_INVALID);

@@ -37,8 +37,8 @@ static void test_counters_gauges_and_help(void **state)
 	vp_metrics_add(m, "vpcpeer_requests_total", bad, 1);
 	vp_metrics_set(m, "vpcpeer_namespaces", (const char *const[]){"state", "active", NULL}, 7);
 	vp_metrics_set(m, "vpcpeer_namespaces", (const char *const[]){"state", "active", NULL}, 5);
-	vp_metrics_add(m, "vpcpeer_unknown_total", NULL, 1);            /* ignored */
-	vp_metrics_set(m, "vpcpeer_requests_total", ok, 100);            /* wrong type: ignored */
+	vp_metrics_add(m, "vpcpeer_unknown_total", NULL, 1);  /* ignored */
+	vp_metrics_set(m, "vpcpeer_requests_total", ok, 100); /* wrong type: ignored */
 	text = vp_metrics_render(m);
 	assert_has(text, "# HELP vpcpeer_requests_total HTTP requests by route and status.\n");
 	assert_has(text, "# TYPE vpcpeer_requests_total counter\n");
@@ -99,7 +99,8 @@ static void test_declarations_are_checked_and_series_bounded(void **state)
 	(void)state;
 	assert_int_equal(vp_metrics_declare(m, "9bad", VP_METRIC_COUNTER, "x", &err),
 			 VP_ERR_INVALID);
-	assert_int_equal(vp_metrics_declare(m, "a b", VP_METRIC_COUNTER, "x", &err), VP_ERR_INVALID);
+	assert_int_equal(vp_metrics_declare(m, "a b", VP_METRIC_COUNTER, "x", &err),
+			 VP_ERR_INVALID);
 	assert_int_equal(vp_metrics_declare(m, "ok_total", VP_METRIC_COUNTER, "x", &err), VP_OK);
 	assert_int_equal(vp_metrics_declare(m, "ok_total", VP_METRIC_GAUGE, "x", &err),
 			 VP_ERR_CONFLICT);

@@ -41,12 +41,26 @@ static void test_routes(void **state)
 static void test_unknown_paths_and_tricks_are_404(void **state)
 {
 	static const char *const bad[] = {
-		"/", "", "/v1", "/v1/namespaces/", "/v1/namespaces//7", "/v1/namespaces/07",
-		"/v1/namespaces/-1", "/v1/namespaces/+1", "/v1/namespaces/1x",
-		"/v1/namespaces/2147483648", "/v1/namespaces/99999999999999999999",
-		"/v1/namespaces/1/", "/v1/namespaces/1/confirm/", "/v1/namespaces/1/../2",
-		"/v1/namespaces/%31", "/v1/namespaces/1/confirmx", "/v1/namespacesx",
-		"/healthz/", "/v2/namespaces", "/v1/namespaces/ 1",
+		"/",
+		"",
+		"/v1",
+		"/v1/namespaces/",
+		"/v1/namespaces//7",
+		"/v1/namespaces/07",
+		"/v1/namespaces/-1",
+		"/v1/namespaces/+1",
+		"/v1/namespaces/1x",
+		"/v1/namespaces/2147483648",
+		"/v1/namespaces/99999999999999999999",
+		"/v1/namespaces/1/",
+		"/v1/namespaces/1/confirm/",
+		"/v1/namespaces/1/../2",
+		"/v1/namespaces/%31",
+		"/v1/namespaces/1/confirmx",
+		"/v1/namespacesx",
+		"/healthz/",
+		"/v2/namespaces",
+		"/v1/namespaces/ 1",
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -89,12 +103,14 @@ static void test_register_body(void **state)
 			     "stack/app/1b2c/Registration\"}",
 			     &r, &err),
 			 VP_OK);
-	assert_string_equal(r.client_ref,
-			    "arn:aws:cloudformation:us-east-1:222222222222:stack/app/1b2c/Registration");
+	assert_string_equal(
+		r.client_ref,
+		"arn:aws:cloudformation:us-east-1:222222222222:stack/app/1b2c/Registration");
 	assert_int_equal(r.label_count, 0);
-	assert_int_equal(reg("{\"labels\": {\"team\": \"ops\", \"env\": \"\"}, \"client_ref\": \"a\"}",
-			     &r, &err),
-			 VP_OK);
+	assert_int_equal(
+		reg("{\"labels\": {\"team\": \"ops\", \"env\": \"\"}, \"client_ref\": \"a\"}", &r,
+		    &err),
+		VP_OK);
 	assert_int_equal(r.label_count, 2);
 	assert_string_equal(r.labels[0].key, "team");
 	assert_string_equal(r.labels[0].value, "ops");
@@ -119,9 +135,11 @@ static void test_register_body_refusals(void **state)
 		{"{\"client_ref\": \"a b\"}", "not printable ASCII"},
 		{"{\"client_ref\": \"a\\u0000b\"}", "not valid JSON"},
 		{"{\"client_ref\": \"a\", \"client_ref\": \"b\"}", "not valid JSON"},
-		{"{\"client_ref\": \"a\", \"account\": \"222222222222\"}", "unknown field 'account'"},
+		{"{\"client_ref\": \"a\", \"account\": \"222222222222\"}",
+		 "unknown field 'account'"},
 		{"{\"client_ref\": \"a\", \"labels\": []}", "labels must be an object"},
-		{"{\"client_ref\": \"a\", \"labels\": {\"k\": 1}}", "a label value must be a string"},
+		{"{\"client_ref\": \"a\", \"labels\": {\"k\": 1}}",
+		 "a label value must be a string"},
 		{"{\"client_ref\": \"a\", \"labels\": {\"\": \"v\"}}", "label names"},
 		{"{\"client_ref\": \"a\", \"labels\": {\"k\": \"\\n\"}}", "not printable"},
 	};
@@ -132,11 +150,13 @@ static void test_register_body_refusals(void **state)
 		memset(&r, 0x5a, sizeof(r));
 		assert_int_not_equal(reg(bad[i].body, &r, &err), VP_OK);
 		if (!strstr(err.message, bad[i].fragment))
-			fail_msg("'%s': '%s' lacks '%s'", bad[i].body, err.message, bad[i].fragment);
+			fail_msg("'%s': '%s' lacks '%s'", bad[i].body, err.message,
+				 bad[i].fragment);
 		assert_int_equal((unsigned char)r.client_ref[0], 0x5a); /* untouched */
 	}
 	memset(long_ref, 'x', sizeof(long_ref));
-	snprintf(long_ref, sizeof(long_ref), "{\"client_ref\": \"%0*d\"}", VP_CLIENT_REF_MAX + 1, 0);
+	snprintf(long_ref, sizeof(long_ref), "{\"client_ref\": \"%0*d\"}", VP_CLIENT_REF_MAX + 1,
+		 0);
 	assert_int_equal(reg(long_ref, &r, &err), VP_ERR_INVALID);
 	assert_non_null(strstr(err.message, "more than 256"));
 	memset(big, ' ', sizeof(big));
@@ -177,7 +197,8 @@ static void test_confirm_body(void **state)
 		 "8 or 17 hex digits"},
 		{"{\"vpc_peering_connection_id\": \"pcx-0123456G\", \"vpc_id\": \"vpc-01234567\"}",
 		 "lower-case hex"},
-		{"{\"vpc_peering_connection_id\": \"pcx-01234567\", \"vpc_id\": 5}", "must be a string"},
+		{"{\"vpc_peering_connection_id\": \"pcx-01234567\", \"vpc_id\": 5}",
+		 "must be a string"},
 		{"{\"vpc_peering_connection_id\": \"pcx-01234567\", \"vpc_id\": \"vpc-01234567\", "
 		 "\"x\": 1}",
 		 "unknown field 'x'"},
@@ -189,7 +210,8 @@ static void test_confirm_body(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct vp_confirm_request c;
 		struct vp_error err;
-		vp_code rc = vp_confirm_request_parse(cases[i].body, strlen(cases[i].body), &c, &err);
+		vp_code rc =
+			vp_confirm_request_parse(cases[i].body, strlen(cases[i].body), &c, &err);
 		if (!cases[i].fragment) {
 			assert_int_equal(rc, VP_OK);
 			assert_string_equal(c.peering_id, "pcx-0123456789abcdef0");

@@ -51,7 +51,7 @@ static int dbl_registered; /* times "stack-1" was registered */
 static bool dbl_entered, dbl_release;
 
 vp_code vp_auth_verify(struct vp_auth *auth, const char *authorization, struct vp_identity *out,
-                       struct vp_error *err)
+		       struct vp_error *err)
 {
 	const char *p;
 	(void)auth;
@@ -68,17 +68,17 @@ vp_code vp_auth_verify(struct vp_auth *auth, const char *authorization, struct v
 }
 
 vp_code vp_broker_check_caller(const struct vp_broker *broker, const struct vp_identity *caller,
-                               struct vp_error *err)
+			       struct vp_error *err)
 {
 	(void)broker;
 	if (strcmp(caller->account, FORBIDDEN_ACCOUNT) == 0)
 		return vp_fail(err, VP_ERR_FORBIDDEN, "account %s may not use this broker",
-		               caller->account);
+			       caller->account);
 	return VP_OK;
 }
 
 static void fill(struct vp_registration *out, int64_t n, const char *account, const char *ref,
-                 enum vp_ns_state state)
+		 enum vp_ns_state state)
 {
 	struct vp_plan plan;
 	memset(out, 0, sizeof(*out));
@@ -91,7 +91,7 @@ static void fill(struct vp_registration *out, int64_t n, const char *account, co
 	out->record.state = state;
 	snprintf(out->record.labels, sizeof(out->record.labels), "{\"team\":\"ops\"}");
 	snprintf(out->record.peer_role_arn, sizeof(out->record.peer_role_arn),
-	         "arn:aws:iam::111111111111:role/vpcpeer-peer-1");
+		 "arn:aws:iam::111111111111:role/vpcpeer-peer-1");
 	out->record.created_at = 1795683600; /* 2026-11-26T09:00:00Z */
 	out->record.updated_at = 1795683600;
 	out->record.expires_at = state == VP_NS_PENDING ? 1795687200 : 0;
@@ -102,15 +102,15 @@ static void fill(struct vp_registration *out, int64_t n, const char *account, co
 }
 
 vp_code vp_broker_register(struct vp_broker *broker, const struct vp_identity *caller,
-                           const struct vp_register_request *req, const char *request_id,
-                           struct vp_registration *out, bool *created, struct vp_error *err)
+			   const struct vp_register_request *req, const char *request_id,
+			   struct vp_registration *out, bool *created, struct vp_error *err)
 {
 	static const struct {
 		const char *ref;
 		vp_code code;
 	} errors[] = {{"err-conflict", VP_ERR_CONFLICT},       {"err-exhausted", VP_ERR_EXHAUSTED},
-	              {"err-unavailable", VP_ERR_UNAVAILABLE}, {"err-aws", VP_ERR_AWS},
-	              {"err-internal", VP_ERR_INTERNAL},       {"err-db", VP_ERR_DB}};
+		      {"err-unavailable", VP_ERR_UNAVAILABLE}, {"err-aws", VP_ERR_AWS},
+		      {"err-internal", VP_ERR_INTERNAL},       {"err-db", VP_ERR_DB}};
 	(void)broker;
 	assert_int_equal(strlen(request_id), 32);
 	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
@@ -132,8 +132,8 @@ vp_code vp_broker_register(struct vp_broker *broker, const struct vp_identity *c
 }
 
 vp_code vp_broker_confirm(struct vp_broker *broker, const struct vp_identity *caller, int64_t n,
-                          const struct vp_confirm_request *req, const char *request_id,
-                          struct vp_registration *out, struct vp_error *err)
+			  const struct vp_confirm_request *req, const char *request_id,
+			  struct vp_registration *out, struct vp_error *err)
 {
 	(void)broker;
 	(void)request_id;
@@ -146,36 +146,36 @@ vp_code vp_broker_confirm(struct vp_broker *broker, const struct vp_identity *ca
 }
 
 vp_code vp_broker_release(struct vp_broker *broker, const struct vp_identity *caller, int64_t n,
-                          const char *request_id, struct vp_registration *out, struct vp_error *err)
+			  const char *request_id, struct vp_registration *out, struct vp_error *err)
 {
 	(void)broker;
 	(void)request_id;
 	if (n == 404)
 		return vp_fail(err, VP_ERR_NOT_FOUND, "namespace %lld does not exist",
-		               (long long)n);
+			       (long long)n);
 	fill(out, n, caller->account, "stack-1", VP_NS_RELEASED);
 	out->record.released_at = 1795690800;
 	return VP_OK;
 }
 
 vp_code vp_broker_get(struct vp_broker *broker, const struct vp_identity *caller, int64_t n,
-                      struct vp_registration *out, struct vp_error *err)
+		      struct vp_registration *out, struct vp_error *err)
 {
 	(void)broker;
 	if (n == 404)
 		return vp_fail(err, VP_ERR_NOT_FOUND, "namespace %lld does not exist",
-		               (long long)n);
+			       (long long)n);
 	if (n == 403)
 		return vp_fail(err, VP_ERR_FORBIDDEN, "namespace %lld is another account's",
-		               (long long)n);
+			       (long long)n);
 	fill(out, n, caller->account, "stack-1", VP_NS_PENDING);
 	return VP_OK;
 }
 
 /* Five namespaces 1..5 of the caller; `states` must be what the query said. */
 vp_code vp_broker_list(struct vp_broker *broker, const struct vp_identity *caller, unsigned states,
-                       const char *account, int64_t cursor, struct vp_registration *out, size_t max,
-                       size_t *count, int64_t *next_cursor, struct vp_error *err)
+		       const char *account, int64_t cursor, struct vp_registration *out, size_t max,
+		       size_t *count, int64_t *next_cursor, struct vp_error *err)
 {
 	size_t k = 0;
 	(void)broker;
@@ -341,7 +341,7 @@ static void expect_error(const struct reply *r, long status, const char *code)
 	if (r->status != status || !error_code(r) || strcmp(error_code(r), code) != 0)
 		fail_msg("expected %ld %s, got %ld %s", status, code, r->status, r->body);
 	assert_non_null(
-	    json_string_value(json_object_get(json_object_get(r->json, "error"), "message")));
+		json_string_value(json_object_get(json_object_get(r->json, "error"), "message")));
 }
 
 /* ---- fixtures ---------------------------------------------------------------------------- */
@@ -365,7 +365,7 @@ static void start(struct fixture *f, struct vp_server_config *cfg)
 	assert_non_null(f->log);
 	vp_log_setup(VP_LOG_INFO, VP_LOG_JSON, f->log);
 	if (vp_server_start(cfg, (struct vp_broker *)&dummy_broker, (struct vp_auth *)&dummy_auth,
-	                    f->metrics, &f->server, &err) != VP_OK)
+			    f->metrics, &f->server, &err) != VP_OK)
 		fail_msg("server did not start: %s", err.message);
 	snprintf(f->url, sizeof(f->url), "%s", vp_server_url(f->server));
 }
@@ -404,7 +404,7 @@ static void get(struct fixture *f, const char *path, const char *authz, struct r
 }
 
 static void post(struct fixture *f, const char *path, const char *body, const char *authz,
-                 struct reply *r)
+		 struct reply *r)
 {
 	struct req q = {"POST", path, body, authz, 0, false};
 	do_request(f->url, &q, r);
@@ -439,15 +439,15 @@ static void test_healthz_and_request_id(void **state)
 static void test_routing_404_405(void **state)
 {
 	static const char *const not_found[] = {"/",
-	                                        "/nope",
-	                                        "/v1/namespaces/007",
-	                                        "/v1/namespaces/%37",
-	                                        "/v1/namespaces/-1",
-	                                        "/v1/namespaces/7/confirm/x",
-	                                        "/v1/namespaces/7/../7",
-	                                        "/v1/namespaces/99999999999",
-	                                        "/healthz/",
-	                                        "/v2/namespaces"};
+						"/nope",
+						"/v1/namespaces/007",
+						"/v1/namespaces/%37",
+						"/v1/namespaces/-1",
+						"/v1/namespaces/7/confirm/x",
+						"/v1/namespaces/7/../7",
+						"/v1/namespaces/99999999999",
+						"/healthz/",
+						"/v2/namespaces"};
 	struct fixture f;
 	struct reply r;
 	char allow[64], id[64];
@@ -517,8 +517,8 @@ static void test_register_and_errors(void **state)
 		long status;
 		const char *code;
 	} cases[] = {{"err-conflict", 409, "conflict"},       {"err-exhausted", 409, "exhausted"},
-	             {"err-unavailable", 503, "unavailable"}, {"err-aws", 502, "aws"},
-	             {"err-internal", 500, "internal"},       {"err-db", 503, "unavailable"}};
+		     {"err-unavailable", 503, "unavailable"}, {"err-aws", 502, "aws"},
+		     {"err-internal", 500, "internal"},       {"err-db", 503, "unavailable"}};
 	struct fixture f;
 	struct reply r;
 	char v[64];
@@ -533,30 +533,31 @@ static void test_register_and_errors(void **state)
 	assert_int_equal(json_integer_value(json_object_get(r.json, "NamespaceId")), 7);
 	assert_string_equal(json_string_value(json_object_get(r.json, "State")), "pending");
 	assert_string_equal(json_string_value(json_object_get(r.json, "AccountId")),
-	                    CLIENT_ACCOUNT);
+			    CLIENT_ACCOUNT);
 	assert_string_equal(json_string_value(json_object_get(r.json, "VpcCidrBlock")),
-	                    "10.0.28.0/22");
+			    "10.0.28.0/22");
 	assert_string_equal(json_string_value(json_object_get(r.json, "SubnetACidrBlock")),
-	                    "10.0.28.0/24");
+			    "10.0.28.0/24");
 	assert_string_equal(json_string_value(json_object_get(r.json, "SubnetDCidrBlock")),
-	                    "10.0.31.0/24");
+			    "10.0.31.0/24");
 	assert_null(json_object_get(r.json, "SubnetECidrBlock"));
 	assert_string_equal(json_string_value(json_object_get(r.json, "PeerOwnerId")),
-	                    "111111111111");
+			    "111111111111");
 	assert_string_equal(json_string_value(json_object_get(r.json, "PeerRoleArn")),
-	                    "arn:aws:iam::111111111111:role/vpcpeer-peer-1");
+			    "arn:aws:iam::111111111111:role/vpcpeer-peer-1");
 	assert_string_equal(json_string_value(json_object_get(r.json, "PeerCidrBlock")),
-	                    "10.0.0.0/22");
+			    "10.0.0.0/22");
 	assert_string_equal(json_string_value(json_object_get(r.json, "PeerRegion")), "us-east-1");
 	assert_true(json_is_null(json_object_get(r.json, "VpcId")));
 	assert_true(json_is_null(json_object_get(r.json, "VpcPeeringConnectionId")));
 	assert_true(json_is_null(json_object_get(r.json, "ReleasedAt")));
 	assert_string_equal(json_string_value(json_object_get(r.json, "CreatedAt")),
-	                    "2026-11-26T09:00:00Z");
+			    "2026-11-26T09:00:00Z");
 	assert_string_equal(json_string_value(json_object_get(r.json, "ExpiresAt")),
-	                    "2026-11-26T10:00:00Z");
+			    "2026-11-26T10:00:00Z");
 	assert_string_equal(
-	    json_string_value(json_object_get(json_object_get(r.json, "Labels"), "team")), "ops");
+		json_string_value(json_object_get(json_object_get(r.json, "Labels"), "team")),
+		"ops");
 	reply_done(&r);
 	post(&f, "/v1/namespaces", "{\"client_ref\":\"stack-1\"}", PROOF, &r);
 	assert_int_equal(r.status, 200); /* the replay */
@@ -576,14 +577,14 @@ static void test_register_and_errors(void **state)
 static void test_bad_bodies(void **state)
 {
 	static const char *const bad[] = {"",
-	                                  "{",
-	                                  "[]",
-	                                  "null",
-	                                  "{\"client_ref\":1}",
-	                                  "{\"client_ref\":\"a\",\"x\":1}",
-	                                  "{\"client_ref\":\"a b\"}",
-	                                  "{\"client_ref\":\"a\"} trailing",
-	                                  "\xff\xfe"};
+					  "{",
+					  "[]",
+					  "null",
+					  "{\"client_ref\":1}",
+					  "{\"client_ref\":\"a\",\"x\":1}",
+					  "{\"client_ref\":\"a b\"}",
+					  "{\"client_ref\":\"a\"} trailing",
+					  "\xff\xfe"};
 	struct fixture f;
 	struct reply r;
 	(void)state;
@@ -661,7 +662,7 @@ static void test_get_confirm_release_list(void **state)
 	assert_int_equal(r.status, 200);
 	assert_string_equal(json_string_value(json_object_get(r.json, "State")), "active");
 	assert_string_equal(json_string_value(json_object_get(r.json, "VpcPeeringConnectionId")),
-	                    "pcx-0123abcd");
+			    "pcx-0123abcd");
 	assert_string_equal(json_string_value(json_object_get(r.json, "VpcId")), "vpc-0123abcd");
 	assert_true(json_is_null(json_object_get(r.json, "ExpiresAt")));
 	reply_done(&r);
@@ -675,9 +676,9 @@ static void test_get_confirm_release_list(void **state)
 		do_request(f.url, &q, &r);
 		assert_int_equal(r.status, 200);
 		assert_string_equal(json_string_value(json_object_get(r.json, "State")),
-		                    "released");
+				    "released");
 		assert_string_equal(json_string_value(json_object_get(r.json, "ReleasedAt")),
-		                    "2026-11-26T11:00:00Z");
+				    "2026-11-26T11:00:00Z");
 		reply_done(&r);
 	}
 	get(&f, "/v1/namespaces?limit=2", PROOF, &r);
@@ -700,8 +701,8 @@ static void test_get_confirm_release_list(void **state)
 	reply_done(&r);
 	{
 		static const char *const bad[] = {"?bogus=1",         "?state=nope", "?limit=0",
-		                                  "?limit=1001",      "?cursor=-1",  "?account=12",
-		                                  "?limit=1&limit=2", "?state=",     "?cursor=%zz"};
+						  "?limit=1001",      "?cursor=-1",  "?account=12",
+						  "?limit=1&limit=2", "?state=",     "?cursor=%zz"};
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			char path[128];
 			snprintf(path, sizeof(path), "/v1/namespaces%s", bad[i]);
@@ -781,18 +782,15 @@ static void test_metrics_text(void **state)
 	get(&f, "/metrics", NULL, &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(header(&r, "Content-Type", ctype, sizeof(ctype)),
-	                    "text/plain; version=0.0.4; charset=utf-8");
+			    "text/plain; version=0.0.4; charset=utf-8");
 	assert_non_null(strstr(r.body, "# TYPE vpcpeer_http_requests_total counter\n"));
-	assert_non_null(strstr(
-	    r.body,
-	    "vpcpeer_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1\n"));
-	assert_non_null(strstr(
-	    r.body,
-	    "vpcpeer_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1\n"));
+	assert_non_null(strstr(r.body, "vpcpeer_http_requests_total{route=\"/"
+				       "healthz\",method=\"GET\",status=\"200\"} 1\n"));
+	assert_non_null(strstr(r.body, "vpcpeer_http_requests_total{route=\"unmatched\",method="
+				       "\"GET\",status=\"404\"} 1\n"));
 	assert_non_null(strstr(r.body, "# TYPE vpcpeer_http_request_duration_seconds histogram\n"));
-	assert_non_null(strstr(
-	    r.body,
-	    "vpcpeer_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"} 1\n"));
+	assert_non_null(strstr(r.body, "vpcpeer_http_request_duration_seconds_bucket{route=\"/"
+				       "healthz\",le=\"+Inf\"} 1\n"));
 	reply_done(&r);
 	finish(&f, NULL);
 }
@@ -830,7 +828,7 @@ static void test_access_log(void **state)
 	assert_string_equal(json_string_value(json_object_get(entry, "level")), "info");
 	assert_string_equal(json_string_value(json_object_get(entry, "method")), "GET");
 	assert_string_equal(json_string_value(json_object_get(entry, "route")),
-	                    "/v1/namespaces/{n}");
+			    "/v1/namespaces/{n}");
 	assert_int_equal(json_integer_value(json_object_get(entry, "status")), 200);
 	assert_string_equal(json_string_value(json_object_get(entry, "account")), CLIENT_ACCOUNT);
 	assert_int_equal(json_integer_value(json_object_get(entry, "n")), 12);
@@ -982,11 +980,12 @@ static void *leave_early(void *arg)
 {
 	struct leaver *l = arg;
 	static const char *const requests[] = {
-	    "GET /v1/namespaces/12 HTTP/1.1\r\nHost: test\r\nAuthorization: " PROOF "\r\n\r\n",
-	    "DELETE /v1/namespaces/12 HTTP/1.1\r\nHost: test\r\nAuthorization: " PROOF "\r\n\r\n",
-	    "POST /v1/namespaces HTTP/1.1\r\nHost: test\r\nAuthorization: " PROOF
-	    "\r\nContent-Length: 24\r\n\r\n{\"client_ref\":\"stack-2\"}",
-	    "GET /readyz HTTP/1.1\r\nHost: test\r\n\r\n"};
+		"GET /v1/namespaces/12 HTTP/1.1\r\nHost: test\r\nAuthorization: " PROOF "\r\n\r\n",
+		"DELETE /v1/namespaces/12 HTTP/1.1\r\nHost: test\r\nAuthorization: " PROOF
+		"\r\n\r\n",
+		"POST /v1/namespaces HTTP/1.1\r\nHost: test\r\nAuthorization: " PROOF
+		"\r\nContent-Length: 24\r\n\r\n{\"client_ref\":\"stack-2\"}",
+		"GET /readyz HTTP/1.1\r\nHost: test\r\n\r\n"};
 	for (int i = 0; i < 40; i++) {
 		int fd = send_raw(l->f, requests[(i + l->id) % 4]);
 		close_raw(fd, (i + l->id) % 2 == 0);
@@ -1026,20 +1025,20 @@ static void test_listen_parse(void **state)
 {
 	struct vp_listen_addr a;
 	static const char *const bad[] = {"",
-	                                  "8080",
-	                                  "127.0.0.1",
-	                                  ":8080",
-	                                  "127.0.0.1:",
-	                                  "127.0.0.1:65536",
-	                                  "127.0.0.1:08",
-	                                  "1.2.3:80",
-	                                  "::1:80",
-	                                  "[::1]",
-	                                  "[::1]80",
-	                                  "[zz]:80",
-	                                  "host.example:80",
-	                                  "127.0.0.1:-1",
-	                                  "[::1]:+1"};
+					  "8080",
+					  "127.0.0.1",
+					  ":8080",
+					  "127.0.0.1:",
+					  "127.0.0.1:65536",
+					  "127.0.0.1:08",
+					  "1.2.3:80",
+					  "::1:80",
+					  "[::1]",
+					  "[::1]80",
+					  "[zz]:80",
+					  "host.example:80",
+					  "127.0.0.1:-1",
+					  "[::1]:+1"};
 	(void)state;
 	assert_int_equal(vp_listen_parse("127.0.0.1:8080", 14, &a, NULL), VP_OK);
 	assert_true(a.loopback);
@@ -1084,22 +1083,22 @@ static void test_query_parse(void **state)
 }
 
 static const char test_cert[] = "-----BEGIN CERTIFICATE-----\n"
-                                "MIIBojCCAUigAwIBAgIUDUSOsE6u8W80LgRqSn3BEjCYcvowCgYIKoZIzj0EAwIw\n"
-                                "FDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTEyNjA5NDQwMVoYDzIxMjYxMTAy\n"
-                                "MDk0NDAxWjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwWTATBgcqhkjOPQIBBggqhkjO\n"
-                                "PQMBBwNCAAROfi4HJA6ysEAkBub7borDNmTs2h7ShZs1iWSxtskLJWF2WaUswTEl\n"
-                                "QwRkXWLBE43/HkSiF2vd9MGAZvwR4q1xo3YwdDAdBgNVHQ4EFgQUjUYlzciZ5gdb\n"
-                                "/eSeXSTeqlymPiswHwYDVR0jBBgwFoAUjUYlzciZ5gdb/eSeXSTeqlymPiswDwYD\n"
-                                "VR0TAQH/BAUwAwEB/zAhBgNVHREEGjAYhwR/AAABhxAAAAAAAAAAAAAAAAAAAAAB\n"
-                                "MAoGCCqGSM49BAMCA0gAMEUCICKApAenjw7uO3uDsWSO0YY+Gfyjak4lPa99O1Vg\n"
-                                "S5J5AiEAyLNnZSNl7kCtwYapGWTx0aqL9PxzRl+6nNkh5pOtT5U=\n"
-                                "-----END CERTIFICATE-----\n";
+				"MIIBojCCAUigAwIBAgIUDUSOsE6u8W80LgRqSn3BEjCYcvowCgYIKoZIzj0EAwIw\n"
+				"FDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTEyNjA5NDQwMVoYDzIxMjYxMTAy\n"
+				"MDk0NDAxWjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwWTATBgcqhkjOPQIBBggqhkjO\n"
+				"PQMBBwNCAAROfi4HJA6ysEAkBub7borDNmTs2h7ShZs1iWSxtskLJWF2WaUswTEl\n"
+				"QwRkXWLBE43/HkSiF2vd9MGAZvwR4q1xo3YwdDAdBgNVHQ4EFgQUjUYlzciZ5gdb\n"
+				"/eSeXSTeqlymPiswHwYDVR0jBBgwFoAUjUYlzciZ5gdb/eSeXSTeqlymPiswDwYD\n"
+				"VR0TAQH/BAUwAwEB/zAhBgNVHREEGjAYhwR/AAABhxAAAAAAAAAAAAAAAAAAAAAB\n"
+				"MAoGCCqGSM49BAMCA0gAMEUCICKApAenjw7uO3uDsWSO0YY+Gfyjak4lPa99O1Vg\n"
+				"S5J5AiEAyLNnZSNl7kCtwYapGWTx0aqL9PxzRl+6nNkh5pOtT5U=\n"
+				"-----END CERTIFICATE-----\n";
 /* A throwaway key for this test only. */
 static const char test_key[] = "-----BEGIN PRIVATE KEY-----\n"
-                               "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgk9V7hAo12QQt8Kb/\n"
-                               "KYwayxCjWpLZiHrY0IhnWNpmIaOhRANCAAROfi4HJA6ysEAkBub7borDNmTs2h7S\n"
-                               "hZs1iWSxtskLJWF2WaUswTElQwRkXWLBE43/HkSiF2vd9MGAZvwR4q1x\n"
-                               "-----END PRIVATE KEY-----\n";
+			       "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgk9V7hAo12QQt8Kb/\n"
+			       "KYwayxCjWpLZiHrY0IhnWNpmIaOhRANCAAROfi4HJA6ysEAkBub7borDNmTs2h7S\n"
+			       "hZs1iWSxtskLJWF2WaUswTElQwRkXWLBE43/HkSiF2vd9MGAZvwR4q1x\n"
+			       "-----END PRIVATE KEY-----\n";
 
 static void write_file(const char *path, const char *text)
 {
@@ -1191,24 +1190,24 @@ static void test_ipv6(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_listen_parse),
-	    cmocka_unit_test(test_query_parse),
-	    cmocka_unit_test(test_healthz_and_request_id),
-	    cmocka_unit_test(test_routing_404_405),
-	    cmocka_unit_test(test_identity_proof),
-	    cmocka_unit_test(test_register_and_errors),
-	    cmocka_unit_test(test_bad_bodies),
-	    cmocka_unit_test(test_body_limit),
-	    cmocka_unit_test(test_get_confirm_release_list),
-	    cmocka_unit_test(test_readyz),
-	    cmocka_unit_test(test_rate_limit),
-	    cmocka_unit_test(test_metrics_text),
-	    cmocka_unit_test(test_access_log),
-	    cmocka_unit_test(test_graceful_stop_finishes_in_flight),
-	    cmocka_unit_test(test_client_leaves_while_on_worker),
-	    cmocka_unit_test(test_many_clients_leave_early),
-	    cmocka_unit_test(test_tls_and_config_errors),
-	    cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_listen_parse),
+		cmocka_unit_test(test_query_parse),
+		cmocka_unit_test(test_healthz_and_request_id),
+		cmocka_unit_test(test_routing_404_405),
+		cmocka_unit_test(test_identity_proof),
+		cmocka_unit_test(test_register_and_errors),
+		cmocka_unit_test(test_bad_bodies),
+		cmocka_unit_test(test_body_limit),
+		cmocka_unit_test(test_get_confirm_release_list),
+		cmocka_unit_test(test_readyz),
+		cmocka_unit_test(test_rate_limit),
+		cmocka_unit_test(test_metrics_text),
+		cmocka_unit_test(test_access_log),
+		cmocka_unit_test(test_graceful_stop_finishes_in_flight),
+		cmocka_unit_test(test_client_leaves_while_on_worker),
+		cmocka_unit_test(test_many_clients_leave_early),
+		cmocka_unit_test(test_tls_and_config_errors),
+		cmocka_unit_test(test_ipv6),
 	};
 	int rc;
 

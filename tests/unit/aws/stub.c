@@ -12,7 +12,7 @@
 
 #include <microhttpd.h>
 
-#define MAX_RULES 32
+#define MAX_RULES    32
 #define MAX_REQUESTS 256
 
 struct rule {
@@ -181,7 +181,10 @@ void stub_stop(struct stub *s)
 	free(s);
 }
 
-const char *stub_url(const struct stub *s) { return s->url; }
+const char *stub_url(const struct stub *s)
+{
+	return s->url;
+}
 
 void stub_on(struct stub *s, const char *method, const char *path, int times, int status,
 	     const char *body)

@@ -17,8 +17,8 @@ struct stub_request {
 	char method[8];
 	char path[256];
 	char authorization[1024];
-	char imds_token[256];     /* X-aws-ec2-metadata-token */
-	char imds_ttl[32];        /* X-aws-ec2-metadata-token-ttl-seconds */
+	char imds_token[256]; /* X-aws-ec2-metadata-token */
+	char imds_ttl[32];    /* X-aws-ec2-metadata-token-ttl-seconds */
 	char body[8192];
 };
 

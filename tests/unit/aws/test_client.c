@@ -23,7 +23,8 @@
 
 static const char identity[] =
 	"<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
-	"<GetCallerIdentityResult><Arn>arn:aws:iam::111111111111:user/hub</Arn><UserId>AIDAX</UserId>"
+	"<GetCallerIdentityResult><Arn>arn:aws:iam::111111111111:user/hub</Arn><UserId>AIDAX</"
+	"UserId>"
 	"<Account>111111111111</Account></GetCallerIdentityResult></GetCallerIdentityResponse>";
 static const char throttled[] =
 	"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded"
@@ -57,8 +58,9 @@ static struct vp_aws_client *client(int max_attempts, int quota, const char *end
 	struct vp_aws_client *c = NULL;
 	struct vp_error err;
 
-	assert_int_equal(vp_aws_credentials_provider_new_static("AKIDTEST", "secret", NULL, &creds, &err),
-			 VP_OK);
+	assert_int_equal(
+		vp_aws_credentials_provider_new_static("AKIDTEST", "secret", NULL, &creds, &err),
+		VP_OK);
 	cfg.credentials = creds;
 	if (vp_aws_client_new(&cfg, &c, &err) != VP_OK)
 		fail_msg("%s", err.message);
@@ -255,9 +257,11 @@ static void test_threads(void **state)
 static void test_paging_follows_next_token(void **state)
 {
 	struct vp_aws_credentials_provider *creds = NULL;
-	struct vp_aws_client_config cfg = {.region = "us-east-1", .endpoint_url = stub_url(stub),
+	struct vp_aws_client_config cfg = {.region = "us-east-1",
+					   .endpoint_url = stub_url(stub),
 					   .config_file = "/nonexistent",
-					   .credentials_file = "/nonexistent", .ec2_page_size = 5};
+					   .credentials_file = "/nonexistent",
+					   .ec2_page_size = 5};
 	struct vp_aws_client *c = NULL;
 	struct vp_aws_ec2_vpc_list *vpcs = NULL;
 	const char *values[] = {"10.0.0.0/22", "10.0.4.0/22"};
@@ -265,8 +269,8 @@ static void test_paging_follows_next_token(void **state)
 	struct vp_aws_ec2_query q = {.filters = &f, .filter_count = 1};
 	(void)state;
 
-	assert_int_equal(vp_aws_credentials_provider_new_static("AKIDTEST", "s", NULL, &creds, NULL),
-			 VP_OK);
+	assert_int_equal(
+		vp_aws_credentials_provider_new_static("AKIDTEST", "s", NULL, &creds, NULL), VP_OK);
 	cfg.credentials = creds;
 	assert_int_equal(vp_aws_client_new(&cfg, &c, NULL), VP_OK);
 	vp_aws_credentials_provider_free(creds);
@@ -279,9 +283,10 @@ static void test_paging_follows_next_token(void **state)
 	assert_int_equal(vp_aws_ec2_describe_vpcs(c, &q, &vpcs, NULL), VP_OK);
 	assert_int_equal(vpcs->count, 3);
 	assert_string_equal(vpcs->items[2].vpc_id, "vpc-3");
-	assert_string_equal(stub_request_at(stub, 0).body,
-			    "Action=DescribeVpcs&Version=2016-11-15&Filter.1.Name=cidr&"
-			    "Filter.1.Value.1=10.0.0.0%2F22&Filter.1.Value.2=10.0.4.0%2F22&MaxResults=5");
+	assert_string_equal(
+		stub_request_at(stub, 0).body,
+		"Action=DescribeVpcs&Version=2016-11-15&Filter.1.Name=cidr&"
+		"Filter.1.Value.1=10.0.0.0%2F22&Filter.1.Value.2=10.0.4.0%2F22&MaxResults=5");
 	assert_non_null(strstr(stub_request_at(stub, 1).body, "&NextToken=page2"));
 	vp_aws_ec2_vpc_list_free(vpcs);
 	vp_aws_client_free(c);
@@ -295,7 +300,8 @@ static void table_with(const char *pcx, const char *state_)
 {
 	char body[1024];
 	snprintf(body, sizeof(body),
-		 "<DescribeRouteTablesResponse><routeTableSet><item><routeTableId>rtb-1</routeTableId>"
+		 "<DescribeRouteTablesResponse><routeTableSet><item><routeTableId>rtb-1</"
+		 "routeTableId>"
 		 "<routeSet><item><destinationCidrBlock>10.0.4.0/22</destinationCidrBlock>"
 		 "<vpcPeeringConnectionId>%s</vpcPeeringConnectionId><state>%s</state></item>"
 		 "</routeSet></item></routeTableSet></DescribeRouteTablesResponse>",
@@ -316,17 +322,21 @@ static void test_create_route_is_repeat_safe(void **state)
 	assert_non_null(strstr(stub_request_at(stub, 1).body, "Action=DescribeRouteTables"));
 	assert_non_null(strstr(stub_request_at(stub, 1).body, "RouteTableId.1=rtb-1"));
 	table_with("pcx-other", "active");
-	assert_int_equal(vp_aws_ec2_create_route(c, "rtb-1", "10.0.4.0/22", &t, &err), VP_ERR_CONFLICT);
+	assert_int_equal(vp_aws_ec2_create_route(c, "rtb-1", "10.0.4.0/22", &t, &err),
+			 VP_ERR_CONFLICT);
 	assert_non_null(strstr(err.error.message, "another target"));
 	table_with("pcx-1", "blackhole");
-	assert_int_equal(vp_aws_ec2_create_route(c, "rtb-1", "10.0.4.0/22", &t, &err), VP_ERR_CONFLICT);
+	assert_int_equal(vp_aws_ec2_create_route(c, "rtb-1", "10.0.4.0/22", &t, &err),
+			 VP_ERR_CONFLICT);
 	assert_non_null(strstr(err.error.message, "blackhole"));
 	t.gateway_id = "igw-1"; /* two targets */
-	assert_int_equal(vp_aws_ec2_create_route(c, "rtb-1", "10.0.4.0/22", &t, &err), VP_ERR_INVALID);
+	assert_int_equal(vp_aws_ec2_create_route(c, "rtb-1", "10.0.4.0/22", &t, &err),
+			 VP_ERR_INVALID);
 
 	stub_reset(stub);
 	stub_on(stub, "POST", "/", 1, 400,
-		"<Response><Errors><Error><Code>InvalidRoute.NotFound</Code><Message>no route</Message>"
+		"<Response><Errors><Error><Code>InvalidRoute.NotFound</Code><Message>no "
+		"route</Message>"
 		"</Error></Errors></Response>");
 	assert_int_equal(vp_aws_ec2_delete_route(c, "rtb-1", "10.0.4.0/22", &err), VP_OK);
 	vp_aws_client_free(c);

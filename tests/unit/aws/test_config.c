@@ -34,14 +34,16 @@ static void test_profiles_and_sections(void **state)
 		"  retry = 2\nsts =\n  endpoint_url = http://s:2\n[sso-session x]\nsso_region = y\n"
 		"[notaprofile]\nregion = ignored\n",
 		"[default]\naws_access_key_id = AKID\naws_secret_access_key = SECRET\n[base]\n"
-		"aws_access_key_id=B\naws_secret_access_key=BS\n[dev]\nregion = from-credentials\n");
+		"aws_access_key_id=B\naws_secret_access_key=BS\n[dev]\nregion = "
+		"from-credentials\n");
 	(void)state;
 
 	assert_string_equal(vp_aws_config_value(cfg, "default", "region"), "eu-west-1");
 	assert_string_equal(vp_aws_config_file_value(cfg, VP_AWS_CREDENTIALS_FILE, "default",
 						     "aws_access_key_id"),
 			    "AKID");
-	assert_null(vp_aws_config_file_value(cfg, VP_AWS_CONFIG_FILE, "default", "aws_access_key_id"));
+	assert_null(
+		vp_aws_config_file_value(cfg, VP_AWS_CONFIG_FILE, "default", "aws_access_key_id"));
 	assert_string_equal(vp_aws_config_value(cfg, "dev", "source_profile"), "base");
 	/* the credentials file comes first */
 	assert_string_equal(vp_aws_config_value(cfg, "dev", "region"), "from-credentials");
@@ -67,8 +69,9 @@ static void test_refusals(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		size_t len = i == 4 ? 18 : strlen(bad[i]);
 		assert_int_equal(vp_aws_config_new(&cfg, &err), VP_OK);
-		assert_int_equal(vp_aws_config_parse(cfg, VP_AWS_CONFIG_FILE, "f", bad[i], len, &err),
-				 VP_ERR_INVALID);
+		assert_int_equal(
+			vp_aws_config_parse(cfg, VP_AWS_CONFIG_FILE, "f", bad[i], len, &err),
+			VP_ERR_INVALID);
 		assert_non_null(strstr(err.message, "f:"));
 		vp_aws_config_free(cfg);
 	}

@@ -21,7 +21,7 @@
 #include "aws/credentials.h"
 #include "stub.h"
 
-#define T0 ((time_t)1893456000) /* 2030-01-01T00:00:00Z */
+#define T0      ((time_t)1893456000) /* 2030-01-01T00:00:00Z */
 #define EXPIRES "2030-01-01T01:00:00Z"
 
 static time_t now_value = T0;
@@ -39,7 +39,8 @@ static const char container_creds[] =
 	"{\"AccessKeyId\":\"ASIACONTAINER\",\"SecretAccessKey\":\"c-secret\",\"Token\":\"c-token\","
 	"\"Expiration\":\"" EXPIRES "\"}";
 static const char assume_role_xml[] =
-	"<AssumeRoleResponse><AssumeRoleResult><AssumedRoleUser><Arn>arn:aws:sts::1:assumed-role/r/s"
+	"<AssumeRoleResponse><AssumeRoleResult><AssumedRoleUser><Arn>arn:aws:sts::1:assumed-role/r/"
+	"s"
 	"</Arn><AssumedRoleId>AROA:s</AssumedRoleId></AssumedRoleUser><Credentials>"
 	"<AccessKeyId>ASIAROLE</AccessKeyId><SecretAccessKey>role-secret</SecretAccessKey>"
 	"<SessionToken>role-token</SessionToken><Expiration>" EXPIRES "</Expiration></Credentials>"
@@ -56,15 +57,28 @@ static char dir[64];
 
 static void clear_env(void)
 {
-	static const char *const vars[] = {
-		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-		"AWS_CREDENTIAL_EXPIRATION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
-		"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
-		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-		"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-		"AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-		"AWS_EC2_METADATA_V1_DISABLED", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS",
-		"AWS_REGION", "AWS_DEFAULT_REGION", NULL};
+	static const char *const vars[] = {"AWS_ACCESS_KEY_ID",
+					   "AWS_SECRET_ACCESS_KEY",
+					   "AWS_SESSION_TOKEN",
+					   "AWS_SECURITY_TOKEN",
+					   "AWS_CREDENTIAL_EXPIRATION",
+					   "AWS_PROFILE",
+					   "AWS_DEFAULT_PROFILE",
+					   "AWS_WEB_IDENTITY_TOKEN_FILE",
+					   "AWS_ROLE_ARN",
+					   "AWS_ROLE_SESSION_NAME",
+					   "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+					   "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+					   "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+					   "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+					   "AWS_EC2_METADATA_DISABLED",
+					   "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+					   "AWS_EC2_METADATA_V1_DISABLED",
+					   "AWS_ENDPOINT_URL",
+					   "AWS_ENDPOINT_URL_STS",
+					   "AWS_REGION",
+					   "AWS_DEFAULT_REGION",
+					   NULL};
 	for (size_t i = 0; vars[i]; i++)
 		unsetenv(vars[i]);
 	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
@@ -105,10 +119,13 @@ static int setup(void **state)
 
 static struct vp_aws_credentials_provider *chain(const char *profile, vp_code expect)
 {
-	struct vp_aws_chain_options o = {.profile = profile, .clock = test_clock,
+	struct vp_aws_chain_options o = {.profile = profile,
+					 .clock = test_clock,
 					 .sts_endpoint_url = stub_url(stub),
-					 .retry_base_delay = 0.001, .container_attempts = 2,
-					 .container_timeout_ms = 2000, .imds_timeout_ms = 2000};
+					 .retry_base_delay = 0.001,
+					 .container_attempts = 2,
+					 .container_timeout_ms = 2000,
+					 .imds_timeout_ms = 2000};
 	struct vp_aws_credentials_provider *p = NULL;
 	struct vp_error err;
 	vp_code rc = vp_aws_credentials_provider_new_chain(&o, &p, &err);
@@ -142,8 +159,9 @@ static void test_environment(void **state)
 	setenv("AWS_ACCESS_KEY_ID", "AKIAENV", 1);
 	setenv("AWS_SECRET_ACCESS_KEY", "env-secret", 1);
 	setenv("AWS_SECURITY_TOKEN", "legacy-token", 1);
-	write_file("credentials", "[default]\naws_access_key_id = AKIAFILE\naws_secret_access_key = s\n"
-				  "[other]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = s\n");
+	write_file("credentials",
+		   "[default]\naws_access_key_id = AKIAFILE\naws_secret_access_key = s\n"
+		   "[other]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = s\n");
 	p = chain(NULL, VP_OK);
 	assert_string_equal(vp_aws_credentials_provider_source(p), "environment");
 	get(p, "AKIAENV", "legacy-token");
@@ -181,11 +199,13 @@ static void test_files_and_profiles(void **state)
 	struct vp_aws_credentials_provider *p;
 	(void)state;
 
-	write_file("config", "[default]\naws_access_key_id = AKIACONFIG\naws_secret_access_key = s\n"
-			     "[profile only-config]\naws_access_key_id = AKIAONLYCONFIG\n"
-			     "aws_secret_access_key = s\naws_session_token = t\n"
-			     "[profile half]\naws_access_key_id = AKIAHALF\n");
-	write_file("credentials", "[default]\naws_access_key_id = AKIACREDS\naws_secret_access_key = s\n");
+	write_file("config",
+		   "[default]\naws_access_key_id = AKIACONFIG\naws_secret_access_key = s\n"
+		   "[profile only-config]\naws_access_key_id = AKIAONLYCONFIG\n"
+		   "aws_secret_access_key = s\naws_session_token = t\n"
+		   "[profile half]\naws_access_key_id = AKIAHALF\n");
+	write_file("credentials",
+		   "[default]\naws_access_key_id = AKIACREDS\naws_secret_access_key = s\n");
 	p = chain(NULL, VP_OK);
 	assert_string_equal(vp_aws_credentials_provider_source(p), "shared-credentials-file");
 	get(p, "AKIACREDS", NULL);
@@ -263,9 +283,11 @@ static void test_container(void **state)
 
 static void imds_rules(int token_status)
 {
-	stub_on(stub, "PUT", "/latest/api/token", -1, token_status, token_status == 200 ? "imds-session" : "");
+	stub_on(stub, "PUT", "/latest/api/token", -1, token_status,
+		token_status == 200 ? "imds-session" : "");
 	stub_on(stub, "GET", "/latest/meta-data/iam/security-credentials/", -1, 200, "role1\n");
-	stub_on(stub, "GET", "/latest/meta-data/iam/security-credentials/role1", -1, 200, imds_creds);
+	stub_on(stub, "GET", "/latest/meta-data/iam/security-credentials/role1", -1, 200,
+		imds_creds);
 }
 
 static void test_imds_v2(void **state)
@@ -393,7 +415,8 @@ static void test_web_identity(void **state)
 	setenv("AWS_WEB_IDENTITY_TOKEN_FILE", path_of("oidc"), 1);
 	setenv("AWS_ROLE_ARN", "arn:aws:iam::111111111111:role/web", 1);
 	setenv("AWS_ROLE_SESSION_NAME", "sess", 1);
-	write_file("credentials", "[default]\naws_access_key_id = AKIACREDS\naws_secret_access_key = s\n");
+	write_file("credentials",
+		   "[default]\naws_access_key_id = AKIACREDS\naws_secret_access_key = s\n");
 	p = chain(NULL, VP_OK); /* web identity comes before the credentials file */
 	assert_string_equal(vp_aws_credentials_provider_source(p), "web-identity");
 	get(p, "ASIAWEB", "web-token");
@@ -414,16 +437,22 @@ static void test_assume_role_profile(void **state)
 	(void)state;
 
 	stub_on(stub, "POST", "/", -1, 200, assume_role_xml);
-	write_file("config", "[profile peer]\nrole_arn = arn:aws:iam::111111111111:role/peer\n"
-			     "source_profile = base\nrole_session_name = broker\nexternal_id = ext-1\n"
-			     "duration_seconds = 900\n"
-			     "[profile chained]\nrole_arn = arn:aws:iam::1:role/second\nsource_profile = peer\n"
-			     "[profile envsrc]\nrole_arn = arn:aws:iam::1:role/e\ncredential_source = Environment\n"
-			     "[profile loop-a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = loop-b\n"
-			     "[profile loop-b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = loop-a\n"
-			     "[profile bad-source]\nrole_arn = arn:aws:iam::1:role/x\ncredential_source = Moon\n");
-	write_file("credentials", "[base]\naws_access_key_id = AKIABASE\naws_secret_access_key = base-secret\n");
-	setenv("AWS_ACCESS_KEY_ID", "AKIAENV", 1); /* explicit profile: the environment is skipped */
+	write_file(
+		"config",
+		"[profile peer]\nrole_arn = arn:aws:iam::111111111111:role/peer\n"
+		"source_profile = base\nrole_session_name = broker\nexternal_id = ext-1\n"
+		"duration_seconds = 900\n"
+		"[profile chained]\nrole_arn = arn:aws:iam::1:role/second\nsource_profile = peer\n"
+		"[profile envsrc]\nrole_arn = arn:aws:iam::1:role/e\ncredential_source = "
+		"Environment\n"
+		"[profile loop-a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = loop-b\n"
+		"[profile loop-b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = loop-a\n"
+		"[profile bad-source]\nrole_arn = arn:aws:iam::1:role/x\ncredential_source = "
+		"Moon\n");
+	write_file("credentials",
+		   "[base]\naws_access_key_id = AKIABASE\naws_secret_access_key = base-secret\n");
+	setenv("AWS_ACCESS_KEY_ID", "AKIAENV",
+	       1); /* explicit profile: the environment is skipped */
 	setenv("AWS_SECRET_ACCESS_KEY", "env-secret", 1);
 	p = chain("peer", VP_OK);
 	assert_string_equal(vp_aws_credentials_provider_source(p), "assume-role");
@@ -459,7 +488,8 @@ static void test_assume_role_profile(void **state)
 	/* STS refuses: the error names the role and what STS said */
 	stub_reset(stub);
 	stub_on(stub, "POST", "/", -1, 403,
-		"<ErrorResponse><Error><Code>AccessDenied</Code><Message>not allowed</Message></Error>"
+		"<ErrorResponse><Error><Code>AccessDenied</Code><Message>not "
+		"allowed</Message></Error>"
 		"</ErrorResponse>");
 	p = chain("peer", VP_OK);
 	{
@@ -490,7 +520,8 @@ static void test_precedence_container_before_imds(void **state)
 	get(p, "ASIACONTAINER", "c-token");
 	vp_aws_credentials_provider_free(p);
 	/* the config file beats the container */
-	write_file("config", "[default]\naws_access_key_id = AKIACONFIG\naws_secret_access_key = s\n");
+	write_file("config",
+		   "[default]\naws_access_key_id = AKIACONFIG\naws_secret_access_key = s\n");
 	p = chain(NULL, VP_OK);
 	get(p, "AKIACONFIG", NULL);
 	vp_aws_credentials_provider_free(p);
@@ -505,7 +536,8 @@ static void test_iso8601(void **state)
 	assert_int_equal(vp_aws_parse_iso8601("2030-01-01T01:00:00.123Z", &t, NULL), VP_OK);
 	assert_int_equal(vp_aws_parse_iso8601("2030-01-01T01:00:00+00:00", &t, NULL), VP_OK);
 	assert_int_equal(t, T0 + 3600);
-	assert_int_equal(vp_aws_parse_iso8601("2030-01-01T01:00:00+02:00", &t, NULL), VP_ERR_INVALID);
+	assert_int_equal(vp_aws_parse_iso8601("2030-01-01T01:00:00+02:00", &t, NULL),
+			 VP_ERR_INVALID);
 	assert_int_equal(vp_aws_parse_iso8601("yesterday", &t, NULL), VP_ERR_INVALID);
 }
 
@@ -535,7 +567,8 @@ int main(void)
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	stub_stop(stub);
 	vp_aws_global_cleanup();
-	for (const char *const *f = (const char *const[]){"config", "credentials", "token", "oidc", NULL};
+	for (const char *const *f =
+		     (const char *const[]){"config", "credentials", "token", "oidc", NULL};
 	     *f; f++)
 		unlink(path_of(*f));
 	rmdir(dir);

@@ -24,7 +24,8 @@ static void test_partitions(void **state)
 	assert_string_equal(vp_aws_partition_for_region("cn-northwest-1")->dns_suffix,
 			    "amazonaws.com.cn");
 	assert_string_equal(vp_aws_partition_for_region("us-gov-west-1")->name, "aws-us-gov");
-	assert_string_equal(vp_aws_partition_for_region("us-gov-east-1")->dns_suffix, "amazonaws.com");
+	assert_string_equal(vp_aws_partition_for_region("us-gov-east-1")->dns_suffix,
+			    "amazonaws.com");
 	assert_string_equal(vp_aws_partition_for_region("mars-1")->name, "aws");
 	assert_string_equal(vp_aws_partition_for_region(NULL)->name, "aws");
 	assert_true(vp_aws_region_valid("ap-southeast-4"));
@@ -53,7 +54,8 @@ static void test_default_endpoints(void **state)
 	(void)state;
 
 	expect(VP_AWS_EC2, "eu-west-1", false, "https://ec2.eu-west-1.amazonaws.com", "eu-west-1");
-	expect(VP_AWS_EC2, "cn-north-1", false, "https://ec2.cn-north-1.amazonaws.com.cn", "cn-north-1");
+	expect(VP_AWS_EC2, "cn-north-1", false, "https://ec2.cn-north-1.amazonaws.com.cn",
+	       "cn-north-1");
 	expect(VP_AWS_EC2, "us-gov-west-1", false, "https://ec2.us-gov-west-1.amazonaws.com",
 	       "us-gov-west-1");
 	expect(VP_AWS_STS, "eu-west-1", false, "https://sts.eu-west-1.amazonaws.com", "eu-west-1");
@@ -61,12 +63,15 @@ static void test_default_endpoints(void **state)
 	expect(VP_AWS_STS, "ap-east-1", true, "https://sts.ap-east-1.amazonaws.com", "ap-east-1");
 	expect(VP_AWS_STS, NULL, false, "https://sts.amazonaws.com", "us-east-1");
 	expect(VP_AWS_STS, "aws-global", false, "https://sts.amazonaws.com", "us-east-1");
-	expect(VP_AWS_STS, "cn-north-1", true, "https://sts.cn-north-1.amazonaws.com.cn", "cn-north-1");
+	expect(VP_AWS_STS, "cn-north-1", true, "https://sts.cn-north-1.amazonaws.com.cn",
+	       "cn-north-1");
 	expect(VP_AWS_IAM, "eu-west-1", false, "https://iam.amazonaws.com", "us-east-1");
 	expect(VP_AWS_IAM, "cn-northwest-1", false, "https://iam.cn-north-1.amazonaws.com.cn",
 	       "cn-north-1");
-	expect(VP_AWS_IAM, "us-gov-east-1", false, "https://iam.us-gov.amazonaws.com", "us-gov-west-1");
-	assert_int_equal(vp_aws_endpoint_default(VP_AWS_EC2, NULL, false, &e, &err), VP_ERR_INVALID);
+	expect(VP_AWS_IAM, "us-gov-east-1", false, "https://iam.us-gov.amazonaws.com",
+	       "us-gov-west-1");
+	assert_int_equal(vp_aws_endpoint_default(VP_AWS_EC2, NULL, false, &e, &err),
+			 VP_ERR_INVALID);
 	assert_non_null(strstr(err.message, "region"));
 	assert_int_equal(vp_aws_endpoint_custom(VP_AWS_EC2, "ftp://x", "us-east-1", &e, &err),
 			 VP_ERR_INVALID);
@@ -79,11 +84,18 @@ static void test_default_endpoints(void **state)
 
 static void clear_env(void)
 {
-	static const char *const vars[] = {
-		"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS",
-		"AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_EC2", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-		"AWS_STS_REGIONAL_ENDPOINTS", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_MAX_ATTEMPTS",
-		NULL};
+	static const char *const vars[] = {"AWS_REGION",
+					   "AWS_DEFAULT_REGION",
+					   "AWS_ENDPOINT_URL",
+					   "AWS_ENDPOINT_URL_STS",
+					   "AWS_ENDPOINT_URL_IAM",
+					   "AWS_ENDPOINT_URL_EC2",
+					   "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+					   "AWS_STS_REGIONAL_ENDPOINTS",
+					   "AWS_PROFILE",
+					   "AWS_DEFAULT_PROFILE",
+					   "AWS_MAX_ATTEMPTS",
+					   NULL};
 	for (size_t i = 0; vars[i]; i++)
 		unsetenv(vars[i]);
 }
@@ -105,8 +117,9 @@ static struct vp_aws_client *client_with(const char *config_text, const char *re
 	} else {
 		cfg.config_file = "/nonexistent";
 	}
-	assert_int_equal(vp_aws_credentials_provider_new_static("AKID", "SECRET", NULL, &creds, &err),
-			 VP_OK);
+	assert_int_equal(
+		vp_aws_credentials_provider_new_static("AKID", "SECRET", NULL, &creds, &err),
+		VP_OK);
 	cfg.credentials = creds;
 	if (vp_aws_client_new(&cfg, &c, &err) != VP_OK)
 		fail_msg("client: %s", err.message);
@@ -124,7 +137,8 @@ static void test_client_resolution(void **state)
 	c = client_with(NULL, NULL);
 	assert_null(vp_aws_client_region(c));
 	assert_null(vp_aws_client_endpoint(c, VP_AWS_EC2));
-	assert_string_equal(vp_aws_client_endpoint(c, VP_AWS_STS)->url, "https://sts.amazonaws.com");
+	assert_string_equal(vp_aws_client_endpoint(c, VP_AWS_STS)->url,
+			    "https://sts.amazonaws.com");
 	vp_aws_client_free(c);
 
 	/* AWS_REGION before AWS_DEFAULT_REGION before the profile */
@@ -143,7 +157,8 @@ static void test_client_resolution(void **state)
 			    "https://ec2.cn-north-1.amazonaws.com.cn");
 	vp_aws_client_free(c);
 
-	/* AWS_ENDPOINT_URL_<SVC> over AWS_ENDPOINT_URL over the services section over endpoint_url */
+	/* AWS_ENDPOINT_URL_<SVC> over AWS_ENDPOINT_URL over the services section over endpoint_url
+	 */
 	c = client_with("[default]\nendpoint_url = http://profile:1\nservices = local\n"
 			"[services local]\niam =\n  endpoint_url = http://services-iam:2\n",
 			"us-west-2");
@@ -169,7 +184,8 @@ static void test_client_resolution(void **state)
 	clear_env();
 	setenv("AWS_STS_REGIONAL_ENDPOINTS", "legacy", 1);
 	c = client_with(NULL, "us-west-2");
-	assert_string_equal(vp_aws_client_endpoint(c, VP_AWS_STS)->url, "https://sts.amazonaws.com");
+	assert_string_equal(vp_aws_client_endpoint(c, VP_AWS_STS)->url,
+			    "https://sts.amazonaws.com");
 	vp_aws_client_free(c);
 	clear_env();
 }

@@ -38,7 +38,8 @@ static void test_ec2_format(void **state)
 	static const char body[] =
 		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error>"
 		"<Code>InvalidVpcPeeringConnectionID.NotFound</Code>"
-		"<Message>The vpcPeeringConnection ID 'pcx-1' does not exist</Message></Error></Errors>"
+		"<Message>The vpcPeeringConnection ID 'pcx-1' does not "
+		"exist</Message></Error></Errors>"
 		"<RequestID>e53c7b2e-ae6e-4ac0-a47c-f0f4346a0dc2</RequestID></Response>";
 	struct vp_aws_error e;
 	(void)state;
@@ -79,7 +80,8 @@ static void test_mapping(void **state)
 	assert_int_equal(vp_aws_error_map("UnauthorizedOperation", 403), VP_ERR_FORBIDDEN);
 	assert_int_equal(vp_aws_error_map("LimitExceeded", 409), VP_ERR_EXHAUSTED);
 	assert_int_equal(vp_aws_error_map("RouteLimitExceeded", 400), VP_ERR_EXHAUSTED);
-	assert_int_equal(vp_aws_error_map("VpcPeeringConnectionLimitExceeded", 400), VP_ERR_EXHAUSTED);
+	assert_int_equal(vp_aws_error_map("VpcPeeringConnectionLimitExceeded", 400),
+			 VP_ERR_EXHAUSTED);
 	assert_int_equal(vp_aws_error_map("RouteAlreadyExists", 400), VP_ERR_CONFLICT);
 	assert_int_equal(vp_aws_error_map("MalformedPolicyDocument", 400), VP_ERR_INVALID);
 	assert_int_equal(vp_aws_error_map("InvalidRoute.NotFound", 400), VP_ERR_NOT_FOUND);

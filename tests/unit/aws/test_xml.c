@@ -61,9 +61,11 @@ static const char peerings[] =
 	"<DescribeVpcPeeringConnectionsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
 	"<requestId>7a62c49f</requestId><vpcPeeringConnectionSet><item>"
 	"<vpcPeeringConnectionId>pcx-111aaa22</vpcPeeringConnectionId><requesterVpcInfo>"
-	"<ownerId>777788889999</ownerId><vpcId>vpc-1a2b3c4d</vpcId><cidrBlock>172.31.0.0/16</cidrBlock>"
+	"<ownerId>777788889999</ownerId><vpcId>vpc-1a2b3c4d</vpcId><cidrBlock>172.31.0.0/16</"
+	"cidrBlock>"
 	"<cidrBlockSet><item><cidrBlock>172.31.0.0/16</cidrBlock></item></cidrBlockSet>"
-	"<region>us-west-2</region></requesterVpcInfo><accepterVpcInfo><ownerId>123456789012</ownerId>"
+	"<region>us-west-2</region></requesterVpcInfo><accepterVpcInfo><ownerId>123456789012</"
+	"ownerId>"
 	"<vpcId>vpc-aa22cc33</vpcId><cidrBlock>10.0.0.0/16</cidrBlock></accepterVpcInfo>"
 	"<status><code>active</code><message>Active</message></status>"
 	"<tagSet><item><key>Name</key><value>peer</value></item></tagSet></item>"
@@ -103,9 +105,9 @@ static void test_helpers_find_by_local_name(void **state)
 	struct vp_error err;
 	(void)state;
 
-	assert_int_equal(vp_aws_xml_parse(caller_identity_extra, LEN(caller_identity_extra), &doc,
-					  &err),
-			 VP_OK);
+	assert_int_equal(
+		vp_aws_xml_parse(caller_identity_extra, LEN(caller_identity_extra), &doc, &err),
+		VP_OK);
 	root = xmlDocGetRootElement(doc);
 	assert_true(vp_aws_xml_is(root, "GetCallerIdentityResponse"));
 	assert_non_null(vp_aws_xml_child(root, "Novelty"));
@@ -126,9 +128,15 @@ static void test_helpers_find_by_local_name(void **state)
 static void test_malformed_truncated_and_dtd_are_refused(void **state)
 {
 	static const char *const bad[] = {
-		"", "<", "<a>", "<a></b>", "not xml at all", "<a>&undefined;</a>",
+		"",
+		"<",
+		"<a>",
+		"<a></b>",
+		"not xml at all",
+		"<a>&undefined;</a>",
 		"<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>",
-		"<a/><b/>", "\xff\xfe<a/>",
+		"<a/><b/>",
+		"\xff\xfe<a/>",
 	};
 	struct vp_error err;
 	xmlDoc *doc = NULL;
@@ -156,9 +164,9 @@ static void test_sts_parsers(void **state)
 	struct vp_error err;
 	(void)state;
 
-	assert_int_equal(vp_aws_sts_parse_caller_identity(caller_identity, LEN(caller_identity), &id,
-							  &err),
-			 VP_OK);
+	assert_int_equal(
+		vp_aws_sts_parse_caller_identity(caller_identity, LEN(caller_identity), &id, &err),
+		VP_OK);
 	assert_string_equal(id->account, "123456789012");
 	assert_string_equal(id->arn, "arn:aws:iam::123456789012:user/MyUserName");
 	assert_string_equal(id->user_id, "AIDASOMETHING");
@@ -170,7 +178,8 @@ static void test_sts_parsers(void **state)
 	assert_string_equal(id->account, "123456789012"); /* not the nested <Future><Account> */
 	vp_aws_caller_identity_free(id);
 
-	assert_int_equal(vp_aws_sts_parse_assume_role(assume_role, LEN(assume_role), &r, &err), VP_OK);
+	assert_int_equal(vp_aws_sts_parse_assume_role(assume_role, LEN(assume_role), &r, &err),
+			 VP_OK);
 	assert_string_equal(r->credentials.access_key_id, "ASIAIOSFODNN7EXAMPLE");
 	assert_string_equal(r->credentials.session_token, "AQoDYXdzEPT//////////wEXAMPLEtc764");
 	assert_int_equal(r->credentials.expiration, 1573306481);
@@ -179,8 +188,8 @@ static void test_sts_parsers(void **state)
 
 	/* the success parser refuses an error document */
 	assert_int_equal(vp_aws_sts_parse_caller_identity(
-				 "<ErrorResponse><Error><Code>X</Code></Error></ErrorResponse>", 59, &id,
-				 &err),
+				 "<ErrorResponse><Error><Code>X</Code></Error></ErrorResponse>", 59,
+				 &id, &err),
 			 VP_ERR_INVALID);
 }
 
@@ -212,7 +221,8 @@ static void test_ec2_parsers(void **state)
 	struct vp_error err;
 	(void)state;
 
-	assert_int_equal(vp_aws_ec2_parse_peerings(peerings, LEN(peerings), &pl, &next, &err), VP_OK);
+	assert_int_equal(vp_aws_ec2_parse_peerings(peerings, LEN(peerings), &pl, &next, &err),
+			 VP_OK);
 	assert_int_equal(pl->count, 2);
 	assert_string_equal(next, "tok2");
 	free(next);
@@ -226,7 +236,8 @@ static void test_ec2_parsers(void **state)
 	assert_null(pl->items[1].accepter.vpc_id);
 	assert_string_equal(pl->items[1].status_code, "pending-acceptance");
 	/* a second page appends */
-	assert_int_equal(vp_aws_ec2_parse_peerings(peerings, LEN(peerings), &pl, NULL, &err), VP_OK);
+	assert_int_equal(vp_aws_ec2_parse_peerings(peerings, LEN(peerings), &pl, NULL, &err),
+			 VP_OK);
 	assert_int_equal(pl->count, 4);
 	/* a bad page leaves the list as it was */
 	assert_int_equal(vp_aws_ec2_parse_peerings(peerings, LEN(peerings) - 9, &pl, NULL, &err),
@@ -234,9 +245,9 @@ static void test_ec2_parsers(void **state)
 	assert_int_equal(pl->count, 4);
 	vp_aws_ec2_peering_list_free(pl);
 
-	assert_int_equal(vp_aws_ec2_parse_route_tables(route_tables, LEN(route_tables), &tl, &next,
-						       &err),
-			 VP_OK);
+	assert_int_equal(
+		vp_aws_ec2_parse_route_tables(route_tables, LEN(route_tables), &tl, &next, &err),
+		VP_OK);
 	assert_null(next);
 	assert_int_equal(tl->count, 1);
 	assert_int_equal(tl->items[0].route_count, 3);
@@ -255,12 +266,15 @@ static void test_ec2_parsers(void **state)
 
 static void test_ec2_return_and_accept(void **state)
 {
-	static const char ok[] = "<CreateRouteResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
-				 "<requestId>x</requestId><return>true</return></CreateRouteResponse>";
-	static const char no[] = "<CreateRouteResponse><return>false</return></CreateRouteResponse>";
+	static const char ok[] =
+		"<CreateRouteResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+		"<requestId>x</requestId><return>true</return></CreateRouteResponse>";
+	static const char no[] =
+		"<CreateRouteResponse><return>false</return></CreateRouteResponse>";
 	static const char accept[] =
 		"<AcceptVpcPeeringConnectionResponse><requestId>x</requestId><vpcPeeringConnection>"
-		"<vpcPeeringConnectionId>pcx-9</vpcPeeringConnectionId><status><code>provisioning</code>"
+		"<vpcPeeringConnectionId>pcx-9</vpcPeeringConnectionId><status><code>provisioning</"
+		"code>"
 		"</status></vpcPeeringConnection></AcceptVpcPeeringConnectionResponse>";
 	struct vp_aws_ec2_peering *p = NULL;
 	struct vp_error err;

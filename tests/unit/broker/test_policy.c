@@ -46,11 +46,12 @@ static void test_add_creates_the_broker_statement(void **state)
 	doc = as_json(p);
 	assert_int_equal(json_array_size(json_object_get(doc, "Statement")), 2);
 	/* The hub's statement is untouched. */
-	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(json_array_get(json_object_get(doc, "Statement"), 0),
-						    "Principal"),
-				    "AWS")),
-			    "arn:aws:iam::111111111111:root");
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_object_get(json_array_get(json_object_get(doc, "Statement"), 0),
+					"Principal"),
+			"AWS")),
+		"arn:aws:iam::111111111111:root");
 	ours = json_array_get(json_object_get(doc, "Statement"), 1);
 	assert_string_equal(json_string_value(json_object_get(ours, "Sid")), VP_POLICY_SID);
 	assert_string_equal(json_string_value(json_object_get(ours, "Effect")), "Allow");
@@ -99,10 +100,10 @@ static void test_add_is_idempotent_and_remove_drops_empty_statement(void **state
 /* IAM hands documents back with ids turned into root ARNs and one-entry lists as strings. */
 static void test_reads_the_forms_iam_returns(void **state)
 {
-	struct vp_trust_policy *p = parse(
-		"{\"Version\":\"2012-10-17\",\"Statement\":{\"Sid\":\"" VP_POLICY_SID "\","
-		"\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"444444444444\"},"
-		"\"Action\":\"sts:AssumeRole\"}}");
+	struct vp_trust_policy *p =
+		parse("{\"Version\":\"2012-10-17\",\"Statement\":{\"Sid\":\"" VP_POLICY_SID "\","
+		      "\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"444444444444\"},"
+		      "\"Action\":\"sts:AssumeRole\"}}");
 	char accounts[2][VP_ACCOUNT_ID_LEN + 1];
 	bool changed;
 	(void)state;
@@ -123,10 +124,10 @@ static void test_reads_the_forms_iam_returns(void **state)
 
 static void test_never_touches_principals_it_did_not_add(void **state)
 {
-	struct vp_trust_policy *p = parse(
-		"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":["
-		"\"arn:aws:iam::222222222222:root\",\"arn:aws:iam::222222222222:role/x\"]},"
-		"\"Action\":\"sts:AssumeRole\"}]}");
+	struct vp_trust_policy *p =
+		parse("{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":["
+		      "\"arn:aws:iam::222222222222:root\",\"arn:aws:iam::222222222222:role/x\"]},"
+		      "\"Action\":\"sts:AssumeRole\"}]}");
 	char *text;
 	bool changed;
 	(void)state;
@@ -145,7 +146,8 @@ static void test_quota_size_ignores_whitespace(void **state)
 	bool changed;
 	(void)state;
 	base = vp_policy_quota_size(p);
-	/* {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sts:AssumeRole"} etc. */
+	/* {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sts:AssumeRole"}
+	 * etc. */
 	assert_int_equal(base, strlen("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
 				      "\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::"
 				      "111111111111:root\"},\"Action\":\"sts:AssumeRole\"}]}"));
@@ -187,7 +189,8 @@ static void test_bad_documents_and_inputs(void **state)
 		assert_int_equal(vp_policy_parse(bad[i].text, strlen(bad[i].text), &p, &err),
 				 VP_ERR_INVALID);
 		if (!strstr(err.message, bad[i].fragment))
-			fail_msg("'%s': '%s' lacks '%s'", bad[i].text, err.message, bad[i].fragment);
+			fail_msg("'%s': '%s' lacks '%s'", bad[i].text, err.message,
+				 bad[i].fragment);
 		assert_ptr_equal(p, (struct vp_trust_policy *)0x1);
 	}
 	p = parse(HUB_ONLY);

@@ -14,8 +14,8 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
-#define MAX_EVENTS 64
-#define MAX_RECORDS 128
+#define MAX_EVENTS     64
+#define MAX_RECORDS    128
 #define MAX_NAMESPACES 64
 
 struct event {
@@ -73,7 +73,7 @@ static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, cons
 			      const char *const *headers)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(
-	    strlen(body), (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+		strlen(body), (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
 	for (size_t i = 0; headers && headers[i]; i += 2)
@@ -126,7 +126,8 @@ static enum MHD_Result runtime(struct fake *f, struct MHD_Connection *conn, cons
 		copy(p.error_type, sizeof(p.error_type),
 		     MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 "Lambda-Runtime-Function-Error-Type"));
-		memcpy(p.body, st->body, st->len < sizeof(p.body) - 1 ? st->len : sizeof(p.body) - 1);
+		memcpy(p.body, st->body,
+		       st->len < sizeof(p.body) - 1 ? st->len : sizeof(p.body) - 1);
 		pthread_mutex_lock(&f->lock);
 		if (f->post_count < MAX_RECORDS)
 			f->posts[f->post_count++] = p;
@@ -174,7 +175,8 @@ static char *ns_json(const struct ns *ns)
 
 	snprintf(vpc, sizeof(vpc), "10.%u.%u.0/22", base / 256, base % 256);
 	for (unsigned s = 0; s < 4; s++)
-		snprintf(sub[s], sizeof(sub[s]), "10.%u.%u.0/24", (base + s) / 256, (base + s) % 256);
+		snprintf(sub[s], sizeof(sub[s]), "10.%u.%u.0/24", (base + s) / 256,
+			 (base + s) % 256);
 	o = json_pack("{sI ss ss ss ss ss ss ss ss ss ss ss ss ss so so}", "NamespaceId",
 		      (json_int_t)ns->n, "State", ns->state, "AccountId", "222222222222",
 		      "ClientRef", ns->client_ref, "VpcCidrBlock", vpc, "SubnetACidrBlock", sub[0],
@@ -201,7 +203,8 @@ static enum MHD_Result broker(struct fake *f, struct MHD_Connection *conn, const
 			      const char *method, const struct conn_state *st)
 {
 	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-	static const char not_found[] = "{\"error\":{\"code\":\"not_found\",\"message\":\"no such namespace\"}}";
+	static const char not_found[] =
+		"{\"error\":{\"code\":\"not_found\",\"message\":\"no such namespace\"}}";
 	struct fake_call c;
 	unsigned status = 200;
 	char *text = NULL, *end;
@@ -232,7 +235,9 @@ static enum MHD_Result broker(struct fake *f, struct MHD_Connection *conn, const
 	}
 	if (!c.proof) {
 		pthread_mutex_unlock(&f->lock);
-		return answer(conn, 401, "{\"error\":{\"code\":\"unauthenticated\",\"message\":\"no proof\"}}", NULL);
+		return answer(conn, 401,
+			      "{\"error\":{\"code\":\"unauthenticated\",\"message\":\"no proof\"}}",
+			      NULL);
 	}
 	body = json_loadb(st->body, st->len, 0, NULL);
 	if (strcmp(method, "POST") == 0 && strcmp(url, "/v1/namespaces") == 0) {
@@ -261,7 +266,8 @@ static enum MHD_Result broker(struct fake *f, struct MHD_Connection *conn, const
 		} else if (strcmp(end, "/confirm") == 0 && strcmp(method, "POST") == 0) {
 			copy(ns->pcx, sizeof(ns->pcx),
 			     json_string_value(json_object_get(body, "vpc_peering_connection_id")));
-			copy(ns->vpc, sizeof(ns->vpc), json_string_value(json_object_get(body, "vpc_id")));
+			copy(ns->vpc, sizeof(ns->vpc),
+			     json_string_value(json_object_get(body, "vpc_id")));
 			copy(ns->state, sizeof(ns->state), "active");
 			text = ns_json(ns);
 		} else if (*end == '\0' && strcmp(method, "GET") == 0) {
@@ -277,7 +283,12 @@ static enum MHD_Result broker(struct fake *f, struct MHD_Connection *conn, const
 	}
 	pthread_mutex_unlock(&f->lock);
 	json_decref(body);
-	ret = answer(conn, status, text ? text : (status == 404 ? not_found : "{\"error\":{\"code\":\"invalid\",\"message\":\"bad\"}}"), NULL);
+	ret = answer(conn, status,
+		     text ? text
+			  : (status == 404
+				     ? not_found
+				     : "{\"error\":{\"code\":\"invalid\",\"message\":\"bad\"}}"),
+		     NULL);
 	free(text);
 	return ret;
 }
@@ -336,7 +347,7 @@ struct fake *fake_start(void)
 	addr.sin_family = AF_INET;
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	f->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-					 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG,
+					     MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG,
 				     0, NULL, NULL, handle, f, MHD_OPTION_SOCK_ADDR, &addr,
 				     MHD_OPTION_NOTIFY_COMPLETED, completed, f, MHD_OPTION_END);
 	if (!f->daemon) {
@@ -376,11 +387,16 @@ void fake_stop(struct fake *f)
 	free(f);
 }
 
-const char *fake_url(const struct fake *f) { return f->url; }
-const char *fake_hostport(const struct fake *f) { return f->hostport; }
+const char *fake_url(const struct fake *f)
+{
+	return f->url;
+}
+const char *fake_hostport(const struct fake *f)
+{
+	return f->hostport;
+}
 
-void fake_queue_event(struct fake *f, const char *request_id, int64_t deadline_ms,
-		      const char *body)
+void fake_queue_event(struct fake *f, const char *request_id, int64_t deadline_ms, const char *body)
 {
 	pthread_mutex_lock(&f->lock);
 	if (f->event_count < MAX_EVENTS) {
@@ -394,21 +410,21 @@ void fake_queue_event(struct fake *f, const char *request_id, int64_t deadline_m
 }
 
 #define GETTERS(type, name, array, count)                                                          \
-	size_t fake_##name##_count(struct fake *f)                                                \
-	{                                                                                         \
-		size_t n;                                                                         \
-		pthread_mutex_lock(&f->lock);                                                     \
-		n = f->count;                                                                     \
-		pthread_mutex_unlock(&f->lock);                                                   \
-		return n;                                                                         \
-	}                                                                                         \
-	struct type fake_##name##_at(struct fake *f, size_t i)                                   \
-	{                                                                                         \
-		struct type out;                                                                  \
-		pthread_mutex_lock(&f->lock);                                                     \
-		out = f->array[i < f->count ? i : 0];                                             \
-		pthread_mutex_unlock(&f->lock);                                                   \
-		return out;                                                                       \
+	size_t fake_##name##_count(struct fake *f)                                                 \
+	{                                                                                          \
+		size_t n;                                                                          \
+		pthread_mutex_lock(&f->lock);                                                      \
+		n = f->count;                                                                      \
+		pthread_mutex_unlock(&f->lock);                                                    \
+		return n;                                                                          \
+	}                                                                                          \
+	struct type fake_##name##_at(struct fake *f, size_t i)                                     \
+	{                                                                                          \
+		struct type out;                                                                   \
+		pthread_mutex_lock(&f->lock);                                                      \
+		out = f->array[i < f->count ? i : 0];                                              \
+		pthread_mutex_unlock(&f->lock);                                                    \
+		return out;                                                                        \
 	}
 
 GETTERS(fake_post, post, posts, post_count)

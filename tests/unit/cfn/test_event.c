@@ -10,9 +10,9 @@
 
 #include "cfn/event.h"
 
-#define ENVELOPE                                                                                  \
+#define ENVELOPE                                                                                   \
 	"\"ResponseURL\": \"https://cloudformation-custom-resource-response-useast1.s3.amazonaws." \
-	"com/x?X-Amz-Signature=abc\", \"StackId\": \"arn:aws:cloudformation:us-east-1:1:stack/s/" \
+	"com/x?X-Amz-Signature=abc\", \"StackId\": \"arn:aws:cloudformation:us-east-1:1:stack/s/"  \
 	"g\", \"RequestId\": \"r-1\", \"LogicalResourceId\": \"Registration\""
 
 static void parse_ok(const char *text, struct vp_cfn_event *ev)
@@ -53,7 +53,8 @@ static void test_create_update_delete(void **state)
 	vp_cfn_event_cleanup(&ev);
 
 	/* Answerable but wrong: the defect says why. */
-	parse_ok("{\"RequestType\": \"Delete\", " ENVELOPE ", \"ResourceType\": \"Custom::X\"}", &ev);
+	parse_ok("{\"RequestType\": \"Delete\", " ENVELOPE ", \"ResourceType\": \"Custom::X\"}",
+		 &ev);
 	assert_int_equal(ev.defect.code, VP_ERR_INVALID);
 	assert_non_null(strstr(ev.defect.message, "PhysicalResourceId"));
 	assert_non_null(ev.properties); /* absent: empty */
@@ -69,17 +70,23 @@ static void test_create_update_delete(void **state)
 static void test_unanswerable(void **state)
 {
 	static const char *const bad[] = {
-		"", "{", "null", "[1]", "{\"RequestType\": \"Create\"}",
+		"",
+		"{",
+		"null",
+		"[1]",
+		"{\"RequestType\": \"Create\"}",
 		"{\"ResponseURL\": \"s3://x\", \"StackId\": \"s\", \"RequestId\": \"r\", "
 		"\"LogicalResourceId\": \"L\"}",
 		"{\"ResponseURL\": \"https://x\", \"StackId\": \"\", \"RequestId\": \"r\", "
 		"\"LogicalResourceId\": \"L\"}",
 		"{\"ResponseURL\": \"https://x\", \"StackId\": \"s\\n\", \"RequestId\": \"r\", "
 		"\"LogicalResourceId\": \"L\"}",
-		"{\"ResponseURL\": \"https://x\", \"StackId\": \"s\", \"RequestId\": \"r\\u0000x\", "
+		"{\"ResponseURL\": \"https://x\", \"StackId\": \"s\", \"RequestId\": "
+		"\"r\\u0000x\", "
 		"\"LogicalResourceId\": \"L\"}",
 		"{\"ResponseURL\": \"https://x\", \"StackId\": \"s\", \"RequestId\": \"r\"}",
-		"{\"ResponseURL\": \"https://x\", \"ResponseURL\": \"https://y\", \"StackId\": \"s\", "
+		"{\"ResponseURL\": \"https://x\", \"ResponseURL\": \"https://y\", \"StackId\": "
+		"\"s\", "
 		"\"RequestId\": \"r\", \"LogicalResourceId\": \"L\"}",
 	};
 	struct vp_cfn_event ev;
@@ -122,8 +129,8 @@ static void test_host_port(void **state)
 		{"a:65535", "a", 65535},
 	};
 	static const char *const bad[] = {
-		"", ":80", "host", "host:", "host:0", "host:65536", "host:08", "host:-1",
-		"ho st:80", "[fd00::1]80", "[]:80", "-host:80", "host:80x", "h/x:80",
+		"",        ":80",      "host",        "host:", "host:0",   "host:65536", "host:08",
+		"host:-1", "ho st:80", "[fd00::1]80", "[]:80", "-host:80", "host:80x",   "h/x:80",
 	};
 	char host[VP_CFN_HOST_MAX + 1];
 	unsigned port;
@@ -166,13 +173,15 @@ static void test_properties(void **state)
 	if (vp_cfn_registration_props_parse(&ev, NULL, &reg, &err) != VP_OK)
 		fail_msg("%s", err.message);
 	assert_false(reg.client_ref_given);
-	assert_string_equal(reg.client_ref, "arn:aws:cloudformation:us-east-1:1:stack/s/g/Registration");
+	assert_string_equal(reg.client_ref,
+			    "arn:aws:cloudformation:us-east-1:1:stack/s/g/Registration");
 	vp_cfn_event_cleanup(&ev);
 
 	/* Without an error struct a refusal is still a refusal (found by fuzz_cfn_event). */
 	parse_ok("{\"RequestType\": \"Create\", " ENVELOPE ", \"ResourceProperties\": {"
 		 "\"BrokerUrl\": \"https://b\", \"NamespaceId\": 7, \"VpcPeeringConnectionId\": "
-		 "\"pcx-01234567\", \"VpcId\": \"vpc-0123abcd\", \"HealthCheck\": \"[fd00::1]=:22\", "
+		 "\"pcx-01234567\", \"VpcId\": \"vpc-0123abcd\", \"HealthCheck\": "
+		 "\"[fd00::1]=:22\", "
 		 "\"ClientRef\": \"a b\"}}",
 		 &ev);
 	assert_int_equal(vp_cfn_confirmation_props_parse(&ev, NULL, &conf, NULL), VP_ERR_INVALID);
@@ -183,10 +192,8 @@ static void test_properties(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_create_update_delete),
-		cmocka_unit_test(test_unanswerable),
-		cmocka_unit_test(test_default_client_ref),
-		cmocka_unit_test(test_host_port),
+		cmocka_unit_test(test_create_update_delete), cmocka_unit_test(test_unanswerable),
+		cmocka_unit_test(test_default_client_ref),   cmocka_unit_test(test_host_port),
 		cmocka_unit_test(test_properties),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,7 +21,9 @@
 #include "core/log.h"
 #include "fake.h"
 
-#define STACK_ID "arn:aws:cloudformation:us-east-1:222222222222:stack/client-a/0f1e2d3c-aaaa-bbbb-cccc-111122223333"
+#define STACK_ID                                                                                   \
+	"arn:aws:cloudformation:us-east-1:222222222222:stack/client-a/"                            \
+	"0f1e2d3c-aaaa-bbbb-cccc-111122223333"
 
 static struct fake *fake;
 static struct vp_aws_client *aws;
@@ -90,8 +92,9 @@ static char *make_event(const char *type, const char *resource, const char *phys
 	if (physical_id)
 		json_object_set_new(ev, "PhysicalResourceId", json_string(physical_id));
 	if (props) {
-		json_object_set_new(props, "ServiceToken",
-				    json_string("arn:aws:lambda:us-east-1:222222222222:function:h"));
+		json_object_set_new(
+			props, "ServiceToken",
+			json_string("arn:aws:lambda:us-east-1:222222222222:function:h"));
 		json_object_set_new(props, "ServiceTimeout", json_string("300"));
 		json_object_set_new(ev, "ResourceProperties", props);
 	}
@@ -114,7 +117,7 @@ static json_t *confirmation_props(const char *n)
 
 /* Send a request; it must be answered. Returns the answer CloudFormation got (caller decrefs). */
 static json_t *send_request(const char *type, const char *resource, const char *physical_id,
-		    json_t *props, struct vp_cfn_result *res)
+			    json_t *props, struct vp_cfn_result *res)
 {
 	char *text = make_event(type, resource, physical_id, props);
 	size_t puts_before = fake_put_count(fake);
@@ -165,9 +168,9 @@ static void assert_contains(const char *haystack, const char *needle)
 static void test_registration_create(void **state)
 {
 	static const char *const keys[] = {
-		"NamespaceId", "VpcCidrBlock", "SubnetACidrBlock", "SubnetBCidrBlock",
-		"SubnetCCidrBlock", "SubnetDCidrBlock", "PeerVpcId", "PeerOwnerId", "PeerRoleArn",
-		"PeerRegion", "PeerCidrBlock",
+		"NamespaceId",      "VpcCidrBlock",     "SubnetACidrBlock", "SubnetBCidrBlock",
+		"SubnetCCidrBlock", "SubnetDCidrBlock", "PeerVpcId",        "PeerOwnerId",
+		"PeerRoleArn",      "PeerRegion",       "PeerCidrBlock",
 	};
 	struct vp_cfn_result res;
 	struct fake_call call;
@@ -208,10 +211,11 @@ static void test_registration_update_keeps_physical_id(void **state)
 	json_t *a;
 
 	(void)state;
-	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &created));
+	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(),
+				 &created));
 	assert_true(created.success);
-	a = send_request("Update", VP_CFN_REGISTRATION_TYPE, created.physical_id, registration_props(),
-		 &updated);
+	a = send_request("Update", VP_CFN_REGISTRATION_TYPE, created.physical_id,
+			 registration_props(), &updated);
 	assert_true(updated.success);
 	assert_string_equal(updated.physical_id, created.physical_id);
 	assert_string_equal(data_of(a, "NamespaceId"), "1");
@@ -224,9 +228,11 @@ static void test_registration_update_new_client_ref_replaces(void **state)
 	json_t *props = registration_props();
 
 	(void)state;
-	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &created));
+	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(),
+				 &created));
 	json_object_set_new(props, "ClientRef", json_string("team-a/app"));
-	json_decref(send_request("Update", VP_CFN_REGISTRATION_TYPE, created.physical_id, props, &updated));
+	json_decref(send_request("Update", VP_CFN_REGISTRATION_TYPE, created.physical_id, props,
+				 &updated));
 	assert_true(updated.success);
 	assert_int_equal(updated.namespace_id, 2);
 	/* A new id: CloudFormation then deletes the old one, which releases namespace 1. */
@@ -240,9 +246,10 @@ static void test_registration_delete_releases(void **state)
 	size_t calls;
 
 	(void)state;
-	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &created));
+	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(),
+				 &created));
 	json_decref(send_request("Delete", VP_CFN_REGISTRATION_TYPE, created.physical_id,
-			 registration_props(), &deleted));
+				 registration_props(), &deleted));
 	assert_true(deleted.success);
 	assert_string_equal(deleted.physical_id, created.physical_id);
 	assert_int_equal(fake_broker_call_count(fake), 3);
@@ -256,7 +263,7 @@ static void test_registration_delete_releases(void **state)
 	/* Again (Lambda's retry): already released, nothing more is deleted. */
 	calls = fake_broker_call_count(fake);
 	json_decref(send_request("Delete", VP_CFN_REGISTRATION_TYPE, created.physical_id,
-			 registration_props(), &again));
+				 registration_props(), &again));
 	assert_true(again.success);
 	assert_int_equal(fake_broker_call_count(fake), calls + 1);
 }
@@ -275,7 +282,8 @@ static void test_registration_delete_of_unknown_namespace_succeeds(void **state)
 	json_decref(a);
 	/* A broker that answers 404 to the release itself too. */
 	fake_broker_refuse(fake, 404, "{\"error\":{\"code\":\"not_found\",\"message\":\"gone\"}}");
-	json_decref(send_request("Delete", VP_CFN_REGISTRATION_TYPE, id, registration_props(), &res));
+	json_decref(
+		send_request("Delete", VP_CFN_REGISTRATION_TYPE, id, registration_props(), &res));
 	assert_true(res.success);
 }
 
@@ -285,11 +293,12 @@ static void test_registration_delete_of_reused_number_touches_nothing(void **sta
 	size_t calls;
 
 	(void)state;
-	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &created));
+	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(),
+				 &created));
 	fake_broker_set_client_ref(fake, 1, "another-stack/Registration");
 	calls = fake_broker_call_count(fake);
 	json_decref(send_request("Delete", VP_CFN_REGISTRATION_TYPE, created.physical_id,
-			 registration_props(), &deleted));
+				 registration_props(), &deleted));
 	assert_true(deleted.success);
 	assert_int_equal(fake_broker_call_count(fake), calls + 1); /* the GET only */
 }
@@ -305,19 +314,22 @@ static void test_rollback_of_failed_create_touches_nothing(void **state)
 	assert_contains(reason_of(a), "BrokerUrl");
 	assert_int_equal(strncmp(created.physical_id, "vpcpeer-failed-req-", 19), 0);
 	json_decref(a);
-	json_decref(send_request("Delete", VP_CFN_REGISTRATION_TYPE, created.physical_id, json_object(),
-			 &deleted));
+	json_decref(send_request("Delete", VP_CFN_REGISTRATION_TYPE, created.physical_id,
+				 json_object(), &deleted));
 	assert_true(deleted.success);
 	assert_string_equal(deleted.physical_id, created.physical_id);
 
 	/* The same for a confirmation whose Create failed at the broker. */
-	fake_broker_refuse(fake, 409, "{\"error\":{\"code\":\"conflict\",\"message\":\"peering pcx-0123456789abcdef0 is not active\"}}");
-	a = send_request("Create", VP_CFN_CONFIRMATION_TYPE, NULL, confirmation_props("1"), &created);
+	fake_broker_refuse(fake, 409,
+			   "{\"error\":{\"code\":\"conflict\",\"message\":\"peering "
+			   "pcx-0123456789abcdef0 is not active\"}}");
+	a = send_request("Create", VP_CFN_CONFIRMATION_TYPE, NULL, confirmation_props("1"),
+			 &created);
 	assert_false(created.success);
 	assert_contains(reason_of(a), "409 conflict: peering pcx-0123456789abcdef0 is not active");
 	json_decref(a);
 	json_decref(send_request("Delete", VP_CFN_CONFIRMATION_TYPE, created.physical_id,
-			 confirmation_props("1"), &deleted));
+				 confirmation_props("1"), &deleted));
 	assert_true(deleted.success);
 	assert_int_equal(fake_broker_call_count(fake), 1);
 }
@@ -328,37 +340,47 @@ static void test_missing_or_malformed_properties_are_named(void **state)
 		const char *resource, *json, *named;
 	} cases[] = {
 		{VP_CFN_REGISTRATION_TYPE, "{}", "property BrokerUrl is required"},
-		{VP_CFN_REGISTRATION_TYPE, "{\"BrokerUrl\": \"\"}", "property BrokerUrl is required"},
-		{VP_CFN_REGISTRATION_TYPE, "{\"BrokerUrl\": \"ftp://broker\"}", "property BrokerUrl"},
-		{VP_CFN_REGISTRATION_TYPE, "{\"BrokerUrl\": 7}", "property BrokerUrl must be a string"},
+		{VP_CFN_REGISTRATION_TYPE, "{\"BrokerUrl\": \"\"}",
+		 "property BrokerUrl is required"},
+		{VP_CFN_REGISTRATION_TYPE, "{\"BrokerUrl\": \"ftp://broker\"}",
+		 "property BrokerUrl"},
+		{VP_CFN_REGISTRATION_TYPE, "{\"BrokerUrl\": 7}",
+		 "property BrokerUrl must be a string"},
 		{VP_CFN_REGISTRATION_TYPE, "{\"BrokerUrl\": \"http://broker.example.com\"}",
 		 "property BrokerUrl"}, /* plain http off loopback */
 		{VP_CFN_REGISTRATION_TYPE, "{\"BrokerUrl\": \"https://b\", \"ServerId\": [1]}",
 		 "property ServerId"},
-		{VP_CFN_REGISTRATION_TYPE, "{\"BrokerUrl\": \"https://b\", \"ClientRef\": \"a\\tb\"}",
-		 "property ClientRef"},
+		{VP_CFN_REGISTRATION_TYPE,
+		 "{\"BrokerUrl\": \"https://b\", \"ClientRef\": \"a\\tb\"}", "property ClientRef"},
 		{VP_CFN_CONFIRMATION_TYPE, "{\"BrokerUrl\": \"https://b\"}",
 		 "property NamespaceId is required"},
-		{VP_CFN_CONFIRMATION_TYPE, "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"07\"}",
-		 "property NamespaceId"},
-		{VP_CFN_CONFIRMATION_TYPE, "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"-1\"}",
-		 "property NamespaceId"},
+		{VP_CFN_CONFIRMATION_TYPE,
+		 "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"07\"}", "property NamespaceId"},
+		{VP_CFN_CONFIRMATION_TYPE,
+		 "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"-1\"}", "property NamespaceId"},
 		{VP_CFN_CONFIRMATION_TYPE, "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"3\"}",
 		 "property VpcPeeringConnectionId is required"},
 		{VP_CFN_CONFIRMATION_TYPE,
-		 "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"3\", \"VpcPeeringConnectionId\": \"pcx-xyz\"}",
+		 "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"3\", "
+		 "\"VpcPeeringConnectionId\": \"pcx-xyz\"}",
 		 "property VpcPeeringConnectionId"},
 		{VP_CFN_CONFIRMATION_TYPE,
-		 "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"3\", \"VpcPeeringConnectionId\": \"pcx-01234567\"}",
+		 "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"3\", "
+		 "\"VpcPeeringConnectionId\": \"pcx-01234567\"}",
 		 "property VpcId is required"},
 		{VP_CFN_CONFIRMATION_TYPE,
-		 "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"3\", \"VpcPeeringConnectionId\": \"pcx-01234567\", \"VpcId\": \"subnet-01234567\"}",
+		 "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"3\", "
+		 "\"VpcPeeringConnectionId\": \"pcx-01234567\", \"VpcId\": \"subnet-01234567\"}",
 		 "property VpcId"},
 		{VP_CFN_CONFIRMATION_TYPE,
-		 "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"3\", \"VpcPeeringConnectionId\": \"pcx-01234567\", \"VpcId\": \"vpc-01234567\", \"HealthCheck\": \"hub-only\"}",
+		 "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"3\", "
+		 "\"VpcPeeringConnectionId\": \"pcx-01234567\", \"VpcId\": \"vpc-01234567\", "
+		 "\"HealthCheck\": \"hub-only\"}",
 		 "property HealthCheck"},
 		{VP_CFN_CONFIRMATION_TYPE,
-		 "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"3\", \"VpcPeeringConnectionId\": \"pcx-01234567\", \"VpcId\": \"vpc-01234567\", \"HealthCheck\": \"10.0.0.10:70000\"}",
+		 "{\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"3\", "
+		 "\"VpcPeeringConnectionId\": \"pcx-01234567\", \"VpcId\": \"vpc-01234567\", "
+		 "\"HealthCheck\": \"10.0.0.10:70000\"}",
 		 "property HealthCheck"},
 	};
 
@@ -383,7 +405,8 @@ static void test_confirmation(void **state)
 	json_t *a, *body, *props;
 
 	(void)state;
-	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &reg));
+	json_decref(
+		send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &reg));
 	props = confirmation_props("1");
 	/* The fake itself listens: a health check that passes. */
 	json_object_set_new(props, "HealthCheck", json_string(fake_hostport(fake)));
@@ -406,12 +429,12 @@ static void test_confirmation(void **state)
 
 	/* Update confirms again under the same id; Delete touches nothing. */
 	json_decref(send_request("Update", VP_CFN_CONFIRMATION_TYPE, conf.physical_id,
-			 confirmation_props("1"), &upd));
+				 confirmation_props("1"), &upd));
 	assert_true(upd.success);
 	assert_string_equal(upd.physical_id, conf.physical_id);
 	calls = fake_broker_call_count(fake);
 	json_decref(send_request("Delete", VP_CFN_CONFIRMATION_TYPE, conf.physical_id,
-			 confirmation_props("1"), &del));
+				 confirmation_props("1"), &del));
 	assert_true(del.success);
 	assert_int_equal(fake_broker_call_count(fake), calls);
 }
@@ -422,7 +445,8 @@ static void test_confirmation_health_check_failure(void **state)
 	json_t *props, *a;
 
 	(void)state;
-	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &reg));
+	json_decref(
+		send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &reg));
 	props = confirmation_props("1");
 	/* Port 1 on loopback: nothing listens there. */
 	json_object_set_new(props, "HealthCheck", json_string("127.0.0.1:1"));
@@ -452,7 +476,7 @@ static void test_broker_refusal_is_actionable(void **state)
 
 	/* An Update that fails keeps the resource's id (no replacement). */
 	a = send_request("Update", VP_CFN_REGISTRATION_TYPE, "vpcpeer-ns-9-0123456789abcdef",
-		 registration_props(), &res);
+			 registration_props(), &res);
 	assert_false(res.success);
 	assert_string_equal(res.physical_id, "vpcpeer-ns-9-0123456789abcdef");
 	json_decref(a);
@@ -465,7 +489,7 @@ static void test_broker_unreachable(void **state)
 
 	(void)state;
 	a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL,
-		 json_pack("{ss}", "BrokerUrl", "http://127.0.0.1:1"), &res);
+			 json_pack("{ss}", "BrokerUrl", "http://127.0.0.1:1"), &res);
 	assert_false(res.success);
 	assert_contains(reason_of(a), "cannot register with the broker");
 	assert_contains(reason_of(a), "check BrokerUrl");
@@ -478,10 +502,11 @@ static void test_released_registration_fails_with_advice(void **state)
 	json_t *a;
 
 	(void)state;
-	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &created));
+	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(),
+				 &created));
 	fake_broker_set_state(fake, 1, "released");
-	a = send_request("Update", VP_CFN_REGISTRATION_TYPE, created.physical_id, registration_props(),
-		 &updated);
+	a = send_request("Update", VP_CFN_REGISTRATION_TYPE, created.physical_id,
+			 registration_props(), &updated);
 	assert_false(updated.success);
 	assert_contains(reason_of(a), "is released at the broker; set a new ClientRef");
 	json_decref(a);
@@ -563,7 +588,8 @@ static void test_unknown_types(void **state)
 	assert_false(res.success);
 	assert_contains(reason_of(a), "unsupported ResourceType 'Custom::Something'");
 	json_decref(a);
-	json_decref(send_request("Delete", "Custom::Something", "whatever-id", registration_props(), &res));
+	json_decref(send_request("Delete", "Custom::Something", "whatever-id", registration_props(),
+				 &res));
 	assert_true(res.success);
 	assert_string_equal(res.physical_id, "whatever-id");
 
@@ -572,7 +598,8 @@ static void test_unknown_types(void **state)
 	assert_contains(reason_of(a), "unknown RequestType");
 	json_decref(a);
 	/* A Delete without PhysicalResourceId: answered FAILED, never touching the broker. */
-	json_decref(send_request("Delete", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &res));
+	json_decref(
+		send_request("Delete", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &res));
 	assert_false(res.success);
 	assert_int_equal(fake_broker_call_count(fake), 0);
 }
@@ -580,7 +607,11 @@ static void test_unknown_types(void **state)
 static void test_unanswerable_events(void **state)
 {
 	static const char *const bad[] = {
-		"", "not json", "[]", "{}", "{\"RequestType\": \"Create\"}",
+		"",
+		"not json",
+		"[]",
+		"{}",
+		"{\"RequestType\": \"Create\"}",
 		"{\"ResponseURL\": \"ftp://x\", \"StackId\": \"s\", \"RequestId\": \"r\", "
 		"\"LogicalResourceId\": \"L\"}",
 		"{\"ResponseURL\": \"http://127.0.0.1:1/\", \"StackId\": 5, \"RequestId\": \"r\", "
@@ -603,7 +634,8 @@ int main(void)
 		cmocka_unit_test_setup(test_registration_update_keeps_physical_id, setup),
 		cmocka_unit_test_setup(test_registration_update_new_client_ref_replaces, setup),
 		cmocka_unit_test_setup(test_registration_delete_releases, setup),
-		cmocka_unit_test_setup(test_registration_delete_of_unknown_namespace_succeeds, setup),
+		cmocka_unit_test_setup(test_registration_delete_of_unknown_namespace_succeeds,
+				       setup),
 		cmocka_unit_test_setup(test_registration_delete_of_reused_number_touches_nothing,
 				       setup),
 		cmocka_unit_test_setup(test_rollback_of_failed_create_touches_nothing, setup),

@@ -127,9 +127,9 @@ static void test_put_refuses_plain_http_off_loopback(void **state)
 	struct vp_error err;
 
 	(void)state;
-	assert_int_equal(vp_cfn_response_put("http://s3.example.com/x?sig=secret", "{}", 2, &opt,
-					     &err),
-			 VP_ERR_INVALID);
+	assert_int_equal(
+		vp_cfn_response_put("http://s3.example.com/x?sig=secret", "{}", 2, &opt, &err),
+		VP_ERR_INVALID);
 	assert_null(strstr(err.message, "secret"));
 	assert_int_equal(vp_cfn_response_put("file:///etc/passwd", "{}", 2, &opt, &err),
 			 VP_ERR_INVALID);

@@ -124,7 +124,8 @@ static void test_loop_reports_malformed_events_and_goes_on(void **state)
 	assert_string_equal(post.error_type, "InvalidEvent");
 	doc = json_loads(post.body, 0, NULL);
 	assert_string_equal(json_string_value(json_object_get(doc, "errorType")), "InvalidEvent");
-	assert_non_null(strstr(json_string_value(json_object_get(doc, "errorMessage")), "not JSON"));
+	assert_non_null(
+		strstr(json_string_value(json_object_get(doc, "errorMessage")), "not JSON"));
 	json_decref(doc);
 
 	post = fake_post_at(fake, 2);

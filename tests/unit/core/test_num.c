@@ -28,7 +28,8 @@ static void test_refuses_junk_with_its_own_message(void **state)
 	const char *bad[] = {"", "-", "+1", " 1", "1 ", "1x", "0x10", "1e3", "--1"};
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(vp_parse_int64(bad[i], -100, 100, "count", &v, &err), VP_ERR_INVALID);
+		assert_int_equal(vp_parse_int64(bad[i], -100, 100, "count", &v, &err),
+				 VP_ERR_INVALID);
 		assert_non_null(strstr(err.message, "count"));
 		assert_non_null(strstr(err.message, "not a number"));
 	}
@@ -42,7 +43,8 @@ static void test_range_is_checked(void **state)
 	(void)state;
 	assert_int_equal(vp_parse_int64("11", 0, 10, "n", &v, &err), VP_ERR_RANGE);
 	assert_non_null(strstr(err.message, "0..10"));
-	assert_int_equal(vp_parse_int64("99999999999999999999", 0, 10, "n", &v, &err), VP_ERR_RANGE);
+	assert_int_equal(vp_parse_int64("99999999999999999999", 0, 10, "n", &v, &err),
+			 VP_ERR_RANGE);
 	assert_int_equal(vp_parse_int64("-1", 0, 10, "n", &v, &err), VP_ERR_RANGE);
 	assert_int_equal(v, 42);
 }

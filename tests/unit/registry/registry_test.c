@@ -47,8 +47,9 @@ void reg_test_setup(int argc, char **argv)
 		const char *file = getenv("VP_TEST_PG_URL_FILE");
 		FILE *f = file ? fopen(file, "r") : NULL;
 		if (!f || !fgets(pg_base, sizeof(pg_base), f)) {
-			fprintf(stderr, "%s: no PostgreSQL URL in $VP_TEST_PG_URL_FILE (%s); start one "
-					"with tests/support/pg_cluster.sh\n",
+			fprintf(stderr,
+				"%s: no PostgreSQL URL in $VP_TEST_PG_URL_FILE (%s); start one "
+				"with tests/support/pg_cluster.sh\n",
 				argv[0], file ? file : "unset");
 			exit(1);
 		}
@@ -114,7 +115,8 @@ int reg_test_sql(const char *url, const char *sql, bool must_succeed)
 		rc = -1;
 	} else {
 		res = PQexec(pg, sql);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+		    PQresultStatus(res) != PGRES_TUPLES_OK) {
 			if (must_succeed)
 				fail_msg("%s: %s", sql, PQerrorMessage(pg));
 			rc = -1;

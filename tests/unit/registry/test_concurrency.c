@@ -24,9 +24,9 @@
 
 #include "registry_test.h"
 
-#define PROCESSES 8
+#define PROCESSES   8
 #define PER_PROCESS 500
-#define KILLS 20
+#define KILLS       20
 
 static char url[1024];
 
@@ -227,7 +227,8 @@ static void test_sigkill(void **state)
 		assert_int_equal(live, highest);
 		for (int64_t i = 1; i <= MAX_CRASH_N; i++)
 			if (reported[i] && !held[i])
-				fail_msg("round %d: committed n = %lld is lost", round, (long long)i);
+				fail_msg("round %d: committed n = %lld is lost", round,
+					 (long long)i);
 		assert_true(live >= reported_count);
 		/* The free list was intact: the allocation took the next n. */
 		assert_int_equal(rec.n, highest);

@@ -134,7 +134,7 @@ static void test_names_timeout_and_bad_names(void **state)
 		/* another broker: waits on the advisory lock, then times out */
 		other = open_second(url);
 		assert_int_equal(vp_registry_lock(other, "trust:a", 200, &again, &err),
-		                 VP_ERR_UNAVAILABLE);
+				 VP_ERR_UNAVAILABLE);
 		assert_non_null(strstr(err.message, "trust:a"));
 		assert_int_equal(vp_registry_lock(other, "trust:c", 1000, &again, &err), VP_OK);
 		vp_registry_unlock(again);
@@ -180,13 +180,13 @@ static void test_peer_role_and_counts(void **state)
 	for (int s = 0; s < VP_NS_STATE_COUNT; s++)
 		assert_int_equal(counts[s], 0);
 	assert_int_equal(vp_registry_set_peer_role(reg, 1, arn, "r0", NULL, &err),
-	                 VP_ERR_NOT_FOUND);
+			 VP_ERR_NOT_FOUND);
 	for (int i = 0; i < 3; i++) {
 		char ref[16];
 		snprintf(ref, sizeof(ref), "ref-%d", i);
 		assert_int_equal(vp_registry_allocate(reg, "222222222222", ref, NULL, "r1", 0, &rec,
-		                                      &created, &err),
-		                 VP_OK);
+						      &created, &err),
+				 VP_OK);
 	}
 	assert_int_equal(vp_registry_set_peer_role(reg, 1, arn, "r2", &got, &err), VP_OK);
 	assert_string_equal(got.peer_role_arn, arn);
@@ -199,37 +199,37 @@ static void test_peer_role_and_counts(void **state)
 	assert_string_equal(events[1].type, "peer_role");
 	assert_non_null(strstr(events[1].detail, "vpcpeer-peer-2"));
 	assert_int_equal(vp_registry_set_peer_role(reg, 1, "bad\narn", "r", NULL, &err),
-	                 VP_ERR_INVALID);
+			 VP_ERR_INVALID);
 
 	assert_int_equal(vp_registry_transition(reg, 2, VP_NS_STATE_BIT(VP_NS_PENDING),
-	                                        VP_NS_ACTIVE, NULL, "r3", NULL, &err),
-	                 VP_OK);
+						VP_NS_ACTIVE, NULL, "r3", NULL, &err),
+			 VP_OK);
 	assert_int_equal(vp_registry_transition(reg, 3, VP_NS_STATE_BIT(VP_NS_PENDING),
-	                                        VP_NS_RELEASING, NULL, "r4", NULL, &err),
-	                 VP_OK);
+						VP_NS_RELEASING, NULL, "r4", NULL, &err),
+			 VP_OK);
 	assert_int_equal(vp_registry_count_states(reg, counts, &err), VP_OK);
 	assert_int_equal(counts[VP_NS_PENDING], 1);
 	assert_int_equal(counts[VP_NS_ACTIVE], 1);
 	assert_int_equal(counts[VP_NS_RELEASING], 1);
 	assert_int_equal(counts[VP_NS_FAILED], 0);
 	assert_int_equal(vp_registry_transition(reg, 3, VP_NS_STATE_BIT(VP_NS_RELEASING),
-	                                        VP_NS_RELEASED, NULL, "r5", NULL, &err),
-	                 VP_OK);
+						VP_NS_RELEASED, NULL, "r5", NULL, &err),
+			 VP_OK);
 	assert_int_equal(vp_registry_count_states(reg, counts, &err), VP_OK);
 	assert_int_equal(counts[VP_NS_RELEASING], 0);
 	assert_int_equal(counts[VP_NS_RELEASED], 0);
 	/* a released namespace has no live record to set */
 	assert_int_equal(vp_registry_set_peer_role(reg, 3, arn, "r6", NULL, &err),
-	                 VP_ERR_NOT_FOUND);
+			 VP_ERR_NOT_FOUND);
 	vp_registry_close(reg);
 }
 
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_mutual_exclusion),
-	    cmocka_unit_test(test_names_timeout_and_bad_names),
-	    cmocka_unit_test(test_peer_role_and_counts),
+		cmocka_unit_test(test_mutual_exclusion),
+		cmocka_unit_test(test_names_timeout_and_bad_names),
+		cmocka_unit_test(test_peer_role_and_counts),
 	};
 	reg_test_setup(argc, argv);
 	return cmocka_run_group_tests_name(reg_test_backend(), tests, NULL, NULL);

@@ -36,14 +36,14 @@ static void test_intent(void **state)
 	reg_test_options(&opts);
 	reg = reg_test_open(&opts, url, sizeof(url));
 	assert_int_equal(vp_registry_set_intent(reg, 1, "pcx-1", "vpc-1", "r0", NULL, &err),
-	                 VP_ERR_CONFLICT);
+			 VP_ERR_CONFLICT);
 	assert_int_equal(vp_registry_allocate(reg, "222222222222", "ref", NULL, "r1", 0, &rec,
-	                                      &created, &err),
-	                 VP_OK);
+					      &created, &err),
+			 VP_OK);
 	assert_int_equal(vp_registry_set_intent(reg, 1, "", "vpc-1", "r0", NULL, &err),
-	                 VP_ERR_INVALID);
+			 VP_ERR_INVALID);
 	assert_int_equal(vp_registry_set_intent(reg, 1, "pcx-0abc", "vpc-0def", "r2", &got, &err),
-	                 VP_OK);
+			 VP_OK);
 	assert_int_equal(got.state, VP_NS_PENDING);
 	assert_string_equal(got.peering_id, "pcx-0abc");
 	assert_string_equal(got.vpc_id, "vpc-0def");
@@ -59,14 +59,14 @@ static void test_intent(void **state)
 	assert_non_null(strstr(events[1].detail, "pcx-0abc"));
 	/* again (a retried confirm, another peering): replaced */
 	assert_int_equal(vp_registry_set_intent(reg, 1, "pcx-0bbb", "vpc-0def", "r3", &got, &err),
-	                 VP_OK);
+			 VP_OK);
 	assert_string_equal(got.peering_id, "pcx-0bbb");
 	/* active: no more intents */
 	assert_int_equal(vp_registry_transition(reg, 1, VP_NS_STATE_BIT(VP_NS_PENDING),
-	                                        VP_NS_ACTIVE, NULL, "r4", NULL, &err),
-	                 VP_OK);
+						VP_NS_ACTIVE, NULL, "r4", NULL, &err),
+			 VP_OK);
 	assert_int_equal(vp_registry_set_intent(reg, 1, "pcx-0ccc", "vpc-0def", "r5", NULL, &err),
-	                 VP_ERR_CONFLICT);
+			 VP_ERR_CONFLICT);
 	vp_registry_close(reg);
 }
 
@@ -145,8 +145,8 @@ static void test_leader_lock(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_intent),
-	    cmocka_unit_test(test_leader_lock),
+		cmocka_unit_test(test_intent),
+		cmocka_unit_test(test_leader_lock),
 	};
 
 	reg_test_setup(argc, argv);

@@ -56,7 +56,8 @@ static void move(struct vp_registry *reg, int64_t n, enum vp_ns_state to)
 {
 	struct vp_error err;
 	if (vp_registry_transition(reg, n, VP_NS_STATES_ALL, to, NULL, "req", NULL, &err) != VP_OK)
-		fail_msg("move %lld to %s: %s", (long long)n, vp_registry_state_name(to), err.message);
+		fail_msg("move %lld to %s: %s", (long long)n, vp_registry_state_name(to),
+			 err.message);
 }
 
 static size_t event_count(struct vp_registry *reg, int64_t n)
@@ -111,9 +112,9 @@ static void test_idempotent(void **state)
 	int64_t count = 0;
 	(void)state;
 
-	assert_int_equal(vp_registry_allocate(reg, ACCOUNT_A, "key", NULL, "r1", 0, &first,
-					      &created, NULL),
-			 VP_OK);
+	assert_int_equal(
+		vp_registry_allocate(reg, ACCOUNT_A, "key", NULL, "r1", 0, &first, &created, NULL),
+		VP_OK);
 	assert_true(created);
 	reg_test_now += 5;
 	assert_int_equal(vp_registry_allocate(reg, ACCOUNT_A, "key", "{\"x\":1}", "r2", 0, &again,
@@ -124,9 +125,9 @@ static void test_idempotent(void **state)
 	assert_int_equal(again.id, first.id);
 	assert_string_equal(again.request_id, "r1"); /* nothing was written */
 	/* The same key in another account is another namespace. */
-	assert_int_equal(vp_registry_allocate(reg, ACCOUNT_B, "key", NULL, "r3", 0, &other,
-					      &created, NULL),
-			 VP_OK);
+	assert_int_equal(
+		vp_registry_allocate(reg, ACCOUNT_B, "key", NULL, "r3", 0, &other, &created, NULL),
+		VP_OK);
 	assert_true(created);
 	assert_int_equal(other.n, first.n + 1);
 	assert_int_equal(vp_registry_count_live(reg, &count, NULL), VP_OK);
@@ -141,9 +142,9 @@ static void test_idempotent(void **state)
 	move(reg, first.n, VP_NS_RELEASING);
 	move(reg, first.n, VP_NS_RELEASED);
 	assert_int_equal(vp_registry_find(reg, ACCOUNT_A, "key", &again, NULL), VP_ERR_NOT_FOUND);
-	assert_int_equal(vp_registry_allocate(reg, ACCOUNT_A, "key", NULL, "r4", 0, &again,
-					      &created, NULL),
-			 VP_OK);
+	assert_int_equal(
+		vp_registry_allocate(reg, ACCOUNT_A, "key", NULL, "r4", 0, &again, &created, NULL),
+		VP_OK);
 	assert_true(created);
 	assert_int_not_equal(again.id, first.id);
 	vp_registry_close(reg);
@@ -176,8 +177,8 @@ static int64_t namespace_in(struct vp_registry *reg, enum vp_ns_state target, in
 static void test_every_transition(void **state)
 {
 	static const bool legal[VP_NS_STATE_COUNT][VP_NS_STATE_COUNT] = {
-		[VP_NS_PENDING] = {[VP_NS_ACTIVE] = true, [VP_NS_FAILED] = true,
-				   [VP_NS_RELEASING] = true},
+		[VP_NS_PENDING] =
+			{[VP_NS_ACTIVE] = true, [VP_NS_FAILED] = true, [VP_NS_RELEASING] = true},
 		[VP_NS_ACTIVE] = {[VP_NS_FAILED] = true, [VP_NS_RELEASING] = true},
 		[VP_NS_FAILED] = {[VP_NS_RELEASING] = true},
 		[VP_NS_RELEASING] = {[VP_NS_RELEASED] = true},
@@ -197,8 +198,8 @@ static void test_every_transition(void **state)
 			assert_int_equal(vp_registry_get(reg, n, &before, NULL), VP_OK);
 			assert_int_equal(before.state, from);
 			reg_test_now++;
-			code = vp_registry_transition(reg, n, VP_NS_STATES_ALL, (enum vp_ns_state)to,
-						      NULL, "t", &out, &err);
+			code = vp_registry_transition(reg, n, VP_NS_STATES_ALL,
+						      (enum vp_ns_state)to, NULL, "t", &out, &err);
 			assert_int_equal(vp_registry_get(reg, n, &after, NULL), VP_OK);
 			if (legal[from][to]) {
 				if (code != VP_OK)
@@ -237,9 +238,9 @@ static void test_transition_fields_and_expectation(void **state)
 	size_t count = 0;
 	(void)state;
 
-	assert_int_equal(vp_registry_allocate(reg, ACCOUNT_A, "s", NULL, "r", 600, &rec, &created,
-					      NULL),
-			 VP_OK);
+	assert_int_equal(
+		vp_registry_allocate(reg, ACCOUNT_A, "s", NULL, "r", 600, &rec, &created, NULL),
+		VP_OK);
 	/* Expecting active while it is pending: refused, nothing written. */
 	assert_int_equal(vp_registry_transition(reg, rec.n, VP_NS_STATE_BIT(VP_NS_ACTIVE),
 						VP_NS_RELEASING, NULL, "x", NULL, &err),
@@ -258,7 +259,8 @@ static void test_transition_fields_and_expectation(void **state)
 	assert_int_equal(count, 2);
 	assert_string_equal(events[0].type, "allocated");
 	assert_string_equal(events[1].type, "active");
-	assert_string_equal(events[1].detail, "{\"checked\":true,\"from\":\"pending\",\"to\":\"active\"}");
+	assert_string_equal(events[1].detail,
+			    "{\"checked\":true,\"from\":\"pending\",\"to\":\"active\"}");
 	assert_string_equal(events[1].request_id, "confirm-1");
 	assert_string_equal(events[1].account, ACCOUNT_A);
 	/* Fields left NULL stay as they are. */
@@ -347,21 +349,21 @@ static void test_capacity_exhausted(void **state)
 	assert_int_equal(alloc(reg, ACCOUNT_A, "a"), 1);
 	assert_int_equal(alloc(reg, ACCOUNT_A, "b"), 2);
 	assert_int_equal(alloc(reg, ACCOUNT_A, "c"), 3);
-	assert_int_equal(vp_registry_allocate(reg, ACCOUNT_A, "d", NULL, "r", 0, &rec, &created,
-					      &err),
-			 VP_ERR_EXHAUSTED);
+	assert_int_equal(
+		vp_registry_allocate(reg, ACCOUNT_A, "d", NULL, "r", 0, &rec, &created, &err),
+		VP_ERR_EXHAUSTED);
 	assert_non_null(strstr(err.message, "capacity is 4"));
 	/* A released n in quarantine is still not free. */
 	move(reg, 2, VP_NS_RELEASING);
 	move(reg, 2, VP_NS_RELEASED);
-	assert_int_equal(vp_registry_allocate(reg, ACCOUNT_A, "d", NULL, "r", 0, &rec, &created,
-					      &err),
-			 VP_ERR_EXHAUSTED);
+	assert_int_equal(
+		vp_registry_allocate(reg, ACCOUNT_A, "d", NULL, "r", 0, &rec, &created, &err),
+		VP_ERR_EXHAUSTED);
 	assert_non_null(strstr(err.message, "1 in quarantine"));
 	/* The existing key still answers, even when full. */
-	assert_int_equal(vp_registry_allocate(reg, ACCOUNT_A, "a", NULL, "r", 0, &rec, &created,
-					      &err),
-			 VP_OK);
+	assert_int_equal(
+		vp_registry_allocate(reg, ACCOUNT_A, "a", NULL, "r", 0, &rec, &created, &err),
+		VP_OK);
 	assert_false(created);
 	reg_test_now += VP_REGISTRY_DEFAULT_QUARANTINE;
 	assert_int_equal(alloc(reg, ACCOUNT_A, "d"), 2);
@@ -588,32 +590,32 @@ static void test_bad_input(void **state)
 	}
 	assert_int_equal(vp_registry_allocate(reg, NULL, "r", NULL, NULL, 0, &rec, &created, &err),
 			 VP_ERR_INVALID);
-	assert_int_equal(vp_registry_allocate(reg, ACCOUNT_A, long_ref, NULL, NULL, 0, &rec,
-					      &created, &err),
-			 VP_ERR_INVALID);
+	assert_int_equal(
+		vp_registry_allocate(reg, ACCOUNT_A, long_ref, NULL, NULL, 0, &rec, &created, &err),
+		VP_ERR_INVALID);
 	assert_non_null(strstr(err.message, "longer than 256"));
 	long_ref[VP_REGISTRY_CLIENT_REF_MAX] = '\0'; /* exactly the maximum is fine */
-	assert_int_equal(vp_registry_allocate(reg, ACCOUNT_A, long_ref, NULL, NULL, 0, &rec,
-					      &created, &err),
-			 VP_OK);
-	assert_int_equal(vp_registry_allocate(reg, ACCOUNT_A, "", NULL, NULL, 0, &rec, &created,
-					      &err),
-			 VP_ERR_INVALID);
-	assert_int_equal(vp_registry_allocate(reg, ACCOUNT_A, "a\nb", NULL, NULL, 0, &rec,
-					      &created, &err),
-			 VP_ERR_INVALID);
+	assert_int_equal(
+		vp_registry_allocate(reg, ACCOUNT_A, long_ref, NULL, NULL, 0, &rec, &created, &err),
+		VP_OK);
+	assert_int_equal(
+		vp_registry_allocate(reg, ACCOUNT_A, "", NULL, NULL, 0, &rec, &created, &err),
+		VP_ERR_INVALID);
+	assert_int_equal(
+		vp_registry_allocate(reg, ACCOUNT_A, "a\nb", NULL, NULL, 0, &rec, &created, &err),
+		VP_ERR_INVALID);
 	assert_int_equal(vp_registry_allocate(reg, ACCOUNT_A, "r", "not json", NULL, 0, &rec,
 					      &created, &err),
 			 VP_ERR_INVALID);
-	assert_int_equal(vp_registry_allocate(reg, ACCOUNT_A, "r", "[1,2]", NULL, 0, &rec,
-					      &created, &err),
-			 VP_ERR_INVALID);
+	assert_int_equal(
+		vp_registry_allocate(reg, ACCOUNT_A, "r", "[1,2]", NULL, 0, &rec, &created, &err),
+		VP_ERR_INVALID);
 	assert_int_equal(vp_registry_allocate(reg, ACCOUNT_A, "r", "{\"a\":1,\"a\":2}", NULL, 0,
 					      &rec, &created, &err),
 			 VP_ERR_INVALID);
-	assert_int_equal(vp_registry_allocate(reg, ACCOUNT_A, "r", NULL, NULL, -1, &rec, &created,
-					      &err),
-			 VP_ERR_INVALID);
+	assert_int_equal(
+		vp_registry_allocate(reg, ACCOUNT_A, "r", NULL, NULL, -1, &rec, &created, &err),
+		VP_ERR_INVALID);
 	/* Nothing was allocated by the refusals: the next n is 2. */
 	assert_int_equal(alloc(reg, ACCOUNT_A, "r"), 2);
 	vp_registry_close(reg);
@@ -622,8 +624,9 @@ static void test_bad_input(void **state)
 
 static void test_bad_urls(void **state)
 {
-	static const char *const bad[] = {"mysql://localhost/x", "", "sqlite:", "sqlite::memory:",
-					  "/var/lib/x.db", "SQLITE:x"};
+	static const char *const bad[] = {
+		"mysql://localhost/x", "",        "sqlite:", "sqlite::memory:",
+		"/var/lib/x.db",       "SQLITE:x"};
 	struct vp_registry *reg = NULL;
 	struct vp_error err;
 	(void)state;
@@ -653,8 +656,9 @@ static void test_newer_schema_refused(void **state)
 	assert_int_equal(current, latest);
 	assert_true(latest >= 1);
 	vp_registry_close(reg);
-	reg_test_sql(url, "INSERT INTO schema_migrations (version, name, applied_at) VALUES "
-			  "(99, 'from the future', 0)",
+	reg_test_sql(url,
+		     "INSERT INTO schema_migrations (version, name, applied_at) VALUES "
+		     "(99, 'from the future', 0)",
 		     true);
 	reg_test_options(&opts);
 	assert_int_equal(vp_registry_open(url, &opts, &again, &err), VP_ERR_DB);
@@ -691,12 +695,13 @@ static void test_migrate_explicitly(void **state)
 	assert_int_equal(reg_test_sql(url, "UPDATE events SET type = 'x'", false), -1);
 	assert_int_equal(reg_test_sql(url, "DELETE FROM events", false), -1);
 	/* And a second live record for an n is refused by the unique index. */
-	assert_int_equal(reg_test_sql(url,
-				      "INSERT INTO namespaces (n, account_id, client_ref, state, "
-				      "vpc_cidr, created_at, updated_at) VALUES (1, '111111111111', "
-				      "'other', 'pending', '10.0.4.0/22', 0, 0)",
-				      false),
-			 -1);
+	assert_int_equal(
+		reg_test_sql(url,
+			     "INSERT INTO namespaces (n, account_id, client_ref, state, "
+			     "vpc_cidr, created_at, updated_at) VALUES (1, '111111111111', "
+			     "'other', 'pending', '10.0.4.0/22', 0, 0)",
+			     false),
+		-1);
 }
 
 /* A loopback port nothing listens on. */
@@ -803,7 +808,7 @@ static void test_read_only_file(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-#define THREADS 8
+#define THREADS    8
 #define PER_THREAD 40
 
 struct thread_arg {

@@ -52,7 +52,7 @@ static void test_machine(void **state)
 	assert_false(vp_registry_transition_allowed(VP_NS_RELEASED, VP_NS_PENDING));
 	assert_false(vp_registry_transition_allowed(VP_NS_ACTIVE, VP_NS_ACTIVE));
 	assert_false(vp_registry_transition_allowed(VP_NS_FAILED, VP_NS_ACTIVE));
-	assert_false(vp_registry_transition_allowed((enum vp_ns_state)-1, VP_NS_ACTIVE));
+	assert_false(vp_registry_transition_allowed((enum vp_ns_state) - 1, VP_NS_ACTIVE));
 }
 
 static void test_check_messages(void **state)

@@ -47,9 +47,9 @@ static void test_postgres_hides_password(void **state)
 
 static void test_refused(void **state)
 {
-	static const char *const bad[] = {"", "sqlite:", "sqlite://", "sqlite::memory:",
-					  "mysql://h/db", "vpcpeer.db", "Sqlite:x", "postgresql:/x",
-					  "sqlite:a\nb"};
+	static const char *const bad[] = {
+		"",           "sqlite:",  "sqlite://",     "sqlite::memory:", "mysql://h/db",
+		"vpcpeer.db", "Sqlite:x", "postgresql:/x", "sqlite:a\nb"};
 	struct vp_registry_url url;
 	struct vp_error err;
 	char long_url[VP_REGISTRY_URL_CAP + 16];
@@ -64,8 +64,9 @@ static void test_refused(void **state)
 	assert_int_equal(vp_registry_url_parse(long_url, sizeof(long_url), &url, &err),
 			 VP_ERR_INVALID);
 	assert_int_equal(parse("redis://x", &url, &err), VP_ERR_INVALID);
-	assert_string_equal(err.message,
-			    "unknown database scheme 'redis' (use sqlite:PATH or postgresql://...)");
+	assert_string_equal(
+		err.message,
+		"unknown database scheme 'redis' (use sqlite:PATH or postgresql://...)");
 }
 
 int main(void)
