@@ -59,7 +59,7 @@ static void test_steal_hands_over_ownership(void **state)
 	out = vp_buf_steal(&buf);
 	assert_string_equal(out, "");
 	free(out);
-	vp_buf_appends(&buf, "hello");
+	assert_int_equal(vp_buf_appends(&buf, "hello"), VP_OK);
 	out = vp_buf_steal(&buf);
 	assert_string_equal(out, "hello");
 	assert_int_equal(buf.len, 0);

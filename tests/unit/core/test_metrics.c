@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "api/metrics.h"
+#include "core/metrics.h"
 
 static void assert_has(const char *text, const char *line)
 {
@@ -82,7 +82,7 @@ static void test_label_values_are_escaped(void **state)
 	struct vp_metrics *m = vp_metrics_new();
 	char *text;
 	(void)state;
-	vp_metrics_declare(m, "x_total", VP_METRIC_COUNTER, "x", NULL);
+	assert_int_equal(vp_metrics_declare(m, "x_total", VP_METRIC_COUNTER, "x", NULL), VP_OK);
 	vp_metrics_add(m, "x_total", (const char *const[]){"v", "a\"b\\c\nd", NULL}, 1);
 	text = vp_metrics_render(m);
 	assert_has(text, "x_total{v=\"a\\\"b\\\\c\\nd\"} 1\n");
@@ -131,7 +131,7 @@ static void test_threads_lose_no_update(void **state)
 	pthread_t threads[4];
 	char *text;
 	(void)state;
-	vp_metrics_declare(m, "c_total", VP_METRIC_COUNTER, "c", NULL);
+	assert_int_equal(vp_metrics_declare(m, "c_total", VP_METRIC_COUNTER, "c", NULL), VP_OK);
 	for (int i = 0; i < 4; i++)
 		pthread_create(&threads[i], NULL, hammer, m);
 	for (int i = 0; i < 4; i++)

@@ -9,8 +9,8 @@
  * vpcpeer_metrics_dropped_total), so a flood of distinct label values cannot
  * grow memory without end. vp_metrics_new() / vp_metrics_free() own it.
  */
-#ifndef VP_API_METRICS_H
-#define VP_API_METRICS_H
+#ifndef VP_CORE_METRICS_H
+#define VP_CORE_METRICS_H
 
 #include <stddef.h>
 
@@ -28,13 +28,14 @@ struct vp_metrics *vp_metrics_new(void);
 void vp_metrics_free(struct vp_metrics *metrics);
 
 /* Declare a counter or gauge. Names follow Prometheus: [a-zA-Z_:][a-zA-Z0-9_:]*. */
-vp_code vp_metrics_declare(struct vp_metrics *metrics, const char *name, enum vp_metric_type type,
-			   const char *help, struct vp_error *err);
+VP_NODISCARD vp_code vp_metrics_declare(struct vp_metrics *metrics, const char *name,
+					enum vp_metric_type type, const char *help,
+					struct vp_error *err);
 
 /* Declare a histogram with ascending upper bounds (+Inf is implied). */
-vp_code vp_metrics_declare_histogram(struct vp_metrics *metrics, const char *name, const char *help,
-				     const double *bounds, size_t bound_count,
-				     struct vp_error *err);
+VP_NODISCARD vp_code vp_metrics_declare_histogram(struct vp_metrics *metrics, const char *name,
+						  const char *help, const double *bounds,
+						  size_t bound_count, struct vp_error *err);
 
 /*
  * Update a series. `labels` is a NULL-terminated list of name, value pairs
