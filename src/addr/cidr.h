@@ -27,7 +27,8 @@ struct vp_cidr {
  * Parse a dotted-quad address from (str, len). Strict: exactly four decimal
  * octets 0..255, no leading zeros ("010" could be read as octal), nothing else.
  */
-vp_code vp_ipv4_parse(const char *str, size_t len, uint32_t *out, struct vp_error *err);
+VP_NODISCARD vp_code vp_ipv4_parse(const char *str, size_t len, uint32_t *out,
+				   struct vp_error *err);
 
 /*
  * Parse "A.B.C.D/P" from (str, len). Strict: a valid address, a '/', a prefix
@@ -35,7 +36,8 @@ vp_code vp_ipv4_parse(const char *str, size_t len, uint32_t *out, struct vp_erro
  * ("10.0.0.1/22" is refused and the message names 10.0.0.0/22).
  * *out is written only on success.
  */
-vp_code vp_cidr_parse(const char *str, size_t len, struct vp_cidr *out, struct vp_error *err);
+VP_NODISCARD vp_code vp_cidr_parse(const char *str, size_t len, struct vp_cidr *out,
+				   struct vp_error *err);
 
 /* Format into out (at least VP_IPV4_STRLEN / VP_CIDR_STRLEN bytes). Returns out. */
 char *vp_ipv4_format(uint32_t addr, char *out);

@@ -52,14 +52,15 @@ struct vp_namespace_plan {
 void vp_plan_init(struct vp_plan *plan);
 
 /* Add a reserved range; VP_ERR_EXHAUSTED past VP_PLAN_MAX_RESERVED. */
-vp_code vp_plan_reserve(struct vp_plan *plan, struct vp_cidr range, struct vp_error *err);
+VP_NODISCARD vp_code vp_plan_reserve(struct vp_plan *plan, struct vp_cidr range,
+				     struct vp_error *err);
 
 /*
  * Check that the plan is usable: VPC and subnet prefixes within AWS's limits,
  * the VPC block fits in the pool, the subnets fit in a VPC block, and at least
  * one subnet. The message says which rule failed and why.
  */
-vp_code vp_plan_validate(const struct vp_plan *plan, struct vp_error *err);
+VP_NODISCARD vp_code vp_plan_validate(const struct vp_plan *plan, struct vp_error *err);
 
 /* How many namespaces the pool holds, the hub (n = 0) included. */
 int64_t vp_plan_capacity(const struct vp_plan *plan);
@@ -69,8 +70,8 @@ int64_t vp_plan_capacity(const struct vp_plan *plan);
  * negative or not below the capacity. Reserved ranges are not consulted here:
  * see vp_plan_reserved_overlap().
  */
-vp_code vp_plan_namespace(const struct vp_plan *plan, int64_t n, struct vp_namespace_plan *out,
-			  struct vp_error *err);
+VP_NODISCARD vp_code vp_plan_namespace(const struct vp_plan *plan, int64_t n,
+				       struct vp_namespace_plan *out, struct vp_error *err);
 
 /* The first reserved range that namespace n's VPC block overlaps, or NULL. */
 const struct vp_cidr *vp_plan_reserved_overlap(const struct vp_plan *plan, int64_t n);

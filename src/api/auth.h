@@ -42,12 +42,12 @@ struct vp_identity {
  * Client side. *header_value is "Vpcpeer-Proof <base64>", the caller frees
  * it. Errors come from the credentials chain (no credentials: VP_ERR_AUTH).
  */
-vp_code vp_auth_make_proof(struct vp_aws_client *client, const char *server_id, char **header_value,
-			   struct vp_error *err);
+VP_NODISCARD vp_code vp_auth_make_proof(struct vp_aws_client *client, const char *server_id,
+					char **header_value, struct vp_error *err);
 
 /* The default server id of a broker URL: its host:port ("broker.example.com:443"). */
-vp_code vp_auth_default_server_id(const char *broker_url, char *out, size_t size,
-				  struct vp_error *err);
+VP_NODISCARD vp_code vp_auth_default_server_id(const char *broker_url, char *out, size_t size,
+					       struct vp_error *err);
 
 struct vp_auth_config {
 	const char *server_id;       /* required */
@@ -68,7 +68,8 @@ struct vp_auth;
  * replays. VP_ERR_INVALID names a bad setting (server id, partition,
  * sts_endpoint). libcurl must have been initialised (vp_aws_global_init).
  */
-vp_code vp_auth_new(const struct vp_auth_config *cfg, struct vp_auth **out, struct vp_error *err);
+VP_NODISCARD vp_code vp_auth_new(const struct vp_auth_config *cfg, struct vp_auth **out,
+				 struct vp_error *err);
 void vp_auth_free(struct vp_auth *auth);
 
 /*
@@ -77,8 +78,8 @@ void vp_auth_free(struct vp_auth *auth);
  * VP_ERR_UNAVAILABLE (503) when STS could not be reached or throttled.
  * On success *out names the signer.
  */
-vp_code vp_auth_verify(struct vp_auth *auth, const char *authorization, struct vp_identity *out,
-		       struct vp_error *err);
+VP_NODISCARD vp_code vp_auth_verify(struct vp_auth *auth, const char *authorization,
+				    struct vp_identity *out, struct vp_error *err);
 
 /*
  * A proof decoded and checked, before any replay: what vp_auth_verify() does
@@ -102,8 +103,8 @@ struct vp_auth_proof {
  * check of docs/api.md except STS's. VP_ERR_AUTH with the reason; on success
  * *out is filled (the caller cleans it up), otherwise untouched.
  */
-vp_code vp_auth_parse_proof(struct vp_auth *auth, const char *authorization,
-			    struct vp_auth_proof *out, struct vp_error *err);
+VP_NODISCARD vp_code vp_auth_parse_proof(struct vp_auth *auth, const char *authorization,
+					 struct vp_auth_proof *out, struct vp_error *err);
 void vp_auth_proof_cleanup(struct vp_auth_proof *proof);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* GET /healthz (alive), /readyz (the registry answers), /metrics (Prometheus text). */
-#include "api/metrics.h"
+#include "core/metrics.h"
 #include "api/render.h"
 #include "broker/broker.h"
 

@@ -27,7 +27,7 @@ struct vp_listen_addr {
 };
 
 /* Parse `len` bytes of `str`. VP_ERR_INVALID naming what is wrong. */
-vp_code vp_listen_parse(const char *str, size_t len, struct vp_listen_addr *out,
-			struct vp_error *err);
+VP_NODISCARD vp_code vp_listen_parse(const char *str, size_t len, struct vp_listen_addr *out,
+				     struct vp_error *err);
 
 #endif

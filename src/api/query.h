@@ -29,7 +29,7 @@ struct vp_list_query {
 };
 
 /* Parse the part after '?' (len 0: no query). */
-vp_code vp_list_query_parse(const char *query, size_t len, struct vp_list_query *out,
-			    struct vp_error *err);
+VP_NODISCARD vp_code vp_list_query_parse(const char *query, size_t len, struct vp_list_query *out,
+					 struct vp_error *err);
 
 #endif

@@ -49,8 +49,8 @@ struct vp_route_match {
  * VP_ERR_NOT_FOUND for an unknown path; VP_ERR_CONFLICT for a known path with
  * another method (out->allowed_methods is set for the Allow header).
  */
-vp_code vp_route_match(const char *method, const char *path, struct vp_route_match *out,
-		       struct vp_error *err);
+VP_NODISCARD vp_code vp_route_match(const char *method, const char *path,
+				    struct vp_route_match *out, struct vp_error *err);
 
 struct vp_label {
 	char key[VP_LABEL_KEY_MAX + 1];
@@ -70,19 +70,20 @@ struct vp_confirm_request {
 	char vpc_id[VP_AWS_ID_MAX + 1];
 };
 
-vp_code vp_register_request_parse(const char *body, size_t len, struct vp_register_request *out,
-				  struct vp_error *err);
-vp_code vp_confirm_request_parse(const char *body, size_t len, struct vp_confirm_request *out,
-				 struct vp_error *err);
+VP_NODISCARD vp_code vp_register_request_parse(const char *body, size_t len,
+					       struct vp_register_request *out,
+					       struct vp_error *err);
+VP_NODISCARD vp_code vp_confirm_request_parse(const char *body, size_t len,
+					      struct vp_confirm_request *out, struct vp_error *err);
 
 /*
  * A client reference: 1..VP_CLIENT_REF_MAX printable ASCII characters
  * (CloudFormation stack ARNs and logical ids fit).
  */
-vp_code vp_client_ref_check(const char *ref, struct vp_error *err);
+VP_NODISCARD vp_code vp_client_ref_check(const char *ref, struct vp_error *err);
 
 /* An EC2 id with the given prefix ("pcx", "vpc"): prefix, '-', 8 or 17 lower-case hex digits. */
-vp_code vp_aws_id_check(const char *id, const char *prefix, const char *field,
-			struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_id_check(const char *id, const char *prefix, const char *field,
+				     struct vp_error *err);
 
 #endif

@@ -56,7 +56,7 @@
 #include "api/auth.h"
 #include "api/handler.h"
 #include "api/listen.h"
-#include "api/metrics.h"
+#include "core/metrics.h"
 #include "api/render.h"
 #include "broker/broker.h"
 #include "core/buf.h"
@@ -850,13 +850,14 @@ static void declare_metrics(struct vp_metrics *m)
 	struct vp_error err;
 
 	/* Declared already (a second server on the same metrics) is fine. */
-	vp_metrics_declare(m, M_REQUESTS, VP_METRIC_COUNTER,
-			   "HTTP requests answered, by route, method and status.", &err);
-	vp_metrics_declare_histogram(m, M_DURATION,
-				     "Time from a request's first byte to its answer, by route.",
-				     bounds, sizeof(bounds) / sizeof(bounds[0]), &err);
-	vp_metrics_declare(m, M_RATE_LIMITED, VP_METRIC_COUNTER,
-			   "Requests refused by the per-account rate limit (429).", &err);
+	vp_ignore(vp_metrics_declare(m, M_REQUESTS, VP_METRIC_COUNTER,
+				     "HTTP requests answered, by route, method and status.", &err));
+	vp_ignore(vp_metrics_declare_histogram(
+		m, M_DURATION, "Time from a request's first byte to its answer, by route.", bounds,
+		sizeof(bounds) / sizeof(bounds[0]), &err));
+	vp_ignore(vp_metrics_declare(m, M_RATE_LIMITED, VP_METRIC_COUNTER,
+				     "Requests refused by the per-account rate limit (429).",
+				     &err));
 }
 
 vp_code vp_server_run(struct vp_server *s, struct vp_broker *broker, struct vp_auth *auth,

@@ -56,17 +56,18 @@ struct vp_server;
  * (an unreadable TLS file, the address cannot be bound), VP_ERR_INTERNAL
  * (libmicrohttpd refused to start). On failure *out is untouched.
  */
-vp_code vp_server_start(const struct vp_server_config *cfg, struct vp_broker *broker,
-			struct vp_auth *auth, struct vp_metrics *metrics, struct vp_server **out,
-			struct vp_error *err);
+VP_NODISCARD vp_code vp_server_start(const struct vp_server_config *cfg, struct vp_broker *broker,
+				     struct vp_auth *auth, struct vp_metrics *metrics,
+				     struct vp_server **out, struct vp_error *err);
 
 /* The first half of vp_server_start(): check the configuration, bind, listen. */
-vp_code vp_server_bind(const struct vp_server_config *cfg, struct vp_server **out,
-		       struct vp_error *err);
+VP_NODISCARD vp_code vp_server_bind(const struct vp_server_config *cfg, struct vp_server **out,
+				    struct vp_error *err);
 
 /* The second half: serve on the bound socket. On failure the caller still stops the server. */
-vp_code vp_server_run(struct vp_server *server, struct vp_broker *broker, struct vp_auth *auth,
-		      struct vp_metrics *metrics, struct vp_error *err);
+VP_NODISCARD vp_code vp_server_run(struct vp_server *server, struct vp_broker *broker,
+				   struct vp_auth *auth, struct vp_metrics *metrics,
+				   struct vp_error *err);
 
 /* The URL it serves ("http://127.0.0.1:41234"), with the port actually bound. */
 const char *vp_server_url(const struct vp_server *server);

@@ -492,7 +492,9 @@ vp_code vp_aws_client_call(struct vp_aws_client *c, enum vp_aws_service svc, con
 			aerr->http_status = 0;
 			aerr->code[0] = aerr->message[0] = '\0';
 		} else {
-			vp_aws_error_parse(resp.status, resp.body.data, resp.body.len, aerr);
+			/* Not an error document: aerr->code stays "" and the status speaks. */
+			vp_ignore(vp_aws_error_parse(resp.status, resp.body.data, resp.body.len,
+						     aerr));
 			if (!aerr->request_id[0])
 				snprintf(aerr->request_id, sizeof(aerr->request_id), "%s",
 					 resp.request_id);

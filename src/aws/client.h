@@ -32,7 +32,7 @@
 #include "aws/sigv4.h"
 #include "core/buf.h"
 
-vp_code vp_aws_global_init(struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_global_init(struct vp_error *err);
 void vp_aws_global_cleanup(void);
 
 struct vp_aws_client_config {
@@ -61,8 +61,8 @@ struct vp_aws_client_config {
 
 struct vp_aws_client;
 
-vp_code vp_aws_client_new(const struct vp_aws_client_config *cfg, struct vp_aws_client **out,
-			  struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_client_new(const struct vp_aws_client_config *cfg,
+				       struct vp_aws_client **out, struct vp_error *err);
 void vp_aws_client_free(struct vp_aws_client *client);
 
 /* The resolved region (NULL when none is configured: STS and IAM still work). */
@@ -99,18 +99,19 @@ void vp_aws_params_addf(struct vp_aws_params *p, const char *value, const char *
  * error says what AWS answered (or that it did not), after how many attempts.
  * `action` names the call in messages.
  */
-vp_code vp_aws_client_call(struct vp_aws_client *client, enum vp_aws_service svc,
-			   const char *action, const struct vp_aws_params *params,
-			   struct vp_buf *response, struct vp_aws_error *err);
+VP_NODISCARD vp_code vp_aws_client_call(struct vp_aws_client *client, enum vp_aws_service svc,
+					const char *action, const struct vp_aws_params *params,
+					struct vp_buf *response, struct vp_aws_error *err);
 
 /*
  * Sign a Query-API POST for `svc` with the client's credentials without
  * sending it (identity proofs). extra_headers are signed too. *out is the
  * caller's (vp_aws_signed_request_free).
  */
-vp_code vp_aws_client_sign(struct vp_aws_client *client, enum vp_aws_service svc,
-			   const struct vp_aws_params *params,
-			   const struct vp_aws_header *extra_headers, size_t extra_count,
-			   struct vp_aws_signed_request **out, struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_client_sign(struct vp_aws_client *client, enum vp_aws_service svc,
+					const struct vp_aws_params *params,
+					const struct vp_aws_header *extra_headers,
+					size_t extra_count, struct vp_aws_signed_request **out,
+					struct vp_error *err);
 
 #endif

@@ -31,15 +31,16 @@ struct vp_aws_config;
  * Load both files. A NULL path means the variable, then the default under
  * $HOME. *out is the caller's: vp_aws_config_free().
  */
-vp_code vp_aws_config_load(const char *config_path, const char *credentials_path,
-			   struct vp_aws_config **out, struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_config_load(const char *config_path, const char *credentials_path,
+					struct vp_aws_config **out, struct vp_error *err);
 
 /* An empty configuration, to parse text into (tests, fuzzing). */
-vp_code vp_aws_config_new(struct vp_aws_config **out, struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_config_new(struct vp_aws_config **out, struct vp_error *err);
 
 /* Parse the text of one file into `cfg`; `name` names it in error messages. */
-vp_code vp_aws_config_parse(struct vp_aws_config *cfg, enum vp_aws_config_file which,
-			    const char *name, const char *text, size_t len, struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_config_parse(struct vp_aws_config *cfg, enum vp_aws_config_file which,
+					 const char *name, const char *text, size_t len,
+					 struct vp_error *err);
 
 void vp_aws_config_free(struct vp_aws_config *cfg);
 

@@ -60,12 +60,13 @@ struct vp_aws_credentials {
 void vp_aws_credentials_init(struct vp_aws_credentials *c);
 void vp_aws_credentials_cleanup(struct vp_aws_credentials *c);
 /* Set all fields (copies); token may be NULL. On failure *c is untouched. */
-vp_code vp_aws_credentials_set(struct vp_aws_credentials *c, const char *access_key_id,
-			       const char *secret_access_key, const char *session_token,
-			       time_t expiration, const char *source, struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_credentials_set(struct vp_aws_credentials *c, const char *access_key_id,
+					    const char *secret_access_key,
+					    const char *session_token, time_t expiration,
+					    const char *source, struct vp_error *err);
 
 /* "2020-11-05T02:02:26Z" (also with fractions, "+00:00") -> time_t. */
-vp_code vp_aws_parse_iso8601(const char *s, time_t *out, struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_parse_iso8601(const char *s, time_t *out, struct vp_error *err);
 
 typedef time_t (*vp_aws_clock_fn)(void *ctx);
 
@@ -88,16 +89,14 @@ struct vp_aws_chain_options {
 struct vp_aws_credentials_provider;
 
 /* The default chain (above). VP_ERR_AUTH when no source is configured. */
-vp_code vp_aws_credentials_provider_new_chain(const struct vp_aws_chain_options *opts,
-					      struct vp_aws_credentials_provider **out,
-					      struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_credentials_provider_new_chain(const struct vp_aws_chain_options *opts,
+							   struct vp_aws_credentials_provider **out,
+							   struct vp_error *err);
 
 /* Fixed credentials (copied). */
-vp_code vp_aws_credentials_provider_new_static(const char *access_key_id,
-					       const char *secret_access_key,
-					       const char *session_token,
-					       struct vp_aws_credentials_provider **out,
-					       struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_credentials_provider_new_static(
+	const char *access_key_id, const char *secret_access_key, const char *session_token,
+	struct vp_aws_credentials_provider **out, struct vp_error *err);
 
 /* Another reference; every reference is dropped with _free. */
 struct vp_aws_credentials_provider *
@@ -108,8 +107,9 @@ void vp_aws_credentials_provider_free(struct vp_aws_credentials_provider *p);
  * Current credentials, fetched or refreshed when needed, copied into *out
  * (caller-owned: vp_aws_credentials_cleanup; it is cleaned first).
  */
-vp_code vp_aws_credentials_provider_get(struct vp_aws_credentials_provider *p,
-					struct vp_aws_credentials *out, struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_credentials_provider_get(struct vp_aws_credentials_provider *p,
+						     struct vp_aws_credentials *out,
+						     struct vp_error *err);
 
 /* Forget the cached credentials, so the next get fetches (after an ExpiredToken). */
 void vp_aws_credentials_provider_invalidate(struct vp_aws_credentials_provider *p);

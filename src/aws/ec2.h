@@ -131,16 +131,17 @@ struct vp_aws_ec2_query {
 	size_t filter_count;
 };
 
-vp_code vp_aws_ec2_describe_vpcs(struct vp_aws_client *client, const struct vp_aws_ec2_query *q,
-				 struct vp_aws_ec2_vpc_list **out, struct vp_aws_error *err);
-vp_code vp_aws_ec2_describe_route_tables(struct vp_aws_client *client,
-					 const struct vp_aws_ec2_query *q,
-					 struct vp_aws_ec2_route_table_list **out,
-					 struct vp_aws_error *err);
-vp_code vp_aws_ec2_describe_vpc_peering_connections(struct vp_aws_client *client,
-						    const struct vp_aws_ec2_query *q,
-						    struct vp_aws_ec2_peering_list **out,
-						    struct vp_aws_error *err);
+VP_NODISCARD vp_code vp_aws_ec2_describe_vpcs(struct vp_aws_client *client,
+					      const struct vp_aws_ec2_query *q,
+					      struct vp_aws_ec2_vpc_list **out,
+					      struct vp_aws_error *err);
+VP_NODISCARD vp_code vp_aws_ec2_describe_route_tables(struct vp_aws_client *client,
+						      const struct vp_aws_ec2_query *q,
+						      struct vp_aws_ec2_route_table_list **out,
+						      struct vp_aws_error *err);
+VP_NODISCARD vp_code vp_aws_ec2_describe_vpc_peering_connections(
+	struct vp_aws_client *client, const struct vp_aws_ec2_query *q,
+	struct vp_aws_ec2_peering_list **out, struct vp_aws_error *err);
 
 /* Exactly one target. */
 struct vp_aws_ec2_route_target {
@@ -151,47 +152,53 @@ struct vp_aws_ec2_route_target {
 	const char *network_interface_id;
 };
 
-vp_code vp_aws_ec2_create_route(struct vp_aws_client *client, const char *route_table_id,
-				const char *destination_cidr_block,
-				const struct vp_aws_ec2_route_target *target,
-				struct vp_aws_error *err);
-vp_code vp_aws_ec2_replace_route(struct vp_aws_client *client, const char *route_table_id,
-				 const char *destination_cidr_block,
-				 const struct vp_aws_ec2_route_target *target,
-				 struct vp_aws_error *err);
-vp_code vp_aws_ec2_delete_route(struct vp_aws_client *client, const char *route_table_id,
-				const char *destination_cidr_block, struct vp_aws_error *err);
+VP_NODISCARD vp_code vp_aws_ec2_create_route(struct vp_aws_client *client,
+					     const char *route_table_id,
+					     const char *destination_cidr_block,
+					     const struct vp_aws_ec2_route_target *target,
+					     struct vp_aws_error *err);
+VP_NODISCARD vp_code vp_aws_ec2_replace_route(struct vp_aws_client *client,
+					      const char *route_table_id,
+					      const char *destination_cidr_block,
+					      const struct vp_aws_ec2_route_target *target,
+					      struct vp_aws_error *err);
+VP_NODISCARD vp_code vp_aws_ec2_delete_route(struct vp_aws_client *client,
+					     const char *route_table_id,
+					     const char *destination_cidr_block,
+					     struct vp_aws_error *err);
 
 /* *out (may be NULL when not wanted) is the connection as EC2 answered. */
-vp_code vp_aws_ec2_accept_vpc_peering_connection(struct vp_aws_client *client,
-						 const char *vpc_peering_connection_id,
-						 struct vp_aws_ec2_peering **out,
-						 struct vp_aws_error *err);
-vp_code vp_aws_ec2_delete_vpc_peering_connection(struct vp_aws_client *client,
-						 const char *vpc_peering_connection_id,
-						 struct vp_aws_error *err);
+VP_NODISCARD vp_code vp_aws_ec2_accept_vpc_peering_connection(struct vp_aws_client *client,
+							      const char *vpc_peering_connection_id,
+							      struct vp_aws_ec2_peering **out,
+							      struct vp_aws_error *err);
+VP_NODISCARD vp_code vp_aws_ec2_delete_vpc_peering_connection(struct vp_aws_client *client,
+							      const char *vpc_peering_connection_id,
+							      struct vp_aws_error *err);
 
 /*
  * Parsers of one page: items are appended to *list (allocated on first use)
  * and *next_token (may be NULL) is the page's nextToken (free(); NULL on the
  * last page). On failure *list keeps what it had.
  */
-vp_code vp_aws_ec2_parse_vpcs(const char *body, size_t len, struct vp_aws_ec2_vpc_list **list,
-			      char **next_token, struct vp_error *err);
-vp_code vp_aws_ec2_parse_route_tables(const char *body, size_t len,
-				      struct vp_aws_ec2_route_table_list **list, char **next_token,
-				      struct vp_error *err);
-vp_code vp_aws_ec2_parse_peerings(const char *body, size_t len,
-				  struct vp_aws_ec2_peering_list **list, char **next_token,
-				  struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_ec2_parse_vpcs(const char *body, size_t len,
+					   struct vp_aws_ec2_vpc_list **list, char **next_token,
+					   struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_ec2_parse_route_tables(const char *body, size_t len,
+						   struct vp_aws_ec2_route_table_list **list,
+						   char **next_token, struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_ec2_parse_peerings(const char *body, size_t len,
+					       struct vp_aws_ec2_peering_list **list,
+					       char **next_token, struct vp_error *err);
 /* AcceptVpcPeeringConnection's answer. */
-vp_code vp_aws_ec2_parse_accept(const char *body, size_t len, struct vp_aws_ec2_peering **out,
-				struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_ec2_parse_accept(const char *body, size_t len,
+					     struct vp_aws_ec2_peering **out, struct vp_error *err);
 /*
  * <return>true</return> answers: false is VP_ERR_AWS; a missing <return> is
  * VP_ERR_INVALID when `required` (CreateRoute, DeleteVpcPeeringConnection),
  * fine otherwise (ReplaceRoute and DeleteRoute have no output in EC2's model).
  */
-vp_code vp_aws_ec2_parse_return(const char *body, size_t len, bool required, struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_ec2_parse_return(const char *body, size_t len, bool required,
+					     struct vp_error *err);
 
 #endif

@@ -64,11 +64,13 @@ struct vp_aws_endpoint {
  * The default endpoint of `svc` in `region` (NULL allowed for STS and IAM).
  * sts_legacy selects the global STS endpoint for the legacy global regions.
  */
-vp_code vp_aws_endpoint_default(enum vp_aws_service svc, const char *region, bool sts_legacy,
-				struct vp_aws_endpoint *out, struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_endpoint_default(enum vp_aws_service svc, const char *region,
+					     bool sts_legacy, struct vp_aws_endpoint *out,
+					     struct vp_error *err);
 
 /* A configured endpoint URL (must be http:// or https://) for `svc`. */
-vp_code vp_aws_endpoint_custom(enum vp_aws_service svc, const char *url, const char *region,
-			       struct vp_aws_endpoint *out, struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_endpoint_custom(enum vp_aws_service svc, const char *url,
+					    const char *region, struct vp_aws_endpoint *out,
+					    struct vp_error *err);
 
 #endif

@@ -43,7 +43,8 @@ void vp_aws_error_clear(struct vp_aws_error *e);
  * left "" (a bare 503 from a load balancer, HTML, truncated XML...). Does not
  * touch e->error.
  */
-vp_code vp_aws_error_parse(long http_status, const char *body, size_t len, struct vp_aws_error *e);
+VP_NODISCARD vp_code vp_aws_error_parse(long http_status, const char *body, size_t len,
+					struct vp_aws_error *e);
 
 /*
  * The vp code an AWS error code maps to: NotFound/NoSuchEntity -> NOT_FOUND,
@@ -52,14 +53,14 @@ vp_code vp_aws_error_parse(long http_status, const char *body, size_t len, struc
  * RouteLimitExceeded...) -> EXHAUSTED, AlreadyExists/state errors -> CONFLICT,
  * validation errors -> INVALID, anything else -> AWS.
  */
-vp_code vp_aws_error_map(const char *aws_code, long http_status);
+VP_NODISCARD vp_code vp_aws_error_map(const char *aws_code, long http_status);
 
 /*
  * Fill e->error from the AWS fields: "WHAT: Code: message (HTTP n, request
  * id X)". Returns the mapped vp code. e may be NULL (then only the code is
  * computed, from nothing: VP_ERR_AWS).
  */
-vp_code vp_aws_error_finish(struct vp_aws_error *e, const char *what);
+VP_NODISCARD vp_code vp_aws_error_finish(struct vp_aws_error *e, const char *what);
 
 /*
  * Record a failure that is not an AWS answer (no credentials, a bad
@@ -70,6 +71,6 @@ vp_code vp_aws_error_fail(struct vp_aws_error *e, vp_code code, const char *fmt,
 	__attribute__((format(printf, 3, 4)));
 
 /* Copy a vp_error into e->error (for failures reported by lower layers). */
-vp_code vp_aws_error_from(struct vp_aws_error *e, const struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_error_from(struct vp_aws_error *e, const struct vp_error *err);
 
 #endif

@@ -27,7 +27,7 @@
 
 struct vp_aws_http;
 
-vp_code vp_aws_http_new(struct vp_aws_http **out, struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_http_new(struct vp_aws_http **out, struct vp_error *err);
 /* Closes every kept-alive connection. NULL is a no-op. No request may be in flight. */
 void vp_aws_http_free(struct vp_aws_http *http);
 
@@ -67,7 +67,8 @@ void vp_aws_http_response_cleanup(struct vp_aws_http_response *resp);
  * (resp->status); VP_ERR_IO otherwise, with resp->failure saying why.
  * resp must have been initialised; its body is replaced.
  */
-vp_code vp_aws_http_send(struct vp_aws_http *http, const struct vp_aws_http_request *req,
-			 struct vp_aws_http_response *resp, struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_http_send(struct vp_aws_http *http,
+				      const struct vp_aws_http_request *req,
+				      struct vp_aws_http_response *resp, struct vp_error *err);
 
 #endif

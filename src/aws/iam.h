@@ -30,15 +30,17 @@ struct vp_aws_iam_role {
 
 void vp_aws_iam_role_free(struct vp_aws_iam_role *role);
 
-vp_code vp_aws_iam_get_role(struct vp_aws_client *client, const char *role_name,
-			    struct vp_aws_iam_role **out, struct vp_aws_error *err);
+VP_NODISCARD vp_code vp_aws_iam_get_role(struct vp_aws_client *client, const char *role_name,
+					 struct vp_aws_iam_role **out, struct vp_aws_error *err);
 
 /* Replace the role's trust policy with `policy_document` (JSON text). */
-vp_code vp_aws_iam_update_assume_role_policy(struct vp_aws_client *client, const char *role_name,
-					     const char *policy_document, struct vp_aws_error *err);
+VP_NODISCARD vp_code vp_aws_iam_update_assume_role_policy(struct vp_aws_client *client,
+							  const char *role_name,
+							  const char *policy_document,
+							  struct vp_aws_error *err);
 
 /* Parser of GetRole's success body. */
-vp_code vp_aws_iam_parse_get_role(const char *body, size_t len, struct vp_aws_iam_role **out,
-				  struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_iam_parse_get_role(const char *body, size_t len,
+					       struct vp_aws_iam_role **out, struct vp_error *err);
 
 #endif

@@ -64,10 +64,11 @@ struct vp_aws_signed_request {
  * the URL; X-Amz-Date and X-Amz-Security-Token are added unless given). On
  * success *out is the caller's; on failure nothing is allocated.
  */
-vp_code vp_aws_sigv4_sign(const char *method, const char *url, const struct vp_aws_header *headers,
-			  size_t header_count, const void *body, size_t body_len,
-			  const struct vp_aws_sigv4_params *params,
-			  struct vp_aws_signed_request **out, struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_sigv4_sign(const char *method, const char *url,
+				       const struct vp_aws_header *headers, size_t header_count,
+				       const void *body, size_t body_len,
+				       const struct vp_aws_sigv4_params *params,
+				       struct vp_aws_signed_request **out, struct vp_error *err);
 
 /* Free a signed request (wiping the signature and any token). NULL is a no-op. */
 void vp_aws_signed_request_free(struct vp_aws_signed_request *req);
@@ -78,23 +79,27 @@ const char *vp_aws_signed_request_header(const struct vp_aws_signed_request *req
 /* The pieces, exposed for tests and for verifiers. */
 
 /* Append `len` bytes URI-encoded (A-Za-z0-9-_.~ kept; '/' kept when keep_slash). */
-vp_code vp_aws_uri_encode(struct vp_buf *out, const char *s, size_t len, bool keep_slash);
+VP_NODISCARD vp_code vp_aws_uri_encode(struct vp_buf *out, const char *s, size_t len,
+				       bool keep_slash);
 
 /*
  * The canonical request for a request whose complete header set (including
  * host and x-amz-date) is `headers`; also the SignedHeaders list.
  */
-vp_code vp_aws_sigv4_canonical_request(const char *method, const char *url,
-				       const struct vp_aws_header *headers, size_t header_count,
-				       const void *body, size_t body_len, struct vp_buf *out,
-				       struct vp_buf *signed_headers, struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_sigv4_canonical_request(const char *method, const char *url,
+						    const struct vp_aws_header *headers,
+						    size_t header_count, const void *body,
+						    size_t body_len, struct vp_buf *out,
+						    struct vp_buf *signed_headers,
+						    struct vp_error *err);
 
 /* hex(SHA-256(data)) into hex[65]. */
 void vp_aws_sha256_hex(const void *data, size_t len, char hex[VP_AWS_SHA256_HEX_LEN + 1]);
 
 /* kSigning for (secret, YYYYMMDD, region, service); key[32]. Wipe it after use. */
-vp_code vp_aws_sigv4_signing_key(const char *secret, const char *date8, const char *region,
-				 const char *service, unsigned char key[32], struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_sigv4_signing_key(const char *secret, const char *date8,
+					      const char *region, const char *service,
+					      unsigned char key[32], struct vp_error *err);
 
 /* "YYYYMMDDTHHMMSSZ" (UTC) into out[17]. */
 void vp_aws_amz_date(time_t t, char out[17]);

@@ -26,9 +26,9 @@ struct vp_aws_caller_identity {
 
 void vp_aws_caller_identity_free(struct vp_aws_caller_identity *id);
 
-vp_code vp_aws_sts_get_caller_identity(struct vp_aws_client *client,
-				       struct vp_aws_caller_identity **out,
-				       struct vp_aws_error *err);
+VP_NODISCARD vp_code vp_aws_sts_get_caller_identity(struct vp_aws_client *client,
+						    struct vp_aws_caller_identity **out,
+						    struct vp_aws_error *err);
 
 struct vp_aws_assume_role_input {
 	const char *role_arn;     /* required */
@@ -46,16 +46,16 @@ struct vp_aws_assumed_role {
 
 void vp_aws_assumed_role_free(struct vp_aws_assumed_role *r);
 
-vp_code vp_aws_sts_assume_role(struct vp_aws_client *client,
-			       const struct vp_aws_assume_role_input *in,
-			       struct vp_aws_assumed_role **out, struct vp_aws_error *err);
+VP_NODISCARD vp_code vp_aws_sts_assume_role(struct vp_aws_client *client,
+					    const struct vp_aws_assume_role_input *in,
+					    struct vp_aws_assumed_role **out,
+					    struct vp_aws_error *err);
 
 /* Unsigned; the client should be anonymous (client.h). */
-vp_code vp_aws_sts_assume_role_with_web_identity(struct vp_aws_client *client, const char *role_arn,
-						 const char *session_name, const char *token,
-						 int duration_seconds,
-						 struct vp_aws_assumed_role **out,
-						 struct vp_aws_error *err);
+VP_NODISCARD vp_code vp_aws_sts_assume_role_with_web_identity(
+	struct vp_aws_client *client, const char *role_arn, const char *session_name,
+	const char *token, int duration_seconds, struct vp_aws_assumed_role **out,
+	struct vp_aws_error *err);
 
 /*
  * A signed, unsent sts:GetCallerIdentity (POST, body
@@ -63,16 +63,19 @@ vp_code vp_aws_sts_assume_role_with_web_identity(struct vp_aws_client *client, c
  * endpoint, with extra_headers (e.g. the broker's server-id header) signed.
  * *out is the caller's: vp_aws_signed_request_free().
  */
-vp_code vp_aws_sts_sign_get_caller_identity(struct vp_aws_client *client,
-					    const struct vp_aws_header *extra_headers,
-					    size_t extra_count, struct vp_aws_signed_request **out,
-					    struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_sts_sign_get_caller_identity(struct vp_aws_client *client,
+							 const struct vp_aws_header *extra_headers,
+							 size_t extra_count,
+							 struct vp_aws_signed_request **out,
+							 struct vp_error *err);
 
 /* Parsers of the success bodies. */
-vp_code vp_aws_sts_parse_caller_identity(const char *body, size_t len,
-					 struct vp_aws_caller_identity **out, struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_sts_parse_caller_identity(const char *body, size_t len,
+						      struct vp_aws_caller_identity **out,
+						      struct vp_error *err);
 /* AssumeRole and AssumeRoleWithWebIdentity answers. */
-vp_code vp_aws_sts_parse_assume_role(const char *body, size_t len, struct vp_aws_assumed_role **out,
-				     struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_sts_parse_assume_role(const char *body, size_t len,
+						  struct vp_aws_assumed_role **out,
+						  struct vp_error *err);
 
 #endif

@@ -24,7 +24,8 @@
 /* Largest response body the client will parse (DescribeRouteTables can be big). */
 #define VP_AWS_XML_MAX ((size_t)16 << 20)
 
-vp_code vp_aws_xml_parse(const char *data, size_t len, xmlDoc **out, struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_xml_parse(const char *data, size_t len, xmlDoc **out,
+				      struct vp_error *err);
 
 /* Whether node is an element with this local name. NULL-safe. */
 bool vp_aws_xml_is(const xmlNode *node, const char *name);
@@ -42,13 +43,13 @@ xmlNode *vp_aws_xml_path(const xmlNode *node, const char *path);
  * child gives *out = NULL and VP_OK unless `required`, then VP_ERR_INVALID
  * naming the element. VP_ERR_NOMEM when memory runs out.
  */
-vp_code vp_aws_xml_text(const xmlNode *parent, const char *name, bool required, char **out,
-			struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_xml_text(const xmlNode *parent, const char *name, bool required,
+				     char **out, struct vp_error *err);
 /* Child text as a boolean ("true"/"false"); missing -> *out = dflt. */
-vp_code vp_aws_xml_bool(const xmlNode *parent, const char *name, bool dflt, bool *out,
-			struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_xml_bool(const xmlNode *parent, const char *name, bool dflt, bool *out,
+				     struct vp_error *err);
 /* Child text as an integer in [min, max]; missing -> *out = dflt. */
-vp_code vp_aws_xml_int(const xmlNode *parent, const char *name, int64_t min, int64_t max,
-		       int64_t dflt, int64_t *out, struct vp_error *err);
+VP_NODISCARD vp_code vp_aws_xml_int(const xmlNode *parent, const char *name, int64_t min,
+				    int64_t max, int64_t dflt, int64_t *out, struct vp_error *err);
 
 #endif

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/metrics.h"
+#include "core/metrics.h"
 #include "api/request.h"
 #include "aws/client.h"
 #include "aws/ec2.h"

@@ -71,9 +71,9 @@ void vp_broker_config_init(struct vp_broker_config *cfg);
 
 struct vp_broker;
 
-vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *registry,
-		      struct vp_aws_client *aws, struct vp_metrics *metrics, struct vp_broker **out,
-		      struct vp_error *err);
+VP_NODISCARD vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *registry,
+				   struct vp_aws_client *aws, struct vp_metrics *metrics,
+				   struct vp_broker **out, struct vp_error *err);
 void vp_broker_free(struct vp_broker *broker);
 
 /* A namespace as the API shows it: the record plus the hub side and the plan. */
@@ -87,36 +87,39 @@ struct vp_registration {
 };
 
 /* VP_ERR_FORBIDDEN when the caller's account may not use the broker. */
-vp_code vp_broker_check_caller(const struct vp_broker *broker, const struct vp_identity *caller,
-			       struct vp_error *err);
+VP_NODISCARD vp_code vp_broker_check_caller(const struct vp_broker *broker,
+					    const struct vp_identity *caller, struct vp_error *err);
 bool vp_broker_is_admin(const struct vp_broker *broker, const struct vp_identity *caller);
 
 /* POST /v1/namespaces. *created false for a replay of the same client_ref. */
-vp_code vp_broker_register(struct vp_broker *broker, const struct vp_identity *caller,
-			   const struct vp_register_request *req, const char *request_id,
-			   struct vp_registration *out, bool *created, struct vp_error *err);
+VP_NODISCARD vp_code vp_broker_register(struct vp_broker *broker, const struct vp_identity *caller,
+					const struct vp_register_request *req,
+					const char *request_id, struct vp_registration *out,
+					bool *created, struct vp_error *err);
 
 /* POST /v1/namespaces/{n}/confirm. Idempotent for the same peering. */
-vp_code vp_broker_confirm(struct vp_broker *broker, const struct vp_identity *caller, int64_t n,
-			  const struct vp_confirm_request *req, const char *request_id,
-			  struct vp_registration *out, struct vp_error *err);
+VP_NODISCARD vp_code vp_broker_confirm(struct vp_broker *broker, const struct vp_identity *caller,
+				       int64_t n, const struct vp_confirm_request *req,
+				       const char *request_id, struct vp_registration *out,
+				       struct vp_error *err);
 
 /* DELETE /v1/namespaces/{n}. Idempotent. */
-vp_code vp_broker_release(struct vp_broker *broker, const struct vp_identity *caller, int64_t n,
-			  const char *request_id, struct vp_registration *out,
-			  struct vp_error *err);
+VP_NODISCARD vp_code vp_broker_release(struct vp_broker *broker, const struct vp_identity *caller,
+				       int64_t n, const char *request_id,
+				       struct vp_registration *out, struct vp_error *err);
 
 /* GET /v1/namespaces/{n}. */
-vp_code vp_broker_get(struct vp_broker *broker, const struct vp_identity *caller, int64_t n,
-		      struct vp_registration *out, struct vp_error *err);
+VP_NODISCARD vp_code vp_broker_get(struct vp_broker *broker, const struct vp_identity *caller,
+				   int64_t n, struct vp_registration *out, struct vp_error *err);
 
 /*
  * GET /v1/namespaces: the caller's own account's (an admin: `account`, or all),
  * at most max into out (heap array the caller provides), from the cursor.
  */
-vp_code vp_broker_list(struct vp_broker *broker, const struct vp_identity *caller, unsigned states,
-		       const char *account, int64_t cursor, struct vp_registration *out, size_t max,
-		       size_t *count, int64_t *next_cursor, struct vp_error *err);
+VP_NODISCARD vp_code vp_broker_list(struct vp_broker *broker, const struct vp_identity *caller,
+				    unsigned states, const char *account, int64_t cursor,
+				    struct vp_registration *out, size_t max, size_t *count,
+				    int64_t *next_cursor, struct vp_error *err);
 
 /* Whether the registry answers (GET /readyz). */
 bool vp_broker_ready(struct vp_broker *broker);

@@ -200,8 +200,11 @@ static vp_code do_confirm(struct vp_broker *b, const struct vp_identity *caller,
 			struct vp_registry_change failed = {.detail = NULL};
 			vp_log(VP_LOG_ERROR, "confirm %s: namespace %lld: %s", request_id,
 			       (long long)n, why.message);
-			vp_registry_transition(b->registry, n, VP_NS_STATE_BIT(VP_NS_PENDING),
-					       VP_NS_FAILED, &failed, request_id, NULL, NULL);
+			/* Best effort: the reconciler finds a pending record whose peering failed.
+			 */
+			vp_ignore(vp_registry_transition(
+				b->registry, n, VP_NS_STATE_BIT(VP_NS_PENDING), VP_NS_FAILED,
+				&failed, request_id, NULL, NULL));
 		}
 	}
 out:

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/metrics.h"
+#include "core/metrics.h"
 #include "aws/iam.h"
 #include "broker/crash.h"
 #include "broker/internal.h"
@@ -83,7 +83,7 @@ static bool document_has_room(const struct vp_grants *g, struct vp_trust_policy 
 		return false;
 	room = vp_policy_quota_size(policy) <= g->quota;
 	if (changed)
-		vp_policy_remove_account(policy, "000000000000", &changed, NULL);
+		vp_ignore(vp_policy_remove_account(policy, "000000000000", &changed, NULL));
 	return room;
 }
 
@@ -266,7 +266,7 @@ static void run_batch(struct vp_grants *g, struct role *r, struct op *ops, size_
 		if (o->code != VP_OK || !changed)
 			continue;
 		if (vp_policy_quota_size(policy) > g->quota) {
-			vp_policy_remove_account(policy, o->account, &changed, NULL);
+			vp_ignore(vp_policy_remove_account(policy, o->account, &changed, NULL));
 			o->full = true;
 			o->code =
 				vp_fail(&o->err, VP_ERR_EXHAUSTED,
@@ -323,8 +323,8 @@ fail_changed:
 		o->code = code;
 		o->err = e;
 		if (!o->add)
-			vp_registry_account_upsert(g->registry, o->account, r->arn, true,
-						   o->request_id, NULL, NULL);
+			vp_ignore(vp_registry_account_upsert(g->registry, o->account, r->arn, true,
+							     o->request_id, NULL, NULL));
 	}
 	goto out;
 fail:
@@ -333,8 +333,8 @@ fail:
 			continue; /* a removal decided against (or failed) already: its own outcome
 				   */
 		if (!o->add && o->changed)
-			vp_registry_account_upsert(g->registry, o->account, r->arn, true,
-						   o->request_id, NULL, NULL);
+			vp_ignore(vp_registry_account_upsert(g->registry, o->account, r->arn, true,
+							     o->request_id, NULL, NULL));
 		o->code = code;
 		o->err = e;
 	}

@@ -62,8 +62,8 @@ struct vp_grants_config {
 
 struct vp_grants;
 
-vp_code vp_grants_new(const struct vp_grants_config *cfg, struct vp_grants **out,
-		      struct vp_error *err);
+VP_NODISCARD vp_code vp_grants_new(const struct vp_grants_config *cfg, struct vp_grants **out,
+				   struct vp_error *err);
 void vp_grants_free(struct vp_grants *grants);
 
 /* The index of the role with this ARN, or -1. */
@@ -79,16 +79,17 @@ size_t vp_grants_role_count(const struct vp_grants *grants);
  * before returning. *role gets the role's index, *added whether this call
  * added it. VP_ERR_EXHAUSTED when every role is full, naming the quota.
  */
-vp_code vp_grants_add(struct vp_grants *grants, const char *account, int preferred,
-		      const char *request_id, size_t *role, bool *added, struct vp_error *err);
+VP_NODISCARD vp_code vp_grants_add(struct vp_grants *grants, const char *account, int preferred,
+				   const char *request_id, size_t *role, bool *added,
+				   struct vp_error *err);
 
 /*
  * Remove `account` from the role's trust policy unless it still has a
  * namespace pending, active or failed (then nothing changes). *removed (may be
  * NULL) says whether it was removed.
  */
-vp_code vp_grants_remove(struct vp_grants *grants, const char *account, size_t role,
-			 const char *request_id, bool *removed, struct vp_error *err);
+VP_NODISCARD vp_code vp_grants_remove(struct vp_grants *grants, const char *account, size_t role,
+				      const char *request_id, bool *removed, struct vp_error *err);
 
 /*
  * Whether some role may still take one more account, from the sizes last seen

@@ -75,12 +75,14 @@ void vp_broker_fill(const struct vp_broker *broker, const struct vp_namespace_re
  * account's or an admin (caller NULL: the broker itself, the reconciler).
  * VP_ERR_NOT_FOUND, VP_ERR_FORBIDDEN.
  */
-vp_code vp_broker_load(struct vp_broker *broker, const struct vp_identity *caller, int64_t n,
-		       struct vp_namespace_record *rec, struct vp_error *err);
+VP_NODISCARD vp_code vp_broker_load(struct vp_broker *broker, const struct vp_identity *caller,
+				    int64_t n, struct vp_namespace_record *rec,
+				    struct vp_error *err);
 
 /* The hub route tables as EC2 has them now (the configured ones). */
-vp_code vp_broker_describe_tables(struct vp_broker *broker,
-				  struct vp_aws_ec2_route_table_list **out, struct vp_error *err);
+VP_NODISCARD vp_code vp_broker_describe_tables(struct vp_broker *broker,
+					       struct vp_aws_ec2_route_table_list **out,
+					       struct vp_error *err);
 
 /* Refresh the namespace and capacity gauges from the registry (best effort). */
 void vp_broker_refresh_gauges(struct vp_broker *broker);
@@ -94,12 +96,13 @@ void vp_broker_outcome(struct vp_broker *broker, const char *workflow, const cha
  * under the namespace lock waited for at most lock_timeout_ms. rec (may be
  * NULL) gets the record as left.
  */
-vp_code vp_broker_release_system(struct vp_broker *broker, int64_t n, const char *request_id,
-				 int lock_timeout_ms, struct vp_namespace_record *rec,
-				 struct vp_error *err);
+VP_NODISCARD vp_code vp_broker_release_system(struct vp_broker *broker, int64_t n,
+					      const char *request_id, int lock_timeout_ms,
+					      struct vp_namespace_record *rec,
+					      struct vp_error *err);
 
 /* Whether an account has a namespace pending, active or failed (not releasing). */
-vp_code vp_broker_account_in_use(struct vp_registry *registry, const char *account, bool *in_use,
-				 struct vp_error *err);
+VP_NODISCARD vp_code vp_broker_account_in_use(struct vp_registry *registry, const char *account,
+					      bool *in_use, struct vp_error *err);
 
 #endif

@@ -33,8 +33,8 @@ struct vp_trust_policy;
  * when it is not a JSON object with a Statement (object or array), or when
  * the broker's statement has an unexpected shape.
  */
-vp_code vp_policy_parse(const char *text, size_t len, struct vp_trust_policy **out,
-			struct vp_error *err);
+VP_NODISCARD vp_code vp_policy_parse(const char *text, size_t len, struct vp_trust_policy **out,
+				     struct vp_error *err);
 
 void vp_policy_free(struct vp_trust_policy *policy);
 
@@ -46,16 +46,17 @@ bool vp_account_id_valid(const char *account);
  * creating the statement if needed. *changed says whether the document
  * changed (false when the account was already there, in either form).
  */
-vp_code vp_policy_add_account(struct vp_trust_policy *policy, const char *partition,
-			      const char *account, bool *changed, struct vp_error *err);
+VP_NODISCARD vp_code vp_policy_add_account(struct vp_trust_policy *policy, const char *partition,
+					   const char *account, bool *changed,
+					   struct vp_error *err);
 
 /*
  * Remove the account from the broker's statement (both forms), dropping the
  * statement when it becomes empty (IAM refuses an empty principal list).
  * Principals outside the broker's statement are never touched.
  */
-vp_code vp_policy_remove_account(struct vp_trust_policy *policy, const char *account, bool *changed,
-				 struct vp_error *err);
+VP_NODISCARD vp_code vp_policy_remove_account(struct vp_trust_policy *policy, const char *account,
+					      bool *changed, struct vp_error *err);
 
 /* Whether the broker's statement names the account. */
 bool vp_policy_has_account(const struct vp_trust_policy *policy, const char *account);

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/metrics.h"
+#include "core/metrics.h"
 #include "aws/ec2.h"
 #include "aws/iam.h"
 #include "broker/internal.h"

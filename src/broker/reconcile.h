@@ -98,8 +98,9 @@ struct vp_reconcile_options {
  * fails (no report) only when the registry or AWS cannot be read at all.
  * Individual changes that fail are in the report (outcome failed).
  */
-vp_code vp_broker_reconcile(struct vp_broker *broker, const struct vp_reconcile_options *opts,
-			    struct vp_reconcile_report **out, struct vp_error *err);
+VP_NODISCARD vp_code vp_broker_reconcile(struct vp_broker *broker,
+					 const struct vp_reconcile_options *opts,
+					 struct vp_reconcile_report **out, struct vp_error *err);
 void vp_reconcile_report_free(struct vp_reconcile_report *report);
 
 const char *vp_reconcile_kind_name(enum vp_reconcile_kind kind);
@@ -116,8 +117,8 @@ json_t *vp_reconcile_report_json(const struct vp_reconcile_report *report);
  * the thread and frees it (NULL is a no-op).
  */
 struct vp_reconciler;
-vp_code vp_reconciler_start(struct vp_broker *broker, int64_t interval_s,
-			    struct vp_reconciler **out, struct vp_error *err);
+VP_NODISCARD vp_code vp_reconciler_start(struct vp_broker *broker, int64_t interval_s,
+					 struct vp_reconciler **out, struct vp_error *err);
 void vp_reconciler_stop(struct vp_reconciler *reconciler);
 
 #endif

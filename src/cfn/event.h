@@ -69,8 +69,8 @@ struct vp_cfn_event {
  * untouched. Unknown top-level fields (ServiceToken, ServiceTimeout...) are
  * ignored.
  */
-vp_code vp_cfn_event_parse(const char *text, size_t len, struct vp_cfn_event *ev,
-			   struct vp_error *err);
+VP_NODISCARD vp_code vp_cfn_event_parse(const char *text, size_t len, struct vp_cfn_event *ev,
+					struct vp_error *err);
 void vp_cfn_event_cleanup(struct vp_cfn_event *ev);
 
 /* "Create", "Update", "Delete". */
@@ -107,12 +107,14 @@ struct vp_cfn_confirmation_props {
  * absent (the !If/AWS::NoValue idiom's other branch). On failure *out is
  * untouched.
  */
-vp_code vp_cfn_registration_props_parse(const struct vp_cfn_event *ev, const json_t *props,
-					struct vp_cfn_registration_props *out,
-					struct vp_error *err);
-vp_code vp_cfn_confirmation_props_parse(const struct vp_cfn_event *ev, const json_t *props,
-					struct vp_cfn_confirmation_props *out,
-					struct vp_error *err);
+VP_NODISCARD vp_code vp_cfn_registration_props_parse(const struct vp_cfn_event *ev,
+						     const json_t *props,
+						     struct vp_cfn_registration_props *out,
+						     struct vp_error *err);
+VP_NODISCARD vp_code vp_cfn_confirmation_props_parse(const struct vp_cfn_event *ev,
+						     const json_t *props,
+						     struct vp_cfn_confirmation_props *out,
+						     struct vp_error *err);
 
 /*
  * The default client reference of a registration: "<StackId>/<LogicalResourceId>",
@@ -124,7 +126,7 @@ void vp_cfn_default_client_ref(const char *stack_id, const char *logical_id,
 			       char out[VP_CLIENT_REF_MAX + 1]);
 
 /* A "HOST:PORT" health check: a host name, IPv4 address or [IPv6] address, and a port 1..65535. */
-vp_code vp_cfn_host_port_parse(const char *text, char host[VP_CFN_HOST_MAX + 1], unsigned *port,
-			       struct vp_error *err);
+VP_NODISCARD vp_code vp_cfn_host_port_parse(const char *text, char host[VP_CFN_HOST_MAX + 1],
+					    unsigned *port, struct vp_error *err);
 
 #endif

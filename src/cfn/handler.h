@@ -65,17 +65,18 @@ struct vp_cfn_result {
  * action is idempotent). Logs one JSON line per request, never the
  * ResponseURL or a proof.
  */
-vp_code vp_cfn_handle(const struct vp_cfn_handler_config *cfg, const char *event, size_t len,
-		      int64_t deadline_ms, struct vp_cfn_result *result, struct vp_error *err);
+VP_NODISCARD vp_code vp_cfn_handle(const struct vp_cfn_handler_config *cfg, const char *event,
+				   size_t len, int64_t deadline_ms, struct vp_cfn_result *result,
+				   struct vp_error *err);
 
 /*
  * vp_cfn_handle() as a vp_lambda_handler_fn (ctx: the config): the Lambda
  * result is {"Status": "SUCCESS"|"FAILED", "PhysicalResourceId": ...}; error
  * types "InvalidEvent" and "ResponseNotDelivered".
  */
-vp_code vp_cfn_lambda_handler(void *ctx, const struct vp_lambda_invocation *inv,
-			      struct vp_buf *response, char *error_type, size_t error_type_size,
-			      struct vp_error *err);
+VP_NODISCARD vp_code vp_cfn_lambda_handler(void *ctx, const struct vp_lambda_invocation *inv,
+					   struct vp_buf *response, char *error_type,
+					   size_t error_type_size, struct vp_error *err);
 
 /* The registration id of namespace n for a server id and client reference. */
 void vp_cfn_registration_id(int64_t n, const char *server_id, const char *client_ref,

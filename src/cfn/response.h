@@ -36,8 +36,8 @@ struct vp_cfn_response {
  * cut to a few characters (so Data or the ids are too large): the message
  * says how large; `out` is then empty.
  */
-vp_code vp_cfn_response_render(const struct vp_cfn_response *r, struct vp_buf *out,
-			       struct vp_error *err);
+VP_NODISCARD vp_code vp_cfn_response_render(const struct vp_cfn_response *r, struct vp_buf *out,
+					    struct vp_error *err);
 
 struct vp_cfn_put_options {
 	const char *ca_file;     /* NULL: libcurl's default CA bundle */
@@ -54,8 +54,9 @@ struct vp_cfn_put_options {
  * connection error and the attempts made. Never puts the URL (a credential)
  * in the message, only its host.
  */
-vp_code vp_cfn_response_put(const char *url, const char *body, size_t len,
-			    const struct vp_cfn_put_options *opt, struct vp_error *err);
+VP_NODISCARD vp_code vp_cfn_response_put(const char *url, const char *body, size_t len,
+					 const struct vp_cfn_put_options *opt,
+					 struct vp_error *err);
 
 /* Milliseconds since the epoch (CLOCK_REALTIME), as Lambda-Runtime-Deadline-Ms. */
 int64_t vp_cfn_now_ms(void);

@@ -38,8 +38,8 @@ void vp_lambda_invocation_init(struct vp_lambda_invocation *inv);
 void vp_lambda_invocation_cleanup(struct vp_lambda_invocation *inv);
 
 /* `api` is AWS_LAMBDA_RUNTIME_API's host:port. VP_ERR_INVALID when it is not one. */
-vp_code vp_lambda_runtime_new(const char *api, struct vp_lambda_runtime **out,
-			      struct vp_error *err);
+VP_NODISCARD vp_code vp_lambda_runtime_new(const char *api, struct vp_lambda_runtime **out,
+					   struct vp_error *err);
 void vp_lambda_runtime_free(struct vp_lambda_runtime *rt);
 
 /*
@@ -49,20 +49,21 @@ void vp_lambda_runtime_free(struct vp_lambda_runtime *rt);
  * VP_LAMBDA_MAX_EVENT gives VP_ERR_RANGE with inv->request_id set, so it can
  * be reported as that invocation's error.
  */
-vp_code vp_lambda_next(struct vp_lambda_runtime *rt, struct vp_lambda_invocation *inv,
-		       struct vp_error *err);
+VP_NODISCARD vp_code vp_lambda_next(struct vp_lambda_runtime *rt, struct vp_lambda_invocation *inv,
+				    struct vp_error *err);
 
 /* POST /runtime/invocation/{id}/response with a JSON body. VP_ERR_IO unless 202. */
-vp_code vp_lambda_respond(struct vp_lambda_runtime *rt, const char *request_id,
-			  const char *json_body, struct vp_error *err);
+VP_NODISCARD vp_code vp_lambda_respond(struct vp_lambda_runtime *rt, const char *request_id,
+				       const char *json_body, struct vp_error *err);
 
 /*
  * POST /runtime/invocation/{id}/error, or /runtime/init/error when request_id
  * is NULL: {"errorMessage": message, "errorType": type} with header
  * Lambda-Runtime-Function-Error-Type: type.
  */
-vp_code vp_lambda_report_error(struct vp_lambda_runtime *rt, const char *request_id,
-			       const char *type, const char *message, struct vp_error *err);
+VP_NODISCARD vp_code vp_lambda_report_error(struct vp_lambda_runtime *rt, const char *request_id,
+					    const char *type, const char *message,
+					    struct vp_error *err);
 
 /*
  * Handle one invocation. On VP_OK `response` holds the JSON to post as the
@@ -79,7 +80,7 @@ typedef vp_code (*vp_lambda_handler_fn)(void *ctx, const struct vp_lambda_invoca
  * that stopped it (the Runtime API unreachable). Failing to post one result
  * is logged and the loop goes on.
  */
-vp_code vp_lambda_run(struct vp_lambda_runtime *rt, vp_lambda_handler_fn handler, void *ctx,
-		      unsigned long max_events, struct vp_error *err);
+VP_NODISCARD vp_code vp_lambda_run(struct vp_lambda_runtime *rt, vp_lambda_handler_fn handler,
+				   void *ctx, unsigned long max_events, struct vp_error *err);
 
 #endif

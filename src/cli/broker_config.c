@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "api/metrics.h"
+#include "core/metrics.h"
 #include "aws/client.h"
 #include "core/num.h"
 #include "registry/registry.h"

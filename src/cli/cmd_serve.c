@@ -13,7 +13,7 @@
 
 #include "api/auth.h"
 #include "api/listen.h"
-#include "api/metrics.h"
+#include "core/metrics.h"
 #include "api/server.h"
 #include "aws/client.h"
 #include "broker/broker.h"

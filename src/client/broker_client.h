@@ -36,8 +36,8 @@ struct vp_broker_client_config {
 struct vp_broker_client;
 
 /* VP_ERR_INVALID names what is wrong with the URL, server id or CA file. */
-vp_code vp_broker_client_new(const struct vp_broker_client_config *cfg,
-			     struct vp_broker_client **out, struct vp_error *err);
+VP_NODISCARD vp_code vp_broker_client_new(const struct vp_broker_client_config *cfg,
+					  struct vp_broker_client **out, struct vp_error *err);
 void vp_broker_client_free(struct vp_broker_client *c);
 
 /* The server id the proofs name. */
@@ -58,8 +58,8 @@ void vp_broker_response_cleanup(struct vp_broker_response *r);
  * not be reached ("cannot reach the broker at URL: ..."); the proof's errors
  * (credentials) as they come.
  */
-vp_code vp_broker_client_call(struct vp_broker_client *c, const char *method, const char *path,
-			      const char *json_body, struct vp_broker_response *resp,
-			      struct vp_error *err);
+VP_NODISCARD vp_code vp_broker_client_call(struct vp_broker_client *c, const char *method,
+					   const char *path, const char *json_body,
+					   struct vp_broker_response *resp, struct vp_error *err);
 
 #endif

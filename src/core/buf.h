@@ -26,9 +26,9 @@ void vp_buf_cleanup(struct vp_buf *buf);
 void vp_buf_reset(struct vp_buf *buf);
 
 /* VP_ERR_NOMEM when the cap would be passed or memory runs out. */
-vp_code vp_buf_append(struct vp_buf *buf, const void *bytes, size_t len);
-vp_code vp_buf_appends(struct vp_buf *buf, const char *str);
-vp_code vp_buf_appendf(struct vp_buf *buf, const char *fmt, ...)
+VP_NODISCARD vp_code vp_buf_append(struct vp_buf *buf, const void *bytes, size_t len);
+VP_NODISCARD vp_code vp_buf_appends(struct vp_buf *buf, const char *str);
+VP_NODISCARD vp_code vp_buf_appendf(struct vp_buf *buf, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* The contents as a string ("" when empty); valid until the next change. */

@@ -13,6 +13,13 @@
 
 #include <stddef.h>
 
+/*
+ * On every function that returns a vp_code: a caller must look at the result.
+ * Where one is dropped on purpose (best-effort clean-up), say so with
+ * vp_ignore(f(...)); a cast to void does not silence GCC.
+ */
+#define VP_NODISCARD __attribute__((warn_unused_result))
+
 typedef enum vp_code {
 	VP_OK = 0,
 	VP_ERR_INVALID,     /* bad input: a value, a document, a request */
@@ -55,6 +62,12 @@ vp_code vp_fail(struct vp_error *err, vp_code code, const char *fmt, ...)
  */
 void vp_error_prefix(struct vp_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Drop a result on purpose (see VP_NODISCARD). */
+static inline void vp_ignore(vp_code code)
+{
+	(void)code;
+}
 
 /* Reset to VP_OK with an empty message. err may be NULL. */
 void vp_error_clear(struct vp_error *err);

@@ -64,6 +64,7 @@ static void format_time(char out[32])
 	snprintf(out + len, 32 - len, ".%03dZ", (int)(now.tv_nsec / 1000000));
 }
 
+/* A line that does not fit is cut (vp_buf keeps what fits): the appends are not checked. */
 static void append_text_fields(struct vp_buf *line, json_t *fields)
 {
 	const char *key;
@@ -75,13 +76,13 @@ static void append_text_fields(struct vp_buf *line, json_t *fields)
 			const char *s = json_string_value(value);
 			/* Quote values a reader could not split on spaces. */
 			if (*s == '\0' || strpbrk(s, " \t\"="))
-				vp_buf_appendf(line, " %s=\"%s\"", key, s);
+				vp_ignore(vp_buf_appendf(line, " %s=\"%s\"", key, s));
 			else
-				vp_buf_appendf(line, " %s=%s", key, s);
+				vp_ignore(vp_buf_appendf(line, " %s=%s", key, s));
 		} else {
 			char *dumped = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
 			if (dumped) {
-				vp_buf_appendf(line, " %s=%s", key, dumped);
+				vp_ignore(vp_buf_appendf(line, " %s=%s", key, dumped));
 				free(dumped);
 			}
 		}
@@ -108,11 +109,11 @@ static void write_line(enum vp_log_level level, const char *msg, json_t *fields)
 		dumped = json_dumps(obj, JSON_COMPACT);
 		/* A line that does not fit is cut rather than left unwritten. */
 		if (dumped && vp_buf_appends(&line, dumped) != VP_OK)
-			vp_buf_append(&line, dumped, LOG_LINE_MAX);
+			vp_ignore(vp_buf_append(&line, dumped, LOG_LINE_MAX));
 		free(dumped);
 		json_decref(obj);
 	} else {
-		vp_buf_appendf(&line, "%s %-5s %s", when, level_names[level], msg);
+		vp_ignore(vp_buf_appendf(&line, "%s %-5s %s", when, level_names[level], msg));
 		if (fields)
 			append_text_fields(&line, fields);
 	}

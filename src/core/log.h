@@ -24,8 +24,10 @@ enum vp_log_format { VP_LOG_TEXT, VP_LOG_JSON };
 void vp_log_setup(enum vp_log_level min_level, enum vp_log_format format, FILE *out);
 
 /* Parse "debug|info|warn|error" and "text|json"; VP_ERR_INVALID otherwise. */
-vp_code vp_log_level_parse(const char *name, enum vp_log_level *out, struct vp_error *err);
-vp_code vp_log_format_parse(const char *name, enum vp_log_format *out, struct vp_error *err);
+VP_NODISCARD vp_code vp_log_level_parse(const char *name, enum vp_log_level *out,
+					struct vp_error *err);
+VP_NODISCARD vp_code vp_log_format_parse(const char *name, enum vp_log_format *out,
+					 struct vp_error *err);
 
 int vp_log_enabled(enum vp_log_level level);
 

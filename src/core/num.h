@@ -13,7 +13,7 @@
  * `what` names the value in the error message ("namespace", "--subnets").
  * *out is written only on success.
  */
-vp_code vp_parse_int64(const char *str, int64_t min, int64_t max, const char *what, int64_t *out,
-		       struct vp_error *err);
+VP_NODISCARD vp_code vp_parse_int64(const char *str, int64_t min, int64_t max, const char *what,
+				    int64_t *out, struct vp_error *err);
 
 #endif

@@ -336,7 +336,7 @@ static void read_record(const struct vp_db_ops *ops, struct vp_db_rows *rows,
 	copy_text(rec->account, sizeof(rec->account), ops->get_text(rows, 2));
 	copy_text(rec->client_ref, sizeof(rec->client_ref), ops->get_text(rows, 3));
 	/* The CHECK constraint allows only the five names. */
-	vp_registry_state_parse(ops->get_text(rows, 4), &state, NULL);
+	vp_ignore(vp_registry_state_parse(ops->get_text(rows, 4), &state, NULL));
 	rec->state = state;
 	copy_text(rec->vpc_cidr, sizeof(rec->vpc_cidr), ops->get_text(rows, 5));
 	copy_text(rec->peer_role_arn, sizeof(rec->peer_role_arn), ops->get_text(rows, 6));

@@ -114,19 +114,20 @@ struct vp_event_record {
  * options, VP_ERR_DB for a database that cannot be reached, written, read, or
  * whose schema is newer than this program (the message names both versions).
  */
-vp_code vp_registry_open(const char *url, const struct vp_registry_options *opts,
-			 struct vp_registry **out, struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_open(const char *url, const struct vp_registry_options *opts,
+				      struct vp_registry **out, struct vp_error *err);
 void vp_registry_close(struct vp_registry *reg);
 
 /* "sqlite" or "postgresql". */
 const char *vp_registry_backend(const struct vp_registry *reg);
 
 /* The schema version of the database and the latest this program knows. */
-vp_code vp_registry_schema_version(struct vp_registry *reg, int *current, int *latest,
-				   struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_schema_version(struct vp_registry *reg, int *current, int *latest,
+						struct vp_error *err);
 
 /* Apply pending migrations (one transaction); *applied (may be NULL) gets how many. */
-vp_code vp_registry_migrate(struct vp_registry *reg, int *applied, struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_migrate(struct vp_registry *reg, int *applied,
+					 struct vp_error *err);
 
 /*
  * Give (account, client_ref) a namespace: the lowest n >= 1 that no live
@@ -137,17 +138,20 @@ vp_code vp_registry_migrate(struct vp_registry *reg, int *applied, struct vp_err
  * VP_ERR_INVALID for a bad account id / client_ref / labels, VP_ERR_EXHAUSTED
  * (naming the capacity) when no n is free.
  */
-vp_code vp_registry_allocate(struct vp_registry *reg, const char *account, const char *client_ref,
-			     const char *labels, const char *request_id, int64_t pending_ttl,
-			     struct vp_namespace_record *out, bool *created, struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_allocate(struct vp_registry *reg, const char *account,
+					  const char *client_ref, const char *labels,
+					  const char *request_id, int64_t pending_ttl,
+					  struct vp_namespace_record *out, bool *created,
+					  struct vp_error *err);
 
 /* The live record of n, or else the latest released one. VP_ERR_NOT_FOUND. */
-vp_code vp_registry_get(struct vp_registry *reg, int64_t n, struct vp_namespace_record *out,
-			struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_get(struct vp_registry *reg, int64_t n,
+				     struct vp_namespace_record *out, struct vp_error *err);
 
 /* The live record of (account, client_ref). VP_ERR_NOT_FOUND. */
-vp_code vp_registry_find(struct vp_registry *reg, const char *account, const char *client_ref,
-			 struct vp_namespace_record *out, struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_find(struct vp_registry *reg, const char *account,
+				      const char *client_ref, struct vp_namespace_record *out,
+				      struct vp_error *err);
 
 struct vp_registry_filter {
 	unsigned states;     /* VP_NS_STATE_BIT()s; 0 = all */
@@ -160,13 +164,15 @@ struct vp_registry_filter {
  * into out[]. *count gets how many; *next_cursor the after_id of the next page,
  * or 0 when this page is the last.
  */
-vp_code vp_registry_list(struct vp_registry *reg, const struct vp_registry_filter *filter,
-			 struct vp_namespace_record *out, size_t max, size_t *count,
-			 int64_t *next_cursor, struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_list(struct vp_registry *reg,
+				      const struct vp_registry_filter *filter,
+				      struct vp_namespace_record *out, size_t max, size_t *count,
+				      int64_t *next_cursor, struct vp_error *err);
 
 /* Pending namespaces whose TTL has passed (expires_at <= now), longest expired first. */
-vp_code vp_registry_list_expired(struct vp_registry *reg, struct vp_namespace_record *out,
-				 size_t max, size_t *count, struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_list_expired(struct vp_registry *reg,
+					      struct vp_namespace_record *out, size_t max,
+					      size_t *count, struct vp_error *err);
 
 /* What a transition sets besides the state; NULL fields are left as they are. */
 struct vp_registry_change {
@@ -184,40 +190,45 @@ struct vp_registry_change {
  * both states, and nothing is written. VP_ERR_NOT_FOUND when n has no record.
  * `out` (may be NULL) gets the record as written.
  */
-vp_code vp_registry_transition(struct vp_registry *reg, int64_t n, unsigned from,
-			       enum vp_ns_state to, const struct vp_registry_change *change,
-			       const char *request_id, struct vp_namespace_record *out,
-			       struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_transition(struct vp_registry *reg, int64_t n, unsigned from,
+					    enum vp_ns_state to,
+					    const struct vp_registry_change *change,
+					    const char *request_id, struct vp_namespace_record *out,
+					    struct vp_error *err);
 
 /* Live (not released) namespaces, in all or for one account. */
-vp_code vp_registry_count_live(struct vp_registry *reg, int64_t *count, struct vp_error *err);
-vp_code vp_registry_count_live_account(struct vp_registry *reg, const char *account, int64_t *count,
-				       struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_count_live(struct vp_registry *reg, int64_t *count,
+					    struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_count_live_account(struct vp_registry *reg, const char *account,
+						    int64_t *count, struct vp_error *err);
 
 /* Create or update an account (peer role ARN, granted), with its event. */
-vp_code vp_registry_account_upsert(struct vp_registry *reg, const char *account,
-				   const char *peer_role_arn, bool granted, const char *request_id,
-				   struct vp_account_record *out, struct vp_error *err);
-vp_code vp_registry_account_get(struct vp_registry *reg, const char *account,
-				struct vp_account_record *out, struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_account_upsert(struct vp_registry *reg, const char *account,
+						const char *peer_role_arn, bool granted,
+						const char *request_id,
+						struct vp_account_record *out,
+						struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_account_get(struct vp_registry *reg, const char *account,
+					     struct vp_account_record *out, struct vp_error *err);
 /* Accounts in id order after `after` ("" = from the start), at most max. */
-vp_code vp_registry_account_list(struct vp_registry *reg, const char *after,
-				 struct vp_account_record *out, size_t max, size_t *count,
-				 struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_account_list(struct vp_registry *reg, const char *after,
+					      struct vp_account_record *out, size_t max,
+					      size_t *count, struct vp_error *err);
 
 /* Events of namespace n (every record that held it) with id > after_id, oldest first. */
-vp_code vp_registry_events(struct vp_registry *reg, int64_t n, int64_t after_id,
-			   struct vp_event_record *out, size_t max, size_t *count,
-			   struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_events(struct vp_registry *reg, int64_t n, int64_t after_id,
+					struct vp_event_record *out, size_t max, size_t *count,
+					struct vp_error *err);
 
 /*
  * Set the peer role ARN of the live namespace n (the role whose trust policy
  * lets its account in), with a "peer_role" event. The state is unchanged.
  * VP_ERR_NOT_FOUND when n has no live record.
  */
-vp_code vp_registry_set_peer_role(struct vp_registry *reg, int64_t n, const char *peer_role_arn,
-				  const char *request_id, struct vp_namespace_record *out,
-				  struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_set_peer_role(struct vp_registry *reg, int64_t n,
+					       const char *peer_role_arn, const char *request_id,
+					       struct vp_namespace_record *out,
+					       struct vp_error *err);
 
 /*
  * Record confirm's intent on the pending namespace n: the peering and VPC ids,
@@ -227,16 +238,18 @@ vp_code vp_registry_set_peer_role(struct vp_registry *reg, int64_t n, const char
  * request id): a confirm that then fails leaves the record as clients saw it.
  * VP_ERR_CONFLICT when n has no pending record.
  */
-vp_code vp_registry_set_intent(struct vp_registry *reg, int64_t n, const char *peering_id,
-			       const char *vpc_id, const char *request_id,
-			       struct vp_namespace_record *out, struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_set_intent(struct vp_registry *reg, int64_t n,
+					    const char *peering_id, const char *vpc_id,
+					    const char *request_id, struct vp_namespace_record *out,
+					    struct vp_error *err);
 
 /*
  * How many live namespaces are in each state: counts[s] for pending, active,
  * failed and releasing (released is history: counts[VP_NS_RELEASED] is 0).
  */
-vp_code vp_registry_count_states(struct vp_registry *reg, int64_t counts[VP_NS_STATE_COUNT],
-				 struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_count_states(struct vp_registry *reg,
+					      int64_t counts[VP_NS_STATE_COUNT],
+					      struct vp_error *err);
 
 /*
  * Named locks, for a read-modify-write outside the database that brokers
@@ -257,12 +270,12 @@ vp_code vp_registry_count_states(struct vp_registry *reg, int64_t counts[VP_NS_S
  */
 #define VP_REGISTRY_LOCK_NAME_MAX 256
 struct vp_registry_lock;
-vp_code vp_registry_lock(struct vp_registry *reg, const char *name, int timeout_ms,
-			 struct vp_registry_lock **out, struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_lock(struct vp_registry *reg, const char *name, int timeout_ms,
+				      struct vp_registry_lock **out, struct vp_error *err);
 void vp_registry_unlock(struct vp_registry_lock *lock);
 
 /* Input checks the calls make, exposed for the edges (HTTP API, CLI). */
-vp_code vp_registry_check_account(const char *account, struct vp_error *err);
-vp_code vp_registry_check_client_ref(const char *client_ref, struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_check_account(const char *account, struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_check_client_ref(const char *client_ref, struct vp_error *err);
 
 #endif

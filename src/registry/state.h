@@ -36,7 +36,8 @@ enum vp_ns_state {
 const char *vp_registry_state_name(enum vp_ns_state state);
 
 /* The state named `name`; VP_ERR_INVALID naming the choices otherwise. */
-vp_code vp_registry_state_parse(const char *name, enum vp_ns_state *out, struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_state_parse(const char *name, enum vp_ns_state *out,
+					     struct vp_error *err);
 
 bool vp_registry_transition_allowed(enum vp_ns_state from, enum vp_ns_state to);
 
@@ -44,7 +45,7 @@ bool vp_registry_transition_allowed(enum vp_ns_state from, enum vp_ns_state to);
  * VP_OK when namespace n may go from `from` to `to`; VP_ERR_CONFLICT with a
  * message naming both states otherwise.
  */
-vp_code vp_registry_transition_check(long long n, enum vp_ns_state from, enum vp_ns_state to,
-				     struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_transition_check(long long n, enum vp_ns_state from,
+						  enum vp_ns_state to, struct vp_error *err);
 
 #endif

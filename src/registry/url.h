@@ -25,7 +25,7 @@ struct vp_registry_url {
 };
 
 /* VP_ERR_INVALID naming the problem (unknown scheme, empty path, ...). */
-vp_code vp_registry_url_parse(const char *url, size_t len, struct vp_registry_url *out,
-			      struct vp_error *err);
+VP_NODISCARD vp_code vp_registry_url_parse(const char *url, size_t len, struct vp_registry_url *out,
+					   struct vp_error *err);
 
 #endif

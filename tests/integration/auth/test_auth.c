@@ -455,7 +455,8 @@ int main(void)
 	unsetenv("AWS_PROFILE");
 	unsetenv("AWS_ENDPOINT_URL");
 	unsetenv("AWS_ENDPOINT_URL_STS");
-	vp_aws_global_init(NULL);
+	if (vp_aws_global_init(NULL) != VP_OK)
+		return 1;
 	if (vp_test_awsenv_start(&env, NULL, NULL, err, sizeof(err)) != 0) {
 		fprintf(stderr, "test_auth: %s\n", err);
 		vp_aws_global_cleanup();

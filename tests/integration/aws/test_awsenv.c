@@ -497,7 +497,8 @@ int main(void)
 	unsetenv("AWS_ACCESS_KEY_ID");
 	unsetenv("AWS_PROFILE");
 	unsetenv("AWS_ENDPOINT_URL");
-	vp_aws_global_init(NULL);
+	if (vp_aws_global_init(NULL) != VP_OK)
+		return 1;
 	if (vp_test_awsenv_start(&env, NULL, NULL, err, sizeof(err)) != 0) {
 		fprintf(stderr, "test_awsenv: %s\n", err);
 		vp_aws_global_cleanup();

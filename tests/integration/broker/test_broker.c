@@ -28,7 +28,7 @@
 #include <libxml/tree.h>
 
 #include "awsenv.h"
-#include "api/metrics.h"
+#include "core/metrics.h"
 #include "aws/client.h"
 #include "aws/ec2.h"
 #include "aws/iam.h"

@@ -198,7 +198,7 @@ static void test_reserved_ranges(void **state)
 
 	/* A range bigger than the pool clips to it. */
 	vp_plan_init(&plan);
-	vp_plan_reserve(&plan, cidr("0.0.0.0/0"), NULL);
+	assert_int_equal(vp_plan_reserve(&plan, cidr("0.0.0.0/0"), NULL), VP_OK);
 	assert_int_equal(vp_plan_reserved_count(&plan), 16384);
 }
 

@@ -32,7 +32,7 @@
 
 #include "api/auth.h"
 #include "api/listen.h"
-#include "api/metrics.h"
+#include "core/metrics.h"
 #include "api/query.h"
 #include "api/server.h"
 #include "broker/broker.h"

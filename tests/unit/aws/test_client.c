@@ -378,7 +378,8 @@ int main(void)
 	};
 	int rc;
 
-	vp_aws_global_init(NULL);
+	if (vp_aws_global_init(NULL) != VP_OK)
+		return 1;
 	stub = stub_start();
 	if (!stub)
 		return 1;

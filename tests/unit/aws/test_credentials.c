@@ -560,7 +560,8 @@ int main(void)
 	snprintf(dir, sizeof(dir), "/tmp/vp-aws-creds-XXXXXX");
 	if (!mkdtemp(dir))
 		return 1;
-	vp_aws_global_init(NULL);
+	if (vp_aws_global_init(NULL) != VP_OK)
+		return 1;
 	stub = stub_start();
 	if (!stub)
 		return 1;

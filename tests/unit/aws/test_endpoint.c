@@ -199,7 +199,8 @@ int main(void)
 	};
 	int rc;
 
-	vp_aws_global_init(NULL);
+	if (vp_aws_global_init(NULL) != VP_OK)
+		return 1;
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	vp_aws_global_cleanup();
 	return rc;

@@ -73,8 +73,8 @@ static void test_add_is_idempotent_and_remove_drops_empty_statement(void **state
 	char *after;
 	bool changed;
 	(void)state;
-	vp_policy_add_account(p, "aws", "222222222222", &changed, NULL);
-	vp_policy_add_account(p, "aws", "333333333333", &changed, NULL);
+	assert_int_equal(vp_policy_add_account(p, "aws", "222222222222", &changed, NULL), VP_OK);
+	assert_int_equal(vp_policy_add_account(p, "aws", "333333333333", &changed, NULL), VP_OK);
 	assert_true(changed);
 	assert_int_equal(vp_policy_add_account(p, "aws", "222222222222", &changed, NULL), VP_OK);
 	assert_false(changed);
@@ -151,10 +151,10 @@ static void test_quota_size_ignores_whitespace(void **state)
 	assert_int_equal(base, strlen("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
 				      "\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::"
 				      "111111111111:root\"},\"Action\":\"sts:AssumeRole\"}]}"));
-	vp_policy_add_account(p, "aws", "222222222222", &changed, NULL);
-	vp_policy_add_account(p, "aws", "333333333333", &changed, NULL);
+	assert_int_equal(vp_policy_add_account(p, "aws", "222222222222", &changed, NULL), VP_OK);
+	assert_int_equal(vp_policy_add_account(p, "aws", "333333333333", &changed, NULL), VP_OK);
 	grown = vp_policy_quota_size(p);
-	vp_policy_add_account(p, "aws", "444444444444", &changed, NULL);
+	assert_int_equal(vp_policy_add_account(p, "aws", "444444444444", &changed, NULL), VP_OK);
 	/* Each more account costs its quoted root ARN and a comma. */
 	assert_int_equal(vp_policy_quota_size(p) - grown,
 			 strlen("\"arn:aws:iam::444444444444:root\","));
