@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The address plan: which CIDR blocks namespace n gets (DESIGN.md §1).
+ * The address plan: which CIDR blocks namespace n gets (docs/design.md, "The address plan").
  *
  * Namespace n owns VPC block n of the pool (pool base + n * VPC size) and,
  * inside it, subnet s at VPC base + s * subnet size. n = 0 is the hub.

@@ -5,7 +5,7 @@ set -u
 vpcpeer=$1
 . "$(dirname "$0")/lib.sh"
 
-# The DESIGN.md table, as JSON.
+# The table of docs/design.md "The address plan", as JSON.
 run "$vpcpeer" plan 1 --json
 expect_status 0
 expect_out '{"NamespaceId":1,"VpcCidrBlock":"10.0.4.0/22","SubnetACidrBlock":"10.0.4.0/24","SubnetBCidrBlock":"10.0.5.0/24","SubnetCCidrBlock":"10.0.6.0/24","SubnetDCidrBlock":"10.0.7.0/24"}'

@@ -90,7 +90,7 @@ def vpcpeer_bin():
 
 
 def plan_of(n, pool="10.0.0.0/8", vpc_prefix=22, subnet_prefix=24, subnets=4):
-    """The default address plan (DESIGN.md §1): n -> VPC CIDR and subnet CIDRs."""
+    """The default address plan (docs/design.md, "The address plan"): n -> VPC CIDR and subnet CIDRs."""
     base = ipaddress.ip_network(pool).network_address + n * (1 << (32 - vpc_prefix))
     vpc = ipaddress.ip_network(f"{base}/{vpc_prefix}")
     subs = [str(ipaddress.ip_network(f"{base + s * (1 << (32 - subnet_prefix))}/{subnet_prefix}"))

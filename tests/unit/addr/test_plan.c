@@ -25,7 +25,7 @@ static void assert_cidr(struct vp_cidr c, const char *expected)
 	assert_string_equal(vp_cidr_format(c, out), expected);
 }
 
-/* DESIGN.md §1, row by row. */
+/* docs/design.md "The address plan", row by row. */
 static void test_design_table(void **state)
 {
 	static const char *const table[][6] = {
