@@ -2,9 +2,13 @@
 #include "api/listen.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#define LISTEN_BACKLOG 511
 
 /* Plain decimal 0..65535, no sign, no leading zeros. */
 static bool parse_port(const char *s, size_t len, unsigned *out)
@@ -93,5 +97,31 @@ vp_code vp_listen_parse(const char *str, size_t len, struct vp_listen_addr *out,
 		snprintf(a.host, sizeof(a.host), "%s", host);
 	}
 	*out = a;
+	return VP_OK;
+}
+
+vp_code vp_listen_open(struct vp_listen_addr *addr, const char *name, int *fd, struct vp_error *err)
+{
+	struct sockaddr_storage bound;
+	socklen_t bound_len = sizeof(bound);
+	int one = 1, s;
+
+	s = socket(addr->family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0)
+		return vp_fail(err, VP_ERR_IO, "cannot create a socket: %s", strerror(errno));
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (addr->family == AF_INET6)
+		setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(s, (const struct sockaddr *)&addr->sa, addr->sa_len) != 0 ||
+	    listen(s, LISTEN_BACKLOG) != 0 ||
+	    getsockname(s, (struct sockaddr *)&bound, &bound_len) != 0) {
+		int e = errno;
+		close(s);
+		return vp_fail(err, VP_ERR_IO, "cannot listen on %s: %s", name, strerror(e));
+	}
+	addr->port =
+		ntohs(addr->family == AF_INET6 ? ((const struct sockaddr_in6 *)&bound)->sin6_port
+					       : ((const struct sockaddr_in *)&bound)->sin_port);
+	*fd = s;
 	return VP_OK;
 }

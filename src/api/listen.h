@@ -4,7 +4,8 @@
  * literal ("127.0.0.1", "0.0.0.0"), an IPv6 literal in brackets ("[::1]",
  * "[::]") or "localhost" (127.0.0.1), and PORT is 0..65535 in plain decimal
  * (0: any free port). No name lookups: a broker binds what it is told.
- * The result is a plain value; nothing to free.
+ * The result is a plain value; nothing to free. vp_listen_open() then binds
+ * it and listens.
  */
 #ifndef VP_API_LISTEN_H
 #define VP_API_LISTEN_H
@@ -29,5 +30,14 @@ struct vp_listen_addr {
 /* Parse `len` bytes of `str`. VP_ERR_INVALID naming what is wrong. */
 VP_NODISCARD vp_code vp_listen_parse(const char *str, size_t len, struct vp_listen_addr *out,
 				     struct vp_error *err);
+
+/*
+ * A listening TCP socket on `addr` (non-blocking, close-on-exec, SO_REUSEADDR,
+ * IPv6 only for an IPv6 address): *fd is the caller's to close, and
+ * addr->port becomes the port actually bound. VP_ERR_IO naming `name` (the
+ * listen address as the user gave it) and the reason; *fd untouched then.
+ */
+VP_NODISCARD vp_code vp_listen_open(struct vp_listen_addr *addr, const char *name, int *fd,
+				    struct vp_error *err);
 
 #endif

@@ -36,31 +36,29 @@
 #include "api/server.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <math.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
+#include "api/access_log.h"
 #include "api/auth.h"
 #include "api/handler.h"
 #include "api/listen.h"
-#include "core/metrics.h"
+#include "api/ratelimit.h"
 #include "api/render.h"
+#include "api/tls.h"
 #include "broker/broker.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 #define DEFAULT_LISTEN             "127.0.0.1:8080"
 #define DEFAULT_WORKERS            32
@@ -74,28 +72,15 @@
 /* Room for the request line and headers (an identity proof is up to 12 KiB). */
 #define CONNECTION_MEMORY (64 * 1024)
 /* A chunked body past max_body is read and dropped up to this, then the connection closes. */
-#define DISCARD_MAX    (1024 * 1024)
-#define TLS_FILE_MAX   (1024 * 1024)
-#define LISTEN_BACKLOG 511
-/* Accounts the rate limiter tracks at once; idle ones are forgotten first. */
-#define RATE_SLOTS 4096
+#define DISCARD_MAX (1024 * 1024)
 
-#define M_REQUESTS     "vpcpeer_http_requests_total"
-#define M_DURATION     "vpcpeer_http_request_duration_seconds"
-#define M_IN_FLIGHT    "vpcpeer_http_requests_in_flight"
 #define M_RATE_LIMITED "vpcpeer_http_rate_limited_total"
-
-struct rate_slot {
-	char account[13]; /* "" when free */
-	double tokens;
-	double last; /* monotonic seconds */
-};
 
 struct request {
 	struct vp_server *server;
 	struct MHD_Connection *conn;
 	struct request *next; /* in the work queue */
-	char id[33];
+	char id[VP_REQUEST_ID_LEN + 1];
 	double start;
 	char method[16];
 	char *uri; /* raw, as sent */
@@ -116,9 +101,7 @@ struct vp_server {
 	struct vp_listen_addr addr;
 	int listen_fd;
 	bool tls;
-	char *tls_cert;
-	char *tls_key;
-	size_t tls_key_len;
+	struct vp_tls_pem pem;
 	char url[112];
 	char host_port[80];
 
@@ -137,9 +120,7 @@ struct vp_server {
 	pthread_t *workers;
 	unsigned worker_count;
 
-	pthread_mutex_t rate_lock;
-	struct rate_slot *rate;
-	size_t rate_used;
+	struct vp_ratelimit *rate;
 };
 
 void vp_server_config_init(struct vp_server_config *cfg)
@@ -150,111 +131,7 @@ void vp_server_config_init(struct vp_server_config *cfg)
 
 static double now_seconds(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* 16 random bytes as 32 hex digits. */
-static void make_request_id(char out[33])
-{
-	static const char hex[] = "0123456789abcdef";
-	static unsigned long fallback;
-	unsigned char bytes[16];
-
-	if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
-		/* Unique, if not unpredictable: the id is for correlation, not a secret. */
-		unsigned long n = __atomic_add_fetch(&fallback, 1, __ATOMIC_RELAXED);
-		double t = now_seconds();
-		memcpy(bytes, &n, sizeof(n));
-		memcpy(bytes + 8, &t, sizeof(t));
-	}
-	for (size_t i = 0; i < sizeof(bytes); i++) {
-		out[2 * i] = hex[bytes[i] >> 4];
-		out[2 * i + 1] = hex[bytes[i] & 15];
-	}
-	out[32] = '\0';
-}
-
-/* ---- the per-account rate limit ---------------------------------------------------------- */
-
-static size_t slot_hash(const char *account)
-{
-	size_t h = 5381;
-
-	for (const char *p = account; *p; p++)
-		h = h * 33 + (unsigned char)*p;
-	return h % RATE_SLOTS;
-}
-
-/* Forget accounts whose bucket has refilled: they are indistinguishable from new ones. */
-static void rate_compact(struct vp_server *s, double now)
-{
-	struct rate_slot *old = s->rate;
-	struct rate_slot *fresh = calloc(RATE_SLOTS, sizeof(*fresh));
-	double full_after = s->cfg.account_burst / s->cfg.account_rate;
-
-	if (!fresh) {
-		memset(s->rate, 0, RATE_SLOTS * sizeof(*s->rate));
-		s->rate_used = 0;
-		return;
-	}
-	s->rate = fresh;
-	s->rate_used = 0;
-	for (size_t i = 0; i < RATE_SLOTS; i++) {
-		size_t at;
-		if (!old[i].account[0] || now - old[i].last >= full_after)
-			continue;
-		/* Still too full after dropping the idle ones: keep only half (fail open). */
-		if (s->rate_used >= RATE_SLOTS / 2)
-			break;
-		for (at = slot_hash(old[i].account); fresh[at].account[0];
-		     at = (at + 1) % RATE_SLOTS)
-			;
-		fresh[at] = old[i];
-		s->rate_used++;
-	}
-	free(old);
-}
-
-/* Take one token for `account`; false with the seconds to wait when there is none. */
-static bool rate_take(struct vp_server *s, const char *account, unsigned *retry_after)
-{
-	double now = now_seconds();
-	struct rate_slot *slot;
-	size_t at;
-	bool ok;
-
-	pthread_mutex_lock(&s->rate_lock);
-	for (;;) {
-		for (at = slot_hash(account); s->rate[at].account[0]; at = (at + 1) % RATE_SLOTS)
-			if (strcmp(s->rate[at].account, account) == 0)
-				break;
-		if (s->rate[at].account[0] || s->rate_used < RATE_SLOTS * 3 / 4)
-			break;
-		rate_compact(s, now);
-	}
-	slot = &s->rate[at];
-	if (!slot->account[0]) {
-		snprintf(slot->account, sizeof(slot->account), "%s", account);
-		slot->tokens = s->cfg.account_burst;
-		slot->last = now;
-		s->rate_used++;
-	}
-	slot->tokens += (now - slot->last) * s->cfg.account_rate;
-	if (slot->tokens > s->cfg.account_burst)
-		slot->tokens = s->cfg.account_burst;
-	slot->last = now;
-	ok = slot->tokens >= 1.0;
-	if (ok)
-		slot->tokens -= 1.0;
-	else
-		*retry_after = (unsigned)ceil((1.0 - slot->tokens) / s->cfg.account_rate);
-	pthread_mutex_unlock(&s->rate_lock);
-	if (!ok && *retry_after == 0)
-		*retry_after = 1;
-	return ok;
+	return (double)vp_clock_monotonic_ms() / 1e3;
 }
 
 /* ---- answers, the access log, metrics ---------------------------------------------------- */
@@ -282,54 +159,22 @@ static const char *route_template(const struct request *r)
 	return "unmatched";
 }
 
-/* A bounded set of method labels: whatever a client sends, the series stay few. */
-static const char *method_label(const char *method)
-{
-	static const char *const known[] = {"GET",   "POST", "DELETE", "PUT",
-					    "PATCH", "HEAD", "OPTIONS"};
-
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (strcmp(method, known[i]) == 0)
-			return known[i];
-	return "other";
-}
-
 static void account_request(struct request *r, unsigned status, bool aborted)
 {
-	struct vp_server *s = r->server;
-	double latency = now_seconds() - r->start;
-	char status_text[8];
-	const char *route = route_template(r);
-	json_t *fields;
+	const struct vp_access_entry entry = {
+		.request_id = r->id,
+		.method = r->method,
+		.route = route_template(r),
+		.status = status,
+		.account = r->identified ? r->identity.account : NULL,
+		.n = r->call.n,
+		.latency = now_seconds() - r->start,
+		.bytes = r->call.payload_len,
+		.error_code = r->call.error_code,
+		.aborted = aborted,
+	};
 
-	snprintf(status_text, sizeof(status_text), "%u", status);
-	if (s->metrics) {
-		const char *const labels[] = {
-			"route",  route,       "method", method_label(r->method),
-			"status", status_text, NULL};
-		const char *const route_only[] = {"route", route, NULL};
-		vp_metrics_add(s->metrics, M_REQUESTS, labels, 1);
-		vp_metrics_observe(s->metrics, M_DURATION, route_only, latency);
-	}
-	fields = json_object();
-	if (!fields)
-		return;
-	json_object_set_new(fields, "request_id", json_string(r->id));
-	json_object_set_new(fields, "method", json_string(r->method));
-	json_object_set_new(fields, "route", json_string(route));
-	json_object_set_new(fields, "status", json_integer(status));
-	json_object_set_new(fields, "account",
-			    r->identified ? json_string(r->identity.account) : json_null());
-	if (r->call.n >= 0)
-		json_object_set_new(fields, "n", json_integer(r->call.n));
-	/* Whole milliseconds: a real would print as 8.2590000000000003 (the histogram has more). */
-	json_object_set_new(fields, "latency_ms", json_integer((json_int_t)llround(latency * 1e3)));
-	json_object_set_new(fields, "bytes", json_integer((json_int_t)r->call.payload_len));
-	if (r->call.error_code)
-		json_object_set_new(fields, "error", json_string(r->call.error_code));
-	if (aborted)
-		json_object_set_new(fields, "aborted", json_true());
-	vp_log_event(status >= 500 ? VP_LOG_WARN : VP_LOG_INFO, "request", fields);
+	vp_access_log_write(r->server->metrics, &entry);
 }
 
 static bool add_header(struct MHD_Response *resp, const char *name, const char *value)
@@ -410,7 +255,7 @@ static void run_call(struct request *r)
 		vp_render_error(call, err.code, err.message);
 		return;
 	}
-	if (!rate_take(s, r->identity.account, &retry_after)) {
+	if (!vp_ratelimit_take(s->rate, r->identity.account, &retry_after)) {
 		char message[128];
 		snprintf(message, sizeof(message),
 			 "account %s sends more than %g requests per second; retry after %u s",
@@ -503,7 +348,7 @@ static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
 		free(r);
 		return NULL;
 	}
-	make_request_id(r->id);
+	vp_access_log_request_id(r->id);
 	vp_buf_init(&r->body, s->cfg.max_body);
 	r->call.n = -1;
 	r->call.request_id = r->id;
@@ -686,71 +531,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 /* ---- start and stop ---------------------------------------------------------------------- */
 
-static vp_code read_pem(const char *path, const char *what, char **out, size_t *out_len,
-			struct vp_error *err)
-{
-	FILE *f = fopen(path, "rb");
-	struct vp_buf buf;
-	char chunk[4096];
-	size_t n;
-	vp_code rc = VP_OK;
-
-	if (!f)
-		return vp_fail(err, VP_ERR_IO, "cannot read the TLS %s %s: %s", what, path,
-			       strerror(errno));
-	vp_buf_init(&buf, TLS_FILE_MAX);
-	while (rc == VP_OK && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (vp_buf_append(&buf, chunk, n) != VP_OK)
-			rc = vp_fail(err, VP_ERR_INVALID, "the TLS %s %s is larger than %d bytes",
-				     what, path, TLS_FILE_MAX);
-	if (rc == VP_OK && ferror(f))
-		rc = vp_fail(err, VP_ERR_IO, "cannot read the TLS %s %s", what, path);
-	if (rc == VP_OK && !strstr(vp_buf_str(&buf), "-----BEGIN "))
-		rc = vp_fail(err, VP_ERR_INVALID, "the TLS %s %s is not in PEM format", what, path);
-	fclose(f);
-	OPENSSL_cleanse(chunk, sizeof(chunk));
-	if (rc != VP_OK) {
-		if (buf.data)
-			OPENSSL_cleanse(buf.data, buf.len);
-		vp_buf_cleanup(&buf);
-		return rc;
-	}
-	*out_len = buf.len;
-	*out = vp_buf_steal(&buf);
-	if (!*out)
-		return vp_fail(err, VP_ERR_NOMEM, "out of memory reading %s", path);
-	return VP_OK;
-}
-
-static vp_code open_listener(struct vp_server *s, struct vp_error *err)
-{
-	struct sockaddr_storage bound;
-	socklen_t bound_len = sizeof(bound);
-	int one = 1, fd;
-
-	fd = socket(s->addr.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return vp_fail(err, VP_ERR_IO, "cannot create a socket: %s", strerror(errno));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (s->addr.family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&s->addr.sa, s->addr.sa_len) != 0 ||
-	    listen(fd, LISTEN_BACKLOG) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&bound, &bound_len) != 0) {
-		int e = errno;
-		close(fd);
-		return vp_fail(err, VP_ERR_IO, "cannot listen on %s: %s", s->cfg.listen,
-			       strerror(e));
-	}
-	s->listen_fd = fd;
-	s->addr.port =
-		ntohs(s->addr.family == AF_INET6 ? ((const struct sockaddr_in6 *)&bound)->sin6_port
-						 : ((const struct sockaddr_in *)&bound)->sin_port);
-	snprintf(s->host_port, sizeof(s->host_port), "%s:%u", s->addr.host, s->addr.port);
-	snprintf(s->url, sizeof(s->url), "%s://%s", s->tls ? "https" : "http", s->host_port);
-	return VP_OK;
-}
-
 static void fill_defaults(struct vp_server_config *c)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -794,12 +574,9 @@ vp_code vp_server_bind(const struct vp_server_config *cfg, struct vp_server **ou
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idle, NULL);
 	pthread_cond_init(&s->work, NULL);
-	pthread_mutex_init(&s->rate_lock, NULL);
-	s->rate = calloc(RATE_SLOTS, sizeof(*s->rate));
-	if (!s->rate) {
-		rc = vp_fail(err, VP_ERR_NOMEM, "out of memory for the server");
+	rc = vp_ratelimit_new(s->cfg.account_rate, s->cfg.account_burst, &s->rate, err);
+	if (rc != VP_OK)
 		goto fail;
-	}
 	rc = vp_listen_parse(s->cfg.listen, strlen(s->cfg.listen), &s->addr, err);
 	if (rc != VP_OK) {
 		vp_error_prefix(err, "listen address");
@@ -819,22 +596,21 @@ vp_code vp_server_bind(const struct vp_server_config *cfg, struct vp_server **ou
 		goto fail;
 	}
 	if (s->tls) {
-		size_t cert_len;
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 			rc = vp_fail(err, VP_ERR_INVALID, "this libmicrohttpd has no TLS support");
 			goto fail;
 		}
-		if ((rc = read_pem(s->cfg.tls_cert_file, "certificate", &s->tls_cert, &cert_len,
-				   err)) != VP_OK ||
-		    (rc = read_pem(s->cfg.tls_key_file, "key", &s->tls_key, &s->tls_key_len,
-				   err)) != VP_OK)
+		rc = vp_tls_load(s->cfg.tls_cert_file, s->cfg.tls_key_file, &s->pem, err);
+		if (rc != VP_OK)
 			goto fail;
 	}
-	/* The configuration's strings are the caller's: keep none of them past start. */
-	s->cfg.tls_cert_file = s->cfg.tls_key_file = NULL;
-	rc = open_listener(s, err);
+	rc = vp_listen_open(&s->addr, s->cfg.listen, &s->listen_fd, err);
 	if (rc != VP_OK)
 		goto fail;
+	snprintf(s->host_port, sizeof(s->host_port), "%s:%u", s->addr.host, s->addr.port);
+	snprintf(s->url, sizeof(s->url), "%s://%s", s->tls ? "https" : "http", s->host_port);
+	/* The configuration's strings are the caller's: keep none of them past start. */
+	s->cfg.tls_cert_file = s->cfg.tls_key_file = NULL;
 	s->cfg.listen = NULL;
 	*out = s;
 	return VP_OK;
@@ -845,16 +621,10 @@ fail:
 
 static void declare_metrics(struct vp_metrics *m)
 {
-	static const double bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-					0.5,   1,    2.5,   5,    10,  30};
 	struct vp_error err;
 
 	/* Declared already (a second server on the same metrics) is fine. */
-	vp_ignore(vp_metrics_declare(m, M_REQUESTS, VP_METRIC_COUNTER,
-				     "HTTP requests answered, by route, method and status.", &err));
-	vp_ignore(vp_metrics_declare_histogram(
-		m, M_DURATION, "Time from a request's first byte to its answer, by route.", bounds,
-		sizeof(bounds) / sizeof(bounds[0]), &err));
+	vp_access_log_declare(m);
 	vp_ignore(vp_metrics_declare(m, M_RATE_LIMITED, VP_METRIC_COUNTER,
 				     "Requests refused by the per-account rate limit (429).",
 				     &err));
@@ -892,8 +662,8 @@ vp_code vp_server_run(struct vp_server *s, struct vp_broker *broker, struct vp_a
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
 						    (intptr_t)s->cfg.threads, NULL};
 	if (s->tls) {
-		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert};
-		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key};
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->pem.cert};
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->pem.key};
 	}
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	s->daemon = MHD_start_daemon(
@@ -943,11 +713,9 @@ const char *vp_server_host_port(const struct vp_server *server)
 /* Wait until no request is in flight or the deadline passes; true when none is left. */
 static bool wait_idle(struct vp_server *s, unsigned seconds)
 {
-	struct timespec deadline;
+	struct timespec deadline = vp_clock_deadline(CLOCK_REALTIME, (int64_t)seconds * 1000);
 	bool idle;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += seconds;
 	pthread_mutex_lock(&s->lock);
 	while (s->in_flight > 0 &&
 	       pthread_cond_timedwait(&s->idle, &s->lock, &deadline) != ETIMEDOUT)
@@ -991,13 +759,8 @@ void vp_server_stop(struct vp_server *s)
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
 	free(s->workers);
-	free(s->rate);
-	free(s->tls_cert);
-	if (s->tls_key) {
-		OPENSSL_cleanse(s->tls_key, s->tls_key_len);
-		free(s->tls_key);
-	}
-	pthread_mutex_destroy(&s->rate_lock);
+	vp_ratelimit_free(s->rate);
+	vp_tls_cleanup(&s->pem);
 	pthread_cond_destroy(&s->work);
 	pthread_cond_destroy(&s->idle);
 	pthread_mutex_destroy(&s->lock);

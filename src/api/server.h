@@ -17,6 +17,10 @@
  * must outlive the server. Start can also be split: vp_server_bind() binds
  * the socket (so the bound URL is known, e.g. for a default server id that
  * names the real port) and vp_server_run() starts serving on it.
+ *
+ * Its parts: listen.h (the address, the socket), tls.h (the PEM files),
+ * ratelimit.h (the per-account token buckets), access_log.h (request ids, the
+ * log line and the request metrics), handler.h (the routes' handlers).
  */
 #ifndef VP_API_SERVER_H
 #define VP_API_SERVER_H

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/num.h"
 
 void cli_error(const char *command, const char *fmt, ...)
 {
@@ -223,4 +224,68 @@ void cli_print_options(FILE *out, const struct cli_option *const *tables)
 			}
 		}
 	}
+}
+
+void cli_walk_start(struct cli_walk *w, const char *command, int argc, char **argv,
+		    const struct cli_option *const *tables, int help_id, void (*print_help)(void))
+{
+	w->command = command;
+	w->help_id = help_id;
+	w->print_help = print_help;
+	w->next = 0;
+	w->failed = false;
+	w->stopped = !cli_parse(command, argc - 1, argv + 1, tables, &w->args);
+	w->status = w->stopped ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+}
+
+static const struct cli_arg *walk_stop(struct cli_walk *w, int status)
+{
+	w->stopped = true;
+	w->status = status;
+	return NULL;
+}
+
+const struct cli_arg *cli_walk_next(struct cli_walk *w)
+{
+	const struct cli_arg *arg;
+
+	if (w->stopped)
+		return NULL;
+	if (w->failed)
+		return walk_stop(w, CLI_EXIT_USAGE);
+	if (w->next >= w->args.count)
+		return NULL;
+	arg = &w->args.items[w->next++];
+	if (arg->id == w->help_id) {
+		w->print_help();
+		return walk_stop(w, CLI_EXIT_OK);
+	}
+	return arg;
+}
+
+void cli_walk_help_first(struct cli_walk *w)
+{
+	for (size_t i = 0; !w->stopped && i < w->args.count; i++)
+		if (w->args.items[i].id == w->help_id) {
+			w->print_help();
+			walk_stop(w, CLI_EXIT_OK);
+		}
+}
+
+void cli_walk_unexpected(struct cli_walk *w, const struct cli_arg *arg)
+{
+	cli_error(w->command, "unexpected argument '%s'", arg->value);
+	w->failed = true;
+}
+
+bool cli_number_arg(const char *command, const char *flag, const char *value, int64_t min,
+		    int64_t max, int64_t *out)
+{
+	struct vp_error err;
+
+	if (vp_parse_int64(value, min, max, flag, out, &err) != VP_OK) {
+		cli_error(command, "%s", err.message);
+		return false;
+	}
+	return true;
 }

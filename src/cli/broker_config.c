@@ -6,7 +6,6 @@
 
 #include "core/metrics.h"
 #include "aws/client.h"
-#include "core/num.h"
 #include "registry/registry.h"
 
 #define E  CLI_OPT_ENV
@@ -65,18 +64,6 @@ void cli_broker_config_init(struct cli_broker_config *c)
 	c->quarantine = VP_REGISTRY_DEFAULT_QUARANTINE;
 	c->log_level = VP_LOG_INFO;
 	c->log_format = VP_LOG_TEXT;
-}
-
-static bool parse_number(const char *command, const char *flag, const char *value, int64_t min,
-			 int64_t max, int64_t *out)
-{
-	struct vp_error err;
-
-	if (vp_parse_int64(value, min, max, flag, out, &err) != VP_OK) {
-		cli_error(command, "%s", err.message);
-		return false;
-	}
-	return true;
 }
 
 static bool add_item(const char *command, const char *flag, const char **items, size_t *count,
@@ -138,27 +125,27 @@ static bool apply_one(const char *command, struct cli_broker_config *c, const st
 		return add_item(command, "admin-arn", b->admin_arns, &b->admin_arn_count,
 				VP_BROKER_MAX_ADMINS, arg->value);
 	case CLI_BCFG_OPT_PENDING_TTL:
-		return parse_number(command, "--pending-ttl", arg->value, 0, 10LL * 365 * 86400,
-				    &b->pending_ttl);
+		return cli_number_arg(command, "--pending-ttl", arg->value, 0, 10LL * 365 * 86400,
+				      &b->pending_ttl);
 	case CLI_BCFG_OPT_QUARANTINE:
-		return parse_number(command, "--quarantine", arg->value, 0, 10LL * 365 * 86400,
-				    &c->quarantine);
+		return cli_number_arg(command, "--quarantine", arg->value, 0, 10LL * 365 * 86400,
+				      &c->quarantine);
 	case CLI_BCFG_OPT_GRANT_SETTLE:
-		return parse_number(command, "--grant-settle", arg->value, 0, 600000,
-				    &b->grant_settle_ms);
+		return cli_number_arg(command, "--grant-settle", arg->value, 0, 600000,
+				      &b->grant_settle_ms);
 	case CLI_BCFG_OPT_MAX_PEERINGS:
-		if (!parse_number(command, "--max-peerings", arg->value, 1,
-				  VP_BROKER_HARD_MAX_PEERINGS, &n))
+		if (!cli_number_arg(command, "--max-peerings", arg->value, 1,
+				    VP_BROKER_HARD_MAX_PEERINGS, &n))
 			return false;
 		b->max_peerings = (int)n;
 		return true;
 	case CLI_BCFG_OPT_MAX_ROUTES:
-		if (!parse_number(command, "--max-routes-per-table", arg->value, 1, 1000, &n))
+		if (!cli_number_arg(command, "--max-routes-per-table", arg->value, 1, 1000, &n))
 			return false;
 		b->max_routes_per_table = (int)n;
 		return true;
 	case CLI_BCFG_OPT_TRUST_QUOTA:
-		if (!parse_number(command, "--trust-policy-quota", arg->value, 256, 65536, &n))
+		if (!cli_number_arg(command, "--trust-policy-quota", arg->value, 256, 65536, &n))
 			return false;
 		b->trust_policy_quota = (size_t)n;
 		return true;
@@ -178,8 +165,8 @@ static bool apply_one(const char *command, struct cli_broker_config *c, const st
 		}
 		return true;
 	case CLI_BCFG_OPT_AWS_RETRY_BASE:
-		return parse_number(command, "--aws-retry-base-delay", arg->value, 1, 60000,
-				    &c->aws_retry_base_ms);
+		return cli_number_arg(command, "--aws-retry-base-delay", arg->value, 1, 60000,
+				      &c->aws_retry_base_ms);
 	default:
 		return false;
 	}

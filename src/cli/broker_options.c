@@ -39,7 +39,6 @@ void cli_broker_init(struct cli_broker *b)
 bool cli_broker_apply(const char *command, struct cli_broker *b, const struct cli_arg *arg,
 		      bool *failed)
 {
-	struct vp_error err;
 	int64_t seconds;
 
 	switch (arg->id) {
@@ -59,16 +58,23 @@ bool cli_broker_apply(const char *command, struct cli_broker *b, const struct cl
 		b->profile = arg->value;
 		return true;
 	case CLI_BROKER_OPT_TIMEOUT:
-		if (vp_parse_int64(arg->value, 1, 3600, "--timeout", &seconds, &err) != VP_OK) {
-			cli_error(command, "%s", err.message);
-			*failed = true;
-		} else {
+		if (cli_number_arg(command, "--timeout", arg->value, 1, 3600, &seconds))
 			b->timeout_ms = (long)seconds * 1000L;
-		}
+		else
+			*failed = true;
 		return true;
 	default:
 		return false;
 	}
+}
+
+const struct cli_arg *cli_broker_walk_next(struct cli_walk *w, struct cli_broker *b)
+{
+	const struct cli_arg *arg;
+
+	while ((arg = cli_walk_next(w)) && cli_broker_apply(w->command, b, arg, &w->failed))
+		;
+	return arg;
 }
 
 int cli_broker_open(const char *command, struct cli_broker *b)
@@ -197,32 +203,23 @@ int cli_broker_namespace_command(const char *command, const char *method, int ar
 				 void (*print_help)(void))
 {
 	const char *n_text = NULL;
+	const struct cli_arg *arg;
 	struct cli_broker broker;
-	struct cli_args args;
-	bool failed = false;
+	struct cli_walk w;
 	char path[48];
 	int64_t n;
 	int rc;
 
 	cli_broker_init(&broker);
-	if (!cli_parse(command, argc - 1, argv + 1, tables, &args))
-		return CLI_EXIT_USAGE;
-	for (size_t i = 0; i < args.count && !failed; i++) {
-		const struct cli_arg *arg = &args.items[i];
-		if (cli_broker_apply(command, &broker, arg, &failed))
-			continue;
-		if (arg->id == help_id) {
-			print_help();
-			return CLI_EXIT_OK;
-		}
-		if (arg->id != 0 || n_text) {
-			cli_error(command, "unexpected argument '%s'", arg->value);
-			return CLI_EXIT_USAGE;
-		}
-		n_text = arg->value;
+	cli_walk_start(&w, command, argc, argv, tables, help_id, print_help);
+	while ((arg = cli_broker_walk_next(&w, &broker))) {
+		if (arg->id != 0 || n_text)
+			cli_walk_unexpected(&w, arg);
+		else
+			n_text = arg->value;
 	}
-	if (failed)
-		return CLI_EXIT_USAGE;
+	if (w.stopped)
+		return w.status;
 	if (!n_text) {
 		cli_error(command, "which namespace? (vpcpeer %s --broker URL N)", command);
 		return CLI_EXIT_USAGE;

@@ -81,6 +81,55 @@ void cli_print_options(FILE *out, const struct cli_option *const *tables);
 /* "vpcpeer CMD: message" on stderr. */
 void cli_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * The option loop of a command, written once:
+ *
+ *	cli_walk_start(&w, "whoami", argc, argv, cmd_whoami_tables, OPT_HELP, print_help);
+ *	while ((arg = cli_walk_next(&w))) {
+ *		switch (arg->id) { ...; default: cli_walk_unexpected(&w, arg); }
+ *	}
+ *	if (w.stopped)
+ *		return w.status;
+ *
+ * cli_walk_start() parses argv[1..argc) (cli_parse). cli_walk_next() hands
+ * out the arguments in order but the option help_id, which it takes itself:
+ * it calls print_help() and stops with CLI_EXIT_OK. Once w->failed is set
+ * (by cli_walk_unexpected(), or by the caller or a cli_*_apply(..., &w.failed)
+ * after printing why) it stops with CLI_EXIT_USAGE, as after a parse error.
+ * When stopped it returns NULL, w->stopped is true and w->status is the
+ * command's exit status. The arguments point into w and argv: keep w for as
+ * long as they are used.
+ */
+struct cli_walk {
+	const char *command;
+	int help_id;
+	void (*print_help)(void);
+	struct cli_args args;
+	size_t next;
+	bool failed;  /* a bad argument, its error printed */
+	bool stopped; /* the command ends now, with status */
+	int status;
+};
+
+void cli_walk_start(struct cli_walk *w, const char *command, int argc, char **argv,
+		    const struct cli_option *const *tables, int help_id, void (*print_help)(void));
+const struct cli_arg *cli_walk_next(struct cli_walk *w);
+/*
+ * For the commands with many flags (serve, reconcile): the help option
+ * anywhere wins over a bad flag before it. Call it after cli_walk_start();
+ * when help_id is given it prints the help and the walk stops with CLI_EXIT_OK.
+ */
+void cli_walk_help_first(struct cli_walk *w);
+/* "unexpected argument 'VALUE'" for the command, then stop with CLI_EXIT_USAGE. */
+void cli_walk_unexpected(struct cli_walk *w, const struct cli_arg *arg);
+
+/*
+ * A whole number min..max given for `flag` ("--timeout"): true with it in
+ * *out, or false after printing the error for `command`.
+ */
+bool cli_number_arg(const char *command, const char *flag, const char *value, int64_t min,
+		    int64_t max, int64_t *out);
+
 /* The address-plan flags shared by every command that uses the plan. */
 extern const struct cli_option cli_plan_options[];
 
@@ -122,6 +171,8 @@ void cli_broker_init(struct cli_broker *b);
 /* Like cli_plan_apply: true when `arg` was a broker flag; a bad value sets *failed. */
 bool cli_broker_apply(const char *command, struct cli_broker *b, const struct cli_arg *arg,
 		      bool *failed);
+/* cli_walk_next() for a broker client command: it takes the broker flags into b itself. */
+const struct cli_arg *cli_broker_walk_next(struct cli_walk *w, struct cli_broker *b);
 /* Make the clients (no network yet). CLI_EXIT_OK, or the exit status after printing why. */
 int cli_broker_open(const char *command, struct cli_broker *b);
 void cli_broker_close(struct cli_broker *b);

@@ -35,26 +35,18 @@ int cmd_confirm_main(int argc, char **argv)
 {
 	const char *peering = NULL, *vpc = NULL, *n_text = NULL;
 	char path[64], *text = NULL;
+	const struct cli_arg *arg;
 	struct cli_broker broker;
-	struct cli_args args;
+	struct cli_walk w;
 	struct vp_error err;
 	json_t *body = NULL;
-	bool failed = false;
 	int64_t n;
 	int rc = CLI_EXIT_USAGE;
 
 	cli_broker_init(&broker);
-	if (!cli_parse("confirm", argc - 1, argv + 1, cmd_confirm_tables, &args))
-		goto done;
-	for (size_t i = 0; i < args.count && !failed; i++) {
-		const struct cli_arg *arg = &args.items[i];
-		if (cli_broker_apply("confirm", &broker, arg, &failed))
-			continue;
+	cli_walk_start(&w, "confirm", argc, argv, cmd_confirm_tables, OPT_HELP, print_help);
+	while ((arg = cli_broker_walk_next(&w, &broker))) {
 		switch (arg->id) {
-		case OPT_HELP:
-			print_help();
-			rc = CLI_EXIT_OK;
-			goto done;
 		case OPT_PEERING_ID:
 			peering = arg->value;
 			break;
@@ -65,17 +57,18 @@ int cmd_confirm_main(int argc, char **argv)
 			if (n_text) {
 				cli_error("confirm", "one namespace only (got '%s' too)",
 					  arg->value);
-				failed = true;
+				w.failed = true;
 			}
 			n_text = arg->value;
 			break;
 		default:
-			cli_error("confirm", "unexpected argument '%s'", arg->value);
-			failed = true;
+			cli_walk_unexpected(&w, arg);
 		}
 	}
-	if (failed)
+	if (w.stopped) {
+		rc = w.status;
 		goto done;
+	}
 	if (!n_text) {
 		cli_error("confirm",
 			  "which namespace? (vpcpeer confirm N --peering-id PCX --vpc-id VPC)");

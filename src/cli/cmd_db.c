@@ -109,18 +109,14 @@ static int do_status(const char *url, bool json)
 
 int cmd_db_main(int argc, char **argv)
 {
-	struct cli_args args;
 	const char *url = NULL, *action = NULL;
+	const struct cli_arg *arg;
+	struct cli_walk w;
 	bool json = false;
 
-	if (!cli_parse("db", argc - 1, argv + 1, cmd_db_tables, &args))
-		return CLI_EXIT_USAGE;
-	for (size_t i = 0; i < args.count; i++) {
-		const struct cli_arg *arg = &args.items[i];
+	cli_walk_start(&w, "db", argc, argv, cmd_db_tables, OPT_HELP, print_help);
+	while ((arg = cli_walk_next(&w))) {
 		switch (arg->id) {
-		case OPT_HELP:
-			print_help();
-			return CLI_EXIT_OK;
 		case OPT_DB:
 			url = arg->value;
 			break;
@@ -128,13 +124,14 @@ int cmd_db_main(int argc, char **argv)
 			json = true;
 			break;
 		default:
-			if (action) {
-				cli_error("db", "unexpected argument '%s'", arg->value);
-				return CLI_EXIT_USAGE;
-			}
-			action = arg->value;
+			if (action)
+				cli_walk_unexpected(&w, arg);
+			else
+				action = arg->value;
 		}
 	}
+	if (w.stopped)
+		return w.status;
 	if (!url || !*url)
 		url = DEFAULT_DB;
 	if (!action) {

@@ -13,7 +13,6 @@
 #include "cfn/runtime.h"
 #include "cli/cli.h"
 #include "core/log.h"
-#include "core/num.h"
 
 enum {
 	OPT_HELP = 1,
@@ -78,17 +77,6 @@ static const char *system_ca_file(void)
 	return NULL;
 }
 
-static bool number_arg(const char *name, const char *text, int64_t min, int64_t max, int64_t *out)
-{
-	struct vp_error err;
-
-	if (vp_parse_int64(text, min, max, name, out, &err) != VP_OK) {
-		cli_error("lambda", "%s", err.message);
-		return false;
-	}
-	return true;
-}
-
 int cmd_lambda_main(int argc, char **argv)
 {
 	struct vp_cfn_handler_config cfg = {0};
@@ -98,18 +86,14 @@ int cmd_lambda_main(int argc, char **argv)
 	enum vp_log_level level = VP_LOG_INFO;
 	enum vp_log_format format = VP_LOG_JSON;
 	int64_t max_events = 0, value;
+	const struct cli_arg *arg;
 	struct vp_error err;
-	struct cli_args args;
+	struct cli_walk w;
 	int rc = CLI_EXIT_FAILED;
 
-	if (!cli_parse("lambda", argc - 1, argv + 1, cmd_lambda_tables, &args))
-		return CLI_EXIT_USAGE;
-	for (size_t i = 0; i < args.count; i++) {
-		const struct cli_arg *arg = &args.items[i];
+	cli_walk_start(&w, "lambda", argc, argv, cmd_lambda_tables, OPT_HELP, print_help);
+	while ((arg = cli_walk_next(&w))) {
 		switch (arg->id) {
-		case OPT_HELP:
-			print_help();
-			return CLI_EXIT_OK;
 		case OPT_RUNTIME_API:
 			api = arg->value;
 			break;
@@ -119,34 +103,38 @@ int cmd_lambda_main(int argc, char **argv)
 		case OPT_LOG_LEVEL:
 			if (vp_log_level_parse(arg->value, &level, &err) != VP_OK) {
 				cli_error("lambda", "%s", err.message);
-				return CLI_EXIT_USAGE;
+				w.failed = true;
 			}
 			break;
 		case OPT_LOG_FORMAT:
 			if (vp_log_format_parse(arg->value, &format, &err) != VP_OK) {
 				cli_error("lambda", "%s", err.message);
-				return CLI_EXIT_USAGE;
+				w.failed = true;
 			}
 			break;
 		case OPT_HEALTH_TIMEOUT:
-			if (!number_arg("--health-check-timeout", arg->value, 1, 900, &value))
-				return CLI_EXIT_USAGE;
-			cfg.health_timeout_ms = (long)value * 1000L;
+			if (cli_number_arg("lambda", "--health-check-timeout", arg->value, 1, 900,
+					   &value))
+				cfg.health_timeout_ms = (long)value * 1000L;
+			else
+				w.failed = true;
 			break;
 		case OPT_RESERVE:
-			if (!number_arg("--reserve", arg->value, 100, 60000, &value))
-				return CLI_EXIT_USAGE;
-			cfg.reserve_ms = (long)value;
+			if (cli_number_arg("lambda", "--reserve", arg->value, 100, 60000, &value))
+				cfg.reserve_ms = (long)value;
+			else
+				w.failed = true;
 			break;
 		case OPT_MAX_EVENTS:
-			if (!number_arg("--max-events", arg->value, 1, INT32_MAX, &max_events))
-				return CLI_EXIT_USAGE;
+			w.failed = !cli_number_arg("lambda", "--max-events", arg->value, 1,
+						   INT32_MAX, &max_events);
 			break;
 		default:
-			cli_error("lambda", "unexpected argument '%s'", arg->value);
-			return CLI_EXIT_USAGE;
+			cli_walk_unexpected(&w, arg);
 		}
 	}
+	if (w.stopped)
+		return w.status;
 	if (!cfg.ca_file)
 		cfg.ca_file = system_ca_file();
 	vp_log_setup(level, format, NULL);

@@ -57,27 +57,19 @@ static bool add_param(struct vp_buf *q, const char *name, const char *value)
 int cmd_list_main(int argc, char **argv)
 {
 	const char *state = NULL, *account = NULL, *cursor = NULL, *limit = NULL;
+	const struct cli_arg *arg;
 	struct cli_broker broker;
-	struct cli_args args;
+	struct cli_walk w;
 	struct vp_error err;
 	struct vp_buf path;
-	bool failed = false;
 	int64_t n;
 	int rc = CLI_EXIT_USAGE;
 
 	cli_broker_init(&broker);
 	vp_buf_init(&path, 2048);
-	if (!cli_parse("list", argc - 1, argv + 1, cmd_list_tables, &args))
-		goto done;
-	for (size_t i = 0; i < args.count && !failed; i++) {
-		const struct cli_arg *arg = &args.items[i];
-		if (cli_broker_apply("list", &broker, arg, &failed))
-			continue;
+	cli_walk_start(&w, "list", argc, argv, cmd_list_tables, OPT_HELP, print_help);
+	while ((arg = cli_broker_walk_next(&w, &broker))) {
 		switch (arg->id) {
-		case OPT_HELP:
-			print_help();
-			rc = CLI_EXIT_OK;
-			goto done;
 		case OPT_STATE:
 			state = arg->value;
 			break;
@@ -91,12 +83,13 @@ int cmd_list_main(int argc, char **argv)
 			limit = arg->value;
 			break;
 		default:
-			cli_error("list", "unexpected argument '%s'", arg->value);
-			failed = true;
+			cli_walk_unexpected(&w, arg);
 		}
 	}
-	if (failed)
+	if (w.stopped) {
+		rc = w.status;
 		goto done;
+	}
 	if (state && !valid_state(state)) {
 		cli_error("list",
 			  "--state must be pending, active, failed, releasing or released, "

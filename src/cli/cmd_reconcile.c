@@ -17,7 +17,6 @@
 #include "cli/broker_config.h"
 #include "cli/cli.h"
 #include "core/log.h"
-#include "core/num.h"
 
 #define REGISTRY_POOL  4
 #define LEADER_WAIT_MS 10000
@@ -96,28 +95,23 @@ int cmd_reconcile_main(int argc, char **argv)
 	struct vp_reconcile_options opts = {.request_id = "reconcile-once"};
 	struct vp_reconcile_report *report = NULL;
 	struct vp_registry_lock *lock = NULL;
-	struct cli_args args;
+	const struct cli_arg *arg;
+	struct cli_walk w;
 	struct vp_error err;
 	const char *server_id = NULL;
 	int64_t ignored = 0, wait_ms = LEADER_WAIT_MS;
-	bool once = false, json = false, failed = false;
+	bool once = false, json = false;
 	int rc;
 
 	cli_broker_config_init(&c);
 	vp_server_config_init(&server);
 	c.log_level = VP_LOG_WARN; /* a one-shot command: the report is the output */
-	if (!cli_parse("reconcile", argc - 1, argv + 1, cmd_reconcile_tables, &args))
-		return CLI_EXIT_USAGE;
-	for (size_t i = 0; i < args.count; i++)
-		if (args.items[i].id == OPT_HELP) {
-			print_help();
-			return CLI_EXIT_OK;
-		}
-	for (size_t i = 0; i < args.count && !failed; i++) {
-		const struct cli_arg *arg = &args.items[i];
-		if (cli_broker_config_apply("reconcile", &c, arg, &failed) ||
+	cli_walk_start(&w, "reconcile", argc, argv, cmd_reconcile_tables, OPT_HELP, print_help);
+	cli_walk_help_first(&w);
+	while ((arg = cli_walk_next(&w))) {
+		if (cli_broker_config_apply("reconcile", &c, arg, &w.failed) ||
 		    cmd_serve_server_apply("reconcile", &server, &server_id, &ignored, &ignored,
-					   arg, &failed))
+					   arg, &w.failed))
 			continue;
 		switch (arg->id) {
 		case OPT_ONCE:
@@ -130,22 +124,20 @@ int cmd_reconcile_main(int argc, char **argv)
 			json = true;
 			break;
 		case OPT_WAIT:
-			if (vp_parse_int64(arg->value, 0, 600000, "--lock-wait", &wait_ms, &err) !=
-			    VP_OK) {
-				cli_error("reconcile", "%s", err.message);
-				failed = true;
-			}
+			if (!cli_number_arg("reconcile", "--lock-wait", arg->value, 0, 600000,
+					    &wait_ms))
+				w.failed = true;
 			break;
 		default:
 			cli_error("reconcile",
 				  "unexpected argument '%s' (see 'vpcpeer reconcile "
 				  "--help')",
 				  arg->value);
-			failed = true;
+			w.failed = true;
 		}
 	}
-	if (failed)
-		return CLI_EXIT_USAGE;
+	if (w.stopped)
+		return w.status;
 	if (!once) {
 		cli_error("reconcile", "give --once (the broker reconciles on its own in 'vpcpeer "
 				       "serve --reconcile-interval')");

@@ -78,40 +78,34 @@ static bool add_label(json_t *labels, const char *text)
 int cmd_register_main(int argc, char **argv)
 {
 	const char *client_ref = NULL;
+	const struct cli_arg *arg;
 	struct cli_broker broker;
-	struct cli_args args;
+	struct cli_walk w;
 	struct vp_error err;
 	json_t *body = json_object(), *labels = json_object();
 	char *text = NULL;
-	bool failed = false;
 	int rc = CLI_EXIT_USAGE;
 
 	cli_broker_init(&broker);
-	if (!body || !labels ||
-	    !cli_parse("register", argc - 1, argv + 1, cmd_register_tables, &args))
+	if (!body || !labels)
 		goto done;
-	for (size_t i = 0; i < args.count && !failed; i++) {
-		const struct cli_arg *arg = &args.items[i];
-		if (cli_broker_apply("register", &broker, arg, &failed))
-			continue;
+	cli_walk_start(&w, "register", argc, argv, cmd_register_tables, OPT_HELP, print_help);
+	while ((arg = cli_broker_walk_next(&w, &broker))) {
 		switch (arg->id) {
-		case OPT_HELP:
-			print_help();
-			rc = CLI_EXIT_OK;
-			goto done;
 		case OPT_CLIENT_REF:
 			client_ref = arg->value;
 			break;
 		case OPT_LABEL:
-			failed = !add_label(labels, arg->value);
+			w.failed = !add_label(labels, arg->value);
 			break;
 		default:
-			cli_error("register", "unexpected argument '%s'", arg->value);
-			failed = true;
+			cli_walk_unexpected(&w, arg);
 		}
 	}
-	if (failed)
+	if (w.stopped) {
+		rc = w.status;
 		goto done;
+	}
 	if (!client_ref) {
 		cli_error("register", "--client-ref REF is required");
 		goto done;

@@ -21,7 +21,6 @@
 #include "cli/broker_config.h"
 #include "cli/cli.h"
 #include "core/log.h"
-#include "core/num.h"
 #include "registry/registry.h"
 
 #define DEFAULT_LISTEN             "127.0.0.1:8080"
@@ -114,18 +113,6 @@ struct serve_config {
 	int64_t reconcile_interval;
 };
 
-static bool parse_number(const char *command, const char *flag, const char *value, int64_t min,
-			 int64_t max, int64_t *out)
-{
-	struct vp_error err;
-
-	if (vp_parse_int64(value, min, max, flag, out, &err) != VP_OK) {
-		cli_error(command, "%s", err.message);
-		return false;
-	}
-	return true;
-}
-
 bool cmd_serve_server_apply(const char *command, struct vp_server_config *s, const char **server_id,
 			    int64_t *proof_max_age, int64_t *reconcile_interval,
 			    const struct cli_arg *arg, bool *failed)
@@ -150,39 +137,39 @@ bool cmd_serve_server_apply(const char *command, struct vp_server_config *s, con
 		s->insecure_http = true;
 		break;
 	case OPT_PROOF_MAX_AGE:
-		ok = parse_number(command, "--proof-max-age", arg->value, 1, 3600, proof_max_age);
+		ok = cli_number_arg(command, "--proof-max-age", arg->value, 1, 3600, proof_max_age);
 		break;
 	case OPT_THREADS:
-		if ((ok = parse_number(command, "--threads", arg->value, 1, 256, &n)))
+		if ((ok = cli_number_arg(command, "--threads", arg->value, 1, 256, &n)))
 			s->threads = (unsigned)n;
 		break;
 	case OPT_WORKERS:
-		if ((ok = parse_number(command, "--workers", arg->value, 1, 1024, &n)))
+		if ((ok = cli_number_arg(command, "--workers", arg->value, 1, 1024, &n)))
 			s->workers = (unsigned)n;
 		break;
 	case OPT_MAX_CONNECTIONS:
-		if ((ok = parse_number(command, "--max-connections", arg->value, 1, 65536, &n)))
+		if ((ok = cli_number_arg(command, "--max-connections", arg->value, 1, 65536, &n)))
 			s->max_connections = (unsigned)n;
 		break;
 	case OPT_CONNECTION_TIMEOUT:
-		if ((ok = parse_number(command, "--connection-timeout", arg->value, 1, 3600, &n)))
+		if ((ok = cli_number_arg(command, "--connection-timeout", arg->value, 1, 3600, &n)))
 			s->connection_timeout = (unsigned)n;
 		break;
 	case OPT_RATE_LIMIT:
-		if ((ok = parse_number(command, "--rate-limit", arg->value, 1, 1000000, &n)))
+		if ((ok = cli_number_arg(command, "--rate-limit", arg->value, 1, 1000000, &n)))
 			s->account_rate = (double)n;
 		break;
 	case OPT_RATE_BURST:
-		if ((ok = parse_number(command, "--rate-burst", arg->value, 1, 1000000, &n)))
+		if ((ok = cli_number_arg(command, "--rate-burst", arg->value, 1, 1000000, &n)))
 			s->account_burst = (double)n;
 		break;
 	case OPT_SHUTDOWN_GRACE:
-		if ((ok = parse_number(command, "--shutdown-grace", arg->value, 1, 3600, &n)))
+		if ((ok = cli_number_arg(command, "--shutdown-grace", arg->value, 1, 3600, &n)))
 			s->shutdown_grace = (unsigned)n;
 		break;
 	case OPT_RECONCILE_INTERVAL:
-		ok = parse_number(command, "--reconcile-interval", arg->value, 0, 7 * 86400,
-				  reconcile_interval);
+		ok = cli_number_arg(command, "--reconcile-interval", arg->value, 0, 7 * 86400,
+				    reconcile_interval);
 		break;
 	default:
 		return false;
@@ -306,7 +293,8 @@ int cmd_serve_main(int argc, char **argv)
 {
 	struct serve_config c;
 	struct serve_state st = {0};
-	struct cli_args args;
+	struct cli_walk w;
+	const struct cli_arg *arg;
 	sigset_t stop_signals;
 	int rc, sig = 0;
 
@@ -314,17 +302,12 @@ int cmd_serve_main(int argc, char **argv)
 	vp_server_config_init(&c.server);
 	cli_broker_config_init(&c.bc);
 	c.reconcile_interval = DEFAULT_RECONCILE_INTERVAL;
-	if (!cli_parse("serve", argc - 1, argv + 1, cmd_serve_tables, &args))
-		return CLI_EXIT_USAGE;
-	for (size_t i = 0; i < args.count; i++) {
-		if (args.items[i].id == OPT_HELP) {
-			print_help();
-			return CLI_EXIT_OK;
-		}
-	}
-	for (size_t i = 0; i < args.count; i++)
-		if (!apply(&c, &args.items[i]))
-			return CLI_EXIT_USAGE;
+	cli_walk_start(&w, "serve", argc, argv, cmd_serve_tables, OPT_HELP, print_help);
+	cli_walk_help_first(&w);
+	while ((arg = cli_walk_next(&w)))
+		w.failed = !apply(&c, arg);
+	if (w.stopped)
+		return w.status;
 	if (!check_required(&c))
 		return CLI_EXIT_USAGE;
 	vp_log_setup(c.bc.log_level, c.bc.log_format, NULL);

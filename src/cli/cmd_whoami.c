@@ -52,19 +52,15 @@ int cmd_whoami_main(int argc, char **argv)
 	struct vp_aws_client *client = NULL;
 	struct vp_aws_caller_identity *id = NULL;
 	struct vp_aws_error aerr;
+	const struct cli_arg *arg;
 	struct vp_error err;
-	struct cli_args args;
+	struct cli_walk w;
 	bool json = false;
 	int rc;
 
-	if (!cli_parse("whoami", argc - 1, argv + 1, cmd_whoami_tables, &args))
-		return CLI_EXIT_USAGE;
-	for (size_t i = 0; i < args.count; i++) {
-		const struct cli_arg *arg = &args.items[i];
+	cli_walk_start(&w, "whoami", argc, argv, cmd_whoami_tables, OPT_HELP, print_help);
+	while ((arg = cli_walk_next(&w))) {
 		switch (arg->id) {
-		case OPT_HELP:
-			print_help();
-			return CLI_EXIT_OK;
 		case OPT_JSON:
 			json = true;
 			break;
@@ -75,10 +71,11 @@ int cmd_whoami_main(int argc, char **argv)
 			cfg.profile = arg->value;
 			break;
 		default:
-			cli_error("whoami", "unexpected argument '%s'", arg->value);
-			return CLI_EXIT_USAGE;
+			cli_walk_unexpected(&w, arg);
 		}
 	}
+	if (w.stopped)
+		return w.status;
 	/* This command is an edge: it owns libcurl's and libxml2's global state. */
 	if (vp_aws_global_init(&err) != VP_OK) {
 		cli_error("whoami", "%s", err.message);

@@ -16,14 +16,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <libxml/tree.h>
 
-#include "awsenv.h"
+#include "awsenv_client.h"
 #include "aws/client.h"
 #include "aws/ec2.h"
 #include "aws/iam.h"
 #include "aws/sts.h"
-#include "aws/xml.h"
 
 #define HUB        "111111111111"
 #define HUB_KEY    "AKIAHUB1111111111111"
@@ -36,76 +34,13 @@ static struct vp_test_awsenv env;
 
 static struct vp_aws_client *client_for(const char *key, const char *secret, const char *token)
 {
-	struct vp_aws_credentials_provider *creds = NULL;
-	struct vp_aws_client_config cfg = {
-		.region = "us-east-1",
-		.endpoint_url = env.url,
-		.config_file = "/nonexistent",
-		.credentials_file = "/nonexistent",
-		.retry_base_delay = 0.005,
-	};
-	struct vp_aws_client *c = NULL;
-	struct vp_error err;
-
-	assert_int_equal(vp_aws_credentials_provider_new_static(key, secret, token, &creds, &err),
-			 VP_OK);
-	cfg.credentials = creds;
-	if (vp_aws_client_new(&cfg, &c, &err) != VP_OK)
-		fail_msg("%s", err.message);
-	vp_aws_credentials_provider_free(creds);
-	return c;
-}
-
-/* A call the client has no wrapper for (test setup); returns the text of the first <field>. */
-static char *raw(struct vp_aws_client *c, enum vp_aws_service svc, const char *action,
-		 const char *field, ...)
-{
-	struct vp_aws_params p;
-	struct vp_aws_error err;
-	struct vp_buf body;
-	xmlDoc *doc = NULL;
-	char *value = NULL;
-	va_list ap;
-	const char *name;
-
-	vp_aws_params_init(&p, svc, action);
-	va_start(ap, field);
-	while ((name = va_arg(ap, const char *)))
-		vp_aws_params_add(&p, name, va_arg(ap, const char *));
-	va_end(ap);
-	vp_buf_init(&body, VP_AWS_XML_MAX);
-	if (vp_aws_client_call(c, svc, action, &p, &body, &err) != VP_OK)
-		fail_msg("%s: %s", action, err.error.message);
-	if (field) {
-		xmlNode *n;
-		assert_int_equal(vp_aws_xml_parse(body.data, body.len, &doc, NULL), VP_OK);
-		n = vp_aws_xml_find(xmlDocGetRootElement(doc), field);
-		assert_non_null(n);
-		{
-			xmlChar *t = xmlNodeGetContent(n);
-			value = strdup((const char *)t);
-			xmlFree(t);
-		}
-		xmlFreeDoc(doc);
-	}
-	vp_buf_cleanup(&body);
-	vp_aws_params_cleanup(&p);
-	return value;
+	return vp_test_aws_client(&env, key, secret, token, 0.005);
 }
 
 static int reset(void **state)
 {
 	(void)state;
 	return vp_test_awsenv_reset(&env);
-}
-
-static void faults(const char *json)
-{
-	char out[2048];
-	long status =
-		vp_test_awsenv_control(&env, "POST", "/_awsenv/faults", json, out, sizeof(out));
-	if (status != 200)
-		fail_msg("faults: %ld %s", status, out);
 }
 
 static void test_get_caller_identity(void **state)
@@ -163,8 +98,8 @@ static void test_iam_roles_and_assume_role(void **state)
 	char big[4096];
 	(void)state;
 
-	free(raw(hub, VP_AWS_IAM, "CreateRole", "Arn", "RoleName", "peer",
-		 "AssumeRolePolicyDocument", trust_b, (char *)NULL));
+	free(vp_test_aws_raw(hub, VP_AWS_IAM, "CreateRole", "Arn", "RoleName", "peer",
+			     "AssumeRolePolicyDocument", trust_b, (char *)NULL));
 	assert_int_equal(vp_aws_iam_get_role(hub, "peer", &role, &err), VP_OK);
 	assert_string_equal(role->arn, "arn:aws:iam::" HUB ":role/peer");
 	assert_non_null(strstr(role->assume_role_policy_document, "arn:aws:iam::" B ":root"));
@@ -233,8 +168,8 @@ static void test_assume_role_through_a_profile(void **state)
 	FILE *f;
 	(void)state;
 
-	free(raw(hub, VP_AWS_IAM, "CreateRole", "Arn", "RoleName", "peer",
-		 "AssumeRolePolicyDocument", trust_b, (char *)NULL));
+	free(vp_test_aws_raw(hub, VP_AWS_IAM, "CreateRole", "Arn", "RoleName", "peer",
+			     "AssumeRolePolicyDocument", trust_b, (char *)NULL));
 	assert_non_null(mkdtemp(dir));
 	snprintf(cfgp, sizeof(cfgp), "%s/config", dir);
 	snprintf(credp, sizeof(credp), "%s/credentials", dir);
@@ -276,9 +211,10 @@ static void test_ec2_peering_and_routes(void **state)
 	char *hub_vpc, *b_vpc, *pcx, *rtb = NULL;
 	(void)state;
 
-	hub_vpc = raw(hub, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", "10.0.0.0/22",
-		      (char *)NULL);
-	b_vpc = raw(b, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", "10.0.4.0/22", (char *)NULL);
+	hub_vpc = vp_test_aws_raw(hub, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", "10.0.0.0/22",
+				  (char *)NULL);
+	b_vpc = vp_test_aws_raw(b, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", "10.0.4.0/22",
+				(char *)NULL);
 
 	{
 		const char *ids[] = {hub_vpc};
@@ -298,9 +234,9 @@ static void test_ec2_peering_and_routes(void **state)
 	}
 
 	/* client-b asks to peer with the hub; the hub sees it pending, accepts it */
-	pcx = raw(b, VP_AWS_EC2, "CreateVpcPeeringConnection", "vpcPeeringConnectionId", "VpcId",
-		  b_vpc, "PeerVpcId", hub_vpc, "PeerOwnerId", HUB, "PeerRegion", "us-east-1",
-		  (char *)NULL);
+	pcx = vp_test_aws_raw(b, VP_AWS_EC2, "CreateVpcPeeringConnection", "vpcPeeringConnectionId",
+			      "VpcId", b_vpc, "PeerVpcId", hub_vpc, "PeerOwnerId", HUB,
+			      "PeerRegion", "us-east-1", (char *)NULL);
 	{
 		const char *ids[] = {pcx};
 		const char *pending[] = {"pending-acceptance"};
@@ -429,7 +365,8 @@ static void test_paging(void **state)
 	for (int i = 0; i < 7; i++) {
 		char cidr[32];
 		snprintf(cidr, sizeof(cidr), "10.%d.0.0/16", 10 + i);
-		free(raw(c, VP_AWS_EC2, "CreateVpc", NULL, "CidrBlock", cidr, (char *)NULL));
+		free(vp_test_aws_raw(c, VP_AWS_EC2, "CreateVpc", NULL, "CidrBlock", cidr,
+				     (char *)NULL));
 	}
 	vp_test_awsenv_control(&env, "DELETE", "/_awsenv/calls", NULL, NULL, 0);
 	assert_int_equal(vp_aws_ec2_describe_vpcs(c, NULL, &vpcs, NULL), VP_OK);
@@ -451,24 +388,30 @@ static void test_faults_and_retries(void **state)
 	(void)state;
 
 	/* throttling then success */
-	faults("{\"rules\": [{\"service\": \"sts\", \"action\": \"GetCallerIdentity\", "
-	       "\"fault\": \"throttle\", \"count\": 2}]}");
+	vp_test_awsenv_post(
+		&env, "/_awsenv/faults",
+		"{\"rules\": [{\"service\": \"sts\", \"action\": \"GetCallerIdentity\", "
+		"\"fault\": \"throttle\", \"count\": 2}]}");
 	assert_int_equal(vp_aws_sts_get_caller_identity(c, &id, &err), VP_OK);
 	assert_int_equal(err.attempts, 3);
 	vp_aws_caller_identity_free(id);
 	/* 500 then success */
-	faults("{\"rules\": [{\"service\": \"ec2\", \"fault\": \"error\", \"count\": 1}]}");
+	vp_test_awsenv_post(
+		&env, "/_awsenv/faults",
+		"{\"rules\": [{\"service\": \"ec2\", \"fault\": \"error\", \"count\": 1}]}");
 	assert_int_equal(vp_aws_ec2_describe_vpcs(c, NULL, &vpcs, &err), VP_OK);
 	assert_int_equal(err.attempts, 2);
 	vp_aws_ec2_vpc_list_free(vpcs);
 	/* retries exhausted: EC2 throttling is RequestLimitExceeded, HTTP 503 */
-	faults("{\"rules\": [{\"service\": \"ec2\", \"fault\": \"throttle\"}]}");
+	vp_test_awsenv_post(&env, "/_awsenv/faults",
+			    "{\"rules\": [{\"service\": \"ec2\", \"fault\": \"throttle\"}]}");
 	assert_int_equal(vp_aws_ec2_describe_vpcs(c, NULL, &vpcs, &err), VP_ERR_UNAVAILABLE);
 	assert_int_equal(err.attempts, 3);
 	assert_string_equal(err.code, "RequestLimitExceeded");
 	assert_int_equal(err.http_status, 503);
 	assert_true(err.throttling);
-	faults("{\"rules\": [{\"service\": \"iam\", \"fault\": \"throttle\"}]}");
+	vp_test_awsenv_post(&env, "/_awsenv/faults",
+			    "{\"rules\": [{\"service\": \"iam\", \"fault\": \"throttle\"}]}");
 	{
 		struct vp_aws_iam_role *role = NULL;
 		assert_int_equal(vp_aws_iam_get_role(c, "x", &role, &err), VP_ERR_UNAVAILABLE);
@@ -489,24 +432,11 @@ int main(void)
 		cmocka_unit_test_setup(test_paging, reset),
 		cmocka_unit_test_setup(test_faults_and_retries, reset),
 	};
-	char err[512];
 	int rc;
 
-	/* the chain must not wander off to the real IMDS or a developer's ~/.aws */
-	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-	unsetenv("AWS_ACCESS_KEY_ID");
-	unsetenv("AWS_PROFILE");
-	unsetenv("AWS_ENDPOINT_URL");
-	if (vp_aws_global_init(NULL) != VP_OK)
+	if (vp_test_awsenv_setup("test_awsenv", &env) != 0)
 		return 1;
-	if (vp_test_awsenv_start(&env, NULL, NULL, err, sizeof(err)) != 0) {
-		fprintf(stderr, "test_awsenv: %s\n", err);
-		vp_aws_global_cleanup();
-		return 1;
-	}
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	if (vp_test_awsenv_stop(&env) != 0)
-		fprintf(stderr, "test_awsenv: awsenv did not stop cleanly\n");
-	vp_aws_global_cleanup();
+	vp_test_awsenv_teardown("test_awsenv", &env);
 	return rc;
 }

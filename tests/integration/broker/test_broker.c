@@ -25,15 +25,13 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <libxml/tree.h>
 
-#include "awsenv.h"
+#include "awsenv_client.h"
 #include "core/metrics.h"
 #include "aws/client.h"
 #include "aws/ec2.h"
 #include "aws/iam.h"
 #include "aws/sts.h"
-#include "aws/xml.h"
 #include "broker/broker.h"
 #include "core/log.h"
 #include "registry/registry.h"
@@ -74,79 +72,13 @@ struct world {
 	struct vp_broker *broker;
 };
 
-static struct vp_aws_client *client_for(const char *key, const char *secret, const char *token)
-{
-	struct vp_aws_credentials_provider *creds = NULL;
-	struct vp_aws_client_config cfg = {
-		.region = REGION,
-		.endpoint_url = env.url,
-		.config_file = "/nonexistent",
-		.credentials_file = "/nonexistent",
-		.retry_base_delay = 0.002,
-	};
-	struct vp_aws_client *c = NULL;
-	struct vp_error err;
-
-	assert_int_equal(vp_aws_credentials_provider_new_static(key, secret, token, &creds, &err),
-			 VP_OK);
-	cfg.credentials = creds;
-	if (vp_aws_client_new(&cfg, &c, &err) != VP_OK)
-		fail_msg("%s", err.message);
-	vp_aws_credentials_provider_free(creds);
-	return c;
-}
-
 static struct vp_aws_client *client_of(const char *account)
 {
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (strcmp(keys[i].account, account) == 0)
-			return client_for(keys[i].key, keys[i].secret, NULL);
+			return vp_test_aws_client(&env, keys[i].key, keys[i].secret, NULL, 0.002);
 	fail_msg("no keys for %s", account);
 	return NULL;
-}
-
-/* A call the client has no wrapper for (test setup); returns the text of the first <field>. */
-static char *raw(struct vp_aws_client *c, enum vp_aws_service svc, const char *action,
-		 const char *field, ...)
-{
-	struct vp_aws_params p;
-	struct vp_aws_error err;
-	struct vp_buf body;
-	xmlDoc *doc = NULL;
-	char *value = NULL;
-	va_list ap;
-	const char *name;
-
-	vp_aws_params_init(&p, svc, action);
-	va_start(ap, field);
-	while ((name = va_arg(ap, const char *)))
-		vp_aws_params_add(&p, name, va_arg(ap, const char *));
-	va_end(ap);
-	vp_buf_init(&body, VP_AWS_XML_MAX);
-	if (vp_aws_client_call(c, svc, action, &p, &body, &err) != VP_OK)
-		fail_msg("%s: %s", action, err.error.message);
-	if (field) {
-		xmlNode *n;
-		xmlChar *t;
-		assert_int_equal(vp_aws_xml_parse(body.data, body.len, &doc, NULL), VP_OK);
-		n = vp_aws_xml_find(xmlDocGetRootElement(doc), field);
-		assert_non_null(n);
-		t = xmlNodeGetContent(n);
-		value = strdup((const char *)t);
-		xmlFree(t);
-		xmlFreeDoc(doc);
-	}
-	vp_buf_cleanup(&body);
-	vp_aws_params_cleanup(&p);
-	return value;
-}
-
-static void awsenv_post(const char *path, const char *json)
-{
-	char out[4096];
-	long status = vp_test_awsenv_control(&env, "POST", path, json, out, sizeof(out));
-	if (status != 200)
-		fail_msg("%s: %ld %s", path, status, out);
 }
 
 static struct vp_identity who(const char *account)
@@ -180,12 +112,12 @@ static void world_init(struct world *w)
 	w->hub = client_of(HUB);
 	w->b = client_of(B);
 	w->c = client_of(C);
-	w->hub_vpc = raw(w->hub, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", "10.0.0.0/22",
-			 (char *)NULL);
-	free(raw(w->hub, VP_AWS_IAM, "CreateRole", NULL, "RoleName", ROLE1,
-		 "AssumeRolePolicyDocument", HUB_TRUST, (char *)NULL));
-	free(raw(w->hub, VP_AWS_IAM, "CreateRole", NULL, "RoleName", ROLE2,
-		 "AssumeRolePolicyDocument", HUB_TRUST, (char *)NULL));
+	w->hub_vpc = vp_test_aws_raw(w->hub, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock",
+				     "10.0.0.0/22", (char *)NULL);
+	free(vp_test_aws_raw(w->hub, VP_AWS_IAM, "CreateRole", NULL, "RoleName", ROLE1,
+			     "AssumeRolePolicyDocument", HUB_TRUST, (char *)NULL));
+	free(vp_test_aws_raw(w->hub, VP_AWS_IAM, "CreateRole", NULL, "RoleName", ROLE2,
+			     "AssumeRolePolicyDocument", HUB_TRUST, (char *)NULL));
 	{
 		const char *vpc[] = {w->hub_vpc};
 		struct vp_aws_ec2_filter f = {"vpc-id", vpc, 1};
@@ -333,10 +265,11 @@ static char *client_peering(struct world *w, struct vp_aws_client *client, const
 {
 	char *pcx;
 
-	*vpc = raw(client, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", cidr, (char *)NULL);
-	pcx = raw(client, VP_AWS_EC2, "CreateVpcPeeringConnection", "vpcPeeringConnectionId",
-		  "VpcId", *vpc, "PeerVpcId", w->hub_vpc, "PeerOwnerId", HUB, "PeerRegion", REGION,
-		  (char *)NULL);
+	*vpc = vp_test_aws_raw(client, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", cidr,
+			       (char *)NULL);
+	pcx = vp_test_aws_raw(client, VP_AWS_EC2, "CreateVpcPeeringConnection",
+			      "vpcPeeringConnectionId", "VpcId", *vpc, "PeerVpcId", w->hub_vpc,
+			      "PeerOwnerId", HUB, "PeerRegion", REGION, (char *)NULL);
 	if (accept) {
 		struct vp_aws_assume_role_input in = {.role_arn = role_arn,
 						      .session_name = "cloudformation"};
@@ -346,8 +279,9 @@ static char *client_peering(struct world *w, struct vp_aws_client *client, const
 
 		if (vp_aws_sts_assume_role(client, &in, &r, &aerr) != VP_OK)
 			fail_msg("AssumeRole %s: %s", role_arn, aerr.error.message);
-		as_peer = client_for(r->credentials.access_key_id, r->credentials.secret_access_key,
-				     r->credentials.session_token);
+		as_peer = vp_test_aws_client(&env, r->credentials.access_key_id,
+					     r->credentials.secret_access_key,
+					     r->credentials.session_token, 0.002);
 		if (vp_aws_ec2_accept_vpc_peering_connection(as_peer, pcx, NULL, &aerr) != VP_OK)
 			fail_msg("accept: %s", aerr.error.message);
 		vp_aws_client_free(as_peer);
@@ -397,7 +331,7 @@ static void test_life_cycle(void **state)
 
 	/* IAM propagation: AssumeRole sees the old policy for 1 s; the broker waits 1.2 s. */
 	world_init(&w);
-	awsenv_post("/_awsenv/config", "{\"iam_propagation_delay\": 1}");
+	vp_test_awsenv_post(&env, "/_awsenv/config", "{\"iam_propagation_delay\": 1}");
 	w.cfg.grant_settle_ms = 1200;
 	world_start(&w);
 
@@ -520,8 +454,8 @@ static void test_confirm_mismatches(void **state)
 			"does not exist");
 	/* B's right peering, but another VPC named */
 	pcx_b = client_peering(&w, w.b, "10.0.4.0/22", rb->record.peer_role_arn, true, &vpc_b);
-	other_vpc = raw(w.b, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", "192.168.0.0/24",
-			(char *)NULL);
+	other_vpc = vp_test_aws_raw(w.b, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock",
+				    "192.168.0.0/24", (char *)NULL);
 	expect_conflict(&w, B, 1, pcx_b, other_vpc, "requested from VPC");
 	/* B peers a VPC with n = 2's block and offers it for n = 1 */
 	pcx_b2 = client_peering(&w, w.b, "10.0.8.0/22", rb->record.peer_role_arn, true, &vpc_b2);
@@ -605,11 +539,12 @@ static void test_quota_routes(void **state)
 
 	world_init(&w);
 	/* the hub table has a route of its own (internet), so 2 routes leave room for 1 client */
-	igw = raw(w.hub, VP_AWS_EC2, "CreateInternetGateway", "internetGatewayId", (char *)NULL);
-	free(raw(w.hub, VP_AWS_EC2, "AttachInternetGateway", NULL, "InternetGatewayId", igw,
-		 "VpcId", w.hub_vpc, (char *)NULL));
-	free(raw(w.hub, VP_AWS_EC2, "CreateRoute", NULL, "RouteTableId", w.main_rtb,
-		 "DestinationCidrBlock", "0.0.0.0/0", "GatewayId", igw, (char *)NULL));
+	igw = vp_test_aws_raw(w.hub, VP_AWS_EC2, "CreateInternetGateway", "internetGatewayId",
+			      (char *)NULL);
+	free(vp_test_aws_raw(w.hub, VP_AWS_EC2, "AttachInternetGateway", NULL, "InternetGatewayId",
+			     igw, "VpcId", w.hub_vpc, (char *)NULL));
+	free(vp_test_aws_raw(w.hub, VP_AWS_EC2, "CreateRoute", NULL, "RouteTableId", w.main_rtb,
+			     "DestinationCidrBlock", "0.0.0.0/0", "GatewayId", igw, (char *)NULL));
 	w.cfg.max_routes_per_table = 2;
 	world_start(&w);
 	must_register(&w, B, "first", r, true);
@@ -641,7 +576,7 @@ static void test_trust_pool_spills_then_exhausted(void **state)
 
 	world_init(&w);
 	/* 340 characters: the hub's statement and the broker's with 3 accounts (332) */
-	awsenv_post("/_awsenv/config", "{\"trust_policy_quota\": 340}");
+	vp_test_awsenv_post(&env, "/_awsenv/config", "{\"trust_policy_quota\": 340}");
 	w.cfg.trust_policy_quota = 340;
 	w.cfg.allow_any_account = true;
 	world_start(&w);
@@ -841,9 +776,10 @@ static void test_grant_failure_leaves_nothing(void **state)
 	world_init(&w);
 	world_start(&w);
 	/* more failures than the client's 3 attempts */
-	awsenv_post("/_awsenv/faults",
-		    "{\"rules\": [{\"action\": \"UpdateAssumeRolePolicy\", \"fault\": \"error\", "
-		    "\"count\": 5}]}");
+	vp_test_awsenv_post(
+		&env, "/_awsenv/faults",
+		"{\"rules\": [{\"action\": \"UpdateAssumeRolePolicy\", \"fault\": \"error\", "
+		"\"count\": 5}]}");
 	assert_int_equal(vp_broker_register(w.broker, &b, &req, "req-f", r, &created, &err),
 			 VP_ERR_UNAVAILABLE);
 	assert_non_null(strstr(err.message, "trust policy"));
@@ -871,8 +807,8 @@ static void test_confirm_route_failure_takes_back(void **state)
 	(void)state;
 
 	world_init(&w);
-	second = raw(w.hub, VP_AWS_EC2, "CreateRouteTable", "routeTableId", "VpcId", w.hub_vpc,
-		     (char *)NULL);
+	second = vp_test_aws_raw(w.hub, VP_AWS_EC2, "CreateRouteTable", "routeTableId", "VpcId",
+				 w.hub_vpc, (char *)NULL);
 	w.cfg.route_tables[0] = w.main_rtb;
 	w.cfg.route_tables[1] = second;
 	w.cfg.route_table_count = 2;
@@ -880,11 +816,13 @@ static void test_confirm_route_failure_takes_back(void **state)
 	must_register(&w, B, "a", r, true);
 	pcx = client_peering(&w, w.b, r->record.vpc_cidr, r->record.peer_role_arn, true, &vpc);
 	/* someone routed the client's block elsewhere in the second table */
-	igw = raw(w.hub, VP_AWS_EC2, "CreateInternetGateway", "internetGatewayId", (char *)NULL);
-	free(raw(w.hub, VP_AWS_EC2, "AttachInternetGateway", NULL, "InternetGatewayId", igw,
-		 "VpcId", w.hub_vpc, (char *)NULL));
-	free(raw(w.hub, VP_AWS_EC2, "CreateRoute", NULL, "RouteTableId", second,
-		 "DestinationCidrBlock", "10.0.4.0/22", "GatewayId", igw, (char *)NULL));
+	igw = vp_test_aws_raw(w.hub, VP_AWS_EC2, "CreateInternetGateway", "internetGatewayId",
+			      (char *)NULL);
+	free(vp_test_aws_raw(w.hub, VP_AWS_EC2, "AttachInternetGateway", NULL, "InternetGatewayId",
+			     igw, "VpcId", w.hub_vpc, (char *)NULL));
+	free(vp_test_aws_raw(w.hub, VP_AWS_EC2, "CreateRoute", NULL, "RouteTableId", second,
+			     "DestinationCidrBlock", "10.0.4.0/22", "GatewayId", igw,
+			     (char *)NULL));
 	assert_int_equal(confirm(&w, B, 1, pcx, vpc, r, &err), VP_ERR_CONFLICT);
 	/* the first table's route was taken back; the foreign route is untouched */
 	assert_no_route(&w, w.main_rtb, "10.0.4.0/22");
@@ -930,8 +868,8 @@ static void test_start_up_checks(void **state)
 	assert_non_null(strstr(err.message, "not found"));
 
 	/* a hub at n = 1's block overlaps a client namespace: refused, naming --reserve */
-	overlap_vpc = raw(w.hub, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", "10.0.4.0/22",
-			  (char *)NULL);
+	overlap_vpc = vp_test_aws_raw(w.hub, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock",
+				      "10.0.4.0/22", (char *)NULL);
 	w.cfg.hub_vpc = overlap_vpc;
 	assert_int_equal(vp_broker_new(&w.cfg, w.reg, w.hub, w.metrics, &broker, &err),
 			 VP_ERR_INVALID);
@@ -948,10 +886,10 @@ static void test_start_up_checks(void **state)
 	w.cfg.hub_vpc = w.hub_vpc;
 
 	/* a route table of another VPC */
-	other_vpc = raw(w.hub, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock", "192.168.0.0/24",
-			(char *)NULL);
-	other_rtb = raw(w.hub, VP_AWS_EC2, "CreateRouteTable", "routeTableId", "VpcId", other_vpc,
-			(char *)NULL);
+	other_vpc = vp_test_aws_raw(w.hub, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock",
+				    "192.168.0.0/24", (char *)NULL);
+	other_rtb = vp_test_aws_raw(w.hub, VP_AWS_EC2, "CreateRouteTable", "routeTableId", "VpcId",
+				    other_vpc, (char *)NULL);
 	w.cfg.route_tables[0] = other_rtb;
 	w.cfg.route_table_count = 1;
 	assert_int_equal(vp_broker_new(&w.cfg, w.reg, w.hub, w.metrics, &broker, &err),
@@ -976,21 +914,12 @@ int main(void)
 		cmocka_unit_test(test_confirm_route_failure_takes_back),
 		cmocka_unit_test(test_start_up_checks),
 	};
-	char msg[256];
-	struct vp_error err;
 	int rc;
 
 	vp_log_setup(VP_LOG_ERROR, VP_LOG_TEXT, NULL);
-	if (vp_aws_global_init(&err) != VP_OK) {
-		fprintf(stderr, "%s\n", err.message);
+	if (vp_test_awsenv_setup("test_broker", &env) != 0)
 		return 1;
-	}
-	if (vp_test_awsenv_start(&env, NULL, NULL, msg, sizeof(msg)) != 0) {
-		fprintf(stderr, "awsenv: %s\n", msg);
-		return 1;
-	}
 	rc = cmocka_run_group_tests_name("broker", tests, NULL, NULL);
-	vp_test_awsenv_stop(&env);
-	vp_aws_global_cleanup();
+	vp_test_awsenv_teardown("test_broker", &env);
 	return rc;
 }

@@ -5,14 +5,21 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cmocka.h>
 #include <jansson.h>
 #include <microhttpd.h>
+
+#include "aws/client.h"
+#include "core/log.h"
 
 #define MAX_EVENTS     64
 #define MAX_RECORDS    128
@@ -385,6 +392,39 @@ void fake_stop(struct fake *f)
 	fake_reset(f);
 	pthread_mutex_destroy(&f->lock);
 	free(f);
+}
+
+struct fake *fake;
+struct vp_aws_client *fake_aws;
+
+int fake_group_setup(void **state)
+{
+	struct vp_aws_client_config acfg = {0};
+	struct vp_error err;
+
+	(void)state;
+	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
+	setenv("AWS_SESSION_TOKEN", "session-token-example", 1);
+	setenv("AWS_REGION", "us-east-1", 1);
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+	vp_log_setup(VP_LOG_ERROR, VP_LOG_JSON, NULL);
+	if (vp_aws_global_init(&err) != VP_OK || vp_aws_client_new(&acfg, &fake_aws, &err) != VP_OK)
+		fail_msg("%s", err.message);
+	fake = fake_start();
+	assert_non_null(fake);
+	return 0;
+}
+
+int fake_group_teardown(void **state)
+{
+	(void)state;
+	fake_stop(fake);
+	vp_aws_client_free(fake_aws);
+	vp_aws_global_cleanup();
+	return 0;
 }
 
 const char *fake_url(const struct fake *f)

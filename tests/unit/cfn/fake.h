@@ -16,6 +16,19 @@
 #include <stdint.h>
 
 struct fake;
+struct vp_aws_client;
+
+/*
+ * The group set-up of the tests that use the fake (cmocka): the environment
+ * Lambda gives a function (example credentials, us-east-1; no instance
+ * metadata, no AWS config files), JSON logs at ERROR only, libcurl's global
+ * state, the AWS client the handler signs proofs with (fake_aws) and one
+ * started fake (fake). fake_group_teardown() stops and frees both.
+ */
+extern struct fake *fake;
+extern struct vp_aws_client *fake_aws;
+int fake_group_setup(void **state);
+int fake_group_teardown(void **state);
 
 struct fake *fake_start(void);
 void fake_stop(struct fake *f);

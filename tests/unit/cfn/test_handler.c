@@ -15,57 +15,23 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "aws/client.h"
 #include "cfn/handler.h"
 #include "cfn/response.h"
-#include "core/log.h"
 #include "fake.h"
 
 #define STACK_ID                                                                                   \
 	"arn:aws:cloudformation:us-east-1:222222222222:stack/client-a/"                            \
 	"0f1e2d3c-aaaa-bbbb-cccc-111122223333"
 
-static struct fake *fake;
-static struct vp_aws_client *aws;
 static struct vp_cfn_handler_config cfg;
 static int request_counter;
-
-static int group_setup(void **state)
-{
-	struct vp_aws_client_config acfg = {0};
-	struct vp_error err;
-
-	(void)state;
-	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
-	setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
-	setenv("AWS_SESSION_TOKEN", "session-token-example", 1);
-	setenv("AWS_REGION", "us-east-1", 1);
-	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-	setenv("AWS_CONFIG_FILE", "/dev/null", 1);
-	setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
-	vp_log_setup(VP_LOG_ERROR, VP_LOG_JSON, NULL);
-	if (vp_aws_global_init(&err) != VP_OK || vp_aws_client_new(&acfg, &aws, &err) != VP_OK)
-		fail_msg("%s", err.message);
-	fake = fake_start();
-	assert_non_null(fake);
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	fake_stop(fake);
-	vp_aws_client_free(aws);
-	vp_aws_global_cleanup();
-	return 0;
-}
 
 static int setup(void **state)
 {
 	(void)state;
 	fake_reset(fake);
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.aws = aws;
+	cfg.aws = fake_aws;
 	cfg.put_retry_delay_ms = 10;
 	cfg.health_timeout_ms = 300;
 	return 0;
@@ -651,5 +617,5 @@ int main(void)
 		cmocka_unit_test_setup(test_unknown_types, setup),
 		cmocka_unit_test_setup(test_unanswerable_events, setup),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, fake_group_setup, fake_group_teardown);
 }

@@ -17,45 +17,10 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "aws/client.h"
 #include "cfn/handler.h"
 #include "cfn/response.h"
 #include "cfn/runtime.h"
-#include "core/log.h"
 #include "fake.h"
-
-static struct fake *fake;
-static struct vp_aws_client *aws;
-
-static int group_setup(void **state)
-{
-	struct vp_aws_client_config acfg = {0};
-	struct vp_error err;
-
-	(void)state;
-	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
-	setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
-	setenv("AWS_SESSION_TOKEN", "session-token-example", 1);
-	setenv("AWS_REGION", "us-east-1", 1);
-	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-	setenv("AWS_CONFIG_FILE", "/dev/null", 1);
-	setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
-	vp_log_setup(VP_LOG_ERROR, VP_LOG_JSON, NULL);
-	if (vp_aws_global_init(&err) != VP_OK || vp_aws_client_new(&acfg, &aws, &err) != VP_OK)
-		fail_msg("%s", err.message);
-	fake = fake_start();
-	assert_non_null(fake);
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	fake_stop(fake);
-	vp_aws_client_free(aws);
-	vp_aws_global_cleanup();
-	return 0;
-}
 
 static int setup(void **state)
 {
@@ -92,7 +57,7 @@ static void queue(const char *lambda_id, char *body)
 /* A malformed invocation becomes an invocation error and the loop goes on. */
 static void test_loop_reports_malformed_events_and_goes_on(void **state)
 {
-	struct vp_cfn_handler_config cfg = {.aws = aws, .put_retry_delay_ms = 10};
+	struct vp_cfn_handler_config cfg = {.aws = fake_aws, .put_retry_delay_ms = 10};
 	struct vp_lambda_runtime *rt = NULL;
 	struct fake_post post;
 	struct vp_error err;
@@ -140,7 +105,7 @@ static void test_loop_reports_malformed_events_and_goes_on(void **state)
 static void test_loop_stops_when_the_runtime_api_goes_away(void **state)
 {
 	struct vp_lambda_runtime *rt = NULL;
-	struct vp_cfn_handler_config cfg = {.aws = aws};
+	struct vp_cfn_handler_config cfg = {.aws = fake_aws};
 	struct vp_error err;
 
 	(void)state;
@@ -214,5 +179,5 @@ int main(void)
 		cmocka_unit_test_setup(test_init_error, setup),
 		cmocka_unit_test_setup(test_program_named_bootstrap, setup),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, fake_group_setup, fake_group_teardown);
 }
