@@ -17,6 +17,7 @@
 #include "aws/client.h"
 #include "aws/ec2.h"
 #include "aws/iam.h"
+#include "broker/grants.h"
 #include "broker/internal.h"
 #include "broker/policy.h"
 #include "core/log.h"
@@ -44,25 +45,6 @@ void vp_broker_config_init(struct vp_broker_config *cfg)
 
 /* ---- shared helpers ---- */
 
-void vp_broker_note_aws(struct vp_metrics *metrics, const char *action, vp_code code,
-			const struct vp_aws_error *err)
-{
-	const char *outcome = "ok";
-
-	if (!metrics)
-		return;
-	if (code != VP_OK)
-		outcome = err && err->code[0] ? err->code : vp_code_name(code);
-	vp_metrics_add(metrics, VP_BROKER_METRIC_AWS_CALLS,
-		       (const char *const[]){"action", action, "outcome", outcome, NULL}, 1);
-}
-
-vp_code vp_broker_aws_fail(struct vp_error *err, const struct vp_aws_error *aerr, const char *what)
-{
-	vp_code code = aerr->error.code == VP_OK ? VP_ERR_AWS : aerr->error.code;
-	return vp_fail(err, code, "%s: %s", what, aerr->error.message);
-}
-
 void vp_broker_fill(const struct vp_broker *b, const struct vp_namespace_record *rec,
 		    struct vp_registration *out)
 {
@@ -79,28 +61,6 @@ void vp_broker_fill(const struct vp_broker *b, const struct vp_namespace_record 
 	copy_bounded(out->peer_owner_id, sizeof(out->peer_owner_id), b->hub_account);
 	copy_bounded(out->peer_region, sizeof(out->peer_region), b->hub_region);
 	copy_bounded(out->peer_cidr, sizeof(out->peer_cidr), b->hub_cidr);
-}
-
-vp_code vp_broker_account_in_use(struct vp_registry *registry, const char *account, bool *in_use,
-				 struct vp_error *err)
-{
-	struct vp_registry_filter filter = {
-		.states = VP_NS_STATE_BIT(VP_NS_PENDING) | VP_NS_STATE_BIT(VP_NS_ACTIVE) |
-			  VP_NS_STATE_BIT(VP_NS_FAILED),
-		.account = account,
-	};
-	struct vp_namespace_record *rec = malloc(sizeof(*rec));
-	size_t count = 0;
-	int64_t next = 0;
-	vp_code code;
-
-	if (!rec)
-		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
-	code = vp_registry_list(registry, &filter, rec, 1, &count, &next, err);
-	free(rec);
-	if (code == VP_OK)
-		*in_use = count > 0;
-	return code;
 }
 
 vp_code vp_broker_describe_tables(struct vp_broker *b, struct vp_aws_ec2_route_table_list **out,

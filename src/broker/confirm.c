@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "aws/ec2.h"
+#include "broker/broker.h"
 #include "broker/crash.h"
 #include "broker/internal.h"
 #include "core/log.h"

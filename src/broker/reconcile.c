@@ -17,6 +17,7 @@
 #include "core/metrics.h"
 #include "aws/ec2.h"
 #include "aws/iam.h"
+#include "broker/grants.h"
 #include "broker/internal.h"
 #include "broker/policy.h"
 #include "core/log.h"
