@@ -123,6 +123,48 @@ void vp_broker_outcome(struct vp_broker *b, const char *workflow, const char *re
 	vp_log_event(level, code == VP_OK ? "broker: done" : "broker: refused or failed", fields);
 }
 
+vp_code vp_broker_lock_namespace(struct vp_broker *b, int64_t n, int timeout_ms,
+				 struct vp_registry_lock **lock, struct vp_error *err)
+{
+	char name[48];
+
+	snprintf(name, sizeof(name), "namespace:%lld", (long long)n);
+	return vp_registry_lock(b->registry, name, timeout_ms, lock, err);
+}
+
+vp_code vp_broker_run_locked(struct vp_broker *b, const struct vp_broker_locked_call *call,
+			     struct vp_registration *out, struct vp_namespace_record *rec_out,
+			     struct vp_error *err)
+{
+	struct vp_namespace_record *rec = calloc(1, sizeof(*rec));
+	const char *request_id = call->request_id ? call->request_id : "";
+	const struct vp_identity *caller = call->system ? NULL : call->caller;
+	struct vp_registry_lock *lock = NULL;
+	vp_code code = VP_OK;
+
+	if (!rec)
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	if (!call->system)
+		code = vp_broker_check_caller(b, caller, err);
+	if (code == VP_OK)
+		code = vp_broker_lock_namespace(b, call->n, call->lock_timeout_ms, &lock, err);
+	if (code == VP_OK)
+		code = call->step(b, caller, call->n, call->input, request_id, rec, err);
+	vp_registry_unlock(lock);
+	if (code == VP_OK) {
+		if (out)
+			vp_broker_fill(b, rec, out);
+		if (rec_out)
+			*rec_out = *rec;
+		vp_broker_refresh_gauges(b);
+	}
+	vp_broker_outcome(b, call->workflow, request_id,
+			  call->system ? rec->account : (caller ? caller->account : ""), call->n,
+			  code, err);
+	free(rec);
+	return code;
+}
+
 /* ---- callers ---- */
 
 /* "arn:P:sts::ACCT:assumed-role/ROLE/SESSION" matches an admin "arn:P:iam::ACCT:role/[PATH/]ROLE".

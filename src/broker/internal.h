@@ -82,6 +82,43 @@ void vp_broker_outcome(struct vp_broker *broker, const char *workflow, const cha
 		       const char *account, int64_t n, vp_code code, const struct vp_error *err);
 
 /*
+ * Take the registry lock "namespace:<n>" (the one confirm, release and the
+ * reconciler take for n, also across brokers on PostgreSQL), waiting at most
+ * timeout_ms. Release it with vp_registry_unlock().
+ */
+VP_NODISCARD vp_code vp_broker_lock_namespace(struct vp_broker *broker, int64_t n, int timeout_ms,
+					      struct vp_registry_lock **lock, struct vp_error *err);
+
+/* A workflow's body on namespace n, run by vp_broker_run_locked() under n's lock. */
+typedef vp_code (*vp_broker_step_fn)(struct vp_broker *broker, const struct vp_identity *caller,
+				     int64_t n, const void *input, const char *request_id,
+				     struct vp_namespace_record *rec, struct vp_error *err);
+
+struct vp_broker_locked_call {
+	const char *workflow;             /* "confirm", "release": counted and logged */
+	bool system;                      /* the broker itself: no caller check, caller NULL */
+	const struct vp_identity *caller; /* checked with vp_broker_check_caller() first */
+	int64_t n;
+	const char *request_id; /* NULL: "" */
+	int lock_timeout_ms;
+	vp_broker_step_fn step;
+	const void *input; /* passed to step */
+};
+
+/*
+ * One confirm or release of n at a time: check the caller (unless system),
+ * take n's lock, run the step, let the lock go. On VP_OK, out (may be NULL)
+ * gets the registration and rec_out (may be NULL) the record as left, and the
+ * gauges are refreshed; the outcome is counted and logged either way (the
+ * caller's account, or the record's for the broker itself).
+ */
+VP_NODISCARD vp_code vp_broker_run_locked(struct vp_broker *broker,
+					  const struct vp_broker_locked_call *call,
+					  struct vp_registration *out,
+					  struct vp_namespace_record *rec_out,
+					  struct vp_error *err);
+
+/*
  * Release n as the broker itself (the reconciler: expired or stuck releasing),
  * under the namespace lock waited for at most lock_timeout_ms. rec (may be
  * NULL) gets the record as left.
