@@ -7,6 +7,7 @@
  */
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -88,10 +89,13 @@ struct adder {
 	struct vp_error err;
 };
 
+static atomic_int started;
+
 static void *add(void *arg)
 {
 	struct adder *a = arg;
 
+	atomic_fetch_add(&started, 1);
 	a->code = vp_grants_add(a->g, a->account, -1, "rid-batch", &a->role, &a->added, &a->err);
 	return NULL;
 }
@@ -107,6 +111,7 @@ static void test_concurrent_additions_batched(void **state)
 	size_t in_first = 0, in_second = 0;
 
 	w->g = grants(f, VP_BROKER_DEFAULT_TRUST_QUOTA);
+	atomic_store(&started, 0);
 	/* Another broker's turn on role A: the first leader waits for it with one op taken;
 	 * the others queue behind it meanwhile. */
 	assert_int_equal(vp_registry_lock(f->reg, "trust:" FX_ROLE_A, 1000, &held, &err), VP_OK);
@@ -119,6 +124,9 @@ static void test_concurrent_additions_batched(void **state)
 		snprintf(adders[i].account, sizeof(adders[i].account), "5000000000%02zu", i);
 		assert_int_equal(pthread_create(&threads[i], NULL, add, &adders[i]), 0);
 	}
+	/* Every adder is on its way into vp_grants_add: give them time to queue. */
+	while (atomic_load(&started) < ADDERS)
+		vp_clock_sleep_ms(5);
 	vp_clock_sleep_ms(300);
 	assert_int_equal(fx_count(f), 0);
 	vp_registry_unlock(held);
