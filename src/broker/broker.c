@@ -80,6 +80,18 @@ vp_code vp_broker_describe_tables(struct vp_broker *b, struct vp_aws_ec2_route_t
 	return VP_OK;
 }
 
+vp_code vp_broker_delete_route(struct vp_broker *b, const char *table, const char *cidr,
+			       const char *what, struct vp_error *err)
+{
+	struct vp_aws_error aerr;
+	vp_code code = vp_aws_ec2_delete_route(b->aws, table, cidr, &aerr);
+
+	vp_broker_note_aws(b->metrics, "DeleteRoute", code, &aerr);
+	if (code != VP_OK)
+		return vp_broker_aws_fail(err, &aerr, what);
+	return VP_OK;
+}
+
 void vp_broker_refresh_gauges(struct vp_broker *b)
 {
 	int64_t counts[VP_NS_STATE_COUNT], live = 0;

@@ -85,18 +85,10 @@ static bool take_back_routes(struct vp_broker *b, const char *cidr, bool *added,
 {
 	bool ok = true;
 
-	for (size_t i = 0; i < count; i++) {
-		struct vp_aws_error aerr;
-		vp_code code;
-		if (!added[i])
-			continue;
-		code = vp_aws_ec2_delete_route(b->aws, b->tables[i], cidr, &aerr);
-		vp_broker_note_aws(b->metrics, "DeleteRoute", code, &aerr);
-		if (code != VP_OK) {
+	for (size_t i = 0; i < count; i++)
+		if (added[i] && vp_broker_delete_route(b, b->tables[i], cidr,
+						       "taking back a hub route", why) != VP_OK)
 			ok = false;
-			vp_broker_aws_fail(why, &aerr, "taking back a hub route");
-		}
-	}
 	return ok;
 }
 

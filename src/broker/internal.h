@@ -74,6 +74,14 @@ VP_NODISCARD vp_code vp_broker_describe_tables(struct vp_broker *broker,
 					       struct vp_aws_ec2_route_table_list **out,
 					       struct vp_error *err);
 
+/*
+ * DeleteRoute of `cidr` in a hub route table, counted in
+ * vpcpeer_aws_calls_total; a failure becomes "WHAT: <AWS message>".
+ */
+VP_NODISCARD vp_code vp_broker_delete_route(struct vp_broker *broker, const char *table,
+					    const char *cidr, const char *what,
+					    struct vp_error *err);
+
 /* Refresh the namespace and capacity gauges from the registry (best effort). */
 void vp_broker_refresh_gauges(struct vp_broker *broker);
 

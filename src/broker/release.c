@@ -36,16 +36,10 @@ static vp_code remove_routes(struct vp_broker *b, const struct vp_namespace_reco
 
 	for (size_t i = 0; code == VP_OK && i < tables->count; i++) {
 		const struct vp_aws_ec2_route_table *t = &tables->items[i];
-		for (size_t k = 0; code == VP_OK && k < t->route_count; k++) {
-			struct vp_aws_error aerr;
-			if (!broker_route(&t->routes[k], rec))
-				continue;
-			code = vp_aws_ec2_delete_route(b->aws, t->route_table_id, rec->vpc_cidr,
-						       &aerr);
-			vp_broker_note_aws(b->metrics, "DeleteRoute", code, &aerr);
-			if (code != VP_OK)
-				vp_broker_aws_fail(err, &aerr, "removing a hub route");
-		}
+		for (size_t k = 0; code == VP_OK && k < t->route_count; k++)
+			if (broker_route(&t->routes[k], rec))
+				code = vp_broker_delete_route(b, t->route_table_id, rec->vpc_cidr,
+							      "removing a hub route", err);
 	}
 	vp_aws_ec2_route_table_list_free(tables);
 	return code;

@@ -96,20 +96,17 @@ static void change_route(struct pass *p, const char *table, int64_t n,
 			      strcmp(now->peering_id, rec->peering_id) != 0)) {
 		vp_reconcile_set_outcome(it, VP_RECONCILE_SKIPPED,
 					 NULL); /* released or failed meanwhile */
+	} else if (stray) {
+		if (vp_broker_delete_route(p->b, table, stray->destination_cidr_block,
+					   "deleting the route", &e) != VP_OK)
+			vp_reconcile_set_outcome(it, VP_RECONCILE_FAILED, &e);
 	} else {
 		struct vp_aws_ec2_route_target target = {.vpc_peering_connection_id =
-								 stray ? NULL : rec->peering_id};
-		if (stray)
-			code = vp_aws_ec2_delete_route(p->b->aws, table,
-						       stray->destination_cidr_block, &aerr);
-		else
-			code = vp_aws_ec2_create_route(p->b->aws, table, rec->vpc_cidr, &target,
-						       &aerr);
-		vp_broker_note_aws(p->b->metrics, stray ? "DeleteRoute" : "CreateRoute", code,
-				   &aerr);
+								 rec->peering_id};
+		code = vp_aws_ec2_create_route(p->b->aws, table, rec->vpc_cidr, &target, &aerr);
+		vp_broker_note_aws(p->b->metrics, "CreateRoute", code, &aerr);
 		if (code != VP_OK) {
-			vp_broker_aws_fail(&e, &aerr,
-					   stray ? "deleting the route" : "creating the route");
+			vp_broker_aws_fail(&e, &aerr, "creating the route");
 			vp_reconcile_set_outcome(it, VP_RECONCILE_FAILED, &e);
 		}
 	}
