@@ -8,7 +8,7 @@
 #include "broker/internal.h"
 #include "broker/reconcile/internal.h"
 
-vp_code vp_reconcile_release_expired(struct pass *p, struct vp_error *err)
+vp_code vp_reconcile_release_expired(struct vp_reconcile_pass *p, struct vp_error *err)
 {
 	struct vp_namespace_record *expired = calloc(VP_REGISTRY_PAGE_MAX, sizeof(*expired));
 	size_t count = 0;

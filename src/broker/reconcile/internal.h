@@ -23,7 +23,7 @@
 #include "registry/registry.h"
 
 /* A pass's working state. */
-struct pass {
+struct vp_reconcile_pass {
 	struct vp_broker *b;
 	const struct vp_reconcile_options *opts;
 	const char *rid;
@@ -40,7 +40,7 @@ static inline void vp_reconcile_copy(char *dst, size_t size, const char *src)
 }
 
 /* Whether the pass was asked to stop (options.stop became true). */
-bool vp_reconcile_stopping(const struct pass *p);
+bool vp_reconcile_stopping(const struct vp_reconcile_pass *p);
 
 /* ---- items (report.c) ---- */
 
@@ -49,8 +49,9 @@ bool vp_reconcile_stopping(const struct pass *p);
  * fills the rest through the pointer. NULL when the report is full (counted in
  * dropped): every helper below accepts a NULL item and does nothing.
  */
-struct vp_reconcile_item *vp_reconcile_add_item(struct pass *p, enum vp_reconcile_kind kind,
-						int64_t n, const char *account);
+struct vp_reconcile_item *vp_reconcile_add_item(struct vp_reconcile_pass *p,
+						enum vp_reconcile_kind kind, int64_t n,
+						const char *account);
 
 /* The item's sentence. */
 void vp_reconcile_detail(struct vp_reconcile_item *it, const char *fmt, ...)
@@ -76,19 +77,21 @@ void vp_reconcile_route_item(struct vp_reconcile_item *it, const char *table, co
  * either fails; else the record (heap: free it) with *lock held (release it
  * with vp_registry_unlock) and *live false when n is released or unknown.
  */
-struct vp_namespace_record *vp_reconcile_lock_record(struct pass *p, int64_t n,
+struct vp_namespace_record *vp_reconcile_lock_record(struct vp_reconcile_pass *p, int64_t n,
 						     struct vp_reconcile_item *it,
 						     struct vp_registry_lock **lock, bool *live);
 
 /* Release n through the release workflow as the broker (not in a dry run); outcome in it. */
-void vp_reconcile_release(struct pass *p, int64_t n, struct vp_reconcile_item *it);
+void vp_reconcile_release(struct vp_reconcile_pass *p, int64_t n, struct vp_reconcile_item *it);
 
 /* ---- the checks, in the order a pass runs them ---- */
 
-VP_NODISCARD vp_code vp_reconcile_release_expired(struct pass *p, struct vp_error *err);
-VP_NODISCARD vp_code vp_reconcile_finish_releases(struct pass *p, struct vp_error *err);
-VP_NODISCARD vp_code vp_reconcile_check_peerings(struct pass *p, struct vp_error *err);
-VP_NODISCARD vp_code vp_reconcile_check_routes(struct pass *p, struct vp_error *err);
-VP_NODISCARD vp_code vp_reconcile_check_trust(struct pass *p, struct vp_error *err);
+VP_NODISCARD vp_code vp_reconcile_release_expired(struct vp_reconcile_pass *p,
+						  struct vp_error *err);
+VP_NODISCARD vp_code vp_reconcile_finish_releases(struct vp_reconcile_pass *p,
+						  struct vp_error *err);
+VP_NODISCARD vp_code vp_reconcile_check_peerings(struct vp_reconcile_pass *p, struct vp_error *err);
+VP_NODISCARD vp_code vp_reconcile_check_routes(struct vp_reconcile_pass *p, struct vp_error *err);
+VP_NODISCARD vp_code vp_reconcile_check_trust(struct vp_reconcile_pass *p, struct vp_error *err);
 
 #endif

@@ -15,7 +15,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 
-bool vp_reconcile_stopping(const struct pass *p)
+bool vp_reconcile_stopping(const struct vp_reconcile_pass *p)
 {
 	return p->opts->stop && atomic_load(p->opts->stop);
 }
@@ -40,7 +40,7 @@ static void *room_for_one(void *array, size_t *cap, size_t count, size_t size, s
 }
 
 /* Every record: the live ones (not released) and every peering id any record names. */
-static vp_code load_records(struct pass *p, struct vp_error *err)
+static vp_code load_records(struct vp_reconcile_pass *p, struct vp_error *err)
 {
 	struct vp_registry_filter filter = {.states = 0};
 	struct vp_namespace_record *page = malloc(VP_REGISTRY_PAGE_MAX * sizeof(*page));
@@ -92,14 +92,14 @@ static vp_code load_records(struct pass *p, struct vp_error *err)
 	return code;
 }
 
-static int ns_wait(const struct pass *p)
+static int ns_wait(const struct vp_reconcile_pass *p)
 {
 	return p->opts->ns_lock_timeout_ms > 0 ? p->opts->ns_lock_timeout_ms
 					       : VP_RECONCILE_DEFAULT_NS_WAIT;
 }
 
 /* Take namespace n's lock (not waiting long) and read its record again. */
-static vp_code lock_ns(struct pass *p, int64_t n, struct vp_registry_lock **lock,
+static vp_code lock_ns(struct vp_reconcile_pass *p, int64_t n, struct vp_registry_lock **lock,
 		       struct vp_namespace_record *rec, bool *live, struct vp_error *err)
 {
 	vp_code code;
@@ -117,7 +117,7 @@ static vp_code lock_ns(struct pass *p, int64_t n, struct vp_registry_lock **lock
 	return code;
 }
 
-struct vp_namespace_record *vp_reconcile_lock_record(struct pass *p, int64_t n,
+struct vp_namespace_record *vp_reconcile_lock_record(struct vp_reconcile_pass *p, int64_t n,
 						     struct vp_reconcile_item *it,
 						     struct vp_registry_lock **lock, bool *live)
 {
@@ -137,7 +137,7 @@ struct vp_namespace_record *vp_reconcile_lock_record(struct pass *p, int64_t n,
 	return now;
 }
 
-void vp_reconcile_release(struct pass *p, int64_t n, struct vp_reconcile_item *it)
+void vp_reconcile_release(struct vp_reconcile_pass *p, int64_t n, struct vp_reconcile_item *it)
 {
 	struct vp_error e;
 
@@ -147,7 +147,7 @@ void vp_reconcile_release(struct pass *p, int64_t n, struct vp_reconcile_item *i
 		vp_reconcile_set_error(it, &e);
 }
 
-static void count_and_log(struct pass *p)
+static void count_and_log(struct vp_reconcile_pass *p)
 {
 	struct vp_reconcile_report *r = p->r;
 
@@ -191,7 +191,7 @@ vp_code vp_broker_reconcile(struct vp_broker *b, const struct vp_reconcile_optio
 			    struct vp_reconcile_report **out, struct vp_error *err)
 {
 	static const struct vp_reconcile_options defaults = {0};
-	struct pass p = {.b = b, .opts = opts ? opts : &defaults};
+	struct vp_reconcile_pass p = {.b = b, .opts = opts ? opts : &defaults};
 	vp_code code;
 
 	p.rid = p.opts->request_id && *p.opts->request_id ? p.opts->request_id : "reconcile";

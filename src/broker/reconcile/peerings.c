@@ -28,8 +28,8 @@ static bool peering_gone(const char *status)
 }
 
 /* The status of one peering asked for by id: NULL (and *missing) when EC2 does not know it. */
-static vp_code peering_status(struct pass *p, const char *pcx, char *status, size_t size,
-			      bool *missing, struct vp_error *err)
+static vp_code peering_status(struct vp_reconcile_pass *p, const char *pcx, char *status,
+			      size_t size, bool *missing, struct vp_error *err)
 {
 	const char *ids[] = {pcx};
 	struct vp_aws_ec2_query q = {.ids = ids, .id_count = 1};
@@ -56,8 +56,8 @@ static vp_code peering_status(struct pass *p, const char *pcx, char *status, siz
  * Active -> failed under the namespace's lock, when it is still active with
  * that peering. status NULL: the peering is unknown to EC2.
  */
-static void mark_failed(struct pass *p, struct vp_namespace_record *rec, const char *status,
-			struct vp_reconcile_item *it)
+static void mark_failed(struct vp_reconcile_pass *p, struct vp_namespace_record *rec,
+			const char *status, struct vp_reconcile_item *it)
 {
 	struct vp_registry_lock *lock = NULL;
 	struct vp_namespace_record *now;
@@ -95,7 +95,7 @@ out:
 	free(now);
 }
 
-vp_code vp_reconcile_check_peerings(struct pass *p, struct vp_error *err)
+vp_code vp_reconcile_check_peerings(struct vp_reconcile_pass *p, struct vp_error *err)
 {
 	const char *vpc[] = {p->b->hub_vpc};
 	struct vp_aws_ec2_filter f = {"accepter-vpc-info.vpc-id", vpc, 1};

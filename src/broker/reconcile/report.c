@@ -47,8 +47,9 @@ void vp_reconcile_report_free(struct vp_reconcile_report *r)
 }
 
 /* Add an item (its fields filled by the caller through the pointer); NULL when full. */
-struct vp_reconcile_item *vp_reconcile_add_item(struct pass *p, enum vp_reconcile_kind kind,
-						int64_t n, const char *account)
+struct vp_reconcile_item *vp_reconcile_add_item(struct vp_reconcile_pass *p,
+						enum vp_reconcile_kind kind, int64_t n,
+						const char *account)
 {
 	struct vp_reconcile_item *it;
 

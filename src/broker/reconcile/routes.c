@@ -11,7 +11,7 @@
 #include "broker/internal.h"
 #include "broker/reconcile/internal.h"
 
-static bool known_peering(const struct pass *p, const char *pcx)
+static bool known_peering(const struct vp_reconcile_pass *p, const char *pcx)
 {
 	for (size_t i = 0; pcx && i < p->known_count; i++)
 		if (strcmp(p->known[i], pcx) == 0)
@@ -19,7 +19,7 @@ static bool known_peering(const struct pass *p, const char *pcx)
 	return false;
 }
 
-static struct vp_namespace_record *live_of(struct pass *p, int64_t n)
+static struct vp_namespace_record *live_of(struct vp_reconcile_pass *p, int64_t n)
 {
 	for (size_t i = 0; i < p->live_count; i++)
 		if (p->live[i].n == n)
@@ -77,7 +77,7 @@ static bool explains(const struct vp_namespace_record *rec, const struct vp_aws_
  * route (stray non-NULL) unless n was confirmed with it meanwhile, or create
  * rec's missing route unless rec was released or failed meanwhile.
  */
-static void change_route(struct pass *p, const char *table, int64_t n,
+static void change_route(struct vp_reconcile_pass *p, const char *table, int64_t n,
 			 const struct vp_aws_ec2_route *stray,
 			 const struct vp_namespace_record *rec, struct vp_reconcile_item *it)
 {
@@ -114,7 +114,7 @@ static void change_route(struct pass *p, const char *table, int64_t n,
 	free(now);
 }
 
-vp_code vp_reconcile_check_routes(struct pass *p, struct vp_error *err)
+vp_code vp_reconcile_check_routes(struct vp_reconcile_pass *p, struct vp_error *err)
 {
 	struct vp_aws_ec2_route_table_list *tables = NULL;
 	vp_code code = vp_broker_describe_tables(p->b, &tables, err);

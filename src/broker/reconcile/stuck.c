@@ -6,7 +6,7 @@
  */
 #include "broker/reconcile/internal.h"
 
-vp_code vp_reconcile_finish_releases(struct pass *p, struct vp_error *err)
+vp_code vp_reconcile_finish_releases(struct vp_reconcile_pass *p, struct vp_error *err)
 {
 	(void)err; /* the pass's records are read already: nothing here fails the pass */
 	for (size_t i = 0; i < p->live_count && !vp_reconcile_stopping(p); i++) {

@@ -15,7 +15,7 @@
 #include "broker/reconcile/internal.h"
 
 /* Whether the account has a namespace pending, active or failed (in this pass's view). */
-static bool account_live(const struct pass *p, const char *account)
+static bool account_live(const struct vp_reconcile_pass *p, const char *account)
 {
 	for (size_t i = 0; i < p->live_count; i++)
 		if (p->live[i].state != VP_NS_RELEASING && strcmp(p->live[i].account, account) == 0)
@@ -30,7 +30,7 @@ static bool account_live(const struct pass *p, const char *account)
  * on a new, empty database by mistake. Such entries are reported, not removed,
  * so that mistake cannot strip every client's trust.
  */
-static bool account_known(const struct pass *p, const char *account)
+static bool account_known(const struct vp_reconcile_pass *p, const char *account)
 {
 	struct vp_registry_filter filter = {0, account, 0};
 	struct vp_namespace_record one;
@@ -58,7 +58,8 @@ static bool in_doc(const struct role_doc *d, const char *account)
 	return false;
 }
 
-static vp_code read_role(struct pass *p, size_t index, struct role_doc *out, struct vp_error *err)
+static vp_code read_role(struct vp_reconcile_pass *p, size_t index, struct role_doc *out,
+			 struct vp_error *err)
 {
 	const char *arn = vp_grants_role_arn(p->b->grants, index);
 	const char *name = strrchr(arn, '/');
@@ -97,14 +98,14 @@ static vp_code read_role(struct pass *p, size_t index, struct role_doc *out, str
 	return VP_OK;
 }
 
-static const char *role_name(struct pass *p, size_t index)
+static const char *role_name(struct vp_reconcile_pass *p, size_t index)
 {
 	const char *arn = vp_grants_role_arn(p->b->grants, index);
 	const char *slash = strrchr(arn, '/');
 	return slash ? slash + 1 : arn;
 }
 
-vp_code vp_reconcile_check_trust(struct pass *p, struct vp_error *err)
+vp_code vp_reconcile_check_trust(struct vp_reconcile_pass *p, struct vp_error *err)
 {
 	size_t roles = vp_grants_role_count(p->b->grants);
 	struct role_doc docs[VP_GRANTS_MAX_ROLES] = {0};
