@@ -17,6 +17,7 @@
 #include "aws/client.h"
 #include "aws/ec2.h"
 #include "aws/iam.h"
+#include "broker/grants.h"
 #include "broker/internal.h"
 #include "broker/policy.h"
 #include "core/log.h"
@@ -44,25 +45,6 @@ void vp_broker_config_init(struct vp_broker_config *cfg)
 
 /* ---- shared helpers ---- */
 
-void vp_broker_note_aws(struct vp_metrics *metrics, const char *action, vp_code code,
-			const struct vp_aws_error *err)
-{
-	const char *outcome = "ok";
-
-	if (!metrics)
-		return;
-	if (code != VP_OK)
-		outcome = err && err->code[0] ? err->code : vp_code_name(code);
-	vp_metrics_add(metrics, VP_BROKER_METRIC_AWS_CALLS,
-		       (const char *const[]){"action", action, "outcome", outcome, NULL}, 1);
-}
-
-vp_code vp_broker_aws_fail(struct vp_error *err, const struct vp_aws_error *aerr, const char *what)
-{
-	vp_code code = aerr->error.code == VP_OK ? VP_ERR_AWS : aerr->error.code;
-	return vp_fail(err, code, "%s: %s", what, aerr->error.message);
-}
-
 void vp_broker_fill(const struct vp_broker *b, const struct vp_namespace_record *rec,
 		    struct vp_registration *out)
 {
@@ -81,28 +63,6 @@ void vp_broker_fill(const struct vp_broker *b, const struct vp_namespace_record 
 	copy_bounded(out->peer_cidr, sizeof(out->peer_cidr), b->hub_cidr);
 }
 
-vp_code vp_broker_account_in_use(struct vp_registry *registry, const char *account, bool *in_use,
-				 struct vp_error *err)
-{
-	struct vp_registry_filter filter = {
-		.states = VP_NS_STATE_BIT(VP_NS_PENDING) | VP_NS_STATE_BIT(VP_NS_ACTIVE) |
-			  VP_NS_STATE_BIT(VP_NS_FAILED),
-		.account = account,
-	};
-	struct vp_namespace_record *rec = malloc(sizeof(*rec));
-	size_t count = 0;
-	int64_t next = 0;
-	vp_code code;
-
-	if (!rec)
-		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
-	code = vp_registry_list(registry, &filter, rec, 1, &count, &next, err);
-	free(rec);
-	if (code == VP_OK)
-		*in_use = count > 0;
-	return code;
-}
-
 vp_code vp_broker_describe_tables(struct vp_broker *b, struct vp_aws_ec2_route_table_list **out,
 				  struct vp_error *err)
 {
@@ -117,6 +77,18 @@ vp_code vp_broker_describe_tables(struct vp_broker *b, struct vp_aws_ec2_route_t
 	vp_broker_note_aws(b->metrics, "DescribeRouteTables", code, &aerr);
 	if (code != VP_OK)
 		return vp_broker_aws_fail(err, &aerr, "reading the hub route tables");
+	return VP_OK;
+}
+
+vp_code vp_broker_delete_route(struct vp_broker *b, const char *table, const char *cidr,
+			       const char *what, struct vp_error *err)
+{
+	struct vp_aws_error aerr;
+	vp_code code = vp_aws_ec2_delete_route(b->aws, table, cidr, &aerr);
+
+	vp_broker_note_aws(b->metrics, "DeleteRoute", code, &aerr);
+	if (code != VP_OK)
+		return vp_broker_aws_fail(err, &aerr, what);
 	return VP_OK;
 }
 
@@ -161,6 +133,48 @@ void vp_broker_outcome(struct vp_broker *b, const char *workflow, const char *re
 	if (fields && code != VP_OK && err)
 		json_object_set_new(fields, "error", json_string(err->message));
 	vp_log_event(level, code == VP_OK ? "broker: done" : "broker: refused or failed", fields);
+}
+
+vp_code vp_broker_lock_namespace(struct vp_broker *b, int64_t n, int timeout_ms,
+				 struct vp_registry_lock **lock, struct vp_error *err)
+{
+	char name[48];
+
+	snprintf(name, sizeof(name), "namespace:%lld", (long long)n);
+	return vp_registry_lock(b->registry, name, timeout_ms, lock, err);
+}
+
+vp_code vp_broker_run_locked(struct vp_broker *b, const struct vp_broker_locked_call *call,
+			     struct vp_registration *out, struct vp_namespace_record *rec_out,
+			     struct vp_error *err)
+{
+	struct vp_namespace_record *rec = calloc(1, sizeof(*rec));
+	const char *request_id = call->request_id ? call->request_id : "";
+	const struct vp_identity *caller = call->system ? NULL : call->caller;
+	struct vp_registry_lock *lock = NULL;
+	vp_code code = VP_OK;
+
+	if (!rec)
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	if (!call->system)
+		code = vp_broker_check_caller(b, caller, err);
+	if (code == VP_OK)
+		code = vp_broker_lock_namespace(b, call->n, call->lock_timeout_ms, &lock, err);
+	if (code == VP_OK)
+		code = call->step(b, caller, call->n, call->input, request_id, rec, err);
+	vp_registry_unlock(lock);
+	if (code == VP_OK) {
+		if (out)
+			vp_broker_fill(b, rec, out);
+		if (rec_out)
+			*rec_out = *rec;
+		vp_broker_refresh_gauges(b);
+	}
+	vp_broker_outcome(b, call->workflow, request_id,
+			  call->system ? rec->account : (caller ? caller->account : ""), call->n,
+			  code, err);
+	free(rec);
+	return code;
 }
 
 /* ---- callers ---- */

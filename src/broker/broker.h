@@ -32,13 +32,11 @@
 #include "core/error.h"
 #include "registry/registry.h"
 
+#include "broker/limits.h" /* VP_BROKER_MAX_* */
+
 struct vp_aws_client;
 struct vp_metrics;
 
-#define VP_BROKER_MAX_PEER_ROLES       16
-#define VP_BROKER_MAX_ROUTE_TABLES     32
-#define VP_BROKER_MAX_ACCOUNTS         1024
-#define VP_BROKER_MAX_ADMINS           64
 #define VP_BROKER_DEFAULT_MAX_PEERINGS 50   /* AWS's default active peerings per VPC */
 #define VP_BROKER_HARD_MAX_PEERINGS    125  /* AWS's highest */
 #define VP_BROKER_DEFAULT_MAX_ROUTES   50   /* AWS's default routes per route table */

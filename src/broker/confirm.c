@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "aws/ec2.h"
+#include "broker/broker.h"
 #include "broker/crash.h"
 #include "broker/internal.h"
 #include "core/log.h"
@@ -84,25 +85,18 @@ static bool take_back_routes(struct vp_broker *b, const char *cidr, bool *added,
 {
 	bool ok = true;
 
-	for (size_t i = 0; i < count; i++) {
-		struct vp_aws_error aerr;
-		vp_code code;
-		if (!added[i])
-			continue;
-		code = vp_aws_ec2_delete_route(b->aws, b->tables[i], cidr, &aerr);
-		vp_broker_note_aws(b->metrics, "DeleteRoute", code, &aerr);
-		if (code != VP_OK) {
+	for (size_t i = 0; i < count; i++)
+		if (added[i] && vp_broker_delete_route(b, b->tables[i], cidr,
+						       "taking back a hub route", why) != VP_OK)
 			ok = false;
-			vp_broker_aws_fail(why, &aerr, "taking back a hub route");
-		}
-	}
 	return ok;
 }
 
-static vp_code do_confirm(struct vp_broker *b, const struct vp_identity *caller, int64_t n,
-			  const struct vp_confirm_request *req, const char *request_id,
-			  struct vp_namespace_record *rec, struct vp_error *err)
+static vp_code confirm_step(struct vp_broker *b, const struct vp_identity *caller, int64_t n,
+			    const void *input, const char *request_id,
+			    struct vp_namespace_record *rec, struct vp_error *err)
 {
+	const struct vp_confirm_request *req = input;
 	struct vp_aws_ec2_peering_list *peerings = NULL;
 	struct vp_aws_ec2_route_target target = {.vpc_peering_connection_id = req->peering_id};
 	struct vp_registry_change change = {.peering_id = req->peering_id, .vpc_id = req->vpc_id};
@@ -216,29 +210,13 @@ vp_code vp_broker_confirm(struct vp_broker *b, const struct vp_identity *caller,
 			  const struct vp_confirm_request *req, const char *request_id,
 			  struct vp_registration *out, struct vp_error *err)
 {
-	struct vp_namespace_record *rec = calloc(1, sizeof(*rec));
-	struct vp_registry_lock *lock = NULL;
-	char name[48];
-	vp_code code;
+	struct vp_broker_locked_call call = {.workflow = "confirm",
+					     .caller = caller,
+					     .n = n,
+					     .request_id = request_id,
+					     .lock_timeout_ms = VP_BROKER_NS_LOCK_TIMEOUT_MS,
+					     .step = confirm_step,
+					     .input = req};
 
-	if (!rec)
-		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
-	if (!request_id)
-		request_id = "";
-	snprintf(name, sizeof(name), "namespace:%lld", (long long)n);
-	code = vp_broker_check_caller(b, caller, err);
-	/* One confirm or release of n at a time (also across brokers on PostgreSQL). */
-	if (code == VP_OK)
-		code = vp_registry_lock(b->registry, name, VP_BROKER_NS_LOCK_TIMEOUT_MS, &lock,
-					err);
-	if (code == VP_OK)
-		code = do_confirm(b, caller, n, req, request_id, rec, err);
-	vp_registry_unlock(lock);
-	if (code == VP_OK) {
-		vp_broker_fill(b, rec, out);
-		vp_broker_refresh_gauges(b);
-	}
-	vp_broker_outcome(b, "confirm", request_id, caller ? caller->account : "", n, code, err);
-	free(rec);
-	return code;
+	return vp_broker_run_locked(b, &call, out, NULL, err);
 }

@@ -5,18 +5,18 @@
  */
 #include "broker/grants.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/metrics.h"
 #include "aws/iam.h"
 #include "broker/crash.h"
-#include "broker/internal.h"
+#include "broker/accounts.h"
+#include "broker/outcome.h"
 #include "broker/policy.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "registry/registry.h"
 
@@ -55,24 +55,6 @@ struct vp_grants {
 	struct role roles[VP_GRANTS_MAX_ROLES];
 	size_t role_count;
 };
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_until(int64_t deadline_ms)
-{
-	int64_t left;
-
-	while ((left = deadline_ms - monotonic_ms()) > 0) {
-		struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
-		if (nanosleep(&ts, NULL) != 0 && errno != EINTR)
-			return;
-	}
-}
 
 /* Whether one more account (a placeholder id) still fits in the document. */
 static bool document_has_room(const struct vp_grants *g, struct vp_trust_policy *policy)
@@ -300,7 +282,7 @@ static void run_batch(struct vp_grants *g, struct role *r, struct op *ops, size_
 							     o->request_id, NULL, &o->err);
 	if (added_any) {
 		pthread_mutex_lock(&r->mu);
-		r->settle_until = monotonic_ms() + g->settle_ms;
+		r->settle_until = vp_clock_monotonic_ms() + g->settle_ms;
 		pthread_mutex_unlock(&r->mu);
 	}
 	pthread_mutex_lock(&r->mu);
@@ -414,7 +396,7 @@ vp_code vp_grants_add(struct vp_grants *g, const char *account, int preferred,
 		pthread_mutex_unlock(&r->mu);
 		/* IAM propagation: this account's addition, or one still settling, may not be
 		 * visible yet. */
-		sleep_until(until);
+		vp_clock_sleep_ms(until - vp_clock_monotonic_ms());
 		*role = order[k];
 		if (added)
 			*added = op.changed;

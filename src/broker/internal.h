@@ -1,33 +1,30 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Inside the broker: struct vp_broker and the helpers its workflow files
- * (broker.c, register.c, confirm.c, release.c, grants.c) share. Not for
- * other modules: they use broker.h.
+ * (broker.c, register.c, confirm.c, release.c, the reconciler) share. Not for
+ * other modules: they use broker.h. It includes neither broker.h nor
+ * grants.h (the limits, the metric names and the AWS outcome helpers are in
+ * limits.h and outcome.h below both), so no file of the broker is in an
+ * include cycle; grants.c does not include it at all.
  */
 #ifndef VP_BROKER_INTERNAL_H
 #define VP_BROKER_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "aws/error.h"
-#include "broker/broker.h"
-#include "broker/grants.h"
+#include "addr/plan.h"
+#include "broker/accounts.h"
+#include "broker/limits.h"
+#include "broker/outcome.h"
+#include "core/error.h"
+#include "registry/registry.h"
 
 struct vp_aws_ec2_route_table_list;
-
-#define VP_BROKER_ID_MAX 64 /* vpc-..., rtb-... */
-
-/* Metric names (declared in vp_broker_new; a name the server declared already is shared). */
-#define VP_BROKER_METRIC_NAMESPACES        "vpcpeer_namespaces"
-#define VP_BROKER_METRIC_CAPACITY_USED     "vpcpeer_capacity_used"
-#define VP_BROKER_METRIC_CAPACITY_TOTAL    "vpcpeer_capacity_total"
-#define VP_BROKER_METRIC_AWS_CALLS         "vpcpeer_aws_calls_total"
-#define VP_BROKER_METRIC_TRUST_BATCH       "vpcpeer_trust_batch_size"
-#define VP_BROKER_METRIC_WORKFLOWS         "vpcpeer_broker_workflows_total"
-#define VP_BROKER_METRIC_RECONCILE_RUNS    "vpcpeer_reconcile_runs_total"
-#define VP_BROKER_METRIC_RECONCILE_CHANGES "vpcpeer_reconcile_changes_total"
-#define VP_BROKER_METRIC_PEERINGS_LOST     "vpcpeer_peerings_lost_total"
+struct vp_grants;
+struct vp_identity;
+struct vp_registration;
 
 /* How long confirm and release wait for another worker on the same namespace. */
 #define VP_BROKER_NS_LOCK_TIMEOUT_MS 120000
@@ -59,13 +56,6 @@ struct vp_broker {
 	struct vp_plan plan;
 };
 
-/* Count an AWS call in vpcpeer_aws_calls_total{action, outcome} (metrics may be NULL). */
-void vp_broker_note_aws(struct vp_metrics *metrics, const char *action, vp_code code,
-			const struct vp_aws_error *err);
-
-/* Turn an AWS failure into the workflow's error: "WHAT: <AWS message>". */
-vp_code vp_broker_aws_fail(struct vp_error *err, const struct vp_aws_error *aerr, const char *what);
-
 /* Fill a registration from a record (the plan and the hub side). */
 void vp_broker_fill(const struct vp_broker *broker, const struct vp_namespace_record *rec,
 		    struct vp_registration *out);
@@ -84,12 +74,57 @@ VP_NODISCARD vp_code vp_broker_describe_tables(struct vp_broker *broker,
 					       struct vp_aws_ec2_route_table_list **out,
 					       struct vp_error *err);
 
+/*
+ * DeleteRoute of `cidr` in a hub route table, counted in
+ * vpcpeer_aws_calls_total; a failure becomes "WHAT: <AWS message>".
+ */
+VP_NODISCARD vp_code vp_broker_delete_route(struct vp_broker *broker, const char *table,
+					    const char *cidr, const char *what,
+					    struct vp_error *err);
+
 /* Refresh the namespace and capacity gauges from the registry (best effort). */
 void vp_broker_refresh_gauges(struct vp_broker *broker);
 
 /* Count a workflow outcome and log it (info; warn for a failure that is not the caller's). */
 void vp_broker_outcome(struct vp_broker *broker, const char *workflow, const char *request_id,
 		       const char *account, int64_t n, vp_code code, const struct vp_error *err);
+
+/*
+ * Take the registry lock "namespace:<n>" (the one confirm, release and the
+ * reconciler take for n, also across brokers on PostgreSQL), waiting at most
+ * timeout_ms. Release it with vp_registry_unlock().
+ */
+VP_NODISCARD vp_code vp_broker_lock_namespace(struct vp_broker *broker, int64_t n, int timeout_ms,
+					      struct vp_registry_lock **lock, struct vp_error *err);
+
+/* A workflow's body on namespace n, run by vp_broker_run_locked() under n's lock. */
+typedef vp_code (*vp_broker_step_fn)(struct vp_broker *broker, const struct vp_identity *caller,
+				     int64_t n, const void *input, const char *request_id,
+				     struct vp_namespace_record *rec, struct vp_error *err);
+
+struct vp_broker_locked_call {
+	const char *workflow;             /* "confirm", "release": counted and logged */
+	bool system;                      /* the broker itself: no caller check, caller NULL */
+	const struct vp_identity *caller; /* checked with vp_broker_check_caller() first */
+	int64_t n;
+	const char *request_id; /* NULL: "" */
+	int lock_timeout_ms;
+	vp_broker_step_fn step;
+	const void *input; /* passed to step */
+};
+
+/*
+ * One confirm or release of n at a time: check the caller (unless system),
+ * take n's lock, run the step, let the lock go. On VP_OK, out (may be NULL)
+ * gets the registration and rec_out (may be NULL) the record as left, and the
+ * gauges are refreshed; the outcome is counted and logged either way (the
+ * caller's account, or the record's for the broker itself).
+ */
+VP_NODISCARD vp_code vp_broker_run_locked(struct vp_broker *broker,
+					  const struct vp_broker_locked_call *call,
+					  struct vp_registration *out,
+					  struct vp_namespace_record *rec_out,
+					  struct vp_error *err);
 
 /*
  * Release n as the broker itself (the reconciler: expired or stuck releasing),
@@ -100,9 +135,5 @@ VP_NODISCARD vp_code vp_broker_release_system(struct vp_broker *broker, int64_t 
 					      const char *request_id, int lock_timeout_ms,
 					      struct vp_namespace_record *rec,
 					      struct vp_error *err);
-
-/* Whether an account has a namespace pending, active or failed (not releasing). */
-VP_NODISCARD vp_code vp_broker_account_in_use(struct vp_registry *registry, const char *account,
-					      bool *in_use, struct vp_error *err);
 
 #endif

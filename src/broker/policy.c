@@ -197,35 +197,31 @@ static long find_account(json_t *principals, const char *account)
 	return -1;
 }
 
-/* Make Principal.AWS of our statement an array (IAM may hand back a plain string). */
-static json_t *principals_as_array(json_t *statement)
+/* Make obj's member `key` an array holding what it held (IAM may hand back a single value). */
+static json_t *member_as_array(json_t *obj, const char *key)
 {
-	json_t *principal = json_object_get(statement, "Principal");
-	json_t *aws = json_object_get(principal, "AWS");
+	json_t *member = json_object_get(obj, key);
 	json_t *array;
 
-	if (json_is_array(aws))
-		return aws;
+	if (json_is_array(member))
+		return member;
 	array = json_array();
-	if (!array || json_array_append(array, aws) != 0 ||
-	    json_object_set_new(principal, "AWS", array) != 0)
+	if (!array || json_array_append(array, member) != 0 ||
+	    json_object_set_new(obj, key, array) != 0)
 		return NULL;
 	return array;
+}
+
+/* Make Principal.AWS of our statement an array. */
+static json_t *principals_as_array(json_t *statement)
+{
+	return member_as_array(json_object_get(statement, "Principal"), "AWS");
 }
 
 /* Make Statement an array so a statement can be appended. */
 static json_t *statements_as_array(json_t *doc)
 {
-	json_t *statements = json_object_get(doc, "Statement");
-	json_t *array;
-
-	if (json_is_array(statements))
-		return statements;
-	array = json_array();
-	if (!array || json_array_append(array, statements) != 0 ||
-	    json_object_set_new(doc, "Statement", array) != 0)
-		return NULL;
-	return array;
+	return member_as_array(doc, "Statement");
 }
 
 vp_code vp_policy_add_account(struct vp_trust_policy *policy, const char *partition,

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "aws/ec2.h"
+#include "broker/broker.h"
+#include "broker/grants.h"
 #include "broker/crash.h"
 #include "broker/internal.h"
 #include "broker/policy.h"

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "aws/ec2.h"
+#include "broker/broker.h"
+#include "broker/grants.h"
 #include "broker/crash.h"
 #include "broker/internal.h"
 #include "core/log.h"
@@ -34,16 +36,10 @@ static vp_code remove_routes(struct vp_broker *b, const struct vp_namespace_reco
 
 	for (size_t i = 0; code == VP_OK && i < tables->count; i++) {
 		const struct vp_aws_ec2_route_table *t = &tables->items[i];
-		for (size_t k = 0; code == VP_OK && k < t->route_count; k++) {
-			struct vp_aws_error aerr;
-			if (!broker_route(&t->routes[k], rec))
-				continue;
-			code = vp_aws_ec2_delete_route(b->aws, t->route_table_id, rec->vpc_cidr,
-						       &aerr);
-			vp_broker_note_aws(b->metrics, "DeleteRoute", code, &aerr);
-			if (code != VP_OK)
-				vp_broker_aws_fail(err, &aerr, "removing a hub route");
-		}
+		for (size_t k = 0; code == VP_OK && k < t->route_count; k++)
+			if (broker_route(&t->routes[k], rec))
+				code = vp_broker_delete_route(b, t->route_table_id, rec->vpc_cidr,
+							      "removing a hub route", err);
 	}
 	vp_aws_ec2_route_table_list_free(tables);
 	return code;
@@ -80,12 +76,13 @@ static vp_code revoke(struct vp_broker *b, const struct vp_namespace_record *rec
 	return vp_grants_remove(b->grants, rec->account, (size_t)role, request_id, NULL, err);
 }
 
-static vp_code do_release(struct vp_broker *b, const struct vp_identity *caller, int64_t n,
-			  const char *request_id, struct vp_namespace_record *rec,
-			  struct vp_error *err)
+static vp_code release_step(struct vp_broker *b, const struct vp_identity *caller, int64_t n,
+			    const void *input, const char *request_id,
+			    struct vp_namespace_record *rec, struct vp_error *err)
 {
 	vp_code code;
 
+	(void)input;
 	if ((code = vp_broker_load(b, caller, n, rec, err)) != VP_OK)
 		return code;
 	if (rec->state == VP_NS_RELEASED)
@@ -121,55 +118,25 @@ vp_code vp_broker_release_system(struct vp_broker *b, int64_t n, const char *req
 				 int lock_timeout_ms, struct vp_namespace_record *out,
 				 struct vp_error *err)
 {
-	struct vp_namespace_record *rec = calloc(1, sizeof(*rec));
-	struct vp_registry_lock *lock = NULL;
-	char name[48];
-	vp_code code;
+	struct vp_broker_locked_call call = {.workflow = "release",
+					     .system = true,
+					     .n = n,
+					     .request_id = request_id,
+					     .lock_timeout_ms = lock_timeout_ms,
+					     .step = release_step};
 
-	if (!rec)
-		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
-	if (!request_id)
-		request_id = "";
-	snprintf(name, sizeof(name), "namespace:%lld", (long long)n);
-	code = vp_registry_lock(b->registry, name, lock_timeout_ms, &lock, err);
-	if (code == VP_OK)
-		code = do_release(b, NULL, n, request_id, rec, err);
-	vp_registry_unlock(lock);
-	if (code == VP_OK) {
-		if (out)
-			*out = *rec;
-		vp_broker_refresh_gauges(b);
-	}
-	vp_broker_outcome(b, "release", request_id, rec->account, n, code, err);
-	free(rec);
-	return code;
+	return vp_broker_run_locked(b, &call, NULL, out, err);
 }
 
 vp_code vp_broker_release(struct vp_broker *b, const struct vp_identity *caller, int64_t n,
 			  const char *request_id, struct vp_registration *out, struct vp_error *err)
 {
-	struct vp_namespace_record *rec = calloc(1, sizeof(*rec));
-	struct vp_registry_lock *lock = NULL;
-	char name[48];
-	vp_code code;
+	struct vp_broker_locked_call call = {.workflow = "release",
+					     .caller = caller,
+					     .n = n,
+					     .request_id = request_id,
+					     .lock_timeout_ms = VP_BROKER_NS_LOCK_TIMEOUT_MS,
+					     .step = release_step};
 
-	if (!rec)
-		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
-	if (!request_id)
-		request_id = "";
-	snprintf(name, sizeof(name), "namespace:%lld", (long long)n);
-	code = vp_broker_check_caller(b, caller, err);
-	if (code == VP_OK)
-		code = vp_registry_lock(b->registry, name, VP_BROKER_NS_LOCK_TIMEOUT_MS, &lock,
-					err);
-	if (code == VP_OK)
-		code = do_release(b, caller, n, request_id, rec, err);
-	vp_registry_unlock(lock);
-	if (code == VP_OK) {
-		vp_broker_fill(b, rec, out);
-		vp_broker_refresh_gauges(b);
-	}
-	vp_broker_outcome(b, "release", request_id, caller ? caller->account : "", n, code, err);
-	free(rec);
-	return code;
+	return vp_broker_run_locked(b, &call, out, NULL, err);
 }

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The broker's fixed limits: how many peer roles, route tables, allowed
+ * accounts and admins a configuration may name. Shared by the broker's
+ * interface (broker.h: struct vp_broker_config) and its insides (internal.h:
+ * struct vp_broker), so that neither has to include the other.
+ */
+#ifndef VP_BROKER_LIMITS_H
+#define VP_BROKER_LIMITS_H
+
+#define VP_BROKER_MAX_PEER_ROLES   16
+#define VP_BROKER_MAX_ROUTE_TABLES 32
+#define VP_BROKER_MAX_ACCOUNTS     1024
+#define VP_BROKER_MAX_ADMINS       64
+#define VP_BROKER_ID_MAX           64 /* vpc-..., rtb-... */
+
+#endif

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Inside the reconciler: a pass's working state and the helpers its checks
+ * share. One file per check, in the order a pass runs them:
+ *   expired.c   pending namespaces past their TTL, released
+ *   stuck.c     namespaces left releasing, released again
+ *   peerings.c  active namespaces whose peering is gone, marked failed
+ *   routes.c    hub routes: missing ones created, the broker's strays deleted
+ *   trust.c     trust entries: missing ones added, unneeded ones removed
+ * pass.c runs them (vp_broker_reconcile), report.c keeps the items,
+ * thread.c is serve's thread and leader lock. Not for other modules: they
+ * use broker/reconcile.h.
+ */
+#ifndef VP_BROKER_RECONCILE_INTERNAL_H
+#define VP_BROKER_RECONCILE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "broker/reconcile.h"
+#include "registry/registry.h"
+
+/* A pass's working state. */
+struct vp_reconcile_pass {
+	struct vp_broker *b;
+	const struct vp_reconcile_options *opts;
+	const char *rid;
+	struct vp_reconcile_report *r;
+	struct vp_namespace_record *live; /* pending, active, failed, releasing */
+	size_t live_count;
+	char (*known)[VP_REGISTRY_AWS_ID_MAX + 1]; /* every peering id the registry has seen */
+	size_t known_count;
+};
+
+static inline void vp_reconcile_copy(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+/* Whether the pass was asked to stop (options.stop became true). */
+bool vp_reconcile_stopping(const struct vp_reconcile_pass *p);
+
+/* ---- items (report.c) ---- */
+
+/*
+ * Add an item to the report, outcome planned (dry run) or done; the caller
+ * fills the rest through the pointer. NULL when the report is full (counted in
+ * dropped): every helper below accepts a NULL item and does nothing.
+ */
+struct vp_reconcile_item *vp_reconcile_add_item(struct vp_reconcile_pass *p,
+						enum vp_reconcile_kind kind, int64_t n,
+						const char *account);
+
+/* The item's sentence. */
+void vp_reconcile_detail(struct vp_reconcile_item *it, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The item's outcome; a failure's error (e may be NULL) is appended to the sentence. */
+void vp_reconcile_set_outcome(struct vp_reconcile_item *it, enum vp_reconcile_outcome o,
+			      const struct vp_error *e);
+
+/* A change that could not be made: skipped when the namespace was busy
+ * (VP_ERR_UNAVAILABLE: the next pass retries), failed otherwise. */
+void vp_reconcile_set_error(struct vp_reconcile_item *it, const struct vp_error *e);
+
+/* A route item's table, destination and target. */
+void vp_reconcile_route_item(struct vp_reconcile_item *it, const char *table, const char *cidr,
+			     const char *target);
+
+/* ---- changing one namespace (pass.c) ---- */
+
+/*
+ * For a change to namespace n: take its lock (waiting the pass's namespace
+ * wait) and read its record again. NULL, with the item's outcome set, when
+ * either fails; else the record (heap: free it) with *lock held (release it
+ * with vp_registry_unlock) and *live false when n is released or unknown.
+ */
+struct vp_namespace_record *vp_reconcile_lock_record(struct vp_reconcile_pass *p, int64_t n,
+						     struct vp_reconcile_item *it,
+						     struct vp_registry_lock **lock, bool *live);
+
+/* Release n through the release workflow as the broker (not in a dry run); outcome in it. */
+void vp_reconcile_release(struct vp_reconcile_pass *p, int64_t n, struct vp_reconcile_item *it);
+
+/* ---- the checks, in the order a pass runs them ---- */
+
+VP_NODISCARD vp_code vp_reconcile_release_expired(struct vp_reconcile_pass *p,
+						  struct vp_error *err);
+VP_NODISCARD vp_code vp_reconcile_finish_releases(struct vp_reconcile_pass *p,
+						  struct vp_error *err);
+VP_NODISCARD vp_code vp_reconcile_check_peerings(struct vp_reconcile_pass *p, struct vp_error *err);
+VP_NODISCARD vp_code vp_reconcile_check_routes(struct vp_reconcile_pass *p, struct vp_error *err);
+VP_NODISCARD vp_code vp_reconcile_check_trust(struct vp_reconcile_pass *p, struct vp_error *err);
+
+#endif

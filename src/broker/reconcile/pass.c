@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The reconciler's pass: read the registry, run the checks in order (stale
+ * releases, peerings, hub routes, trust entries), count and log what they
+ * found; and the helpers the checks share for changing one namespace under
+ * its lock.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "broker/internal.h"
+#include "broker/reconcile/internal.h"
+#include "core/log.h"
+#include "core/metrics.h"
+
+bool vp_reconcile_stopping(const struct vp_reconcile_pass *p)
+{
+	return p->opts->stop && atomic_load(p->opts->stop);
+}
+
+/*
+ * The array with room for one more element at `count` (doubling from `first`
+ * elements): the same array, a moved one, or NULL (out of memory: the array
+ * is left as it was).
+ */
+static void *room_for_one(void *array, size_t *cap, size_t count, size_t size, size_t first)
+{
+	size_t more_cap;
+	void *more;
+
+	if (count < *cap)
+		return array;
+	more_cap = *cap ? *cap * 2 : first;
+	if (!(more = realloc(array, more_cap * size)))
+		return NULL;
+	*cap = more_cap;
+	return more;
+}
+
+/* Every record: the live ones (not released) and every peering id any record names. */
+static vp_code load_records(struct vp_reconcile_pass *p, struct vp_error *err)
+{
+	struct vp_registry_filter filter = {.states = 0};
+	struct vp_namespace_record *page = malloc(VP_REGISTRY_PAGE_MAX * sizeof(*page));
+	size_t live_cap = 0, known_cap = 0;
+	vp_code code = VP_OK;
+
+	free(p->live);
+	free(p->known);
+	p->live = NULL;
+	p->known = NULL;
+	p->live_count = p->known_count = 0;
+	if (!page)
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	do {
+		size_t got = 0;
+		int64_t next = 0;
+		code = vp_registry_list(p->b->registry, &filter, page, VP_REGISTRY_PAGE_MAX, &got,
+					&next, err);
+		if (code != VP_OK)
+			break;
+		for (size_t i = 0; i < got && code == VP_OK; i++) {
+			const struct vp_namespace_record *rec = &page[i];
+			void *more;
+
+			if (rec->peering_id[0]) {
+				more = room_for_one(p->known, &known_cap, p->known_count,
+						    sizeof(*p->known), 256);
+				if (!more) {
+					code = vp_fail(err, VP_ERR_NOMEM, "out of memory");
+					break;
+				}
+				p->known = more;
+				vp_reconcile_copy(p->known[p->known_count++], sizeof(p->known[0]),
+						  rec->peering_id);
+			}
+			if (rec->state == VP_NS_RELEASED)
+				continue;
+			if (!(more = room_for_one(p->live, &live_cap, p->live_count,
+						  sizeof(*p->live), 64))) {
+				code = vp_fail(err, VP_ERR_NOMEM, "out of memory");
+				break;
+			}
+			p->live = more;
+			p->live[p->live_count++] = *rec;
+		}
+		filter.after_id = next;
+	} while (code == VP_OK && filter.after_id != 0);
+	free(page);
+	return code;
+}
+
+static int ns_wait(const struct vp_reconcile_pass *p)
+{
+	return p->opts->ns_lock_timeout_ms > 0 ? p->opts->ns_lock_timeout_ms
+					       : VP_RECONCILE_DEFAULT_NS_WAIT;
+}
+
+/* Take namespace n's lock (not waiting long) and read its record again. */
+static vp_code lock_ns(struct vp_reconcile_pass *p, int64_t n, struct vp_registry_lock **lock,
+		       struct vp_namespace_record *rec, bool *live, struct vp_error *err)
+{
+	vp_code code;
+
+	if ((code = vp_broker_lock_namespace(p->b, n, ns_wait(p), lock, err)) != VP_OK)
+		return code;
+	code = vp_registry_get(p->b->registry, n, rec, err);
+	*live = code == VP_OK && rec->state != VP_NS_RELEASED;
+	if (code == VP_ERR_NOT_FOUND)
+		code = VP_OK;
+	if (code != VP_OK) {
+		vp_registry_unlock(*lock);
+		*lock = NULL;
+	}
+	return code;
+}
+
+struct vp_namespace_record *vp_reconcile_lock_record(struct vp_reconcile_pass *p, int64_t n,
+						     struct vp_reconcile_item *it,
+						     struct vp_registry_lock **lock, bool *live)
+{
+	struct vp_namespace_record *now = malloc(sizeof(*now));
+	struct vp_error e;
+
+	*live = false;
+	if (!now) {
+		vp_reconcile_set_outcome(it, VP_RECONCILE_FAILED, NULL);
+		return NULL;
+	}
+	if (lock_ns(p, n, lock, now, live, &e) != VP_OK) {
+		vp_reconcile_set_error(it, &e);
+		free(now);
+		return NULL;
+	}
+	return now;
+}
+
+void vp_reconcile_release(struct vp_reconcile_pass *p, int64_t n, struct vp_reconcile_item *it)
+{
+	struct vp_error e;
+
+	if (p->opts->dry_run)
+		return;
+	if (vp_broker_release_system(p->b, n, p->rid, ns_wait(p), NULL, &e) != VP_OK)
+		vp_reconcile_set_error(it, &e);
+}
+
+static void count_and_log(struct vp_reconcile_pass *p)
+{
+	struct vp_reconcile_report *r = p->r;
+
+	for (size_t i = 0; i < r->count; i++) {
+		const struct vp_reconcile_item *it = &r->items[i];
+		json_t *fields;
+		switch (it->outcome) {
+		case VP_RECONCILE_PLANNED:
+			r->planned++;
+			break;
+		case VP_RECONCILE_DONE:
+			r->changed++;
+			break;
+		case VP_RECONCILE_FAILED:
+			r->failed++;
+			break;
+		case VP_RECONCILE_REPORTED:
+			r->reported++;
+			break;
+		case VP_RECONCILE_SKIPPED:
+			r->skipped++;
+			break;
+		}
+		if (p->b->metrics && !r->dry_run)
+			vp_metrics_add(p->b->metrics, VP_BROKER_METRIC_RECONCILE_CHANGES,
+				       (const char *const[]){
+					       "kind", vp_reconcile_kind_name(it->kind), "outcome",
+					       vp_reconcile_outcome_name(it->outcome), NULL},
+				       1);
+		if (r->dry_run || !vp_log_enabled(VP_LOG_INFO))
+			continue;
+		fields = json_pack("{ss ss sI ss ss}", "kind", vp_reconcile_kind_name(it->kind),
+				   "outcome", vp_reconcile_outcome_name(it->outcome), "n",
+				   (json_int_t)it->n, "account", it->account, "detail", it->detail);
+		vp_log_event(it->outcome == VP_RECONCILE_FAILED ? VP_LOG_WARN : VP_LOG_INFO,
+			     "reconcile", fields);
+	}
+}
+
+vp_code vp_broker_reconcile(struct vp_broker *b, const struct vp_reconcile_options *opts,
+			    struct vp_reconcile_report **out, struct vp_error *err)
+{
+	static const struct vp_reconcile_options defaults = {0};
+	struct vp_reconcile_pass p = {.b = b, .opts = opts ? opts : &defaults};
+	vp_code code;
+
+	p.rid = p.opts->request_id && *p.opts->request_id ? p.opts->request_id : "reconcile";
+	if (!(p.r = calloc(1, sizeof(*p.r))) ||
+	    !(p.r->items = calloc(VP_RECONCILE_MAX_ITEMS, sizeof(*p.r->items)))) {
+		vp_reconcile_report_free(p.r);
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	}
+	p.r->dry_run = p.opts->dry_run;
+	p.r->started_at = (int64_t)time(NULL);
+
+	code = load_records(&p, err);
+	if (code == VP_OK && !vp_reconcile_stopping(&p))
+		code = vp_reconcile_release_expired(&p, err);
+	if (code == VP_OK && !vp_reconcile_stopping(&p))
+		code = vp_reconcile_finish_releases(&p, err);
+	/* Releases changed the records: read them again (a dry run keeps its view). */
+	if (code == VP_OK && !p.opts->dry_run && !vp_reconcile_stopping(&p))
+		code = load_records(&p, err);
+	if (code == VP_OK)
+		p.r->namespaces = p.live_count;
+	if (code == VP_OK && !vp_reconcile_stopping(&p))
+		code = vp_reconcile_check_peerings(&p, err);
+	if (code == VP_OK && !vp_reconcile_stopping(&p))
+		code = vp_reconcile_check_routes(&p, err);
+	if (code == VP_OK && !vp_reconcile_stopping(&p))
+		code = vp_reconcile_check_trust(&p, err);
+	free(p.live);
+	free(p.known);
+	if (code != VP_OK) {
+		if (b->metrics)
+			vp_metrics_add(b->metrics, VP_BROKER_METRIC_RECONCILE_RUNS,
+				       (const char *const[]){"outcome", "failed", NULL}, 1);
+		vp_reconcile_report_free(p.r);
+		vp_error_prefix(err, "reconcile");
+		return code;
+	}
+	p.r->finished_at = (int64_t)time(NULL);
+	count_and_log(&p);
+	if (b->metrics && !p.r->dry_run)
+		vp_metrics_add(b->metrics, VP_BROKER_METRIC_RECONCILE_RUNS,
+			       (const char *const[]){"outcome", "ok", NULL}, 1);
+	if (!p.r->dry_run)
+		vp_broker_refresh_gauges(b);
+	*out = p.r;
+	return VP_OK;
+}
