@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "aws/sigv4.h"
+#include "broker/types.h"
 #include "core/error.h"
 
 struct vp_aws_client;
@@ -30,13 +31,6 @@ struct vp_aws_http;
 #define VP_AUTH_SERVER_ID_MAX     255
 #define VP_AUTH_DEFAULT_MAX_AGE   300 /* seconds either side of the broker's clock */
 #define VP_AUTH_MAX_PROOF_HEADERS 16
-
-/* Who signed a proof, as STS said. */
-struct vp_identity {
-	char account[13]; /* 12 digits */
-	char arn[1024];   /* arn:aws:iam::ACCT:user/x, arn:aws:sts::ACCT:assumed-role/R/s */
-	char user_id[256];
-};
 
 /*
  * Client side. *header_value is "Vpcpeer-Proof <base64>", the caller frees
