@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "api/auth.h"
+#include "proof/proof.h"
 #include "aws/sigv4.h"
 #include "cfn/response.h"
 #include "client/broker_client.h"
@@ -85,7 +85,7 @@ static void set_physical_id(struct job *j, const char *fmt, ...)
 void vp_cfn_registration_id(int64_t n, const char *server_id, const char *client_ref,
 			    char out[VP_CFN_PHYSICAL_ID_MAX + 1])
 {
-	char joined[VP_AUTH_SERVER_ID_MAX + VP_CLIENT_REF_MAX + 2];
+	char joined[VP_PROOF_SERVER_ID_MAX + VP_CLIENT_REF_MAX + 2];
 	char hex[VP_AWS_SHA256_HEX_LEN + 1];
 
 	snprintf(joined, sizeof(joined), "%s\n%s", server_id, client_ref);
@@ -132,7 +132,7 @@ static vp_code effective_server_id(const struct vp_cfn_broker_props *bp, char *o
 		snprintf(out, size, "%s", bp->server_id);
 		return VP_OK;
 	}
-	rc = vp_auth_default_server_id(bp->broker_url, out, size, err);
+	rc = vp_proof_default_server_id(bp->broker_url, out, size, err);
 	if (rc != VP_OK)
 		vp_error_prefix(err, "property BrokerUrl");
 	return rc;
@@ -293,7 +293,7 @@ static void registration_upsert(struct job *j)
 {
 	struct vp_cfn_registration_props p;
 	struct vp_broker_response resp;
-	char server_id[VP_AUTH_SERVER_ID_MAX + 1], *body = NULL;
+	char server_id[VP_PROOF_SERVER_ID_MAX + 1], *body = NULL;
 	struct vp_error err;
 	const char *state;
 	json_t *ns = NULL, *req;
@@ -346,7 +346,7 @@ static void registration_delete(struct job *j)
 {
 	struct vp_cfn_registration_props p;
 	struct vp_broker_response resp;
-	char server_id[VP_AUTH_SERVER_ID_MAX + 1], path[64], expected[VP_CFN_PHYSICAL_ID_MAX + 1];
+	char server_id[VP_PROOF_SERVER_ID_MAX + 1], path[64], expected[VP_CFN_PHYSICAL_ID_MAX + 1];
 	const char *id = j->ev->physical_id, *state, *ref;
 	struct vp_error err;
 	json_t *ns = NULL;

@@ -8,13 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/auth.h"
+#include "proof/proof.h"
 #include "aws/endpoint.h"
 #include "core/version.h"
 
 struct vp_broker_client {
 	char base_url[VP_AWS_URL_MAX]; /* without a trailing '/' */
-	char server_id[VP_AUTH_SERVER_ID_MAX + 1];
+	char server_id[VP_PROOF_SERVER_ID_MAX + 1];
 	char *ca_file;
 	struct vp_aws_client *aws;
 	long connect_timeout_ms, timeout_ms;
@@ -87,15 +87,15 @@ vp_code vp_broker_client_new(const struct vp_broker_client_config *cfg,
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
 	memcpy(c->base_url, cfg->base_url, n);
 	if (cfg->server_id) {
-		if (strlen(cfg->server_id) > VP_AUTH_SERVER_ID_MAX || !cfg->server_id[0]) {
+		if (strlen(cfg->server_id) > VP_PROOF_SERVER_ID_MAX || !cfg->server_id[0]) {
 			rc = vp_fail(err, VP_ERR_INVALID, "the server id must be 1..%d characters",
-				     VP_AUTH_SERVER_ID_MAX);
+				     VP_PROOF_SERVER_ID_MAX);
 			goto fail;
 		}
 		memcpy(c->server_id, cfg->server_id, strlen(cfg->server_id) + 1);
 	} else {
-		rc = vp_auth_default_server_id(c->base_url, c->server_id, sizeof(c->server_id),
-					       err);
+		rc = vp_proof_default_server_id(c->base_url, c->server_id, sizeof(c->server_id),
+						err);
 		if (rc != VP_OK)
 			goto fail;
 	}
@@ -189,7 +189,7 @@ vp_code vp_broker_client_call(struct vp_broker_client *c, const char *method, co
 	if (n < 0 || (size_t)n >= sizeof(url))
 		return vp_fail(err, VP_ERR_INVALID, "the request URL is too long");
 	/* A fresh proof per call: it is only good for a few minutes. */
-	rc = vp_auth_make_proof(c->aws, c->server_id, &proof, err);
+	rc = vp_proof_make(c->aws, c->server_id, &proof, err);
 	if (rc != VP_OK) {
 		vp_error_prefix(err, "making the identity proof");
 		return rc;
