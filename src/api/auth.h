@@ -1,16 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Identity proofs (docs/api.md "Identity proof", DESIGN.md §5).
+ * The broker's verifier of identity proofs (docs/api.md "Identity proof",
+ * the format is proof/proof.h).
  *
- * Client side: vp_auth_make_proof() signs, with the client's credentials, an
- * unsent sts:GetCallerIdentity that names the broker (X-Vpcpeer-Server-Id) and
- * packs it as the value of an Authorization header.
- *
- * Server side: a struct vp_auth checks a proof (method, URL, body, signed
- * server id, freshness), replays it to STS and returns who signed it. Proofs
- * that STS accepted are cached by their signature until they expire, so a
- * client's burst costs STS one call. Safe to use from many threads.
- * vp_auth_new() / vp_auth_free() own it.
+ * A struct vp_auth checks a proof (vp_proof_parse: method, URL, body, signed
+ * server id, freshness), replays it to STS (api/auth_replay.h) and returns
+ * who signed it. Proofs that STS accepted are cached by their signature
+ * until they expire, so a client's burst costs STS one call. Safe to use
+ * from many threads. vp_auth_new() / vp_auth_free() own it.
  */
 #ifndef VP_API_AUTH_H
 #define VP_API_AUTH_H
@@ -18,43 +15,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aws/sigv4.h"
+#include "broker/types.h"
 #include "core/error.h"
+#include "proof/proof.h"
 
-struct vp_aws_client;
-struct vp_aws_http;
-
-#define VP_AUTH_SCHEME            "Vpcpeer-Proof"
-#define VP_AUTH_SERVER_ID_HEADER  "X-Vpcpeer-Server-Id"
-#define VP_AUTH_MAX_HEADER        12288 /* the whole Authorization value */
-#define VP_AUTH_SERVER_ID_MAX     255
-#define VP_AUTH_DEFAULT_MAX_AGE   300 /* seconds either side of the broker's clock */
-#define VP_AUTH_MAX_PROOF_HEADERS 16
-
-/* Who signed a proof, as STS said. */
-struct vp_identity {
-	char account[13]; /* 12 digits */
-	char arn[1024];   /* arn:aws:iam::ACCT:user/x, arn:aws:sts::ACCT:assumed-role/R/s */
-	char user_id[256];
-};
-
-/*
- * Client side. *header_value is "Vpcpeer-Proof <base64>", the caller frees
- * it. Errors come from the credentials chain (no credentials: VP_ERR_AUTH).
- */
-VP_NODISCARD vp_code vp_auth_make_proof(struct vp_aws_client *client, const char *server_id,
-					char **header_value, struct vp_error *err);
-
-/* The default server id of a broker URL: its host:port ("broker.example.com:443"). */
-VP_NODISCARD vp_code vp_auth_default_server_id(const char *broker_url, char *out, size_t size,
-					       struct vp_error *err);
+/* The names the HTTP server uses (the same values as proof/proof.h's). */
+#define VP_AUTH_SCHEME     VP_PROOF_SCHEME
+#define VP_AUTH_MAX_HEADER VP_PROOF_MAX_HEADER
 
 struct vp_auth_config {
 	const char *server_id;       /* required */
 	const char *partition;       /* "aws", "aws-cn", "aws-us-gov": which STS hosts count */
 	const char *sts_endpoint;    /* also accepted (the broker's own STS endpoint URL, e.g.
 					AWS_ENDPOINT_URL in tests); NULL: partition hosts only */
-	int64_t max_age_seconds;     /* 0: VP_AUTH_DEFAULT_MAX_AGE */
+	int64_t max_age_seconds;     /* 0: VP_PROOF_DEFAULT_MAX_AGE */
 	size_t cache_entries;        /* 0: 4096 */
 	long sts_timeout_ms;         /* 0: 10 s */
 	int64_t (*clock)(void *ctx); /* unix seconds; NULL: time() */
@@ -81,30 +55,7 @@ void vp_auth_free(struct vp_auth *auth);
 VP_NODISCARD vp_code vp_auth_verify(struct vp_auth *auth, const char *authorization,
 				    struct vp_identity *out, struct vp_error *err);
 
-/*
- * A proof decoded and checked, before any replay: what vp_auth_verify() does
- * up to the cache and STS (and what the fuzz target drives). Caller-owned
- * storage; vp_auth_proof_cleanup() frees and wipes it (twice is a no-op).
- */
-struct vp_auth_proof {
-	char *method;
-	char *url;
-	struct vp_aws_owned_header headers[VP_AUTH_MAX_PROOF_HEADERS]; /* as given */
-	size_t header_count;
-	char *body;
-	size_t body_len;
-	char signature[VP_AWS_SHA256_HEX_LEN + 1]; /* from the SigV4 Authorization header */
-	int64_t signed_at;                         /* X-Amz-Date, unix seconds */
-	unsigned char digest[32];                  /* SHA-256 of method, URL, headers, body */
-};
-
-/*
- * Decode and check a proof against auth's configuration and clock: every
- * check of docs/api.md except STS's. VP_ERR_AUTH with the reason; on success
- * *out is filled (the caller cleans it up), otherwise untouched.
- */
-VP_NODISCARD vp_code vp_auth_parse_proof(struct vp_auth *auth, const char *authorization,
-					 struct vp_auth_proof *out, struct vp_error *err);
-void vp_auth_proof_cleanup(struct vp_auth_proof *proof);
+/* The rules auth checks proofs against (for vp_proof_parse); they live as long as auth. */
+const struct vp_proof_rules *vp_auth_rules(const struct vp_auth *auth);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "core/ids.h"
 #include "core/num.h"
 #include "registry/registry.h"
 #include "registry/state.h"
@@ -133,7 +134,7 @@ vp_code vp_list_query_parse(const char *query, size_t len, struct vp_list_query 
 				return VP_ERR_INVALID;
 			break;
 		case P_ACCOUNT:
-			if (vp_registry_check_account(value, err) != VP_OK) {
+			if (vp_ids_account_check(value, err) != VP_OK) {
 				vp_error_prefix(err, "account");
 				return VP_ERR_INVALID;
 			}

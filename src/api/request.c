@@ -4,12 +4,9 @@
 #include <jansson.h>
 #include <string.h>
 
-#define NAMESPACES_PATH "/v1/namespaces"
+#include "core/ids.h"
 
-static bool is_hex_lower(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
+#define NAMESPACES_PATH "/v1/namespaces"
 
 /* Plain decimal, no sign, no leading zero, below 2^31. -1 when not. */
 static int64_t parse_namespace(const char *s, size_t len)
@@ -92,44 +89,6 @@ vp_code vp_route_match(const char *method, const char *path, struct vp_route_mat
 	else
 		out->allowed_methods = match.allowed_methods;
 	return rc;
-}
-
-vp_code vp_client_ref_check(const char *ref, struct vp_error *err)
-{
-	size_t len = strlen(ref);
-
-	if (len == 0)
-		return vp_fail(err, VP_ERR_INVALID, "client_ref is empty");
-	if (len > VP_CLIENT_REF_MAX)
-		return vp_fail(err, VP_ERR_INVALID, "client_ref is %zu characters, more than %d",
-			       len, VP_CLIENT_REF_MAX);
-	for (size_t i = 0; i < len; i++)
-		if (ref[i] < 0x21 || ref[i] > 0x7e)
-			return vp_fail(err, VP_ERR_INVALID,
-				       "client_ref has a character that is not printable ASCII at "
-				       "position %zu",
-				       i + 1);
-	return VP_OK;
-}
-
-vp_code vp_aws_id_check(const char *id, const char *prefix, const char *field, struct vp_error *err)
-{
-	size_t plen = strlen(prefix);
-	size_t len = strlen(id);
-	size_t digits;
-
-	if (len < plen + 1 || strncmp(id, prefix, plen) != 0 || id[plen] != '-')
-		return vp_fail(err, VP_ERR_INVALID, "%s must start with '%s-'", field, prefix);
-	digits = len - plen - 1;
-	if (digits != 8 && digits != 17)
-		return vp_fail(err, VP_ERR_INVALID, "%s must be '%s-' and 8 or 17 hex digits",
-			       field, prefix);
-	for (size_t i = plen + 1; i < len; i++)
-		if (!is_hex_lower(id[i]))
-			return vp_fail(err, VP_ERR_INVALID,
-				       "%s must be '%s-' and 8 or 17 lower-case hex digits", field,
-				       prefix);
-	return VP_OK;
 }
 
 /* Parse a body that must be a JSON object. The caller decrefs *out. */
@@ -240,7 +199,7 @@ vp_code vp_register_request_parse(const char *body, size_t len, struct vp_regist
 	if (rc == VP_OK && !json_object_get(doc, "client_ref"))
 		rc = vp_fail(err, VP_ERR_INVALID, "client_ref is missing");
 	if (rc == VP_OK)
-		rc = vp_client_ref_check(req.client_ref, err);
+		rc = vp_ids_client_ref_check(req.client_ref, err);
 	json_decref(doc);
 	if (rc == VP_OK)
 		*out = req;
@@ -278,9 +237,9 @@ vp_code vp_confirm_request_parse(const char *body, size_t len, struct vp_confirm
 	if (rc == VP_OK && !json_object_get(doc, "vpc_id"))
 		rc = vp_fail(err, VP_ERR_INVALID, "vpc_id is missing");
 	if (rc == VP_OK)
-		rc = vp_aws_id_check(req.peering_id, "pcx", "vpc_peering_connection_id", err);
+		rc = vp_ids_aws_id_check(req.peering_id, "pcx", "vpc_peering_connection_id", err);
 	if (rc == VP_OK)
-		rc = vp_aws_id_check(req.vpc_id, "vpc", "vpc_id", err);
+		rc = vp_ids_aws_id_check(req.vpc_id, "vpc", "vpc_id", err);
 	json_decref(doc);
 	if (rc == VP_OK)
 		*out = req;

@@ -15,15 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "broker/types.h"
 #include "core/error.h"
 
-#define VP_API_MAX_BODY    16384
-#define VP_CLIENT_REF_MAX  256
-#define VP_LABELS_MAX      16
-#define VP_LABEL_KEY_MAX   64
-#define VP_LABEL_VALUE_MAX 256
-/* "pcx-" or "vpc-" and 8 or 17 hex digits. */
-#define VP_AWS_ID_MAX 22
+#define VP_API_MAX_BODY 16384
 
 enum vp_route {
 	VP_ROUTE_HEALTHZ,
@@ -52,38 +47,15 @@ struct vp_route_match {
 VP_NODISCARD vp_code vp_route_match(const char *method, const char *path,
 				    struct vp_route_match *out, struct vp_error *err);
 
-struct vp_label {
-	char key[VP_LABEL_KEY_MAX + 1];
-	char value[VP_LABEL_VALUE_MAX + 1];
-};
-
-/* POST /v1/namespaces: {"client_ref": "...", "labels": {"k": "v", ...}} */
-struct vp_register_request {
-	char client_ref[VP_CLIENT_REF_MAX + 1];
-	struct vp_label labels[VP_LABELS_MAX];
-	unsigned label_count;
-};
-
-/* POST /v1/namespaces/{n}/confirm: {"vpc_peering_connection_id": "pcx-...", "vpc_id": "vpc-..."} */
-struct vp_confirm_request {
-	char peering_id[VP_AWS_ID_MAX + 1];
-	char vpc_id[VP_AWS_ID_MAX + 1];
-};
-
+/*
+ * The bodies of POST /v1/namespaces and POST /v1/namespaces/{n}/confirm, into
+ * the broker's input types (broker/types.h). The client_ref and the ids are
+ * checked with core/ids.h's rules.
+ */
 VP_NODISCARD vp_code vp_register_request_parse(const char *body, size_t len,
 					       struct vp_register_request *out,
 					       struct vp_error *err);
 VP_NODISCARD vp_code vp_confirm_request_parse(const char *body, size_t len,
 					      struct vp_confirm_request *out, struct vp_error *err);
-
-/*
- * A client reference: 1..VP_CLIENT_REF_MAX printable ASCII characters
- * (CloudFormation stack ARNs and logical ids fit).
- */
-VP_NODISCARD vp_code vp_client_ref_check(const char *ref, struct vp_error *err);
-
-/* An EC2 id with the given prefix ("pcx", "vpc"): prefix, '-', 8 or 17 lower-case hex digits. */
-VP_NODISCARD vp_code vp_aws_id_check(const char *id, const char *prefix, const char *field,
-				     struct vp_error *err);
 
 #endif

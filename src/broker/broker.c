@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "core/metrics.h"
-#include "api/request.h"
+#include "core/ids.h"
 #include "aws/client.h"
 #include "aws/ec2.h"
 #include "aws/iam.h"

@@ -27,8 +27,7 @@
 #include <stdint.h>
 
 #include "addr/plan.h"
-#include "api/auth.h"
-#include "api/request.h"
+#include "broker/types.h"
 #include "core/error.h"
 #include "registry/registry.h"
 

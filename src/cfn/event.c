@@ -236,7 +236,8 @@ void vp_cfn_default_client_ref(const char *stack_id, const char *logical_id,
 	char hex[VP_AWS_SHA256_HEX_LEN + 1];
 	int n = snprintf(joined, sizeof(joined), "%s/%s", stack_id, logical_id);
 
-	if (n >= 0 && (size_t)n < sizeof(joined) && vp_client_ref_check(joined, NULL) == VP_OK) {
+	if (n >= 0 && (size_t)n < sizeof(joined) &&
+	    vp_ids_client_ref_check(joined, NULL) == VP_OK) {
 		memcpy(out, joined, (size_t)n + 1);
 		return;
 	}
@@ -259,7 +260,7 @@ vp_code vp_cfn_registration_props_parse(const struct vp_cfn_event *ev, const jso
 	if ((rc = prop_string(props, "ClientRef", VP_CLIENT_REF_MAX, &ref, err)) != VP_OK)
 		return rc;
 	if (ref) {
-		if ((rc = vp_client_ref_check(ref, err)) != VP_OK) {
+		if ((rc = vp_ids_client_ref_check(ref, err)) != VP_OK) {
 			vp_error_prefix(err, "property ClientRef");
 			return rc;
 		}
@@ -356,11 +357,11 @@ vp_code vp_cfn_confirmation_props_parse(const struct vp_cfn_event *ev, const jso
 	    (rc = prop_required(props, "VpcPeeringConnectionId", VP_AWS_ID_MAX, &pcx, err)) !=
 		    VP_OK)
 		return rc;
-	if ((rc = vp_aws_id_check(pcx, "pcx", "property VpcPeeringConnectionId", err)) != VP_OK)
+	if ((rc = vp_ids_aws_id_check(pcx, "pcx", "property VpcPeeringConnectionId", err)) != VP_OK)
 		return rc;
 	if ((rc = prop_required(props, "VpcId", VP_AWS_ID_MAX, &vpc, err)) != VP_OK)
 		return rc;
-	if ((rc = vp_aws_id_check(vpc, "vpc", "property VpcId", err)) != VP_OK)
+	if ((rc = vp_ids_aws_id_check(vpc, "vpc", "property VpcId", err)) != VP_OK)
 		return rc;
 	if ((rc = prop_string(props, "HealthCheck", VP_CFN_HOST_MAX + 8, &health, err)) != VP_OK)
 		return rc;

@@ -25,7 +25,7 @@
 
 #include <jansson.h>
 
-#include "api/request.h"
+#include "core/ids.h"
 #include "core/error.h"
 
 #define VP_CFN_EVENT_MAX       ((size_t)256 * 1024) /* Lambda's asynchronous payload limit */

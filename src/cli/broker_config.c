@@ -6,6 +6,7 @@
 
 #include "core/metrics.h"
 #include "aws/client.h"
+#include "core/ids.h"
 #include "registry/registry.h"
 
 #define E  CLI_OPT_ENV
@@ -81,7 +82,7 @@ static bool check_account(const char *command, const char *flag, const char *val
 {
 	struct vp_error err;
 
-	if (vp_registry_check_account(value, &err) != VP_OK) {
+	if (vp_ids_account_check(value, &err) != VP_OK) {
 		cli_error(command, "--%s: %s", flag, err.message);
 		return false;
 	}

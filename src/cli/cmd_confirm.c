@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "api/request.h"
+#include "core/ids.h"
 #include "cli/cli.h"
 
 enum { OPT_HELP = 1, OPT_PEERING_ID, OPT_VPC_ID };
@@ -81,8 +81,8 @@ int cmd_confirm_main(int argc, char **argv)
 			  !peering ? "peering-id PCX" : "vpc-id VPC");
 		goto done;
 	}
-	if (vp_aws_id_check(peering, "pcx", "--peering-id", &err) != VP_OK ||
-	    vp_aws_id_check(vpc, "vpc", "--vpc-id", &err) != VP_OK) {
+	if (vp_ids_aws_id_check(peering, "pcx", "--peering-id", &err) != VP_OK ||
+	    vp_ids_aws_id_check(vpc, "vpc", "--vpc-id", &err) != VP_OK) {
 		cli_error("confirm", "%s", err.message);
 		goto done;
 	}

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "core/buf.h"
+#include "core/ids.h"
 #include "core/num.h"
 
 enum { OPT_HELP = 1, OPT_STATE, OPT_ACCOUNT, OPT_CURSOR, OPT_LIMIT };
@@ -97,7 +98,7 @@ int cmd_list_main(int argc, char **argv)
 			  state);
 		goto done;
 	}
-	if (account && (strlen(account) != 12 || strspn(account, "0123456789") != 12)) {
+	if (account && !vp_ids_account_valid(account)) {
 		cli_error("list", "--account must be a 12-digit AWS account id, not '%.40s'",
 			  account);
 		goto done;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/request.h"
+#include "broker/types.h"
 #include "cli/cli.h"
 
 enum { OPT_HELP = 1, OPT_CLIENT_REF, OPT_LABEL };
@@ -110,7 +110,7 @@ int cmd_register_main(int argc, char **argv)
 		cli_error("register", "--client-ref REF is required");
 		goto done;
 	}
-	if (vp_client_ref_check(client_ref, &err) != VP_OK) {
+	if (vp_ids_client_ref_check(client_ref, &err) != VP_OK) {
 		cli_error("register", "--client-ref: %s", err.message);
 		goto done;
 	}

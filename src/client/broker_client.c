@@ -8,13 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/auth.h"
 #include "aws/endpoint.h"
+#include "core/url.h"
 #include "core/version.h"
+#include "proof/proof.h"
 
 struct vp_broker_client {
 	char base_url[VP_AWS_URL_MAX]; /* without a trailing '/' */
-	char server_id[VP_AUTH_SERVER_ID_MAX + 1];
+	char server_id[VP_PROOF_SERVER_ID_MAX + 1];
 	char *ca_file;
 	struct vp_aws_client *aws;
 	long connect_timeout_ms, timeout_ms;
@@ -30,35 +31,27 @@ static bool loopback(const char *host)
 
 static vp_code check_url(const char *url, struct vp_error *err)
 {
-	char *scheme = NULL, *host = NULL, *part = NULL;
-	CURLU *u = curl_url();
-	vp_code rc = VP_OK;
+	struct vp_url u;
+	vp_code rc;
 
-	if (!u)
-		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)) {
+	rc = vp_url_parse(url, &u, NULL);
+	if (rc == VP_ERR_NOMEM)
+		return vp_fail(err, rc, "out of memory");
+	if (rc != VP_OK || (strcmp(u.scheme, "https") != 0 && strcmp(u.scheme, "http") != 0)) {
 		rc = vp_fail(err, VP_ERR_INVALID,
 			     "the broker URL '%.200s' is not an https:// URL with a host", url);
-	} else if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
-		   curl_url_get(u, CURLUPART_QUERY, &part, 0) == CURLUE_OK ||
-		   curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK) {
+	} else if (u.user || u.query || u.fragment) {
 		rc = vp_fail(err, VP_ERR_INVALID,
 			     "the broker URL '%.200s' must not have a user name, query or fragment",
 			     url);
-	} else if (strcmp(scheme, "http") == 0 && !loopback(host)) {
+	} else if (strcmp(u.scheme, "http") == 0 && !loopback(u.host)) {
 		/* A proof sent in clear could be replayed to this broker until it expires. */
 		rc = vp_fail(err, VP_ERR_INVALID,
 			     "the broker URL '%.200s' must use https:// (plain http only to a "
 			     "loopback address)",
 			     url);
 	}
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(part);
-	curl_url_cleanup(u);
+	vp_url_cleanup(&u);
 	return rc;
 }
 
@@ -87,15 +80,15 @@ vp_code vp_broker_client_new(const struct vp_broker_client_config *cfg,
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
 	memcpy(c->base_url, cfg->base_url, n);
 	if (cfg->server_id) {
-		if (strlen(cfg->server_id) > VP_AUTH_SERVER_ID_MAX || !cfg->server_id[0]) {
+		if (strlen(cfg->server_id) > VP_PROOF_SERVER_ID_MAX || !cfg->server_id[0]) {
 			rc = vp_fail(err, VP_ERR_INVALID, "the server id must be 1..%d characters",
-				     VP_AUTH_SERVER_ID_MAX);
+				     VP_PROOF_SERVER_ID_MAX);
 			goto fail;
 		}
 		memcpy(c->server_id, cfg->server_id, strlen(cfg->server_id) + 1);
 	} else {
-		rc = vp_auth_default_server_id(c->base_url, c->server_id, sizeof(c->server_id),
-					       err);
+		rc = vp_proof_default_server_id(c->base_url, c->server_id, sizeof(c->server_id),
+						err);
 		if (rc != VP_OK)
 			goto fail;
 	}
@@ -189,7 +182,7 @@ vp_code vp_broker_client_call(struct vp_broker_client *c, const char *method, co
 	if (n < 0 || (size_t)n >= sizeof(url))
 		return vp_fail(err, VP_ERR_INVALID, "the request URL is too long");
 	/* A fresh proof per call: it is only good for a few minutes. */
-	rc = vp_auth_make_proof(c->aws, c->server_id, &proof, err);
+	rc = vp_proof_make(c->aws, c->server_id, &proof, err);
 	if (rc != VP_OK) {
 		vp_error_prefix(err, "making the identity proof");
 		return rc;

@@ -2,7 +2,7 @@
 /*
  * A small HTTP client for the broker's REST API (docs/api.md), for the CLI.
  *
- * Each request carries a fresh identity proof (api/auth.h) made with the
+ * Each request carries a fresh identity proof (proof/proof.h) made with the
  * given AWS client's credentials for the broker's server id. TLS peers are
  * always verified (ca_file for a private CA); plain http:// is refused except
  * to a loopback address, where a test or a local broker listens. No
@@ -26,7 +26,7 @@ struct vp_aws_client;
 
 struct vp_broker_client_config {
 	const char *base_url;      /* "https://broker.example.com[:port][/prefix]"; required */
-	const char *server_id;     /* NULL: the URL's host:port (vp_auth_default_server_id) */
+	const char *server_id;     /* NULL: the URL's host:port (vp_proof_default_server_id) */
 	const char *ca_file;       /* PEM bundle for the broker's certificate; NULL: system CAs */
 	struct vp_aws_client *aws; /* signs the proofs (borrowed); required */
 	long connect_timeout_ms;   /* 0: 10 s */

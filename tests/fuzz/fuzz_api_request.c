@@ -45,15 +45,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 1:
 		if (vp_register_request_parse(text, size - 1, &reg, NULL) == VP_OK) {
-			if (vp_client_ref_check(reg.client_ref, NULL) != VP_OK ||
+			if (vp_ids_client_ref_check(reg.client_ref, NULL) != VP_OK ||
 			    reg.label_count > VP_LABELS_MAX)
 				abort();
 		}
 		break;
 	default:
 		if (vp_confirm_request_parse(text, size - 1, &conf, NULL) == VP_OK) {
-			if (vp_aws_id_check(conf.peering_id, "pcx", "id", NULL) != VP_OK ||
-			    vp_aws_id_check(conf.vpc_id, "vpc", "id", NULL) != VP_OK)
+			if (vp_ids_aws_id_check(conf.peering_id, "pcx", "id", NULL) != VP_OK ||
+			    vp_ids_aws_id_check(conf.vpc_id, "vpc", "id", NULL) != VP_OK)
 				abort();
 		}
 	}

@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Identity proofs: decoding and checking (vp_auth_parse_proof), never the
+ * Identity proofs: decoding and checking (vp_proof_parse), never the
  * replay. The first byte picks the input's shape: the raw Authorization
  * value, or JSON that this driver packs as "Vpcpeer-Proof <base64>" so the
  * fuzzer works on the document rather than on base64. The broker's clock is
  * fixed at the seeds' date (20260921T141320Z). Never crashes; an accepted
  * proof obeys the documented checks.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
-#include "api/auth.h"
-#include "aws/client.h"
+#include "proof/proof.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,37 +24,39 @@ static int64_t fixed_clock(void *ctx)
 	return 1790000000;
 }
 
-static struct vp_auth *the_auth(void)
+static const struct vp_proof_rules *the_rules(void)
 {
-	static struct vp_auth *auth;
-	struct vp_auth_config cfg = {
+	static struct vp_proof_rules rules;
+	static bool ready;
+	struct vp_proof_config cfg = {
 		.server_id = "broker.test:443",
 		.partition = "aws",
 		.sts_endpoint = "http://127.0.0.1:9",
 		.clock = fixed_clock,
 	};
 
-	if (!auth && (vp_aws_global_init(NULL) != VP_OK || vp_auth_new(&cfg, &auth, NULL) != VP_OK))
+	if (!ready && vp_proof_rules_init(&rules, &cfg, NULL) != VP_OK)
 		abort();
-	return auth;
+	ready = true;
+	return &rules;
 }
 
 static void check(const char *value)
 {
-	struct vp_auth_proof p;
+	struct vp_proof p;
 
-	if (vp_auth_parse_proof(the_auth(), value, &p, NULL) != VP_OK)
+	if (vp_proof_parse(the_rules(), value, &p, NULL) != VP_OK)
 		return;
 	if (strcmp(p.method, "POST") != 0 || strlen(p.signature) != 64 ||
-	    p.header_count > VP_AUTH_MAX_PROOF_HEADERS ||
+	    p.header_count > VP_PROOF_MAX_PROOF_HEADERS ||
 	    (strcmp(p.body, "Action=GetCallerIdentity&Version=2011-06-15") != 0 &&
 	     strcmp(p.body, "Version=2011-06-15&Action=GetCallerIdentity") != 0) ||
 	    (strncmp(p.url, "https://sts.", 12) != 0 &&
 	     strcmp(p.url, "http://127.0.0.1:9/") != 0) ||
-	    p.signed_at < 1790000000 - VP_AUTH_DEFAULT_MAX_AGE ||
-	    p.signed_at > 1790000000 + VP_AUTH_DEFAULT_MAX_AGE)
+	    p.signed_at < 1790000000 - VP_PROOF_DEFAULT_MAX_AGE ||
+	    p.signed_at > 1790000000 + VP_PROOF_DEFAULT_MAX_AGE)
 		abort();
-	vp_auth_proof_cleanup(&p);
+	vp_proof_cleanup(&p);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -62,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char scheme[] = "Vpcpeer-Proof ";
 	char *value;
 
-	if (size < 1 || size > 3 * VP_AUTH_MAX_HEADER)
+	if (size < 1 || size > 3 * VP_PROOF_MAX_HEADER)
 		return 0;
 	if (data[0] % 2 == 0) {
 		value = malloc(size);

@@ -20,13 +20,14 @@ static void check_props(const struct vp_cfn_event *ev)
 	struct vp_cfn_confirmation_props conf;
 
 	if (vp_cfn_registration_props_parse(ev, NULL, &reg, NULL) == VP_OK) {
-		if (!reg.broker.broker_url[0] || vp_client_ref_check(reg.client_ref, NULL) != VP_OK)
+		if (!reg.broker.broker_url[0] ||
+		    vp_ids_client_ref_check(reg.client_ref, NULL) != VP_OK)
 			abort();
 	}
 	if (vp_cfn_confirmation_props_parse(ev, NULL, &conf, NULL) == VP_OK) {
 		if (conf.namespace_id < 0 || conf.namespace_id > INT32_MAX ||
-		    vp_aws_id_check(conf.peering_id, "pcx", "id", NULL) != VP_OK ||
-		    vp_aws_id_check(conf.vpc_id, "vpc", "id", NULL) != VP_OK ||
+		    vp_ids_aws_id_check(conf.peering_id, "pcx", "id", NULL) != VP_OK ||
+		    vp_ids_aws_id_check(conf.vpc_id, "vpc", "id", NULL) != VP_OK ||
 		    (conf.health_host[0] && (conf.health_port < 1 || conf.health_port > 65535)))
 			abort();
 	}

@@ -2,7 +2,7 @@
 /*
  * Identity proofs end to end against awsenv (moto behind a proxy that
  * verifies every signature with botocore): proofs made by
- * vp_auth_make_proof(), verified by vp_auth_verify() with a fixed broker
+ * vp_proof_make(), verified by vp_auth_verify() with a fixed broker
  * clock, replayed to awsenv's STS. The account comes from STS; a proof seen
  * before is answered from the cache (STS calls counted by awsenv); what STS
  * refuses is a 401 with STS's code; an STS that fails or cannot be reached
@@ -102,7 +102,7 @@ static char *proof_at(time_t at, const char *key, const char *secret, const char
 	struct vp_error err;
 
 	client_now = at;
-	if (vp_auth_make_proof(c, SERVER_ID, &proof, &err) != VP_OK)
+	if (vp_proof_make(c, SERVER_ID, &proof, &err) != VP_OK)
 		fail_msg("%s", err.message);
 	vp_aws_client_free(c);
 	return proof;
@@ -139,7 +139,7 @@ static void faults(const char *json)
 /* Re-pack a proof with `from` replaced by `to` inside its JSON text. */
 static char *tamper(const char *proof, const char *from, const char *to)
 {
-	const char *b64 = proof + strlen(VP_AUTH_SCHEME " ");
+	const char *b64 = proof + strlen(VP_PROOF_SCHEME " ");
 	size_t len = strlen(b64), tlen = strlen(to), flen = strlen(from);
 	unsigned char *raw = malloc(len + 1);
 	char *text, *at, *out;
@@ -158,8 +158,8 @@ static char *tamper(const char *proof, const char *from, const char *to)
 	memcpy(text + (at - (char *)raw), to, tlen);
 	memcpy(text + (at - (char *)raw) + tlen, at + flen, strlen(at + flen) + 1);
 	len = strlen(text);
-	out = malloc(strlen(VP_AUTH_SCHEME " ") + 4 * ((len + 2) / 3) + 1);
-	memcpy(out, VP_AUTH_SCHEME " ", strlen(VP_AUTH_SCHEME " ") + 1);
+	out = malloc(strlen(VP_PROOF_SCHEME " ") + 4 * ((len + 2) / 3) + 1);
+	memcpy(out, VP_PROOF_SCHEME " ", strlen(VP_PROOF_SCHEME " ") + 1);
 	EVP_EncodeBlock((unsigned char *)out + strlen(out), (unsigned char *)text, (int)len);
 	free(text);
 	free(raw);
@@ -169,7 +169,7 @@ static char *tamper(const char *proof, const char *from, const char *to)
 /* The signature inside a proof, to flip one digit of it. */
 static char *flip_signature(const char *proof)
 {
-	const char *b64 = proof + strlen(VP_AUTH_SCHEME " ");
+	const char *b64 = proof + strlen(VP_PROOF_SCHEME " ");
 	size_t len = strlen(b64);
 	unsigned char *raw = malloc(len + 1);
 	char from[80], to[80], *sig, *out;
@@ -382,7 +382,7 @@ static void test_sts_unavailable(void **state)
 	nowhere = auth_for("http://127.0.0.1:1", 0);
 	c = client_for("http://127.0.0.1:1", B_KEY, B_SECRET, NULL);
 	client_now = (time_t)t0;
-	assert_int_equal(vp_auth_make_proof(c, SERVER_ID, &proof, &err), VP_OK);
+	assert_int_equal(vp_proof_make(c, SERVER_ID, &proof, &err), VP_OK);
 	expect(nowhere, proof, VP_ERR_UNAVAILABLE, "STS could not be reached");
 	free(proof);
 	vp_aws_client_free(c);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Identity proofs without STS: proofs made by vp_auth_make_proof() (static
+ * Identity proofs without STS: proofs made by vp_proof_make() (static
  * keys, a fixed clock, an STS endpoint nobody listens on) and edited copies
- * of them, checked by vp_auth_parse_proof() / vp_auth_verify(). Every check
+ * of them, checked by vp_proof_parse() / vp_auth_verify(). Every check
  * that refuses before the replay, each with its reason; the server-id
  * default; the proof's format (docs/api.md). The replay and the cache are
  * tested against awsenv in tests/integration/auth/.
@@ -21,6 +21,7 @@
 
 #include "api/auth.h"
 #include "aws/client.h"
+#include "proof/proof.h"
 
 #define STS_URL   "http://127.0.0.1:9" /* never reached: these proofs are refused first */
 #define SERVER_ID "broker.test:443"
@@ -87,7 +88,7 @@ static char *proof_from(struct vp_aws_client *c, const char *server_id)
 	char *proof = NULL;
 	struct vp_error err;
 
-	if (vp_auth_make_proof(c, server_id, &proof, &err) != VP_OK)
+	if (vp_proof_make(c, server_id, &proof, &err) != VP_OK)
 		fail_msg("%s", err.message);
 	return proof;
 }
@@ -104,7 +105,7 @@ static char *good_proof(void)
 /* The JSON inside a proof (caller decrefs). */
 static json_t *unpack(const char *proof)
 {
-	const char *b64 = proof + strlen(VP_AUTH_SCHEME " ");
+	const char *b64 = proof + strlen(VP_PROOF_SCHEME " ");
 	size_t len = strlen(b64);
 	unsigned char *raw = malloc(len);
 	json_t *doc;
@@ -123,10 +124,10 @@ static json_t *unpack(const char *proof)
 
 static char *pack_text(const char *text, size_t len)
 {
-	char *out = malloc(strlen(VP_AUTH_SCHEME " ") + 4 * ((len + 2) / 3) + 1);
+	char *out = malloc(strlen(VP_PROOF_SCHEME " ") + 4 * ((len + 2) / 3) + 1);
 
 	assert_non_null(out);
-	memcpy(out, VP_AUTH_SCHEME " ", strlen(VP_AUTH_SCHEME " ") + 1);
+	memcpy(out, VP_PROOF_SCHEME " ", strlen(VP_PROOF_SCHEME " ") + 1);
 	EVP_EncodeBlock((unsigned char *)out + strlen(out), (const unsigned char *)text, (int)len);
 	return out;
 }
@@ -210,7 +211,7 @@ static void test_proof_format(void **state)
 	(void)state;
 
 	assert_memory_equal(proof, "Vpcpeer-Proof ", 14);
-	assert_true(strlen(proof) <= VP_AUTH_MAX_HEADER);
+	assert_true(strlen(proof) <= VP_PROOF_MAX_HEADER);
 	doc = unpack(proof);
 	assert_int_equal(json_object_size(doc), 4);
 	assert_string_equal(json_string_value(json_object_get(doc, "method")), "POST");
@@ -236,22 +237,22 @@ static void test_proof_format(void **state)
 static void test_parse_good_proof(void **state)
 {
 	struct vp_auth *a = make_auth("aws", STS_URL);
-	struct vp_auth_proof p, q;
+	struct vp_proof p, q;
 	struct vp_error err;
 	char *proof = good_proof();
 	(void)state;
 
-	assert_int_equal(vp_auth_parse_proof(a, proof, &p, &err), VP_OK);
+	assert_int_equal(vp_proof_parse(vp_auth_rules(a), proof, &p, &err), VP_OK);
 	assert_string_equal(p.method, "POST");
 	assert_string_equal(p.url, STS_URL "/");
 	assert_int_equal(p.signed_at, T0);
 	assert_int_equal(strlen(p.signature), 64);
 	/* the same proof, the same digest; the cache compares it */
-	assert_int_equal(vp_auth_parse_proof(a, proof, &q, &err), VP_OK);
+	assert_int_equal(vp_proof_parse(vp_auth_rules(a), proof, &q, &err), VP_OK);
 	assert_memory_equal(p.digest, q.digest, sizeof(p.digest));
-	vp_auth_proof_cleanup(&p);
-	vp_auth_proof_cleanup(&p); /* twice: a no-op */
-	vp_auth_proof_cleanup(&q);
+	vp_proof_cleanup(&p);
+	vp_proof_cleanup(&p); /* twice: a no-op */
+	vp_proof_cleanup(&q);
 	free(proof);
 	vp_auth_free(a);
 }
@@ -260,7 +261,7 @@ static void test_scheme_and_encoding(void **state)
 {
 	struct vp_auth *a = make_auth("aws", STS_URL);
 	char *proof = good_proof(), *lower, *text;
-	struct vp_auth_proof p;
+	struct vp_proof p;
 	(void)state;
 
 	refused(a, NULL, "no identity proof");
@@ -283,15 +284,15 @@ static void test_scheme_and_encoding(void **state)
 	/* the scheme is case-insensitive (RFC 9110), extra blanks are fine */
 	lower = strdup(proof);
 	memcpy(lower, "vpcpeer-proof", 13);
-	assert_int_equal(vp_auth_parse_proof(a, lower, &p, NULL), VP_OK);
-	vp_auth_proof_cleanup(&p);
+	assert_int_equal(vp_proof_parse(vp_auth_rules(a), lower, &p, NULL), VP_OK);
+	vp_proof_cleanup(&p);
 	free(lower);
 	/* too long */
 	{
-		char *big = malloc(VP_AUTH_MAX_HEADER + 2);
-		memset(big, 'A', VP_AUTH_MAX_HEADER + 1);
+		char *big = malloc(VP_PROOF_MAX_HEADER + 2);
+		memset(big, 'A', VP_PROOF_MAX_HEADER + 1);
 		memcpy(big, "Vpcpeer-Proof ", 14);
-		big[VP_AUTH_MAX_HEADER + 1] = '\0';
+		big[VP_PROOF_MAX_HEADER + 1] = '\0';
 		refused(a, big, "longer than 12288 bytes");
 		free(big);
 	}
@@ -377,11 +378,11 @@ static void test_method_url_body(void **state)
 	free(proof);
 	/* the other parameter order passes the local check (STS judges the signature) */
 	{
-		struct vp_auth_proof p;
+		struct vp_proof p;
 		proof = with_field("body",
 				   json_string("Version=2011-06-15&Action=GetCallerIdentity"));
-		assert_int_equal(vp_auth_parse_proof(a, proof, &p, NULL), VP_OK);
-		vp_auth_proof_cleanup(&p);
+		assert_int_equal(vp_proof_parse(vp_auth_rules(a), proof, &p, NULL), VP_OK);
+		vp_proof_cleanup(&p);
 		free(proof);
 	}
 	vp_auth_free(a);
@@ -411,9 +412,9 @@ static void test_partition_hosts(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct vp_auth *a = make_auth(cases[i].partition, NULL);
 		char *proof = with_field("url", json_string(cases[i].url));
-		struct vp_auth_proof p;
+		struct vp_proof p;
 		struct vp_error err;
-		vp_code rc = vp_auth_parse_proof(a, proof, &p, &err);
+		vp_code rc = vp_proof_parse(vp_auth_rules(a), proof, &p, &err);
 
 		/* The Host header is the awsenv one: drop it so the URL check decides. */
 		if (rc == VP_ERR_AUTH && strstr(err.message, "Host header")) {
@@ -422,13 +423,13 @@ static void test_partition_hosts(void **state)
 			free(proof);
 			proof = pack(doc);
 			json_decref(doc);
-			rc = vp_auth_parse_proof(a, proof, &p, &err);
+			rc = vp_proof_parse(vp_auth_rules(a), proof, &p, &err);
 		}
 		if (cases[i].ok != (rc == VP_OK))
 			fail_msg("%s %s: %s", cases[i].partition, cases[i].url,
 				 rc == VP_OK ? "accepted" : err.message);
 		if (rc == VP_OK)
-			vp_auth_proof_cleanup(&p);
+			vp_proof_cleanup(&p);
 		free(proof);
 		vp_auth_free(a);
 	}
@@ -489,14 +490,14 @@ static void test_headers(void **state)
 	free(proof);
 	/* Content-Length equal to the body's, and no Host (curl sends the URL's): fine */
 	{
-		struct vp_auth_proof p;
+		struct vp_proof p;
 		proof = with_header("Content-Length", "43");
-		assert_int_equal(vp_auth_parse_proof(a, proof, &p, NULL), VP_OK);
-		vp_auth_proof_cleanup(&p);
+		assert_int_equal(vp_proof_parse(vp_auth_rules(a), proof, &p, NULL), VP_OK);
+		vp_proof_cleanup(&p);
 		free(proof);
 		proof = with_header("Host", NULL);
-		assert_int_equal(vp_auth_parse_proof(a, proof, &p, NULL), VP_OK);
-		vp_auth_proof_cleanup(&p);
+		assert_int_equal(vp_proof_parse(vp_auth_rules(a), proof, &p, NULL), VP_OK);
+		vp_proof_cleanup(&p);
 		free(proof);
 	}
 
@@ -548,18 +549,18 @@ static void test_headers(void **state)
 static void test_freshness(void **state)
 {
 	struct vp_auth *a = make_auth("aws", STS_URL);
-	struct vp_auth_proof p;
+	struct vp_proof p;
 	char *proof = good_proof();
 	(void)state;
 
 	broker_now = T0 + 300; /* the edge is still fresh */
-	assert_int_equal(vp_auth_parse_proof(a, proof, &p, NULL), VP_OK);
-	vp_auth_proof_cleanup(&p);
+	assert_int_equal(vp_proof_parse(vp_auth_rules(a), proof, &p, NULL), VP_OK);
+	vp_proof_cleanup(&p);
 	broker_now = T0 + 301;
 	refused(a, proof, "stale: signed at 20260921T141320Z, 301 s before");
 	broker_now = T0 - 300;
-	assert_int_equal(vp_auth_parse_proof(a, proof, &p, NULL), VP_OK);
-	vp_auth_proof_cleanup(&p);
+	assert_int_equal(vp_proof_parse(vp_auth_rules(a), proof, &p, NULL), VP_OK);
+	vp_proof_cleanup(&p);
 	broker_now = T0 - 301;
 	refused(a, proof, "in the future: signed at 20260921T141320Z, 301 s after");
 	reset_clocks();
@@ -596,15 +597,15 @@ static void test_temporary_credentials_sign_the_token(void **state)
 	struct vp_auth *a = make_auth("aws", STS_URL);
 	struct vp_aws_client *c = make_client("us-east-1", STS_URL, "SessionToken0123456789");
 	char *proof = proof_from(c, SERVER_ID);
-	struct vp_auth_proof p;
+	struct vp_proof p;
 	json_t *doc = unpack(proof);
 	const char *authz = json_string_value(
 		json_object_get(json_object_get(doc, "headers"), "Authorization"));
 	(void)state;
 
 	assert_non_null(strstr(authz, "x-amz-security-token"));
-	assert_int_equal(vp_auth_parse_proof(a, proof, &p, NULL), VP_OK);
-	vp_auth_proof_cleanup(&p);
+	assert_int_equal(vp_proof_parse(vp_auth_rules(a), proof, &p, NULL), VP_OK);
+	vp_proof_cleanup(&p);
 	json_decref(doc);
 	free(proof);
 	vp_aws_client_free(c);
@@ -618,14 +619,14 @@ static void test_real_sts_hosts(void **state)
 	struct vp_auth *a = make_auth("aws", NULL);
 	struct vp_aws_client *c = make_client("eu-west-1", NULL, NULL);
 	char *proof = proof_from(c, SERVER_ID);
-	struct vp_auth_proof p;
+	struct vp_proof p;
 	struct vp_error err;
 	(void)state;
 
-	if (vp_auth_parse_proof(a, proof, &p, &err) != VP_OK)
+	if (vp_proof_parse(vp_auth_rules(a), proof, &p, &err) != VP_OK)
 		fail_msg("%s", err.message);
 	assert_string_equal(p.url, "https://sts.eu-west-1.amazonaws.com/");
-	vp_auth_proof_cleanup(&p);
+	vp_proof_cleanup(&p);
 	free(proof);
 	vp_aws_client_free(c);
 	vp_auth_free(a);
@@ -664,7 +665,7 @@ static void test_config(void **state)
 	{
 		struct vp_aws_client *c = make_client("us-east-1", STS_URL, NULL);
 		char *proof = NULL;
-		assert_int_equal(vp_auth_make_proof(c, "bad id", &proof, &err), VP_ERR_INVALID);
+		assert_int_equal(vp_proof_make(c, "bad id", &proof, &err), VP_ERR_INVALID);
 		assert_null(proof);
 		vp_aws_client_free(c);
 	}
@@ -682,24 +683,24 @@ static void test_default_server_id(void **state)
 		{"http://localhost", "localhost:80"},
 		{"https://[::1]:9443/", "[::1]:9443"},
 	};
-	char out[VP_AUTH_SERVER_ID_MAX + 1];
+	char out[VP_PROOF_SERVER_ID_MAX + 1];
 	struct vp_error err;
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		if (vp_auth_default_server_id(good[i].url, out, sizeof(out), &err) != VP_OK)
+		if (vp_proof_default_server_id(good[i].url, out, sizeof(out), &err) != VP_OK)
 			fail_msg("%s: %s", good[i].url, err.message);
 		assert_string_equal(out, good[i].id);
 	}
-	assert_int_equal(vp_auth_default_server_id("broker.example.com", out, sizeof(out), &err),
+	assert_int_equal(vp_proof_default_server_id("broker.example.com", out, sizeof(out), &err),
 			 VP_ERR_INVALID);
 	assert_int_equal(
-		vp_auth_default_server_id("ftp://broker.example.com", out, sizeof(out), &err),
+		vp_proof_default_server_id("ftp://broker.example.com", out, sizeof(out), &err),
 		VP_ERR_INVALID);
 	assert_non_null(strstr(err.message, "not an http:// or https:// URL"));
-	assert_int_equal(vp_auth_default_server_id("https://", out, sizeof(out), &err),
+	assert_int_equal(vp_proof_default_server_id("https://", out, sizeof(out), &err),
 			 VP_ERR_INVALID);
-	assert_int_equal(vp_auth_default_server_id("https://broker.example.com", out, 8, &err),
+	assert_int_equal(vp_proof_default_server_id("https://broker.example.com", out, 8, &err),
 			 VP_ERR_RANGE);
 }
 

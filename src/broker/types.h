@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The types of the broker's interface that its callers fill in: who is
+ * calling (struct vp_identity, which the API's proof verifier and the tests
+ * produce) and the inputs of the register and confirm workflows (which the
+ * API's JSON parsers, api/request.h, produce). Plain structs with fixed-size
+ * fields: nothing to free. The id rules and limits are core/ids.h.
+ */
+#ifndef VP_BROKER_TYPES_H
+#define VP_BROKER_TYPES_H
+
+#include "core/ids.h"
+
+#define VP_LABELS_MAX      16
+#define VP_LABEL_KEY_MAX   64
+#define VP_LABEL_VALUE_MAX 256
+
+/* Who signed an identity proof, as STS said. */
+struct vp_identity {
+	char account[VP_IDS_ACCOUNT_LEN + 1]; /* 12 digits */
+	char arn[1024]; /* arn:aws:iam::ACCT:user/x, arn:aws:sts::ACCT:assumed-role/R/s */
+	char user_id[256];
+};
+
+struct vp_label {
+	char key[VP_LABEL_KEY_MAX + 1];
+	char value[VP_LABEL_VALUE_MAX + 1];
+};
+
+/* Register: {"client_ref": "...", "labels": {"k": "v", ...}} */
+struct vp_register_request {
+	char client_ref[VP_CLIENT_REF_MAX + 1];
+	struct vp_label labels[VP_LABELS_MAX];
+	unsigned label_count;
+};
+
+/* Confirm: {"vpc_peering_connection_id": "pcx-...", "vpc_id": "vpc-..."} */
+struct vp_confirm_request {
+	char peering_id[VP_AWS_ID_MAX + 1];
+	char vpc_id[VP_AWS_ID_MAX + 1];
+};
+
+#endif

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Inside the CloudFormation handler (cfn/handler.h): one request being
+ * handled (struct vp_cfn_job) and the steps the resource types share, used
+ * by handler.c (dispatch and the answer), handler_register.c
+ * (Custom::PeeringRegistration) and handler_confirm.c
+ * (Custom::PeeringConfirmation). Not for use outside src/cfn/.
+ */
+#ifndef VP_CFN_HANDLER_INTERNAL_H
+#define VP_CFN_HANDLER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "cfn/handler.h"
+#include "client/broker_client.h"
+#include "core/buf.h"
+
+#define VP_CFN_FAILED_PREFIX "vpcpeer-failed-" /* the id of a Create that failed */
+
+/* One request being handled and its answer in the making. */
+struct vp_cfn_job {
+	const struct vp_cfn_handler_config *cfg;
+	const struct vp_cfn_event *ev;
+	int64_t deadline_ms;
+	int64_t (*now)(void);
+	long reserve_ms;
+	/* the answer */
+	bool success;
+	char reason[VP_CFN_REASON_MAX];
+	char physical_id[VP_CFN_PHYSICAL_ID_MAX + 1];
+	json_t *data;
+	int64_t namespace_id;
+	const char *action; /* what was done, for the log */
+};
+
+/* The answer: SUCCESS or FAILED with a reason (FAILED drops any Data). */
+void vp_cfn_job_succeed(struct vp_cfn_job *j, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void vp_cfn_job_fail(struct vp_cfn_job *j, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void vp_cfn_job_set_physical_id(struct vp_cfn_job *j, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * One broker call with a fresh proof, within the time left before the
+ * deadline less reserve_ms (VP_ERR_UNAVAILABLE when too little is left).
+ */
+VP_NODISCARD vp_code vp_cfn_job_broker_call(struct vp_cfn_job *j,
+					    const struct vp_cfn_broker_props *bp,
+					    const char *method, const char *path, const char *body,
+					    struct vp_broker_response *resp, struct vp_error *err);
+
+/* FAILED with what the broker said: "broker refused the <what>: 403 forbidden: ...". */
+void vp_cfn_job_refused(struct vp_cfn_job *j, const char *what, long status,
+			const struct vp_buf *body);
+
+/* FAILED because the broker could not be called: "cannot <what>: ...". */
+void vp_cfn_job_unreachable(struct vp_cfn_job *j, const char *what, const struct vp_error *err);
+
+/* The broker's namespace object (sets j->namespace_id), or NULL after answering FAILED. */
+json_t *vp_cfn_job_namespace(struct vp_cfn_job *j, const struct vp_broker_response *resp);
+
+/* Custom::PeeringRegistration: Create/Update (POST /v1/namespaces), Delete (GET + DELETE). */
+void vp_cfn_registration_upsert(struct vp_cfn_job *j);
+void vp_cfn_registration_delete(struct vp_cfn_job *j);
+
+/* Custom::PeeringConfirmation: Create/Update (POST .../confirm, then the HealthCheck). */
+void vp_cfn_confirmation_upsert(struct vp_cfn_job *j);
+
+#endif

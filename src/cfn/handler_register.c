@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Custom::PeeringRegistration (docs/lambda.md): Create and Update register
+ * the client reference with the broker and hand the namespace's plan to
+ * Fn::GetAtt; Delete releases the namespace, after making sure the number
+ * is still this resource's (vp_cfn_registration_id).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "aws/sigv4.h"
+#include "cfn/handler_internal.h"
+#include "proof/proof.h"
+
+#define REGISTRATION_PREFIX "vpcpeer-ns-"
+#define ID_HASH_LEN         16
+
+void vp_cfn_registration_id(int64_t n, const char *server_id, const char *client_ref,
+			    char out[VP_CFN_PHYSICAL_ID_MAX + 1])
+{
+	char joined[VP_PROOF_SERVER_ID_MAX + VP_CLIENT_REF_MAX + 2];
+	char hex[VP_AWS_SHA256_HEX_LEN + 1];
+
+	snprintf(joined, sizeof(joined), "%s\n%s", server_id, client_ref);
+	vp_aws_sha256_hex(joined, strlen(joined), hex);
+	snprintf(out, VP_CFN_PHYSICAL_ID_MAX + 1, REGISTRATION_PREFIX "%" PRId64 "-%.*s", n,
+		 ID_HASH_LEN, hex);
+}
+
+/* "vpcpeer-ns-<n>-<hash>": n, or -1 when the id is not one of ours. */
+static int64_t registration_id_namespace(const char *id)
+{
+	const char *p = id + strlen(REGISTRATION_PREFIX), *dash;
+	int64_t n = 0;
+
+	if (strncmp(id, REGISTRATION_PREFIX, strlen(REGISTRATION_PREFIX)) != 0)
+		return -1;
+	dash = strchr(p, '-');
+	if (!dash || dash == p || dash - p > 10 || (dash - p > 1 && *p == '0') ||
+	    strlen(dash + 1) != ID_HASH_LEN || strspn(dash + 1, "0123456789abcdef") != ID_HASH_LEN)
+		return -1;
+	for (; p < dash; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		n = n * 10 + (*p - '0');
+	}
+	return n <= INT32_MAX ? n : -1;
+}
+
+/* The ServerId property, or BrokerUrl's host:port (errors name the property). */
+static vp_code effective_server_id(const struct vp_cfn_broker_props *bp, char *out, size_t size,
+				   struct vp_error *err)
+{
+	vp_code rc;
+
+	if (bp->server_id[0]) {
+		snprintf(out, size, "%s", bp->server_id);
+		return VP_OK;
+	}
+	rc = vp_proof_default_server_id(bp->broker_url, out, size, err);
+	if (rc != VP_OK)
+		vp_error_prefix(err, "property BrokerUrl");
+	return rc;
+}
+
+static const char *const registration_keys[] = {
+	"VpcCidrBlock", "PeerVpcId", "PeerOwnerId", "PeerRoleArn", "PeerRegion", "PeerCidrBlock",
+};
+
+/* Data for Fn::GetAtt: every value a string, as CloudFormation hands them on. */
+static bool registration_data(struct vp_cfn_job *j, json_t *ns)
+{
+	char key[32], number[24];
+	json_t *data = json_object();
+	int bad = !data;
+
+	snprintf(number, sizeof(number), "%" PRId64, j->namespace_id);
+	bad |= json_object_set_new(data, "NamespaceId", json_string(number));
+	for (size_t i = 0; !bad && i < sizeof(registration_keys) / sizeof(registration_keys[0]);
+	     i++) {
+		const char *v = json_string_value(json_object_get(ns, registration_keys[i]));
+		if (!v || !v[0]) {
+			json_decref(data);
+			vp_cfn_job_fail(j,
+					"the broker's answer for namespace %" PRId64
+					" has no %s; ask the hub "
+					"operator to check the broker's configuration",
+					j->namespace_id, registration_keys[i]);
+			return false;
+		}
+		bad |= json_object_set_new(data, registration_keys[i], json_string(v));
+	}
+	for (int s = 0; !bad && s < 26; s++) {
+		const char *v;
+		snprintf(key, sizeof(key), "Subnet%cCidrBlock", 'A' + s);
+		v = json_string_value(json_object_get(ns, key));
+		if (!v)
+			break;
+		bad |= json_object_set_new(data, key, json_string(v));
+	}
+	if (!bad && !json_object_get(data, "SubnetACidrBlock")) {
+		json_decref(data);
+		vp_cfn_job_fail(
+			j, "the broker's answer for namespace %" PRId64 " has no SubnetACidrBlock",
+			j->namespace_id);
+		return false;
+	}
+	if (bad) {
+		json_decref(data);
+		vp_cfn_job_fail(j, "out of memory building the response Data");
+		return false;
+	}
+	j->data = data;
+	return true;
+}
+
+void vp_cfn_registration_upsert(struct vp_cfn_job *j)
+{
+	struct vp_cfn_registration_props p;
+	struct vp_broker_response resp;
+	char server_id[VP_PROOF_SERVER_ID_MAX + 1], *body = NULL;
+	struct vp_error err;
+	const char *state;
+	json_t *ns = NULL, *req;
+
+	j->action = "register";
+	if (vp_cfn_registration_props_parse(j->ev, NULL, &p, &err) != VP_OK ||
+	    effective_server_id(&p.broker, server_id, sizeof(server_id), &err) != VP_OK) {
+		vp_cfn_job_fail(j, "%s", err.message);
+		return;
+	}
+	req = json_pack("{ss}", "client_ref", p.client_ref);
+	body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	if (!body) {
+		vp_cfn_job_fail(j, "out of memory");
+		return;
+	}
+	vp_broker_response_init(&resp);
+	if (vp_cfn_job_broker_call(j, &p.broker, "POST", "/v1/namespaces", body, &resp, &err) !=
+	    VP_OK) {
+		vp_cfn_job_unreachable(j, "register with the broker", &err);
+		goto done;
+	}
+	if (resp.status != 200 && resp.status != 201) {
+		vp_cfn_job_refused(j, "registration", resp.status, &resp.body);
+		goto done;
+	}
+	if (!(ns = vp_cfn_job_namespace(j, &resp)))
+		goto done;
+	state = json_string_value(json_object_get(ns, "State"));
+	if (strcmp(state, "pending") != 0 && strcmp(state, "active") != 0) {
+		vp_cfn_job_fail(j,
+				"namespace %" PRId64
+				" of client reference '%.300s' is %s at the broker; "
+				"set a new ClientRef property to register again",
+				j->namespace_id, p.client_ref, state);
+		goto done;
+	}
+	if (!registration_data(j, ns))
+		goto done;
+	vp_cfn_registration_id(j->namespace_id, server_id, p.client_ref, j->physical_id);
+	vp_cfn_job_succeed(j, "namespace %" PRId64 " (%s) %s", j->namespace_id,
+			   json_string_value(json_object_get(ns, "VpcCidrBlock")),
+			   resp.status == 201 ? "registered" : "registration confirmed (replay)");
+done:
+	json_decref(ns);
+	free(body);
+	vp_broker_response_cleanup(&resp);
+}
+
+void vp_cfn_registration_delete(struct vp_cfn_job *j)
+{
+	struct vp_cfn_registration_props p;
+	struct vp_broker_response resp;
+	char server_id[VP_PROOF_SERVER_ID_MAX + 1], path[64], expected[VP_CFN_PHYSICAL_ID_MAX + 1];
+	const char *id = j->ev->physical_id, *state, *ref;
+	struct vp_error err;
+	json_t *ns = NULL;
+	int64_t n;
+
+	vp_cfn_job_set_physical_id(j, "%s", id);
+	if (strncmp(id, VP_CFN_FAILED_PREFIX, strlen(VP_CFN_FAILED_PREFIX)) == 0) {
+		j->action = "none";
+		vp_cfn_job_succeed(j, "nothing to release: the Create of this resource failed");
+		return;
+	}
+	n = registration_id_namespace(id);
+	if (n < 0) {
+		j->action = "none";
+		vp_cfn_job_succeed(j, "'%.200s' is not a vpcpeer registration: nothing to release",
+				   id);
+		return;
+	}
+	j->namespace_id = n;
+	j->action = "release";
+	if (vp_cfn_registration_props_parse(j->ev, NULL, &p, &err) != VP_OK ||
+	    effective_server_id(&p.broker, server_id, sizeof(server_id), &err) != VP_OK) {
+		vp_cfn_job_fail(j, "cannot release namespace %" PRId64 ": %s", n, err.message);
+		return;
+	}
+	snprintf(path, sizeof(path), "/v1/namespaces/%" PRId64, n);
+	vp_broker_response_init(&resp);
+	/* First make sure the number is still this resource's: it may have been reused. */
+	if (vp_cfn_job_broker_call(j, &p.broker, "GET", path, NULL, &resp, &err) != VP_OK) {
+		vp_cfn_job_unreachable(j, "look up the namespace at the broker", &err);
+		goto done;
+	}
+	if (resp.status == 404) {
+		vp_cfn_job_succeed(j, "namespace %" PRId64 " is already gone", n);
+		goto done;
+	}
+	if (resp.status != 200) {
+		vp_cfn_job_refused(j, "look-up of the namespace", resp.status, &resp.body);
+		goto done;
+	}
+	if (!(ns = vp_cfn_job_namespace(j, &resp)))
+		goto done;
+	state = json_string_value(json_object_get(ns, "State"));
+	ref = json_string_value(json_object_get(ns, "ClientRef"));
+	vp_cfn_registration_id(n, server_id, ref ? ref : "", expected);
+	if (strcmp(expected, id) != 0) {
+		j->action = "none";
+		vp_cfn_job_succeed(j,
+				   "namespace %" PRId64
+				   " now belongs to another registration: nothing "
+				   "released",
+				   n);
+		goto done;
+	}
+	if (strcmp(state, "released") == 0) {
+		vp_cfn_job_succeed(j, "namespace %" PRId64 " was already released", n);
+		goto done;
+	}
+	if (vp_cfn_job_broker_call(j, &p.broker, "DELETE", path, NULL, &resp, &err) != VP_OK) {
+		vp_cfn_job_unreachable(j, "release the namespace at the broker", &err);
+		goto done;
+	}
+	if (resp.status == 200 || resp.status == 404)
+		vp_cfn_job_succeed(j, "namespace %" PRId64 " released", n);
+	else
+		vp_cfn_job_refused(j, "release", resp.status, &resp.body);
+done:
+	json_decref(ns);
+	vp_broker_response_cleanup(&resp);
+}
