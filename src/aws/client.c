@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "aws/client.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "aws/config.h"
 #include "aws/http.h"
 #include "aws/retry.h"
+#include "core/clock.h"
 #include "core/num.h"
 
 static int global_users;
@@ -377,17 +377,6 @@ vp_code vp_aws_client_sign(struct vp_aws_client *c, enum vp_aws_service svc,
 	return sign_params(c, &c->endpoints[svc], params, extra, extra_count, out, err);
 }
 
-static void sleep_seconds(double s)
-{
-	struct timespec ts;
-	if (s <= 0)
-		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* One attempt: sign (unless anonymous) and send. */
 static vp_code attempt(struct vp_aws_client *c, const struct vp_aws_endpoint *ep,
 		       const struct vp_aws_params *params, struct vp_aws_http_response *resp,
@@ -515,8 +504,9 @@ vp_code vp_aws_client_call(struct vp_aws_client *c, enum vp_aws_service svc, con
 			break;
 		}
 		retry_cost = cost;
-		sleep_seconds(
-			vp_aws_retry_delay(n, c->base_delay, c->max_backoff, vp_aws_random01()));
+		vp_clock_sleep_ms((int64_t)(vp_aws_retry_delay(n, c->base_delay, c->max_backoff,
+							       vp_aws_random01()) *
+					    1000.0));
 	}
 	if (transport) {
 		rc = vp_aws_error_fail(aerr, VP_ERR_IO, "%s: %s (%d attempt%s%s)", what,

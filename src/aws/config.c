@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "aws/config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
+
+#include "core/file.h"
 
 #define MAX_ENTRIES 4096
 
@@ -298,36 +299,23 @@ const char *vp_aws_config_service_value(const struct vp_aws_config *cfg, const c
 	return e ? e->value : NULL;
 }
 
+/* A missing file is an empty one. */
 static vp_code load_file(struct vp_aws_config *cfg, enum vp_aws_config_file which, const char *path,
 			 struct vp_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n;
-	vp_code rc;
+	char *buf = NULL;
+	size_t n = 0;
+	vp_code rc = vp_file_read(path, VP_AWS_CONFIG_FILE_MAX, &buf, &n, err);
 
-	if (!f) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return VP_OK;
-		return vp_fail(err, VP_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+	if (rc == VP_ERR_NOT_FOUND) {
+		vp_error_clear(err);
+		return VP_OK;
 	}
-	buf = malloc(VP_AWS_CONFIG_FILE_MAX + 1);
-	if (!buf) {
-		fclose(f);
-		return vp_fail(err, VP_ERR_NOMEM, "out of memory reading %s", path);
-	}
-	n = fread(buf, 1, VP_AWS_CONFIG_FILE_MAX + 1, f);
-	if (ferror(f)) {
-		rc = vp_fail(err, VP_ERR_IO, "cannot read %s", path);
-	} else if (n > VP_AWS_CONFIG_FILE_MAX) {
-		rc = vp_fail(err, VP_ERR_RANGE, "%s is larger than %zu bytes", path,
-			     VP_AWS_CONFIG_FILE_MAX);
-	} else {
-		rc = vp_aws_config_parse(cfg, which, path, buf, n, err);
-	}
-	OPENSSL_cleanse(buf, n < VP_AWS_CONFIG_FILE_MAX + 1 ? n : VP_AWS_CONFIG_FILE_MAX + 1);
+	if (rc != VP_OK)
+		return rc;
+	rc = vp_aws_config_parse(cfg, which, path, buf, n, err);
+	OPENSSL_cleanse(buf, n);
 	free(buf);
-	fclose(f);
 	return rc;
 }
 

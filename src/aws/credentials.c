@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "aws/credentials.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -10,7 +9,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 
@@ -18,7 +16,10 @@
 #include "aws/config.h"
 #include "aws/http.h"
 #include "aws/sts.h"
+#include "core/clock.h"
+#include "core/file.h"
 #include "core/num.h"
+#include "core/url.h"
 
 #define TOKEN_FILE_MAX ((size_t)64 << 10)
 #define METADATA_MAX   ((size_t)64 << 10)
@@ -79,29 +80,15 @@ static vp_code credentials_copy(struct vp_aws_credentials *dst,
 				      src->session_token, src->expiration, src->source, err);
 }
 
-vp_code vp_aws_parse_iso8601(const char *s, time_t *out, struct vp_error *err)
+/* An ISO 8601 time (core/clock.h) as a time_t. */
+static vp_code parse_time(const char *s, time_t *out, struct vp_error *err)
 {
-	struct tm tm;
-	const char *rest;
-	time_t t;
+	int64_t t;
+	vp_code rc = vp_clock_parse_iso8601(s, &t, err);
 
-	memset(&tm, 0, sizeof(tm));
-	rest = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	if (!rest)
-		return vp_fail(err, VP_ERR_INVALID, "'%s' is not an ISO 8601 time", s ? s : "");
-	if (*rest == '.') {
-		rest++;
-		while (*rest >= '0' && *rest <= '9')
-			rest++;
-	}
-	if (strcmp(rest, "Z") != 0 && strcmp(rest, "+00:00") != 0 && strcmp(rest, "+0000") != 0 &&
-	    *rest != '\0')
-		return vp_fail(err, VP_ERR_INVALID, "'%s' is not a UTC ISO 8601 time", s);
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return vp_fail(err, VP_ERR_INVALID, "'%s' is out of range", s);
-	*out = t;
-	return VP_OK;
+	if (rc == VP_OK)
+		*out = (time_t)t;
+	return rc;
 }
 
 /* --- providers ------------------------------------------------------------ */
@@ -237,40 +224,23 @@ void vp_aws_credentials_provider_invalidate(struct vp_aws_credentials_provider *
 
 /* --- fetching --------------------------------------------------------------- */
 
-static void sleep_seconds(double s)
+/* Read a small file whole (tokens), without trailing line breaks and spaces. *out is the
+ * caller's, to wipe and free. */
+static vp_code read_token_file(const char *path, const char *what, char **out, struct vp_error *err)
 {
-	struct timespec ts;
-	if (s <= 0)
-		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
+	char *buf = NULL;
+	size_t n = 0;
+	vp_code rc = vp_file_read(path, TOKEN_FILE_MAX, &buf, &n, err);
 
-/* Read a small file whole (tokens). *out is the caller's, to wipe and free. */
-static vp_code read_small_file(const char *path, const char *what, char **out, struct vp_error *err)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n;
-
-	if (!f)
-		return vp_fail(err, VP_ERR_AUTH, "cannot read the %s %s: %s", what, path,
-			       strerror(errno));
-	buf = malloc(TOKEN_FILE_MAX + 1);
-	if (!buf) {
-		fclose(f);
-		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	if (rc != VP_OK) {
+		vp_error_prefix(err, "the %s", what);
+		if (rc == VP_ERR_NOT_FOUND || rc == VP_ERR_IO) {
+			rc = VP_ERR_AUTH;
+			if (err)
+				err->code = rc;
+		}
+		return rc;
 	}
-	n = fread(buf, 1, TOKEN_FILE_MAX + 1, f);
-	fclose(f);
-	if (n > TOKEN_FILE_MAX) {
-		wipe_free(buf);
-		return vp_fail(err, VP_ERR_RANGE, "the %s %s is larger than %zu bytes", what, path,
-			       TOKEN_FILE_MAX);
-	}
-	buf[n] = '\0';
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
 		buf[--n] = '\0';
 	if (n == 0 || strlen(buf) != n) {
@@ -323,7 +293,7 @@ static vp_code fetch_web_identity(struct vp_aws_credentials_provider *p,
 	struct vp_aws_assumed_role *r = NULL;
 	struct vp_aws_error aerr;
 	char *token = NULL;
-	vp_code rc = read_small_file(p->token_file, "web identity token file", &token, err);
+	vp_code rc = read_token_file(p->token_file, "web identity token file", &token, err);
 
 	if (rc != VP_OK)
 		return rc;
@@ -369,7 +339,7 @@ static vp_code parse_json_credentials(const char *body, size_t len, const char *
 		return vp_fail(err, VP_ERR_AUTH, "the %s answer has no AccessKeyId/SecretAccessKey",
 			       source);
 	}
-	rc = expiration ? vp_aws_parse_iso8601(expiration, &exp, err) : VP_OK;
+	rc = expiration ? parse_time(expiration, &exp, err) : VP_OK;
 	if (rc == VP_OK)
 		rc = vp_aws_credentials_set(out, akid, secret, token, exp, source, err);
 	json_decref(doc);
@@ -399,9 +369,9 @@ static vp_code fetch_container(struct vp_aws_credentials_provider *p,
 						  .timeout_ms = p->timeout_ms,
 						  .max_response = METADATA_MAX};
 		if (attempt > 1)
-			sleep_seconds(p->retry_delay);
+			vp_clock_sleep_ms((int64_t)(p->retry_delay * 1000.0));
 		if (p->auth_token_file) {
-			rc = read_small_file(p->auth_token_file,
+			rc = read_token_file(p->auth_token_file,
 					     "container authorization token file", &token, err);
 			if (rc != VP_OK)
 				break;
@@ -632,26 +602,19 @@ bool vp_aws_container_uri_allowed(const char *url)
 {
 	static const char *const hosts[] = {"169.254.170.2", "169.254.170.23", "[fd00:ec2::23]",
 					    "localhost",     "[::1]",          NULL};
-	CURLU *h = curl_url();
-	char *scheme = NULL, *host = NULL;
+	struct vp_url u;
 	bool ok = false;
 
-	if (!h)
+	if (vp_url_parse(url, &u, NULL) != VP_OK)
 		return false;
-	if (curl_url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-		if (strcmp(scheme, "https") == 0) {
-			ok = true;
-		} else if (strcmp(scheme, "http") == 0) {
-			ok = strncmp(host, "127.", 4) == 0;
-			for (size_t i = 0; !ok && hosts[i]; i++)
-				ok = strcasecmp(host, hosts[i]) == 0;
-		}
+	if (strcmp(u.scheme, "https") == 0) {
+		ok = true;
+	} else if (strcmp(u.scheme, "http") == 0) {
+		ok = strncmp(u.host, "127.", 4) == 0;
+		for (size_t i = 0; !ok && hosts[i]; i++)
+			ok = strcasecmp(u.host, hosts[i]) == 0;
 	}
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(h);
+	vp_url_cleanup(&u);
 	return ok;
 }
 
@@ -687,7 +650,7 @@ static vp_code env_provider(const struct vp_aws_chain_options *o,
 	time_t exp = 0;
 	vp_code rc;
 
-	if (exp_text && (rc = vp_aws_parse_iso8601(exp_text, &exp, err)) != VP_OK) {
+	if (exp_text && (rc = parse_time(exp_text, &exp, err)) != VP_OK) {
 		vp_error_prefix(err, "AWS_CREDENTIAL_EXPIRATION");
 		return rc;
 	}

@@ -65,9 +65,6 @@ VP_NODISCARD vp_code vp_aws_credentials_set(struct vp_aws_credentials *c, const 
 					    const char *session_token, time_t expiration,
 					    const char *source, struct vp_error *err);
 
-/* "2020-11-05T02:02:26Z" (also with fractions, "+00:00") -> time_t. */
-VP_NODISCARD vp_code vp_aws_parse_iso8601(const char *s, time_t *out, struct vp_error *err);
-
 typedef time_t (*vp_aws_clock_fn)(void *ctx);
 
 struct vp_aws_chain_options {

@@ -9,6 +9,7 @@
 
 #include "aws/client.h"
 #include "aws/xml.h"
+#include "core/clock.h"
 
 void vp_aws_caller_identity_free(struct vp_aws_caller_identity *id)
 {
@@ -85,7 +86,7 @@ vp_code vp_aws_sts_parse_assume_role(const char *body, size_t len, struct vp_aws
 	char *akid = NULL, *secret = NULL, *token = NULL, *expiration = NULL;
 	xmlDoc *doc = NULL;
 	xmlNode *root, *creds = NULL, *user = NULL;
-	time_t exp = 0;
+	int64_t exp = 0;
 	vp_code rc = vp_aws_xml_parse(body, len, &doc, err);
 
 	if (rc == VP_OK) {
@@ -110,9 +111,9 @@ vp_code vp_aws_sts_parse_assume_role(const char *body, size_t len, struct vp_aws
 	if (rc == VP_OK)
 		rc = vp_aws_xml_text(creds, "Expiration", true, &expiration, err);
 	if (rc == VP_OK)
-		rc = vp_aws_parse_iso8601(expiration, &exp, err);
+		rc = vp_clock_parse_iso8601(expiration, &exp, err);
 	if (rc == VP_OK)
-		rc = vp_aws_credentials_set(&r->credentials, akid, secret, token, exp,
+		rc = vp_aws_credentials_set(&r->credentials, akid, secret, token, (time_t)exp,
 					    "assume-role", err);
 	if (rc == VP_OK && user)
 		rc = vp_aws_xml_text(user, "AssumedRoleId", false, &r->assumed_role_id, err);
