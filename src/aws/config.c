@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -297,6 +298,18 @@ const char *vp_aws_config_service_value(const struct vp_aws_config *cfg, const c
 		return NULL;
 	e = lookup(cfg, VP_AWS_CONFIG_FILE, SECTION_SERVICES, services, service, key);
 	return e ? e->value : NULL;
+}
+
+const char *vp_aws_env(const char *name)
+{
+	const char *v = getenv(name);
+	return v && v[0] ? v : NULL;
+}
+
+bool vp_aws_env_true(const char *name)
+{
+	const char *v = vp_aws_env(name);
+	return v && strcasecmp(v, "true") == 0;
 }
 
 /* A missing file is an empty one. */

@@ -71,14 +71,6 @@ vp_code vp_aws_sts_parse_caller_identity(const char *body, size_t len,
 	return VP_OK;
 }
 
-static void free_wiped(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 vp_code vp_aws_sts_parse_assume_role(const char *body, size_t len, struct vp_aws_assumed_role **out,
 				     struct vp_error *err)
 {
@@ -119,9 +111,9 @@ vp_code vp_aws_sts_parse_assume_role(const char *body, size_t len, struct vp_aws
 		rc = vp_aws_xml_text(user, "AssumedRoleId", false, &r->assumed_role_id, err);
 	if (rc == VP_OK && user)
 		rc = vp_aws_xml_text(user, "Arn", false, &r->arn, err);
-	free_wiped(akid);
-	free_wiped(secret);
-	free_wiped(token);
+	vp_aws_secret_free(akid);
+	vp_aws_secret_free(secret);
+	vp_aws_secret_free(token);
 	free(expiration);
 	if (doc) {
 		/* the document holds the secret key and token: wipe their text nodes */

@@ -18,6 +18,8 @@
 
 #include "aws/client.h"
 #include "aws/config.h"
+#include "aws/chain.h"
+#include "aws/container.h"
 #include "aws/credentials.h"
 #include "core/clock.h"
 #include "stub.h"

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "aws/client.h"
+#include "aws/chain.h"
 #include "cfn/handler.h"
 #include "cfn/response.h"
 #include "core/log.h"
@@ -44,7 +44,8 @@ static int group_setup(void **state)
 	setenv("AWS_CONFIG_FILE", "/dev/null", 1);
 	setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
 	vp_log_setup(VP_LOG_ERROR, VP_LOG_JSON, NULL);
-	if (vp_aws_global_init(&err) != VP_OK || vp_aws_client_new(&acfg, &aws, &err) != VP_OK)
+	if (vp_aws_global_init(&err) != VP_OK ||
+	    vp_aws_client_new_default(&acfg, &aws, &err) != VP_OK)
 		fail_msg("%s", err.message);
 	fake = fake_start();
 	assert_non_null(fake);
