@@ -96,9 +96,13 @@ static char *session_name(const char *given)
 	return strdup(buf);
 }
 
-/* The common part: *out owns sts from here on. */
-static vp_code role_new(struct vp_aws_client *sts, const char *role_arn, const char *session,
-			struct role **out, struct vp_error *err)
+/* Either kind: the provider owns sts from here on. */
+static vp_code role_provider_new(const struct vp_aws_credentials_source *source, const char *name,
+				 struct vp_aws_client *sts, const char *role_arn,
+				 const char *session, const char *external_id,
+				 const char *token_file, int duration_seconds,
+				 const struct vp_aws_chain_options *o,
+				 struct vp_aws_credentials_provider **out, struct vp_error *err)
 {
 	struct role *r = calloc(1, sizeof(*r));
 
@@ -109,12 +113,15 @@ static vp_code role_new(struct vp_aws_client *sts, const char *role_arn, const c
 	r->sts = sts;
 	r->role_arn = strdup(role_arn);
 	r->session_name = session_name(session);
-	if (!r->role_arn || !r->session_name) {
+	r->external_id = external_id ? strdup(external_id) : NULL;
+	r->token_file = token_file ? strdup(token_file) : NULL;
+	r->duration = duration_seconds;
+	if (!r->role_arn || !r->session_name || (external_id && !r->external_id) ||
+	    (token_file && !r->token_file)) {
 		role_free(r);
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
 	}
-	*out = r;
-	return VP_OK;
+	return vp_aws_credentials_provider_new(source, r, name, o, out, err);
 }
 
 vp_code vp_aws_assume_role_provider_new(struct vp_aws_client *sts, const char *role_arn,
@@ -123,17 +130,8 @@ vp_code vp_aws_assume_role_provider_new(struct vp_aws_client *sts, const char *r
 					struct vp_aws_credentials_provider **out,
 					struct vp_error *err)
 {
-	struct role *r = NULL;
-	vp_code rc = role_new(sts, role_arn, session, &r, err);
-
-	if (rc != VP_OK)
-		return rc;
-	r->duration = duration_seconds;
-	if (external_id && !(r->external_id = strdup(external_id))) {
-		role_free(r);
-		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
-	}
-	return vp_aws_credentials_provider_new(&assume_role_source, r, "assume-role", o, out, err);
+	return role_provider_new(&assume_role_source, "assume-role", sts, role_arn, session,
+				 external_id, NULL, duration_seconds, o, out, err);
 }
 
 vp_code vp_aws_web_identity_provider_new(struct vp_aws_client *sts, const char *token_file,
@@ -142,15 +140,6 @@ vp_code vp_aws_web_identity_provider_new(struct vp_aws_client *sts, const char *
 					 struct vp_aws_credentials_provider **out,
 					 struct vp_error *err)
 {
-	struct role *r = NULL;
-	vp_code rc = role_new(sts, role_arn, session, &r, err);
-
-	if (rc != VP_OK)
-		return rc;
-	if (!(r->token_file = strdup(token_file))) {
-		role_free(r);
-		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
-	}
-	return vp_aws_credentials_provider_new(&web_identity_source, r, "web-identity", o, out,
-					       err);
+	return role_provider_new(&web_identity_source, "web-identity", sts, role_arn, session, NULL,
+				 token_file, 0, o, out, err);
 }

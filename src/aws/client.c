@@ -9,10 +9,12 @@
 
 #include <curl/curl.h>
 #include <libxml/parser.h>
+#include <openssl/crypto.h>
 
 #include "aws/config.h"
 #include "aws/http.h"
 #include "aws/retry.h"
+#include "aws/xml.h"
 #include "core/clock.h"
 #include "core/num.h"
 
@@ -505,5 +507,27 @@ vp_code vp_aws_client_call(struct vp_aws_client *c, enum vp_aws_service svc, con
 	}
 done:
 	vp_aws_http_response_wipe(&resp); /* may hold temporary credentials */
+	return rc;
+}
+
+vp_code vp_aws_client_call_parse(struct vp_aws_client *c, enum vp_aws_service svc,
+				 const char *action, const struct vp_aws_params *params,
+				 vp_aws_body_parser parse, void *ctx, struct vp_aws_error *err)
+{
+	struct vp_buf body;
+	struct vp_error perr;
+	vp_code rc;
+
+	vp_buf_init(&body, VP_AWS_XML_MAX);
+	rc = vp_aws_client_call(c, svc, action, params, &body, err);
+	if (rc == VP_OK && parse) {
+		rc = parse(body.data, body.len, ctx, &perr);
+		if (rc != VP_OK)
+			rc = vp_aws_error_fail(err, rc, "%s %s: %s", vp_aws_service_name(svc),
+					       action, perr.message);
+	}
+	if (body.data)
+		OPENSSL_cleanse(body.data, body.len);
+	vp_buf_cleanup(&body);
 	return rc;
 }

@@ -117,6 +117,22 @@ VP_NODISCARD vp_code vp_aws_client_call(struct vp_aws_client *client, enum vp_aw
 					const char *action, const struct vp_aws_params *params,
 					struct vp_buf *response, struct vp_aws_error *err);
 
+/* Reads a 2xx answer's body for vp_aws_client_call_parse(); ctx is the caller's. */
+typedef vp_code (*vp_aws_body_parser)(const char *body, size_t len, void *ctx,
+				      struct vp_error *err);
+
+/*
+ * vp_aws_client_call(), then parse(body, len, ctx) on the answer unless
+ * parse is NULL. A parser's failure is reported as "<service> <action>:
+ * <reason>" with the parser's code. The body is wiped before it is freed (it
+ * may hold credentials).
+ */
+VP_NODISCARD vp_code vp_aws_client_call_parse(struct vp_aws_client *client, enum vp_aws_service svc,
+					      const char *action,
+					      const struct vp_aws_params *params,
+					      vp_aws_body_parser parse, void *ctx,
+					      struct vp_aws_error *err);
+
 /*
  * Sign a Query-API POST for `svc` with the client's credentials without
  * sending it (identity proofs). extra_headers are signed too. *out is the

@@ -8,6 +8,7 @@
 
 #include <openssl/crypto.h>
 
+#include "aws/credentials.h"
 #include "core/file.h"
 
 #define MAX_ENTRIES 4096
@@ -40,14 +41,6 @@ vp_code vp_aws_config_new(struct vp_aws_config **out, struct vp_error *err)
 	return VP_OK;
 }
 
-static void wipe_free(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 void vp_aws_config_free(struct vp_aws_config *cfg)
 {
 	if (!cfg)
@@ -56,7 +49,7 @@ void vp_aws_config_free(struct vp_aws_config *cfg)
 		free(cfg->entries[i].section);
 		free(cfg->entries[i].key);
 		free(cfg->entries[i].sub);
-		wipe_free(cfg->entries[i].value);
+		vp_aws_secret_free(cfg->entries[i].value);
 	}
 	for (size_t i = 0; i < cfg->section_count; i++)
 		free(cfg->sections[i].section);

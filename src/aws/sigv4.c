@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "aws/credentials.h"
 #include "core/url.h"
 
 #define CANONICAL_MAX ((size_t)1 << 20)
@@ -445,14 +446,6 @@ cleanup:
 	return rc;
 }
 
-static void free_wiped(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 void vp_aws_signed_request_free(struct vp_aws_signed_request *r)
 {
 	if (!r)
@@ -461,11 +454,11 @@ void vp_aws_signed_request_free(struct vp_aws_signed_request *r)
 	free(r->url);
 	for (size_t i = 0; r->headers && i < r->header_count; i++) {
 		free(r->headers[i].name);
-		free_wiped(r->headers[i].value);
+		vp_aws_secret_free(r->headers[i].value);
 	}
 	free(r->headers);
 	free(r->body);
-	free_wiped(r->signature);
+	vp_aws_secret_free(r->signature);
 	free(r);
 }
 

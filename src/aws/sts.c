@@ -131,44 +131,26 @@ vp_code vp_aws_sts_parse_assume_role(const char *body, size_t len, struct vp_aws
 	return VP_OK;
 }
 
+static vp_code parse_identity(const char *body, size_t len, void *out, struct vp_error *err)
+{
+	return vp_aws_sts_parse_caller_identity(body, len, out, err);
+}
+
+static vp_code parse_assumed(const char *body, size_t len, void *out, struct vp_error *err)
+{
+	return vp_aws_sts_parse_assume_role(body, len, out, err);
+}
+
 vp_code vp_aws_sts_get_caller_identity(struct vp_aws_client *c, struct vp_aws_caller_identity **out,
 				       struct vp_aws_error *err)
 {
 	struct vp_aws_params p;
-	struct vp_buf body;
-	struct vp_error perr;
 	vp_code rc;
 
 	vp_aws_params_init(&p, VP_AWS_STS, "GetCallerIdentity");
-	vp_buf_init(&body, VP_AWS_XML_MAX);
-	rc = vp_aws_client_call(c, VP_AWS_STS, "GetCallerIdentity", &p, &body, err);
-	if (rc == VP_OK) {
-		rc = vp_aws_sts_parse_caller_identity(body.data, body.len, out, &perr);
-		if (rc != VP_OK)
-			rc = vp_aws_error_fail(err, rc, "sts GetCallerIdentity: %s", perr.message);
-	}
-	vp_buf_cleanup(&body);
+	rc = vp_aws_client_call_parse(c, VP_AWS_STS, "GetCallerIdentity", &p, parse_identity, out,
+				      err);
 	vp_aws_params_cleanup(&p);
-	return rc;
-}
-
-static vp_code call_assume(struct vp_aws_client *c, const char *action, struct vp_aws_params *p,
-			   struct vp_aws_assumed_role **out, struct vp_aws_error *err)
-{
-	struct vp_buf body;
-	struct vp_error perr;
-	vp_code rc;
-
-	vp_buf_init(&body, VP_AWS_XML_MAX);
-	rc = vp_aws_client_call(c, VP_AWS_STS, action, p, &body, err);
-	if (rc == VP_OK) {
-		rc = vp_aws_sts_parse_assume_role(body.data, body.len, out, &perr);
-		if (rc != VP_OK)
-			rc = vp_aws_error_fail(err, rc, "sts %s: %s", action, perr.message);
-	}
-	if (body.data)
-		OPENSSL_cleanse(body.data, body.len);
-	vp_buf_cleanup(&body);
 	return rc;
 }
 
@@ -194,7 +176,7 @@ vp_code vp_aws_sts_assume_role(struct vp_aws_client *c, const struct vp_aws_assu
 		snprintf(d, sizeof(d), "%d", in->duration_seconds);
 		vp_aws_params_add(&p, "DurationSeconds", d);
 	}
-	rc = call_assume(c, "AssumeRole", &p, out, err);
+	rc = vp_aws_client_call_parse(c, VP_AWS_STS, "AssumeRole", &p, parse_assumed, out, err);
 	vp_aws_params_cleanup(&p);
 	return rc;
 }
@@ -217,7 +199,8 @@ vp_code vp_aws_sts_assume_role_with_web_identity(struct vp_aws_client *c, const 
 		snprintf(d, sizeof(d), "%d", duration_seconds);
 		vp_aws_params_add(&p, "DurationSeconds", d);
 	}
-	rc = call_assume(c, "AssumeRoleWithWebIdentity", &p, out, err);
+	rc = vp_aws_client_call_parse(c, VP_AWS_STS, "AssumeRoleWithWebIdentity", &p, parse_assumed,
+				      out, err);
 	if (p.body.data)
 		OPENSSL_cleanse(p.body.data, p.body.len); /* the token */
 	vp_aws_params_cleanup(&p);
