@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "aws/client.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,8 @@
 #include "aws/config.h"
 #include "aws/http.h"
 #include "aws/retry.h"
+#include "aws/xml.h"
+#include "core/clock.h"
 #include "core/num.h"
 
 static int global_users;
@@ -57,12 +58,6 @@ struct vp_aws_client {
 	void *clock_ctx;
 };
 
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-	return v && v[0] ? v : NULL;
-}
-
 static time_t default_clock(void *ctx)
 {
 	(void)ctx;
@@ -82,9 +77,9 @@ static vp_code resolve_region(const struct vp_aws_client_config *cfg,
 	const char *r = cfg->region;
 
 	if (!r)
-		r = env("AWS_REGION");
+		r = vp_aws_env("AWS_REGION");
 	if (!r)
-		r = env("AWS_DEFAULT_REGION");
+		r = vp_aws_env("AWS_DEFAULT_REGION");
 	if (!r)
 		r = vp_aws_config_file_value(files, VP_AWS_CONFIG_FILE, profile, "region");
 	*out = NULL;
@@ -102,7 +97,7 @@ static void resolve_endpoint(struct vp_aws_client *c, const struct vp_aws_client
 {
 	struct vp_error err;
 	const char *url = cfg->endpoint_url;
-	bool ignore = is_true(env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) ||
+	bool ignore = vp_aws_env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") ||
 		      is_true(vp_aws_config_file_value(files, VP_AWS_CONFIG_FILE, profile,
 						       "ignore_configured_endpoint_urls"));
 	vp_code rc;
@@ -111,9 +106,9 @@ static void resolve_endpoint(struct vp_aws_client *c, const struct vp_aws_client
 	if (!url && !ignore) {
 		char var[64];
 		snprintf(var, sizeof(var), "AWS_ENDPOINT_URL_%s", vp_aws_service_env_id(svc));
-		url = env(var);
+		url = vp_aws_env(var);
 		if (!url)
-			url = env("AWS_ENDPOINT_URL");
+			url = vp_aws_env("AWS_ENDPOINT_URL");
 		if (!url)
 			url = vp_aws_config_service_value(files, profile, vp_aws_service_name(svc),
 							  "endpoint_url");
@@ -124,7 +119,7 @@ static void resolve_endpoint(struct vp_aws_client *c, const struct vp_aws_client
 	if (url) {
 		rc = vp_aws_endpoint_custom(svc, url, c->region, &c->endpoints[svc], &err);
 	} else {
-		const char *mode = env("AWS_STS_REGIONAL_ENDPOINTS");
+		const char *mode = vp_aws_env("AWS_STS_REGIONAL_ENDPOINTS");
 		if (!mode)
 			mode = vp_aws_config_file_value(files, VP_AWS_CONFIG_FILE, profile,
 							"sts_regional_endpoints");
@@ -147,7 +142,7 @@ static vp_code resolve_attempts(const struct vp_aws_client_config *cfg,
 		*out = cfg->max_attempts;
 		return VP_OK;
 	}
-	v = env("AWS_MAX_ATTEMPTS");
+	v = vp_aws_env("AWS_MAX_ATTEMPTS");
 	if (!v)
 		v = vp_aws_config_file_value(files, VP_AWS_CONFIG_FILE, profile, "max_attempts");
 	if (!v) {
@@ -178,7 +173,8 @@ vp_code vp_aws_client_new(const struct vp_aws_client_config *cfg, struct vp_aws_
 		files = loaded;
 	}
 	if (!profile)
-		profile = env("AWS_PROFILE") ? env("AWS_PROFILE") : env("AWS_DEFAULT_PROFILE");
+		profile = vp_aws_env("AWS_PROFILE") ? vp_aws_env("AWS_PROFILE")
+						    : vp_aws_env("AWS_DEFAULT_PROFILE");
 	if (!profile)
 		profile = "default";
 	if (rc == VP_OK)
@@ -200,28 +196,8 @@ vp_code vp_aws_client_new(const struct vp_aws_client_config *cfg, struct vp_aws_
 	c->clock = cfg->clock ? cfg->clock : default_clock;
 	c->clock_ctx = cfg->clock_ctx;
 
-	if (!c->anonymous) {
-		if (cfg->credentials) {
-			c->credentials = vp_aws_credentials_provider_ref(cfg->credentials);
-		} else {
-			struct vp_aws_chain_options o = cfg->chain;
-			o.profile = cfg->profile;
-			o.region = c->region;
-			o.config = files;
-			if (!o.clock) {
-				o.clock = cfg->clock;
-				o.clock_ctx = cfg->clock_ctx;
-			}
-			if (!o.sts_endpoint_url && c->have_endpoint[VP_AWS_STS] &&
-			    c->endpoints[VP_AWS_STS].custom)
-				o.sts_endpoint_url = c->endpoints[VP_AWS_STS].url;
-			if (o.retry_base_delay <= 0)
-				o.retry_base_delay = cfg->retry_base_delay;
-			rc = vp_aws_credentials_provider_new_chain(&o, &c->credentials, err);
-			if (rc != VP_OK)
-				goto fail;
-		}
-	}
+	if (!c->anonymous)
+		c->credentials = vp_aws_credentials_provider_ref(cfg->credentials);
 	rc = vp_aws_http_new(&c->http, err);
 	if (rc != VP_OK)
 		goto fail;
@@ -264,6 +240,14 @@ const struct vp_aws_endpoint *vp_aws_client_endpoint(const struct vp_aws_client 
 struct vp_aws_credentials_provider *vp_aws_client_credentials(const struct vp_aws_client *c)
 {
 	return c->credentials;
+}
+
+void vp_aws_client_set_credentials(struct vp_aws_client *c, struct vp_aws_credentials_provider *p)
+{
+	struct vp_aws_credentials_provider *old = c->credentials;
+
+	c->credentials = vp_aws_credentials_provider_ref(p);
+	vp_aws_credentials_provider_free(old);
 }
 
 int vp_aws_client_page_size(const struct vp_aws_client *c)
@@ -375,17 +359,6 @@ vp_code vp_aws_client_sign(struct vp_aws_client *c, enum vp_aws_service svc,
 	if (c->anonymous)
 		return vp_fail(err, VP_ERR_AUTH, "an anonymous client cannot sign");
 	return sign_params(c, &c->endpoints[svc], params, extra, extra_count, out, err);
-}
-
-static void sleep_seconds(double s)
-{
-	struct timespec ts;
-	if (s <= 0)
-		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 /* One attempt: sign (unless anonymous) and send. */
@@ -515,8 +488,9 @@ vp_code vp_aws_client_call(struct vp_aws_client *c, enum vp_aws_service svc, con
 			break;
 		}
 		retry_cost = cost;
-		sleep_seconds(
-			vp_aws_retry_delay(n, c->base_delay, c->max_backoff, vp_aws_random01()));
+		vp_clock_sleep_ms((int64_t)(vp_aws_retry_delay(n, c->base_delay, c->max_backoff,
+							       vp_aws_random01()) *
+					    1000.0));
 	}
 	if (transport) {
 		rc = vp_aws_error_fail(aerr, VP_ERR_IO, "%s: %s (%d attempt%s%s)", what,
@@ -532,8 +506,28 @@ vp_code vp_aws_client_call(struct vp_aws_client *c, enum vp_aws_service svc, con
 		}
 	}
 done:
-	if (resp.body.data)
-		OPENSSL_cleanse(resp.body.data, resp.body.len); /* may hold temporary credentials */
-	vp_aws_http_response_cleanup(&resp);
+	vp_aws_http_response_wipe(&resp); /* may hold temporary credentials */
+	return rc;
+}
+
+vp_code vp_aws_client_call_parse(struct vp_aws_client *c, enum vp_aws_service svc,
+				 const char *action, const struct vp_aws_params *params,
+				 vp_aws_body_parser parse, void *ctx, struct vp_aws_error *err)
+{
+	struct vp_buf body;
+	struct vp_error perr;
+	vp_code rc;
+
+	vp_buf_init(&body, VP_AWS_XML_MAX);
+	rc = vp_aws_client_call(c, svc, action, params, &body, err);
+	if (rc == VP_OK && parse) {
+		rc = parse(body.data, body.len, ctx, &perr);
+		if (rc != VP_OK)
+			rc = vp_aws_error_fail(err, rc, "%s %s: %s", vp_aws_service_name(svc),
+					       action, perr.message);
+	}
+	if (body.data)
+		OPENSSL_cleanse(body.data, body.len);
+	vp_buf_cleanup(&body);
 	return rc;
 }

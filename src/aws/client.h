@@ -15,6 +15,11 @@
  * configuration is fixed at creation; the credentials provider, the retry
  * quota and the connection pool are locked inside.
  *
+ * Credentials: the client signs with the provider it is given
+ * (credentials.h). The default chain (chain.h) sits above the client, since
+ * its role and web identity sources call STS through a client of their own:
+ * vp_aws_client_new_default() there makes a client with it.
+ *
  * Ownership: vp_aws_client_new() gives the caller a client to
  * vp_aws_client_free(). A credentials provider passed in the config is
  * borrowed: the client takes its own reference.
@@ -45,7 +50,8 @@ struct vp_aws_client_config {
 	const char *credentials_file; /* NULL: AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials */
 	const struct vp_aws_config *shared_config; /* already loaded files (borrowed, read during
 						      new only); NULL: load them */
-	struct vp_aws_credentials_provider *credentials; /* NULL: the default chain */
+	struct vp_aws_credentials_provider *credentials; /* NULL: none yet (see
+							    vp_aws_client_set_credentials) */
 	bool anonymous;           /* send unsigned (STS AssumeRoleWithWebIdentity) */
 	int max_attempts;         /* 0: AWS_MAX_ATTEMPTS, the profile's max_attempts, else 3 */
 	double retry_base_delay;  /* seconds; 0: 1 s. Tests use a few milliseconds. */
@@ -56,7 +62,8 @@ struct vp_aws_client_config {
 	int ec2_page_size;        /* MaxResults for paged EC2 calls; 0: let EC2 decide */
 	vp_aws_clock_fn clock;    /* signing time; NULL: time() */
 	void *clock_ctx;
-	struct vp_aws_chain_options chain; /* for the default chain (timeouts, refresh windows) */
+	struct vp_aws_chain_options chain; /* for vp_aws_client_new_default()'s chain (timeouts,
+					      refresh windows); unused by vp_aws_client_new() */
 };
 
 struct vp_aws_client;
@@ -74,6 +81,13 @@ const struct vp_aws_endpoint *vp_aws_client_endpoint(const struct vp_aws_client 
 						     enum vp_aws_service svc);
 /* The credentials provider (borrowed; NULL for an anonymous client). */
 struct vp_aws_credentials_provider *vp_aws_client_credentials(const struct vp_aws_client *client);
+/*
+ * Give a client created without a provider its credentials (the client takes
+ * a reference; it drops the one it had). Only before the client is shared
+ * between threads: calls made without a provider fail with VP_ERR_AUTH.
+ */
+void vp_aws_client_set_credentials(struct vp_aws_client *client,
+				   struct vp_aws_credentials_provider *credentials);
 int vp_aws_client_page_size(const struct vp_aws_client *client);
 /* Tokens left in the retry quota (tests, metrics). */
 int vp_aws_client_retry_quota(struct vp_aws_client *client);
@@ -102,6 +116,22 @@ void vp_aws_params_addf(struct vp_aws_params *p, const char *value, const char *
 VP_NODISCARD vp_code vp_aws_client_call(struct vp_aws_client *client, enum vp_aws_service svc,
 					const char *action, const struct vp_aws_params *params,
 					struct vp_buf *response, struct vp_aws_error *err);
+
+/* Reads a 2xx answer's body for vp_aws_client_call_parse(); ctx is the caller's. */
+typedef vp_code (*vp_aws_body_parser)(const char *body, size_t len, void *ctx,
+				      struct vp_error *err);
+
+/*
+ * vp_aws_client_call(), then parse(body, len, ctx) on the answer unless
+ * parse is NULL. A parser's failure is reported as "<service> <action>:
+ * <reason>" with the parser's code. The body is wiped before it is freed (it
+ * may hold credentials).
+ */
+VP_NODISCARD vp_code vp_aws_client_call_parse(struct vp_aws_client *client, enum vp_aws_service svc,
+					      const char *action,
+					      const struct vp_aws_params *params,
+					      vp_aws_body_parser parse, void *ctx,
+					      struct vp_aws_error *err);
 
 /*
  * Sign a Query-API POST for `svc` with the client's credentials without

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "aws/config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
+
+#include "aws/credentials.h"
+#include "core/file.h"
 
 #define MAX_ENTRIES 4096
 
@@ -38,14 +41,6 @@ vp_code vp_aws_config_new(struct vp_aws_config **out, struct vp_error *err)
 	return VP_OK;
 }
 
-static void wipe_free(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 void vp_aws_config_free(struct vp_aws_config *cfg)
 {
 	if (!cfg)
@@ -54,7 +49,7 @@ void vp_aws_config_free(struct vp_aws_config *cfg)
 		free(cfg->entries[i].section);
 		free(cfg->entries[i].key);
 		free(cfg->entries[i].sub);
-		wipe_free(cfg->entries[i].value);
+		vp_aws_secret_free(cfg->entries[i].value);
 	}
 	for (size_t i = 0; i < cfg->section_count; i++)
 		free(cfg->sections[i].section);
@@ -298,36 +293,35 @@ const char *vp_aws_config_service_value(const struct vp_aws_config *cfg, const c
 	return e ? e->value : NULL;
 }
 
+const char *vp_aws_env(const char *name)
+{
+	const char *v = getenv(name);
+	return v && v[0] ? v : NULL;
+}
+
+bool vp_aws_env_true(const char *name)
+{
+	const char *v = vp_aws_env(name);
+	return v && strcasecmp(v, "true") == 0;
+}
+
+/* A missing file is an empty one. */
 static vp_code load_file(struct vp_aws_config *cfg, enum vp_aws_config_file which, const char *path,
 			 struct vp_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n;
-	vp_code rc;
+	char *buf = NULL;
+	size_t n = 0;
+	vp_code rc = vp_file_read(path, VP_AWS_CONFIG_FILE_MAX, &buf, &n, err);
 
-	if (!f) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return VP_OK;
-		return vp_fail(err, VP_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+	if (rc == VP_ERR_NOT_FOUND) {
+		vp_error_clear(err);
+		return VP_OK;
 	}
-	buf = malloc(VP_AWS_CONFIG_FILE_MAX + 1);
-	if (!buf) {
-		fclose(f);
-		return vp_fail(err, VP_ERR_NOMEM, "out of memory reading %s", path);
-	}
-	n = fread(buf, 1, VP_AWS_CONFIG_FILE_MAX + 1, f);
-	if (ferror(f)) {
-		rc = vp_fail(err, VP_ERR_IO, "cannot read %s", path);
-	} else if (n > VP_AWS_CONFIG_FILE_MAX) {
-		rc = vp_fail(err, VP_ERR_RANGE, "%s is larger than %zu bytes", path,
-			     VP_AWS_CONFIG_FILE_MAX);
-	} else {
-		rc = vp_aws_config_parse(cfg, which, path, buf, n, err);
-	}
-	OPENSSL_cleanse(buf, n < VP_AWS_CONFIG_FILE_MAX + 1 ? n : VP_AWS_CONFIG_FILE_MAX + 1);
+	if (rc != VP_OK)
+		return rc;
+	rc = vp_aws_config_parse(cfg, which, path, buf, n, err);
+	OPENSSL_cleanse(buf, n);
 	free(buf);
-	fclose(f);
 	return rc;
 }
 

@@ -63,4 +63,12 @@ bool vp_aws_config_has_profile(const struct vp_aws_config *cfg, const char *prof
 const char *vp_aws_config_service_value(const struct vp_aws_config *cfg, const char *profile,
 					const char *service, const char *key);
 
+/*
+ * The environment half of the configuration: a variable's value, NULL when
+ * it is unset or empty (the SDKs treat both alike).
+ */
+const char *vp_aws_env(const char *name);
+/* Whether a variable is set to "true" (any case). */
+bool vp_aws_env_true(const char *name);
+
 #endif

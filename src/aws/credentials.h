@@ -1,34 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * AWS credentials and the providers that find and refresh them.
+ * AWS credentials and the provider that caches and refreshes them.
  *
- * The default chain, in botocore's order (credentials.py
- * create_credential_resolver), the first source that is configured wins:
- *   1. environment: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY [+ AWS_SESSION_TOKEN
- *      or AWS_SECURITY_TOKEN, AWS_CREDENTIAL_EXPIRATION]; skipped when a
- *      profile was named explicitly (botocore does the same);
- *   2. the profile's role_arn with source_profile or credential_source
- *      (Environment, Ec2InstanceMetadata, EcsContainer): sts:AssumeRole;
- *   3. web identity: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN
- *      [+ AWS_ROLE_SESSION_NAME], or the profile's web_identity_token_file +
- *      role_arn: sts:AssumeRoleWithWebIdentity (unsigned);
- *   4. the shared credentials file's profile (aws_access_key_id, ...);
- *   5. the config file's profile;
- *   6. the container endpoint: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
- *      (http://169.254.170.2 + it) or AWS_CONTAINER_CREDENTIALS_FULL_URI
- *      (https, or http to loopback / 169.254.170.2 / 169.254.170.23 /
- *      fd00:ec2::23), Authorization from AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE
- *      (read each time) or AWS_CONTAINER_AUTHORIZATION_TOKEN;
- *   7. EC2 instance metadata, IMDSv2 (a session token first; v1 only when the
- *      token call is refused with 403/404/405 and AWS_EC2_METADATA_V1_DISABLED
- *      is not true), at AWS_EC2_METADATA_SERVICE_ENDPOINT or the profile's
- *      ec2_metadata_service_endpoint, else http://169.254.169.254 (or
- *      http://[fd00:ec2::254] with endpoint mode IPv6); skipped when
- *      AWS_EC2_METADATA_DISABLED=true.
- * Not implemented: SSO, credential_process, login sessions (they are for people, not the
- * broker). The source is chosen without network access when the chain is
- * created (the environment and files are read then); credentials are
- * fetched on first use.
+ * A provider fetches credentials from one source and keeps them. The sources
+ * each have their file: fixed keys (here: the environment, the shared files,
+ * static keys), the container endpoint (container.h), EC2 instance metadata
+ * (imds.h), sts:AssumeRole and web identity (assume_role.h). The default
+ * chain that picks one of them is chain.h; it sits above the client, which
+ * only needs this file.
  *
  * Refresh: temporary credentials are refreshed 15 minutes before they
  * expire (advisory); if that refresh fails the cached ones are still used
@@ -42,6 +21,7 @@
 #define VP_AWS_CREDENTIALS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <time.h>
 
 #include "core/error.h"
@@ -65,11 +45,12 @@ VP_NODISCARD vp_code vp_aws_credentials_set(struct vp_aws_credentials *c, const 
 					    const char *session_token, time_t expiration,
 					    const char *source, struct vp_error *err);
 
-/* "2020-11-05T02:02:26Z" (also with fractions, "+00:00") -> time_t. */
-VP_NODISCARD vp_code vp_aws_parse_iso8601(const char *s, time_t *out, struct vp_error *err);
+/* Wipe a secret string and free it; NULL is a no-op. */
+void vp_aws_secret_free(char *s);
 
 typedef time_t (*vp_aws_clock_fn)(void *ctx);
 
+/* The options of the default chain (chain.h) and of the providers it makes. */
 struct vp_aws_chain_options {
 	const char *profile;          /* NULL: AWS_PROFILE, AWS_DEFAULT_PROFILE, "default" */
 	const char *region;           /* for the STS calls of roles and web identity; may be NULL */
@@ -83,17 +64,41 @@ struct vp_aws_chain_options {
 	int imds_attempts;         /* 0: AWS_METADATA_SERVICE_NUM_ATTEMPTS, else 1 */
 	long container_timeout_ms; /* 0: 2 s */
 	int container_attempts;    /* 0: 3 */
-	double retry_base_delay;   /* for the STS calls; 0: 1 s */
+	double retry_base_delay;   /* for the STS calls and between container attempts; 0: 1 s */
 };
 
 struct vp_aws_credentials_provider;
 
-/* The default chain (above). VP_ERR_AUTH when no source is configured. */
-VP_NODISCARD vp_code vp_aws_credentials_provider_new_chain(const struct vp_aws_chain_options *opts,
-							   struct vp_aws_credentials_provider **out,
-							   struct vp_error *err);
+/*
+ * What one kind of source does, for vp_aws_credentials_provider_new():
+ * fetch fresh credentials into *out (caller-initialised; `now` is the
+ * provider's clock), and free the source's state.
+ */
+struct vp_aws_credentials_source {
+	vp_code (*fetch)(void *state, time_t now, struct vp_aws_credentials *out,
+			 struct vp_error *err);
+	void (*free)(void *state);
+};
 
-/* Fixed credentials (copied). */
+/*
+ * A provider over `source` and its `state`, which it owns from now on (freed
+ * with source->free, also when this fails). `name` is static: the provider's
+ * vp_aws_credentials_provider_source(). o gives the clock and the refresh
+ * windows (NULL: the defaults).
+ */
+VP_NODISCARD vp_code vp_aws_credentials_provider_new(const struct vp_aws_credentials_source *source,
+						     void *state, const char *name,
+						     const struct vp_aws_chain_options *o,
+						     struct vp_aws_credentials_provider **out,
+						     struct vp_error *err);
+
+/* Fixed credentials (copied), valid until `expiration` (0: for ever); name as above. */
+VP_NODISCARD vp_code vp_aws_credentials_provider_new_fixed(
+	const char *name, const char *access_key_id, const char *secret_access_key,
+	const char *session_token, time_t expiration, const struct vp_aws_chain_options *o,
+	struct vp_aws_credentials_provider **out, struct vp_error *err);
+
+/* Fixed credentials (copied) named "static". */
 VP_NODISCARD vp_code vp_aws_credentials_provider_new_static(
 	const char *access_key_id, const char *secret_access_key, const char *session_token,
 	struct vp_aws_credentials_provider **out, struct vp_error *err);
@@ -121,7 +126,23 @@ const char *vp_aws_credentials_provider_source(const struct vp_aws_credentials_p
 /* How many times the provider fetched credentials (tests, metrics). */
 unsigned vp_aws_credentials_provider_fetches(struct vp_aws_credentials_provider *p);
 
-/* Whether an AWS_CONTAINER_CREDENTIALS_FULL_URI may be used (https, or http to an allowed host). */
-bool vp_aws_container_uri_allowed(const char *url);
+/*
+ * For the sources: the JSON credentials document of the container endpoint
+ * and IMDS ({"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}, a
+ * "Code" other than "Success" refused) into *out; `source` names the sender
+ * in messages and becomes out->source. VP_ERR_AUTH for anything else.
+ */
+VP_NODISCARD vp_code vp_aws_credentials_parse_json(const char *body, size_t len, const char *source,
+						   struct vp_aws_credentials *out,
+						   struct vp_error *err);
+
+/*
+ * For the sources: a token file (web identity, container authorization)
+ * read whole, trailing line breaks and spaces dropped, at most 64 KiB.
+ * `what` names it in messages. *out is the caller's: vp_aws_secret_free().
+ * VP_ERR_AUTH when it is missing, unreadable, empty or binary.
+ */
+VP_NODISCARD vp_code vp_aws_credentials_read_token(const char *path, const char *what, char **out,
+						   struct vp_error *err);
 
 #endif

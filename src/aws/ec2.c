@@ -459,39 +459,44 @@ static vp_code add_query(struct vp_aws_params *p, const char *id_name,
 	return VP_OK;
 }
 
-typedef vp_code (*page_parser)(const char *body, size_t len, void **list, char **next,
-			       struct vp_error *err);
+/* One page of a Describe answer: added to *list; *next is its nextToken (NULL on the last). */
+struct page {
+	void **list;
+	char *next;
+};
 
-static vp_code parse_vpcs_page(const char *b, size_t n, void **l, char **t, struct vp_error *e)
+static vp_code parse_vpcs_page(const char *b, size_t n, void *ctx, struct vp_error *e)
 {
-	return vp_aws_ec2_parse_vpcs(b, n, (struct vp_aws_ec2_vpc_list **)l, t, e);
+	struct page *pg = ctx;
+	return vp_aws_ec2_parse_vpcs(b, n, (struct vp_aws_ec2_vpc_list **)pg->list, &pg->next, e);
 }
 
-static vp_code parse_tables_page(const char *b, size_t n, void **l, char **t, struct vp_error *e)
+static vp_code parse_tables_page(const char *b, size_t n, void *ctx, struct vp_error *e)
 {
-	return vp_aws_ec2_parse_route_tables(b, n, (struct vp_aws_ec2_route_table_list **)l, t, e);
+	struct page *pg = ctx;
+	return vp_aws_ec2_parse_route_tables(b, n, (struct vp_aws_ec2_route_table_list **)pg->list,
+					     &pg->next, e);
 }
 
-static vp_code parse_peerings_page(const char *b, size_t n, void **l, char **t, struct vp_error *e)
+static vp_code parse_peerings_page(const char *b, size_t n, void *ctx, struct vp_error *e)
 {
-	return vp_aws_ec2_parse_peerings(b, n, (struct vp_aws_ec2_peering_list **)l, t, e);
+	struct page *pg = ctx;
+	return vp_aws_ec2_parse_peerings(b, n, (struct vp_aws_ec2_peering_list **)pg->list,
+					 &pg->next, e);
 }
 
 /* A paged Describe call; *list is built over all pages. */
 static vp_code describe(struct vp_aws_client *c, const char *action, const char *id_name,
-			const struct vp_aws_ec2_query *q, page_parser parse, void **list,
+			const struct vp_aws_ec2_query *q, vp_aws_body_parser parse, void **list,
 			struct vp_aws_error *err)
 {
-	struct vp_buf body;
 	char *token = NULL;
 	vp_code rc = VP_OK;
 	int page;
 
-	vp_buf_init(&body, VP_AWS_XML_MAX);
 	for (page = 0; page < VP_AWS_EC2_MAX_PAGES; page++) {
 		struct vp_aws_params p;
-		struct vp_error perr;
-		char *next = NULL;
+		struct page pg = {list, NULL};
 
 		vp_aws_params_init(&p, VP_AWS_EC2, action);
 		rc = add_query(&p, id_name, q, err);
@@ -503,23 +508,18 @@ static vp_code describe(struct vp_aws_client *c, const char *action, const char 
 		if (rc == VP_OK && token)
 			vp_aws_params_add(&p, "NextToken", token);
 		if (rc == VP_OK)
-			rc = vp_aws_client_call(c, VP_AWS_EC2, action, &p, &body, err);
+			rc = vp_aws_client_call_parse(c, VP_AWS_EC2, action, &p, parse, &pg, err);
 		vp_aws_params_cleanup(&p);
 		if (rc != VP_OK)
 			break;
-		rc = parse(body.data, body.len, list, &next, &perr);
-		if (rc != VP_OK) {
-			vp_aws_error_fail(err, rc, "ec2 %s: %s", action, perr.message);
-			break;
-		}
-		if (next && token && strcmp(next, token) == 0) {
-			free(next);
+		if (pg.next && token && strcmp(pg.next, token) == 0) {
+			free(pg.next);
 			rc = vp_aws_error_fail(err, VP_ERR_AWS, "ec2 %s: the same nextToken twice",
 					       action);
 			break;
 		}
 		free(token);
-		token = next;
+		token = pg.next;
 		if (!token)
 			break;
 	}
@@ -527,7 +527,6 @@ static vp_code describe(struct vp_aws_client *c, const char *action, const char 
 		rc = vp_aws_error_fail(err, VP_ERR_RANGE, "ec2 %s: more than %d pages", action,
 				       VP_AWS_EC2_MAX_PAGES);
 	free(token);
-	vp_buf_cleanup(&body);
 	return rc;
 }
 
@@ -584,23 +583,16 @@ vp_code vp_aws_ec2_describe_vpc_peering_connections(struct vp_aws_client *c,
 	return VP_OK;
 }
 
+static vp_code parse_return(const char *body, size_t len, void *required, struct vp_error *err)
+{
+	return vp_aws_ec2_parse_return(body, len, *(const bool *)required, err);
+}
+
 /* A call whose answer is <return>true</return>. */
 static vp_code call_return(struct vp_aws_client *c, const char *action, struct vp_aws_params *p,
 			   bool required, struct vp_aws_error *err)
 {
-	struct vp_buf body;
-	struct vp_error perr;
-	vp_code rc;
-
-	vp_buf_init(&body, VP_AWS_XML_MAX);
-	rc = vp_aws_client_call(c, VP_AWS_EC2, action, p, &body, err);
-	if (rc == VP_OK) {
-		rc = vp_aws_ec2_parse_return(body.data, body.len, required, &perr);
-		if (rc != VP_OK)
-			rc = vp_aws_error_fail(err, rc, "ec2 %s: %s", action, perr.message);
-	}
-	vp_buf_cleanup(&body);
-	return rc;
+	return vp_aws_client_call_parse(c, VP_AWS_EC2, action, p, parse_return, &required, err);
 }
 
 static const char *target_of_route(const struct vp_aws_ec2_route *r, int which)
@@ -752,13 +744,16 @@ vp_code vp_aws_ec2_delete_route(struct vp_aws_client *c, const char *rtb, const 
 	return rc;
 }
 
+static vp_code parse_accept(const char *body, size_t len, void *out, struct vp_error *err)
+{
+	return vp_aws_ec2_parse_accept(body, len, out, err);
+}
+
 vp_code vp_aws_ec2_accept_vpc_peering_connection(struct vp_aws_client *c, const char *pcx,
 						 struct vp_aws_ec2_peering **out,
 						 struct vp_aws_error *err)
 {
 	struct vp_aws_params p;
-	struct vp_buf body;
-	struct vp_error perr;
 	struct vp_aws_ec2_peering *peering = NULL;
 	vp_code rc;
 
@@ -768,19 +763,12 @@ vp_code vp_aws_ec2_accept_vpc_peering_connection(struct vp_aws_client *c, const 
 			"ec2 AcceptVpcPeeringConnection: a peering connection id is needed");
 	vp_aws_params_init(&p, VP_AWS_EC2, "AcceptVpcPeeringConnection");
 	vp_aws_params_add(&p, "VpcPeeringConnectionId", pcx);
-	vp_buf_init(&body, VP_AWS_XML_MAX);
-	rc = vp_aws_client_call(c, VP_AWS_EC2, "AcceptVpcPeeringConnection", &p, &body, err);
-	if (rc == VP_OK) {
-		rc = vp_aws_ec2_parse_accept(body.data, body.len, &peering, &perr);
-		if (rc != VP_OK)
-			rc = vp_aws_error_fail(err, rc, "ec2 AcceptVpcPeeringConnection: %s",
-					       perr.message);
-	}
+	rc = vp_aws_client_call_parse(c, VP_AWS_EC2, "AcceptVpcPeeringConnection", &p, parse_accept,
+				      &peering, err);
 	if (rc == VP_OK && out)
 		*out = peering;
 	else
 		vp_aws_ec2_peering_free(peering);
-	vp_buf_cleanup(&body);
 	vp_aws_params_cleanup(&p);
 	return rc;
 }

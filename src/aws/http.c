@@ -124,6 +124,13 @@ void vp_aws_http_response_cleanup(struct vp_aws_http_response *resp)
 	vp_buf_cleanup(&resp->body);
 }
 
+void vp_aws_http_response_wipe(struct vp_aws_http_response *resp)
+{
+	if (resp->body.data)
+		OPENSSL_cleanse(resp->body.data, resp->body.len);
+	vp_aws_http_response_cleanup(resp);
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 {
 	struct vp_aws_http_response *resp = ctx;

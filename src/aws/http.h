@@ -61,6 +61,8 @@ struct vp_aws_http_response {
 
 void vp_aws_http_response_init(struct vp_aws_http_response *resp);
 void vp_aws_http_response_cleanup(struct vp_aws_http_response *resp);
+/* The same, wiping the body first (it may hold credentials). */
+void vp_aws_http_response_wipe(struct vp_aws_http_response *resp);
 
 /*
  * Send one request. VP_OK when an HTTP answer arrived, whatever its status

@@ -92,12 +92,15 @@ vp_code vp_aws_iam_parse_get_role(const char *body, size_t len, struct vp_aws_ia
 	return VP_OK;
 }
 
+static vp_code parse_role(const char *body, size_t len, void *out, struct vp_error *err)
+{
+	return vp_aws_iam_parse_get_role(body, len, out, err);
+}
+
 vp_code vp_aws_iam_get_role(struct vp_aws_client *c, const char *role_name,
 			    struct vp_aws_iam_role **out, struct vp_aws_error *err)
 {
 	struct vp_aws_params p;
-	struct vp_buf body;
-	struct vp_error perr;
 	vp_code rc;
 
 	if (!role_name || !role_name[0] || strlen(role_name) > 64)
@@ -106,14 +109,7 @@ vp_code vp_aws_iam_get_role(struct vp_aws_client *c, const char *role_name,
 					 "characters is needed");
 	vp_aws_params_init(&p, VP_AWS_IAM, "GetRole");
 	vp_aws_params_add(&p, "RoleName", role_name);
-	vp_buf_init(&body, VP_AWS_XML_MAX);
-	rc = vp_aws_client_call(c, VP_AWS_IAM, "GetRole", &p, &body, err);
-	if (rc == VP_OK) {
-		rc = vp_aws_iam_parse_get_role(body.data, body.len, out, &perr);
-		if (rc != VP_OK)
-			rc = vp_aws_error_fail(err, rc, "iam GetRole: %s", perr.message);
-	}
-	vp_buf_cleanup(&body);
+	rc = vp_aws_client_call_parse(c, VP_AWS_IAM, "GetRole", &p, parse_role, out, err);
 	vp_aws_params_cleanup(&p);
 	return rc;
 }
@@ -122,7 +118,6 @@ vp_code vp_aws_iam_update_assume_role_policy(struct vp_aws_client *c, const char
 					     const char *policy, struct vp_aws_error *err)
 {
 	struct vp_aws_params p;
-	struct vp_buf body;
 	vp_code rc;
 
 	if (!role_name || !role_name[0] || strlen(role_name) > 64)
@@ -137,9 +132,7 @@ vp_code vp_aws_iam_update_assume_role_policy(struct vp_aws_client *c, const char
 	vp_aws_params_init(&p, VP_AWS_IAM, "UpdateAssumeRolePolicy");
 	vp_aws_params_add(&p, "RoleName", role_name);
 	vp_aws_params_add(&p, "PolicyDocument", policy);
-	vp_buf_init(&body, VP_AWS_XML_MAX);
-	rc = vp_aws_client_call(c, VP_AWS_IAM, "UpdateAssumeRolePolicy", &p, &body, err);
-	vp_buf_cleanup(&body);
+	rc = vp_aws_client_call_parse(c, VP_AWS_IAM, "UpdateAssumeRolePolicy", &p, NULL, NULL, err);
 	vp_aws_params_cleanup(&p);
 	return rc;
 }

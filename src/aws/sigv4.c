@@ -13,6 +13,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "aws/credentials.h"
+#include "core/url.h"
+
 #define CANONICAL_MAX ((size_t)1 << 20)
 
 vp_code vp_aws_uri_encode(struct vp_buf *out, const char *s, size_t len, bool keep_slash)
@@ -81,56 +84,22 @@ void vp_aws_amz_date(time_t t, char out[17])
 	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
 }
 
-/* The parts of a URL the signer needs, from libcurl's URL parser. */
-struct url_parts {
-	char *scheme, *host, *port, *path, *query;
-};
-
-static void url_parts_cleanup(struct url_parts *u)
+/* The URL's parts (core/url.h), http or https only. */
+static vp_code url_split(const char *url, struct vp_url *u, struct vp_error *err)
 {
-	curl_free(u->scheme);
-	curl_free(u->host);
-	curl_free(u->port);
-	curl_free(u->path);
-	curl_free(u->query);
-	memset(u, 0, sizeof(*u));
-}
+	vp_code rc = vp_url_parse(url, u, err);
 
-static vp_code url_split(const char *url, struct url_parts *u, struct vp_error *err)
-{
-	CURLU *h = curl_url();
-	CURLUcode rc;
-
-	memset(u, 0, sizeof(*u));
-	if (!h)
-		return vp_fail(err, VP_ERR_NOMEM, "out of memory parsing a URL");
-	rc = curl_url_set(h, CURLUPART_URL, url, 0);
-	if (rc == CURLUE_OK)
-		rc = curl_url_get(h, CURLUPART_SCHEME, &u->scheme, 0);
-	if (rc == CURLUE_OK)
-		rc = curl_url_get(h, CURLUPART_HOST, &u->host, 0);
-	if (rc == CURLUE_OK)
-		rc = curl_url_get(h, CURLUPART_PATH, &u->path, 0);
-	if (rc == CURLUE_OK && curl_url_get(h, CURLUPART_PORT, &u->port, 0) != CURLUE_OK)
-		u->port = NULL;
-	if (rc == CURLUE_OK && curl_url_get(h, CURLUPART_QUERY, &u->query, 0) != CURLUE_OK)
-		u->query = NULL;
-	curl_url_cleanup(h);
-	if (rc != CURLUE_OK) {
-		url_parts_cleanup(u);
-		return vp_fail(err, VP_ERR_INVALID, "'%s' is not a URL: %s", url,
-			       curl_url_strerror(rc));
-	}
+	if (rc != VP_OK)
+		return rc;
 	if (strcmp(u->scheme, "https") != 0 && strcmp(u->scheme, "http") != 0) {
-		vp_fail(err, VP_ERR_INVALID, "'%s' is not an http or https URL", url);
-		url_parts_cleanup(u);
-		return VP_ERR_INVALID;
+		vp_url_cleanup(u);
+		return vp_fail(err, VP_ERR_INVALID, "'%s' is not an http or https URL", url);
 	}
 	return VP_OK;
 }
 
 /* "host" or "host:port" when the port is not the scheme's default. */
-static vp_code host_header(const struct url_parts *u, struct vp_buf *out)
+static vp_code host_header(const struct vp_url *u, struct vp_buf *out)
 {
 	bool dflt = !u->port || (strcmp(u->scheme, "https") == 0 && strcmp(u->port, "443") == 0) ||
 		    (strcmp(u->scheme, "http") == 0 && strcmp(u->port, "80") == 0);
@@ -274,7 +243,7 @@ vp_code vp_aws_sigv4_canonical_request(const char *method, const char *url,
 				       struct vp_buf *signed_headers, struct vp_error *err)
 {
 	struct canon_header hs[VP_AWS_SIGV4_MAX_HEADERS];
-	struct url_parts u;
+	struct vp_url u;
 	char hash[VP_AWS_SHA256_HEX_LEN + 1];
 	vp_code rc;
 
@@ -305,12 +274,12 @@ vp_code vp_aws_sigv4_canonical_request(const char *method, const char *url,
 	if (rc == VP_OK) {
 		rc = canonical_query(u.query, out, err);
 		if (rc != VP_OK) {
-			url_parts_cleanup(&u);
+			vp_url_cleanup(&u);
 			return rc;
 		}
 		rc = vp_buf_appends(out, "\n");
 	}
-	url_parts_cleanup(&u);
+	vp_url_cleanup(&u);
 	for (size_t i = 0; i < header_count && rc == VP_OK; i++) {
 		bool repeat = i > 0 && strcmp(hs[i].name, hs[i - 1].name) == 0;
 		if (repeat) {
@@ -363,7 +332,7 @@ vp_code vp_aws_sigv4_sign(const char *method, const char *url, const struct vp_a
 	struct vp_aws_header all[VP_AWS_SIGV4_MAX_HEADERS];
 	struct vp_aws_signed_request *r = NULL;
 	struct vp_buf host, canon, signed_names, sts, auth;
-	struct url_parts u;
+	struct vp_url u;
 	char date[17], date8[9], hash[VP_AWS_SHA256_HEX_LEN + 1], sig[65];
 	unsigned char key[32], mac[32];
 	size_t n = 0;
@@ -388,7 +357,7 @@ vp_code vp_aws_sigv4_sign(const char *method, const char *url, const struct vp_a
 	vp_buf_init(&sts, 4096);
 	vp_buf_init(&auth, 8192);
 	rc = host_header(&u, &host);
-	url_parts_cleanup(&u);
+	vp_url_cleanup(&u);
 	if (rc != VP_OK) {
 		rc = vp_fail(err, VP_ERR_RANGE, "host name too long");
 		goto cleanup;
@@ -477,14 +446,6 @@ cleanup:
 	return rc;
 }
 
-static void free_wiped(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 void vp_aws_signed_request_free(struct vp_aws_signed_request *r)
 {
 	if (!r)
@@ -493,11 +454,11 @@ void vp_aws_signed_request_free(struct vp_aws_signed_request *r)
 	free(r->url);
 	for (size_t i = 0; r->headers && i < r->header_count; i++) {
 		free(r->headers[i].name);
-		free_wiped(r->headers[i].value);
+		vp_aws_secret_free(r->headers[i].value);
 	}
 	free(r->headers);
 	free(r->body);
-	free_wiped(r->signature);
+	vp_aws_secret_free(r->signature);
 	free(r);
 }
 

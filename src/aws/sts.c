@@ -9,6 +9,7 @@
 
 #include "aws/client.h"
 #include "aws/xml.h"
+#include "core/clock.h"
 
 void vp_aws_caller_identity_free(struct vp_aws_caller_identity *id)
 {
@@ -70,14 +71,6 @@ vp_code vp_aws_sts_parse_caller_identity(const char *body, size_t len,
 	return VP_OK;
 }
 
-static void free_wiped(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 vp_code vp_aws_sts_parse_assume_role(const char *body, size_t len, struct vp_aws_assumed_role **out,
 				     struct vp_error *err)
 {
@@ -85,7 +78,7 @@ vp_code vp_aws_sts_parse_assume_role(const char *body, size_t len, struct vp_aws
 	char *akid = NULL, *secret = NULL, *token = NULL, *expiration = NULL;
 	xmlDoc *doc = NULL;
 	xmlNode *root, *creds = NULL, *user = NULL;
-	time_t exp = 0;
+	int64_t exp = 0;
 	vp_code rc = vp_aws_xml_parse(body, len, &doc, err);
 
 	if (rc == VP_OK) {
@@ -110,17 +103,17 @@ vp_code vp_aws_sts_parse_assume_role(const char *body, size_t len, struct vp_aws
 	if (rc == VP_OK)
 		rc = vp_aws_xml_text(creds, "Expiration", true, &expiration, err);
 	if (rc == VP_OK)
-		rc = vp_aws_parse_iso8601(expiration, &exp, err);
+		rc = vp_clock_parse_iso8601(expiration, &exp, err);
 	if (rc == VP_OK)
-		rc = vp_aws_credentials_set(&r->credentials, akid, secret, token, exp,
+		rc = vp_aws_credentials_set(&r->credentials, akid, secret, token, (time_t)exp,
 					    "assume-role", err);
 	if (rc == VP_OK && user)
 		rc = vp_aws_xml_text(user, "AssumedRoleId", false, &r->assumed_role_id, err);
 	if (rc == VP_OK && user)
 		rc = vp_aws_xml_text(user, "Arn", false, &r->arn, err);
-	free_wiped(akid);
-	free_wiped(secret);
-	free_wiped(token);
+	vp_aws_secret_free(akid);
+	vp_aws_secret_free(secret);
+	vp_aws_secret_free(token);
 	free(expiration);
 	if (doc) {
 		/* the document holds the secret key and token: wipe their text nodes */
@@ -138,44 +131,26 @@ vp_code vp_aws_sts_parse_assume_role(const char *body, size_t len, struct vp_aws
 	return VP_OK;
 }
 
+static vp_code parse_identity(const char *body, size_t len, void *out, struct vp_error *err)
+{
+	return vp_aws_sts_parse_caller_identity(body, len, out, err);
+}
+
+static vp_code parse_assumed(const char *body, size_t len, void *out, struct vp_error *err)
+{
+	return vp_aws_sts_parse_assume_role(body, len, out, err);
+}
+
 vp_code vp_aws_sts_get_caller_identity(struct vp_aws_client *c, struct vp_aws_caller_identity **out,
 				       struct vp_aws_error *err)
 {
 	struct vp_aws_params p;
-	struct vp_buf body;
-	struct vp_error perr;
 	vp_code rc;
 
 	vp_aws_params_init(&p, VP_AWS_STS, "GetCallerIdentity");
-	vp_buf_init(&body, VP_AWS_XML_MAX);
-	rc = vp_aws_client_call(c, VP_AWS_STS, "GetCallerIdentity", &p, &body, err);
-	if (rc == VP_OK) {
-		rc = vp_aws_sts_parse_caller_identity(body.data, body.len, out, &perr);
-		if (rc != VP_OK)
-			rc = vp_aws_error_fail(err, rc, "sts GetCallerIdentity: %s", perr.message);
-	}
-	vp_buf_cleanup(&body);
+	rc = vp_aws_client_call_parse(c, VP_AWS_STS, "GetCallerIdentity", &p, parse_identity, out,
+				      err);
 	vp_aws_params_cleanup(&p);
-	return rc;
-}
-
-static vp_code call_assume(struct vp_aws_client *c, const char *action, struct vp_aws_params *p,
-			   struct vp_aws_assumed_role **out, struct vp_aws_error *err)
-{
-	struct vp_buf body;
-	struct vp_error perr;
-	vp_code rc;
-
-	vp_buf_init(&body, VP_AWS_XML_MAX);
-	rc = vp_aws_client_call(c, VP_AWS_STS, action, p, &body, err);
-	if (rc == VP_OK) {
-		rc = vp_aws_sts_parse_assume_role(body.data, body.len, out, &perr);
-		if (rc != VP_OK)
-			rc = vp_aws_error_fail(err, rc, "sts %s: %s", action, perr.message);
-	}
-	if (body.data)
-		OPENSSL_cleanse(body.data, body.len);
-	vp_buf_cleanup(&body);
 	return rc;
 }
 
@@ -201,7 +176,7 @@ vp_code vp_aws_sts_assume_role(struct vp_aws_client *c, const struct vp_aws_assu
 		snprintf(d, sizeof(d), "%d", in->duration_seconds);
 		vp_aws_params_add(&p, "DurationSeconds", d);
 	}
-	rc = call_assume(c, "AssumeRole", &p, out, err);
+	rc = vp_aws_client_call_parse(c, VP_AWS_STS, "AssumeRole", &p, parse_assumed, out, err);
 	vp_aws_params_cleanup(&p);
 	return rc;
 }
@@ -224,7 +199,8 @@ vp_code vp_aws_sts_assume_role_with_web_identity(struct vp_aws_client *c, const 
 		snprintf(d, sizeof(d), "%d", duration_seconds);
 		vp_aws_params_add(&p, "DurationSeconds", d);
 	}
-	rc = call_assume(c, "AssumeRoleWithWebIdentity", &p, out, err);
+	rc = vp_aws_client_call_parse(c, VP_AWS_STS, "AssumeRoleWithWebIdentity", &p, parse_assumed,
+				      out, err);
 	if (p.body.data)
 		OPENSSL_cleanse(p.body.data, p.body.len); /* the token */
 	vp_aws_params_cleanup(&p);

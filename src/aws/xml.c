@@ -61,24 +61,23 @@ bool vp_aws_xml_is(const xmlNode *node, const char *name)
 	       strcmp((const char *)node->name, name) == 0;
 }
 
-xmlNode *vp_aws_xml_child(const xmlNode *parent, const char *name)
+/* The first element named `name` among `from` and its next siblings. */
+static xmlNode *first_named(xmlNode *from, const char *name)
 {
-	if (!parent)
-		return NULL;
-	for (xmlNode *c = parent->children; c; c = c->next)
+	for (xmlNode *c = from; c; c = c->next)
 		if (vp_aws_xml_is(c, name))
 			return c;
 	return NULL;
 }
 
+xmlNode *vp_aws_xml_child(const xmlNode *parent, const char *name)
+{
+	return parent ? first_named(parent->children, name) : NULL;
+}
+
 xmlNode *vp_aws_xml_next(const xmlNode *node, const char *name)
 {
-	if (!node)
-		return NULL;
-	for (xmlNode *c = node->next; c; c = c->next)
-		if (vp_aws_xml_is(c, name))
-			return c;
-	return NULL;
+	return node ? first_named(node->next, name) : NULL;
 }
 
 xmlNode *vp_aws_xml_find(const xmlNode *node, const char *name)
@@ -102,29 +101,20 @@ xmlNode *vp_aws_xml_path(const xmlNode *node, const char *path)
 {
 	char part[128];
 	const char *p = path;
-	xmlNode *cur;
+	xmlNode *cur = NULL;
 
 	if (!node || !*p)
 		return NULL;
-	/* the first step gives a non-const node from the tree */
-	{
+	while (*p) {
 		size_t n = strcspn(p, "/");
 		if (n == 0 || n >= sizeof(part))
 			return NULL;
 		memcpy(part, p, n);
 		part[n] = '\0';
-		cur = vp_aws_xml_child(node, part);
-		p += n;
-		if (*p == '/')
-			p++;
-	}
-	while (cur && *p) {
-		size_t n = strcspn(p, "/");
-		if (n == 0 || n >= sizeof(part))
+		/* the first step starts at `node`; the nodes it gives are the tree's own */
+		cur = vp_aws_xml_child(cur ? cur : node, part);
+		if (!cur)
 			return NULL;
-		memcpy(part, p, n);
-		part[n] = '\0';
-		cur = vp_aws_xml_child(cur, part);
 		p += n;
 		if (*p == '/')
 			p++;

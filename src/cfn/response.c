@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
+#include "core/url.h"
 #include "core/version.h"
 
 #define TRUNCATED_MARK " [...]"
@@ -154,45 +156,25 @@ static size_t on_discard(char *data, size_t size, size_t count, void *ctx)
 	return size * count;
 }
 
-/* Only the scheme and host of a pre-signed URL: the rest is a signature. */
-static void url_host(const char *url, char *out, size_t size)
+/*
+ * Where a pre-signed URL points, for messages: only its host (the rest is a
+ * signature). Whether it may be used: https, or plain http to loopback.
+ */
+static bool check_url(const char *url, char *where, size_t size)
 {
-	CURLU *u = curl_url();
-	char *host = NULL;
+	struct vp_url u;
+	bool ok;
 
-	snprintf(out, size, "the ResponseURL");
-	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
-		snprintf(out, size, "the ResponseURL at %s", host);
-	curl_free(host);
-	curl_url_cleanup(u);
-}
-
-static bool loopback_http_or_https(const char *url)
-{
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL;
-	bool ok = false;
-
-	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
-		ok = strcmp(scheme, "https") == 0 ||
-		     (strcmp(scheme, "http") == 0 &&
-		      (strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
-		       strcmp(host, "[::1]") == 0));
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
+	snprintf(where, size, "the ResponseURL");
+	if (vp_url_parse(url, &u, NULL) != VP_OK)
+		return false;
+	snprintf(where, size, "the ResponseURL at %s", u.host);
+	ok = strcmp(u.scheme, "https") == 0 ||
+	     (strcmp(u.scheme, "http") == 0 &&
+	      (strcmp(u.host, "localhost") == 0 || strncmp(u.host, "127.", 4) == 0 ||
+	       strcmp(u.host, "[::1]") == 0));
+	vp_url_cleanup(&u);
 	return ok;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0)
-		;
 }
 
 vp_code vp_cfn_response_put(const char *url, const char *body, size_t len,
@@ -207,8 +189,7 @@ vp_code vp_cfn_response_put(const char *url, const char *body, size_t len,
 	CURL *curl;
 	int made = 0;
 
-	url_host(url, where, sizeof(where));
-	if (!loopback_http_or_https(url))
+	if (!check_url(url, where, sizeof(where)))
 		return vp_fail(err, VP_ERR_INVALID,
 			       "%s is not https:// (plain http only to a loopback address)", where);
 	curl = curl_easy_init();
@@ -272,7 +253,7 @@ vp_code vp_cfn_response_put(const char *url, const char *body, size_t len,
 		if (attempt < attempts) {
 			if (opt->deadline_ms > 0 && now() + delay >= opt->deadline_ms)
 				break;
-			sleep_ms(delay);
+			vp_clock_sleep_ms(delay);
 			delay *= 2;
 		}
 	}

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/metrics.h"
-#include "aws/client.h"
+#include "aws/chain.h"
 #include "core/ids.h"
 #include "registry/registry.h"
 
@@ -222,7 +222,7 @@ int cli_broker_runtime_open(const char *command, struct cli_broker_config *c, in
 	rt->aws_global = true;
 	aws_cfg.region = c->broker.hub_region;
 	aws_cfg.retry_base_delay = (double)c->aws_retry_base_ms / 1000.0;
-	if (vp_aws_client_new(&aws_cfg, &rt->aws, &err) != VP_OK) {
+	if (vp_aws_client_new_default(&aws_cfg, &rt->aws, &err) != VP_OK) {
 		cli_error(command, "AWS client: %s", err.message);
 		return err.code == VP_ERR_INVALID ? CLI_EXIT_USAGE : CLI_EXIT_FAILED;
 	}

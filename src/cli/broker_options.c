@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "api/auth.h"
-#include "aws/client.h"
+#include "aws/chain.h"
 #include "cli/cli.h"
 #include "client/broker_client.h"
 #include "core/num.h"
@@ -93,7 +93,7 @@ int cli_broker_open(const char *command, struct cli_broker *b)
 		return CLI_EXIT_FAILED;
 	}
 	b->initialised = true;
-	if (vp_aws_client_new(&aws_cfg, &b->aws, &err) != VP_OK) {
+	if (vp_aws_client_new_default(&aws_cfg, &b->aws, &err) != VP_OK) {
 		cli_error(command, "%s", err.message);
 		return err.code == VP_ERR_INVALID || err.code == VP_ERR_NOT_FOUND ||
 				       err.code == VP_ERR_RANGE

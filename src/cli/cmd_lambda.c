@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "aws/client.h"
+#include "aws/chain.h"
 #include "cfn/handler.h"
 #include "cfn/runtime.h"
 #include "cli/cli.h"
@@ -149,7 +149,7 @@ int cmd_lambda_main(int argc, char **argv)
 		goto done;
 	}
 	/* The role's credentials and region come from the environment Lambda sets. */
-	if (vp_aws_client_new(&aws_cfg, &cfg.aws, &err) != VP_OK) {
+	if (vp_aws_client_new_default(&aws_cfg, &cfg.aws, &err) != VP_OK) {
 		struct vp_error rerr;
 		vp_log(VP_LOG_ERROR, "cannot set up the AWS client: %s", err.message);
 		if (vp_lambda_report_error(rt, NULL, "InitError", err.message, &rerr) != VP_OK)

@@ -3,7 +3,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
-#include "aws/client.h"
+#include "aws/chain.h"
 #include "aws/sts.h"
 #include "cli/cli.h"
 
@@ -81,7 +81,7 @@ int cmd_whoami_main(int argc, char **argv)
 		cli_error("whoami", "%s", err.message);
 		return CLI_EXIT_FAILED;
 	}
-	if (vp_aws_client_new(&cfg, &client, &err) != VP_OK) {
+	if (vp_aws_client_new_default(&cfg, &client, &err) != VP_OK) {
 		cli_error("whoami", "%s", err.message);
 		rc = err.code == VP_ERR_INVALID || err.code == VP_ERR_NOT_FOUND ||
 				     err.code == VP_ERR_RANGE

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "awsenv_client.h"
-#include "aws/client.h"
+#include "aws/chain.h"
 #include "aws/ec2.h"
 #include "aws/iam.h"
 #include "aws/sts.h"
@@ -184,7 +184,7 @@ static void test_assume_role_through_a_profile(void **state)
 	fclose(f);
 	cfg.config_file = cfgp;
 	cfg.credentials_file = credp;
-	if (vp_aws_client_new(&cfg, &c, &err) != VP_OK)
+	if (vp_aws_client_new_default(&cfg, &c, &err) != VP_OK)
 		fail_msg("%s", err.message);
 	assert_string_equal(vp_aws_client_region(c), "eu-west-1");
 	assert_int_equal(vp_aws_sts_get_caller_identity(c, &id, NULL), VP_OK);

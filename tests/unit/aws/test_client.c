@@ -360,6 +360,36 @@ static void test_unsent_identity_proof(void **state)
 	vp_aws_client_free(c);
 }
 
+/* Without a provider a client sends nothing until it is given one (what chain.c does). */
+static void test_credentials_given_after_creation(void **state)
+{
+	struct vp_aws_client_config cfg = {.region = "us-east-1",
+					   .endpoint_url = stub_url(stub),
+					   .config_file = "/nonexistent",
+					   .credentials_file = "/nonexistent",
+					   .retry_base_delay = 0.001};
+	struct vp_aws_credentials_provider *creds = NULL;
+	struct vp_aws_caller_identity *id = NULL;
+	struct vp_aws_client *c = NULL;
+	struct vp_aws_error err;
+	(void)state;
+
+	assert_int_equal(vp_aws_client_new(&cfg, &c, NULL), VP_OK);
+	assert_null(vp_aws_client_credentials(c));
+	stub_on(stub, "POST", "/", -1, 200, identity);
+	assert_int_equal(vp_aws_sts_get_caller_identity(c, &id, &err), VP_ERR_AUTH);
+	assert_non_null(strstr(err.error.message, "no credentials provider"));
+	assert_int_equal(stub_request_count(stub), 0);
+	assert_int_equal(
+		vp_aws_credentials_provider_new_static("AKIDLATE", "s", NULL, &creds, NULL), VP_OK);
+	vp_aws_client_set_credentials(c, creds);
+	vp_aws_credentials_provider_free(creds); /* the client holds its own reference */
+	assert_int_equal(vp_aws_sts_get_caller_identity(c, &id, &err), VP_OK);
+	assert_non_null(strstr(stub_request_at(stub, 0).authorization, "Credential=AKIDLATE/"));
+	vp_aws_caller_identity_free(id);
+	vp_aws_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +405,7 @@ int main(void)
 		cmocka_unit_test_setup(test_paging_follows_next_token, reset),
 		cmocka_unit_test_setup(test_create_route_is_repeat_safe, reset),
 		cmocka_unit_test_setup(test_unsent_identity_proof, reset),
+		cmocka_unit_test_setup(test_credentials_given_after_creation, reset),
 	};
 	int rc;
 

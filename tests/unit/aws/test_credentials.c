@@ -18,7 +18,10 @@
 
 #include "aws/client.h"
 #include "aws/config.h"
+#include "aws/chain.h"
+#include "aws/container.h"
 #include "aws/credentials.h"
+#include "core/clock.h"
 #include "stub.h"
 
 #define T0      ((time_t)1893456000) /* 2030-01-01T00:00:00Z */
@@ -529,16 +532,16 @@ static void test_precedence_container_before_imds(void **state)
 
 static void test_iso8601(void **state)
 {
-	time_t t;
+	int64_t t;
 	(void)state;
-	assert_int_equal(vp_aws_parse_iso8601("2030-01-01T01:00:00Z", &t, NULL), VP_OK);
+	assert_int_equal(vp_clock_parse_iso8601("2030-01-01T01:00:00Z", &t, NULL), VP_OK);
 	assert_int_equal(t, T0 + 3600);
-	assert_int_equal(vp_aws_parse_iso8601("2030-01-01T01:00:00.123Z", &t, NULL), VP_OK);
-	assert_int_equal(vp_aws_parse_iso8601("2030-01-01T01:00:00+00:00", &t, NULL), VP_OK);
+	assert_int_equal(vp_clock_parse_iso8601("2030-01-01T01:00:00.123Z", &t, NULL), VP_OK);
+	assert_int_equal(vp_clock_parse_iso8601("2030-01-01T01:00:00+00:00", &t, NULL), VP_OK);
 	assert_int_equal(t, T0 + 3600);
-	assert_int_equal(vp_aws_parse_iso8601("2030-01-01T01:00:00+02:00", &t, NULL),
+	assert_int_equal(vp_clock_parse_iso8601("2030-01-01T01:00:00+02:00", &t, NULL),
 			 VP_ERR_INVALID);
-	assert_int_equal(vp_aws_parse_iso8601("yesterday", &t, NULL), VP_ERR_INVALID);
+	assert_int_equal(vp_clock_parse_iso8601("yesterday", &t, NULL), VP_ERR_INVALID);
 }
 
 int main(void)

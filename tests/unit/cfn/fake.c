@@ -18,7 +18,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
-#include "aws/client.h"
+#include "aws/chain.h"
 #include "core/log.h"
 
 #define MAX_EVENTS     64
@@ -411,7 +411,8 @@ int fake_group_setup(void **state)
 	setenv("AWS_CONFIG_FILE", "/dev/null", 1);
 	setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
 	vp_log_setup(VP_LOG_ERROR, VP_LOG_JSON, NULL);
-	if (vp_aws_global_init(&err) != VP_OK || vp_aws_client_new(&acfg, &fake_aws, &err) != VP_OK)
+	if (vp_aws_global_init(&err) != VP_OK ||
+	    vp_aws_client_new_default(&acfg, &fake_aws, &err) != VP_OK)
 		fail_msg("%s", err.message);
 	fake = fake_start();
 	assert_non_null(fake);
