@@ -54,7 +54,6 @@ static vp_code account_upsert_tx(struct vp_registry *reg, struct vp_db_conn *con
 				 struct vp_error *err)
 {
 	struct account_ctx *ctx = ctx_;
-	char detail[VP_REGISTRY_DETAIL_MAX + 1];
 	int64_t at = vp_registry_now(reg);
 	struct vp_db_param p[] = {VP_DB_TEXT_PARAM(ctx->account), VP_DB_TEXT_PARAM(ctx->arn),
 				  VP_DB_INT_PARAM(ctx->granted ? 1 : 0), VP_DB_INT_PARAM(at)};
@@ -66,14 +65,10 @@ static vp_code account_upsert_tx(struct vp_registry *reg, struct vp_db_conn *con
 		return code;
 	if (!found)
 		return vp_fail(err, VP_ERR_INTERNAL, "upsert returned no row");
-	json_t *extra = json_pack("{ss sb}", "peer_role_arn", ctx->arn, "granted", ctx->granted);
-	code = vp_registry_json_text(NULL, extra, VP_REGISTRY_DETAIL_MAX, "event detail", detail,
-				     err);
-	json_decref(extra);
-	if (code != VP_OK)
-		return code;
-	return vp_registry_add_event(reg, conn, at, 0, ctx->account, "account", detail,
-				     ctx->request_id, err);
+	return vp_registry_add_event_json(
+		reg, conn, at, 0, ctx->account, "account",
+		json_pack("{ss sb}", "peer_role_arn", ctx->arn, "granted", ctx->granted),
+		ctx->request_id, err);
 }
 
 vp_code vp_registry_account_upsert(struct vp_registry *reg, const char *account,

@@ -250,7 +250,7 @@ static vp_code alloc_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *
 {
 	struct alloc_ctx *ctx = ctx_;
 	struct vp_namespace_plan ns;
-	char cidr[VP_CIDR_STRLEN], detail[VP_REGISTRY_DETAIL_MAX + 1];
+	char cidr[VP_CIDR_STRLEN];
 	int64_t at = vp_registry_now(reg), n = 0, lo = 0, hi = 0;
 	bool found = false;
 	vp_code code;
@@ -290,14 +290,11 @@ static vp_code alloc_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *
 		return code;
 	if (!found)
 		return vp_fail(err, VP_ERR_INTERNAL, "insert returned no row");
-	json_t *extra = json_pack("{ss ss}", "client_ref", ctx->client_ref, "vpc_cidr", cidr);
-	code = vp_registry_json_text(NULL, extra, sizeof(detail) - 1, "event detail", detail, err);
-	json_decref(extra);
-	if (code != VP_OK)
-		return code;
 	ctx->created = true;
-	return vp_registry_add_event(reg, conn, at, n, ctx->account, "allocated", detail,
-				     ctx->request_id, err);
+	return vp_registry_add_event_json(
+		reg, conn, at, n, ctx->account, "allocated",
+		json_pack("{ss ss}", "client_ref", ctx->client_ref, "vpc_cidr", cidr),
+		ctx->request_id, err);
 }
 
 vp_code vp_registry_allocate(struct vp_registry *reg, const char *account, const char *client_ref,

@@ -26,6 +26,20 @@ vp_code vp_registry_add_event(struct vp_registry *reg, struct vp_db_conn *conn, 
 	return reg->ops->exec(conn, SQL_EVENT_INSERT, p, 6, NULL, err);
 }
 
+vp_code vp_registry_add_event_json(struct vp_registry *reg, struct vp_db_conn *conn, int64_t at,
+				   int64_t n, const char *account, const char *type, json_t *detail,
+				   const char *request_id, struct vp_error *err)
+{
+	char text[VP_REGISTRY_DETAIL_MAX + 1];
+	vp_code code = vp_registry_json_text(NULL, detail, VP_REGISTRY_DETAIL_MAX, "event detail",
+					     text, err);
+
+	json_decref(detail);
+	if (code != VP_OK)
+		return code;
+	return vp_registry_add_event(reg, conn, at, n, account, type, text, request_id, err);
+}
+
 static void read_event(const struct vp_db_ops *ops, struct vp_db_rows *rows, void *out)
 {
 	struct vp_event_record *e = out;

@@ -152,6 +152,12 @@ VP_NODISCARD vp_code vp_registry_add_event(struct vp_registry *reg, struct vp_db
 					   const char *type, const char *detail,
 					   const char *request_id, struct vp_error *err);
 
+/* events.c: the same with the detail as a JSON object, taken (released here). */
+VP_NODISCARD vp_code vp_registry_add_event_json(struct vp_registry *reg, struct vp_db_conn *conn,
+						int64_t at, int64_t n, const char *account,
+						const char *type, json_t *detail,
+						const char *request_id, struct vp_error *err);
+
 /* accounts.c: make sure the account has a row (a new one: no role, not granted). */
 VP_NODISCARD vp_code vp_registry_account_ensure(struct vp_registry *reg, struct vp_db_conn *conn,
 						const char *account, int64_t at,

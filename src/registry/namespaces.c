@@ -66,75 +66,89 @@ vp_code vp_registry_query_live_ref(struct vp_registry *reg, struct vp_db_conn *c
 	return query_record(reg, conn, SQL_FIND_LIVE_REF, p, 2, out, found, err);
 }
 
-/* ---- reads ---- */
-
-struct get_ctx {
+/*
+ * The inputs of a call on one namespace record (each call sets its own) and the
+ * record its transaction reads or writes, on the heap: a record is about 4 KiB.
+ */
+struct record_ctx {
 	int64_t n;
-	const char *account, *client_ref;
-	struct vp_namespace_record rec;
-	bool found;
+	const char *account, *client_ref;        /* find */
+	unsigned from;                           /* transition */
+	enum vp_ns_state to;                     /* transition */
+	const struct vp_registry_change *change; /* transition */
+	const char *peer_role_arn;               /* set_peer_role */
+	const char *peering_id, *vpc_id;         /* set_intent */
+	const char *request_id;
+	struct vp_namespace_record *rec;
 };
+
+/* Run fn in a transaction with ctx->rec allocated; *out (may be NULL) gets the record when
+ * fn succeeds, and is left untouched otherwise. */
+static vp_code run_record(struct vp_registry *reg, bool write, vp_registry_tx_fn fn,
+			  struct record_ctx *ctx, struct vp_namespace_record *out,
+			  struct vp_error *err)
+{
+	vp_code code;
+
+	if (!(ctx->rec = calloc(1, sizeof(*ctx->rec))))
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	code = vp_registry_run_tx(reg, write, VP_DB_LOCK_NONE, fn, ctx, err);
+	if (code == VP_OK && out)
+		*out = *ctx->rec;
+	free(ctx->rec);
+	return code;
+}
+
+/* ---- reads ---- */
 
 static vp_code get_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *ctx_,
 		      struct vp_error *err)
 {
-	struct get_ctx *ctx = ctx_;
+	struct record_ctx *ctx = ctx_;
 	struct vp_db_param p[] = {VP_DB_INT_PARAM(ctx->n)};
-	vp_code code = query_record(reg, conn, SQL_GET_LIVE_N, p, 1, &ctx->rec, &ctx->found, err);
+	bool found = false;
+	vp_code code = query_record(reg, conn, SQL_GET_LIVE_N, p, 1, ctx->rec, &found, err);
 
-	if (code == VP_OK && !ctx->found)
-		code = query_record(reg, conn, SQL_GET_LAST_N, p, 1, &ctx->rec, &ctx->found, err);
+	if (code == VP_OK && !found)
+		code = query_record(reg, conn, SQL_GET_LAST_N, p, 1, ctx->rec, &found, err);
+	if (code == VP_OK && !found)
+		code = vp_fail(err, VP_ERR_NOT_FOUND, "namespace %lld has no record",
+			       (long long)ctx->n);
 	return code;
 }
 
 vp_code vp_registry_get(struct vp_registry *reg, int64_t n, struct vp_namespace_record *out,
 			struct vp_error *err)
 {
-	struct get_ctx *ctx = calloc(1, sizeof(*ctx));
-	vp_code code;
-
-	if (!ctx)
-		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
-	ctx->n = n;
-	code = vp_registry_run_tx(reg, false, VP_DB_LOCK_NONE, get_tx, ctx, err);
-	if (code == VP_OK && !ctx->found)
-		code = vp_fail(err, VP_ERR_NOT_FOUND, "namespace %lld has no record", (long long)n);
-	if (code == VP_OK)
-		*out = ctx->rec;
-	free(ctx);
-	return code;
+	struct record_ctx ctx = {.n = n};
+	return run_record(reg, false, get_tx, &ctx, out, err);
 }
 
 static vp_code find_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *ctx_,
 		       struct vp_error *err)
 {
-	struct get_ctx *ctx = ctx_;
-	return vp_registry_query_live_ref(reg, conn, ctx->account, ctx->client_ref, &ctx->rec,
-					  &ctx->found, err);
+	struct record_ctx *ctx = ctx_;
+	bool found = false;
+	vp_code code = vp_registry_query_live_ref(reg, conn, ctx->account, ctx->client_ref,
+						  ctx->rec, &found, err);
+
+	if (code == VP_OK && !found)
+		code = vp_fail(err, VP_ERR_NOT_FOUND,
+			       "account %s has no live namespace for client_ref '%.64s'",
+			       ctx->account, ctx->client_ref);
+	return code;
 }
 
 vp_code vp_registry_find(struct vp_registry *reg, const char *account, const char *client_ref,
 			 struct vp_namespace_record *out, struct vp_error *err)
 {
-	struct get_ctx *ctx;
+	struct record_ctx ctx = {.account = account, .client_ref = client_ref};
 	vp_code code;
 
 	if ((code = vp_registry_check_account(account, err)) != VP_OK ||
 	    (code = vp_registry_check_client_ref(client_ref, err)) != VP_OK)
 		return code;
-	if (!(ctx = calloc(1, sizeof(*ctx))))
-		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
-	ctx->account = account;
-	ctx->client_ref = client_ref;
-	code = vp_registry_run_tx(reg, false, VP_DB_LOCK_NONE, find_tx, ctx, err);
-	if (code == VP_OK && !ctx->found)
-		code = vp_fail(err, VP_ERR_NOT_FOUND,
-			       "account %s has no live namespace for client_ref '%.64s'", account,
-			       client_ref);
-	if (code == VP_OK)
-		*out = ctx->rec;
-	free(ctx);
-	return code;
+	return run_record(reg, false, find_tx, &ctx, out, err);
 }
 
 vp_code vp_registry_list(struct vp_registry *reg, const struct vp_registry_filter *filter,
@@ -218,15 +232,6 @@ vp_code vp_registry_count_live_account(struct vp_registry *reg, const char *acco
 
 /* ---- transitions ---- */
 
-struct transition_ctx {
-	int64_t n;
-	unsigned from;
-	enum vp_ns_state to;
-	const struct vp_registry_change *change;
-	const char *request_id;
-	struct vp_namespace_record rec;
-};
-
 static void describe_states(unsigned states, char *out, size_t size)
 {
 	size_t o = 0;
@@ -247,7 +252,7 @@ static void describe_states(unsigned states, char *out, size_t size)
 static vp_code transition_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *ctx_,
 			     struct vp_error *err)
 {
-	struct transition_ctx *ctx = ctx_;
+	struct record_ctx *ctx = ctx_;
 	const struct vp_registry_change *change = ctx->change;
 	struct vp_namespace_record cur;
 	char detail[VP_REGISTRY_DETAIL_MAX + 1], expected[64];
@@ -297,8 +302,7 @@ static vp_code transition_tx(struct vp_registry *reg, struct vp_db_conn *conn, v
 	p[8] = VP_DB_INT_PARAM(ctx->to == VP_NS_RELEASED ? at : cur.released_at);
 	p[9] = VP_DB_TEXT_PARAM(vp_registry_state_name(cur.state));
 	/* Compare-and-set: the row changes only if still in the state just read. */
-	if ((code = query_record(reg, conn, SQL_TRANSITION, p, 10, &ctx->rec, &found, err)) !=
-	    VP_OK)
+	if ((code = query_record(reg, conn, SQL_TRANSITION, p, 10, ctx->rec, &found, err)) != VP_OK)
 		return code;
 	if (!found)
 		return vp_fail(err, VP_ERR_CONFLICT, "namespace %lld changed state concurrently",
@@ -316,7 +320,11 @@ vp_code vp_registry_transition(struct vp_registry *reg, int64_t n, unsigned from
 			       const char *request_id, struct vp_namespace_record *out,
 			       struct vp_error *err)
 {
-	struct transition_ctx *ctx;
+	struct record_ctx ctx = {.n = n,
+				 .from = from,
+				 .to = to,
+				 .change = change,
+				 .request_id = request_id ? request_id : ""};
 	vp_code code;
 
 	if ((unsigned)to >= VP_NS_STATE_COUNT)
@@ -330,60 +338,37 @@ vp_code vp_registry_transition(struct vp_registry *reg, int64_t n, unsigned from
 			(code = vp_registry_check_field(change->peer_role_arn, VP_REGISTRY_ARN_MAX,
 							"peer role ARN", err)) != VP_OK)))
 		return code;
-	if (!(ctx = calloc(1, sizeof(*ctx))))
-		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
-	ctx->n = n;
-	ctx->from = from;
-	ctx->to = to;
-	ctx->change = change;
-	ctx->request_id = request_id ? request_id : "";
-	code = vp_registry_run_tx(reg, true, VP_DB_LOCK_NONE, transition_tx, ctx, err);
-	if (code == VP_OK && out)
-		*out = ctx->rec;
-	free(ctx);
-	return code;
+	return run_record(reg, true, transition_tx, &ctx, out, err);
 }
 
 /* ---- peer role of a namespace, counts by state ---- */
 
-struct peer_role_ctx {
-	int64_t n;
-	const char *arn, *request_id;
-	struct vp_namespace_record rec;
-};
-
 static vp_code peer_role_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *ctx_,
 			    struct vp_error *err)
 {
-	struct peer_role_ctx *ctx = ctx_;
-	char detail[VP_REGISTRY_DETAIL_MAX + 1];
+	struct record_ctx *ctx = ctx_;
 	int64_t at = vp_registry_now(reg);
-	struct vp_db_param p[] = {VP_DB_INT_PARAM(ctx->n), VP_DB_TEXT_PARAM(ctx->arn),
+	struct vp_db_param p[] = {VP_DB_INT_PARAM(ctx->n), VP_DB_TEXT_PARAM(ctx->peer_role_arn),
 				  VP_DB_INT_PARAM(at), VP_DB_TEXT_PARAM(ctx->request_id)};
 	bool found = false;
-	vp_code code = query_record(reg, conn, SQL_SET_PEER_ROLE, p, 4, &ctx->rec, &found, err);
-	json_t *extra;
+	vp_code code = query_record(reg, conn, SQL_SET_PEER_ROLE, p, 4, ctx->rec, &found, err);
 
 	if (code != VP_OK)
 		return code;
 	if (!found)
 		return vp_fail(err, VP_ERR_NOT_FOUND, "namespace %lld has no live record",
 			       (long long)ctx->n);
-	extra = json_pack("{ss}", "peer_role_arn", ctx->arn);
-	code = vp_registry_json_text(NULL, extra, VP_REGISTRY_DETAIL_MAX, "event detail", detail,
-				     err);
-	json_decref(extra);
-	if (code != VP_OK)
-		return code;
-	return vp_registry_add_event(reg, conn, at, ctx->n, ctx->rec.account, "peer_role", detail,
-				     ctx->request_id, err);
+	return vp_registry_add_event_json(reg, conn, at, ctx->n, ctx->rec->account, "peer_role",
+					  json_pack("{ss}", "peer_role_arn", ctx->peer_role_arn),
+					  ctx->request_id, err);
 }
 
 vp_code vp_registry_set_peer_role(struct vp_registry *reg, int64_t n, const char *peer_role_arn,
 				  const char *request_id, struct vp_namespace_record *out,
 				  struct vp_error *err)
 {
-	struct peer_role_ctx *ctx;
+	struct record_ctx ctx = {
+		.n = n, .peer_role_arn = peer_role_arn, .request_id = request_id ? request_id : ""};
 	vp_code code;
 
 	if (!peer_role_arn)
@@ -393,57 +378,39 @@ vp_code vp_registry_set_peer_role(struct vp_registry *reg, int64_t n, const char
 	    (code = vp_registry_check_field(request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id",
 					    err)) != VP_OK)
 		return code;
-	if (!(ctx = calloc(1, sizeof(*ctx))))
-		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
-	ctx->n = n;
-	ctx->arn = peer_role_arn;
-	ctx->request_id = request_id ? request_id : "";
-	code = vp_registry_run_tx(reg, true, VP_DB_LOCK_NONE, peer_role_tx, ctx, err);
-	if (code == VP_OK && out)
-		*out = ctx->rec;
-	free(ctx);
-	return code;
+	return run_record(reg, true, peer_role_tx, &ctx, out, err);
 }
 
 /* ---- confirm's intent (peering and VPC recorded before the hub routes) ---- */
 
-struct intent_ctx {
-	int64_t n;
-	const char *peering_id, *vpc_id, *request_id;
-	struct vp_namespace_record rec;
-};
-
 static vp_code intent_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *ctx_,
 			 struct vp_error *err)
 {
-	struct intent_ctx *ctx = ctx_;
-	char detail[VP_REGISTRY_DETAIL_MAX + 1];
+	struct record_ctx *ctx = ctx_;
 	struct vp_db_param p[] = {VP_DB_INT_PARAM(ctx->n), VP_DB_TEXT_PARAM(ctx->peering_id),
 				  VP_DB_TEXT_PARAM(ctx->vpc_id)};
 	bool found = false;
-	vp_code code = query_record(reg, conn, SQL_SET_INTENT, p, 3, &ctx->rec, &found, err);
-	json_t *extra;
+	vp_code code = query_record(reg, conn, SQL_SET_INTENT, p, 3, ctx->rec, &found, err);
 
 	if (code != VP_OK)
 		return code;
 	if (!found)
 		return vp_fail(err, VP_ERR_CONFLICT, "namespace %lld has no pending record",
 			       (long long)ctx->n);
-	extra = json_pack("{ss ss}", "peering_id", ctx->peering_id, "vpc_id", ctx->vpc_id);
-	code = vp_registry_json_text(NULL, extra, VP_REGISTRY_DETAIL_MAX, "event detail", detail,
-				     err);
-	json_decref(extra);
-	if (code != VP_OK)
-		return code;
-	return vp_registry_add_event(reg, conn, vp_registry_now(reg), ctx->n, ctx->rec.account,
-				     "intent", detail, ctx->request_id, err);
+	return vp_registry_add_event_json(
+		reg, conn, vp_registry_now(reg), ctx->n, ctx->rec->account, "intent",
+		json_pack("{ss ss}", "peering_id", ctx->peering_id, "vpc_id", ctx->vpc_id),
+		ctx->request_id, err);
 }
 
 vp_code vp_registry_set_intent(struct vp_registry *reg, int64_t n, const char *peering_id,
 			       const char *vpc_id, const char *request_id,
 			       struct vp_namespace_record *out, struct vp_error *err)
 {
-	struct intent_ctx *ctx;
+	struct record_ctx ctx = {.n = n,
+				 .peering_id = peering_id,
+				 .vpc_id = vpc_id,
+				 .request_id = request_id ? request_id : ""};
 	vp_code code;
 
 	if (!peering_id || !vpc_id || !*peering_id || !*vpc_id)
@@ -455,17 +422,7 @@ vp_code vp_registry_set_intent(struct vp_registry *reg, int64_t n, const char *p
 	    (code = vp_registry_check_field(request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id",
 					    err)) != VP_OK)
 		return code;
-	if (!(ctx = calloc(1, sizeof(*ctx))))
-		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
-	ctx->n = n;
-	ctx->peering_id = peering_id;
-	ctx->vpc_id = vpc_id;
-	ctx->request_id = request_id ? request_id : "";
-	code = vp_registry_run_tx(reg, true, VP_DB_LOCK_NONE, intent_tx, ctx, err);
-	if (code == VP_OK && out)
-		*out = ctx->rec;
-	free(ctx);
-	return code;
+	return run_record(reg, true, intent_tx, &ctx, out, err);
 }
 
 static vp_code count_states_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *ctx_,

@@ -63,25 +63,24 @@ vp_code vp_registry_query_row(struct vp_registry *reg, struct vp_db_conn *conn, 
 	return VP_OK;
 }
 
+static void read_int(const struct vp_db_ops *ops, struct vp_db_rows *rows, void *out)
+{
+	*(int64_t *)out = ops->get_int(rows, 0);
+}
+
 vp_code vp_registry_query_int(struct vp_registry *reg, struct vp_db_conn *conn, const char *sql,
 			      const struct vp_db_param *params, int nparams, int64_t *value,
 			      bool *found, struct vp_error *err)
 {
-	struct vp_db_rows *rows;
-	vp_code code = reg->ops->query(conn, sql, params, nparams, &rows, err);
-	int got;
+	bool row = false;
+	vp_code code =
+		vp_registry_query_row(reg, conn, sql, params, nparams, read_int, value, &row, err);
 
 	if (code != VP_OK)
 		return code;
-	got = reg->ops->next(rows, err);
-	if (got > 0)
-		*value = reg->ops->get_int(rows, 0);
-	reg->ops->finish(rows);
-	if (got < 0)
-		return err ? err->code : VP_ERR_DB;
 	if (found)
-		*found = got > 0;
-	else if (got == 0)
+		*found = row;
+	else if (!row)
 		return vp_fail(err, VP_ERR_INTERNAL, "a count query returned no row");
 	return VP_OK;
 }
