@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "registry/internal.h"
 
 struct vp_registry_lock {
@@ -64,20 +65,13 @@ static void lock_conn_put(struct vp_registry *reg, struct vp_db_conn *conn, bool
 		reg->ops->disconnect(conn);
 }
 
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 vp_code vp_registry_lock(struct vp_registry *reg, const char *name, int timeout_ms,
 			 struct vp_registry_lock **out, struct vp_error *err)
 {
 	struct vp_registry_lock *lock;
 	struct vp_db_conn *conn = NULL;
 	struct timespec deadline;
-	int64_t start = monotonic_ms(), left;
+	int64_t start = vp_clock_monotonic_ms(), left;
 	vp_code code;
 
 	if (!name || !*name ||
@@ -92,13 +86,7 @@ vp_code vp_registry_lock(struct vp_registry *reg, const char *name, int timeout_
 	lock->key = lock_key(name);
 	memcpy(lock->name, name, strlen(name) + 1);
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline = vp_clock_deadline(CLOCK_MONOTONIC, timeout_ms);
 	pthread_mutex_lock(&reg->mu);
 	while (lock_held(reg, name)) {
 		if (pthread_cond_timedwait(&reg->lock_cv, &reg->mu, &deadline) != 0 &&
@@ -125,7 +113,7 @@ vp_code vp_registry_lock(struct vp_registry *reg, const char *name, int timeout_
 		conn = NULL;
 	}
 	code = conn ? VP_OK : reg->ops->connect(&reg->url, &reg->opts, false, &conn, err);
-	left = timeout_ms - (monotonic_ms() - start);
+	left = timeout_ms - (vp_clock_monotonic_ms() - start);
 	if (code == VP_OK && left < 1)
 		code = vp_fail(err, VP_ERR_UNAVAILABLE, "lock '%s' stayed held for more than %d ms",
 			       name, timeout_ms);
