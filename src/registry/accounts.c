@@ -79,13 +79,14 @@ vp_code vp_registry_account_upsert(struct vp_registry *reg, const char *account,
 				  .arn = peer_role_arn ? peer_role_arn : "",
 				  .request_id = request_id ? request_id : "",
 				  .granted = granted};
+	const struct vp_registry_field fields[] = {
+		{peer_role_arn, VP_REGISTRY_ARN_MAX, "peer role ARN"},
+		{request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id"},
+	};
 	vp_code code;
 
 	if ((code = vp_registry_check_account(account, err)) != VP_OK ||
-	    (code = vp_registry_check_field(peer_role_arn, VP_REGISTRY_ARN_MAX, "peer role ARN",
-					    err)) != VP_OK ||
-	    (code = vp_registry_check_field(request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id",
-					    err)) != VP_OK)
+	    (code = vp_registry_check_fields(fields, 2, err)) != VP_OK)
 		return code;
 	code = vp_registry_run_tx(reg, true, VP_DB_LOCK_NONE, account_upsert_tx, &ctx, err);
 	if (code == VP_OK && out)

@@ -62,6 +62,16 @@ vp_code vp_registry_check_field(const char *value, size_t max, const char *what,
 	return VP_OK;
 }
 
+vp_code vp_registry_check_fields(const struct vp_registry_field *fields, size_t count,
+				 struct vp_error *err)
+{
+	vp_code code = VP_OK;
+
+	for (size_t i = 0; i < count && code == VP_OK; i++)
+		code = vp_registry_check_field(fields[i].value, fields[i].max, fields[i].what, err);
+	return code;
+}
+
 vp_code vp_registry_json_text(const char *text, json_t *extra, size_t max, const char *what,
 			      char *out, struct vp_error *err)
 {

@@ -136,6 +136,17 @@ VP_NODISCARD vp_code vp_registry_check_page(size_t max, struct vp_error *err);
 VP_NODISCARD vp_code vp_registry_check_field(const char *value, size_t max, const char *what,
 					     struct vp_error *err);
 
+/* Fields for vp_registry_check_fields(): each checked as vp_registry_check_field() does. */
+struct vp_registry_field {
+	const char *value; /* NULL: "" */
+	size_t max;
+	const char *what;
+};
+
+/* Each field in turn; the first that fails gives the error. */
+VP_NODISCARD vp_code vp_registry_check_fields(const struct vp_registry_field *fields, size_t count,
+					      struct vp_error *err);
+
 /*
  * A JSON object given as text (NULL: {}), with `extra` (may be NULL) merged
  * in, as compact sorted text of at most `max` bytes into out[max + 1].

@@ -325,18 +325,18 @@ vp_code vp_registry_transition(struct vp_registry *reg, int64_t n, unsigned from
 				 .to = to,
 				 .change = change,
 				 .request_id = request_id ? request_id : ""};
+	const struct vp_registry_field fields[] = {
+		{request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id"},
+		{change ? change->peering_id : NULL, VP_REGISTRY_AWS_ID_MAX,
+		 "peering connection id"},
+		{change ? change->vpc_id : NULL, VP_REGISTRY_AWS_ID_MAX, "VPC id"},
+		{change ? change->peer_role_arn : NULL, VP_REGISTRY_ARN_MAX, "peer role ARN"},
+	};
 	vp_code code;
 
 	if ((unsigned)to >= VP_NS_STATE_COUNT)
 		return vp_fail(err, VP_ERR_INVALID, "unknown target state %d", (int)to);
-	if ((code = vp_registry_check_field(request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id",
-					    err)) != VP_OK ||
-	    (change && ((code = vp_registry_check_field(change->peering_id, VP_REGISTRY_AWS_ID_MAX,
-							"peering connection id", err)) != VP_OK ||
-			(code = vp_registry_check_field(change->vpc_id, VP_REGISTRY_AWS_ID_MAX,
-							"VPC id", err)) != VP_OK ||
-			(code = vp_registry_check_field(change->peer_role_arn, VP_REGISTRY_ARN_MAX,
-							"peer role ARN", err)) != VP_OK)))
+	if ((code = vp_registry_check_fields(fields, 4, err)) != VP_OK)
 		return code;
 	return run_record(reg, true, transition_tx, &ctx, out, err);
 }
@@ -369,14 +369,15 @@ vp_code vp_registry_set_peer_role(struct vp_registry *reg, int64_t n, const char
 {
 	struct record_ctx ctx = {
 		.n = n, .peer_role_arn = peer_role_arn, .request_id = request_id ? request_id : ""};
+	const struct vp_registry_field fields[] = {
+		{peer_role_arn, VP_REGISTRY_ARN_MAX, "peer role ARN"},
+		{request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id"},
+	};
 	vp_code code;
 
 	if (!peer_role_arn)
 		return vp_fail(err, VP_ERR_INVALID, "missing peer role ARN");
-	if ((code = vp_registry_check_field(peer_role_arn, VP_REGISTRY_ARN_MAX, "peer role ARN",
-					    err)) != VP_OK ||
-	    (code = vp_registry_check_field(request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id",
-					    err)) != VP_OK)
+	if ((code = vp_registry_check_fields(fields, 2, err)) != VP_OK)
 		return code;
 	return run_record(reg, true, peer_role_tx, &ctx, out, err);
 }
@@ -411,16 +412,16 @@ vp_code vp_registry_set_intent(struct vp_registry *reg, int64_t n, const char *p
 				 .peering_id = peering_id,
 				 .vpc_id = vpc_id,
 				 .request_id = request_id ? request_id : ""};
+	const struct vp_registry_field fields[] = {
+		{peering_id, VP_REGISTRY_AWS_ID_MAX, "peering id"},
+		{vpc_id, VP_REGISTRY_AWS_ID_MAX, "VPC id"},
+		{request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id"},
+	};
 	vp_code code;
 
 	if (!peering_id || !vpc_id || !*peering_id || !*vpc_id)
 		return vp_fail(err, VP_ERR_INVALID, "missing peering or VPC id");
-	if ((code = vp_registry_check_field(peering_id, VP_REGISTRY_AWS_ID_MAX, "peering id",
-					    err)) != VP_OK ||
-	    (code = vp_registry_check_field(vpc_id, VP_REGISTRY_AWS_ID_MAX, "VPC id", err)) !=
-		    VP_OK ||
-	    (code = vp_registry_check_field(request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id",
-					    err)) != VP_OK)
+	if ((code = vp_registry_check_fields(fields, 3, err)) != VP_OK)
 		return code;
 	return run_record(reg, true, intent_tx, &ctx, out, err);
 }
