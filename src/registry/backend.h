@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Inside the registry: what a backend (sqlite.c, postgres.c) provides to the
- * shared logic in registry.c. One connection is used by one thread at a time
- * (the pool in registry.c sees to it). SQL is shared by both backends: it
- * uses $1, $2, ... placeholders (SQLite reads them as named parameters) and
- * only syntax both understand; what differs (DDL, locking) is in the ops.
+ * logic both share (internal.h and the files that include it). One connection
+ * is used by one thread at a time (the pool in pool.c sees to it). SQL is
+ * shared by both backends: it uses $1, $2, ... placeholders (SQLite reads
+ * them as named parameters) and only syntax both understand; what differs
+ * (DDL, locking) is in the ops.
  */
 #ifndef VP_REGISTRY_BACKEND_H
 #define VP_REGISTRY_BACKEND_H

@@ -13,8 +13,11 @@
  *   quarantine   released n's, until quarantine seconds have passed
  * Unique indexes back the invariants: one live record per n, one live record
  * per (account, client_ref).
+ *
+ * Below the schemas: how they are applied (vp_registry_migrate, and the check
+ * at open that the database is not newer than the program).
  */
-#include "registry/backend.h"
+#include "registry/internal.h"
 
 /* The largest n the free list covers; the plan's capacity is checked in C. */
 #define FREE_TOP "9007199254740991"
@@ -144,3 +147,111 @@ const struct vp_migration vp_registry_postgres_migrations[] = {
 	{1, "namespaces, accounts, events, free list", postgres_v1},
 	{0, NULL, NULL},
 };
+
+/* ---- applying them ---- */
+
+static const char SQL_MIGRATIONS_CREATE[] =
+	"CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+	"name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+static const char SQL_MIGRATIONS_MAX[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+static const char SQL_MIGRATION_RECORD[] =
+	"INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)";
+
+static vp_code read_version(struct vp_registry *reg, struct vp_db_conn *conn, int *version,
+			    struct vp_error *err)
+{
+	int64_t has = 0, v = 0;
+	vp_code code = vp_registry_query_int(reg, conn, reg->ops->sql_has_migrations_table, NULL, 0,
+					     &has, NULL, err);
+
+	if (code == VP_OK && has > 0)
+		code = vp_registry_query_int(reg, conn, SQL_MIGRATIONS_MAX, NULL, 0, &v, NULL, err);
+	if (code == VP_OK)
+		*version = (int)v;
+	return code;
+}
+
+static vp_code newer_schema(const struct vp_registry *reg, int version, struct vp_error *err)
+{
+	return vp_fail(err, VP_ERR_DB,
+		       "%s has schema version %d, newer than this program's %d: use a newer "
+		       "vpcpeer",
+		       reg->url.shown, version, reg->latest_version);
+}
+
+struct version_ctx {
+	int current;
+	int applied;
+};
+
+static vp_code version_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *ctx,
+			  struct vp_error *err)
+{
+	return read_version(reg, conn, &((struct version_ctx *)ctx)->current, err);
+}
+
+static vp_code migrate_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *ctx,
+			  struct vp_error *err)
+{
+	struct version_ctx *v = ctx;
+	vp_code code;
+
+	v->applied = 0;
+	if ((code = reg->ops->exec_script(conn, SQL_MIGRATIONS_CREATE, err)) != VP_OK ||
+	    (code = read_version(reg, conn, &v->current, err)) != VP_OK)
+		return code;
+	if (v->current > reg->latest_version)
+		return newer_schema(reg, v->current, err);
+	for (const struct vp_migration *m = reg->ops->migrations; m->version; m++) {
+		struct vp_db_param p[3];
+		if (m->version <= v->current)
+			continue;
+		if ((code = reg->ops->exec_script(conn, m->sql, err)) != VP_OK) {
+			vp_error_prefix(err, "migration %d (%s)", m->version, m->name);
+			return code;
+		}
+		p[0] = VP_DB_INT_PARAM(m->version);
+		p[1] = VP_DB_TEXT_PARAM(m->name);
+		p[2] = VP_DB_INT_PARAM(vp_registry_now(reg));
+		if ((code = reg->ops->exec(conn, SQL_MIGRATION_RECORD, p, 3, NULL, err)) != VP_OK)
+			return code;
+		v->current = m->version;
+		v->applied++;
+	}
+	return VP_OK;
+}
+
+vp_code vp_registry_schema_version(struct vp_registry *reg, int *current, int *latest,
+				   struct vp_error *err)
+{
+	struct version_ctx v = {0, 0};
+	vp_code code = vp_registry_run_tx(reg, false, VP_DB_LOCK_NONE, version_tx, &v, err);
+
+	if (code != VP_OK)
+		return code;
+	*current = v.current;
+	*latest = reg->latest_version;
+	return VP_OK;
+}
+
+vp_code vp_registry_migrate(struct vp_registry *reg, int *applied, struct vp_error *err)
+{
+	struct version_ctx v = {0, 0};
+	vp_code code = vp_registry_run_tx(reg, true, VP_DB_LOCK_MIGRATE, migrate_tx, &v, err);
+
+	if (code == VP_OK && applied)
+		*applied = v.applied;
+	return code;
+}
+
+vp_code vp_registry_schema_open(struct vp_registry *reg, struct vp_error *err)
+{
+	struct version_ctx v = {0, 0};
+	vp_code code = vp_registry_run_tx(reg, false, VP_DB_LOCK_NONE, version_tx, &v, err);
+
+	if (code == VP_OK && v.current > reg->latest_version)
+		code = newer_schema(reg, v.current, err);
+	if (code == VP_OK && reg->opts.migrate && v.current < reg->latest_version)
+		code = vp_registry_migrate(reg, NULL, err);
+	return code;
+}

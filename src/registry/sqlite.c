@@ -64,7 +64,10 @@ static vp_code db_fail(struct vp_db_conn *conn, int rc, struct vp_error *err, co
 /*
  * Wait for the write lock in short steps (0.2 to 2 ms) up to the busy timeout.
  * SQLite's own handler sleeps up to 100 ms at a time, which leaves the lock
- * idle while many writers queue for it.
+ * idle while many writers queue for it. usleep, not vp_clock_sleep_ms: the
+ * steps are sub-millisecond (200 us at first, +100 us a try), and rounding
+ * them to whole milliseconds would make the first waits 0 (a busy spin) or
+ * 5 times longer (docs/registry.md has the figures this tuning gave).
  */
 static int busy_wait(void *arg, int tries)
 {
