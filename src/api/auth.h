@@ -19,10 +19,6 @@
 #include "core/error.h"
 #include "proof/proof.h"
 
-/* The names the HTTP server uses (the same values as proof/proof.h's). */
-#define VP_AUTH_SCHEME     VP_PROOF_SCHEME
-#define VP_AUTH_MAX_HEADER VP_PROOF_MAX_HEADER
-
 struct vp_auth_config {
 	const char *server_id;       /* required */
 	const char *partition;       /* "aws", "aws-cn", "aws-us-gov": which STS hosts count */

@@ -205,7 +205,7 @@ static enum MHD_Result answer(struct request *r)
 	if (ok && call->allow)
 		ok = add_header(resp, MHD_HTTP_HEADER_ALLOW, call->allow);
 	if (ok && call->status == 401)
-		ok = add_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, VP_AUTH_SCHEME);
+		ok = add_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, VP_PROOF_SCHEME);
 	pthread_mutex_lock(&r->server->lock);
 	closing = r->server->closing;
 	pthread_mutex_unlock(&r->server->lock);
@@ -453,11 +453,11 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *conn, con
 	value = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	if (!value || !*value) {
 		vp_render_error(call, VP_ERR_AUTH,
-				"no identity proof: send 'Authorization: " VP_AUTH_SCHEME
+				"no identity proof: send 'Authorization: " VP_PROOF_SCHEME
 				" ...' (docs/api.md)");
 		return answer(r);
 	}
-	if (strlen(value) > VP_AUTH_MAX_HEADER) {
+	if (strlen(value) > VP_PROOF_MAX_HEADER) {
 		vp_render_error(call, VP_ERR_AUTH, "the identity proof is larger than 12 KiB");
 		return answer(r);
 	}

@@ -230,7 +230,7 @@ bool vp_broker_is_admin(const struct vp_broker *b, const struct vp_identity *cal
 vp_code vp_broker_check_caller(const struct vp_broker *b, const struct vp_identity *caller,
 			       struct vp_error *err)
 {
-	if (!caller || !vp_account_id_valid(caller->account))
+	if (!caller || !vp_ids_account_valid(caller->account))
 		return vp_fail(err, VP_ERR_AUTH, "no verified caller identity");
 	if (b->allow_any || vp_broker_is_admin(b, caller))
 		return VP_OK;
@@ -293,7 +293,7 @@ vp_code vp_broker_list(struct vp_broker *b, const struct vp_identity *caller, un
 
 	if ((code = vp_broker_check_caller(b, caller, err)) != VP_OK)
 		return code;
-	if (account && *account && vp_registry_check_account(account, err) != VP_OK)
+	if (account && *account && vp_ids_account_check(account, err) != VP_OK)
 		return VP_ERR_INVALID;
 	if (!vp_broker_is_admin(b, caller)) {
 		if (account && *account && strcmp(account, caller->account) != 0)
@@ -335,9 +335,9 @@ bool vp_broker_ready(struct vp_broker *b)
 
 static vp_code check_config(const struct vp_broker_config *cfg, struct vp_error *err)
 {
-	if (!cfg->hub_account || !vp_account_id_valid(cfg->hub_account))
+	if (!cfg->hub_account || !vp_ids_account_valid(cfg->hub_account))
 		return vp_fail(err, VP_ERR_INVALID, "--hub-account must be a 12-digit account id");
-	if (!cfg->hub_vpc || vp_aws_id_check(cfg->hub_vpc, "vpc", "--hub-vpc", err) != VP_OK)
+	if (!cfg->hub_vpc || vp_ids_aws_id_check(cfg->hub_vpc, "vpc", "--hub-vpc", err) != VP_OK)
 		return cfg->hub_vpc ? VP_ERR_INVALID
 				    : vp_fail(err, VP_ERR_INVALID, "--hub-vpc is required");
 	if (cfg->peer_role_count < 1 || cfg->peer_role_count > VP_BROKER_MAX_PEER_ROLES)
@@ -352,8 +352,8 @@ static vp_code check_config(const struct vp_broker_config *cfg, struct vp_error 
 		return vp_fail(err, VP_ERR_INVALID, "at most %d --hub-route-table",
 			       VP_BROKER_MAX_ROUTE_TABLES);
 	for (size_t i = 0; i < cfg->route_table_count; i++)
-		if (!cfg->route_tables[i] ||
-		    vp_aws_id_check(cfg->route_tables[i], "rtb", "--hub-route-table", err) != VP_OK)
+		if (!cfg->route_tables[i] || vp_ids_aws_id_check(cfg->route_tables[i], "rtb",
+								 "--hub-route-table", err) != VP_OK)
 			return cfg->route_tables[i]
 				       ? VP_ERR_INVALID
 				       : vp_fail(err, VP_ERR_INVALID, "--hub-route-table is empty");
@@ -361,7 +361,7 @@ static vp_code check_config(const struct vp_broker_config *cfg, struct vp_error 
 		return vp_fail(err, VP_ERR_INVALID, "at most %d --allow-account",
 			       VP_BROKER_MAX_ACCOUNTS);
 	for (size_t i = 0; i < cfg->allow_account_count; i++)
-		if (!cfg->allow_accounts[i] || !vp_account_id_valid(cfg->allow_accounts[i]))
+		if (!cfg->allow_accounts[i] || !vp_ids_account_valid(cfg->allow_accounts[i]))
 			return vp_fail(err, VP_ERR_INVALID,
 				       "--allow-account '%.32s' is not a 12-digit account id",
 				       cfg->allow_accounts[i] ? cfg->allow_accounts[i] : "");

@@ -105,9 +105,9 @@ static vp_code confirm_step(struct vp_broker *b, const struct vp_identity *calle
 	const struct vp_aws_ec2_peering *p;
 	vp_code code;
 
-	if ((code = vp_aws_id_check(req->peering_id, "pcx", "vpc_peering_connection_id", err)) !=
-		    VP_OK ||
-	    (code = vp_aws_id_check(req->vpc_id, "vpc", "vpc_id", err)) != VP_OK)
+	if ((code = vp_ids_aws_id_check(req->peering_id, "pcx", "vpc_peering_connection_id",
+					err)) != VP_OK ||
+	    (code = vp_ids_aws_id_check(req->vpc_id, "vpc", "vpc_id", err)) != VP_OK)
 		return code;
 	if ((code = vp_broker_load(b, caller, n, rec, err)) != VP_OK)
 		return code;

@@ -369,7 +369,7 @@ vp_code vp_grants_add(struct vp_grants *g, const char *account, int preferred,
 {
 	size_t order[VP_GRANTS_MAX_ROLES], n = 0;
 
-	if (!vp_account_id_valid(account))
+	if (!vp_ids_account_valid(account))
 		return vp_fail(err, VP_ERR_INVALID, "account id is not 12 digits");
 	if (preferred >= 0 && (size_t)preferred < g->role_count)
 		order[n++] = (size_t)preferred;
@@ -417,7 +417,7 @@ vp_code vp_grants_remove(struct vp_grants *g, const char *account, size_t role,
 
 	if (role >= g->role_count)
 		return vp_fail(err, VP_ERR_INVALID, "no peer role %zu", role);
-	if (!vp_account_id_valid(account))
+	if (!vp_ids_account_valid(account))
 		return vp_fail(err, VP_ERR_INVALID, "account id is not 12 digits");
 	submit(g, &g->roles[role], &op);
 	if (op.code != VP_OK) {

@@ -19,6 +19,7 @@
 #include "broker/limits.h"
 #include "broker/outcome.h"
 #include "core/error.h"
+#include "core/ids.h"
 #include "registry/registry.h"
 
 struct vp_aws_ec2_route_table_list;
@@ -36,11 +37,11 @@ struct vp_broker {
 	struct vp_grants *grants;
 
 	char hub_account[13];
-	char hub_vpc[VP_BROKER_ID_MAX + 1];
+	char hub_vpc[VP_AWS_ID_MAX + 1];
 	char hub_region[64];
 	char hub_cidr[20];
 	char partition[16];
-	char tables[VP_BROKER_MAX_ROUTE_TABLES][VP_BROKER_ID_MAX + 1];
+	char tables[VP_BROKER_MAX_ROUTE_TABLES][VP_AWS_ID_MAX + 1];
 	size_t table_count;
 	char allow[VP_BROKER_MAX_ACCOUNTS][13];
 	size_t allow_count;

@@ -12,6 +12,5 @@
 #define VP_BROKER_MAX_ROUTE_TABLES 32
 #define VP_BROKER_MAX_ACCOUNTS     1024
 #define VP_BROKER_MAX_ADMINS       64
-#define VP_BROKER_ID_MAX           64 /* vpc-..., rtb-... */
 
 #endif

@@ -11,21 +11,11 @@ struct vp_trust_policy {
 	json_t *doc; /* owned */
 };
 
-bool vp_account_id_valid(const char *account)
-{
-	size_t i;
-
-	for (i = 0; account[i]; i++)
-		if (account[i] < '0' || account[i] > '9')
-			return false;
-	return i == VP_ACCOUNT_ID_LEN;
-}
-
 /*
  * The account a principal names: "123456789012" or "arn:<partition>:iam::123456789012:root".
  * Writes the id to out and returns true; false for any other principal (a role ARN, "*").
  */
-static bool principal_account(const char *principal, char out[VP_ACCOUNT_ID_LEN + 1])
+static bool principal_account(const char *principal, char out[VP_IDS_ACCOUNT_LEN + 1])
 {
 	const char *id = principal;
 	const char *colons;
@@ -36,17 +26,17 @@ static bool principal_account(const char *principal, char out[VP_ACCOUNT_ID_LEN 
 		if (!colons || strncmp(colons, ":iam::", 6) != 0)
 			return false;
 		id = colons + 6;
-		if (strlen(id) != VP_ACCOUNT_ID_LEN + 5 ||
-		    strcmp(id + VP_ACCOUNT_ID_LEN, ":root") != 0)
+		if (strlen(id) != VP_IDS_ACCOUNT_LEN + 5 ||
+		    strcmp(id + VP_IDS_ACCOUNT_LEN, ":root") != 0)
 			return false;
-	} else if (strlen(id) != VP_ACCOUNT_ID_LEN) {
+	} else if (strlen(id) != VP_IDS_ACCOUNT_LEN) {
 		return false;
 	}
-	for (int i = 0; i < VP_ACCOUNT_ID_LEN; i++)
+	for (int i = 0; i < VP_IDS_ACCOUNT_LEN; i++)
 		if (id[i] < '0' || id[i] > '9')
 			return false;
-	memcpy(out, id, VP_ACCOUNT_ID_LEN);
-	out[VP_ACCOUNT_ID_LEN] = '\0';
+	memcpy(out, id, VP_IDS_ACCOUNT_LEN);
+	out[VP_IDS_ACCOUNT_LEN] = '\0';
 	return true;
 }
 
@@ -184,7 +174,7 @@ static bool partition_valid(const char *partition)
 /* Index of the account in the principals array, or -1. */
 static long find_account(json_t *principals, const char *account)
 {
-	char id[VP_ACCOUNT_ID_LEN + 1];
+	char id[VP_IDS_ACCOUNT_LEN + 1];
 	json_t *entry;
 	size_t i;
 
@@ -230,7 +220,7 @@ vp_code vp_policy_add_account(struct vp_trust_policy *policy, const char *partit
 	json_t *ours, *principals;
 	char arn[96];
 
-	if (!vp_account_id_valid(account))
+	if (!vp_ids_account_valid(account))
 		return vp_fail(err, VP_ERR_INVALID, "'%s' is not an AWS account id (12 digits)",
 			       account);
 	if (!partition_valid(partition))
@@ -263,7 +253,7 @@ vp_code vp_policy_remove_account(struct vp_trust_policy *policy, const char *acc
 	json_t *ours, *principals;
 	long at;
 
-	if (!vp_account_id_valid(account))
+	if (!vp_ids_account_valid(account))
 		return vp_fail(err, VP_ERR_INVALID, "'%s' is not an AWS account id (12 digits)",
 			       account);
 	*changed = false;
@@ -296,7 +286,7 @@ vp_code vp_policy_remove_account(struct vp_trust_policy *policy, const char *acc
 bool vp_policy_has_account(const struct vp_trust_policy *policy, const char *account)
 {
 	json_t *principals = broker_principals(broker_statement(policy->doc));
-	char id[VP_ACCOUNT_ID_LEN + 1];
+	char id[VP_IDS_ACCOUNT_LEN + 1];
 
 	if (json_is_string(principals))
 		return principal_account(json_string_value(principals), id) &&
@@ -304,11 +294,11 @@ bool vp_policy_has_account(const struct vp_trust_policy *policy, const char *acc
 	return find_account(principals, account) >= 0;
 }
 
-size_t vp_policy_accounts(const struct vp_trust_policy *policy, char (*out)[VP_ACCOUNT_ID_LEN + 1],
+size_t vp_policy_accounts(const struct vp_trust_policy *policy, char (*out)[VP_IDS_ACCOUNT_LEN + 1],
 			  size_t max)
 {
 	json_t *principals = broker_principals(broker_statement(policy->doc));
-	char id[VP_ACCOUNT_ID_LEN + 1];
+	char id[VP_IDS_ACCOUNT_LEN + 1];
 	size_t count = 0, i;
 	json_t *entry;
 

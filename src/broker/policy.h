@@ -20,11 +20,11 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "core/ids.h"
 
 #define VP_POLICY_SID "VpcpeerClientAccounts"
 /* Larger than any quota IAM allows (8192 at most), so a parse never reads unbounded input. */
 #define VP_POLICY_MAX_BYTES 65536
-#define VP_ACCOUNT_ID_LEN   12
 
 struct vp_trust_policy;
 
@@ -37,9 +37,6 @@ VP_NODISCARD vp_code vp_policy_parse(const char *text, size_t len, struct vp_tru
 				     struct vp_error *err);
 
 void vp_policy_free(struct vp_trust_policy *policy);
-
-/* Whether `account` is exactly 12 decimal digits. */
-bool vp_account_id_valid(const char *account);
 
 /*
  * Add the account to the broker's statement as arn:<partition>:iam::<id>:root,
@@ -64,10 +61,10 @@ bool vp_policy_has_account(const struct vp_trust_policy *policy, const char *acc
 /*
  * The accounts in the broker's statement, in document order, as 12-digit ids
  * (entries that are not account principals are skipped). Writes at most
- * `max` into out (each VP_ACCOUNT_ID_LEN + 1 bytes) and returns how many the
+ * `max` into out (each VP_IDS_ACCOUNT_LEN + 1 bytes) and returns how many the
  * statement holds, which may be more than max.
  */
-size_t vp_policy_accounts(const struct vp_trust_policy *policy, char (*out)[VP_ACCOUNT_ID_LEN + 1],
+size_t vp_policy_accounts(const struct vp_trust_policy *policy, char (*out)[VP_IDS_ACCOUNT_LEN + 1],
 			  size_t max);
 
 /* The document as compact JSON; the caller frees it. NULL when out of memory. */

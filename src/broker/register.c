@@ -213,7 +213,7 @@ static vp_code do_register(struct vp_broker *b, const struct vp_identity *caller
 	vp_code code;
 
 	if ((code = vp_broker_check_caller(b, caller, err)) != VP_OK ||
-	    (code = vp_registry_check_client_ref(req->client_ref, err)) != VP_OK ||
+	    (code = vp_ids_client_ref_check(req->client_ref, err)) != VP_OK ||
 	    (code = labels_json(req, labels, sizeof(labels), err)) != VP_OK)
 		return code;
 

@@ -41,8 +41,11 @@ vp_code vp_ids_account_check(const char *account, struct vp_error *err)
 
 vp_code vp_ids_client_ref_check(const char *ref, struct vp_error *err)
 {
-	size_t len = strlen(ref);
+	size_t len;
 
+	if (!ref)
+		return vp_fail(err, VP_ERR_INVALID, "missing client_ref (the idempotency key)");
+	len = strlen(ref);
 	if (len == 0)
 		return vp_fail(err, VP_ERR_INVALID, "client_ref is empty");
 	if (len > VP_CLIENT_REF_MAX)

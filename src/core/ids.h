@@ -41,15 +41,4 @@ VP_NODISCARD vp_code vp_ids_client_ref_check(const char *ref, struct vp_error *e
 VP_NODISCARD vp_code vp_ids_aws_id_check(const char *id, const char *prefix, const char *field,
 					 struct vp_error *err);
 
-/*
- * The former name of vp_ids_aws_id_check(), kept while the broker's .c files still
- * call it (issue 11: they switch when the broker's branch is merged; then
- * this goes).
- */
-VP_NODISCARD static inline vp_code vp_aws_id_check(const char *id, const char *prefix,
-						   const char *field, struct vp_error *err)
-{
-	return vp_ids_aws_id_check(id, prefix, field, err);
-}
-
 #endif

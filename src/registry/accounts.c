@@ -85,7 +85,7 @@ vp_code vp_registry_account_upsert(struct vp_registry *reg, const char *account,
 	};
 	vp_code code;
 
-	if ((code = vp_registry_check_account(account, err)) != VP_OK ||
+	if ((code = vp_ids_account_check(account, err)) != VP_OK ||
 	    (code = vp_registry_check_fields(fields, 2, err)) != VP_OK)
 		return code;
 	code = vp_registry_run_tx(reg, true, VP_DB_LOCK_NONE, account_upsert_tx, &ctx, err);
@@ -107,7 +107,7 @@ vp_code vp_registry_account_get(struct vp_registry *reg, const char *account,
 				struct vp_account_record *out, struct vp_error *err)
 {
 	struct account_ctx ctx = {.account = account};
-	vp_code code = vp_registry_check_account(account, err);
+	vp_code code = vp_ids_account_check(account, err);
 
 	if (code == VP_OK)
 		code = vp_registry_run_tx(reg, false, VP_DB_LOCK_NONE, account_get_tx, &ctx, err);
@@ -133,8 +133,8 @@ vp_code vp_registry_account_list(struct vp_registry *reg, const char *after,
 
 	/* The page size first, then the cursor (vp_registry_read_page checks the size again). */
 	if ((code = vp_registry_check_page(max, err)) != VP_OK ||
-	    (code = vp_registry_check_field(after, VP_REGISTRY_ACCOUNT_LEN, "account cursor",
-					    err)) != VP_OK)
+	    (code = vp_registry_check_field(after, VP_IDS_ACCOUNT_LEN, "account cursor", err)) !=
+		    VP_OK)
 		return code;
 	return vp_registry_read_page(reg, &page, out, max, count, NULL, err);
 }

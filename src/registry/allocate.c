@@ -305,8 +305,8 @@ vp_code vp_registry_allocate(struct vp_registry *reg, const char *account, const
 	char labels_text[VP_REGISTRY_LABELS_MAX + 1];
 	vp_code code;
 
-	if ((code = vp_registry_check_account(account, err)) != VP_OK ||
-	    (code = vp_registry_check_client_ref(client_ref, err)) != VP_OK ||
+	if ((code = vp_ids_account_check(account, err)) != VP_OK ||
+	    (code = vp_ids_client_ref_check(client_ref, err)) != VP_OK ||
 	    (code = vp_registry_check_field(request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id",
 					    err)) != VP_OK ||
 	    (code = vp_registry_json_text(labels, NULL, VP_REGISTRY_LABELS_MAX, "labels",

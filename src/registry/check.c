@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The registry's input checks: account ids and client_refs (public, for the
- * edges too), bounded printable fields, and JSON object text (labels, event
- * details). Every call checks its inputs before it opens a transaction.
+ * The registry's input checks: bounded printable fields and JSON object text
+ * (labels, event details); account ids and client_refs are core/ids.h's. Every call checks its
+ * inputs before it opens a transaction.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,39 +15,6 @@ static bool printable(const char *s)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
 			return false;
 	return true;
-}
-
-vp_code vp_registry_check_account(const char *account, struct vp_error *err)
-{
-	size_t len;
-
-	if (!account)
-		return vp_fail(err, VP_ERR_INVALID, "missing account id");
-	len = strnlen(account, VP_REGISTRY_ACCOUNT_LEN + 1);
-	for (size_t i = 0; i < len; i++)
-		if (account[i] < '0' || account[i] > '9')
-			len = 0;
-	if (len != VP_REGISTRY_ACCOUNT_LEN)
-		return vp_fail(err, VP_ERR_INVALID,
-			       "account id '%.32s' is not 12 digits (an AWS account id is)",
-			       printable(account) ? account : "?");
-	return VP_OK;
-}
-
-vp_code vp_registry_check_client_ref(const char *client_ref, struct vp_error *err)
-{
-	size_t len;
-
-	if (!client_ref || !*client_ref)
-		return vp_fail(err, VP_ERR_INVALID, "missing client_ref (the idempotency key)");
-	len = strnlen(client_ref, VP_REGISTRY_CLIENT_REF_MAX + 1);
-	if (len > VP_REGISTRY_CLIENT_REF_MAX)
-		return vp_fail(err, VP_ERR_INVALID, "client_ref is longer than %d bytes",
-			       VP_REGISTRY_CLIENT_REF_MAX);
-	if (!printable(client_ref))
-		return vp_fail(err, VP_ERR_INVALID,
-			       "client_ref has a byte outside printable ASCII");
-	return VP_OK;
 }
 
 vp_code vp_registry_check_field(const char *value, size_t max, const char *what,

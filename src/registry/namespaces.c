@@ -145,8 +145,8 @@ vp_code vp_registry_find(struct vp_registry *reg, const char *account, const cha
 	struct record_ctx ctx = {.account = account, .client_ref = client_ref};
 	vp_code code;
 
-	if ((code = vp_registry_check_account(account, err)) != VP_OK ||
-	    (code = vp_registry_check_client_ref(client_ref, err)) != VP_OK)
+	if ((code = vp_ids_account_check(account, err)) != VP_OK ||
+	    (code = vp_ids_client_ref_check(client_ref, err)) != VP_OK)
 		return code;
 	return run_record(reg, false, find_tx, &ctx, out, err);
 }
@@ -171,7 +171,7 @@ vp_code vp_registry_list(struct vp_registry *reg, const struct vp_registry_filte
 	bool more = false;
 	vp_code code;
 
-	if (*account && (code = vp_registry_check_account(account, err)) != VP_OK)
+	if (*account && (code = vp_ids_account_check(account, err)) != VP_OK)
 		return code;
 	code = vp_registry_read_page(reg, &page, out, max, count, &more, err);
 	if (code == VP_OK && next_cursor)
@@ -221,7 +221,7 @@ vp_code vp_registry_count_live_account(struct vp_registry *reg, const char *acco
 				       struct vp_error *err)
 {
 	struct count_ctx ctx = {SQL_COUNT_LIVE_ACCOUNT, account, 0};
-	vp_code code = vp_registry_check_account(account, err);
+	vp_code code = vp_ids_account_check(account, err);
 
 	if (code == VP_OK)
 		code = vp_registry_run_tx(reg, false, VP_DB_LOCK_NONE, count_tx, &ctx, err);
@@ -327,9 +327,8 @@ vp_code vp_registry_transition(struct vp_registry *reg, int64_t n, unsigned from
 				 .request_id = request_id ? request_id : ""};
 	const struct vp_registry_field fields[] = {
 		{request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id"},
-		{change ? change->peering_id : NULL, VP_REGISTRY_AWS_ID_MAX,
-		 "peering connection id"},
-		{change ? change->vpc_id : NULL, VP_REGISTRY_AWS_ID_MAX, "VPC id"},
+		{change ? change->peering_id : NULL, VP_AWS_ID_MAX, "peering connection id"},
+		{change ? change->vpc_id : NULL, VP_AWS_ID_MAX, "VPC id"},
 		{change ? change->peer_role_arn : NULL, VP_REGISTRY_ARN_MAX, "peer role ARN"},
 	};
 	vp_code code;
@@ -413,8 +412,8 @@ vp_code vp_registry_set_intent(struct vp_registry *reg, int64_t n, const char *p
 				 .vpc_id = vpc_id,
 				 .request_id = request_id ? request_id : ""};
 	const struct vp_registry_field fields[] = {
-		{peering_id, VP_REGISTRY_AWS_ID_MAX, "peering id"},
-		{vpc_id, VP_REGISTRY_AWS_ID_MAX, "VPC id"},
+		{peering_id, VP_AWS_ID_MAX, "peering id"},
+		{vpc_id, VP_AWS_ID_MAX, "VPC id"},
 		{request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id"},
 	};
 	vp_code code;

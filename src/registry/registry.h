@@ -29,13 +29,11 @@
 
 #include "addr/plan.h"
 #include "core/error.h"
+#include "core/ids.h"
 #include "registry/state.h"
 
 #define VP_REGISTRY_URL_MAX        1024
-#define VP_REGISTRY_ACCOUNT_LEN    12   /* an AWS account id: 12 digits */
-#define VP_REGISTRY_CLIENT_REF_MAX 256  /* the idempotency key */
 #define VP_REGISTRY_ARN_MAX        1024 /* IAM role ARNs are at most about 600 */
-#define VP_REGISTRY_AWS_ID_MAX     64   /* vpc-..., pcx-... */
 #define VP_REGISTRY_LABELS_MAX     2048 /* a JSON object, compact text */
 #define VP_REGISTRY_DETAIL_MAX     2048 /* an event's detail, a JSON object */
 #define VP_REGISTRY_REQUEST_ID_MAX 128
@@ -77,13 +75,13 @@ void vp_registry_options_init(struct vp_registry_options *opts);
 struct vp_namespace_record {
 	int64_t id; /* the record's own id; an n is reused by later records */
 	int64_t n;
-	char account[VP_REGISTRY_ACCOUNT_LEN + 1];
-	char client_ref[VP_REGISTRY_CLIENT_REF_MAX + 1];
+	char account[VP_IDS_ACCOUNT_LEN + 1];
+	char client_ref[VP_CLIENT_REF_MAX + 1];
 	enum vp_ns_state state;
 	char vpc_cidr[VP_REGISTRY_CIDR_MAX + 1];
 	char peer_role_arn[VP_REGISTRY_ARN_MAX + 1];
-	char vpc_id[VP_REGISTRY_AWS_ID_MAX + 1];
-	char peering_id[VP_REGISTRY_AWS_ID_MAX + 1];
+	char vpc_id[VP_AWS_ID_MAX + 1];
+	char peering_id[VP_AWS_ID_MAX + 1];
 	char labels[VP_REGISTRY_LABELS_MAX + 1]; /* JSON object text, "{}" when none */
 	int64_t created_at, updated_at;
 	int64_t expires_at;  /* pending only: released by the reconciler after; 0 = never */
@@ -92,7 +90,7 @@ struct vp_namespace_record {
 };
 
 struct vp_account_record {
-	char account[VP_REGISTRY_ACCOUNT_LEN + 1];
+	char account[VP_IDS_ACCOUNT_LEN + 1];
 	char peer_role_arn[VP_REGISTRY_ARN_MAX + 1]; /* the role whose trust policy holds it */
 	bool granted;                                /* the broker added it to that policy */
 	int64_t created_at, updated_at;
@@ -102,7 +100,7 @@ struct vp_event_record {
 	int64_t id;
 	int64_t at;
 	int64_t n; /* 0 for an account's event */
-	char account[VP_REGISTRY_ACCOUNT_LEN + 1];
+	char account[VP_IDS_ACCOUNT_LEN + 1];
 	char type[VP_REGISTRY_EVENT_TYPE_MAX + 1]; /* "allocated", "active", "account", ... */
 	char detail[VP_REGISTRY_DETAIL_MAX + 1];   /* JSON object text */
 	char request_id[VP_REGISTRY_REQUEST_ID_MAX + 1];
@@ -273,9 +271,5 @@ struct vp_registry_lock;
 VP_NODISCARD vp_code vp_registry_lock(struct vp_registry *reg, const char *name, int timeout_ms,
 				      struct vp_registry_lock **out, struct vp_error *err);
 void vp_registry_unlock(struct vp_registry_lock *lock);
-
-/* Input checks the calls make, exposed for the edges (HTTP API, CLI). */
-VP_NODISCARD vp_code vp_registry_check_account(const char *account, struct vp_error *err);
-VP_NODISCARD vp_code vp_registry_check_client_ref(const char *client_ref, struct vp_error *err);
 
 #endif

@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char before[64][VP_ACCOUNT_ID_LEN + 1], after[64][VP_ACCOUNT_ID_LEN + 1];
+	char before[64][VP_IDS_ACCOUNT_LEN + 1], after[64][VP_IDS_ACCOUNT_LEN + 1];
 	struct vp_trust_policy *policy;
 	size_t count_before, count_after;
 	bool changed, had;

@@ -30,7 +30,7 @@ struct vp_reconcile_pass {
 	struct vp_reconcile_report *r;
 	struct vp_namespace_record *live; /* pending, active, failed, releasing */
 	size_t live_count;
-	char (*known)[VP_REGISTRY_AWS_ID_MAX + 1]; /* every peering id the registry has seen */
+	char (*known)[VP_AWS_ID_MAX + 1]; /* every peering id the registry has seen */
 	size_t known_count;
 };
 

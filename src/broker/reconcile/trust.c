@@ -46,7 +46,7 @@ static bool account_known(const struct vp_reconcile_pass *p, const char *account
 }
 
 struct role_doc {
-	char (*accounts)[VP_ACCOUNT_ID_LEN + 1];
+	char (*accounts)[VP_IDS_ACCOUNT_LEN + 1];
 	size_t count;
 };
 

@@ -68,7 +68,7 @@ static void test_add_creates_the_broker_statement(void **state)
 static void test_add_is_idempotent_and_remove_drops_empty_statement(void **state)
 {
 	struct vp_trust_policy *p = parse(HUB_ONLY);
-	char accounts[4][VP_ACCOUNT_ID_LEN + 1];
+	char accounts[4][VP_IDS_ACCOUNT_LEN + 1];
 	char *before = vp_policy_serialize(p);
 	char *after;
 	bool changed;
@@ -104,7 +104,7 @@ static void test_reads_the_forms_iam_returns(void **state)
 		parse("{\"Version\":\"2012-10-17\",\"Statement\":{\"Sid\":\"" VP_POLICY_SID "\","
 		      "\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"444444444444\"},"
 		      "\"Action\":\"sts:AssumeRole\"}}");
-	char accounts[2][VP_ACCOUNT_ID_LEN + 1];
+	char accounts[2][VP_IDS_ACCOUNT_LEN + 1];
 	bool changed;
 	(void)state;
 	assert_true(vp_policy_has_account(p, "444444444444"));
@@ -201,8 +201,8 @@ static void test_bad_documents_and_inputs(void **state)
 	assert_int_equal(vp_policy_add_account(p, "aws\"", "222222222222", &changed, &err),
 			 VP_ERR_INVALID);
 	assert_int_equal(vp_policy_remove_account(p, "", &changed, &err), VP_ERR_INVALID);
-	assert_false(vp_account_id_valid("1234567890123"));
-	assert_true(vp_account_id_valid("000000000000"));
+	assert_false(vp_ids_account_valid("1234567890123"));
+	assert_true(vp_ids_account_valid("000000000000"));
 	vp_policy_free(p);
 	vp_policy_free(NULL);
 }

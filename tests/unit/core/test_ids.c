@@ -59,6 +59,8 @@ static void test_client_ref(void **state)
 	assert_int_equal(vp_ids_client_ref_check("caf\xc3\xa9", NULL), VP_ERR_INVALID);
 	assert_int_equal(vp_ids_client_ref_check("", &err), VP_ERR_INVALID);
 	assert_string_equal(err.message, "client_ref is empty");
+	assert_int_equal(vp_ids_client_ref_check(NULL, &err), VP_ERR_INVALID);
+	assert_non_null(strstr(err.message, "missing client_ref"));
 	memset(longest, 'r', VP_CLIENT_REF_MAX);
 	longest[VP_CLIENT_REF_MAX] = '\0';
 	assert_int_equal(vp_ids_client_ref_check(longest, NULL), VP_OK);

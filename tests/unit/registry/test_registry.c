@@ -574,7 +574,7 @@ static void test_bad_input(void **state)
 	struct vp_registry *reg = open_default();
 	struct vp_namespace_record rec;
 	struct vp_error err;
-	char long_ref[VP_REGISTRY_CLIENT_REF_MAX + 2];
+	char long_ref[VP_CLIENT_REF_MAX + 2];
 	bool created;
 	(void)state;
 
@@ -593,8 +593,8 @@ static void test_bad_input(void **state)
 	assert_int_equal(
 		vp_registry_allocate(reg, ACCOUNT_A, long_ref, NULL, NULL, 0, &rec, &created, &err),
 		VP_ERR_INVALID);
-	assert_non_null(strstr(err.message, "longer than 256"));
-	long_ref[VP_REGISTRY_CLIENT_REF_MAX] = '\0'; /* exactly the maximum is fine */
+	assert_non_null(strstr(err.message, "more than 256"));
+	long_ref[VP_CLIENT_REF_MAX] = '\0'; /* exactly the maximum is fine */
 	assert_int_equal(
 		vp_registry_allocate(reg, ACCOUNT_A, long_ref, NULL, NULL, 0, &rec, &created, &err),
 		VP_OK);
@@ -604,6 +604,11 @@ static void test_bad_input(void **state)
 	assert_int_equal(
 		vp_registry_allocate(reg, ACCOUNT_A, "a\nb", NULL, NULL, 0, &rec, &created, &err),
 		VP_ERR_INVALID);
+	/* One rule for a client_ref everywhere (core/ids.h): the API's, no space. */
+	assert_int_equal(
+		vp_registry_allocate(reg, ACCOUNT_A, "a b", NULL, NULL, 0, &rec, &created, &err),
+		VP_ERR_INVALID);
+	assert_non_null(strstr(err.message, "position 2"));
 	assert_int_equal(vp_registry_allocate(reg, ACCOUNT_A, "r", "not json", NULL, 0, &rec,
 					      &created, &err),
 			 VP_ERR_INVALID);
