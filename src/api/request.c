@@ -171,76 +171,85 @@ static vp_code parse_labels(json_t *labels, struct vp_register_request *req, str
 	return VP_OK;
 }
 
-vp_code vp_register_request_parse(const char *body, size_t len, struct vp_register_request *out,
-				  struct vp_error *err)
+/* What a body parser does with one field; an unknown field is an error it names. */
+typedef vp_code (*body_field_fn)(const char *key, json_t *value, void *req, struct vp_error *err);
+
+/* Walk a body's fields through fn, then check that every `required` field was there. */
+static vp_code parse_body(const char *body, size_t len, body_field_fn fn, void *req,
+			  const char *const *required, struct vp_error *err)
 {
-	struct vp_register_request req;
 	const char *key;
 	json_t *doc = NULL, *value;
-	vp_code rc;
+	vp_code rc = load_object(body, len, &doc, err);
 
-	rc = load_object(body, len, &doc, err);
 	if (rc != VP_OK)
 		return rc;
-	memset(&req, 0, sizeof(req));
 	json_object_foreach(doc, key, value)
 	{
-		if (strcmp(key, "client_ref") == 0)
-			rc = copy_string(value, "client_ref", req.client_ref, VP_CLIENT_REF_MAX,
-					 err);
-		else if (strcmp(key, "labels") == 0)
-			rc = parse_labels(value, &req, err);
-		else
-			rc = vp_fail(err, VP_ERR_INVALID,
-				     "unknown field '%.64s' (expected client_ref, labels)", key);
+		rc = fn(key, value, req, err);
 		if (rc != VP_OK)
 			break;
 	}
-	if (rc == VP_OK && !json_object_get(doc, "client_ref"))
-		rc = vp_fail(err, VP_ERR_INVALID, "client_ref is missing");
+	for (size_t i = 0; rc == VP_OK && required[i]; i++)
+		if (!json_object_get(doc, required[i]))
+			rc = vp_fail(err, VP_ERR_INVALID, "%s is missing", required[i]);
+	json_decref(doc);
+	return rc;
+}
+
+static vp_code register_field(const char *key, json_t *value, void *ctx, struct vp_error *err)
+{
+	struct vp_register_request *req = ctx;
+
+	if (strcmp(key, "client_ref") == 0)
+		return copy_string(value, "client_ref", req->client_ref, VP_CLIENT_REF_MAX, err);
+	if (strcmp(key, "labels") == 0)
+		return parse_labels(value, req, err);
+	return vp_fail(err, VP_ERR_INVALID, "unknown field '%.64s' (expected client_ref, labels)",
+		       key);
+}
+
+vp_code vp_register_request_parse(const char *body, size_t len, struct vp_register_request *out,
+				  struct vp_error *err)
+{
+	static const char *const required[] = {"client_ref", NULL};
+	struct vp_register_request req;
+	vp_code rc;
+
+	memset(&req, 0, sizeof(req));
+	rc = parse_body(body, len, register_field, &req, required, err);
 	if (rc == VP_OK)
 		rc = vp_ids_client_ref_check(req.client_ref, err);
-	json_decref(doc);
 	if (rc == VP_OK)
 		*out = req;
 	return rc;
 }
 
+static vp_code confirm_field(const char *key, json_t *value, void *ctx, struct vp_error *err)
+{
+	struct vp_confirm_request *req = ctx;
+
+	if (strcmp(key, "vpc_peering_connection_id") == 0)
+		return copy_string(value, key, req->peering_id, VP_AWS_ID_MAX, err);
+	if (strcmp(key, "vpc_id") == 0)
+		return copy_string(value, key, req->vpc_id, VP_AWS_ID_MAX, err);
+	return vp_fail(err, VP_ERR_INVALID,
+		       "unknown field '%.64s' (expected vpc_peering_connection_id, vpc_id)", key);
+}
+
 vp_code vp_confirm_request_parse(const char *body, size_t len, struct vp_confirm_request *out,
 				 struct vp_error *err)
 {
+	static const char *const required[] = {"vpc_peering_connection_id", "vpc_id", NULL};
 	struct vp_confirm_request req;
-	const char *key;
-	json_t *doc = NULL, *value;
 	vp_code rc;
 
-	rc = load_object(body, len, &doc, err);
-	if (rc != VP_OK)
-		return rc;
 	memset(&req, 0, sizeof(req));
-	json_object_foreach(doc, key, value)
-	{
-		if (strcmp(key, "vpc_peering_connection_id") == 0)
-			rc = copy_string(value, key, req.peering_id, VP_AWS_ID_MAX, err);
-		else if (strcmp(key, "vpc_id") == 0)
-			rc = copy_string(value, key, req.vpc_id, VP_AWS_ID_MAX, err);
-		else
-			rc = vp_fail(err, VP_ERR_INVALID,
-				     "unknown field '%.64s' (expected vpc_peering_connection_id, "
-				     "vpc_id)",
-				     key);
-		if (rc != VP_OK)
-			break;
-	}
-	if (rc == VP_OK && !json_object_get(doc, "vpc_peering_connection_id"))
-		rc = vp_fail(err, VP_ERR_INVALID, "vpc_peering_connection_id is missing");
-	if (rc == VP_OK && !json_object_get(doc, "vpc_id"))
-		rc = vp_fail(err, VP_ERR_INVALID, "vpc_id is missing");
+	rc = parse_body(body, len, confirm_field, &req, required, err);
 	if (rc == VP_OK)
 		rc = vp_ids_aws_id_check(req.peering_id, "pcx", "vpc_peering_connection_id", err);
 	if (rc == VP_OK)
 		rc = vp_ids_aws_id_check(req.vpc_id, "vpc", "vpc_id", err);
-	json_decref(doc);
 	if (rc == VP_OK)
 		*out = req;
 	return rc;

@@ -4,7 +4,8 @@
 
 Two kinds of twin are found: the same lines (blank lines, comments and punctuation-only
 lines aside, whitespace ignored), and lines of the same shape (the same code with other
-names, numbers and strings) over SHAPE_MIN_LINES or more. #include lines do not count. A twin that is alike by accident
+names, numbers and strings) over SHAPE_MIN_LINES or more. #include lines do not count, and
+rows of a table (no call, no statement) count only as the same lines, not as a shape. A twin that is alike by accident
 goes in twins.allow with its reason; every other one fails the check, so a new copy is
 mended into one piece of code (or explained) when it is written.
 Usage: twins.py SRC_DIR ALLOW_FILE        (prints the allow-file line of each twin it finds)
@@ -58,12 +59,19 @@ def shape(text):
     return " ".join(parts)
 
 
-def runs(files, key, width):
+def data_line(text):
+    """A row of a table (strings, names, numbers and commas only): shape says nothing of it."""
+    return not any(c in text for c in "(;=")
+
+
+def runs(files, key, width, skip=None):
     """Maximal runs of `width`+ equal keys between two places: (a, ia, b, ib, length)."""
     buckets = {}
     for name, lines in files.items():
-        keys = [key(t) for _, t in lines]
+        keys = [None if skip and skip(t) else key(t) for _, t in lines]
         for i in range(len(keys) - width + 1):
+            if None in keys[i:i + width]:
+                continue
             buckets.setdefault("\n".join(keys[i:i + width]), []).append((name, i))
     diagonals = {}
     for places in buckets.values():
@@ -108,9 +116,10 @@ def main(argv):
                 allowed[line.split()[0]] = line
     twins = {}
     kept = []  # (a, b, a_first, a_last, b_first, b_last) of each twin reported
-    for kind, key, width in (("same", lambda t: t, MIN_LINES), ("shape", shape, SHAPE_MIN_LINES)):
+    for kind, key, width, skip in (("same", lambda t: t, MIN_LINES, None),
+                                   ("shape", shape, SHAPE_MIN_LINES, data_line)):
         # Longest first: a shorter run overlapping a reported one of the same pair is part of it.
-        for a, ia, b, ib, length in sorted(runs(files, key, width), key=lambda r: -r[4]):
+        for a, ia, b, ib, length in sorted(runs(files, key, width, skip), key=lambda r: -r[4]):
             box = (a, b, ia, ia + length - 1, ib, ib + length - 1)
             if any(k[0] == a and k[1] == b and k[2] <= box[3] and box[2] <= k[3] and
                    k[4] <= box[5] and box[4] <= k[5] for k in kept):
