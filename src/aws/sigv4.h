@@ -4,7 +4,7 @@
  *
  * vp_aws_sigv4_sign() turns (method, URL, headers, body) into a signed
  * request that the caller owns: either sent by the client (client.c) or, for
- * the broker's identity proof (DESIGN.md §5), handed to someone else unsent
+ * the broker's identity proof (docs/api.md, "Identity proof"), handed to someone else unsent
  * (method, URL, headers including Host, X-Amz-Date, X-Amz-Security-Token and
  * Authorization, and the body). Every header given is signed, plus host and
  * x-amz-date (and x-amz-security-token with temporary credentials).

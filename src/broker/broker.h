@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The broker's workflows (DESIGN.md §2, docs/api.md): register, confirm,
- * release, show, list, for a caller whose identity the API has verified.
+ * The broker's workflows (docs/design.md "The flow of one client",
+ * docs/api.md): register, confirm, release, show, list, for a caller whose
+ * identity the API has verified.
  *
  * A struct vp_broker borrows the registry, the AWS client (with the hub
  * account's credentials) and the metrics; vp_broker_new() checks the hub
