@@ -13,6 +13,7 @@
 #include <libxml/tree.h>
 
 #include "aws/xml.h"
+#include "static_client.h"
 
 int vp_test_awsenv_setup(const char *name, struct vp_test_awsenv *env)
 {
@@ -24,6 +25,7 @@ int vp_test_awsenv_setup(const char *name, struct vp_test_awsenv *env)
 	unsetenv("AWS_ACCESS_KEY_ID");
 	unsetenv("AWS_PROFILE");
 	unsetenv("AWS_ENDPOINT_URL");
+	unsetenv("AWS_ENDPOINT_URL_STS");
 	if (vp_aws_global_init(&err) != VP_OK) {
 		fprintf(stderr, "%s: %s\n", name, err.message);
 		return 1;
@@ -47,7 +49,6 @@ struct vp_aws_client *vp_test_aws_client(const struct vp_test_awsenv *env, const
 					 const char *secret, const char *token,
 					 double retry_base_delay)
 {
-	struct vp_aws_credentials_provider *creds = NULL;
 	struct vp_aws_client_config cfg = {
 		.region = "us-east-1",
 		.endpoint_url = env->url,
@@ -55,16 +56,8 @@ struct vp_aws_client *vp_test_aws_client(const struct vp_test_awsenv *env, const
 		.credentials_file = "/nonexistent",
 		.retry_base_delay = retry_base_delay,
 	};
-	struct vp_aws_client *c = NULL;
-	struct vp_error err;
 
-	assert_int_equal(vp_aws_credentials_provider_new_static(key, secret, token, &creds, &err),
-			 VP_OK);
-	cfg.credentials = creds;
-	if (vp_aws_client_new(&cfg, &c, &err) != VP_OK)
-		fail_msg("%s", err.message);
-	vp_aws_credentials_provider_free(creds);
-	return c;
+	return vp_test_static_client(cfg, key, secret, token);
 }
 
 char *vp_test_aws_raw(struct vp_aws_client *c, enum vp_aws_service svc, const char *action,

@@ -23,9 +23,10 @@
 #include <openssl/evp.h>
 
 #include "api/auth.h"
-#include "awsenv.h"
+#include "awsenv_client.h"
 #include "aws/client.h"
 #include "aws/sts.h"
+#include "static_client.h"
 
 #define HUB        "111111111111"
 #define HUB_KEY    "AKIAHUB1111111111111"
@@ -55,7 +56,6 @@ static time_t client_clock(void *ctx)
 static struct vp_aws_client *client_for(const char *endpoint, const char *key, const char *secret,
 					const char *token)
 {
-	struct vp_aws_credentials_provider *creds = NULL;
 	struct vp_aws_client_config cfg = {
 		.region = "us-east-1",
 		.endpoint_url = endpoint,
@@ -64,16 +64,8 @@ static struct vp_aws_client *client_for(const char *endpoint, const char *key, c
 		.retry_base_delay = 0.005,
 		.clock = client_clock,
 	};
-	struct vp_aws_client *c = NULL;
-	struct vp_error err;
 
-	assert_int_equal(vp_aws_credentials_provider_new_static(key, secret, token, &creds, &err),
-			 VP_OK);
-	cfg.credentials = creds;
-	if (vp_aws_client_new(&cfg, &c, &err) != VP_OK)
-		fail_msg("%s", err.message);
-	vp_aws_credentials_provider_free(creds);
-	return c;
+	return vp_test_static_client(cfg, key, secret, token);
 }
 
 static struct vp_auth *auth_for(const char *endpoint, size_t cache_entries)
@@ -447,24 +439,11 @@ int main(void)
 		cmocka_unit_test_setup(test_sts_unavailable, reset),
 		cmocka_unit_test_setup(test_threads, reset),
 	};
-	char err[512];
 	int rc;
 
-	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-	unsetenv("AWS_ACCESS_KEY_ID");
-	unsetenv("AWS_PROFILE");
-	unsetenv("AWS_ENDPOINT_URL");
-	unsetenv("AWS_ENDPOINT_URL_STS");
-	if (vp_aws_global_init(NULL) != VP_OK)
+	if (vp_test_awsenv_setup("test_auth", &env) != 0)
 		return 1;
-	if (vp_test_awsenv_start(&env, NULL, NULL, err, sizeof(err)) != 0) {
-		fprintf(stderr, "test_auth: %s\n", err);
-		vp_aws_global_cleanup();
-		return 1;
-	}
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	if (vp_test_awsenv_stop(&env) != 0)
-		fprintf(stderr, "test_auth: awsenv did not stop cleanly\n");
-	vp_aws_global_cleanup();
+	vp_test_awsenv_teardown("test_auth", &env);
 	return rc;
 }

@@ -22,6 +22,7 @@
 #include "api/auth.h"
 #include "aws/client.h"
 #include "proof/proof.h"
+#include "static_client.h"
 
 #define STS_URL   "http://127.0.0.1:9" /* never reached: these proofs are refused first */
 #define SERVER_ID "broker.test:443"
@@ -47,7 +48,6 @@ static time_t client_clock(void *ctx)
 static struct vp_aws_client *make_client(const char *region, const char *endpoint,
 					 const char *token)
 {
-	struct vp_aws_credentials_provider *creds = NULL;
 	struct vp_aws_client_config cfg = {
 		.region = region,
 		.endpoint_url = endpoint,
@@ -55,16 +55,8 @@ static struct vp_aws_client *make_client(const char *region, const char *endpoin
 		.credentials_file = "/nonexistent",
 		.clock = client_clock,
 	};
-	struct vp_aws_client *c = NULL;
-	struct vp_error err;
 
-	assert_int_equal(vp_aws_credentials_provider_new_static(KEY, SECRET, token, &creds, &err),
-			 VP_OK);
-	cfg.credentials = creds;
-	if (vp_aws_client_new(&cfg, &c, &err) != VP_OK)
-		fail_msg("%s", err.message);
-	vp_aws_credentials_provider_free(creds);
-	return c;
+	return vp_test_static_client(cfg, KEY, SECRET, token);
 }
 
 static struct vp_auth *make_auth(const char *partition, const char *endpoint)
