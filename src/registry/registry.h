@@ -200,6 +200,38 @@ VP_NODISCARD vp_code vp_registry_count_live(struct vp_registry *reg, int64_t *co
 VP_NODISCARD vp_code vp_registry_count_live_account(struct vp_registry *reg, const char *account,
 						    int64_t *count, struct vp_error *err);
 
+/* A live namespace as a registration's quota checks see it. */
+struct vp_registry_live_ns {
+	int64_t id; /* the record's id: lower is older */
+	int64_t n;
+	char vpc_cidr[VP_REGISTRY_CIDR_MAX + 1];
+};
+
+/* What a registration reads before it allocates (vp_registry_register_view). */
+struct vp_registry_register_view {
+	bool found; /* ns is the live record of (account, client_ref) */
+	struct vp_namespace_record ns;
+	bool account_found; /* account is the account's row */
+	struct vp_account_record account;
+	/* Unless found: every live namespace in id order (heap, live_count of them). */
+	struct vp_registry_live_ns *live;
+	size_t live_count;
+};
+
+/*
+ * A registration's reads in one read transaction: the live record of
+ * (account, client_ref) (client_ref NULL: not looked up), the account's row,
+ * and, when no live record has that key, every live namespace for the quota
+ * checks. *out is the caller's; vp_registry_register_view_cleanup() frees
+ * what it holds (also after a failure, which leaves it empty).
+ * VP_ERR_INVALID for a bad account id or client_ref.
+ */
+VP_NODISCARD vp_code vp_registry_register_view(struct vp_registry *reg, const char *account,
+					       const char *client_ref,
+					       struct vp_registry_register_view *out,
+					       struct vp_error *err);
+void vp_registry_register_view_cleanup(struct vp_registry_register_view *view);
+
 /* Create or update an account (peer role ARN, granted), with its event. */
 VP_NODISCARD vp_code vp_registry_account_upsert(struct vp_registry *reg, const char *account,
 						const char *peer_role_arn, bool granted,
