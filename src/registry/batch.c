@@ -31,8 +31,10 @@ struct vp_registry_batch_item {
 	struct vp_registry_batch_item *next;
 };
 
+/* One savepoint at a time: set before the first item, moved past each item that succeeds
+ * (one round trip), kept where it is by a rollback to it. COMMIT releases the last. */
 static const char SQL_SAVEPOINT[] = "SAVEPOINT vp_item";
-static const char SQL_RELEASE[] = "RELEASE SAVEPOINT vp_item";
+static const char SQL_NEXT_ITEM[] = "RELEASE SAVEPOINT vp_item; SAVEPOINT vp_item";
 static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO SAVEPOINT vp_item";
 
 /* Under reg->mu: the next batch off the queue. A migration runs alone. */
@@ -65,23 +67,19 @@ static vp_code writer_ready(struct vp_registry *reg, struct vp_error *err)
 }
 
 /*
- * One item in its savepoint; item->code gets its own result. VP_OK: the batch
- * goes on. Otherwise the transaction as a whole failed (err filled): the
- * item's error was transient, or its savepoint could not be undone.
+ * One item after the savepoint; item->code gets its own result, and the
+ * savepoint is made ready for the next item (more: there is one). VP_OK: the
+ * batch goes on. Otherwise the transaction as a whole failed (err filled):
+ * the item's error was transient, or its savepoint could not be rolled back to.
  */
 static vp_code run_item(struct vp_registry *reg, struct vp_db_conn *conn,
-			struct vp_registry_batch_item *item, struct vp_error *err)
+			struct vp_registry_batch_item *item, bool more, struct vp_error *err)
 {
-	vp_code code = reg->ops->exec_script(conn, SQL_SAVEPOINT, err);
-
-	if (code != VP_OK)
-		return code;
 	item->code = item->fn(reg, conn, item->ctx, &item->err);
 	if (item->code == VP_OK)
-		return reg->ops->exec_script(conn, SQL_RELEASE, err);
+		return more ? reg->ops->exec_script(conn, SQL_NEXT_ITEM, err) : VP_OK;
 	if (!reg->ops->retriable(conn) &&
-	    reg->ops->exec_script(conn, SQL_ROLLBACK_TO, NULL) == VP_OK &&
-	    reg->ops->exec_script(conn, SQL_RELEASE, NULL) == VP_OK)
+	    reg->ops->exec_script(conn, SQL_ROLLBACK_TO, NULL) == VP_OK)
 		return VP_OK;
 	if (err)
 		*err = item->err;
@@ -103,8 +101,10 @@ static void run_batch(struct vp_registry *reg, struct vp_registry_batch_item **b
 		if ((code = writer_ready(reg, &err)) != VP_OK)
 			break;
 		code = reg->ops->begin(reg->writer, true, lock, &err);
+		if (code == VP_OK)
+			code = reg->ops->exec_script(reg->writer, SQL_SAVEPOINT, &err);
 		for (int i = 0; code == VP_OK && i < count; i++)
-			code = run_item(reg, reg->writer, batch[i], &err);
+			code = run_item(reg, reg->writer, batch[i], i + 1 < count, &err);
 		if (code == VP_OK)
 			code = reg->ops->commit(reg->writer, &err);
 		if (code == VP_OK)
