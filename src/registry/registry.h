@@ -10,10 +10,15 @@
  *   postgresql://... (or postgres://...)   libpq; several brokers may share it
  *
  * Threads: a struct vp_registry may be used from many threads at once. It
- * holds a small pool of database connections (opts.pool_size) guarded by a
- * mutex and a condition variable; each call takes one connection for its
- * whole transaction and gives it back, waiting when all are in use. Several
- * processes may open the same database: the database serialises writers.
+ * holds a small pool of database connections (opts.pool_size) for reads,
+ * guarded by a mutex and a condition variable; a read takes one connection
+ * for its whole transaction and gives it back, waiting when all are in use.
+ * Writes are group-committed: the writes that arrive together run as one
+ * transaction on the handle's one writer connection, each in a savepoint of
+ * its own (a failed one is undone alone, with its own error), and each call
+ * returns once that transaction is committed (docs/registry.md, "Group
+ * commit"). Several processes may open the same database: the database
+ * serialises writers.
  *
  * Memory: vp_registry_open() allocates the handle; vp_registry_close() frees
  * it (NULL is a no-op). Records are plain values with bounded fixed-size
@@ -54,7 +59,8 @@ struct vp_registry_options {
 	/* How long a writer waits for another's lock (SQLite busy timeout; PostgreSQL
 	 * connect timeout is min(this, 10 s)). */
 	int busy_timeout_ms;
-	/* Connections kept by the handle, 1..VP_REGISTRY_MAX_POOL_SIZE. */
+	/* Connections kept by the handle for reads, 1..VP_REGISTRY_MAX_POOL_SIZE
+	 * (writes use one more: the handle's writer). */
 	int pool_size;
 	/* Apply pending migrations when opening (the default). When false, open
 	 * only checks that the schema is not newer than the program; the calls
