@@ -16,45 +16,11 @@
 #include "broker/policy.h"
 #include "core/log.h"
 
-/* The live namespaces, oldest (lowest record id) first. */
+/* The live namespaces, oldest (lowest record id) first: a register view's. */
 struct live {
-	struct vp_namespace_record *recs;
+	const struct vp_registry_live_ns *recs;
 	size_t count;
 };
-
-static vp_code load_live(struct vp_broker *b, struct live *live, struct vp_error *err)
-{
-	struct vp_registry_filter filter = {.states = VP_NS_STATES_LIVE};
-	size_t cap = 0;
-	vp_code code;
-
-	live->recs = NULL;
-	live->count = 0;
-	do {
-		size_t got = 0;
-		int64_t next = 0;
-		if (live->count + VP_REGISTRY_PAGE_MAX > cap) {
-			struct vp_namespace_record *more;
-			cap += VP_REGISTRY_PAGE_MAX;
-			if (!(more = realloc(live->recs, cap * sizeof(*more)))) {
-				free(live->recs);
-				live->recs = NULL;
-				return vp_fail(err, VP_ERR_NOMEM, "out of memory");
-			}
-			live->recs = more;
-		}
-		code = vp_registry_list(b->registry, &filter, live->recs + live->count,
-					VP_REGISTRY_PAGE_MAX, &got, &next, err);
-		if (code != VP_OK) {
-			free(live->recs);
-			live->recs = NULL;
-			return code;
-		}
-		live->count += got;
-		filter.after_id = next;
-	} while (filter.after_id != 0);
-	return VP_OK;
-}
 
 static bool is_live_block(const struct live *live, const char *cidr)
 {
@@ -207,8 +173,8 @@ static vp_code do_register(struct vp_broker *b, const struct vp_identity *caller
 			   struct vp_namespace_record *rec, bool *created, struct vp_error *err)
 {
 	struct vp_aws_ec2_route_table_list *tables = NULL;
-	struct vp_account_record acct;
-	struct live live = {0};
+	struct vp_registry_register_view view;
+	struct live live;
 	char labels[VP_REGISTRY_LABELS_MAX + 1];
 	vp_code code;
 
@@ -217,31 +183,29 @@ static vp_code do_register(struct vp_broker *b, const struct vp_identity *caller
 	    (code = labels_json(req, labels, sizeof(labels), err)) != VP_OK)
 		return code;
 
+	/* The key's live record, the account and the live namespaces: one read. */
+	code = vp_registry_register_view(b->registry, caller->account, req->client_ref, &view, err);
+	if (code != VP_OK)
+		return code;
 	/* A replay: the same answer, nothing allocated, the grant made sure of. */
-	code = vp_registry_find(b->registry, caller->account, req->client_ref, rec, err);
-	if (code == VP_OK) {
+	if (view.found) {
+		*rec = view.ns;
 		*created = false;
+		vp_registry_register_view_cleanup(&view);
 		if (rec->state == VP_NS_PENDING || rec->state == VP_NS_ACTIVE)
 			return ensure_grant(b, rec, request_id, err);
 		return VP_OK;
 	}
-	if (code != VP_ERR_NOT_FOUND)
-		return code;
 
 	/* Quotas, before anything is allocated. */
-	code = vp_registry_account_get(b->registry, caller->account, &acct, err);
-	if (code == VP_ERR_NOT_FOUND || (code == VP_OK && !acct.granted)) {
-		if (!vp_grants_has_room(b->grants))
-			return vp_fail(
-				err, VP_ERR_EXHAUSTED,
-				"trust policies of all %zu peer roles are full (ACLSizePerRole "
-				"quota %zu); add a --peer-role or raise the quota",
-				vp_grants_role_count(b->grants), b->trust_quota);
-	} else if (code != VP_OK) {
-		return code;
+	if ((!view.account_found || !view.account.granted) && !vp_grants_has_room(b->grants)) {
+		vp_registry_register_view_cleanup(&view);
+		return vp_fail(err, VP_ERR_EXHAUSTED,
+			       "trust policies of all %zu peer roles are full (ACLSizePerRole "
+			       "quota %zu); add a --peer-role or raise the quota",
+			       vp_grants_role_count(b->grants), b->trust_quota);
 	}
-	if ((code = load_live(b, &live, err)) != VP_OK)
-		return code;
+	live = (struct live){view.live, view.live_count};
 	if ((code = vp_broker_describe_tables(b, &tables, err)) != VP_OK)
 		goto out;
 	if ((code = check_room(b, tables, &live, live.count + 1, err)) != VP_OK)
@@ -259,9 +223,11 @@ static vp_code do_register(struct vp_broker *b, const struct vp_identity *caller
 
 	vp_crash_point("register.after_allocate");
 	/* Concurrent registrations passed the check together: the oldest ones fit. */
-	free(live.recs);
-	if ((code = load_live(b, &live, err)) == VP_OK) {
+	vp_registry_register_view_cleanup(&view);
+	code = vp_registry_register_view(b->registry, caller->account, NULL, &view, err);
+	if (code == VP_OK) {
 		size_t rank = 0;
+		live = (struct live){view.live, view.live_count};
 		for (size_t i = 0; i < live.count; i++)
 			if (live.recs[i].id <= rec->id)
 				rank++;
@@ -273,7 +239,7 @@ static vp_code do_register(struct vp_broker *b, const struct vp_identity *caller
 		undo_allocation(b, rec, request_id);
 
 out:
-	free(live.recs);
+	vp_registry_register_view_cleanup(&view);
 	vp_aws_ec2_route_table_list_free(tables);
 	return code;
 }

@@ -94,13 +94,20 @@ vp_code vp_registry_account_upsert(struct vp_registry *reg, const char *account,
 	return code;
 }
 
+vp_code vp_registry_query_account(struct vp_registry *reg, struct vp_db_conn *conn,
+				  const char *account, struct vp_account_record *out, bool *found,
+				  struct vp_error *err)
+{
+	struct vp_db_param p[] = {VP_DB_TEXT_PARAM(account)};
+	return vp_registry_query_row(reg, conn, SQL_ACCOUNT_GET, p, 1, read_account, out, found,
+				     err);
+}
+
 static vp_code account_get_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *ctx_,
 			      struct vp_error *err)
 {
 	struct account_ctx *ctx = ctx_;
-	struct vp_db_param p[] = {VP_DB_TEXT_PARAM(ctx->account)};
-	return vp_registry_query_row(reg, conn, SQL_ACCOUNT_GET, p, 1, read_account, &ctx->rec,
-				     &ctx->found, err);
+	return vp_registry_query_account(reg, conn, ctx->account, &ctx->rec, &ctx->found, err);
 }
 
 vp_code vp_registry_account_get(struct vp_registry *reg, const char *account,

@@ -25,6 +25,12 @@
 
 /* Idle connections kept for named locks (PostgreSQL); more are closed on unlock. */
 #define VP_REGISTRY_LOCK_IDLE_MAX 4
+/* Most write transactions one group commit takes (batch.c). */
+#define VP_REGISTRY_BATCH_MAX 64
+/* A transaction that fails with a retriable error (busy, serialization) is tried this often. */
+#define VP_REGISTRY_TX_ATTEMPTS 5
+
+struct vp_registry_batch_item;
 
 struct vp_registry {
 	const struct vp_db_ops *ops;
@@ -50,6 +56,19 @@ struct vp_registry {
 	struct vp_registry_lock *held;
 	struct vp_db_conn *lock_idle[VP_REGISTRY_LOCK_IDLE_MAX];
 	int lock_idle_count;
+
+	/* Group commit (batch.c): write transactions queued (queue_head..tail,
+	 * `queued` of them) under mu; batch_running while a leader runs a batch
+	 * on `writer`, the handle's one writer connection (outside the pool);
+	 * batch_cv wakes the waiters when a batch ends, queued_cv whoever waits
+	 * for the queue to grow (tests); `batches` counts the batches run. */
+	pthread_cond_t batch_cv;
+	pthread_cond_t queued_cv;
+	struct vp_registry_batch_item *queue_head, *queue_tail;
+	int queued;
+	bool batch_running;
+	uint64_t batches;
+	struct vp_db_conn *writer;
 };
 
 /* The columns of a namespace record, in the order vp_registry_read_namespace() reads them. */
@@ -73,14 +92,30 @@ typedef vp_code (*vp_registry_tx_fn)(struct vp_registry *reg, struct vp_db_conn 
 				     struct vp_error *err);
 
 /*
- * Run fn on a pooled connection in one transaction (write: one that will
- * write; lock: what PostgreSQL serialises it with), committed when fn returns
- * VP_OK and rolled back otherwise. A failure the backend calls transient
+ * Run fn in one transaction (write: one that will write; lock: what
+ * PostgreSQL serialises it with), committed when fn returns VP_OK and rolled
+ * back otherwise. A read runs on a pooled connection; a write is queued for
+ * group commit (vp_registry_batch_run). A failure the backend calls transient
  * (busy, serialization, deadlock) is tried again, 5 times at most, so fn must
  * not keep state across attempts beyond what it sets afresh.
  */
 VP_NODISCARD vp_code vp_registry_run_tx(struct vp_registry *reg, bool write, enum vp_db_lock lock,
 					vp_registry_tx_fn fn, void *ctx, struct vp_error *err);
+
+/* ---- batch.c: group commit ---- */
+
+/*
+ * Run fn as one item of a write batch: with the other writes queued at the
+ * time, in one transaction on the writer connection, inside a savepoint of
+ * its own (a failure of fn undoes its writes only). Returns fn's result once
+ * the batch is committed (durable), or the transaction's error when the batch
+ * as a whole failed (nothing of it written).
+ */
+VP_NODISCARD vp_code vp_registry_batch_run(struct vp_registry *reg, enum vp_db_lock lock,
+					   vp_registry_tx_fn fn, void *ctx, struct vp_error *err);
+/* The batching state of a new handle, and its teardown at close (no call running). */
+void vp_registry_batch_init(struct vp_registry *reg);
+void vp_registry_batch_cleanup(struct vp_registry *reg);
 
 /* ---- rows.c: reading rows ---- */
 
@@ -173,6 +208,11 @@ VP_NODISCARD vp_code vp_registry_add_event_json(struct vp_registry *reg, struct 
 VP_NODISCARD vp_code vp_registry_account_ensure(struct vp_registry *reg, struct vp_db_conn *conn,
 						const char *account, int64_t at,
 						struct vp_error *err);
+
+/* accounts.c: the account's row; *found false when none. */
+VP_NODISCARD vp_code vp_registry_query_account(struct vp_registry *reg, struct vp_db_conn *conn,
+					       const char *account, struct vp_account_record *out,
+					       bool *found, struct vp_error *err);
 
 /* allocate.c: put a released n in quarantine from `at` (reclaimed by a later allocation). */
 VP_NODISCARD vp_code vp_registry_quarantine(struct vp_registry *reg, struct vp_db_conn *conn,

@@ -2,11 +2,12 @@
 /*
  * The registry handle and its connection pool: options, open (URL, plan, the
  * first connection, the schema check or migration), close, and transactions.
- * A handle keeps up to opts.pool_size connections; a call takes one for its
- * whole transaction and gives it back, waiting (mutex and condition variable)
- * while all are busy. A transaction that fails with an error the backend
- * calls transient (SQLite busy, PostgreSQL serialization failure or deadlock)
- * is tried again, a bounded number of times.
+ * A handle keeps up to opts.pool_size connections for reads; a read takes one
+ * for its whole transaction and gives it back, waiting (mutex and condition
+ * variable) while all are busy. Writes go to group commit (batch.c), on the
+ * handle's one writer connection. A transaction that fails with an error the
+ * backend calls transient (SQLite busy, PostgreSQL serialization failure or
+ * deadlock) is tried again, a bounded number of times.
  *
  * The rest of the interface lives by concern: migrations.c (schema),
  * allocate.c (the free list), namespaces.c (reads, transitions), accounts.c,
@@ -18,9 +19,6 @@
 #include <string.h>
 
 #include "registry/internal.h"
-
-/* A transaction that fails with a retriable error (busy, serialization) is tried this often. */
-#define TX_ATTEMPTS 5
 
 /* ---- open and close ---- */
 
@@ -42,6 +40,7 @@ void vp_registry_close(struct vp_registry *reg)
 	for (int i = 0; i < reg->idle_count; i++)
 		reg->ops->disconnect(reg->idle[i]);
 	vp_registry_locks_cleanup(reg);
+	vp_registry_batch_cleanup(reg);
 	pthread_cond_destroy(&reg->cv);
 	pthread_mutex_destroy(&reg->mu);
 	free(reg);
@@ -93,6 +92,7 @@ vp_code vp_registry_open(const char *url, const struct vp_registry_options *opts
 	pthread_mutex_init(&reg->mu, NULL);
 	pthread_cond_init(&reg->cv, NULL);
 	vp_registry_locks_init(reg);
+	vp_registry_batch_init(reg);
 
 	/* The first connection proves the database is reachable and usable. */
 	code = reg->ops->connect(&reg->url, &reg->opts, true, &conn, err);
@@ -159,13 +159,15 @@ vp_code vp_registry_run_tx(struct vp_registry *reg, bool write, enum vp_db_lock 
 {
 	vp_code code = VP_ERR_INTERNAL;
 
-	for (int attempt = 0; attempt < TX_ATTEMPTS; attempt++) {
+	if (write)
+		return vp_registry_batch_run(reg, lock, fn, ctx, err);
+	for (int attempt = 0; attempt < VP_REGISTRY_TX_ATTEMPTS; attempt++) {
 		struct vp_db_conn *conn;
 		bool retry;
 
 		if ((code = acquire(reg, &conn, err)) != VP_OK)
 			return code;
-		code = reg->ops->begin(conn, write, lock, err);
+		code = reg->ops->begin(conn, false, lock, err);
 		if (code == VP_OK) {
 			code = fn(reg, conn, ctx, err);
 			if (code == VP_OK)

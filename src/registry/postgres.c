@@ -7,7 +7,8 @@
  * allocation's commit: correct by construction, no serialization failures to
  * retry. Transitions lock their row (SELECT ... FOR UPDATE) before checking
  * the state. Migrations take another advisory lock so concurrent migrators
- * queue. Notices are swallowed: library code never prints.
+ * queue. Notices are swallowed: library code never prints. Statements are
+ * prepared once per connection (the SQL is always a static string).
  */
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -25,11 +26,16 @@ struct vp_db_rows {
 	int row, nrows;
 };
 
+/* Statements prepared per connection, keyed by the SQL text's address (always a static string). */
+#define STMT_CACHE 48
+
 struct vp_db_conn {
 	PGconn *pg;
 	char shown[VP_REGISTRY_URL_CAP + 1];
 	char sqlstate[6];
 	struct vp_db_rows rows;
+	const char *prepared[STMT_CACHE]; /* statement "vp<i>" is prepared[i] */
+	int nprepared;
 };
 
 static void ignore_notice(void *arg, const char *message)
@@ -138,6 +144,7 @@ static vp_code pg_reset(struct vp_db_conn *conn, struct vp_error *err)
 	if (PQstatus(conn->pg) == CONNECTION_OK)
 		return VP_OK;
 	PQreset(conn->pg);
+	conn->nprepared = 0; /* a new session: nothing prepared */
 	if (PQstatus(conn->pg) != CONNECTION_OK) {
 		one_line(PQerrorMessage(conn->pg), msg, sizeof(msg));
 		return vp_fail(err, VP_ERR_DB, "cannot reconnect to %s: %s", conn->shown, msg);
@@ -145,6 +152,37 @@ static vp_code pg_reset(struct vp_db_conn *conn, struct vp_error *err)
 	PQsetNoticeProcessor(conn->pg, ignore_notice, NULL);
 	return run_simple(conn, "SET client_min_messages = warning; SET synchronous_commit = on",
 			  err);
+}
+
+/*
+ * Run sql as the connection's prepared statement, preparing it on first use:
+ * the server parses and plans it once per session instead of once a call. A
+ * failed prepare's result is returned as the statement's (nothing cached);
+ * past STMT_CACHE statements, sql runs unprepared.
+ */
+static PGresult *run_prepared(struct vp_db_conn *conn, const char *sql, int nparams,
+			      const char *const *values)
+{
+	char name[16];
+	int slot = -1;
+
+	for (int i = 0; i < conn->nprepared && slot < 0; i++)
+		if (conn->prepared[i] == sql)
+			slot = i;
+	if (slot < 0 && conn->nprepared < STMT_CACHE) {
+		PGresult *res;
+		snprintf(name, sizeof(name), "vp%d", conn->nprepared);
+		res = PQprepare(conn->pg, name, sql, nparams, NULL);
+		if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+			return res;
+		PQclear(res);
+		slot = conn->nprepared++;
+		conn->prepared[slot] = sql;
+	}
+	if (slot < 0)
+		return PQexecParams(conn->pg, sql, nparams, NULL, values, NULL, NULL, 0);
+	snprintf(name, sizeof(name), "vp%d", slot);
+	return PQexecPrepared(conn->pg, name, nparams, values, NULL, NULL, 0);
 }
 
 static PGresult *run_params(struct vp_db_conn *conn, const char *sql,
@@ -168,7 +206,7 @@ static PGresult *run_params(struct vp_db_conn *conn, const char *sql,
 			values[i] = NULL;
 		}
 	}
-	return PQexecParams(conn->pg, sql, nparams, NULL, values, NULL, NULL, 0);
+	return run_prepared(conn, sql, nparams, values);
 }
 
 static vp_code pg_exec_script(struct vp_db_conn *conn, const char *sql, struct vp_error *err)

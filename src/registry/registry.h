@@ -10,10 +10,15 @@
  *   postgresql://... (or postgres://...)   libpq; several brokers may share it
  *
  * Threads: a struct vp_registry may be used from many threads at once. It
- * holds a small pool of database connections (opts.pool_size) guarded by a
- * mutex and a condition variable; each call takes one connection for its
- * whole transaction and gives it back, waiting when all are in use. Several
- * processes may open the same database: the database serialises writers.
+ * holds a small pool of database connections (opts.pool_size) for reads,
+ * guarded by a mutex and a condition variable; a read takes one connection
+ * for its whole transaction and gives it back, waiting when all are in use.
+ * Writes are group-committed: the writes that arrive together run as one
+ * transaction on the handle's one writer connection, each in a savepoint of
+ * its own (a failed one is undone alone, with its own error), and each call
+ * returns once that transaction is committed (docs/registry.md, "Group
+ * commit"). Several processes may open the same database: the database
+ * serialises writers.
  *
  * Memory: vp_registry_open() allocates the handle; vp_registry_close() frees
  * it (NULL is a no-op). Records are plain values with bounded fixed-size
@@ -54,7 +59,8 @@ struct vp_registry_options {
 	/* How long a writer waits for another's lock (SQLite busy timeout; PostgreSQL
 	 * connect timeout is min(this, 10 s)). */
 	int busy_timeout_ms;
-	/* Connections kept by the handle, 1..VP_REGISTRY_MAX_POOL_SIZE. */
+	/* Connections kept by the handle for reads, 1..VP_REGISTRY_MAX_POOL_SIZE
+	 * (writes use one more: the handle's writer). */
 	int pool_size;
 	/* Apply pending migrations when opening (the default). When false, open
 	 * only checks that the schema is not newer than the program; the calls
@@ -199,6 +205,38 @@ VP_NODISCARD vp_code vp_registry_count_live(struct vp_registry *reg, int64_t *co
 					    struct vp_error *err);
 VP_NODISCARD vp_code vp_registry_count_live_account(struct vp_registry *reg, const char *account,
 						    int64_t *count, struct vp_error *err);
+
+/* A live namespace as a registration's quota checks see it. */
+struct vp_registry_live_ns {
+	int64_t id; /* the record's id: lower is older */
+	int64_t n;
+	char vpc_cidr[VP_REGISTRY_CIDR_MAX + 1];
+};
+
+/* What a registration reads before it allocates (vp_registry_register_view). */
+struct vp_registry_register_view {
+	bool found; /* ns is the live record of (account, client_ref) */
+	struct vp_namespace_record ns;
+	bool account_found; /* account is the account's row */
+	struct vp_account_record account;
+	/* Unless found: every live namespace in id order (heap, live_count of them). */
+	struct vp_registry_live_ns *live;
+	size_t live_count;
+};
+
+/*
+ * A registration's reads in one read transaction: the live record of
+ * (account, client_ref) (client_ref NULL: not looked up), the account's row,
+ * and, when no live record has that key, every live namespace for the quota
+ * checks. *out is the caller's; vp_registry_register_view_cleanup() frees
+ * what it holds (also after a failure, which leaves it empty).
+ * VP_ERR_INVALID for a bad account id or client_ref.
+ */
+VP_NODISCARD vp_code vp_registry_register_view(struct vp_registry *reg, const char *account,
+					       const char *client_ref,
+					       struct vp_registry_register_view *out,
+					       struct vp_error *err);
+void vp_registry_register_view_cleanup(struct vp_registry_register_view *view);
 
 /* Create or update an account (peer role ARN, granted), with its event. */
 VP_NODISCARD vp_code vp_registry_account_upsert(struct vp_registry *reg, const char *account,

@@ -127,6 +127,21 @@ int reg_test_sql(const char *url, const char *sql, bool must_succeed)
 	return rc;
 }
 
+void reg_test_integrity(const char *url)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+
+	assert_int_equal(strncmp(url, "sqlite:", 7), 0);
+	assert_int_equal(sqlite3_open_v2(url + 7, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "ok");
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+}
+
 void reg_test_options(struct vp_registry_options *opts)
 {
 	vp_registry_options_init(opts);

@@ -28,6 +28,9 @@ void reg_test_fresh_url(char *url, size_t size);
  * tamper with it. Fails the test on error when must_succeed; returns 0 on success. */
 int reg_test_sql(const char *url, const char *sql, bool must_succeed);
 
+/* SQLite only: PRAGMA integrity_check of the database at a sqlite: URL answers "ok". */
+void reg_test_integrity(const char *url);
+
 /* A controllable clock for vp_registry_options.clock. */
 extern int64_t reg_test_now;
 int64_t reg_test_clock(void *ctx);

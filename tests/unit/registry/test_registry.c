@@ -569,6 +569,48 @@ static void test_accounts(void **state)
 	vp_registry_close(reg);
 }
 
+/* A registration's reads in one call: the key's live record, the account, the live list. */
+static void test_register_view(void **state)
+{
+	struct vp_registry *reg = open_default();
+	struct vp_registry_register_view view;
+	(void)state;
+
+	/* Nothing yet: no record, no account, no live namespace. */
+	assert_int_equal(vp_registry_register_view(reg, ACCOUNT_A, "x", &view, NULL), VP_OK);
+	assert_false(view.found);
+	assert_false(view.account_found);
+	assert_int_equal(view.live_count, 0);
+	vp_registry_register_view_cleanup(&view);
+
+	assert_int_equal(alloc(reg, ACCOUNT_A, "x"), 1);
+	assert_int_equal(alloc(reg, ACCOUNT_B, "y"), 2);
+	assert_int_equal(alloc(reg, ACCOUNT_A, "z"), 3);
+	move(reg, 2, VP_NS_RELEASING);
+	move(reg, 2, VP_NS_RELEASED);
+	/* The key is live: its record and the account; the live list is not read. */
+	assert_int_equal(vp_registry_register_view(reg, ACCOUNT_A, "x", &view, NULL), VP_OK);
+	assert_true(view.found);
+	assert_int_equal(view.ns.n, 1);
+	assert_true(view.account_found);
+	assert_string_equal(view.account.account, ACCOUNT_A);
+	assert_null(view.live);
+	vp_registry_register_view_cleanup(&view);
+	/* A new key (or none): every live namespace, oldest first, without the released n = 2. */
+	assert_int_equal(vp_registry_register_view(reg, ACCOUNT_B, NULL, &view, NULL), VP_OK);
+	assert_false(view.found);
+	assert_true(view.account_found);
+	assert_int_equal(view.live_count, 2);
+	assert_int_equal(view.live[0].n, 1);
+	assert_int_equal(view.live[1].n, 3);
+	assert_true(view.live[0].id < view.live[1].id);
+	assert_string_equal(view.live[1].vpc_cidr, "10.0.12.0/22");
+	vp_registry_register_view_cleanup(&view);
+	assert_int_equal(vp_registry_register_view(reg, "12", "x", &view, NULL), VP_ERR_INVALID);
+	vp_registry_register_view_cleanup(&view);
+	vp_registry_close(reg);
+}
+
 static void test_bad_input(void **state)
 {
 	struct vp_registry *reg = open_default();
@@ -897,6 +939,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_free_list_stays_small),
 		cmocka_unit_test(test_list_and_expired),
 		cmocka_unit_test(test_accounts),
+		cmocka_unit_test(test_register_view),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_bad_urls),
 		cmocka_unit_test(test_unreachable_server),
