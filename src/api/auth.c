@@ -48,20 +48,12 @@ struct vp_auth {
 
 vp_code vp_auth_new(const struct vp_auth_config *cfg, struct vp_auth **out, struct vp_error *err)
 {
-	struct vp_proof_config pc = {
-		.server_id = cfg->server_id,
-		.partition = cfg->partition,
-		.sts_endpoint = cfg->sts_endpoint,
-		.max_age_seconds = cfg->max_age_seconds,
-		.clock = cfg->clock,
-		.clock_ctx = cfg->clock_ctx,
-	};
 	struct vp_proof_rules rules;
 	struct vp_auth *a;
 	size_t buckets = 1;
 	vp_code rc;
 
-	rc = vp_proof_rules_init(&rules, &pc, err);
+	rc = vp_proof_rules_init(&rules, &cfg->proof, err);
 	if (rc != VP_OK)
 		return rc;
 	if (cfg->cache_entries > MAX_CACHE_ENTRIES)

@@ -20,15 +20,9 @@
 #include "proof/proof.h"
 
 struct vp_auth_config {
-	const char *server_id;       /* required */
-	const char *partition;       /* "aws", "aws-cn", "aws-us-gov": which STS hosts count */
-	const char *sts_endpoint;    /* also accepted (the broker's own STS endpoint URL, e.g.
-					AWS_ENDPOINT_URL in tests); NULL: partition hosts only */
-	int64_t max_age_seconds;     /* 0: VP_PROOF_DEFAULT_MAX_AGE */
-	size_t cache_entries;        /* 0: 4096 */
-	long sts_timeout_ms;         /* 0: 10 s */
-	int64_t (*clock)(void *ctx); /* unix seconds; NULL: time() */
-	void *clock_ctx;
+	struct vp_proof_config proof; /* which proofs are well-formed (proof/proof.h) */
+	size_t cache_entries;         /* 0: 4096 */
+	long sts_timeout_ms;          /* 0: 10 s */
 };
 
 struct vp_auth;

@@ -258,11 +258,11 @@ static int serve_start(struct serve_config *c, struct serve_state *st)
 	status = CLI_EXIT_FAILED;
 	if (vp_server_bind(&c->server, &st->server, &err) != VP_OK)
 		goto failed;
-	auth_cfg.server_id = c->server_id ? c->server_id : vp_server_host_port(st->server);
-	auth_cfg.partition = vp_aws_client_partition(st->rt.aws)->name;
+	auth_cfg.proof.server_id = c->server_id ? c->server_id : vp_server_host_port(st->server);
+	auth_cfg.proof.partition = vp_aws_client_partition(st->rt.aws)->name;
 	sts = vp_aws_client_endpoint(st->rt.aws, VP_AWS_STS);
-	auth_cfg.sts_endpoint = sts && sts->custom ? sts->url : NULL;
-	auth_cfg.max_age_seconds = c->proof_max_age;
+	auth_cfg.proof.sts_endpoint = sts && sts->custom ? sts->url : NULL;
+	auth_cfg.proof.max_age_seconds = c->proof_max_age;
 	if (vp_auth_new(&auth_cfg, &st->auth, &err) != VP_OK) {
 		vp_error_prefix(&err, "identity proofs");
 		status = err.code == VP_ERR_INVALID ? CLI_EXIT_USAGE : CLI_EXIT_FAILED;
@@ -275,7 +275,7 @@ static int serve_start(struct serve_config *c, struct serve_state *st)
 		goto failed;
 	fields =
 		json_pack("{ss ss ss ss ss sI}", "url", vp_server_url(st->server), "server_id",
-			  auth_cfg.server_id, "hub_vpc", c->bc.broker.hub_vpc, "region",
+			  auth_cfg.proof.server_id, "hub_vpc", c->bc.broker.hub_vpc, "region",
 			  c->bc.broker.hub_region, "registry", vp_registry_backend(st->rt.registry),
 			  "reconcile_interval", (json_int_t)c->reconcile_interval);
 	{

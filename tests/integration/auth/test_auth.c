@@ -71,12 +71,12 @@ static struct vp_aws_client *client_for(const char *endpoint, const char *key, c
 static struct vp_auth *auth_for(const char *endpoint, size_t cache_entries)
 {
 	struct vp_auth_config cfg = {
-		.server_id = SERVER_ID,
-		.partition = "aws",
-		.sts_endpoint = endpoint,
+		.proof = {.server_id = SERVER_ID,
+			  .partition = "aws",
+			  .sts_endpoint = endpoint,
+			  .clock = broker_clock},
 		.cache_entries = cache_entries,
 		.sts_timeout_ms = 5000,
-		.clock = broker_clock,
 	};
 	struct vp_auth *a = NULL;
 	struct vp_error err;

@@ -62,10 +62,10 @@ static struct vp_aws_client *make_client(const char *region, const char *endpoin
 static struct vp_auth *make_auth(const char *partition, const char *endpoint)
 {
 	struct vp_auth_config cfg = {
-		.server_id = SERVER_ID,
-		.partition = partition,
-		.sts_endpoint = endpoint,
-		.clock = broker_clock,
+		.proof = {.server_id = SERVER_ID,
+			  .partition = partition,
+			  .sts_endpoint = endpoint,
+			  .clock = broker_clock},
 	};
 	struct vp_auth *a = NULL;
 	struct vp_error err;
@@ -626,29 +626,29 @@ static void test_real_sts_hosts(void **state)
 
 static void test_config(void **state)
 {
-	struct vp_auth_config cfg = {.server_id = SERVER_ID};
+	struct vp_auth_config cfg = {.proof = {.server_id = SERVER_ID}};
 	struct vp_auth *a = NULL;
 	struct vp_error err;
 	(void)state;
 
-	cfg.partition = "aws-mars";
+	cfg.proof.partition = "aws-mars";
 	assert_int_equal(vp_auth_new(&cfg, &a, &err), VP_ERR_INVALID);
 	assert_non_null(strstr(err.message, "unknown partition 'aws-mars'"));
-	cfg.partition = NULL;
-	cfg.sts_endpoint = "ftp://127.0.0.1/";
+	cfg.proof.partition = NULL;
+	cfg.proof.sts_endpoint = "ftp://127.0.0.1/";
 	assert_int_equal(vp_auth_new(&cfg, &a, &err), VP_ERR_INVALID);
-	cfg.sts_endpoint = "http://127.0.0.1:5/sts?x=1";
+	cfg.proof.sts_endpoint = "http://127.0.0.1:5/sts?x=1";
 	assert_int_equal(vp_auth_new(&cfg, &a, &err), VP_ERR_INVALID);
-	cfg.sts_endpoint = NULL;
-	cfg.server_id = "";
+	cfg.proof.sts_endpoint = NULL;
+	cfg.proof.server_id = "";
 	assert_int_equal(vp_auth_new(&cfg, &a, &err), VP_ERR_INVALID);
-	cfg.server_id = "has space";
+	cfg.proof.server_id = "has space";
 	assert_int_equal(vp_auth_new(&cfg, &a, &err), VP_ERR_INVALID);
-	cfg.server_id = SERVER_ID;
-	cfg.max_age_seconds = -1;
+	cfg.proof.server_id = SERVER_ID;
+	cfg.proof.max_age_seconds = -1;
 	assert_int_equal(vp_auth_new(&cfg, &a, &err), VP_ERR_INVALID);
-	cfg.max_age_seconds = 0;
-	cfg.sts_endpoint = "http://127.0.0.1:5/";
+	cfg.proof.max_age_seconds = 0;
+	cfg.proof.sts_endpoint = "http://127.0.0.1:5/";
 	assert_int_equal(vp_auth_new(&cfg, &a, &err), VP_OK);
 	vp_auth_free(a);
 	vp_auth_free(NULL);
