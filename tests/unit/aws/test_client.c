@@ -20,6 +20,7 @@
 #include "aws/ec2.h"
 #include "aws/sts.h"
 #include "stub.h"
+#include "static_client.h"
 
 static const char identity[] =
 	"<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
@@ -43,7 +44,6 @@ static struct stub *stub;
 
 static struct vp_aws_client *client(int max_attempts, int quota, const char *endpoint)
 {
-	struct vp_aws_credentials_provider *creds = NULL;
 	struct vp_aws_client_config cfg = {
 		.region = "us-east-1",
 		.endpoint_url = endpoint ? endpoint : stub_url(stub),
@@ -55,17 +55,8 @@ static struct vp_aws_client *client(int max_attempts, int quota, const char *end
 		.connect_timeout_ms = 2000,
 		.timeout_ms = 5000,
 	};
-	struct vp_aws_client *c = NULL;
-	struct vp_error err;
 
-	assert_int_equal(
-		vp_aws_credentials_provider_new_static("AKIDTEST", "secret", NULL, &creds, &err),
-		VP_OK);
-	cfg.credentials = creds;
-	if (vp_aws_client_new(&cfg, &c, &err) != VP_OK)
-		fail_msg("%s", err.message);
-	vp_aws_credentials_provider_free(creds);
-	return c;
+	return vp_test_static_client(cfg, "AKIDTEST", "secret", NULL);
 }
 
 static int reset(void **state)

@@ -13,6 +13,7 @@
 
 #include "aws/client.h"
 #include "aws/endpoint.h"
+#include "static_client.h"
 
 static void test_partitions(void **state)
 {
@@ -103,10 +104,8 @@ static void clear_env(void)
 static struct vp_aws_client *client_with(const char *config_text, const char *region)
 {
 	static char path[64];
-	struct vp_aws_credentials_provider *creds = NULL;
 	struct vp_aws_client_config cfg = {.region = region, .credentials_file = "/nonexistent"};
-	struct vp_aws_client *c = NULL;
-	struct vp_error err;
+	struct vp_aws_client *c;
 
 	snprintf(path, sizeof(path), "/tmp/vp-aws-endpoint-%d.ini", (int)getpid());
 	if (config_text) {
@@ -117,13 +116,7 @@ static struct vp_aws_client *client_with(const char *config_text, const char *re
 	} else {
 		cfg.config_file = "/nonexistent";
 	}
-	assert_int_equal(
-		vp_aws_credentials_provider_new_static("AKID", "SECRET", NULL, &creds, &err),
-		VP_OK);
-	cfg.credentials = creds;
-	if (vp_aws_client_new(&cfg, &c, &err) != VP_OK)
-		fail_msg("client: %s", err.message);
-	vp_aws_credentials_provider_free(creds);
+	c = vp_test_static_client(cfg, "AKID", "SECRET", NULL);
 	unlink(path);
 	return c;
 }

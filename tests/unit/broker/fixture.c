@@ -17,13 +17,13 @@
 
 #include "aws/client.h"
 #include "aws/credentials.h"
+#include "static_client.h"
 
 #define XMLNS_EC2 " xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\""
 #define XMLNS_IAM " xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\""
 
 void fx_init(struct fx *f)
 {
-	struct vp_aws_credentials_provider *creds = NULL;
 	struct vp_aws_client_config acfg = {
 		.region = "us-east-1",
 		.config_file = "/nonexistent",
@@ -40,13 +40,7 @@ void fx_init(struct fx *f)
 	memset(f, 0, sizeof(*f));
 	assert_non_null(f->stub = stub_start());
 	acfg.endpoint_url = stub_url(f->stub);
-	assert_int_equal(
-		vp_aws_credentials_provider_new_static("AKIDTEST", "secret", NULL, &creds, &err),
-		VP_OK);
-	acfg.credentials = creds;
-	if (vp_aws_client_new(&acfg, &f->aws, &err) != VP_OK)
-		fail_msg("aws client: %s", err.message);
-	vp_aws_credentials_provider_free(creds);
+	f->aws = vp_test_static_client(acfg, "AKIDTEST", "secret", NULL);
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/vpcpeer-unit-broker-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
