@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "aws/client.h"
+#include "aws/ec2_internal.h"
 #include "aws/xml.h"
 
 /* --- freeing ------------------------------------------------------------------ */
@@ -91,6 +92,9 @@ static void vpc_info_cleanup(struct vp_aws_ec2_vpc_info *v)
 	free(v->owner_id);
 	free(v->vpc_id);
 	free(v->cidr_block);
+	for (size_t i = 0; i < v->cidr_block_count; i++)
+		free(v->cidr_blocks[i]);
+	free(v->cidr_blocks);
 	free(v->region);
 }
 
@@ -355,6 +359,23 @@ static vp_code parse_vpc_info(const xmlNode *node, struct vp_aws_ec2_vpc_info *v
 		rc = vp_aws_xml_text(node, "cidrBlock", false, &v->cidr_block, err);
 	if (rc == VP_OK)
 		rc = vp_aws_xml_text(node, "region", false, &v->region, err);
+	FOR_ITEMS(item, vp_aws_xml_child(node, "cidrBlockSet"))
+	{
+		char **slot;
+		if (rc != VP_OK)
+			break;
+		slot = grow((void **)&v->cidr_blocks, &v->cidr_block_count, sizeof(*slot), err);
+		if (!slot)
+			return err ? err->code : VP_ERR_NOMEM;
+		rc = vp_aws_xml_text(item, "cidrBlock", true, slot, err);
+	}
+	FOR_ITEMS(item, vp_aws_xml_child(node, "ipv6CidrBlockSet"))
+	{
+		if (v->ipv6_cidr_block_count >= VP_AWS_EC2_MAX_ITEMS)
+			return vp_fail(err, VP_ERR_RANGE, "answer has more than %d IPv6 blocks",
+				       VP_AWS_EC2_MAX_ITEMS);
+		v->ipv6_cidr_block_count++;
+	}
 	return rc;
 }
 
@@ -588,9 +609,8 @@ static vp_code parse_return(const char *body, size_t len, void *required, struct
 	return vp_aws_ec2_parse_return(body, len, *(const bool *)required, err);
 }
 
-/* A call whose answer is <return>true</return>. */
-static vp_code call_return(struct vp_aws_client *c, const char *action, struct vp_aws_params *p,
-			   bool required, struct vp_aws_error *err)
+vp_code vp_aws_ec2_call_return(struct vp_aws_client *c, const char *action, struct vp_aws_params *p,
+			       bool required, struct vp_aws_error *err)
 {
 	return vp_aws_client_call_parse(c, VP_AWS_EC2, action, p, parse_return, &required, err);
 }
@@ -655,7 +675,7 @@ static vp_code route_call(struct vp_aws_client *c, const char *action, const cha
 	vp_aws_params_add(&p, "RouteTableId", rtb);
 	vp_aws_params_add(&p, "DestinationCidrBlock", cidr);
 	vp_aws_params_add(&p, target_params[*which], target_of(t, *which));
-	rc = call_return(c, action, &p, strcmp(action, "CreateRoute") == 0, err);
+	rc = vp_aws_ec2_call_return(c, action, &p, strcmp(action, "CreateRoute") == 0, err);
 	vp_aws_params_cleanup(&p);
 	return rc;
 }
@@ -733,7 +753,7 @@ vp_code vp_aws_ec2_delete_route(struct vp_aws_client *c, const char *rtb, const 
 	vp_aws_params_init(&p, VP_AWS_EC2, "DeleteRoute");
 	vp_aws_params_add(&p, "RouteTableId", rtb);
 	vp_aws_params_add(&p, "DestinationCidrBlock", cidr);
-	rc = call_return(c, "DeleteRoute", &p, false, err);
+	rc = vp_aws_ec2_call_return(c, "DeleteRoute", &p, false, err);
 	vp_aws_params_cleanup(&p);
 	if (rc != VP_OK && strcmp(err->code, "InvalidRoute.NotFound") == 0) {
 		int attempts = err->attempts;
@@ -741,51 +761,5 @@ vp_code vp_aws_ec2_delete_route(struct vp_aws_client *c, const char *rtb, const 
 		err->attempts = attempts;
 		rc = VP_OK;
 	}
-	return rc;
-}
-
-static vp_code parse_accept(const char *body, size_t len, void *out, struct vp_error *err)
-{
-	return vp_aws_ec2_parse_accept(body, len, out, err);
-}
-
-vp_code vp_aws_ec2_accept_vpc_peering_connection(struct vp_aws_client *c, const char *pcx,
-						 struct vp_aws_ec2_peering **out,
-						 struct vp_aws_error *err)
-{
-	struct vp_aws_params p;
-	struct vp_aws_ec2_peering *peering = NULL;
-	vp_code rc;
-
-	if (!pcx || !pcx[0])
-		return vp_aws_error_fail(
-			err, VP_ERR_INVALID,
-			"ec2 AcceptVpcPeeringConnection: a peering connection id is needed");
-	vp_aws_params_init(&p, VP_AWS_EC2, "AcceptVpcPeeringConnection");
-	vp_aws_params_add(&p, "VpcPeeringConnectionId", pcx);
-	rc = vp_aws_client_call_parse(c, VP_AWS_EC2, "AcceptVpcPeeringConnection", &p, parse_accept,
-				      &peering, err);
-	if (rc == VP_OK && out)
-		*out = peering;
-	else
-		vp_aws_ec2_peering_free(peering);
-	vp_aws_params_cleanup(&p);
-	return rc;
-}
-
-vp_code vp_aws_ec2_delete_vpc_peering_connection(struct vp_aws_client *c, const char *pcx,
-						 struct vp_aws_error *err)
-{
-	struct vp_aws_params p;
-	vp_code rc;
-
-	if (!pcx || !pcx[0])
-		return vp_aws_error_fail(
-			err, VP_ERR_INVALID,
-			"ec2 DeleteVpcPeeringConnection: a peering connection id is needed");
-	vp_aws_params_init(&p, VP_AWS_EC2, "DeleteVpcPeeringConnection");
-	vp_aws_params_add(&p, "VpcPeeringConnectionId", pcx);
-	rc = call_return(c, "DeleteVpcPeeringConnection", &p, true, err);
-	vp_aws_params_cleanup(&p);
 	return rc;
 }

@@ -28,6 +28,7 @@ struct vp_aws_client;
 #define VP_AWS_EC2_MAX_ITEMS 100000
 #define VP_AWS_EC2_MAX_PAGES 1000
 #define VP_AWS_EC2_MAX_QUERY 200 /* ids, filters, values per filter */
+#define VP_AWS_EC2_MAX_TAGS  50  /* tags per resource (EC2's quota) */
 
 struct vp_aws_ec2_tag {
 	char *key;
@@ -89,10 +90,19 @@ struct vp_aws_ec2_route_table_list {
 	size_t count;
 };
 
+/*
+ * One side of a peering. AWS returns the CIDR blocks only for an active
+ * peering ("CIDR block information is only returned when describing an active
+ * VPC peering connection", EC2 API reference, VpcPeeringConnectionVpcInfo):
+ * cidr_block NULL and cidr_block_count 0 are normal before that.
+ */
 struct vp_aws_ec2_vpc_info {
 	char *owner_id;
 	char *vpc_id;
-	char *cidr_block;
+	char *cidr_block;   /* the VPC's primary IPv4 block */
+	char **cidr_blocks; /* cidrBlockSet: every IPv4 block, the primary included */
+	size_t cidr_block_count;
+	size_t ipv6_cidr_block_count; /* ipv6CidrBlockSet's items (only counted) */
 	char *region;
 };
 
@@ -175,6 +185,30 @@ VP_NODISCARD vp_code vp_aws_ec2_accept_vpc_peering_connection(struct vp_aws_clie
 VP_NODISCARD vp_code vp_aws_ec2_delete_vpc_peering_connection(struct vp_aws_client *client,
 							      const char *vpc_peering_connection_id,
 							      struct vp_aws_error *err);
+/* The accepter turns a pending-acceptance request down (only the accepter VPC's owner may). */
+VP_NODISCARD vp_code vp_aws_ec2_reject_vpc_peering_connection(struct vp_aws_client *client,
+							      const char *vpc_peering_connection_id,
+							      struct vp_aws_error *err);
+
+/* A peering request from the caller's VPC (ec2_peering.c). */
+struct vp_aws_ec2_peering_request {
+	const char *vpc_id;                /* the requester's VPC, in the caller's account */
+	const char *peer_vpc_id;           /* the accepter's VPC */
+	const char *peer_owner_id;         /* NULL: the caller's account */
+	const char *peer_region;           /* NULL: the client's region */
+	const struct vp_aws_ec2_tag *tags; /* TagSpecification on the peering; may be NULL */
+	size_t tag_count;
+};
+
+/* *out (may be NULL) gets the new peering, usually pending-acceptance. */
+VP_NODISCARD vp_code vp_aws_ec2_create_vpc_peering_connection(
+	struct vp_aws_client *client, const struct vp_aws_ec2_peering_request *req,
+	struct vp_aws_ec2_peering **out, struct vp_aws_error *err);
+
+/* CreateTags on one resource (keys and values must be non-NULL; adds or overwrites). */
+VP_NODISCARD vp_code vp_aws_ec2_create_tags(struct vp_aws_client *client, const char *resource_id,
+					    const struct vp_aws_ec2_tag *tags, size_t count,
+					    struct vp_aws_error *err);
 
 /*
  * Parsers of one page: items are appended to *list (allocated on first use)
@@ -190,7 +224,7 @@ VP_NODISCARD vp_code vp_aws_ec2_parse_route_tables(const char *body, size_t len,
 VP_NODISCARD vp_code vp_aws_ec2_parse_peerings(const char *body, size_t len,
 					       struct vp_aws_ec2_peering_list **list,
 					       char **next_token, struct vp_error *err);
-/* AcceptVpcPeeringConnection's answer. */
+/* The answer of AcceptVpcPeeringConnection and CreateVpcPeeringConnection. */
 VP_NODISCARD vp_code vp_aws_ec2_parse_accept(const char *body, size_t len,
 					     struct vp_aws_ec2_peering **out, struct vp_error *err);
 /*

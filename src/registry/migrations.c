@@ -11,6 +11,9 @@
  *                run, which changes only lo, so on PostgreSQL the UPDATE is HOT (no
  *                index entry per allocation, dead versions pruned in the page)
  *   quarantine   released n's, until quarantine seconds have passed
+ *   registry_meta  key/value facts about the registry itself: its id (v2), a
+ *                random 32-hex-digit name made once, that the broker tags AWS
+ *                resources with, so a copy restored from a backup recognises them
  * Unique indexes back the invariants: one live record per n, one live record
  * per (account, client_ref).
  *
@@ -138,13 +141,24 @@ static const char postgres_v1[] =
 	"CREATE INDEX quarantine_released_at ON quarantine (released_at);"
 	"INSERT INTO free_ranges (lo, hi) VALUES (1, " FREE_TOP ");";
 
+static const char sqlite_v2[] =
+	"CREATE TABLE registry_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"INSERT INTO registry_meta (key, value) VALUES ('id', lower(hex(randomblob(16))));";
+
+static const char postgres_v2[] =
+	"CREATE TABLE registry_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"INSERT INTO registry_meta (key, value) "
+	"VALUES ('id', replace(gen_random_uuid()::text, '-', ''));";
+
 const struct vp_migration vp_registry_sqlite_migrations[] = {
 	{1, "namespaces, accounts, events, free list", sqlite_v1},
+	{2, "registry id", sqlite_v2},
 	{0, NULL, NULL},
 };
 
 const struct vp_migration vp_registry_postgres_migrations[] = {
 	{1, "namespaces, accounts, events, free list", postgres_v1},
+	{2, "registry id", postgres_v2},
 	{0, NULL, NULL},
 };
 

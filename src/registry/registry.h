@@ -238,6 +238,18 @@ VP_NODISCARD vp_code vp_registry_register_view(struct vp_registry *reg, const ch
 					       struct vp_error *err);
 void vp_registry_register_view_cleanup(struct vp_registry_register_view *view);
 
+/* ---- the registry itself ---- */
+
+#define VP_REGISTRY_ID_MAX 64
+/*
+ * The registry's id: made once, at the migration that created the table
+ * (32 hex digits), the same in every copy and backup of this registry. The
+ * broker tags what it makes in AWS with it, so a registry restored from an
+ * older backup recognises its own peerings (docs/reconciler.md).
+ */
+VP_NODISCARD vp_code vp_registry_id(struct vp_registry *reg, char out[VP_REGISTRY_ID_MAX + 1],
+				    struct vp_error *err);
+
 /* Create or update an account (peer role ARN, granted), with its event. */
 VP_NODISCARD vp_code vp_registry_account_upsert(struct vp_registry *reg, const char *account,
 						const char *peer_role_arn, bool granted,

@@ -334,6 +334,39 @@ static void test_ec2_peering_and_routes(void **state)
 		assert_int_equal(vp_aws_ec2_delete_vpc_peering_connection(hub, ids[0], &err),
 				 VP_ERR_NOT_FOUND);
 	}
+	/* create, tag and reject through the typed calls */
+	{
+		char key[] = "vpcpeer:namespace", value[] = "1";
+		struct vp_aws_ec2_tag tag = {key, value};
+		struct vp_aws_ec2_peering_request req = {.vpc_id = b_vpc,
+							 .peer_vpc_id = hub_vpc,
+							 .peer_owner_id = HUB,
+							 .peer_region = "us-east-1"};
+		struct vp_aws_ec2_peering *made = NULL;
+		const char *ids[1];
+		struct vp_aws_ec2_query by_id = {.ids = ids, .id_count = 1};
+
+		assert_int_equal(vp_aws_ec2_create_vpc_peering_connection(b, &req, &made, &err),
+				 VP_OK);
+		assert_non_null(made->vpc_peering_connection_id);
+		assert_string_equal(made->requester.vpc_id, b_vpc);
+		ids[0] = made->vpc_peering_connection_id;
+		assert_int_equal(vp_aws_ec2_create_tags(b, ids[0], &tag, 1, &err), VP_OK);
+		assert_int_equal(vp_aws_ec2_create_tags(b, ids[0], &tag, 0, &err),
+				 VP_ERR_INVALID);
+		assert_int_equal(
+			vp_aws_ec2_describe_vpc_peering_connections(b, &by_id, &pl, &err), VP_OK);
+		assert_non_null(vp_aws_ec2_tag(&pl->items[0].tags, "vpcpeer:namespace"));
+		assert_string_equal(vp_aws_ec2_tag(&pl->items[0].tags, "vpcpeer:namespace"), "1");
+		vp_aws_ec2_peering_list_free(pl);
+		assert_int_equal(vp_aws_ec2_reject_vpc_peering_connection(hub, ids[0], &err),
+				 VP_OK);
+		assert_int_equal(
+			vp_aws_ec2_describe_vpc_peering_connections(hub, &by_id, &pl, &err), VP_OK);
+		assert_string_equal(pl->items[0].status_code, "rejected");
+		vp_aws_ec2_peering_list_free(pl);
+		vp_aws_ec2_peering_free(made);
+	}
 	assert_int_equal(vp_aws_ec2_delete_vpc_peering_connection(hub, pcx, &err), VP_OK);
 	free(rtb);
 	free(pcx);

@@ -63,7 +63,10 @@ static const char peerings[] =
 	"<vpcPeeringConnectionId>pcx-111aaa22</vpcPeeringConnectionId><requesterVpcInfo>"
 	"<ownerId>777788889999</ownerId><vpcId>vpc-1a2b3c4d</vpcId><cidrBlock>172.31.0.0/16</"
 	"cidrBlock>"
-	"<cidrBlockSet><item><cidrBlock>172.31.0.0/16</cidrBlock></item></cidrBlockSet>"
+	"<cidrBlockSet><item><cidrBlock>172.31.0.0/16</cidrBlock></item>"
+	"<item><cidrBlock>100.64.0.0/16</cidrBlock></item></cidrBlockSet>"
+	"<ipv6CidrBlockSet><item><ipv6CidrBlock>2600:1f16::/56</ipv6CidrBlock></item>"
+	"</ipv6CidrBlockSet>"
 	"<region>us-west-2</region></requesterVpcInfo><accepterVpcInfo><ownerId>123456789012</"
 	"ownerId>"
 	"<vpcId>vpc-aa22cc33</vpcId><cidrBlock>10.0.0.0/16</cidrBlock></accepterVpcInfo>"
@@ -230,6 +233,10 @@ static void test_ec2_parsers(void **state)
 	assert_string_equal(pl->items[0].requester.owner_id, "777788889999");
 	assert_string_equal(pl->items[0].requester.cidr_block, "172.31.0.0/16");
 	assert_string_equal(pl->items[0].requester.region, "us-west-2");
+	assert_int_equal(pl->items[0].requester.cidr_block_count, 2);
+	assert_string_equal(pl->items[0].requester.cidr_blocks[1], "100.64.0.0/16");
+	assert_int_equal(pl->items[0].requester.ipv6_cidr_block_count, 1);
+	assert_int_equal(pl->items[0].accepter.cidr_block_count, 0);
 	assert_string_equal(pl->items[0].accepter.vpc_id, "vpc-aa22cc33");
 	assert_string_equal(pl->items[0].status_code, "active");
 	assert_string_equal(vp_aws_ec2_tag(&pl->items[0].tags, "Name"), "peer");

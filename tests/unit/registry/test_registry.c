@@ -718,6 +718,32 @@ static void test_newer_schema_refused(void **state)
 	assert_int_equal(vp_registry_open(url, &opts, &again, &err), VP_ERR_DB);
 }
 
+/* The registry's id: 32 hex digits, made once, the same after reopening. */
+static void test_registry_id(void **state)
+{
+	struct vp_registry_options opts;
+	struct vp_registry *reg = open_default();
+	char id[VP_REGISTRY_ID_MAX + 1], again[VP_REGISTRY_ID_MAX + 1];
+	struct vp_error err;
+	(void)state;
+
+	assert_int_equal(vp_registry_id(reg, id, &err), VP_OK);
+	assert_int_equal(strlen(id), 32);
+	assert_int_equal(strspn(id, "0123456789abcdef"), 32);
+	vp_registry_close(reg);
+	reg_test_options(&opts);
+	assert_int_equal(vp_registry_open(url, &opts, &reg, &err), VP_OK);
+	assert_int_equal(vp_registry_id(reg, again, &err), VP_OK);
+	assert_string_equal(id, again);
+	vp_registry_close(reg);
+	/* a registry whose id row is gone says how to repair it */
+	reg_test_sql(url, "DELETE FROM registry_meta", true);
+	assert_int_equal(vp_registry_open(url, &opts, &reg, &err), VP_OK);
+	assert_int_equal(vp_registry_id(reg, id, &err), VP_ERR_INTERNAL);
+	assert_non_null(strstr(err.message, "db migrate"));
+	vp_registry_close(reg);
+}
+
 static void test_migrate_explicitly(void **state)
 {
 	struct vp_registry_options opts;
@@ -947,6 +973,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_read_only_file),
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_migrate_explicitly),
+		cmocka_unit_test(test_registry_id),
 		cmocka_unit_test(test_threads_share_a_handle),
 	};
 	reg_test_setup(argc, argv);
