@@ -81,7 +81,9 @@ struct vp_db_ops {
 	vp_code (*advisory_unlock)(struct vp_db_conn *conn, int32_t key, struct vp_error *err);
 	/* Backend-specific SQL. */
 	const char *sql_has_migrations_table; /* one row, one count */
-	bool lock_rows; /* SELECT ... FOR UPDATE before changing a row (PostgreSQL) */
+	bool lock_rows;    /* SELECT ... FOR UPDATE before changing a row (PostgreSQL) */
+	bool writable_cte; /* INSERT/UPDATE inside WITH, for one-statement allocations (PostgreSQL)
+			    */
 	const struct vp_migration *migrations; /* ends with a version 0 entry */
 };
 

@@ -78,6 +78,7 @@ static vp_code run_item(struct vp_registry *reg, struct vp_db_conn *conn,
 	item->code = item->fn(reg, conn, item->ctx, &item->err);
 	if (item->code == VP_OK)
 		return more ? reg->ops->exec_script(conn, SQL_NEXT_ITEM, err) : VP_OK;
+	reg->alloc_next.valid = false; /* its writes go: the free list may be as it was */
 	if (!reg->ops->retriable(conn) &&
 	    reg->ops->exec_script(conn, SQL_ROLLBACK_TO, NULL) == VP_OK)
 		return VP_OK;
@@ -100,6 +101,8 @@ static void run_batch(struct vp_registry *reg, struct vp_registry_batch_item **b
 	for (int attempt = 0; attempt < VP_REGISTRY_TX_ATTEMPTS; attempt++) {
 		if ((code = writer_ready(reg, &err)) != VP_OK)
 			break;
+		reg->alloc_next.valid =
+			false; /* a new transaction: another broker may have allocated */
 		code = reg->ops->begin(reg->writer, true, lock, &err);
 		if (code == VP_OK)
 			code = reg->ops->exec_script(reg->writer, SQL_SAVEPOINT, &err);

@@ -386,5 +386,6 @@ const struct vp_db_ops vp_db_postgres_ops = {
 		"SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
 		"AND tablename = 'schema_migrations'",
 	.lock_rows = true,
+	.writable_cte = true,
 	.migrations = vp_registry_postgres_migrations,
 };
