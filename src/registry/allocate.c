@@ -272,6 +272,20 @@ static vp_code exhausted(struct vp_registry *reg, struct vp_db_conn *conn, struc
 		       (long long)quarantined);
 }
 
+/* $1..$8 of SQL_NS_INSERT and SQL_ALLOCATE_AT: the new record's fields. */
+static void record_params(const struct alloc_ctx *ctx, int64_t n, const char *cidr, int64_t at,
+			  struct vp_db_param *p)
+{
+	p[0] = VP_DB_INT_PARAM(n);
+	p[1] = VP_DB_TEXT_PARAM(ctx->account);
+	p[2] = VP_DB_TEXT_PARAM(ctx->client_ref);
+	p[3] = VP_DB_TEXT_PARAM(cidr);
+	p[4] = VP_DB_TEXT_PARAM(ctx->labels);
+	p[5] = VP_DB_INT_PARAM(at);
+	p[6] = VP_DB_INT_PARAM(ctx->ttl > 0 ? at + ctx->ttl : 0);
+	p[7] = VP_DB_TEXT_PARAM(ctx->request_id);
+}
+
 /* A row of SQL_ALLOCATE_AT: the record, then whether it is new. */
 struct alloc_row {
 	struct vp_namespace_record *rec;
@@ -321,14 +335,7 @@ static vp_code allocate_at(struct vp_registry *reg, struct vp_db_conn *conn, str
 	vp_cidr_format(ns.vpc, cidr);
 	if ((code = allocated_detail(ctx->client_ref, cidr, detail, err)) != VP_OK)
 		return code;
-	p[0] = VP_DB_INT_PARAM(n);
-	p[1] = VP_DB_TEXT_PARAM(ctx->account);
-	p[2] = VP_DB_TEXT_PARAM(ctx->client_ref);
-	p[3] = VP_DB_TEXT_PARAM(cidr);
-	p[4] = VP_DB_TEXT_PARAM(ctx->labels);
-	p[5] = VP_DB_INT_PARAM(at);
-	p[6] = VP_DB_INT_PARAM(ctx->ttl > 0 ? at + ctx->ttl : 0);
-	p[7] = VP_DB_TEXT_PARAM(ctx->request_id);
+	record_params(ctx, n, cidr, at, p);
 	p[8] = VP_DB_INT_PARAM(hi);
 	p[9] = VP_DB_INT_PARAM(at - reg->opts.quarantine_seconds);
 	p[10] = VP_DB_TEXT_PARAM(detail);
@@ -392,14 +399,7 @@ static vp_code alloc_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *
 
 	if ((code = vp_registry_account_ensure(reg, conn, ctx->account, at, err)) != VP_OK)
 		return code;
-	p[0] = VP_DB_INT_PARAM(n);
-	p[1] = VP_DB_TEXT_PARAM(ctx->account);
-	p[2] = VP_DB_TEXT_PARAM(ctx->client_ref);
-	p[3] = VP_DB_TEXT_PARAM(cidr);
-	p[4] = VP_DB_TEXT_PARAM(ctx->labels);
-	p[5] = VP_DB_INT_PARAM(at);
-	p[6] = VP_DB_INT_PARAM(ctx->ttl > 0 ? at + ctx->ttl : 0);
-	p[7] = VP_DB_TEXT_PARAM(ctx->request_id);
+	record_params(ctx, n, cidr, at, p);
 	code = vp_registry_query_row(reg, conn, SQL_NS_INSERT, p, 8, vp_registry_read_namespace,
 				     &ctx->rec, &found, err);
 	if (code != VP_OK)
