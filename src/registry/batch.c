@@ -110,7 +110,7 @@ static void run_batch(struct vp_registry *reg, struct vp_registry_batch_item **b
 			false; /* a new transaction: another broker may have allocated */
 		code = reg->ops->begin(reg->writer, true, lock, &err);
 		if (code == VP_OK)
-			code = reg->ops->exec_script(reg->writer, SQL_SAVEPOINT, &err);
+			code = reg->ops->exec_ahead(reg->writer, SQL_SAVEPOINT, &err);
 		for (int i = 0; code == VP_OK && i < count; i++)
 			code = run_item(reg, reg->writer, batch[i], i + 1 < count, &err);
 		if (code == VP_OK)

@@ -394,13 +394,16 @@ static vp_code pg_begin(struct vp_db_conn *conn, bool write, enum vp_db_lock loc
 	conn->sqlstate[0] = '\0';
 	conn->nahead = 0;
 	conn->broken = false;
-	if ((code = run_simple(conn, "BEGIN", err)) != VP_OK)
-		return code;
+	/* BEGIN and the lock in one round trip; a failed lock leaves an aborted transaction. */
 	if (lock == VP_DB_LOCK_ALLOCATE)
-		code = run_simple(conn, "SELECT pg_advisory_xact_lock(" LOCK_CLASS ", 1)", err);
+		code = run_simple(conn, "BEGIN; SELECT pg_advisory_xact_lock(" LOCK_CLASS ", 1)",
+				  err);
 	else if (lock == VP_DB_LOCK_MIGRATE)
-		code = run_simple(conn, "SELECT pg_advisory_xact_lock(" LOCK_CLASS ", 2)", err);
-	if (code != VP_OK)
+		code = run_simple(conn, "BEGIN; SELECT pg_advisory_xact_lock(" LOCK_CLASS ", 2)",
+				  err);
+	else
+		code = run_simple(conn, "BEGIN", err);
+	if (code != VP_OK && PQtransactionStatus(conn->pg) != PQTRANS_IDLE)
 		run_simple(conn, "ROLLBACK", NULL);
 	return code;
 }
