@@ -18,17 +18,28 @@ bench=$build/bench/registry_bench
 [ -z "$before" ] || [ -x "$before/bench/registry_bench" ] ||
 	{ echo "no $before/bench/registry_bench: build the older tree first" >&2; exit 1; }
 
-# One backend: the build alone, or before and after alternating (twice each).
+# One backend: the build alone, or before and after alternating (twice each). SQLite: each
+# run in a directory of its own (a run's files are named the same).
+runs=0
+run_one() {
+	local program=$1 backend=$2 where=$3
+	runs=$((runs + 1))
+	if [ "$backend" = sqlite ]; then
+		where=$where/run$runs
+		mkdir -p "$where"
+	fi
+	"$program" "$backend" "$where"
+}
 run() {
 	if [ -z "$before" ]; then
-		"$bench" "$@"
+		run_one "$bench" "$@"
 		return
 	fi
 	for round in 1 2; do
 		echo "-- before ($before), round $round: $(uptime)"
-		"$before/bench/registry_bench" "$@"
+		run_one "$before/bench/registry_bench" "$@"
 		echo "-- after ($build), round $round: $(uptime)"
-		"$bench" "$@"
+		run_one "$bench" "$@"
 	done
 }
 
