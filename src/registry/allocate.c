@@ -300,8 +300,7 @@ static void read_alloc_row(const struct vp_db_ops *ops, struct vp_db_rows *rows,
 	row->created = ops->get_int(rows, 15) != 0;
 }
 
-/* The allocated event's detail for n's VPC CIDR, as text into detail[VP_REGISTRY_DETAIL_MAX + 1].
- */
+/* The allocated event's detail, as text into detail[VP_REGISTRY_DETAIL_MAX + 1]. */
 static vp_code allocated_detail(const char *client_ref, const char *cidr, char *detail,
 				struct vp_error *err)
 {
