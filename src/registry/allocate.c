@@ -46,6 +46,33 @@ static const char SQL_FREE_SET_LO[] = "UPDATE free_ranges SET lo = $2 WHERE hi =
 static const char SQL_FREE_SET_HI[] = "UPDATE free_ranges SET hi = $2 WHERE hi = $1";
 static const char SQL_FREE_INSERT[] = "INSERT INTO free_ranges (lo, hi) VALUES ($1, $2)";
 
+/*
+ * PostgreSQL (ops->writable_cte): all the writes of an allocation in one statement (one
+ * round trip) once n is known to be the lowest usable n and the lowest of its run n..$9
+ * (n < hi). If (account, client_ref) has a live record, that record comes back (last
+ * column 0) and nothing is written. Otherwise the run gives up n (only lo changes: HOT),
+ * the account row, the record and its event are inserted, and the new record comes back
+ * (last column 1). The UPDATE itself checks that the run still starts at n and that no
+ * quarantined n is due ($10), so a stale guess matches nothing: no row, nothing written,
+ * and the caller takes the long way.
+ */
+static const char SQL_ALLOCATE_AT[] =
+	"WITH live AS (SELECT " VP_REGISTRY_NS_COLS " FROM namespaces "
+	"WHERE account_id = $2::text AND client_ref = $3::text AND " VP_REGISTRY_LIVE "), "
+	"took AS (UPDATE free_ranges SET lo = $1::bigint + 1 "
+	"WHERE hi = $9::bigint AND lo = $1::bigint AND lo < hi AND NOT EXISTS (SELECT 1 FROM live) "
+	"AND NOT EXISTS (SELECT 1 FROM quarantine WHERE released_at <= $10::bigint) RETURNING hi), "
+	"account AS (INSERT INTO accounts (account_id, created_at, updated_at) "
+	"SELECT $2::text, $6::bigint, $6::bigint FROM took ON CONFLICT (account_id) DO NOTHING), "
+	"ns AS (INSERT INTO namespaces (n, account_id, client_ref, state, vpc_cidr, labels, "
+	"created_at, updated_at, expires_at, request_id) SELECT $1::bigint, $2::text, $3::text, "
+	"'pending', $4::text, $5::text, $6::bigint, $6::bigint, $7::bigint, $8::text FROM took "
+	"RETURNING " VP_REGISTRY_NS_COLS "), "
+	"event AS (INSERT INTO events (at, n, account_id, type, detail, request_id) "
+	"SELECT $6::bigint, n, account_id, 'allocated', $11::text, $8::text FROM ns) "
+	"SELECT " VP_REGISTRY_NS_COLS ", 0 FROM live UNION ALL "
+	"SELECT " VP_REGISTRY_NS_COLS ", 1 FROM ns";
+
 /* ---- the free list ---- */
 
 /* The lowest n in lo..hi that no reserved run holds, or -1. */
@@ -245,17 +272,104 @@ static vp_code exhausted(struct vp_registry *reg, struct vp_db_conn *conn, struc
 		       (long long)quarantined);
 }
 
+/* $1..$8 of SQL_NS_INSERT and SQL_ALLOCATE_AT: the new record's fields. */
+static void record_params(const struct alloc_ctx *ctx, int64_t n, const char *cidr, int64_t at,
+			  struct vp_db_param *p)
+{
+	p[0] = VP_DB_INT_PARAM(n);
+	p[1] = VP_DB_TEXT_PARAM(ctx->account);
+	p[2] = VP_DB_TEXT_PARAM(ctx->client_ref);
+	p[3] = VP_DB_TEXT_PARAM(cidr);
+	p[4] = VP_DB_TEXT_PARAM(ctx->labels);
+	p[5] = VP_DB_INT_PARAM(at);
+	p[6] = VP_DB_INT_PARAM(ctx->ttl > 0 ? at + ctx->ttl : 0);
+	p[7] = VP_DB_TEXT_PARAM(ctx->request_id);
+}
+
+/* A row of SQL_ALLOCATE_AT: the record, then whether it is new. */
+struct alloc_row {
+	struct vp_namespace_record *rec;
+	bool created;
+};
+
+static void read_alloc_row(const struct vp_db_ops *ops, struct vp_db_rows *rows, void *out)
+{
+	struct alloc_row *row = out;
+
+	vp_registry_read_namespace(ops, rows, row->rec);
+	row->created = ops->get_int(rows, 15) != 0;
+}
+
+/* The allocated event's detail, as text into detail[VP_REGISTRY_DETAIL_MAX + 1]. */
+static vp_code allocated_detail(const char *client_ref, const char *cidr, char *detail,
+				struct vp_error *err)
+{
+	json_t *obj = json_pack("{ss ss}", "client_ref", client_ref, "vpc_cidr", cidr);
+	vp_code code = vp_registry_json_text(NULL, obj, VP_REGISTRY_DETAIL_MAX, "event detail",
+					     detail, err);
+
+	json_decref(obj);
+	return code;
+}
+
+/*
+ * The allocation at reg->alloc_next (n, the lowest of its run ..hi) in one statement
+ * (SQL_ALLOCATE_AT). *done false: the guess was stale and nothing was written (the caller
+ * finds n the long way). After a new record, the next n of the run becomes the guess
+ * when it is usable and not the run's last; a replay leaves the guess as it was.
+ */
+static vp_code allocate_at(struct vp_registry *reg, struct vp_db_conn *conn, struct alloc_ctx *ctx,
+			   int64_t at, bool *done, struct vp_error *err)
+{
+	int64_t n = reg->alloc_next.n, hi = reg->alloc_next.hi, next;
+	struct alloc_row row = {.rec = &ctx->rec};
+	char cidr[VP_CIDR_STRLEN], detail[VP_REGISTRY_DETAIL_MAX + 1];
+	struct vp_namespace_plan ns;
+	struct vp_db_param p[11];
+	vp_code code;
+
+	reg->alloc_next.valid = false;
+	if ((code = vp_plan_namespace(&reg->opts.plan, n, &ns, err)) != VP_OK)
+		return code;
+	vp_cidr_format(ns.vpc, cidr);
+	if ((code = allocated_detail(ctx->client_ref, cidr, detail, err)) != VP_OK)
+		return code;
+	record_params(ctx, n, cidr, at, p);
+	p[8] = VP_DB_INT_PARAM(hi);
+	p[9] = VP_DB_INT_PARAM(at - reg->opts.quarantine_seconds);
+	p[10] = VP_DB_TEXT_PARAM(detail);
+	code = vp_registry_query_row(reg, conn, SQL_ALLOCATE_AT, p, 11, read_alloc_row, &row, done,
+				     err);
+	if (code != VP_OK || !*done)
+		return code;
+	ctx->created = row.created;
+	next = row.created
+		       ? first_unreserved(reg, n + 1, hi < reg->capacity ? hi : reg->capacity - 1)
+		       : n;
+	if (next == (row.created ? n + 1 : n) && next < hi)
+		reg->alloc_next =
+			(struct vp_registry_alloc_next){.n = next, .hi = hi, .valid = true};
+	return VP_OK;
+}
+
 static vp_code alloc_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *ctx_,
 			struct vp_error *err)
 {
 	struct alloc_ctx *ctx = ctx_;
 	struct vp_namespace_plan ns;
-	char cidr[VP_CIDR_STRLEN];
+	char cidr[VP_CIDR_STRLEN], detail[VP_REGISTRY_DETAIL_MAX + 1];
 	int64_t at = vp_registry_now(reg), n = 0, lo = 0, hi = 0;
 	bool found = false;
 	vp_code code;
 	struct vp_db_param p[8];
 
+	/* Within a batch, the n after the one the last allocation took, in one statement. */
+	if (reg->alloc_next.valid) {
+		bool done = false;
+		code = allocate_at(reg, conn, ctx, at, &done, err);
+		if (code != VP_OK || done)
+			return code;
+	}
 	/* The same key again: the same namespace, nothing allocated. */
 	code = vp_registry_query_live_ref(reg, conn, ctx->account, ctx->client_ref, &ctx->rec,
 					  &found, err);
@@ -268,7 +382,15 @@ static vp_code alloc_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *
 	code = find_free(reg, conn, &n, &lo, &hi, err);
 	if (code == VP_ERR_EXHAUSTED)
 		return exhausted(reg, conn, err);
-	if (code != VP_OK || (code = take_free(reg, conn, n, lo, hi, err)) != VP_OK)
+	if (code != VP_OK)
+		return code;
+	if (reg->ops->writable_cte && n == lo && n < hi) {
+		reg->alloc_next = (struct vp_registry_alloc_next){.n = n, .hi = hi, .valid = true};
+		code = allocate_at(reg, conn, ctx, at, &found, err);
+		if (code != VP_OK || found)
+			return code;
+	}
+	if ((code = take_free(reg, conn, n, lo, hi, err)) != VP_OK)
 		return code;
 	if ((code = vp_plan_namespace(&reg->opts.plan, n, &ns, err)) != VP_OK)
 		return code;
@@ -276,14 +398,7 @@ static vp_code alloc_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *
 
 	if ((code = vp_registry_account_ensure(reg, conn, ctx->account, at, err)) != VP_OK)
 		return code;
-	p[0] = VP_DB_INT_PARAM(n);
-	p[1] = VP_DB_TEXT_PARAM(ctx->account);
-	p[2] = VP_DB_TEXT_PARAM(ctx->client_ref);
-	p[3] = VP_DB_TEXT_PARAM(cidr);
-	p[4] = VP_DB_TEXT_PARAM(ctx->labels);
-	p[5] = VP_DB_INT_PARAM(at);
-	p[6] = VP_DB_INT_PARAM(ctx->ttl > 0 ? at + ctx->ttl : 0);
-	p[7] = VP_DB_TEXT_PARAM(ctx->request_id);
+	record_params(ctx, n, cidr, at, p);
 	code = vp_registry_query_row(reg, conn, SQL_NS_INSERT, p, 8, vp_registry_read_namespace,
 				     &ctx->rec, &found, err);
 	if (code != VP_OK)
@@ -291,10 +406,10 @@ static vp_code alloc_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *
 	if (!found)
 		return vp_fail(err, VP_ERR_INTERNAL, "insert returned no row");
 	ctx->created = true;
-	return vp_registry_add_event_json(
-		reg, conn, at, n, ctx->account, "allocated",
-		json_pack("{ss ss}", "client_ref", ctx->client_ref, "vpc_cidr", cidr),
-		ctx->request_id, err);
+	if ((code = allocated_detail(ctx->client_ref, cidr, detail, err)) != VP_OK)
+		return code;
+	return vp_registry_add_event(reg, conn, at, n, ctx->account, "allocated", detail,
+				     ctx->request_id, err);
 }
 
 vp_code vp_registry_allocate(struct vp_registry *reg, const char *account, const char *client_ref,

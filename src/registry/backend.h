@@ -57,6 +57,11 @@ struct vp_db_ops {
 	void (*rollback)(struct vp_db_conn *conn);
 	/* Statements without parameters or results, several allowed. */
 	vp_code (*exec_script)(struct vp_db_conn *conn, const char *sql, struct vp_error *err);
+	/* One statement without parameters or results (a static string), run before the
+	 * connection's next statement: PostgreSQL sends both in one round trip, so its
+	 * failure is reported by that statement (or by commit), after which the
+	 * transaction can only be rolled back. SQLite runs it now. */
+	vp_code (*exec_ahead)(struct vp_db_conn *conn, const char *sql, struct vp_error *err);
 	/* One statement; *changes (may be NULL) gets the rows it changed. */
 	vp_code (*exec)(struct vp_db_conn *conn, const char *sql, const struct vp_db_param *params,
 			int nparams, int64_t *changes, struct vp_error *err);
@@ -81,7 +86,9 @@ struct vp_db_ops {
 	vp_code (*advisory_unlock)(struct vp_db_conn *conn, int32_t key, struct vp_error *err);
 	/* Backend-specific SQL. */
 	const char *sql_has_migrations_table; /* one row, one count */
-	bool lock_rows; /* SELECT ... FOR UPDATE before changing a row (PostgreSQL) */
+	bool lock_rows;    /* SELECT ... FOR UPDATE before changing a row (PostgreSQL) */
+	bool writable_cte; /* INSERT/UPDATE inside WITH, for one-statement allocations (PostgreSQL)
+			    */
 	const struct vp_migration *migrations; /* ends with a version 0 entry */
 };
 

@@ -32,9 +32,10 @@ struct vp_registry_batch_item {
 };
 
 /* One savepoint at a time: set before the first item, moved past each item that succeeds
- * (one round trip), kept where it is by a rollback to it. COMMIT releases the last. */
+ * (sent with the next item's first statement: no round trip of its own on PostgreSQL),
+ * kept where it is by a rollback to it. COMMIT releases the last. */
 static const char SQL_SAVEPOINT[] = "SAVEPOINT vp_item";
-static const char SQL_NEXT_ITEM[] = "RELEASE SAVEPOINT vp_item; SAVEPOINT vp_item";
+static const char SQL_RELEASE[] = "RELEASE SAVEPOINT vp_item";
 static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO SAVEPOINT vp_item";
 
 /* Under reg->mu: the next batch off the queue. A migration runs alone. */
@@ -76,8 +77,13 @@ static vp_code run_item(struct vp_registry *reg, struct vp_db_conn *conn,
 			struct vp_registry_batch_item *item, bool more, struct vp_error *err)
 {
 	item->code = item->fn(reg, conn, item->ctx, &item->err);
-	if (item->code == VP_OK)
-		return more ? reg->ops->exec_script(conn, SQL_NEXT_ITEM, err) : VP_OK;
+	if (item->code == VP_OK) {
+		vp_code code = VP_OK;
+		if (more && (code = reg->ops->exec_ahead(conn, SQL_RELEASE, err)) == VP_OK)
+			code = reg->ops->exec_ahead(conn, SQL_SAVEPOINT, err);
+		return code;
+	}
+	reg->alloc_next.valid = false; /* its writes go: the free list may be as it was */
 	if (!reg->ops->retriable(conn) &&
 	    reg->ops->exec_script(conn, SQL_ROLLBACK_TO, NULL) == VP_OK)
 		return VP_OK;
@@ -100,9 +106,11 @@ static void run_batch(struct vp_registry *reg, struct vp_registry_batch_item **b
 	for (int attempt = 0; attempt < VP_REGISTRY_TX_ATTEMPTS; attempt++) {
 		if ((code = writer_ready(reg, &err)) != VP_OK)
 			break;
+		reg->alloc_next.valid =
+			false; /* a new transaction: another broker may have allocated */
 		code = reg->ops->begin(reg->writer, true, lock, &err);
 		if (code == VP_OK)
-			code = reg->ops->exec_script(reg->writer, SQL_SAVEPOINT, &err);
+			code = reg->ops->exec_ahead(reg->writer, SQL_SAVEPOINT, &err);
 		for (int i = 0; code == VP_OK && i < count; i++)
 			code = run_item(reg, reg->writer, batch[i], i + 1 < count, &err);
 		if (code == VP_OK)

@@ -32,6 +32,13 @@
 
 struct vp_registry_batch_item;
 
+/* allocate.c: the n the next allocation of the running batch's transaction may take in one
+ * statement, the lowest of its free run ..hi (PostgreSQL). */
+struct vp_registry_alloc_next {
+	int64_t n, hi;
+	bool valid;
+};
+
 struct vp_registry {
 	const struct vp_db_ops *ops;
 	struct vp_registry_url url;
@@ -69,6 +76,10 @@ struct vp_registry {
 	bool batch_running;
 	uint64_t batches;
 	struct vp_db_conn *writer;
+	/* Set by an allocation, read by the next one of the same transaction: batch.c
+	 * clears it at each BEGIN and when an item is rolled back, since it holds only
+	 * while this transaction is the one writer of the free list (allocate.c). */
+	struct vp_registry_alloc_next alloc_next;
 };
 
 /* The columns of a namespace record, in the order vp_registry_read_namespace() reads them. */

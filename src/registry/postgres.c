@@ -8,7 +8,9 @@
  * retry. Transitions lock their row (SELECT ... FOR UPDATE) before checking
  * the state. Migrations take another advisory lock so concurrent migrators
  * queue. Notices are swallowed: library code never prints. Statements are
- * prepared once per connection (the SQL is always a static string).
+ * prepared once per connection (the SQL is always a static string), and the
+ * statements group commit puts between two items (exec_ahead) travel with the
+ * next statement in one pipeline (libpq pipeline mode): one round trip for both.
  */
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -28,6 +30,8 @@ struct vp_db_rows {
 
 /* Statements prepared per connection, keyed by the SQL text's address (always a static string). */
 #define STMT_CACHE 48
+/* Statements queued by pg_exec_ahead until the next statement is sent. */
+#define AHEAD_MAX 4
 
 struct vp_db_conn {
 	PGconn *pg;
@@ -36,6 +40,11 @@ struct vp_db_conn {
 	struct vp_db_rows rows;
 	const char *prepared[STMT_CACHE]; /* statement "vp<i>" is prepared[i] */
 	int nprepared;
+	const char *ahead[AHEAD_MAX]; /* sent before the next statement, in this order */
+	int nahead;
+	/* A statement queued ahead failed: the transaction is not where its caller thinks
+	 * (a savepoint may be missing), so nothing but a ROLLBACK may run in it. */
+	bool broken;
 };
 
 static void ignore_notice(void *arg, const char *message)
@@ -141,10 +150,13 @@ static vp_code pg_reset(struct vp_db_conn *conn, struct vp_error *err)
 {
 	char msg[VP_ERROR_MESSAGE_MAX];
 
-	if (PQstatus(conn->pg) == CONNECTION_OK)
+	/* A pipeline left half read (a lost server mid-way) also needs a new session. */
+	if (PQstatus(conn->pg) == CONNECTION_OK && PQpipelineStatus(conn->pg) == PQ_PIPELINE_OFF)
 		return VP_OK;
 	PQreset(conn->pg);
 	conn->nprepared = 0; /* a new session: nothing prepared */
+	conn->nahead = 0;
+	conn->broken = false;
 	if (PQstatus(conn->pg) != CONNECTION_OK) {
 		one_line(PQerrorMessage(conn->pg), msg, sizeof(msg));
 		return vp_fail(err, VP_ERR_DB, "cannot reconnect to %s: %s", conn->shown, msg);
@@ -152,6 +164,71 @@ static vp_code pg_reset(struct vp_db_conn *conn, struct vp_error *err)
 	PQsetNoticeProcessor(conn->pg, ignore_notice, NULL);
 	return run_simple(conn, "SET client_min_messages = warning; SET synchronous_commit = on",
 			  err);
+}
+
+/* Send the statements queued ahead on their own (one round trip), in one simple query. */
+static vp_code flush_ahead(struct vp_db_conn *conn, struct vp_error *err)
+{
+	char sql[512];
+	size_t len = 0;
+	vp_code code;
+
+	for (int i = 0; i < conn->nahead; i++) {
+		int w = snprintf(sql + len, sizeof(sql) - len, "%s;", conn->ahead[i]);
+		if (w < 0 || (size_t)w >= sizeof(sql) - len)
+			return vp_fail(err, VP_ERR_INTERNAL, "statements queued ahead too long");
+		len += (size_t)w;
+	}
+	conn->nahead = 0;
+	if (len == 0)
+		return VP_OK;
+	if ((code = run_simple(conn, sql, err)) != VP_OK)
+		conn->broken = true;
+	return code;
+}
+
+/*
+ * The statements queued ahead, then the prepared statement `name`, in one
+ * pipeline (one round trip). Returns the statement's result, or the first
+ * failed queued statement's (the connection is then broken; the statement was
+ * not run), or NULL when the connection failed.
+ */
+static PGresult *run_pipelined(struct vp_db_conn *conn, const char *name, int nparams,
+			       const char *const *values)
+{
+	PGconn *pg = conn->pg;
+	PGresult *res, *failed = NULL, *result = NULL;
+	int queued = conn->nahead;
+	bool sent = PQenterPipelineMode(pg) == 1;
+
+	for (int i = 0; sent && i < queued; i++)
+		sent = PQsendQueryParams(pg, conn->ahead[i], 0, NULL, NULL, NULL, NULL, 0) == 1;
+	sent = sent && PQsendQueryPrepared(pg, name, nparams, values, NULL, NULL, 0) == 1 &&
+	       PQpipelineSync(pg) == 1;
+	conn->nahead = 0;
+	/* Each statement's results end with NULL; the sync's result comes last. */
+	for (int i = 0; sent && i <= queued; i++) {
+		while ((res = PQgetResult(pg)) != NULL) {
+			if (i == queued && !result)
+				result = res;
+			else if (!failed && PQresultStatus(res) == PGRES_FATAL_ERROR)
+				failed = res;
+			else
+				PQclear(res);
+		}
+	}
+	while (sent && (res = PQgetResult(pg)) != NULL) {
+		bool sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+		PQclear(res);
+		if (sync)
+			break;
+	}
+	if (PQexitPipelineMode(pg) != 1 || !sent || failed) {
+		conn->broken = true; /* pg_reset ends a pipeline left open */
+		PQclear(result);
+		return failed;
+	}
+	return result;
 }
 
 /*
@@ -171,6 +248,8 @@ static PGresult *run_prepared(struct vp_db_conn *conn, const char *sql, int npar
 			slot = i;
 	if (slot < 0 && conn->nprepared < STMT_CACHE) {
 		PGresult *res;
+		if (conn->nahead > 0 && flush_ahead(conn, NULL) != VP_OK)
+			return NULL; /* PQerrorMessage says why */
 		snprintf(name, sizeof(name), "vp%d", conn->nprepared);
 		res = PQprepare(conn->pg, name, sql, nparams, NULL);
 		if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
@@ -179,9 +258,13 @@ static PGresult *run_prepared(struct vp_db_conn *conn, const char *sql, int npar
 		slot = conn->nprepared++;
 		conn->prepared[slot] = sql;
 	}
+	if (slot < 0 && conn->nahead > 0 && flush_ahead(conn, NULL) != VP_OK)
+		return NULL; /* PQerrorMessage says why */
 	if (slot < 0)
 		return PQexecParams(conn->pg, sql, nparams, NULL, values, NULL, NULL, 0);
 	snprintf(name, sizeof(name), "vp%d", slot);
+	if (conn->nahead > 0)
+		return run_pipelined(conn, name, nparams, values);
 	return PQexecPrepared(conn->pg, name, nparams, values, NULL, NULL, 0);
 }
 
@@ -211,7 +294,26 @@ static PGresult *run_params(struct vp_db_conn *conn, const char *sql,
 
 static vp_code pg_exec_script(struct vp_db_conn *conn, const char *sql, struct vp_error *err)
 {
+	vp_code code;
+
+	if ((code = flush_ahead(conn, err)) != VP_OK)
+		return code;
+	if (conn->broken)
+		return vp_fail(
+			err, VP_ERR_DB,
+			"%s: a statement of the transaction failed: only a rollback can follow",
+			conn->shown);
 	return run_simple(conn, sql, err);
+}
+
+static vp_code pg_exec_ahead(struct vp_db_conn *conn, const char *sql, struct vp_error *err)
+{
+	vp_code code;
+
+	if (conn->nahead == AHEAD_MAX && (code = flush_ahead(conn, err)) != VP_OK)
+		return code;
+	conn->ahead[conn->nahead++] = sql;
+	return VP_OK;
 }
 
 static vp_code pg_exec(struct vp_db_conn *conn, const char *sql, const struct vp_db_param *params,
@@ -290,24 +392,31 @@ static vp_code pg_begin(struct vp_db_conn *conn, bool write, enum vp_db_lock loc
 
 	(void)write;
 	conn->sqlstate[0] = '\0';
-	if ((code = run_simple(conn, "BEGIN", err)) != VP_OK)
-		return code;
+	conn->nahead = 0;
+	conn->broken = false;
+	/* BEGIN and the lock in one round trip; a failed lock leaves an aborted transaction. */
 	if (lock == VP_DB_LOCK_ALLOCATE)
-		code = run_simple(conn, "SELECT pg_advisory_xact_lock(" LOCK_CLASS ", 1)", err);
+		code = run_simple(conn, "BEGIN; SELECT pg_advisory_xact_lock(" LOCK_CLASS ", 1)",
+				  err);
 	else if (lock == VP_DB_LOCK_MIGRATE)
-		code = run_simple(conn, "SELECT pg_advisory_xact_lock(" LOCK_CLASS ", 2)", err);
-	if (code != VP_OK)
+		code = run_simple(conn, "BEGIN; SELECT pg_advisory_xact_lock(" LOCK_CLASS ", 2)",
+				  err);
+	else
+		code = run_simple(conn, "BEGIN", err);
+	if (code != VP_OK && PQtransactionStatus(conn->pg) != PQTRANS_IDLE)
 		run_simple(conn, "ROLLBACK", NULL);
 	return code;
 }
 
 static vp_code pg_commit(struct vp_db_conn *conn, struct vp_error *err)
 {
-	return run_simple(conn, "COMMIT", err);
+	return pg_exec_script(conn, "COMMIT", err);
 }
 
 static void pg_rollback(struct vp_db_conn *conn)
 {
+	conn->nahead = 0;
+	conn->broken = false;
 	if (PQtransactionStatus(conn->pg) != PQTRANS_IDLE)
 		run_simple(conn, "ROLLBACK", NULL);
 }
@@ -372,6 +481,7 @@ const struct vp_db_ops vp_db_postgres_ops = {
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.exec_script = pg_exec_script,
+	.exec_ahead = pg_exec_ahead,
 	.exec = pg_exec,
 	.query = pg_query,
 	.next = pg_next,
@@ -386,5 +496,6 @@ const struct vp_db_ops vp_db_postgres_ops = {
 		"SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
 		"AND tablename = 'schema_migrations'",
 	.lock_rows = true,
+	.writable_cte = true,
 	.migrations = vp_registry_postgres_migrations,
 };

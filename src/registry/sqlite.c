@@ -329,6 +329,7 @@ const struct vp_db_ops vp_db_sqlite_ops = {
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,
 	.exec_script = sqlite_exec_script,
+	.exec_ahead = sqlite_exec_script, /* no round trip to save */
 	.exec = sqlite_exec,
 	.query = sqlite_query,
 	.next = sqlite_next,

@@ -9,6 +9,9 @@
  * - a failed item (an illegal transition, an SQL error) fails alone: the
  *   allocations around it succeed, its own writes are undone;
  * - the same client_ref twice in one batch: one record, the replay sees it;
+ * - allocations in one batch take the lowest usable n each, whether the n the
+ *   previous one suggests (PostgreSQL's one-statement path) is reserved or a
+ *   release inside the batch returned a lower n;
  * - a process killed inside a batch (between two items, and in its last item,
  *   before COMMIT): nothing of the batch is visible, the database is
  *   consistent (integrity_check; free list, live and quarantined n's cover
@@ -260,6 +263,61 @@ static void test_failed_item_alone(void **state)
 	vp_registry_close(reg);
 }
 
+/* ---- the lowest usable n, item after item ---- */
+
+static void reserve(struct vp_registry_options *opts, const char *cidr)
+{
+	struct vp_cidr c;
+	assert_int_equal(vp_cidr_parse(cidr, strlen(cidr), &c, NULL), VP_OK);
+	assert_int_equal(vp_plan_reserve(&opts->plan, c, NULL), VP_OK);
+}
+
+static void check_cover(struct vp_registry *reg, int64_t live);
+
+static void test_lowest_n_in_batch(void **state)
+{
+	static struct op ops[MAX_ITEMS];
+	static const int64_t expect[] = {2, 3, 5, 6, 0, 0, 1, 2};
+	struct vp_registry_options opts;
+	struct vp_registry *reg;
+	char url[1024];
+	(void)state;
+
+	reg_test_options(&opts);
+	opts.pool_size = 4;
+	opts.quarantine_seconds = 0;    /* a released n is free again at once */
+	reserve(&opts, "10.0.16.0/22"); /* n = 4 */
+	reg = reg_test_open(&opts, url, sizeof(url));
+	assert_int_equal(allocate_one(reg, "pre")->n, 1);
+	memset(ops, 0, sizeof(ops));
+	ops[0] = (struct op){.kind = OP_ALLOC, .ref = "a"}; /* 2 */
+	ops[1] = (struct op){.kind = OP_ALLOC, .ref = "b"}; /* 3: the n after 2 */
+	ops[2] = (struct op){.kind = OP_ALLOC, .ref = "c"}; /* 5: the n after 3 is reserved */
+	ops[3] = (struct op){.kind = OP_ALLOC, .ref = "d"}; /* 6 */
+	ops[4] = (struct op){.kind = OP_TRANSITION,
+			     .n = 1,
+			     .from = VP_NS_STATE_BIT(VP_NS_PENDING),
+			     .to = VP_NS_RELEASING};
+	ops[5] = (struct op){.kind = OP_TRANSITION,
+			     .n = 1,
+			     .from = VP_NS_STATE_BIT(VP_NS_RELEASING),
+			     .to = VP_NS_RELEASED};
+	ops[6] = (struct op){.kind = OP_ALLOC, .ref = "e"}; /* 1, back from quarantine, not 7 */
+	ops[7] = (struct op){.kind = OP_ALLOC, .ref = "a"}; /* the replay: 2 */
+	assert_int_equal(run_batch_of(reg, ops, MAX_ITEMS), 2);
+	for (int i = 0; i < MAX_ITEMS; i++) {
+		assert_int_equal(ops[i].code, VP_OK);
+		if (ops[i].kind == OP_ALLOC) {
+			assert_int_equal(ops[i].rec.n, expect[i]);
+			assert_int_equal(ops[i].created, i != 7);
+		}
+	}
+	assert_int_equal(ops[7].rec.id, ops[0].rec.id);
+	assert_int_equal(allocate_one(reg, "f")->n, 7);
+	check_cover(reg, 6); /* a, b, c, d, e, f */
+	vp_registry_close(reg);
+}
+
 /* ---- the registry's consistency, read in one transaction ---- */
 
 struct cover {
@@ -432,6 +490,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_failed_item_alone),
+		cmocka_unit_test(test_lowest_n_in_batch),
 		cmocka_unit_test(test_crash_between_items),
 		cmocka_unit_test(test_crash_before_commit),
 	};
