@@ -114,7 +114,7 @@ class Peerings:
             self._check_accept(params, account, region)
         elif action == "DeleteVpcPeeringConnection":
             self._check_delete(params, account, region)
-        elif action in ("CreateTags", "DeleteTags"):
+        elif action == "DeleteTags":
             self._check_tag_targets(params, account, region)
 
     def _visible(self, params, account, region):
@@ -176,7 +176,8 @@ class Peerings:
                                "rejects it (RejectVpcPeeringConnection).")
 
     def _check_tag_targets(self, params, account, region):
-        # moto tags any id; AWS answers NotFound for a peering the caller cannot see.
+        # moto's CreateTags answers NotFound for a peering the caller cannot see (as AWS
+        # does); its DeleteTags does not check.
         be = self.ec2(account, region)
         for k, v in params.items():
             if k.startswith("ResourceId.") and v.startswith("pcx-") and v not in be.vpc_pcxs:

@@ -334,9 +334,11 @@ class Ec2Test(AwsEnvCase):
         self.assertEqual(tags("hub"), {"ns": "7", "reg": "r1"})
         hub_ec2.delete_tags(Resources=[p], Tags=[{"Key": "ns"}])
         self.assertEqual((tags("hub"), tags("client-b")), ({"reg": "r1"}, {"side": "b"}))
-        # a third account can neither see nor tag it
+        # a third account can neither see nor tag it (moto checks CreateTags, awsenv DeleteTags)
         self.assertAwsError(c_ec2.create_tags, "InvalidVpcPeeringConnectionID.NotFound", 400,
                             Resources=[p], Tags=[{"Key": "x", "Value": "y"}])
+        self.assertAwsError(c_ec2.delete_tags, "InvalidVpcPeeringConnectionID.NotFound", 400,
+                            Resources=[p], Tags=[{"Key": "reg"}])
 
     def test_cross_account_peering_dance(self):
         hub_ec2, hub_iam = self.client("ec2"), self.client("iam")
