@@ -165,6 +165,7 @@ class Moto:
                 "accepter-vpc-info.owner-id": lambda: self.peer_vpc.owner_id,
                 "requester-vpc-info.cidr-block": lambda: self.vpc.cidr_block,
                 "accepter-vpc-info.cidr-block": lambda: self.peer_vpc.cidr_block,
+                "expiration-time": lambda: self.expiration_time,  # peering.py
             }
             if name in table:
                 return table[name]()

@@ -1,6 +1,7 @@
 """EC2: VPCs, route tables, routes, peerings, quotas, filters, blackholes, and
 the cross-account peering dance."""
 
+import datetime as dt
 import json
 import unittest
 
@@ -83,6 +84,9 @@ class Ec2Test(AwsEnvCase):
                 Filters=[{"Name": n, "Values": v} for n, v in filters])
             return {p["VpcPeeringConnectionId"] for p in r["VpcPeeringConnections"]}
         self.assertEqual(ids(), {p_b, p_c})
+        expires = ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[p_b])[
+            "VpcPeeringConnections"][0]["ExpirationTime"].astimezone(dt.timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%S.000Z")
         cases = [
             ([("vpc-peering-connection-id", [p_b])], {p_b}),
             ([("status-code", ["active"])], {p_c}),
@@ -98,6 +102,8 @@ class Ec2Test(AwsEnvCase):
             # B's tags are B's: the accepter does not see them (test_peering_tags_are_per_account)
             ([("tag:ns", ["1"])], set()),
             ([("accepter-vpc-info.vpc-id", [a]), ("status-code", ["active"])], {p_c}),
+            ([("expiration-time", [expires])], {p_b}),
+            ([("expiration-time", ["2001-01-01T00:00:00.000Z"])], set()),
         ]
         for flt, expect in cases:
             with self.subTest(flt):
@@ -238,7 +244,6 @@ class Ec2Test(AwsEnvCase):
         hub_ec2.delete_vpc_peering_connection(VpcPeeringConnectionId=own)
 
     def test_requests_expire_after_seven_days(self):
-        import datetime as dt
         hub_ec2 = self.client("ec2")
         hub = self.vpc("hub", "10.0.0.0/22")
         b_vpc = self.vpc("client-b", "10.0.4.0/22")
