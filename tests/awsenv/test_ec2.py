@@ -283,6 +283,8 @@ class Ec2Test(AwsEnvCase):
         # the control API refuses to expire what is not pending; reset puts the clock back
         with self.assertRaises(RuntimeError):
             self.env.post("/_awsenv/peerings/expire", {"ids": [active]})
+        with self.assertRaises(RuntimeError):
+            self.env.post("/_awsenv/clock", {"advance": "a week"})
         self.env.reset()
         self.assertEqual(self.env.get("/_awsenv/clock")["offset"], 0)
 
