@@ -44,6 +44,8 @@ from botocore.awsrequest import AWSRequest, HTTPHeaders  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
 import botocore.session  # noqa: E402
 
+from peering import PeeringError, Peerings  # noqa: E402
+
 LOOPBACK = "127.0.0.1"
 VERSIONS = {"2011-06-15": "sts", "2010-05-08": "iam", "2016-11-15": "ec2"}
 NAMESPACES = {
@@ -51,13 +53,13 @@ NAMESPACES = {
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
     "ec2": "http://ec2.amazonaws.com/doc/2016-11-15/",
 }
-LIVE_PCX = ("pending-acceptance", "active")
 DEAD_PCX = ("deleted", "rejected", "failed", "expired", "deleting")
 
 DEFAULTS = {
     "iam_propagation_delay": 0.0,
     "trust_policy_quota": 2048,
     "max_peerings_per_vpc": 50,
+    "max_outstanding_peering_requests": 25,
     "max_routes_per_table": 50,
     "max_clock_skew": 900,
     "require_signed_token": True,
@@ -163,6 +165,7 @@ class Moto:
                 "accepter-vpc-info.owner-id": lambda: self.peer_vpc.owner_id,
                 "requester-vpc-info.cidr-block": lambda: self.vpc.cidr_block,
                 "accepter-vpc-info.cidr-block": lambda: self.peer_vpc.cidr_block,
+                "expiration-time": lambda: self.expiration_time,  # peering.py
             }
             if name in table:
                 return table[name]()
@@ -469,6 +472,7 @@ class AwsEnv:
             "iam_propagation_delay": args.iam_propagation_delay,
             "trust_policy_quota": args.trust_policy_quota,
             "max_peerings_per_vpc": args.max_peerings_per_vpc,
+            "max_outstanding_peering_requests": args.max_outstanding_peering_requests,
             "max_routes_per_table": args.max_routes_per_table,
             "max_clock_skew": args.max_clock_skew,
             "require_signed_token": not args.allow_unsigned_token,
@@ -485,6 +489,7 @@ class AwsEnv:
             "iam": {"us-east-1"},
         }
         self.moto = Moto()
+        self.peerings = Peerings(Moto.ec2, lambda: self.config)
         self.log = args.log_requests
 
     # ---------------- control API ----------------
@@ -519,6 +524,9 @@ class AwsEnv:
                         return 400, {"error": f"unknown config key {k!r}"}
                     self.config[k] = type(DEFAULTS[k])(v)
             return 200, dict(self.config)
+        if p == "/_awsenv/clock" or p.startswith("/_awsenv/peerings/"):
+            with self.moto.lock:
+                return self.peerings.control(method, p, doc)
         if p == "/_awsenv/reset" and method == "POST":
             self.reset()
             return 200, {"ok": True}
@@ -528,6 +536,8 @@ class AwsEnv:
 
     def reset(self):
         self.moto.reset()
+        with self.moto.lock:
+            self.peerings.reset()
         with self.creds_lock:
             self.creds = dict(self.configured)
         with self.policy_lock:
@@ -761,33 +771,14 @@ class AwsEnv:
             self.check_quota(params.get("AssumeRolePolicyDocument"))
         elif svc == "iam" and action == "UpdateAssumeRolePolicy":
             self.check_quota(params.get("PolicyDocument"))
-        elif svc == "ec2" and action == "CreateVpcPeeringConnection":
-            self.check_peering_quota(cred, params, region)
         elif svc == "ec2" and action == "CreateRoute":
             self.check_route_quota(cred, params, region)
-        return None
-
-    def count_peerings(self, vpc):
-        be = self.moto.ec2(vpc.owner_id, vpc.region)
-        return sum(1 for p in list(be.vpc_pcxs.values())
-                   if p._status.code in LIVE_PCX and vpc.id in (p.vpc.id, p.peer_vpc.id))
-
-    def check_peering_quota(self, cred, params, region):
-        limit = int(self.config["max_peerings_per_vpc"])
-        ends = [(cred.account, region, params.get("VpcId")),
-                (params.get("PeerOwnerId") or cred.account, params.get("PeerRegion") or region,
-                 params.get("PeerVpcId"))]
-        for acct, reg, vpc_id in ends:
-            if not vpc_id:
-                continue
+        if svc == "ec2":
             try:
-                vpc = self.moto.ec2(acct, reg).vpcs.get(vpc_id)
-            except Exception:
-                vpc = None
-            if vpc is not None and self.count_peerings(vpc) >= limit:
-                raise AwsError(400, "ActiveVpcPeeringConnectionPerVpcLimitExceeded",
-                               f"The VPC '{vpc_id}' has reached the maximum number of active "
-                               f"VPC peering connections ({limit}).")
+                self.peerings.before(action, params, cred.account, region)
+            except PeeringError as e:
+                raise AwsError(400, e.code, e.message)
+        return None
 
     def check_route_quota(self, cred, params, region):
         limit = int(self.config["max_routes_per_table"])
@@ -992,7 +983,10 @@ def main(argv=None):
     ap.add_argument("--trust-policy-quota", type=int, default=DEFAULTS["trust_policy_quota"],
                     help="role trust policy length quota, whitespace not counted (2048)")
     ap.add_argument("--max-peerings-per-vpc", type=int, default=DEFAULTS["max_peerings_per_vpc"],
-                    help="pending-acceptance + active peerings per VPC (50)")
+                    help="active peerings per VPC, checked on accept (50)")
+    ap.add_argument("--max-outstanding-peering-requests", type=int,
+                    default=DEFAULTS["max_outstanding_peering_requests"],
+                    help="pending-acceptance requests an account has made, per Region (25)")
     ap.add_argument("--max-routes-per-table", type=int, default=DEFAULTS["max_routes_per_table"],
                     help="non-local routes per route table (50)")
     ap.add_argument("--max-clock-skew", type=int, default=DEFAULTS["max_clock_skew"],

@@ -1,6 +1,7 @@
 """EC2: VPCs, route tables, routes, peerings, quotas, filters, blackholes, and
 the cross-account peering dance."""
 
+import datetime as dt
 import json
 import unittest
 
@@ -83,6 +84,9 @@ class Ec2Test(AwsEnvCase):
                 Filters=[{"Name": n, "Values": v} for n, v in filters])
             return {p["VpcPeeringConnectionId"] for p in r["VpcPeeringConnections"]}
         self.assertEqual(ids(), {p_b, p_c})
+        expires = ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[p_b])[
+            "VpcPeeringConnections"][0]["ExpirationTime"].astimezone(dt.timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%S.000Z")
         cases = [
             ([("vpc-peering-connection-id", [p_b])], {p_b}),
             ([("status-code", ["active"])], {p_c}),
@@ -95,8 +99,11 @@ class Ec2Test(AwsEnvCase):
             ([("accepter-vpc-info.owner-id", [B])], set()),
             ([("requester-vpc-info.cidr-block", ["10.0.4.0/22"])], {p_b}),
             ([("accepter-vpc-info.cidr-block", ["10.0.0.0/22"])], {p_b, p_c}),
-            ([("tag:ns", ["1"])], {p_b}),
+            # B's tags are B's: the accepter does not see them (test_peering_tags_are_per_account)
+            ([("tag:ns", ["1"])], set()),
             ([("accepter-vpc-info.vpc-id", [a]), ("status-code", ["active"])], {p_c}),
+            ([("expiration-time", [expires])], {p_b}),
+            ([("expiration-time", ["2001-01-01T00:00:00.000Z"])], set()),
         ]
         for flt, expect in cases:
             with self.subTest(flt):
@@ -123,24 +130,222 @@ class Ec2Test(AwsEnvCase):
         ec2.delete_route(RouteTableId=rt, DestinationCidrBlock="10.1.0.0/24")
         ec2.create_route(RouteTableId=rt, DestinationCidrBlock="10.1.9.0/24", GatewayId=igw)
 
-    def test_peering_quota(self):
+    def pcx(self, who, vpc, peer_vpc, owner=HUB, **kw):
+        return self.client("ec2", who).create_vpc_peering_connection(
+            VpcId=vpc, PeerVpcId=peer_vpc, PeerOwnerId=owner, **kw)["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+
+    def status(self, pcx, who="hub"):
+        return self.client("ec2", who).describe_vpc_peering_connections(
+            VpcPeeringConnectionIds=[pcx])["VpcPeeringConnections"][0]
+
+    def test_active_peering_quota_counts_active_only(self):
         self.env.post("/_awsenv/config", {"max_peerings_per_vpc": 2})
         ec2 = self.client("ec2")
         hub = self.vpc("hub", "10.0.0.0/22")
-        peers = [self.vpc("hub", f"10.0.{4 * (i + 1)}.0/22") for i in range(4)]
-        p0 = ec2.create_vpc_peering_connection(VpcId=hub, PeerVpcId=peers[0])["VpcPeeringConnection"]["VpcPeeringConnectionId"]
-        ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=p0)
-        ec2.create_vpc_peering_connection(VpcId=hub, PeerVpcId=peers[1])  # pending counts too
-        self.assertAwsError(ec2.create_vpc_peering_connection,
+        who = ["client-b", "client-c", "client-d", "client-b"]
+        reqs = [self.pcx(w, self.vpc(w, f"10.0.{4 * (i + 1)}.0/22"), hub) for i, w in enumerate(who)]
+        # four pending requests into a VPC whose quota is 2: pending ones do not count
+        ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=reqs[0])
+        ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=reqs[1])
+        self.assertAwsError(ec2.accept_vpc_peering_connection,
                             "ActiveVpcPeeringConnectionPerVpcLimitExceeded", 400,
-                            VpcId=hub, PeerVpcId=peers[2])
-        # the accepter side is counted as well
-        self.assertAwsError(ec2.create_vpc_peering_connection,
+                            VpcPeeringConnectionId=reqs[2])
+        self.assertEqual(self.status(reqs[2])["Status"]["Code"], "pending-acceptance")
+        # a deleted active peering frees its place
+        ec2.delete_vpc_peering_connection(VpcPeeringConnectionId=reqs[0])
+        ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=reqs[2])
+        # the requester's VPC is counted as well
+        b_ec2 = self.client("ec2", "client-b")
+        b_vpc = self.vpc("client-b", "10.1.0.0/22")
+        for i in range(2):
+            p = self.pcx("client-b", b_vpc, self.vpc("client-b", f"10.1.{4 * (i + 1)}.0/22"), owner=B)
+            b_ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=p)
+        to_hub = self.pcx("client-b", b_vpc, self.vpc("hub", "10.2.0.0/22"))
+        self.assertAwsError(ec2.accept_vpc_peering_connection,
                             "ActiveVpcPeeringConnectionPerVpcLimitExceeded", 400,
-                            VpcId=peers[3], PeerVpcId=hub)
-        # a deleted peering frees its place
-        ec2.delete_vpc_peering_connection(VpcPeeringConnectionId=p0)
-        ec2.create_vpc_peering_connection(VpcId=hub, PeerVpcId=peers[2])
+                            VpcPeeringConnectionId=to_hub)
+
+    def test_outstanding_request_quota(self):
+        self.env.post("/_awsenv/config", {"max_outstanding_peering_requests": 2})
+        hub = self.vpc("hub", "10.0.0.0/22")
+        b_vpc = self.vpc("client-b", "10.0.4.0/22")
+        first = self.pcx("client-b", b_vpc, hub)
+        second = self.pcx("client-b", b_vpc, self.vpc("hub", "10.0.8.0/22"))
+        third = dict(VpcId=b_vpc, PeerVpcId=self.vpc("hub", "10.0.12.0/22"), PeerOwnerId=HUB)
+        b_ec2 = self.client("ec2", "client-b")
+        self.assertAwsError(b_ec2.create_vpc_peering_connection,
+                            "OutstandingVpcPeeringConnectionLimitExceeded", 400, **third)
+        # per requesting account: another account still may ask, into the same VPC
+        self.pcx("client-c", self.vpc("client-c", "10.0.16.0/22"), hub)
+        # an accepted request is no longer outstanding
+        self.client("ec2").accept_vpc_peering_connection(VpcPeeringConnectionId=first)
+        b_ec2.create_vpc_peering_connection(**third)
+        self.assertAwsError(b_ec2.create_vpc_peering_connection,
+                            "OutstandingVpcPeeringConnectionLimitExceeded", 400, **third)
+        # nor is an expired one
+        self.env.post("/_awsenv/peerings/expire", {"ids": [second]})
+        b_ec2.create_vpc_peering_connection(**third)
+
+    def test_only_accepter_owner_accepts_or_rejects(self):
+        hub_ec2, b_ec2, c_ec2 = (self.client("ec2", w) for w in ("hub", "client-b", "client-c"))
+        hub = self.vpc("hub", "10.0.0.0/22")
+        b_vpc = self.vpc("client-b", "10.0.4.0/22")
+        p1 = self.pcx("client-b", b_vpc, hub)
+        p2 = self.pcx("client-b", b_vpc, self.vpc("hub", "10.0.8.0/22"))
+        for fn in (b_ec2.accept_vpc_peering_connection, b_ec2.reject_vpc_peering_connection):
+            # the requester may not accept or reject its own request
+            self.assertAwsError(fn, "OperationNotPermitted", 400, VpcPeeringConnectionId=p1)
+            # a third account does not even see it
+            self.assertAwsError(getattr(c_ec2, fn.__name__), "InvalidVpcPeeringConnectionID.NotFound",
+                                400, VpcPeeringConnectionId=p1)
+        self.assertEqual(self.status(p1)["Status"]["Code"], "pending-acceptance")
+        hub_ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=p1)
+        hub_ec2.reject_vpc_peering_connection(VpcPeeringConnectionId=p2)
+        self.assertEqual(self.status(p1, "client-b")["Status"]["Code"], "active")
+        self.assertEqual(self.status(p2, "client-b")["Status"]["Code"], "rejected")
+        # once decided, neither can be accepted or rejected again
+        self.assertAwsError(hub_ec2.accept_vpc_peering_connection, "InvalidStateTransition", 400,
+                            VpcPeeringConnectionId=p2)
+        self.assertAwsError(hub_ec2.reject_vpc_peering_connection, "InvalidStateTransition", 400,
+                            VpcPeeringConnectionId=p1)
+
+    def test_delete_rules(self):
+        hub_ec2, b_ec2, c_ec2 = (self.client("ec2", w) for w in ("hub", "client-b", "client-c"))
+        hub = self.vpc("hub", "10.0.0.0/22")
+        b_vpc = self.vpc("client-b", "10.0.4.0/22")
+        peers = [self.vpc("hub", f"10.0.{8 + 4 * i}.0/22") for i in range(4)]
+        pending = self.pcx("client-b", b_vpc, hub)
+        # a pending request: not by the accepter (it rejects instead), by the requester
+        self.assertAwsError(hub_ec2.delete_vpc_peering_connection, "OperationNotPermitted", 400,
+                            VpcPeeringConnectionId=pending)
+        self.assertAwsError(c_ec2.delete_vpc_peering_connection,
+                            "InvalidVpcPeeringConnectionID.NotFound", 400, VpcPeeringConnectionId=pending)
+        self.assertEqual(self.status(pending)["Status"]["Code"], "pending-acceptance")
+        b_ec2.delete_vpc_peering_connection(VpcPeeringConnectionId=pending)
+        self.assertEqual(self.status(pending)["Status"]["Code"], "deleted")
+        # an active one: by either owner
+        for deleter in (hub_ec2, b_ec2):
+            p = self.pcx("client-b", b_vpc, peers.pop())
+            hub_ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=p)
+            deleter.delete_vpc_peering_connection(VpcPeeringConnectionId=p)
+            self.assertEqual(self.status(p, "client-b")["Status"]["Code"], "deleted")
+        # a rejected or expired one: by nobody
+        rejected = self.pcx("client-b", b_vpc, peers.pop())
+        hub_ec2.reject_vpc_peering_connection(VpcPeeringConnectionId=rejected)
+        expired = self.pcx("client-b", b_vpc, peers.pop())
+        self.env.post("/_awsenv/peerings/expire", {"ids": [expired]})
+        for p in (rejected, expired):
+            for c in (hub_ec2, b_ec2):
+                self.assertAwsError(c.delete_vpc_peering_connection, "InvalidStateTransition", 400,
+                                    VpcPeeringConnectionId=p)
+        # a same-account request: its one owner is the requester
+        own = self.client("ec2").create_vpc_peering_connection(
+            VpcId=hub, PeerVpcId=self.vpc("hub", "10.3.0.0/22"))["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+        hub_ec2.delete_vpc_peering_connection(VpcPeeringConnectionId=own)
+
+    def test_requests_expire_after_seven_days(self):
+        hub_ec2 = self.client("ec2")
+        hub = self.vpc("hub", "10.0.0.0/22")
+        b_vpc = self.vpc("client-b", "10.0.4.0/22")
+        before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        made = self.client("ec2", "client-b").create_vpc_peering_connection(
+            VpcId=b_vpc, PeerVpcId=hub, PeerOwnerId=HUB)["VpcPeeringConnection"]
+        after = dt.datetime.now(dt.timezone.utc)
+        week = dt.timedelta(days=7)
+        self.assertTrue(before + week <= made["ExpirationTime"] <= after + week, made)
+        cross = made["VpcPeeringConnectionId"]
+        # a same-account request waits for acceptance and expires too
+        same = self.client("ec2").create_vpc_peering_connection(
+            VpcId=hub, PeerVpcId=self.vpc("hub", "10.0.8.0/22"))["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+        for p in (cross, same):
+            st = self.status(p)
+            self.assertEqual(st["Status"]["Code"], "pending-acceptance")
+            self.assertIn("ExpirationTime", st)
+        self.env.post("/_awsenv/clock", {"advance": week.total_seconds() - 120})
+        self.assertEqual(self.status(cross)["Status"]["Code"], "pending-acceptance")
+        self.env.post("/_awsenv/clock", {"advance": 120})
+        for p in (cross, same):
+            for who in ("hub", "client-b"):
+                if who == "client-b" and p == same:
+                    continue
+                self.assertEqual(self.status(p, who)["Status"]["Code"], "expired")
+            # it cannot be accepted or rejected any more
+            self.assertAwsError(hub_ec2.accept_vpc_peering_connection, "InvalidStateTransition", 400,
+                                VpcPeeringConnectionId=p)
+            self.assertAwsError(hub_ec2.reject_vpc_peering_connection, "InvalidStateTransition", 400,
+                                VpcPeeringConnectionId=p)
+        # an accepted peering never expires
+        active = self.pcx("client-b", b_vpc, self.vpc("hub", "10.0.12.0/22"))
+        hub_ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=active)
+        self.assertNotIn("ExpirationTime", self.status(active))
+        self.env.post("/_awsenv/clock", {"advance": 30 * 86400})
+        self.assertEqual(self.status(active)["Status"]["Code"], "active")
+        # the control API refuses to expire what is not pending; reset puts the clock back
+        with self.assertRaises(RuntimeError):
+            self.env.post("/_awsenv/peerings/expire", {"ids": [active]})
+        with self.assertRaises(RuntimeError):
+            self.env.post("/_awsenv/clock", {"advance": "a week"})
+        self.env.reset()
+        self.assertEqual(self.env.get("/_awsenv/clock")["offset"], 0)
+
+    def test_requester_cidr_block_set(self):
+        hub = self.vpc("hub", "10.0.0.0/22")
+        b_ec2 = self.client("ec2", "client-b")
+        b_vpc = self.vpc("client-b", "10.0.4.0/22")
+        p = self.pcx("client-b", b_vpc, hub)
+        info = self.status(p)["RequesterVpcInfo"]
+        self.assertEqual(info["CidrBlockSet"], [{"CidrBlock": "10.0.4.0/22"}])
+        # a secondary block the requester adds is visible to the accepter
+        assoc = b_ec2.associate_vpc_cidr_block(VpcId=b_vpc, CidrBlock="10.9.0.0/24")
+        info = self.status(p)["RequesterVpcInfo"]
+        self.assertEqual(info["CidrBlock"], "10.0.4.0/22")
+        self.assertEqual(sorted(c["CidrBlock"] for c in info["CidrBlockSet"]),
+                         ["10.0.4.0/22", "10.9.0.0/24"])
+        self.assertEqual(self.status(p)["AccepterVpcInfo"]["CidrBlockSet"], [{"CidrBlock": "10.0.0.0/22"}])
+        b_ec2.disassociate_vpc_cidr_block(
+            AssociationId=assoc["CidrBlockAssociation"]["AssociationId"])
+        self.assertEqual(self.status(p)["RequesterVpcInfo"]["CidrBlockSet"], [{"CidrBlock": "10.0.4.0/22"}])
+
+    def test_peering_tags_are_per_account(self):
+        hub_ec2, b_ec2, c_ec2 = (self.client("ec2", w) for w in ("hub", "client-b", "client-c"))
+        hub = self.vpc("hub", "10.0.0.0/22")
+        b_vpc = self.vpc("client-b", "10.0.4.0/22")
+        p = self.pcx("client-b", b_vpc, hub, TagSpecifications=[
+            {"ResourceType": "vpc-peering-connection", "Tags": [{"Key": "side", "Value": "b"}]}])
+        other = self.pcx("client-b", b_vpc, self.vpc("hub", "10.0.8.0/22"))
+        hub_ec2.create_tags(Resources=[p], Tags=[{"Key": "ns", "Value": "7"}, {"Key": "reg", "Value": "r1"}])
+
+        def tags(who):
+            return {t["Key"]: t["Value"] for t in self.status(p, who).get("Tags", [])}
+        self.assertEqual(tags("hub"), {"ns": "7", "reg": "r1"})
+        self.assertEqual(tags("client-b"), {"side": "b"})
+
+        def ids(client, *filters):
+            r = client.describe_vpc_peering_connections(
+                Filters=[{"Name": n, "Values": v} for n, v in filters])
+            return {x["VpcPeeringConnectionId"] for x in r["VpcPeeringConnections"]}
+        for client, flt, expect in (
+            (hub_ec2, [("tag:ns", ["7"])], {p}),
+            (hub_ec2, [("tag-key", ["ns"])], {p}),
+            (hub_ec2, [("tag-key", ["side"])], set()),
+            (b_ec2, [("tag:ns", ["7"])], set()),
+            (b_ec2, [("tag:side", ["b"])], {p}),
+            (b_ec2, [("accepter-vpc-info.vpc-id", [hub])], {p}),
+            (b_ec2, [("requester-vpc-info.owner-id", [B]), ("status-code", ["pending-acceptance"])], {p, other}),
+            (hub_ec2, [("requester-vpc-info.owner-id", [B]), ("tag:reg", ["r1"])], {p}),
+        ):
+            with self.subTest(flt):
+                self.assertEqual(ids(client, *flt), expect)
+        # DeleteTags removes only the caller's own tags
+        b_ec2.delete_tags(Resources=[p], Tags=[{"Key": "ns"}])
+        self.assertEqual(tags("hub"), {"ns": "7", "reg": "r1"})
+        hub_ec2.delete_tags(Resources=[p], Tags=[{"Key": "ns"}])
+        self.assertEqual((tags("hub"), tags("client-b")), ({"reg": "r1"}, {"side": "b"}))
+        # a third account can neither see nor tag it (moto checks CreateTags, awsenv DeleteTags)
+        self.assertAwsError(c_ec2.create_tags, "InvalidVpcPeeringConnectionID.NotFound", 400,
+                            Resources=[p], Tags=[{"Key": "x", "Value": "y"}])
+        self.assertAwsError(c_ec2.delete_tags, "InvalidVpcPeeringConnectionID.NotFound", 400,
+                            Resources=[p], Tags=[{"Key": "reg"}])
 
     def test_cross_account_peering_dance(self):
         hub_ec2, hub_iam = self.client("ec2"), self.client("iam")
