@@ -464,13 +464,15 @@ static void run_batch(struct vp_grants *g, struct role *r, struct op *ops, size_
 	    (code = read_document(g, r, &granted, ops, &policy, &e)) != VP_OK ||
 	    (code = merge_registry(g, r, policy, &granted, ops, &fixed, &e)) != VP_OK)
 		goto fail;
-	/* Removals first: they make room for the additions. */
+	/* Removals first: they make room for the additions. A removal is written even when the
+	 * document read lacks the account: the read may be stale (the account granted by the
+	 * last write, not shown yet), and a write is harmless. */
 	for (struct op *o = ops; o; o = o->next) {
 		bool changed = false;
 		if (o->add || !o->changed)
 			continue;
 		o->code = vp_policy_remove_account(policy, o->account, &changed, &o->err);
-		o->changed = o->code == VP_OK && changed;
+		o->changed = o->code == VP_OK;
 		changed_any |= o->changed;
 	}
 	for (struct op *o = ops; o; o = o->next) {
