@@ -45,7 +45,7 @@ struct vp_metrics;
 /* How long a document this process wrote (or read) stands in for a GetRole, at most. */
 #define VP_GRANTS_REUSE_MS 30000
 /* How long a leader waits for more changes to join its batch, at most (see gather_ms). */
-#define VP_GRANTS_GATHER_MS 20
+#define VP_GRANTS_GATHER_MS 60
 /* Accounts the registry may grant in one role (IAM's largest quota holds about 250). */
 #define VP_GRANTS_MAX_ROLE_ACCOUNTS 1024
 
