@@ -5,13 +5,17 @@
  * Changes to one role's trust policy are serialised and batched (group
  * commit): a caller queues "add account A" or "remove account A" on a role
  * and waits; the first waiter to find no batch running becomes the leader,
- * takes every queued change, and under the registry's named lock
- * "trust:<role name>" (so brokers sharing a PostgreSQL registry take turns)
- * reads the document (GetRole), applies them all with policy.h, keeps each
- * addition only while the document stays within the size quota, writes it
- * once (UpdateAssumeRolePolicy) and wakes everyone with their own outcome.
- * No account is ever lost to a concurrent read-modify-write, and N
- * registrations arriving together cost one GetRole and one update.
+ * gathers changes still arriving (gather_ms), takes every queued change, and
+ * under the registry's named lock "trust:<role name>" (so brokers sharing a
+ * PostgreSQL registry take turns) reads the document (GetRole, or the one
+ * this process knows while the registry says nobody else changed the role),
+ * merges the registry's grants in the role into it (IAM's reads may be
+ * stale: the registry is the truth for the accounts vpcpeer manages),
+ * applies them all with policy.h, keeps each addition only while the
+ * document stays within the size quota, writes it once
+ * (UpdateAssumeRolePolicy) and wakes everyone with their own outcome. No
+ * account is ever lost to a concurrent read-modify-write or a stale read,
+ * and N registrations arriving together cost one update.
  *
  * The registry's account records follow the policy: an addition records the
  * account granted in that role; a removal first records it not granted, then
