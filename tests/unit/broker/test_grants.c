@@ -235,8 +235,8 @@ static void test_leader_gathers(void **state)
 	struct adder adders[ADDERS];
 	pthread_t threads[ADDERS];
 
-	/* A window far wider than thread start-up: its gap (500 ms) is what ends it. */
-	w->g = grants_with(f, VP_BROKER_DEFAULT_TRUST_QUOTA, 2000);
+	/* A window far wider than thread start-up: its gap (1 s) is what ends it. */
+	w->g = grants_with(f, VP_BROKER_DEFAULT_TRUST_QUOTA, 4000);
 	fx_get_role(f, FX_ROLE_A, FX_HUB_TRUST);
 	fx_ok(f, "UpdateAssumeRolePolicy");
 	start_adders(w, adders, threads, ADDERS, "5100000000");
