@@ -5,6 +5,7 @@
  */
 #include "broker/grants.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "broker/outcome.h"
 #include "broker/policy.h"
 #include "core/clock.h"
+#include "core/ids.h"
 #include "core/log.h"
 #include "registry/registry.h"
 
@@ -33,16 +35,30 @@ struct op {
 	struct vp_error err;
 };
 
+/* A set of account ids, sorted; heap-allocated, at most VP_GRANTS_MAX_ROLE_ACCOUNTS. */
+struct accounts {
+	char (*ids)[VP_IDS_ACCOUNT_LEN + 1];
+	size_t count;
+};
+
 struct role {
 	char name[VP_GRANTS_ROLE_NAME_MAX + 1];
 	char arn[VP_REGISTRY_ARN_MAX + 1];
 	char lock_name[VP_GRANTS_ROLE_NAME_MAX + 8];
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_cond_t arrived; /* an op was queued while the leader gathers (monotonic clock) */
 	struct op *head, *tail; /* queued, not yet taken by a leader */
-	bool leading;           /* a batch is running */
+	size_t queued;          /* how many ops are queued */
+	bool leading;           /* a batch is running (or gathering) */
+	bool gathering;         /* the leader waits for ops still arriving */
 	bool room;              /* one more account fitted when last seen */
 	int64_t settle_until;   /* monotonic ms: additions before this may not have propagated */
+	/* Touched only by the leader (under the registry lock): the document this process last
+	 * wrote (or read and merged), when, and the accounts the registry then granted in it. */
+	char *known;
+	int64_t known_at;
+	struct accounts left;
 };
 
 struct vp_grants {
@@ -52,9 +68,13 @@ struct vp_grants {
 	char partition[16];
 	size_t quota;
 	int64_t settle_ms;
+	int64_t reuse_ms;
+	int64_t gather_ms;
 	struct role roles[VP_GRANTS_MAX_ROLES];
 	size_t role_count;
 };
+
+static void forget(struct role *r);
 
 /* Whether one more account (a placeholder id) still fits in the document. */
 static bool document_has_room(const struct vp_grants *g, struct vp_trust_policy *policy)
@@ -73,6 +93,7 @@ vp_code vp_grants_new(const struct vp_grants_config *cfg, struct vp_grants **out
 		      struct vp_error *err)
 {
 	struct vp_grants *g;
+	pthread_condattr_t monotonic;
 
 	if (cfg->role_count < 1 || cfg->role_count > VP_GRANTS_MAX_ROLES)
 		return vp_fail(err, VP_ERR_INVALID, "between 1 and %d peer roles are needed",
@@ -85,6 +106,10 @@ vp_code vp_grants_new(const struct vp_grants_config *cfg, struct vp_grants **out
 	snprintf(g->partition, sizeof(g->partition), "%s", cfg->partition ? cfg->partition : "aws");
 	g->quota = cfg->quota;
 	g->settle_ms = cfg->settle_ms;
+	g->reuse_ms = cfg->reuse_ms == 0 ? VP_GRANTS_REUSE_MS : cfg->reuse_ms;
+	g->gather_ms = cfg->gather_ms == 0 ? VP_GRANTS_GATHER_MS : cfg->gather_ms;
+	pthread_condattr_init(&monotonic);
+	pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
 	for (size_t i = 0; i < cfg->role_count; i++) {
 		struct role *r = &g->roles[i];
 		const struct vp_grants_role *in = &cfg->roles[i];
@@ -92,6 +117,7 @@ vp_code vp_grants_new(const struct vp_grants_config *cfg, struct vp_grants **out
 
 		if (strlen(in->name) > VP_GRANTS_ROLE_NAME_MAX ||
 		    strlen(in->arn) > VP_REGISTRY_ARN_MAX) {
+			pthread_condattr_destroy(&monotonic);
 			vp_grants_free(g);
 			return vp_fail(err, VP_ERR_INVALID, "peer role name or ARN too long");
 		}
@@ -100,6 +126,7 @@ vp_code vp_grants_new(const struct vp_grants_config *cfg, struct vp_grants **out
 		snprintf(r->lock_name, sizeof(r->lock_name), "trust:%s", in->name);
 		pthread_mutex_init(&r->mu, NULL);
 		pthread_cond_init(&r->cv, NULL);
+		pthread_cond_init(&r->arrived, &monotonic);
 		g->role_count++;
 		r->room = true;
 		if (in->document &&
@@ -107,6 +134,7 @@ vp_code vp_grants_new(const struct vp_grants_config *cfg, struct vp_grants **out
 			r->room = document_has_room(g, policy);
 		vp_policy_free(policy);
 	}
+	pthread_condattr_destroy(&monotonic);
 	*out = g;
 	return VP_OK;
 }
@@ -116,7 +144,9 @@ void vp_grants_free(struct vp_grants *g)
 	if (!g)
 		return;
 	for (size_t i = 0; i < g->role_count; i++) {
+		forget(&g->roles[i]);
 		pthread_cond_destroy(&g->roles[i].cv);
+		pthread_cond_destroy(&g->roles[i].arrived);
 		pthread_mutex_destroy(&g->roles[i].mu);
 	}
 	free(g);
@@ -183,15 +213,228 @@ static bool removal_decide(struct vp_grants *g, struct role *r, struct op *o)
 	return !in_use;
 }
 
+static int id_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static bool accounts_has(const struct accounts *set, const char *id)
+{
+	return set->count > 0 &&
+	       bsearch(id, set->ids, set->count, sizeof(*set->ids), id_cmp) != NULL;
+}
+
+static void accounts_free(struct accounts *set)
+{
+	free(set->ids);
+	set->ids = NULL;
+	set->count = 0;
+}
+
+#define SCAN_PAGE 100
+
+/* The accounts the registry records as granted in this role, sorted. */
+static vp_code registry_granted(struct vp_grants *g, const struct role *r, struct accounts *out,
+				struct vp_error *err)
+{
+	struct vp_account_record *page = malloc(SCAN_PAGE * sizeof(*page));
+	struct accounts set = {.ids = malloc(VP_GRANTS_MAX_ROLE_ACCOUNTS * sizeof(*set.ids))};
+	char after[VP_IDS_ACCOUNT_LEN + 1] = "";
+	size_t count = 0;
+	vp_code code = VP_OK;
+
+	if (!page || !set.ids) {
+		code = vp_fail(err, VP_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	do {
+		code = vp_registry_account_list(g->registry, after, page, SCAN_PAGE, &count, err);
+		for (size_t i = 0; code == VP_OK && i < count; i++) {
+			if (!page[i].granted || strcmp(page[i].peer_role_arn, r->arn) != 0)
+				continue;
+			if (set.count == VP_GRANTS_MAX_ROLE_ACCOUNTS)
+				code = vp_fail(
+					err, VP_ERR_INVALID,
+					"the registry says more than %d accounts are granted "
+					"in %s; run vpcpeer reconcile",
+					VP_GRANTS_MAX_ROLE_ACCOUNTS, r->name);
+			else
+				memcpy(set.ids[set.count++], page[i].account, sizeof(*set.ids));
+		}
+		if (code == VP_OK && count > 0)
+			memcpy(after, page[count - 1].account, sizeof(after));
+	} while (code == VP_OK && count == SCAN_PAGE);
+out:
+	free(page);
+	if (code != VP_OK) {
+		free(set.ids);
+		return code;
+	}
+	qsort(set.ids, set.count, sizeof(*set.ids), id_cmp);
+	*out = set;
+	return VP_OK;
+}
+
+/* Whether an op of this batch removes the account (its registry record already says so). */
+static bool batch_removes(const struct op *ops, const char *account)
+{
+	for (const struct op *o = ops; o; o = o->next)
+		if (!o->add && o->changed && strcmp(o->account, account) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Whether the registry's grants in this role are the ones this process left after its last
+ * batch, apart from this batch's removals: then no other broker has changed the role since.
+ */
+static bool grants_unchanged(const struct role *r, const struct accounts *granted,
+			     const struct op *ops)
+{
+	for (size_t i = 0; i < granted->count; i++)
+		if (!accounts_has(&r->left, granted->ids[i]))
+			return false;
+	for (size_t i = 0; i < r->left.count; i++)
+		if (!accounts_has(granted, r->left.ids[i]) && !batch_removes(ops, r->left.ids[i]))
+			return false;
+	return true;
+}
+
+/*
+ * The document to change: the one this process last knew when nothing says it changed since
+ * (known within reuse_ms, and the registry's grants are the ones it left), else GetRole's.
+ */
+static vp_code read_document(struct vp_grants *g, struct role *r, const struct accounts *granted,
+			     const struct op *ops, struct vp_trust_policy **out,
+			     struct vp_error *err)
+{
+	struct vp_aws_iam_role *role = NULL;
+	struct vp_aws_error aerr;
+	vp_code code;
+
+	if (r->known && g->reuse_ms > 0 && vp_clock_monotonic_ms() - r->known_at < g->reuse_ms &&
+	    grants_unchanged(r, granted, ops) &&
+	    vp_policy_parse(r->known, strlen(r->known), out, NULL) == VP_OK)
+		return VP_OK;
+	code = vp_aws_iam_get_role(g->aws, r->name, &role, &aerr);
+	vp_broker_note_aws(g->metrics, "GetRole", code, &aerr);
+	if (code == VP_OK && !role->assume_role_policy_document)
+		code = vp_aws_error_fail(&aerr, VP_ERR_AWS, "GetRole %s: no trust policy", r->name);
+	if (code != VP_OK) {
+		vp_aws_iam_role_free(role);
+		return vp_broker_aws_fail(err, &aerr, "reading the trust policy");
+	}
+	code = vp_policy_parse(role->assume_role_policy_document,
+			       strlen(role->assume_role_policy_document), out, err);
+	if (code != VP_OK)
+		vp_error_prefix(err, "trust policy of %s", r->name);
+	vp_aws_iam_role_free(role);
+	return code;
+}
+
+/*
+ * The registry is the truth for the principals vpcpeer manages (docs/broker.md, "Stale
+ * reads"): an account granted in this role goes in, an account the registry knows but not
+ * as granted in this role comes out (this batch's own removals are left to their ops).
+ * Accounts it has no record of, and the document's other statements, stay as read. *fixed
+ * says whether the document changed.
+ */
+static vp_code merge_registry(struct vp_grants *g, const struct role *r,
+			      struct vp_trust_policy *policy, const struct accounts *granted,
+			      const struct op *ops, bool *fixed, struct vp_error *err)
+{
+	size_t total = vp_policy_accounts(policy, NULL, 0);
+	char(*in_doc)[VP_IDS_ACCOUNT_LEN + 1] = calloc(total + 1, sizeof(*in_doc));
+	vp_code code = VP_OK;
+	bool changed;
+
+	if (!in_doc)
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	total = vp_policy_accounts(policy, in_doc, total);
+	for (size_t i = 0; i < total && code == VP_OK; i++) {
+		struct vp_account_record rec;
+
+		if (accounts_has(granted, in_doc[i]) || batch_removes(ops, in_doc[i]))
+			continue;
+		code = vp_registry_account_get(g->registry, in_doc[i], &rec, err);
+		if (code == VP_ERR_NOT_FOUND) {
+			code = VP_OK; /* not vpcpeer's: kept */
+			continue;
+		}
+		if (code == VP_OK)
+			code = vp_policy_remove_account(policy, in_doc[i], &changed, err);
+		if (code == VP_OK && changed) {
+			*fixed = true;
+			vp_log(VP_LOG_INFO,
+			       "trust policy of %s: account %s read back but not granted there in "
+			       "the registry (a stale read?): left out",
+			       r->name, in_doc[i]);
+		}
+	}
+	for (size_t i = 0; i < granted->count && code == VP_OK; i++) {
+		code = vp_policy_add_account(policy, g->partition, granted->ids[i], &changed, err);
+		if (code == VP_OK && changed) {
+			*fixed = true;
+			vp_log(VP_LOG_INFO,
+			       "trust policy of %s: account %s granted there in the registry but "
+			       "missing from the document read (a stale read?): put back",
+			       r->name, granted->ids[i]);
+		}
+	}
+	free(in_doc);
+	return code;
+}
+
+/*
+ * After a batch: remember the document (text is taken) and the accounts the registry now
+ * grants in this role, which are those of the document that were granted or added by the
+ * batch with their record written.
+ */
+static void remember(struct role *r, char *text, const struct vp_trust_policy *policy,
+		     const struct accounts *granted, const struct op *ops)
+{
+	size_t total = vp_policy_accounts(policy, NULL, 0);
+	struct accounts left = {.ids = calloc(total + 1, sizeof(*left.ids))};
+
+	free(r->known);
+	r->known = NULL;
+	accounts_free(&r->left);
+	if (!left.ids) {
+		free(text);
+		return;
+	}
+	total = vp_policy_accounts(policy, left.ids, total);
+	for (size_t i = 0; i < total; i++) {
+		bool keep = accounts_has(granted, left.ids[i]);
+		for (const struct op *o = ops; o && !keep; o = o->next)
+			keep = o->add && o->code == VP_OK && strcmp(o->account, left.ids[i]) == 0;
+		if (keep)
+			memmove(left.ids[left.count++], left.ids[i], sizeof(*left.ids));
+	}
+	qsort(left.ids, left.count, sizeof(*left.ids), id_cmp);
+	r->left = left;
+	r->known = text;
+	r->known_at = vp_clock_monotonic_ms();
+}
+
+/* Forget the document: the next batch reads it (after a failure, IAM may hold either). */
+static void forget(struct role *r)
+{
+	free(r->known);
+	r->known = NULL;
+	accounts_free(&r->left);
+}
+
 /* One batch on one role, by its leader, outside the role's mutex. */
 static void run_batch(struct vp_grants *g, struct role *r, struct op *ops, size_t count)
 {
 	struct vp_registry_lock *lock = NULL;
 	struct vp_trust_policy *policy = NULL;
-	struct vp_aws_iam_role *role = NULL;
+	struct accounts granted = {0};
 	struct vp_aws_error aerr;
 	struct vp_error e;
 	bool need_document = false, changed_any = false, added_any = false, room = true;
+	bool fixed = false;
 	char *text = NULL;
 	vp_code code;
 
@@ -216,27 +459,20 @@ static void run_batch(struct vp_grants *g, struct role *r, struct op *ops, size_
 	if (!need_document)
 		goto out;
 
-	code = vp_aws_iam_get_role(g->aws, r->name, &role, &aerr);
-	vp_broker_note_aws(g->metrics, "GetRole", code, &aerr);
-	if (code == VP_OK && !role->assume_role_policy_document)
-		code = vp_aws_error_fail(&aerr, VP_ERR_AWS, "GetRole %s: no trust policy", r->name);
-	if (code != VP_OK) {
-		vp_broker_aws_fail(&e, &aerr, "reading the trust policy");
+	/* The registry's grants are read under the lock, after the removals' records. */
+	if ((code = registry_granted(g, r, &granted, &e)) != VP_OK ||
+	    (code = read_document(g, r, &granted, ops, &policy, &e)) != VP_OK ||
+	    (code = merge_registry(g, r, policy, &granted, ops, &fixed, &e)) != VP_OK)
 		goto fail;
-	}
-	code = vp_policy_parse(role->assume_role_policy_document,
-			       strlen(role->assume_role_policy_document), &policy, &e);
-	if (code != VP_OK) {
-		vp_error_prefix(&e, "trust policy of %s", r->name);
-		goto fail;
-	}
-	/* Removals first: they make room for the additions. */
+	/* Removals first: they make room for the additions. A removal is written even when the
+	 * document read lacks the account: the read may be stale (the account granted by the
+	 * last write, not shown yet), and a write is harmless. */
 	for (struct op *o = ops; o; o = o->next) {
 		bool changed = false;
 		if (o->add || !o->changed)
 			continue;
 		o->code = vp_policy_remove_account(policy, o->account, &changed, &o->err);
-		o->changed = o->code == VP_OK && changed;
+		o->changed = o->code == VP_OK;
 		changed_any |= o->changed;
 	}
 	for (struct op *o = ops; o; o = o->next) {
@@ -260,11 +496,11 @@ static void run_batch(struct vp_grants *g, struct role *r, struct op *ops, size_
 		changed_any = added_any = true;
 	}
 	room = document_has_room(g, policy);
-	if (changed_any) {
-		if (!(text = vp_policy_serialize(policy))) {
-			code = vp_fail(&e, VP_ERR_NOMEM, "out of memory");
-			goto fail_changed;
-		}
+	if (!(text = vp_policy_serialize(policy))) {
+		code = vp_fail(&e, VP_ERR_NOMEM, "out of memory");
+		goto fail_changed;
+	}
+	if (changed_any || fixed) {
 		vp_crash_point("grants.before_update");
 		code = vp_aws_iam_update_assume_role_policy(g->aws, r->name, text, &aerr);
 		vp_broker_note_aws(g->metrics, "UpdateAssumeRolePolicy", code, &aerr);
@@ -280,6 +516,8 @@ static void run_batch(struct vp_grants *g, struct role *r, struct op *ops, size_
 		if (o->add && o->code == VP_OK)
 			o->code = vp_registry_account_upsert(g->registry, o->account, r->arn, true,
 							     o->request_id, NULL, &o->err);
+	remember(r, text, policy, &granted, ops);
+	text = NULL;
 	if (added_any) {
 		pthread_mutex_lock(&r->mu);
 		r->settle_until = vp_clock_monotonic_ms() + g->settle_ms;
@@ -298,10 +536,12 @@ static void run_batch(struct vp_grants *g, struct role *r, struct op *ops, size_
 	goto out;
 
 fail_changed:
-	/* Nothing was written: the ops that changed the document fail; removals stay granted. */
+	/* Nothing was written (or IAM may hold either document): the additions and the removals
+	 * fail; removals stay granted. */
+	forget(r);
 	for (struct op *o = ops; o; o = o->next) {
-		if (!o->changed)
-			continue;
+		if ((!o->add && !o->changed) || o->code != VP_OK)
+			continue; /* decided against, or failed on its own (full) already */
 		o->code = code;
 		o->err = e;
 		if (!o->add)
@@ -310,6 +550,7 @@ fail_changed:
 	}
 	goto out;
 fail:
+	forget(r);
 	for (struct op *o = ops; o; o = o->next) {
 		if (!o->add && !o->changed)
 			continue; /* a removal decided against (or failed) already: its own outcome
@@ -322,9 +563,39 @@ fail:
 	}
 out:
 	free(text);
+	accounts_free(&granted);
 	vp_policy_free(policy);
-	vp_aws_iam_role_free(role);
 	vp_registry_unlock(lock);
+}
+
+/*
+ * The new leader, with the role's mutex held: wait while changes are still arriving, so that
+ * callers a few milliseconds behind share this batch (one IAM write instead of two). Stops at
+ * the first gap of gather_ms / 4 with no arrival, or after gather_ms in all.
+ */
+static void gather(const struct vp_grants *g, struct role *r)
+{
+	int64_t end = vp_clock_monotonic_ms() + g->gather_ms;
+	int64_t gap = g->gather_ms / 4 > 0 ? g->gather_ms / 4 : 1;
+
+	if (g->gather_ms <= 0)
+		return;
+	r->gathering = true;
+	for (;;) {
+		size_t before = r->queued;
+		int64_t left = end - vp_clock_monotonic_ms();
+		struct timespec until;
+
+		if (left <= 0)
+			break;
+		until = vp_clock_deadline(CLOCK_MONOTONIC, left < gap ? left : gap);
+		while (r->queued == before &&
+		       pthread_cond_timedwait(&r->arrived, &r->mu, &until) != ETIMEDOUT)
+			;
+		if (r->queued == before)
+			break;
+	}
+	r->gathering = false;
 }
 
 /* Queue one op on a role and wait for its outcome (leading a batch when none is running). */
@@ -336,6 +607,9 @@ static void submit(struct vp_grants *g, struct role *r, struct op *op)
 	else
 		r->head = op;
 	r->tail = op;
+	r->queued++;
+	if (r->gathering)
+		pthread_cond_signal(&r->arrived);
 	while (!op->done) {
 		struct op *batch;
 		size_t count = 0;
@@ -345,8 +619,10 @@ static void submit(struct vp_grants *g, struct role *r, struct op *op)
 			continue;
 		}
 		r->leading = true;
+		gather(g, r);
 		batch = r->head;
 		r->head = r->tail = NULL;
+		r->queued = 0;
 		pthread_mutex_unlock(&r->mu);
 		for (struct op *o = batch; o; o = o->next)
 			count++;

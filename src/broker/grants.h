@@ -5,13 +5,17 @@
  * Changes to one role's trust policy are serialised and batched (group
  * commit): a caller queues "add account A" or "remove account A" on a role
  * and waits; the first waiter to find no batch running becomes the leader,
- * takes every queued change, and under the registry's named lock
- * "trust:<role name>" (so brokers sharing a PostgreSQL registry take turns)
- * reads the document (GetRole), applies them all with policy.h, keeps each
- * addition only while the document stays within the size quota, writes it
- * once (UpdateAssumeRolePolicy) and wakes everyone with their own outcome.
- * No account is ever lost to a concurrent read-modify-write, and N
- * registrations arriving together cost one GetRole and one update.
+ * gathers changes still arriving (gather_ms), takes every queued change, and
+ * under the registry's named lock "trust:<role name>" (so brokers sharing a
+ * PostgreSQL registry take turns) reads the document (GetRole, or the one
+ * this process knows while the registry says nobody else changed the role),
+ * merges the registry's grants in the role into it (IAM's reads may be
+ * stale: the registry is the truth for the accounts vpcpeer manages),
+ * applies them all with policy.h, keeps each addition only while the
+ * document stays within the size quota, writes it once
+ * (UpdateAssumeRolePolicy) and wakes everyone with their own outcome. No
+ * account is ever lost to a concurrent read-modify-write or a stale read,
+ * and N registrations arriving together cost one update.
  *
  * The registry's account records follow the policy: an addition records the
  * account granted in that role; a removal first records it not granted, then
@@ -42,6 +46,12 @@ struct vp_metrics;
 #define VP_GRANTS_ROLE_NAME_MAX 128 /* IAM: 64; with a path, more */
 /* How long a leader waits for another broker's turn on a role. */
 #define VP_GRANTS_LOCK_TIMEOUT_MS 60000
+/* How long a document this process wrote (or read) stands in for a GetRole, at most. */
+#define VP_GRANTS_REUSE_MS 30000
+/* How long a leader waits for more changes to join its batch, at most (see gather_ms). */
+#define VP_GRANTS_GATHER_MS 60
+/* Accounts the registry may grant in one role (IAM's largest quota holds about 250). */
+#define VP_GRANTS_MAX_ROLE_ACCOUNTS 1024
 
 struct vp_grants_role {
 	const char *name;     /* for GetRole / UpdateAssumeRolePolicy */
@@ -56,6 +66,13 @@ struct vp_grants_config {
 	const char *partition;      /* "aws": principals are arn:<partition>:iam::ID:root */
 	size_t quota;               /* IAM's ACLSizePerRole */
 	int64_t settle_ms;          /* wait after an addition before answering */
+	/* Skip GetRole when this process knows the document: for at most reuse_ms after it wrote
+	 * (or read) it, and only while the registry's grants in the role are the ones it left.
+	 * 0: VP_GRANTS_REUSE_MS; < 0: read before every change. */
+	int64_t reuse_ms;
+	/* A new leader waits up to gather_ms for changes still arriving (it stops at the first
+	 * gap of gather_ms / 4 with none). 0: VP_GRANTS_GATHER_MS; < 0: no wait. */
+	int64_t gather_ms;
 	struct vp_grants_role roles[VP_GRANTS_MAX_ROLES];
 	size_t role_count;
 };

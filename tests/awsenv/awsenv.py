@@ -57,6 +57,7 @@ DEAD_PCX = ("deleted", "rejected", "failed", "expired", "deleting")
 
 DEFAULTS = {
     "iam_propagation_delay": 0.0,
+    "iam_stale_read_window": 0.0,
     "trust_policy_quota": 2048,
     "max_peerings_per_vpc": 50,
     "max_outstanding_peering_requests": 25,
@@ -470,6 +471,7 @@ class AwsEnv:
         self.creds_lock = threading.Lock()
         self.cli_config = {
             "iam_propagation_delay": args.iam_propagation_delay,
+            "iam_stale_read_window": args.iam_stale_read_window,
             "trust_policy_quota": args.trust_policy_quota,
             "max_peerings_per_vpc": args.max_peerings_per_vpc,
             "max_outstanding_peering_requests": args.max_outstanding_peering_requests,
@@ -479,6 +481,7 @@ class AwsEnv:
         }
         self.config = dict(self.cli_config)
         self.policy_history = {}   # (account, role name) -> [(visible_from, doc)]
+        self.stale_reads = {}      # (account, role name) -> (written_at, previous stored doc)
         self.policy_lock = threading.Lock()
         self.faults = Faults(args.seed)
         self.calls = Calls()
@@ -542,6 +545,7 @@ class AwsEnv:
             self.creds = dict(self.configured)
         with self.policy_lock:
             self.policy_history.clear()
+            self.stale_reads.clear()
         self.faults.clear()
         self.calls.clear()
         self.config = dict(self.cli_config)
@@ -691,6 +695,11 @@ class AwsEnv:
         return cred, sregion, sservice
 
     # ---------------- rules ----------------
+    @staticmethod
+    def stored_trust(role):
+        doc = role.assume_role_policy_document
+        return unquote(doc) if doc.lstrip().startswith("%") else doc
+
     def effective_trust(self, account, name, role):
         key = (account, name)
         now = time.monotonic()
@@ -703,8 +712,7 @@ class AwsEnv:
                         doc = d
                 if doc is not None:
                     return doc
-        return unquote(role.assume_role_policy_document) if role.assume_role_policy_document.lstrip().startswith("%") \
-            else role.assume_role_policy_document
+        return self.stored_trust(role)
 
     def check_quota(self, doc):
         if doc is None:
@@ -795,23 +803,42 @@ class AwsEnv:
                            f"route table '{rt.id}'.")
 
     def before_update_policy(self, account, params, when):
-        """Remember the policy visible before an UpdateAssumeRolePolicy."""
+        """Remember the policy visible (to AssumeRole) and stored before an UpdateAssumeRolePolicy."""
         name = params.get("RoleName", "")
         role = self.moto.role(account, name)
         if role is None:
             return None
-        return (account, name, self.effective_trust(account, name, role))
+        return (account, name, self.effective_trust(account, name, role), self.stored_trust(role))
 
     def after_update_policy(self, pending, params):
-        account, name, old = pending
+        account, name, old, stored = pending
         delay = float(self.config["iam_propagation_delay"])
         now = time.monotonic()
         with self.policy_lock:
+            self.stale_reads[(account, name)] = (now, stored)
             hist = self.policy_history.setdefault((account, name), [(float("-inf"), old)])
             # drop entries already superseded by the newest visible one
             visible = [h for h in hist if h[0] <= now]
             hist[:] = visible[-1:] + [h for h in hist if h[0] > now]
             hist.append((now + delay, params.get("PolicyDocument", "")))
+
+    def stale_get_role(self, account, params, data):
+        """IAM is eventually consistent (IAM User Guide, "Troubleshooting IAM": "Changes that
+        I make are not always immediately visible"; and "Changes to IAM resources are
+        eventually consistent"). A GetRole within iam_stale_read_window seconds of the role's
+        last UpdateAssumeRolePolicy answers the document that update replaced (always: a
+        deterministic worst case)."""
+        window = float(self.config["iam_stale_read_window"])
+        if window <= 0:
+            return data
+        with self.policy_lock:
+            entry = self.stale_reads.get((account, params.get("RoleName", "")))
+        if entry is None or time.monotonic() >= entry[0] + window:
+            return data
+        old = escape(quote(entry[1], safe="")).encode()
+        return re.sub(rb"<AssumeRolePolicyDocument>[^<]*</AssumeRolePolicyDocument>",
+                      lambda m: b"<AssumeRolePolicyDocument>" + old + b"</AssumeRolePolicyDocument>",
+                      data, count=1)
 
     # ---------------- one AWS request ----------------
     def handle_aws(self, method, path, query, headers, body):
@@ -862,6 +889,9 @@ class AwsEnv:
                     if svc == "iam" and action in ("CreateRole", "DeleteRole"):
                         with self.policy_lock:
                             self.policy_history.pop((account, params.get("RoleName", "")), None)
+                            self.stale_reads.pop((account, params.get("RoleName", "")), None)
+                    if svc == "iam" and action == "GetRole":
+                        data = self.stale_get_role(account, params, data)
             if status == 200 and svc == "sts" and action == "AssumeRole":
                 self.learn_assumed(params, data)
             outcome = "ok"
@@ -980,6 +1010,9 @@ def main(argv=None):
                     help="exit when stdin reaches EOF (the parent died or closed the pipe)")
     ap.add_argument("--iam-propagation-delay", type=float, default=DEFAULTS["iam_propagation_delay"],
                     help="seconds AssumeRole still sees the previous trust policy after an update")
+    ap.add_argument("--iam-stale-read-window", type=float,
+                    default=DEFAULTS["iam_stale_read_window"],
+                    help="seconds GetRole still answers the previous trust policy after an update")
     ap.add_argument("--trust-policy-quota", type=int, default=DEFAULTS["trust_policy_quota"],
                     help="role trust policy length quota, whitespace not counted (2048)")
     ap.add_argument("--max-peerings-per-vpc", type=int, default=DEFAULTS["max_peerings_per_vpc"],

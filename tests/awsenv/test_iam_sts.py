@@ -1,4 +1,5 @@
-"""STS and IAM: the operations the broker uses, trust policies, delay, quota."""
+"""STS and IAM: the operations the broker uses, trust policies, propagation delay, stale
+reads, quota."""
 
 import json
 import time
@@ -114,6 +115,40 @@ class IamStsTest(AwsEnvCase):
         iam.update_assume_role_policy(RoleName="peer", PolicyDocument=json.dumps(trust(HUB)))
         self.assertTrue(self.can_assume("client-b", arn))
         self.assertTrue(self.poll(lambda: not self.can_assume("client-b", arn), timeout=10))
+
+    def test_stale_reads(self):
+        self.env.post("/_awsenv/config", {"iam_stale_read_window": 600})
+        arn = self.make_role(trust(HUB))
+        iam = self.client("iam")
+        get = lambda: iam.get_role(RoleName="peer")["Role"]["AssumeRolePolicyDocument"]  # noqa: E731
+        self.assertEqual(get(), trust(HUB))  # no update yet: nothing to be stale about
+        iam.update_assume_role_policy(RoleName="peer", PolicyDocument=json.dumps(trust(HUB, B)))
+        # GetRole answers the document the update replaced; AssumeRole sees the new one
+        self.assertEqual(get(), trust(HUB))
+        self.assertTrue(self.can_assume("client-b", arn))
+        iam.update_assume_role_policy(RoleName="peer", PolicyDocument=json.dumps(trust(HUB, C)))
+        self.assertEqual(get(), trust(HUB, B))  # always the one before the last update
+        # a window that has passed (here: closed at run time) reads the stored document
+        self.env.post("/_awsenv/config", {"iam_stale_read_window": 0})
+        self.assertEqual(get(), trust(HUB, C))
+        # other roles and other accounts are not affected
+        self.env.post("/_awsenv/config", {"iam_stale_read_window": 600})
+        self.make_role(trust(HUB, D), name="other")
+        self.assertEqual(iam.get_role(RoleName="other")["Role"]["AssumeRolePolicyDocument"],
+                         trust(HUB, D))
+        # CreateRole forgets the role's history
+        iam.delete_role(RoleName="peer")
+        self.make_role(trust(HUB))
+        self.assertEqual(get(), trust(HUB))
+
+    def test_stale_read_window_ends(self):
+        self.env.post("/_awsenv/config", {"iam_stale_read_window": 0.5})
+        self.make_role(trust(HUB))
+        iam = self.client("iam")
+        iam.update_assume_role_policy(RoleName="peer", PolicyDocument=json.dumps(trust(HUB, B)))
+        self.assertTrue(self.poll(
+            lambda: iam.get_role(RoleName="peer")["Role"]["AssumeRolePolicyDocument"]
+            == trust(HUB, B), timeout=10))
 
     def test_no_delay_by_default(self):
         arn = self.make_role(trust(HUB))
