@@ -86,6 +86,7 @@ struct request {
 	char *uri; /* raw, as sent */
 	const char *path_end;
 	bool started, matched, dispatched, answered;
+	bool rendered; /* r->call holds the answer: queue it once the request is in */
 	struct vp_route_match match;
 	char *authorization;
 	struct vp_buf body;
@@ -438,13 +439,21 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *conn, con
 			return answer(r);
 		}
 	}
+	/*
+	 * Answered on this thread, but on the request's last call: libmicrohttpd
+	 * 0.9.75 closes the connection after an answer queued on the first one
+	 * (it cannot know the request is complete), so a health check answered
+	 * there cost a new TCP connection each time.
+	 */
 	switch (r->match.route) {
 	case VP_ROUTE_HEALTHZ:
 		vp_api_healthz(call);
-		return answer(r);
+		r->rendered = true;
+		return MHD_YES;
 	case VP_ROUTE_METRICS:
 		vp_api_metrics(call);
-		return answer(r);
+		r->rendered = true;
+		return MHD_YES;
 	case VP_ROUTE_READYZ:
 		return MHD_YES;
 	default:
@@ -515,8 +524,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (r->dispatched)
-		return answer(r); /* resumed: a worker has filled r->call */
+	if (r->dispatched || r->rendered)
+		return answer(
+			r); /* resumed (a worker has filled r->call), or answered in begin() */
 	if (r->too_large) {
 		char message[96];
 		snprintf(message, sizeof(message), "the body is larger than %zu bytes",
