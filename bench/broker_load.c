@@ -15,17 +15,22 @@
  *       Prints one line per request "i status latency_ms namespace_id".
  *   broker_load release URL SERVER_ID STS_URL ACCOUNTS CLIENTS N...
  *       DELETE /v1/namespaces/N as account i for the i-th N ("i status ms -").
- *   broker_load get URL SERVER_ID STS_URL ACCOUNTS CLIENTS PATH SECONDS
+ *   broker_load get URL SERVER_ID STS_URL ACCOUNTS CLIENTS PATH SECONDS [fresh]
  *       GET PATH in a loop for SECONDS on each thread. With ACCOUNTS "-" no
  *       proof is sent (/healthz, a hello server); otherwise thread t signs one
  *       proof as account t once and sends it every time (the broker's proof
- *       cache answers after the first: the cost of an authenticated GET).
+ *       cache answers after the first: the cost of an authenticated GET), or
+ *       with "fresh" a new proof per request (one STS replay each, as every
+ *       registration has): each is signed a different number of seconds in
+ *       the past (within the broker's 300 s window), so no two are alike and
+ *       the broker's proof cache never answers.
  *
  * Every mode ends with a line "# requests R errors E seconds S rps X cpu_user U
  * cpu_sys Y" (this process's own CPU, getrusage). Prints figures; asserts
  * nothing about time. Loopback only: the URLs come from the caller.
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +67,7 @@ struct run {
 	enum mode mode;
 	const char *url, *server_id, *path;
 	double seconds;
+	bool fresh; /* get: a new proof per request */
 	struct account *accounts;
 	size_t naccounts;
 	const char *ref_prefix;
@@ -216,12 +222,16 @@ static void run_indexed(struct run *run, CURL *c, struct reply *reply)
 }
 
 /* get: the same path in a loop until the time is up. */
-static void run_get(struct run *run, CURL *c, struct reply *reply, const char *proof)
+static void run_get(struct run *run, CURL *c, struct reply *reply, const char *proof,
+		    size_t account)
 {
 	double stop = now() + run->seconds;
 
 	while (now() < stop) {
-		long status = request(c, reply, run->url, "GET", run->path, proof, NULL);
+		char *fresh = run->fresh ? sign(run, account) : NULL;
+		long status = request(c, reply, run->url, "GET", run->path,
+				      run->fresh ? fresh : proof, NULL);
+		free(fresh);
 		atomic_fetch_add(&run->done, 1);
 		if (status < 200 || status > 299)
 			atomic_fetch_add(&run->errors, 1);
@@ -248,7 +258,7 @@ static void *client_main(void *arg)
 		proof = sign(run, ta->index % run->naccounts);
 	pthread_barrier_wait(&run->start);
 	if (c && run->mode == MODE_GET)
-		run_get(run, c, reply, proof);
+		run_get(run, c, reply, proof, run->naccounts ? ta->index % run->naccounts : 0);
 	else if (c)
 		run_indexed(run, c, reply);
 	free(proof);
@@ -258,13 +268,24 @@ static void *client_main(void *arg)
 	return NULL;
 }
 
-static struct vp_aws_client *aws_client(const char *sts_url, const char *key, const char *secret)
+/* Signing times 0..239 s in the past, in turn: proofs signed in the same second differ. */
+static atomic_uint skew;
+
+static time_t skewed_clock(void *ctx)
+{
+	(void)ctx;
+	return time(NULL) - (time_t)(atomic_fetch_add(&skew, 1) % 240);
+}
+
+static struct vp_aws_client *aws_client(const char *sts_url, const char *key, const char *secret,
+					bool fresh)
 {
 	struct vp_aws_credentials_provider *creds = NULL;
 	struct vp_aws_client_config cfg = {.region = "us-east-1",
 					   .endpoint_url = sts_url,
 					   .config_file = "/dev/null",
-					   .credentials_file = "/dev/null"};
+					   .credentials_file = "/dev/null",
+					   .clock = fresh ? skewed_clock : NULL};
 	struct vp_aws_client *c = NULL;
 	struct vp_error err;
 
@@ -279,7 +300,7 @@ static struct vp_aws_client *aws_client(const char *sts_url, const char *key, co
 	return c;
 }
 
-static int load_accounts(struct run *run, const char *file, const char *sts_url)
+static int load_accounts(struct run *run, const char *file, const char *sts_url, bool fresh)
 {
 	FILE *f;
 	char name[MAX_FIELD], key[MAX_FIELD], secret[MAX_FIELD];
@@ -296,7 +317,7 @@ static int load_accounts(struct run *run, const char *file, const char *sts_url)
 	       fscanf(f, "%127s %127s %127s", name, key, secret) == 3) {
 		struct account *a = &run->accounts[run->naccounts];
 		snprintf(a->name, sizeof(a->name), "%s", name);
-		a->aws = aws_client(sts_url, key, secret);
+		a->aws = aws_client(sts_url, key, secret, fresh);
 		if (!a->aws)
 			break;
 		run->naccounts++;
@@ -328,7 +349,7 @@ static int parse_args(struct run *run, int argc, char **argv, int64_t *clients)
 	run->server_id = argv[3];
 	if (vp_parse_int64(argv[6], 1, MAX_CLIENTS, "CLIENTS", clients, NULL) != VP_OK)
 		return -1;
-	if (load_accounts(run, argv[5], argv[4]) != 0)
+	if (load_accounts(run, argv[5], argv[4], argc == 10 && strcmp(argv[9], "fresh") == 0) != 0)
 		return -1;
 	switch (run->mode) {
 	case MODE_REGISTER:
@@ -346,7 +367,10 @@ static int parse_args(struct run *run, int argc, char **argv, int64_t *clients)
 			return -1;
 		break;
 	case MODE_GET:
-		if (argc != 9)
+		if (argc != 9 && !(argc == 10 && strcmp(argv[9], "fresh") == 0))
+			return -1;
+		run->fresh = argc == 10;
+		if (run->fresh && !run->naccounts)
 			return -1;
 		run->path = argv[7];
 		run->seconds = strtod(argv[8], NULL);
