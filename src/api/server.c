@@ -73,6 +73,7 @@
 #define DEFAULT_RATE               20.0
 #define DEFAULT_BURST              40.0
 #define DEFAULT_GRACE              10
+#define DEFAULT_READY_CACHE_MS     1000
 #define MAX_THREADS                256
 #define MAX_WORKERS                1024
 /* Room for the request line and headers (an identity proof is up to 12 KiB). */
@@ -128,6 +129,7 @@ struct vp_server {
 	unsigned worker_count;
 
 	struct vp_ratelimit *rate;
+	struct vp_api_ready_cache ready;
 };
 
 void vp_server_config_init(struct vp_server_config *cfg)
@@ -361,6 +363,7 @@ static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->call.request_id = r->id;
 	r->call.broker = s->broker;
 	r->call.metrics = s->metrics;
+	r->call.ready = &s->ready;
 	pthread_mutex_lock(&s->lock);
 	s->in_flight++;
 	pthread_mutex_unlock(&s->lock);
@@ -573,6 +576,8 @@ static void fill_defaults(struct vp_server_config *c)
 		c->account_burst = DEFAULT_BURST;
 	if (!c->shutdown_grace)
 		c->shutdown_grace = DEFAULT_GRACE;
+	if (!c->ready_cache_ms)
+		c->ready_cache_ms = DEFAULT_READY_CACHE_MS;
 }
 
 vp_code vp_server_bind(const struct vp_server_config *cfg, struct vp_server **out,
@@ -590,6 +595,7 @@ vp_code vp_server_bind(const struct vp_server_config *cfg, struct vp_server **ou
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idle, NULL);
 	pthread_cond_init(&s->work, NULL);
+	vp_api_ready_cache_init(&s->ready, s->cfg.ready_cache_ms);
 	rc = vp_ratelimit_new(s->cfg.account_rate, s->cfg.account_burst, &s->rate, err);
 	if (rc != VP_OK)
 		goto fail;
@@ -778,6 +784,7 @@ void vp_server_stop(struct vp_server *s)
 	vp_ratelimit_free(s->rate);
 	vp_tls_cleanup(&s->pem);
 	pthread_cond_destroy(&s->work);
+	vp_api_ready_cache_cleanup(&s->ready);
 	pthread_cond_destroy(&s->idle);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

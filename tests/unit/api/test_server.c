@@ -47,7 +47,8 @@
 static pthread_mutex_t dbl_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t dbl_cond = PTHREAD_COND_INITIALIZER;
 static bool dbl_ready = true;
-static int dbl_registered; /* times "stack-1" was registered */
+static int dbl_ready_calls; /* vp_broker_ready() calls: registry queries */
+static int dbl_registered;  /* times "stack-1" was registered */
 static bool dbl_entered, dbl_release;
 
 vp_code vp_auth_verify(struct vp_auth *auth, const char *authorization, struct vp_identity *out,
@@ -199,6 +200,7 @@ bool vp_broker_ready(struct vp_broker *broker)
 	(void)broker;
 	pthread_mutex_lock(&dbl_lock);
 	ready = dbl_ready;
+	dbl_ready_calls++;
 	pthread_mutex_unlock(&dbl_lock);
 	return ready;
 }
@@ -756,13 +758,24 @@ static void test_get_confirm_release_list(void **state)
 	finish(&f, NULL);
 }
 
+static void start_ready_cache(struct fixture *f, int ready_cache_ms)
+{
+	struct vp_server_config cfg;
+	vp_server_config_init(&cfg);
+	cfg.listen = "127.0.0.1:0";
+	cfg.threads = 2;
+	cfg.workers = 4;
+	cfg.ready_cache_ms = ready_cache_ms;
+	start(f, &cfg);
+}
+
 static void test_readyz(void **state)
 {
 	struct fixture f;
 	struct reply r;
 	char v[16];
 	(void)state;
-	start_default(&f);
+	start_ready_cache(&f, -1); /* every probe asks the registry */
 	get(&f, "/readyz", NULL, &r);
 	assert_int_equal(r.status, 200);
 	reply_done(&r);
@@ -776,6 +789,32 @@ static void test_readyz(void **state)
 	pthread_mutex_lock(&dbl_lock);
 	dbl_ready = true;
 	pthread_mutex_unlock(&dbl_lock);
+	finish(&f, NULL);
+}
+
+/* Probes within the cache's time reuse one registry query (a minute here: no timing). */
+static void test_readyz_cached(void **state)
+{
+	struct fixture f;
+	struct reply r;
+	int calls;
+	(void)state;
+	start_ready_cache(&f, 60000);
+	pthread_mutex_lock(&dbl_lock);
+	dbl_ready_calls = 0;
+	pthread_mutex_unlock(&dbl_lock);
+	for (int i = 0; i < 5; i++) {
+		get(&f, "/readyz", NULL, &r);
+		assert_int_equal(r.status, 200);
+		reply_done(&r);
+		get(&f, "/healthz", NULL, &r); /* liveness never asks the registry */
+		assert_int_equal(r.status, 200);
+		reply_done(&r);
+	}
+	pthread_mutex_lock(&dbl_lock);
+	calls = dbl_ready_calls;
+	pthread_mutex_unlock(&dbl_lock);
+	assert_int_equal(calls, 1);
 	finish(&f, NULL);
 }
 
@@ -1241,6 +1280,7 @@ int main(void)
 		cmocka_unit_test(test_body_limit),
 		cmocka_unit_test(test_get_confirm_release_list),
 		cmocka_unit_test(test_readyz),
+		cmocka_unit_test(test_readyz_cached),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_metrics_text),
 		cmocka_unit_test(test_access_log),
