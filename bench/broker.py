@@ -265,7 +265,7 @@ def run_mode(args, mode, levels, names):
     try:
         hub = Hub(env, roles=4)
         extra = ["--max-peerings", "125", "--max-routes-per-table", "1000",
-                 "--quarantine", "0"] + NO_RATE_LIMIT
+                 "--quarantine", "0"] + NO_RATE_LIMIT + args.serve_arg
         label = mode
         if args.knows_mode:
             extra += ["--peering-accepter", mode]
@@ -361,6 +361,9 @@ def main():
     ap.add_argument("--http", type=float, default=0,
                     help="also measure GET rates for this many seconds each")
     ap.add_argument("--http-clients", type=int, default=64)
+    ap.add_argument("--serve-arg", action="append", default=[],
+                    help="one more argument for vpcpeer serve (repeatable: --serve-arg=--workers "
+                         "--serve-arg=32)")
     ap.add_argument("--db", default=None, help="registry URL (default: a temporary SQLite file)")
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin)

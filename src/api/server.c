@@ -64,10 +64,10 @@
 /*
  * A /v1 call holds its worker while it waits on AWS (the proof's STS replay,
  * tens of ms): the workers bound the rate at workers / latency, 640 calls/s at
- * 32 workers and 50 ms. 128 keep 64 clients' registrations off the queue;
- * an idle worker costs a few KiB of resident stack (docs/serving.md).
+ * 32 workers and 50 ms. 64 give each of 64 clients a worker at once (1,280/s);
+ * each worker costs its touched stack and its calls' memory (docs/serving.md).
  */
-#define DEFAULT_WORKERS            128
+#define DEFAULT_WORKERS            64
 #define DEFAULT_MAX_CONNECTIONS    1024
 #define DEFAULT_CONNECTION_TIMEOUT 30
 #define DEFAULT_RATE               20.0

@@ -40,7 +40,7 @@ struct vp_server_config {
 	const char *tls_key_file;
 	bool insecure_http;          /* allow plain HTTP on a non-loopback address */
 	unsigned threads;            /* 0: 2 x cores */
-	unsigned workers;            /* threads running /v1 calls; 0: 128 */
+	unsigned workers;            /* threads running /v1 calls; 0: 64 */
 	unsigned max_connections;    /* 0: 1024 */
 	unsigned connection_timeout; /* seconds idle; 0: 30 */
 	size_t max_body;             /* 0: 16 KiB */

@@ -63,7 +63,7 @@ const struct cli_option cmd_serve_server_options[] = {
 	{"proof-max-age", 0, "SECONDS", OPT_PROOF_MAX_AGE,
 	 "accept proofs signed this close to the broker's clock (default 300)", E},
 	{"threads", 0, "N", OPT_THREADS, "HTTP threads (default 2 x cores)", E},
-	{"workers", 0, "N", OPT_WORKERS, "threads running API calls (default 128)", E},
+	{"workers", 0, "N", OPT_WORKERS, "threads running API calls (default 64)", E},
 	{"max-connections", 0, "N", OPT_MAX_CONNECTIONS, "open connections at most (default 1024)",
 	 E},
 	{"connection-timeout", 0, "SECONDS", OPT_CONNECTION_TIMEOUT,
@@ -300,7 +300,7 @@ failed:
  * by calloc and stayed resident: peak RSS grew with the workers (62 MiB at
  * 32, 140 MiB at 128 under 64 clients listing). A fixed threshold keeps large
  * blocks in mmap: pages never touched are never resident, and a freed block
- * goes back to the system (28 MiB at 128 workers). It costs a map and an
+ * goes back to the system (24 MiB at 32 workers, 28 MiB at 128). It costs a map and an
  * unmap per large block (the list route's rate halves on this box): the
  * pages should be sized to what they return. MALLOC_MMAP_THRESHOLD_ in the
  * environment still wins, for an operator who measures otherwise.
