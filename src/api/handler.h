@@ -11,6 +11,8 @@
 #ifndef VP_API_HANDLER_H
 #define VP_API_HANDLER_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +22,22 @@
 struct vp_broker;
 struct vp_metrics;
 
+/*
+ * /readyz's last answer, shared by the calls of one server (server.c owns it:
+ * vp_api_ready_cache_init/_cleanup): probes within ttl_ms of a check get its
+ * answer, and concurrent ones wait for one registry query instead of each
+ * sending their own.
+ */
+struct vp_api_ready_cache {
+	pthread_mutex_t lock;
+	int64_t ttl_ms;     /* <= 0: every probe queries the registry */
+	int64_t checked_ms; /* monotonic time of the last check; 0: none yet */
+	bool ready;
+};
+
+void vp_api_ready_cache_init(struct vp_api_ready_cache *cache, int64_t ttl_ms);
+void vp_api_ready_cache_cleanup(struct vp_api_ready_cache *cache);
+
 struct vp_api_call {
 	/* What the server gives a handler. */
 	struct vp_broker *broker;
@@ -27,6 +45,7 @@ struct vp_api_call {
 	struct vp_route_match match;
 	const struct vp_identity *caller; /* NULL on the routes without a proof */
 	const char *request_id;
+	struct vp_api_ready_cache *ready; /* /readyz; NULL: no cache */
 	const char *body;
 	size_t body_len;
 	const char *query; /* after '?', not decoded */

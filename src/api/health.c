@@ -1,5 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* GET /healthz (alive), /readyz (the registry answers), /metrics (Prometheus text). */
+/*
+ * GET /healthz (alive: answered on the server's thread, touches nothing),
+ * /readyz (the registry answers: one query per ready_cache_ms at most, on a
+ * worker), /metrics (Prometheus text).
+ */
+#include <string.h>
+
+#include "core/clock.h"
 #include "core/metrics.h"
 #include "api/render.h"
 #include "broker/broker.h"
@@ -9,9 +16,43 @@ void vp_api_healthz(struct vp_api_call *call)
 	vp_render_json(call, 200, json_pack("{ss}", "status", "ok"));
 }
 
+void vp_api_ready_cache_init(struct vp_api_ready_cache *cache, int64_t ttl_ms)
+{
+	memset(cache, 0, sizeof(*cache));
+	pthread_mutex_init(&cache->lock, NULL);
+	cache->ttl_ms = ttl_ms;
+}
+
+void vp_api_ready_cache_cleanup(struct vp_api_ready_cache *cache)
+{
+	pthread_mutex_destroy(&cache->lock);
+}
+
+static bool ready(struct vp_api_call *call)
+{
+	struct vp_api_ready_cache *c = call->ready;
+	int64_t now;
+	bool ok;
+
+	if (!c || c->ttl_ms <= 0)
+		return vp_broker_ready(call->broker);
+	pthread_mutex_lock(&c->lock);
+	now = vp_clock_monotonic_ms();
+	if (c->checked_ms && now - c->checked_ms < c->ttl_ms) {
+		ok = c->ready;
+	} else {
+		ok = c->ready = vp_broker_ready(call->broker);
+		c->checked_ms = vp_clock_monotonic_ms();
+		if (!c->checked_ms)
+			c->checked_ms = 1;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return ok;
+}
+
 void vp_api_readyz(struct vp_api_call *call)
 {
-	if (!vp_broker_ready(call->broker)) {
+	if (!ready(call)) {
 		vp_render_error(call, VP_ERR_UNAVAILABLE, "the registry does not answer");
 		return;
 	}

@@ -60,13 +60,20 @@
 #include "core/log.h"
 #include "core/metrics.h"
 
-#define DEFAULT_LISTEN             "127.0.0.1:8080"
-#define DEFAULT_WORKERS            32
+#define DEFAULT_LISTEN "127.0.0.1:8080"
+/*
+ * A /v1 call holds its worker while it waits on AWS (the proof's STS replay,
+ * tens of ms): the workers bound the rate at workers / latency, 640 calls/s at
+ * 32 workers and 50 ms. 64 give each of 64 clients a worker at once (1,280/s);
+ * each worker costs its touched stack and its calls' memory (docs/serving.md).
+ */
+#define DEFAULT_WORKERS            64
 #define DEFAULT_MAX_CONNECTIONS    1024
 #define DEFAULT_CONNECTION_TIMEOUT 30
 #define DEFAULT_RATE               20.0
 #define DEFAULT_BURST              40.0
 #define DEFAULT_GRACE              10
+#define DEFAULT_READY_CACHE_MS     1000
 #define MAX_THREADS                256
 #define MAX_WORKERS                1024
 /* Room for the request line and headers (an identity proof is up to 12 KiB). */
@@ -86,6 +93,7 @@ struct request {
 	char *uri; /* raw, as sent */
 	const char *path_end;
 	bool started, matched, dispatched, answered;
+	bool rendered; /* r->call holds the answer: queue it once the request is in */
 	struct vp_route_match match;
 	char *authorization;
 	struct vp_buf body;
@@ -121,6 +129,7 @@ struct vp_server {
 	unsigned worker_count;
 
 	struct vp_ratelimit *rate;
+	struct vp_api_ready_cache ready;
 };
 
 void vp_server_config_init(struct vp_server_config *cfg)
@@ -354,6 +363,7 @@ static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->call.request_id = r->id;
 	r->call.broker = s->broker;
 	r->call.metrics = s->metrics;
+	r->call.ready = &s->ready;
 	pthread_mutex_lock(&s->lock);
 	s->in_flight++;
 	pthread_mutex_unlock(&s->lock);
@@ -438,13 +448,21 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *conn, con
 			return answer(r);
 		}
 	}
+	/*
+	 * Answered on this thread, but on the request's last call: libmicrohttpd
+	 * 0.9.75 closes the connection after an answer queued on the first one
+	 * (it cannot know the request is complete), so a health check answered
+	 * there cost a new TCP connection each time.
+	 */
 	switch (r->match.route) {
 	case VP_ROUTE_HEALTHZ:
 		vp_api_healthz(call);
-		return answer(r);
+		r->rendered = true;
+		return MHD_YES;
 	case VP_ROUTE_METRICS:
 		vp_api_metrics(call);
-		return answer(r);
+		r->rendered = true;
+		return MHD_YES;
 	case VP_ROUTE_READYZ:
 		return MHD_YES;
 	default:
@@ -515,8 +533,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (r->dispatched)
-		return answer(r); /* resumed: a worker has filled r->call */
+	if (r->dispatched || r->rendered)
+		return answer(
+			r); /* resumed (a worker has filled r->call), or answered in begin() */
 	if (r->too_large) {
 		char message[96];
 		snprintf(message, sizeof(message), "the body is larger than %zu bytes",
@@ -557,6 +576,8 @@ static void fill_defaults(struct vp_server_config *c)
 		c->account_burst = DEFAULT_BURST;
 	if (!c->shutdown_grace)
 		c->shutdown_grace = DEFAULT_GRACE;
+	if (!c->ready_cache_ms)
+		c->ready_cache_ms = DEFAULT_READY_CACHE_MS;
 }
 
 vp_code vp_server_bind(const struct vp_server_config *cfg, struct vp_server **out,
@@ -574,6 +595,7 @@ vp_code vp_server_bind(const struct vp_server_config *cfg, struct vp_server **ou
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idle, NULL);
 	pthread_cond_init(&s->work, NULL);
+	vp_api_ready_cache_init(&s->ready, s->cfg.ready_cache_ms);
 	rc = vp_ratelimit_new(s->cfg.account_rate, s->cfg.account_burst, &s->rate, err);
 	if (rc != VP_OK)
 		goto fail;
@@ -762,6 +784,7 @@ void vp_server_stop(struct vp_server *s)
 	vp_ratelimit_free(s->rate);
 	vp_tls_cleanup(&s->pem);
 	pthread_cond_destroy(&s->work);
+	vp_api_ready_cache_cleanup(&s->ready);
 	pthread_cond_destroy(&s->idle);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

@@ -40,13 +40,14 @@ struct vp_server_config {
 	const char *tls_key_file;
 	bool insecure_http;          /* allow plain HTTP on a non-loopback address */
 	unsigned threads;            /* 0: 2 x cores */
-	unsigned workers;            /* threads running /v1 calls; 0: 32 */
+	unsigned workers;            /* threads running /v1 calls; 0: 64 */
 	unsigned max_connections;    /* 0: 1024 */
 	unsigned connection_timeout; /* seconds idle; 0: 30 */
 	size_t max_body;             /* 0: 16 KiB */
 	double account_rate;         /* requests per second per account; 0: 20 */
 	double account_burst;        /* 0: 40 */
 	unsigned shutdown_grace;     /* seconds for in-flight requests on stop; 0: 10 */
+	int ready_cache_ms;          /* /readyz reuses a check this long; 0: 1000; < 0: never */
 };
 
 /* The defaults above (all zero but listen = "127.0.0.1:8080"). */

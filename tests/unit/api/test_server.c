@@ -47,7 +47,8 @@
 static pthread_mutex_t dbl_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t dbl_cond = PTHREAD_COND_INITIALIZER;
 static bool dbl_ready = true;
-static int dbl_registered; /* times "stack-1" was registered */
+static int dbl_ready_calls; /* vp_broker_ready() calls: registry queries */
+static int dbl_registered;  /* times "stack-1" was registered */
 static bool dbl_entered, dbl_release;
 
 vp_code vp_auth_verify(struct vp_auth *auth, const char *authorization, struct vp_identity *out,
@@ -199,6 +200,7 @@ bool vp_broker_ready(struct vp_broker *broker)
 	(void)broker;
 	pthread_mutex_lock(&dbl_lock);
 	ready = dbl_ready;
+	dbl_ready_calls++;
 	pthread_mutex_unlock(&dbl_lock);
 	return ready;
 }
@@ -433,6 +435,46 @@ static void test_healthz_and_request_id(void **state)
 	assert_string_not_equal(id1, id2);
 	reply_done(&r1);
 	reply_done(&r2);
+	finish(&f, NULL);
+}
+
+/*
+ * A health check keeps its connection (as a /v1 GET does): answered on the
+ * request's first callback, libmicrohttpd closed it after every /healthz, so
+ * each probe paid a new TCP connection (a third of a GET's rate).
+ */
+static size_t discard_body(char *p, size_t size, size_t n, void *ud)
+{
+	(void)p;
+	(void)ud;
+	return size * n;
+}
+
+static void test_healthz_keeps_the_connection(void **state)
+{
+	static const char *const paths[] = {"/healthz", "/metrics", "/healthz"};
+	struct fixture f;
+	CURL *c;
+	char url[512];
+	(void)state;
+	start_default(&f);
+	c = curl_easy_init();
+	assert_non_null(c);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_body);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		long status = 0, connects = -1;
+		snprintf(url, sizeof(url), "%s%s", f.url, paths[i]);
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		assert_int_equal(curl_easy_perform(c), CURLE_OK);
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
+		assert_int_equal(status, 200);
+		/* the first request connects; the others reuse that connection */
+		assert_int_equal(connects, i == 0 ? 1 : 0);
+	}
+	curl_easy_cleanup(c);
 	finish(&f, NULL);
 }
 
@@ -716,13 +758,24 @@ static void test_get_confirm_release_list(void **state)
 	finish(&f, NULL);
 }
 
+static void start_ready_cache(struct fixture *f, int ready_cache_ms)
+{
+	struct vp_server_config cfg;
+	vp_server_config_init(&cfg);
+	cfg.listen = "127.0.0.1:0";
+	cfg.threads = 2;
+	cfg.workers = 4;
+	cfg.ready_cache_ms = ready_cache_ms;
+	start(f, &cfg);
+}
+
 static void test_readyz(void **state)
 {
 	struct fixture f;
 	struct reply r;
 	char v[16];
 	(void)state;
-	start_default(&f);
+	start_ready_cache(&f, -1); /* every probe asks the registry */
 	get(&f, "/readyz", NULL, &r);
 	assert_int_equal(r.status, 200);
 	reply_done(&r);
@@ -736,6 +789,32 @@ static void test_readyz(void **state)
 	pthread_mutex_lock(&dbl_lock);
 	dbl_ready = true;
 	pthread_mutex_unlock(&dbl_lock);
+	finish(&f, NULL);
+}
+
+/* Probes within the cache's time reuse one registry query (a minute here: no timing). */
+static void test_readyz_cached(void **state)
+{
+	struct fixture f;
+	struct reply r;
+	int calls;
+	(void)state;
+	start_ready_cache(&f, 60000);
+	pthread_mutex_lock(&dbl_lock);
+	dbl_ready_calls = 0;
+	pthread_mutex_unlock(&dbl_lock);
+	for (int i = 0; i < 5; i++) {
+		get(&f, "/readyz", NULL, &r);
+		assert_int_equal(r.status, 200);
+		reply_done(&r);
+		get(&f, "/healthz", NULL, &r); /* liveness never asks the registry */
+		assert_int_equal(r.status, 200);
+		reply_done(&r);
+	}
+	pthread_mutex_lock(&dbl_lock);
+	calls = dbl_ready_calls;
+	pthread_mutex_unlock(&dbl_lock);
+	assert_int_equal(calls, 1);
 	finish(&f, NULL);
 }
 
@@ -1193,6 +1272,7 @@ int main(void)
 		cmocka_unit_test(test_listen_parse),
 		cmocka_unit_test(test_query_parse),
 		cmocka_unit_test(test_healthz_and_request_id),
+		cmocka_unit_test(test_healthz_keeps_the_connection),
 		cmocka_unit_test(test_routing_404_405),
 		cmocka_unit_test(test_identity_proof),
 		cmocka_unit_test(test_register_and_errors),
@@ -1200,6 +1280,7 @@ int main(void)
 		cmocka_unit_test(test_body_limit),
 		cmocka_unit_test(test_get_confirm_release_list),
 		cmocka_unit_test(test_readyz),
+		cmocka_unit_test(test_readyz_cached),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_metrics_text),
 		cmocka_unit_test(test_access_log),
