@@ -2,8 +2,8 @@
 /*
  * Confirm (docs/broker.md) against a scripted AWS: a peering whose requester
  * account, VPC or CIDR is not the namespace's is refused and nothing changes;
- * a matching active peering gets the client's block routed in each hub route
- * table, then the namespace is active.
+ * a matching active peering (peer-role mode: the fixture's) is tagged, gets the
+ * client's block routed in each hub route table, then the namespace is active.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -104,6 +104,7 @@ static void test_routes_in_each_table_then_active(void **state)
 	fx_form_cidr(w->reg.record.vpc_cidr, dest, sizeof(dest));
 
 	fx_peering(f, PCX, FX_B, CLIENT, w->reg.record.vpc_cidr, "active");
+	fx_ok(f, "CreateTags");
 	fx_ok(f, "CreateRoute");
 	fx_ok(f, "CreateRoute");
 	assert_int_equal(
@@ -112,11 +113,14 @@ static void test_routes_in_each_table_then_active(void **state)
 	assert_int_equal(out.record.state, VP_NS_ACTIVE);
 	assert_string_equal(out.record.peering_id, PCX);
 
-	assert_int_equal(fx_count(f), 3);
+	assert_int_equal(fx_count(f), 4);
 	fx_expect(f, 0, "DescribeVpcPeeringConnections", NULL);
-	fx_expect(f, 1, "CreateRoute", "RouteTableId=" FX_RTB1, dest, "VpcPeeringConnectionId=" PCX,
+	/* the hub's tags (broker/tags.h) on the peering it routes */
+	fx_expect(f, 1, "CreateTags", "ResourceId.1=" PCX, "vpcpeer%3Anamespace", "vpcpeer-1",
 		  NULL);
-	fx_expect(f, 2, "CreateRoute", "RouteTableId=" FX_RTB2, dest, "VpcPeeringConnectionId=" PCX,
+	fx_expect(f, 2, "CreateRoute", "RouteTableId=" FX_RTB1, dest, "VpcPeeringConnectionId=" PCX,
+		  NULL);
+	fx_expect(f, 3, "CreateRoute", "RouteTableId=" FX_RTB2, dest, "VpcPeeringConnectionId=" PCX,
 		  NULL);
 
 	rec = fx_record(f, w->reg.record.n);
