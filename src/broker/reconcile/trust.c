@@ -120,7 +120,7 @@ static const char *role_name(struct vp_reconcile_pass *p, size_t index)
 
 vp_code vp_reconcile_check_trust(struct vp_reconcile_pass *p, struct vp_error *err)
 {
-	size_t roles = vp_grants_role_count(p->b->grants);
+	size_t roles = p->b->grants ? vp_grants_role_count(p->b->grants) : 0;
 	struct role_doc docs[VP_GRANTS_MAX_ROLES] = {0};
 	vp_code code = VP_OK;
 
