@@ -102,8 +102,12 @@ vp_code vp_broker_accept_peering(struct vp_broker *b, const char *pcx,
 		struct vp_aws_ec2_peering_list *now = NULL;
 		const char *status;
 
-		if ((code = vp_broker_describe_peering(b, pcx, &now, err)) != VP_OK)
-			return code == VP_ERR_NOT_FOUND ? VP_ERR_CONFLICT : code;
+		code = vp_broker_describe_peering(b, pcx, &now, err);
+		if (code == VP_ERR_NOT_FOUND)
+			return vp_fail(err, VP_ERR_CONFLICT, "peering %s is gone once accepted",
+				       pcx);
+		if (code != VP_OK)
+			return code;
 		status = now->items[0].status_code;
 		if (is(status, "active")) {
 			*active = now;

@@ -88,7 +88,8 @@ static vp_code check_status(const struct vp_broker *b, const struct vp_namespace
 	if (active && strcmp(rec->peering_id, pcx) == 0)
 		return VP_OK; /* accepted by an earlier try of this confirm */
 	if (active && rec->peer_role_arn[0])
-		return VP_OK; /* registered in peer-role mode: its client accepted it with the role */
+		return VP_OK; /* registered in peer-role mode: its client accepted it with the role
+			       */
 	return vp_fail(err, VP_ERR_CONFLICT,
 		       "peering %s is %s, not pending-acceptance (request a new peering from "
 		       "the client's VPC to the hub VPC %s; the broker accepts it)",
@@ -180,8 +181,8 @@ static vp_code confirm_step(struct vp_broker *b, const struct vp_identity *calle
 			       (long long)n, (long long)b->pending_ttl);
 
 	code = vp_broker_describe_peering(b, req->peering_id, &peerings, err);
-	if (code == VP_ERR_NOT_FOUND)
-		code = VP_ERR_CONFLICT; /* the caller named a wrong id */
+	if (code == VP_ERR_NOT_FOUND) /* the caller named a wrong id */
+		code = vp_fail(err, VP_ERR_CONFLICT, "peering %s does not exist", req->peering_id);
 	if (code != VP_OK)
 		return code;
 	p = &peerings->items[0];
