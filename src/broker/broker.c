@@ -44,25 +44,6 @@ void vp_broker_config_init(struct vp_broker_config *cfg)
 	vp_plan_init(&cfg->plan);
 }
 
-const char *vp_broker_accepter_name(enum vp_peering_accepter accepter)
-{
-	return accepter == VP_PEERING_ACCEPTER_PEER_ROLE ? "peer-role" : "broker";
-}
-
-vp_code vp_broker_accepter_parse(const char *text, enum vp_peering_accepter *out,
-				 struct vp_error *err)
-{
-	if (text && strcmp(text, "broker") == 0)
-		*out = VP_PEERING_ACCEPTER_BROKER;
-	else if (text && strcmp(text, "peer-role") == 0)
-		*out = VP_PEERING_ACCEPTER_PEER_ROLE;
-	else
-		return vp_fail(err, VP_ERR_INVALID,
-			       "--peering-accepter '%.32s' is neither broker nor peer-role",
-			       text ? text : "");
-	return VP_OK;
-}
-
 /* ---- shared helpers ---- */
 
 void vp_broker_fill(const struct vp_broker *b, const struct vp_namespace_record *rec,
@@ -605,43 +586,6 @@ static vp_code declare_metrics(struct vp_metrics *m, struct vp_error *err)
 	return VP_OK;
 }
 
-/*
- * Broker mode with accounts the registry says are granted (an earlier
- * peer-role mode): say so, with what to do, instead of stranding them.
- */
-static void warn_old_grants(struct vp_broker *b)
-{
-	struct vp_account_record *accts = calloc(64, sizeof(*accts));
-	char after[VP_IDS_ACCOUNT_LEN + 1] = "";
-	size_t granted = 0, count = 0;
-	struct vp_error e;
-
-	if (!accts)
-		return;
-	do {
-		if (vp_registry_account_list(b->registry, after, accts, 64, &count, &e) != VP_OK) {
-			vp_log(VP_LOG_WARN, "broker: could not read the granted accounts: %s",
-			       e.message);
-			break;
-		}
-		for (size_t i = 0; i < count; i++)
-			granted += accts[i].granted;
-		if (count > 0)
-			copy_bounded(after, sizeof(after), accts[count - 1].account);
-	} while (count == 64);
-	free(accts);
-	if (granted == 0)
-		return;
-	vp_log(VP_LOG_WARN,
-	       "broker: %zu account(s) are still granted in a peer role's trust policy (from "
-	       "peer-role mode) but this broker accepts peerings itself (--peering-accepter "
-	       "broker): %s (docs/broker.md \"Switching modes\")",
-	       granted,
-	       b->grants ? "the reconciler revokes the grants no live peer-role namespace needs"
-			 : "give the old --peer-role names so that the reconciler revokes them, "
-			   "or remove them from the roles' trust policies by hand");
-}
-
 vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *registry,
 		      struct vp_aws_client *aws, struct vp_metrics *metrics, struct vp_broker **out,
 		      struct vp_error *err)
@@ -748,7 +692,7 @@ vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *re
 	       b->hub_vpc, b->hub_cidr, b->hub_region, b->hub_account,
 	       vp_broker_accepter_name(b->accepter), cfg->peer_role_count, b->table_count);
 	if (b->accepter == VP_PEERING_ACCEPTER_BROKER)
-		warn_old_grants(b);
+		vp_broker_warn_old_grants(b);
 	*out = b;
 	return VP_OK;
 

@@ -85,6 +85,12 @@ VP_NODISCARD vp_code vp_broker_delete_route(struct vp_broker *broker, const char
 					    const char *cidr, const char *what,
 					    struct vp_error *err);
 
+/*
+ * Broker mode, at start-up: a warning when the registry still has accounts
+ * granted in a peer role (an earlier peer-role mode), with what to do (mode.c).
+ */
+void vp_broker_warn_old_grants(struct vp_broker *broker);
+
 /* Refresh the namespace and capacity gauges from the registry (best effort). */
 void vp_broker_refresh_gauges(struct vp_broker *broker);
 
