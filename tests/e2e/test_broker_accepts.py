@@ -7,8 +7,8 @@ than the hub is refused with 409 and never accepted. Peer-role mode tags too, an
 rules of both modes (peer-role needs --peer-role; broker mode says so when the registry still
 has granted accounts)."""
 
-import re
 import subprocess
+import time
 import unittest
 
 from broker_harness import Broker, E2ECase, HUB_ACCOUNT, REGION
@@ -162,6 +162,22 @@ class BrokerAccepts(E2ECase):
             # TODO(lead): un-skip at the merge of engineer A's awsenv (cidrBlockSet)
             self.skipTest("awsenv does not return cidrBlockSet yet (engineer A adds it)")
         self.refused(b, "client-b", 1, pcx, vpc, "10.0.8.0/22", may_be_deleted=True)
+
+    def test_expired_registration_cannot_be_confirmed(self):
+        """Past its TTL a pending registration cannot be confirmed (409 naming --pending-ttl)
+        and its request is not accepted; no reconciler here (it would release it)."""
+        import datetime as dt
+        b = self.start(["--pending-ttl", "1", "--reconcile-interval", "0"])
+        ns = b.api.register("client-b", "late").json
+        vpc, pcx = self.request("client-b", ns["VpcCidrBlock"], ns)
+        expires = dt.datetime.strptime(ns["ExpiresAt"], "%Y-%m-%dT%H:%M:%SZ").replace(
+            tzinfo=dt.timezone.utc)
+        # waiting for the clock to pass ExpiresAt (there is no event to wait on)
+        time.sleep(max(0.0, (expires - dt.datetime.now(dt.timezone.utc)).total_seconds()) + 1.1)
+        r = b.api.confirm("client-b", 1, pcx, vpc)
+        self.assertStatus(r, 409, "conflict")
+        self.assertIn("--pending-ttl", r.error[1])
+        self.assertEqual(self.status(pcx), "pending-acceptance")
 
     # ---- peer-role mode: the client accepts, the broker checks and tags ---------------------
 
