@@ -88,8 +88,7 @@ static vp_code check_status(const struct vp_broker *b, const struct vp_namespace
 	if (active && strcmp(rec->peering_id, pcx) == 0)
 		return VP_OK; /* accepted by an earlier try of this confirm */
 	if (active && rec->peer_role_arn[0])
-		return VP_OK; /* registered in peer-role mode: its client accepted it with the role
-			       */
+		return VP_OK; /* registered in peer-role mode: its client accepted it */
 	return vp_fail(err, VP_ERR_CONFLICT,
 		       "peering %s is %s, not pending-acceptance (request a new peering from "
 		       "the client's VPC to the hub VPC %s; the broker accepts it)",
@@ -120,10 +119,12 @@ static vp_code accept_checked(struct vp_broker *b, const struct vp_namespace_rec
 	if (code != VP_OK) {
 		vp_log(VP_LOG_ERROR,
 		       "confirm %s: namespace %lld: could not delete peering %s after its CIDR "
-		       "check failed (the reconciler finds it): %s",
+		       "check failed (the namespace's release, or its expiry, ends it): %s",
 		       request_id, (long long)rec->n, pcx, aerr.error.message);
-		vp_error_prefix(err, "peering %s stays active until the reconciler deletes it",
-				pcx);
+		vp_error_prefix(err,
+				"peering %s stays active (not routed) until namespace %lld is "
+				"released",
+				pcx, (long long)rec->n);
 	} else {
 		vp_error_prefix(err, "peering %s deleted", pcx);
 	}
