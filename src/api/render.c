@@ -124,6 +124,7 @@ json_t *vp_render_namespace(const struct vp_registration *reg)
 	bad |= json_object_set_new(obj, "PeerVpcId", json_string(reg->peer_vpc_id));
 	bad |= json_object_set_new(obj, "PeerOwnerId", json_string(reg->peer_owner_id));
 	bad |= json_object_set_new(obj, "PeerRegion", json_string(reg->peer_region));
+	bad |= json_object_set_new(obj, "PeeringAccepter", json_string(reg->peering_accepter));
 	bad |= json_object_set_new(obj, "PeerRoleArn", string_or_null(r->peer_role_arn));
 	bad |= json_object_set_new(obj, "PeerCidrBlock", json_string(reg->peer_cidr));
 	bad |= json_object_set_new(obj, "VpcId", string_or_null(r->vpc_id));

@@ -35,7 +35,8 @@ static bool copy_bounded(char *dst, size_t size, const char *src)
 void vp_broker_config_init(struct vp_broker_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->pending_ttl = 3600;
+	cfg->peering_accepter = VP_PEERING_ACCEPTER_BROKER;
+	cfg->pending_ttl = VP_BROKER_DEFAULT_PENDING_TTL;
 	cfg->grant_settle_ms = 10000;
 	cfg->max_peerings = VP_BROKER_DEFAULT_MAX_PEERINGS;
 	cfg->max_routes_per_table = VP_BROKER_DEFAULT_MAX_ROUTES;
@@ -61,6 +62,12 @@ void vp_broker_fill(const struct vp_broker *b, const struct vp_namespace_record 
 	copy_bounded(out->peer_owner_id, sizeof(out->peer_owner_id), b->hub_account);
 	copy_bounded(out->peer_region, sizeof(out->peer_region), b->hub_region);
 	copy_bounded(out->peer_cidr, sizeof(out->peer_cidr), b->hub_cidr);
+	copy_bounded(out->peering_accepter, sizeof(out->peering_accepter),
+		     vp_broker_accepter_name(b->accepter));
+	/* In broker mode nobody assumes a role in the hub (a record from an earlier
+	 * peer-role mode keeps its ARN in the registry, not in the answer). */
+	if (b->accepter == VP_PEERING_ACCEPTER_BROKER)
+		out->record.peer_role_arn[0] = '\0';
 }
 
 vp_code vp_broker_describe_tables(struct vp_broker *b, struct vp_aws_ec2_route_table_list **out,
@@ -340,8 +347,17 @@ static vp_code check_config(const struct vp_broker_config *cfg, struct vp_error 
 	if (!cfg->hub_vpc || vp_ids_aws_id_check(cfg->hub_vpc, "vpc", "--hub-vpc", err) != VP_OK)
 		return cfg->hub_vpc ? VP_ERR_INVALID
 				    : vp_fail(err, VP_ERR_INVALID, "--hub-vpc is required");
-	if (cfg->peer_role_count < 1 || cfg->peer_role_count > VP_BROKER_MAX_PEER_ROLES)
-		return vp_fail(err, VP_ERR_INVALID, "give 1 to %d --peer-role names (got %zu)",
+	if (cfg->peering_accepter != VP_PEERING_ACCEPTER_BROKER &&
+	    cfg->peering_accepter != VP_PEERING_ACCEPTER_PEER_ROLE)
+		return vp_fail(err, VP_ERR_INVALID,
+			       "--peering-accepter must be broker or peer-role");
+	if (cfg->peering_accepter == VP_PEERING_ACCEPTER_PEER_ROLE && cfg->peer_role_count < 1)
+		return vp_fail(err, VP_ERR_INVALID,
+			       "--peering-accepter peer-role needs the peer roles clients assume: "
+			       "give 1 to %d --peer-role names",
+			       VP_BROKER_MAX_PEER_ROLES);
+	if (cfg->peer_role_count > VP_BROKER_MAX_PEER_ROLES)
+		return vp_fail(err, VP_ERR_INVALID, "give at most %d --peer-role names (got %zu)",
 			       VP_BROKER_MAX_PEER_ROLES, cfg->peer_role_count);
 	for (size_t i = 0; i < cfg->peer_role_count; i++)
 		if (!cfg->peer_roles[i] || !*cfg->peer_roles[i] ||
@@ -613,9 +629,13 @@ vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *re
 	b->max_peerings = cfg->max_peerings;
 	b->max_routes_per_table = cfg->max_routes_per_table;
 	b->trust_quota = cfg->trust_policy_quota;
-	b->accept_pending = cfg->accept_pending;
+	b->accepter = cfg->peering_accepter;
 	b->plan = cfg->plan;
 
+	if ((code = vp_registry_id(registry, b->registry_id, err)) != VP_OK) {
+		vp_error_prefix(err, "reading the registry's id");
+		goto fail;
+	}
 	if ((code = declare_metrics(metrics, err)) != VP_OK ||
 	    (code = check_hub_vpc(b, err)) != VP_OK ||
 	    (code = check_route_tables(b, cfg, err)) != VP_OK)
@@ -655,7 +675,7 @@ vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *re
 	gc.partition = b->partition;
 	gc.quota = cfg->trust_policy_quota;
 	gc.settle_ms = cfg->grant_settle_ms;
-	if ((code = vp_grants_new(&gc, &b->grants, err)) != VP_OK)
+	if (cfg->peer_role_count > 0 && (code = vp_grants_new(&gc, &b->grants, err)) != VP_OK)
 		goto fail;
 	for (size_t i = 0; i < cfg->peer_role_count; i++)
 		vp_aws_iam_role_free(roles[i]);
@@ -667,9 +687,12 @@ vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *re
 	}
 	vp_broker_refresh_gauges(b);
 	vp_log(VP_LOG_INFO,
-	       "broker: hub VPC %s (%s) in %s, account %s; %zu peer role(s), %zu route table(s)",
-	       b->hub_vpc, b->hub_cidr, b->hub_region, b->hub_account, cfg->peer_role_count,
-	       b->table_count);
+	       "broker: hub VPC %s (%s) in %s, account %s; peering accepter %s; %zu peer "
+	       "role(s), %zu route table(s)",
+	       b->hub_vpc, b->hub_cidr, b->hub_region, b->hub_account,
+	       vp_broker_accepter_name(b->accepter), cfg->peer_role_count, b->table_count);
+	if (b->accepter == VP_PEERING_ACCEPTER_BROKER)
+		vp_broker_warn_old_grants(b);
 	*out = b;
 	return VP_OK;
 

@@ -7,7 +7,8 @@
  * A struct vp_broker borrows the registry, the AWS client (with the hub
  * account's credentials) and the metrics; vp_broker_new() checks the hub
  * (the VPC exists and its CIDR does not overlap a client namespace, every
- * peer role exists, the route tables belong to the hub VPC) and fails with a
+ * peer role exists, the route tables belong to the hub VPC; in broker mode
+ * with no --peer-role it makes no IAM call) and fails with a
  * message naming what is wrong. Safe to use from many threads: changes to a
  * peer role's trust policy are serialised (one writer per role, across
  * brokers sharing a PostgreSQL registry) and batched (callers waiting on the
@@ -41,12 +42,23 @@ struct vp_metrics;
 #define VP_BROKER_HARD_MAX_PEERINGS    125  /* AWS's highest */
 #define VP_BROKER_DEFAULT_MAX_ROUTES   50   /* AWS's default routes per route table */
 #define VP_BROKER_DEFAULT_TRUST_QUOTA  2048 /* IAM's default ACLSizePerRole */
+#define VP_BROKER_DEFAULT_PENDING_TTL  1800 /* seconds: one client stack's creation */
+
+/* The mode (enum vp_peering_accepter, broker/types.h): */
+/* "broker" or "peer-role". */
+const char *vp_broker_accepter_name(enum vp_peering_accepter accepter);
+/* "broker" / "peer-role" into *out; VP_ERR_INVALID naming --peering-accepter. */
+VP_NODISCARD vp_code vp_broker_accepter_parse(const char *text, enum vp_peering_accepter *out,
+					      struct vp_error *err);
 
 struct vp_broker_config {
 	const char *hub_account;
 	const char *hub_vpc;
 	const char *hub_region;
-	const char *peer_roles[VP_BROKER_MAX_PEER_ROLES]; /* role names, the pool in order */
+	enum vp_peering_accepter peering_accepter; /* default BROKER */
+	/* role names, the pool in order: required in peer-role mode; in broker mode
+	 * optional, only to find and revoke the grants of an earlier peer-role mode */
+	const char *peer_roles[VP_BROKER_MAX_PEER_ROLES];
 	size_t peer_role_count;
 	const char *route_tables[VP_BROKER_MAX_ROUTE_TABLES]; /* none: every table of the hub VPC */
 	size_t route_table_count;
@@ -60,11 +72,10 @@ struct vp_broker_config {
 	int max_peerings;          /* live namespaces the hub VPC may have */
 	int max_routes_per_table;  /* routes a hub route table may hold */
 	size_t trust_policy_quota; /* IAM's ACLSizePerRole */
-	bool accept_pending;       /* confirm accepts a pending-acceptance peering itself */
 	struct vp_plan plan;
 };
 
-/* The defaults: TTL 3600 s, settle 10 s, 50 peerings, 50 routes, quota 2048. */
+/* The defaults: broker mode, TTL 1800 s, settle 10 s, 50 peerings, 50 routes, quota 2048. */
 void vp_broker_config_init(struct vp_broker_config *cfg);
 
 struct vp_broker;
@@ -82,6 +93,7 @@ struct vp_registration {
 	char peer_owner_id[13];
 	char peer_region[64];
 	char peer_cidr[20];
+	char peering_accepter[16]; /* vp_broker_accepter_name() of the broker's mode */
 };
 
 /* VP_ERR_FORBIDDEN when the caller's account may not use the broker. */

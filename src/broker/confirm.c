@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Confirm (POST /v1/namespaces/{n}/confirm): check the peering with EC2,
- * route the client's block from each hub route table, then active. Nothing
+ * Confirm (POST /v1/namespaces/{n}/confirm): check the peering with EC2; in
+ * broker mode record the intent, accept it and wait until it is active (a
+ * pending request that fails a check is never accepted); tag it; route the
+ * client's block from each hub route table, then active. Nothing
  * changes when a check fails; routes added before a failure are taken back.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "aws/ec2.h"
+#include "broker/accept.h"
 #include "broker/broker.h"
 #include "broker/crash.h"
 #include "broker/internal.h"
@@ -24,7 +28,11 @@ static bool same(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
-/* The peering must be this namespace's: requester = the account, its VPC, exactly its block. */
+/*
+ * The peering must be this namespace's: requester = the account, its VPC, the
+ * hub as accepter, and the requester's CIDR set exactly the namespace's block
+ * (AWS shows it only once active: required then).
+ */
 static vp_code check_peering(const struct vp_broker *b, const struct vp_namespace_record *rec,
 			     const struct vp_confirm_request *req,
 			     const struct vp_aws_ec2_peering *p, struct vp_error *err)
@@ -39,11 +47,6 @@ static vp_code check_peering(const struct vp_broker *b, const struct vp_namespac
 	if (!same(p->requester.vpc_id, req->vpc_id))
 		return vp_fail(err, VP_ERR_CONFLICT, "peering %s was requested from VPC %s, not %s",
 			       pcx, or_none(p->requester.vpc_id), req->vpc_id);
-	if (!same(p->requester.cidr_block, rec->vpc_cidr))
-		return vp_fail(err, VP_ERR_CONFLICT,
-			       "peering %s's requester VPC has CIDR %s, not namespace %lld's %s",
-			       pcx, or_none(p->requester.cidr_block), (long long)rec->n,
-			       rec->vpc_cidr);
 	if (!same(p->accepter.vpc_id, b->hub_vpc))
 		return vp_fail(err, VP_ERR_CONFLICT,
 			       "peering %s goes to VPC %s, not the hub VPC %s", pcx,
@@ -55,28 +58,77 @@ static vp_code check_peering(const struct vp_broker *b, const struct vp_namespac
 	if (p->accepter.region && *p->accepter.region && strcmp(p->accepter.region, b->hub_region))
 		return vp_fail(err, VP_ERR_CONFLICT, "peering %s goes to region %s, not %s", pcx,
 			       p->accepter.region, b->hub_region);
-	return VP_OK;
+	return vp_broker_check_cidr_set(p, rec, same(p->status_code, "active"), err);
 }
 
-/* The peering as EC2 has it; a missing one is a conflict (the caller named a wrong id). */
-static vp_code describe_peering(struct vp_broker *b, const char *pcx,
-				struct vp_aws_ec2_peering_list **out, struct vp_error *err)
+/*
+ * Which state the peering may be in: in broker mode pending acceptance (the
+ * broker accepts it), or active when this confirm already accepted it on an
+ * earlier try (the intent names it) or by the client of a namespace registered
+ * in peer-role mode (docs/broker.md "Switching modes"); in peer-role mode
+ * active (the client accepted it with the peer role).
+ */
+static vp_code check_status(const struct vp_broker *b, const struct vp_namespace_record *rec,
+			    const struct vp_aws_ec2_peering *p, const char *pcx,
+			    struct vp_error *err)
 {
-	const char *ids[] = {pcx};
-	struct vp_aws_ec2_query q = {.ids = ids, .id_count = 1};
-	struct vp_aws_error aerr;
-	vp_code code = vp_aws_ec2_describe_vpc_peering_connections(b->aws, &q, out, &aerr);
+	bool active = same(p->status_code, "active");
 
-	vp_broker_note_aws(b->metrics, "DescribeVpcPeeringConnections", code, &aerr);
-	if (code == VP_ERR_NOT_FOUND || (code == VP_OK && (*out)->count == 0)) {
-		if (code == VP_OK)
-			vp_aws_ec2_peering_list_free(*out);
-		*out = NULL;
-		return vp_fail(err, VP_ERR_CONFLICT, "peering %s does not exist", pcx);
+	if (b->accepter == VP_PEERING_ACCEPTER_PEER_ROLE) {
+		if (active)
+			return VP_OK;
+		return vp_fail(err, VP_ERR_CONFLICT, "peering %s is %s, not active%s", pcx,
+			       or_none(p->status_code),
+			       same(p->status_code, "pending-acceptance")
+				       ? " (the client's stack accepts it with the peer role)"
+				       : "");
 	}
+	if (same(p->status_code, "pending-acceptance"))
+		return VP_OK;
+	if (active && strcmp(rec->peering_id, pcx) == 0)
+		return VP_OK; /* accepted by an earlier try of this confirm */
+	if (active && rec->peer_role_arn[0])
+		return VP_OK; /* registered in peer-role mode: its client accepted it */
+	return vp_fail(err, VP_ERR_CONFLICT,
+		       "peering %s is %s, not pending-acceptance (request a new peering from "
+		       "the client's VPC to the hub VPC %s; the broker accepts it)",
+		       pcx, or_none(p->status_code), b->hub_vpc);
+}
+
+/*
+ * Broker mode: accept the checked request and wait until it is active, then
+ * check the requester's CIDR set again (now shown); a mismatch (a block
+ * associated meanwhile) deletes the peering at once.
+ */
+static vp_code accept_checked(struct vp_broker *b, const struct vp_namespace_record *rec,
+			      const char *pcx, const char *request_id, struct vp_error *err)
+{
+	struct vp_aws_ec2_peering_list *active = NULL;
+	struct vp_aws_error aerr;
+	vp_code code = vp_broker_accept_peering(b, pcx, &active, err);
+
 	if (code != VP_OK)
-		return vp_broker_aws_fail(err, &aerr, "reading the peering connection");
-	return VP_OK;
+		return code;
+	vp_crash_point("confirm.after_accept");
+	code = vp_broker_check_cidr_set(&active->items[0], rec, true, err);
+	vp_aws_ec2_peering_list_free(active);
+	if (code == VP_OK)
+		return VP_OK;
+	code = vp_aws_ec2_delete_vpc_peering_connection(b->aws, pcx, &aerr);
+	vp_broker_note_aws(b->metrics, "DeleteVpcPeeringConnection", code, &aerr);
+	if (code != VP_OK) {
+		vp_log(VP_LOG_ERROR,
+		       "confirm %s: namespace %lld: could not delete peering %s after its CIDR "
+		       "check failed (the namespace's release, or its expiry, ends it): %s",
+		       request_id, (long long)rec->n, pcx, aerr.error.message);
+		vp_error_prefix(err,
+				"peering %s stays active (not routed) until namespace %lld is "
+				"released",
+				pcx, (long long)rec->n);
+	} else {
+		vp_error_prefix(err, "peering %s deleted", pcx);
+	}
+	return VP_ERR_CONFLICT;
 }
 
 /* Remove the routes this request added (tables[0..count)); false when one could not be. */
@@ -123,30 +175,21 @@ static vp_code confirm_step(struct vp_broker *b, const struct vp_identity *calle
 		return vp_fail(err, VP_ERR_CONFLICT, "namespace %lld is %s, not pending",
 			       (long long)n, vp_registry_state_name(rec->state));
 
-	if ((code = describe_peering(b, req->peering_id, &peerings, err)) != VP_OK)
+	if (rec->expires_at > 0 && rec->expires_at <= (int64_t)time(NULL))
+		return vp_fail(err, VP_ERR_CONFLICT,
+			       "namespace %lld expired unconfirmed (--pending-ttl %lld s): "
+			       "register again",
+			       (long long)n, (long long)b->pending_ttl);
+
+	code = vp_broker_describe_peering(b, req->peering_id, &peerings, err);
+	if (code == VP_ERR_NOT_FOUND) /* the caller named a wrong id */
+		code = vp_fail(err, VP_ERR_CONFLICT, "peering %s does not exist", req->peering_id);
+	if (code != VP_OK)
 		return code;
 	p = &peerings->items[0];
-	if ((code = check_peering(b, rec, req, p, err)) != VP_OK)
+	if ((code = check_peering(b, rec, req, p, err)) != VP_OK ||
+	    (code = check_status(b, rec, p, req->peering_id, err)) != VP_OK)
 		goto out;
-	if (same(p->status_code, "pending-acceptance") && b->accept_pending) {
-		code = vp_aws_ec2_accept_vpc_peering_connection(b->aws, req->peering_id, NULL,
-								&aerr);
-		vp_broker_note_aws(b->metrics, "AcceptVpcPeeringConnection", code, &aerr);
-		if (code == VP_ERR_NOT_FOUND)
-			code = vp_fail(err, VP_ERR_CONFLICT, "peering %s does not exist",
-				       req->peering_id);
-		else if (code != VP_OK)
-			vp_broker_aws_fail(err, &aerr, "accepting the peering");
-		if (code != VP_OK)
-			goto out;
-	} else if (!same(p->status_code, "active")) {
-		code = vp_fail(err, VP_ERR_CONFLICT, "peering %s is %s, not active%s",
-			       req->peering_id, or_none(p->status_code),
-			       same(p->status_code, "pending-acceptance")
-				       ? " (the client's stack accepts it with the peer role)"
-				       : "");
-		goto out;
-	}
 
 	/* The intent first: a route left by a crash below is then attributable (reconciler). */
 	code = vp_registry_set_intent(b->registry, n, req->peering_id, req->vpc_id, request_id,
@@ -154,6 +197,11 @@ static vp_code confirm_step(struct vp_broker *b, const struct vp_identity *calle
 	if (code != VP_OK)
 		goto out;
 	vp_crash_point("confirm.after_intent");
+	if (same(p->status_code, "pending-acceptance") &&
+	    (code = accept_checked(b, rec, req->peering_id, request_id, err)) != VP_OK)
+		goto out;
+	if ((code = vp_broker_tag_peering(b, rec, req->peering_id, err)) != VP_OK)
+		goto out;
 	for (size_t i = 0; i < b->table_count; i++) {
 		code = vp_aws_ec2_create_route(b->aws, b->tables[i], rec->vpc_cidr, &target, &aerr);
 		vp_broker_note_aws(b->metrics, "CreateRoute", code, &aerr);

@@ -18,6 +18,7 @@
 #include "broker/accounts.h"
 #include "broker/limits.h"
 #include "broker/outcome.h"
+#include "broker/types.h"
 #include "core/error.h"
 #include "core/ids.h"
 #include "registry/registry.h"
@@ -34,7 +35,9 @@ struct vp_broker {
 	struct vp_registry *registry;
 	struct vp_aws_client *aws;
 	struct vp_metrics *metrics;
-	struct vp_grants *grants;
+	struct vp_grants *grants; /* NULL in broker mode with no --peer-role */
+	enum vp_peering_accepter accepter;
+	char registry_id[VP_REGISTRY_ID_MAX + 1]; /* vp_registry_id(): VP_TAG_REGISTRY */
 
 	char hub_account[13];
 	char hub_vpc[VP_AWS_ID_MAX + 1];
@@ -53,7 +56,6 @@ struct vp_broker {
 	int max_peerings;
 	int max_routes_per_table;
 	size_t trust_quota;
-	bool accept_pending;
 	struct vp_plan plan;
 };
 
@@ -82,6 +84,12 @@ VP_NODISCARD vp_code vp_broker_describe_tables(struct vp_broker *broker,
 VP_NODISCARD vp_code vp_broker_delete_route(struct vp_broker *broker, const char *table,
 					    const char *cidr, const char *what,
 					    struct vp_error *err);
+
+/*
+ * Broker mode, at start-up: a warning when the registry still has accounts
+ * granted in a peer role (an earlier peer-role mode), with what to do (mode.c).
+ */
+void vp_broker_warn_old_grants(struct vp_broker *broker);
 
 /* Refresh the namespace and capacity gauges from the registry (best effort). */
 void vp_broker_refresh_gauges(struct vp_broker *broker);

@@ -120,6 +120,8 @@ static vp_code ensure_grant(struct vp_broker *b, struct vp_namespace_record *rec
 	bool added = false;
 	vp_code code;
 
+	if (b->accepter == VP_PEERING_ACCEPTER_BROKER)
+		return VP_OK; /* nobody gets a role in the hub: no IAM call */
 	code = vp_registry_account_get(b->registry, rec->account, &acct, err);
 	if (code == VP_OK)
 		preferred = vp_grants_role_index(b->grants, acct.peer_role_arn);
@@ -159,7 +161,8 @@ static void undo_allocation(struct vp_broker *b, const struct vp_namespace_recor
 		       (long long)rec->n, e.message);
 		return;
 	}
-	if (vp_registry_account_get(b->registry, rec->account, &acct, &e) != VP_OK || !acct.granted)
+	if (!b->grants || vp_registry_account_get(b->registry, rec->account, &acct, &e) != VP_OK ||
+	    !acct.granted)
 		return;
 	role = vp_grants_role_index(b->grants, acct.peer_role_arn);
 	if (role >= 0 &&
@@ -198,7 +201,8 @@ static vp_code do_register(struct vp_broker *b, const struct vp_identity *caller
 	}
 
 	/* Quotas, before anything is allocated. */
-	if ((!view.account_found || !view.account.granted) && !vp_grants_has_room(b->grants)) {
+	if (b->accepter == VP_PEERING_ACCEPTER_PEER_ROLE &&
+	    (!view.account_found || !view.account.granted) && !vp_grants_has_room(b->grants)) {
 		vp_registry_register_view_cleanup(&view);
 		return vp_fail(err, VP_ERR_EXHAUSTED,
 			       "trust policies of all %zu peer roles are full (ACLSizePerRole "

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Release (DELETE /v1/namespaces/{n}): releasing, the hub routes the broker
- * made for it removed, the account's trust entry revoked when nothing else
+ * made for it removed, its peering ended from the hub side (deleted when
+ * active, rejected when pending acceptance), the account's trust entry revoked when nothing else
  * needs it, released. Idempotent; a failure leaves it releasing and a retry
  * continues from there.
  */
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "aws/ec2.h"
+#include "broker/accept.h"
 #include "broker/broker.h"
 #include "broker/grants.h"
 #include "broker/crash.h"
@@ -57,7 +59,7 @@ static vp_code revoke(struct vp_broker *b, const struct vp_namespace_record *rec
 		return VP_OK;
 	if (code != VP_OK)
 		return code;
-	if (!acct.granted)
+	if (!acct.granted || !b->grants) /* broker mode with no --peer-role: none to revoke */
 		return VP_OK;
 	/* Other namespaces still need it: nothing to queue (grants.c checks again under its lock).
 	 */
@@ -100,6 +102,10 @@ static vp_code release_step(struct vp_broker *b, const struct vp_identity *calle
 	if ((code = remove_routes(b, rec, err)) != VP_OK)
 		goto stays;
 	vp_crash_point("release.after_routes");
+	/* Ended from the hub side, so a reused n never inherits the old owner's peering. */
+	if ((code = vp_broker_end_peering(b, rec, request_id, err)) != VP_OK)
+		goto stays;
+	vp_crash_point("release.after_peering");
 	if ((code = revoke(b, rec, request_id, err)) != VP_OK)
 		goto stays;
 	vp_crash_point("release.after_revoke");

@@ -15,6 +15,15 @@
 #define VP_LABEL_KEY_MAX   64
 #define VP_LABEL_VALUE_MAX 256
 
+/*
+ * Who accepts a client's peering into the hub VPC (docs/broker.md "Two
+ * modes"). BROKER: confirm verifies the pending request and the broker accepts
+ * it with the hub's credentials; nobody gets a role in the hub, register makes
+ * no IAM call. PEER_ROLE: the client assumes a peer role (--peer-role) and
+ * accepts it itself; confirm checks the active peering.
+ */
+enum vp_peering_accepter { VP_PEERING_ACCEPTER_BROKER = 0, VP_PEERING_ACCEPTER_PEER_ROLE };
+
 /* Who signed an identity proof, as STS said. */
 struct vp_identity {
 	char account[VP_IDS_ACCOUNT_LEN + 1]; /* 12 digits */

@@ -21,7 +21,8 @@ const struct cli_option cli_broker_config_options[] = {
 	{"hub-region", 0, "REGION", CLI_BCFG_OPT_HUB_REGION,
 	 "the hub's region (default: AWS_REGION, the profile's)", E},
 	{"peer-role", 0, "NAME", CLI_BCFG_OPT_PEER_ROLE,
-	 "peer role clients assume to accept peerings; the pool, in order (required, repeatable)",
+	 "peer role clients assume to accept peerings; the pool, in order (repeatable; required "
+	 "with --peering-accepter peer-role, in broker mode only to revoke old grants)",
 	 ER},
 	{"hub-route-table", 0, "RTB_ID", CLI_BCFG_OPT_HUB_ROUTE_TABLE,
 	 "hub route table for client routes (repeatable; default every table of the hub VPC)", ER},
@@ -32,7 +33,7 @@ const struct cli_option cli_broker_config_options[] = {
 	{"admin-arn", 0, "ARN", CLI_BCFG_OPT_ADMIN_ARN,
 	 "principal that may see and act on every namespace (repeatable)", ER},
 	{"pending-ttl", 0, "SECONDS", CLI_BCFG_OPT_PENDING_TTL,
-	 "release registrations not confirmed within this (default 3600; 0: never)", E},
+	 "release registrations not confirmed within this (default 1800; 0: never)", E},
 	{"quarantine", 0, "SECONDS", CLI_BCFG_OPT_QUARANTINE,
 	 "keep a released n unused this long (default 600)", E},
 	{"grant-settle", 0, "MS", CLI_BCFG_OPT_GRANT_SETTLE,
@@ -43,8 +44,10 @@ const struct cli_option cli_broker_config_options[] = {
 	 "routes a hub route table may hold (default 50, AWS's default quota)", E},
 	{"trust-policy-quota", 0, "N", CLI_BCFG_OPT_TRUST_QUOTA,
 	 "characters of a role's trust policy (IAM's ACLSizePerRole; default 2048)", E},
-	{"accept-pending", 0, NULL, CLI_BCFG_OPT_ACCEPT_PENDING,
-	 "confirm accepts a pending-acceptance peering itself", E},
+	{"peering-accepter", 0, "MODE", CLI_BCFG_OPT_PEERING_ACCEPTER,
+	 "who accepts a client's peering: broker (default: confirm checks it, the broker "
+	 "accepts it) or peer-role (the client, through --peer-role)",
+	 E},
 	{"log-level", 0, "LEVEL", CLI_BCFG_OPT_LOG_LEVEL,
 	 "debug, info, warn or error (default info)", E},
 	{"log-format", 0, "FORMAT", CLI_BCFG_OPT_LOG_FORMAT, "text or json (default text)", E},
@@ -150,8 +153,11 @@ static bool apply_one(const char *command, struct cli_broker_config *c, const st
 			return false;
 		b->trust_policy_quota = (size_t)n;
 		return true;
-	case CLI_BCFG_OPT_ACCEPT_PENDING:
-		b->accept_pending = true;
+	case CLI_BCFG_OPT_PEERING_ACCEPTER:
+		if (vp_broker_accepter_parse(arg->value, &b->peering_accepter, &err) != VP_OK) {
+			cli_error(command, "%s", err.message);
+			return false;
+		}
 		return true;
 	case CLI_BCFG_OPT_LOG_LEVEL:
 		if (vp_log_level_parse(arg->value, &c->log_level, &err) != VP_OK) {
@@ -189,11 +195,13 @@ bool cli_broker_config_check(const char *command, const struct cli_broker_config
 {
 	const struct vp_broker_config *b = &c->broker;
 
-	if (!b->hub_account || !b->hub_vpc || b->peer_role_count == 0) {
+	if (!b->hub_account || !b->hub_vpc ||
+	    (b->peering_accepter == VP_PEERING_ACCEPTER_PEER_ROLE && b->peer_role_count == 0)) {
 		cli_error(command, "missing %s (see 'vpcpeer %s --help')",
 			  !b->hub_account ? "--hub-account ID"
-			  : !b->hub_vpc   ? "--hub-vpc VPC_ID"
-					  : "--peer-role NAME",
+			  : !b->hub_vpc
+				  ? "--hub-vpc VPC_ID"
+				  : "--peer-role NAME (--peering-accepter peer-role needs it)",
 			  command);
 		return false;
 	}

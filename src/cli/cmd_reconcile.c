@@ -40,7 +40,8 @@ const struct cli_option *const cmd_reconcile_tables[] = {
 static void print_help(void)
 {
 	printf("usage: vpcpeer reconcile --once [--dry-run] [--json] --hub-account ID\n"
-	       "                         --hub-vpc VPC_ID --peer-role NAME... [serve's options]\n"
+	       "                         --hub-vpc VPC_ID [--peering-accepter MODE]\n"
+	       "                         [--peer-role NAME...] [serve's options]\n"
 	       "\n"
 	       "Compare the registry with AWS once and converge them: release pending\n"
 	       "registrations past their TTL and finish stuck releases; mark active\n"

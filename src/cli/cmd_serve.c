@@ -89,12 +89,15 @@ const struct cli_option *const cmd_serve_tables[] = {
 
 static void print_help(void)
 {
-	printf("usage: vpcpeer serve --hub-account ID --hub-vpc VPC_ID --peer-role NAME...\n"
+	printf("usage: vpcpeer serve --hub-account ID --hub-vpc VPC_ID\n"
+	       "                     [--peering-accepter broker | --peering-accepter peer-role\n"
+	       "                      --peer-role NAME...]\n"
 	       "                     (--allow-account ID... | --allow-any-account) [options]\n"
 	       "\n"
 	       "Run the broker: the REST API of docs/api.md. At start-up it opens (and\n"
 	       "migrates) the registry and checks the hub with AWS (the VPC, its CIDR against\n"
-	       "the plan, the peer roles, the route tables); a misconfiguration stops it with\n"
+	       "the plan, the peer roles if any, the route tables); a misconfiguration stops it "
+	       "with\n"
 	       "one line on stderr and exit status 1 (2 for a bad flag). AWS credentials come\n"
 	       "from the default chain; AWS_ENDPOINT_URL is honoured. When ready it logs one\n"
 	       "line at level info whose message is 'serving on URL' (the URL with the port\n"

@@ -25,9 +25,15 @@ run "$vpcpeer" serve
 expect_status 2
 expect_err_has 'missing --hub-account ID'
 expect_one_err_line
-run "$vpcpeer" serve --hub-account 111111111111 --hub-vpc vpc-1
+run "$vpcpeer" serve --hub-account 111111111111 --hub-vpc vpc-1 --peering-accepter peer-role
 expect_status 2
 expect_err_has 'missing --peer-role NAME'
+run "$vpcpeer" serve --hub-account 111111111111 --hub-vpc vpc-1 --peering-accepter client
+expect_status 2
+expect_err_has "--peering-accepter 'client' is neither broker nor peer-role"
+run "$vpcpeer" serve --hub-account 111111111111 --hub-vpc vpc-1
+expect_status 2
+expect_err_has 'give --allow-account ID (repeatable) or --allow-any-account'
 run "$vpcpeer" serve --hub-account 111111111111 --hub-vpc vpc-1 --peer-role r
 expect_status 2
 expect_err_has 'give --allow-account ID (repeatable) or --allow-any-account'

@@ -394,14 +394,18 @@ class Broker:
     def __init__(self, env, hub, workdir, db=None, args=(), server_id=SERVER_ID,
                  allow=CLIENTS, admins=(ADMIN_ARN,), route_tables="hub", roles=None,
                  binary=None, env_extra=None, name="broker", defaults=True, ca_file=None,
-                 command=None):
-        """command: run exactly this argv instead (e.g. configuration from the environment)."""
+                 command=None, accepter="peer-role"):
+        """command: run exactly this argv instead (e.g. configuration from the environment).
+        accepter: --peering-accepter (the tests written before issue 13 are peer-role mode's;
+        None: the flag not given, the broker's default, broker mode)."""
         self.env, self.hub, self.workdir, self.name = env, hub, workdir, name
         self.db = db or f"sqlite:{os.path.join(workdir, name + '.db')}"
         self.server_id = server_id
         self.binary = os.path.abspath(binary) if binary else vpcpeer_bin()
         cmd = [self.binary, "serve", "--listen", "127.0.0.1:0", "--db", self.db,
                "--hub-account", HUB_ACCOUNT, "--hub-vpc", hub.vpc, "--hub-region", REGION]
+        if accepter is not None:
+            cmd += ["--peering-accepter", accepter]
         for r in (roles if roles is not None else hub.roles):
             cmd += ["--peer-role", r]
         tables = hub.route_tables if route_tables == "hub" else (route_tables or [])
@@ -685,7 +689,8 @@ class E2ECase(unittest.TestCase):
             if r.headers["content-type"].startswith("application/json"):
                 self.assertIsNotNone(r.json, f"{msg} the body is not JSON: {r}")
 
-    def assertNamespace(self, ns, n, account, state, client_ref=None, hub=None):
+    def assertNamespace(self, ns, n, account, state, client_ref=None, hub=None,
+                        accepter="peer-role"):
         hub = hub or self.hub
         vpc, subs = plan_of(n)
         self.assertEqual(ns["NamespaceId"], n, ns)
@@ -700,7 +705,11 @@ class E2ECase(unittest.TestCase):
         self.assertEqual(ns["PeerVpcId"], hub.vpc)
         self.assertEqual(ns["PeerOwnerId"], HUB_ACCOUNT)
         self.assertEqual(ns["PeerRegion"], REGION)
-        self.assertIn(ns["PeerRoleArn"], [hub.role_arn(i) for i in range(len(hub.roles))])
+        self.assertEqual(ns["PeeringAccepter"], accepter, ns)
+        if accepter == "broker":
+            self.assertIsNone(ns["PeerRoleArn"], ns)
+        else:
+            self.assertIn(ns["PeerRoleArn"], [hub.role_arn(i) for i in range(len(hub.roles))])
         self.assertEqual(ns["PeerCidrBlock"], hub.cidr)
         for k in ("VpcId", "VpcPeeringConnectionId", "Labels", "CreatedAt", "UpdatedAt",
                   "ExpiresAt", "ReleasedAt"):

@@ -1,7 +1,7 @@
 """Running the broker (issue 6, "Serving"): start-up refusals of a misconfiguration, the
 configuration from VPCPEER_* variables, JSON logs, HTTPS, AWS failing under the workflows
 (throttling, errors: a clear status and nothing half-done), graceful stop with a request in
-flight, --accept-pending, hub routes owned by someone else, hand-made trust entries, a hub
+flight, broker mode accepting a pending peering, hub routes owned by someone else, hand-made trust entries, a hub
 VPC that is not n = 0."""
 
 import json
@@ -86,6 +86,7 @@ class Operations(E2ECase):
             "VPCPEER_LISTEN": "127.0.0.1:0", "VPCPEER_DB": f"sqlite:{db}",
             "VPCPEER_HUB_ACCOUNT": HUB_ACCOUNT, "VPCPEER_HUB_VPC": self.hub.vpc,
             "VPCPEER_HUB_REGION": REGION,
+            "VPCPEER_PEERING_ACCEPTER": "peer-role",
             "VPCPEER_PEER_ROLE": ",".join(self.hub.roles),
             "VPCPEER_HUB_ROUTE_TABLE": ",".join(self.hub.route_tables),
             "VPCPEER_ALLOW_ACCOUNT": "222222222222,333333333333",
@@ -251,7 +252,9 @@ class Operations(E2ECase):
                       self.hub.routes()[self.hub.route_tables[1]])
 
     def test_accept_pending(self):
-        b = self.start_broker(["--accept-pending"])
+        # --accept-pending is gone: broker mode is what it was (tests/e2e/test_broker_accepts.py
+        # has the rest of broker mode's checks)
+        b = self.start_broker(accepter="broker")
         cb = self.client("client-b")
         r = b.api.register("client-b", "ap-1")
         self.assertStatus(r, 201)

@@ -218,7 +218,8 @@ class Broker:
 
     def config(self):
         cmd = ["--db", f"sqlite:{self.db_path}", "--hub-account", HUB, "--hub-vpc", self.hub.vpc,
-               "--hub-region", REGION, "--admin-arn", ADMIN_ARN, "--grant-settle", "0"]
+               "--hub-region", REGION, "--admin-arn", ADMIN_ARN, "--grant-settle", "0",
+               "--peering-accepter", "peer-role"]   # these tests accept with the peer role
         for r in self.hub.roles:
             cmd += ["--peer-role", r]
         for t in self.hub.tables:

@@ -11,8 +11,8 @@ from rec_harness import Client, ReconcileCase, check_invariants
 REGISTER_POINTS = ["register.after_allocate", "register.before_grant", "register.after_grant",
                    "grants.before_update", "grants.after_update"]
 CONFIRM_POINTS = ["confirm.after_intent", "confirm.after_route", "confirm.after_active"]
-RELEASE_POINTS = ["release.after_releasing", "release.after_routes", "release.after_revoke",
-                  "release.after_released"]
+RELEASE_POINTS = ["release.after_releasing", "release.after_routes", "release.after_peering",
+                  "release.after_revoke", "release.after_released"]
 
 
 class CrashTest(ReconcileCase):

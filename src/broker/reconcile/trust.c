@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Reconciler check 4, trust entries: accounts in the broker's statement with
- * no live namespace are removed (when this registry knows them), live
+ * no live namespace that needs them (in broker mode: none registered in
+ * peer-role mode) are removed (when this registry knows them), live
  * accounts missing from every statement are added again, and account
  * records are set right.
  */
@@ -14,11 +15,23 @@
 #include "broker/policy.h"
 #include "broker/reconcile/internal.h"
 
-/* Whether the account has a namespace pending, active or failed (in this pass's view). */
+/*
+ * Whether a live namespace needs its account's trust entry: pending, active or
+ * failed, and in broker mode only one registered in peer-role mode (it has a
+ * peer role ARN): a broker-mode namespace needs no role in the hub.
+ */
+static bool needs_grant(const struct vp_reconcile_pass *p, const struct vp_namespace_record *rec)
+{
+	if (rec->state == VP_NS_RELEASING)
+		return false;
+	return p->b->accepter == VP_PEERING_ACCEPTER_PEER_ROLE || rec->peer_role_arn[0] != '\0';
+}
+
+/* Whether the account has a namespace that needs its grant (in this pass's view). */
 static bool account_live(const struct vp_reconcile_pass *p, const char *account)
 {
 	for (size_t i = 0; i < p->live_count; i++)
-		if (p->live[i].state != VP_NS_RELEASING && strcmp(p->live[i].account, account) == 0)
+		if (needs_grant(p, &p->live[i]) && strcmp(p->live[i].account, account) == 0)
 			return true;
 	return false;
 }
@@ -107,10 +120,12 @@ static const char *role_name(struct vp_reconcile_pass *p, size_t index)
 
 vp_code vp_reconcile_check_trust(struct vp_reconcile_pass *p, struct vp_error *err)
 {
-	size_t roles = vp_grants_role_count(p->b->grants);
+	size_t roles = p->b->grants ? vp_grants_role_count(p->b->grants) : 0;
 	struct role_doc docs[VP_GRANTS_MAX_ROLES] = {0};
 	vp_code code = VP_OK;
 
+	if (!p->b->grants)
+		return VP_OK; /* broker mode with no --peer-role: no trust policy to check */
 	p->r->roles = roles;
 	for (size_t i = 0; i < roles && code == VP_OK; i++) {
 		code = read_role(p, i, &docs[i], err);
@@ -166,10 +181,10 @@ vp_code vp_reconcile_check_trust(struct vp_reconcile_pass *p, struct vp_error *e
 		bool seen = false, has_record;
 		struct vp_error e;
 
-		if (rec->state == VP_NS_RELEASING)
+		if (!needs_grant(p, rec))
 			continue;
 		for (size_t k = 0; k < i && !seen; k++) /* each account once */
-			seen = p->live[k].state != VP_NS_RELEASING &&
+			seen = needs_grant(p, &p->live[k]) &&
 			       strcmp(p->live[k].account, rec->account) == 0;
 		if (seen)
 			continue;

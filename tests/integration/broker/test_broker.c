@@ -142,6 +142,9 @@ static void world_init(struct world *w)
 	w->cfg.hub_account = HUB;
 	w->cfg.hub_vpc = w->hub_vpc;
 	w->cfg.hub_region = REGION;
+	/* These tests are peer-role mode's (the client accepts with the role); broker mode's
+	 * checks are tests/e2e/test_broker_accepts.py's. */
+	w->cfg.peering_accepter = VP_PEERING_ACCEPTER_PEER_ROLE;
 	w->cfg.peer_roles[0] = ROLE1;
 	w->cfg.peer_roles[1] = ROLE2;
 	w->cfg.peer_role_count = 2;
@@ -475,9 +478,9 @@ static void test_confirm_mismatches(void **state)
 	assert_int_equal(confirm(&w, C, 2, pcx_c, vpc_c, rc, &err), VP_ERR_CONFLICT);
 	assert_non_null(strstr(err.message, "released, not pending"));
 
-	/* a broker configured to accept: the pending one is accepted and confirmed */
+	/* the same hub in broker mode: the pending one is accepted and confirmed */
 	vp_broker_free(w.broker);
-	w.cfg.accept_pending = true;
+	w.cfg.peering_accepter = VP_PEERING_ACCEPTER_BROKER;
 	world_start(&w);
 	assert_int_equal(confirm(&w, B, 1, pcx_p, vpc_p, rb, &err), VP_OK);
 	assert_int_equal(rb->record.state, VP_NS_ACTIVE);

@@ -53,6 +53,8 @@ void fx_init(struct fx *f)
 	f->cfg.hub_account = FX_HUB;
 	f->cfg.hub_vpc = FX_VPC;
 	f->cfg.hub_region = "us-east-1";
+	f->cfg.peering_accepter =
+		VP_PEERING_ACCEPTER_PEER_ROLE; /* the tests script the IAM calls */
 	f->cfg.peer_roles[0] = FX_ROLE_A;
 	f->cfg.peer_roles[1] = FX_ROLE_B;
 	f->cfg.peer_role_count = 2;
@@ -296,12 +298,13 @@ void fx_confirm(struct fx *f, const struct vp_registration *reg, const char *pcx
 	snprintf(req.peering_id, sizeof(req.peering_id), "%s", pcx);
 	snprintf(req.vpc_id, sizeof(req.vpc_id), "%s", vpc);
 	fx_peering(f, pcx, reg->record.account, vpc, reg->record.vpc_cidr, "active");
+	fx_ok(f, "CreateTags");
 	fx_ok(f, "CreateRoute");
 	fx_ok(f, "CreateRoute");
 	if (vp_broker_confirm(f->broker, &id, reg->record.n, &req, "rid-confirm", &out, &err) !=
 	    VP_OK)
 		fail_msg("confirm: %s", err.message);
-	assert_int_equal(fx_count(f), 3);
+	assert_int_equal(fx_count(f), 4);
 	stub_reset(f->stub);
 }
 

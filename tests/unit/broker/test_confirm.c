@@ -2,8 +2,8 @@
 /*
  * Confirm (docs/broker.md) against a scripted AWS: a peering whose requester
  * account, VPC or CIDR is not the namespace's is refused and nothing changes;
- * a matching active peering gets the client's block routed in each hub route
- * table, then the namespace is active.
+ * a matching active peering (peer-role mode: the fixture's) is tagged, gets the
+ * client's block routed in each hub route table, then the namespace is active.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -104,6 +104,7 @@ static void test_routes_in_each_table_then_active(void **state)
 	fx_form_cidr(w->reg.record.vpc_cidr, dest, sizeof(dest));
 
 	fx_peering(f, PCX, FX_B, CLIENT, w->reg.record.vpc_cidr, "active");
+	fx_ok(f, "CreateTags");
 	fx_ok(f, "CreateRoute");
 	fx_ok(f, "CreateRoute");
 	assert_int_equal(
@@ -112,11 +113,14 @@ static void test_routes_in_each_table_then_active(void **state)
 	assert_int_equal(out.record.state, VP_NS_ACTIVE);
 	assert_string_equal(out.record.peering_id, PCX);
 
-	assert_int_equal(fx_count(f), 3);
+	assert_int_equal(fx_count(f), 4);
 	fx_expect(f, 0, "DescribeVpcPeeringConnections", NULL);
-	fx_expect(f, 1, "CreateRoute", "RouteTableId=" FX_RTB1, dest, "VpcPeeringConnectionId=" PCX,
+	/* the hub's tags (broker/tags.h) on the peering it routes */
+	fx_expect(f, 1, "CreateTags", "ResourceId.1=" PCX, "vpcpeer%3Anamespace", "vpcpeer-1",
 		  NULL);
-	fx_expect(f, 2, "CreateRoute", "RouteTableId=" FX_RTB2, dest, "VpcPeeringConnectionId=" PCX,
+	fx_expect(f, 2, "CreateRoute", "RouteTableId=" FX_RTB1, dest, "VpcPeeringConnectionId=" PCX,
+		  NULL);
+	fx_expect(f, 3, "CreateRoute", "RouteTableId=" FX_RTB2, dest, "VpcPeeringConnectionId=" PCX,
 		  NULL);
 
 	rec = fx_record(f, w->reg.record.n);
@@ -125,12 +129,168 @@ static void test_routes_in_each_table_then_active(void **state)
 	assert_string_equal(rec.vpc_id, CLIENT);
 }
 
+/* ---- broker mode: the broker accepts ---- */
+
+static int setup_broker_mode(void **state)
+{
+	static struct world w;
+
+	fx_init(&w.f);
+	w.f.cfg.peering_accepter = VP_PEERING_ACCEPTER_BROKER;
+	fx_start(&w.f);
+	fx_register(&w.f, FX_B, "stack-bm", false, &w.reg); /* no IAM call */
+	*state = &w;
+	return 0;
+}
+
+/* A DescribeVpcPeeringConnections answer from B's CLIENT; blocks: the requester's cidrBlockSet
+ * items ("" none: AWS before acceptance). */
+static void peering_with(struct fx *f, const char *status, const char *blocks)
+{
+	char body[2048];
+
+	snprintf(body, sizeof(body),
+		 "<DescribeVpcPeeringConnectionsResponse "
+		 "xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>r</requestId>"
+		 "<vpcPeeringConnectionSet><item><vpcPeeringConnectionId>" PCX
+		 "</vpcPeeringConnectionId><requesterVpcInfo><ownerId>" FX_B
+		 "</ownerId><vpcId>" CLIENT "</vpcId>%s%s%s<region>us-east-1</region>"
+		 "</requesterVpcInfo><accepterVpcInfo><ownerId>" FX_HUB "</ownerId><vpcId>" FX_VPC
+		 "</vpcId><region>us-east-1</region></accepterVpcInfo><status><code>%s</code>"
+		 "<message>-</message></status></item></vpcPeeringConnectionSet>"
+		 "</DescribeVpcPeeringConnectionsResponse>",
+		 *blocks ? "<cidrBlockSet>" : "", blocks, *blocks ? "</cidrBlockSet>" : "", status);
+	fx_answer(f, body);
+}
+
+/* AcceptVpcPeeringConnection's answer: the connection, provisioning. */
+static void accepted(struct fx *f)
+{
+	fx_answer(f, "<AcceptVpcPeeringConnectionResponse "
+		     "xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>r</requestId>"
+		     "<vpcPeeringConnection><vpcPeeringConnectionId>" PCX
+		     "</vpcPeeringConnectionId><status><code>provisioning</code></status>"
+		     "</vpcPeeringConnection></AcceptVpcPeeringConnectionResponse>");
+}
+
+static void block_items(char *out, size_t size, const char *a, const char *b)
+{
+	snprintf(out, size, "<item><cidrBlock>%s</cidrBlock></item>%s%s%s", a,
+		 b ? "<item><cidrBlock>" : "", b ? b : "", b ? "</cidrBlock></item>" : "");
+}
+
+static vp_code confirm_b(struct world *w, struct vp_error *err)
+{
+	struct vp_identity b = fx_caller(FX_B);
+	struct vp_confirm_request req = confirm_req(PCX, CLIENT);
+	struct vp_registration out;
+
+	return vp_broker_confirm(w->f.broker, &b, w->reg.record.n, &req, "rid-bm", &out, err);
+}
+
+static void assert_still_pending(struct world *w, const char *intent)
+{
+	struct vp_namespace_record rec = fx_record(&w->f, w->reg.record.n);
+	assert_int_equal(rec.state, VP_NS_PENDING);
+	assert_string_equal(rec.peering_id, intent);
+}
+
+/* A secondary block visible before acceptance: refused, never accepted, nothing recorded. */
+static void test_broker_secondary_block_never_accepted(void **state)
+{
+	struct world *w = *state;
+	struct fx *f = &w->f;
+	struct vp_error err;
+	char blocks[256];
+
+	block_items(blocks, sizeof(blocks), w->reg.record.vpc_cidr, "10.200.0.0/24");
+	peering_with(f, "pending-acceptance", blocks);
+	fx_ok(f, "AcceptVpcPeeringConnection"); /* there to be used by mistake */
+	assert_int_equal(confirm_b(w, &err), VP_ERR_CONFLICT);
+	assert_non_null(strstr(err.message, "10.200.0.0/24"));
+	assert_int_equal(fx_count(f), 1);
+	fx_expect(f, 0, "DescribeVpcPeeringConnections", NULL);
+	assert_still_pending(w, "");
+}
+
+/* Blocks hidden until active (AWS): accepted, the secondary block seen, deleted at once, 409. */
+static void test_broker_block_seen_once_active_deletes(void **state)
+{
+	struct world *w = *state;
+	struct fx *f = &w->f;
+	struct vp_error err;
+	char blocks[256];
+
+	block_items(blocks, sizeof(blocks), w->reg.record.vpc_cidr, "10.200.0.0/24");
+	peering_with(f, "pending-acceptance", "");
+	accepted(f);
+	peering_with(f, "active", blocks);
+	fx_ok(f, "DeleteVpcPeeringConnection");
+	fx_ok(f, "CreateRoute"); /* there to be used by mistake */
+	assert_int_equal(confirm_b(w, &err), VP_ERR_CONFLICT);
+	assert_non_null(strstr(err.message, "10.200.0.0/24"));
+	assert_non_null(strstr(err.message, "deleted"));
+	assert_int_equal(fx_count(f), 4);
+	fx_expect(f, 1, "AcceptVpcPeeringConnection", "VpcPeeringConnectionId=" PCX, NULL);
+	fx_expect(f, 3, "DeleteVpcPeeringConnection", "VpcPeeringConnectionId=" PCX, NULL);
+	assert_still_pending(w, PCX); /* the intent: recorded before accepting */
+}
+
+/* An active peering the broker did not accept (no intent names it): refused, not routed. */
+static void test_broker_refuses_active_it_did_not_accept(void **state)
+{
+	struct world *w = *state;
+	struct fx *f = &w->f;
+	struct vp_error err;
+	char blocks[256];
+
+	block_items(blocks, sizeof(blocks), w->reg.record.vpc_cidr, NULL);
+	peering_with(f, "active", blocks);
+	fx_ok(f, "CreateTags"); /* there to be used by mistake */
+	assert_int_equal(confirm_b(w, &err), VP_ERR_CONFLICT);
+	assert_non_null(strstr(err.message, "not pending-acceptance"));
+	assert_int_equal(fx_count(f), 1);
+	assert_still_pending(w, "");
+}
+
+/* The right request: intent, accept, active with exactly the block, tags, routes, active. */
+static void test_broker_accepts_tags_routes(void **state)
+{
+	struct world *w = *state;
+	struct fx *f = &w->f;
+	struct vp_error err;
+	char blocks[256];
+
+	block_items(blocks, sizeof(blocks), w->reg.record.vpc_cidr, NULL);
+	peering_with(f, "pending-acceptance", "");
+	accepted(f);
+	peering_with(f, "active", blocks);
+	fx_ok(f, "CreateTags");
+	fx_ok(f, "CreateRoute");
+	fx_ok(f, "CreateRoute");
+	if (confirm_b(w, &err) != VP_OK)
+		fail_msg("confirm: %s", err.message);
+	assert_int_equal(fx_count(f), 6);
+	fx_expect(f, 1, "AcceptVpcPeeringConnection", NULL);
+	fx_expect(f, 3, "CreateTags", "ResourceId.1=" PCX, "vpcpeer%3Aregistry", NULL);
+	fx_expect(f, 4, "CreateRoute", "RouteTableId=" FX_RTB1, NULL);
+	assert_int_equal(fx_record(f, w->reg.record.n).state, VP_NS_ACTIVE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_mismatch_refused_nothing_changed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_routes_in_each_table_then_active, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_broker_secondary_block_never_accepted,
+						setup_broker_mode, teardown),
+		cmocka_unit_test_setup_teardown(test_broker_block_seen_once_active_deletes,
+						setup_broker_mode, teardown),
+		cmocka_unit_test_setup_teardown(test_broker_refuses_active_it_did_not_accept,
+						setup_broker_mode, teardown),
+		cmocka_unit_test_setup_teardown(test_broker_accepts_tags_routes, setup_broker_mode,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

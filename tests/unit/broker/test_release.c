@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Release (docs/broker.md) against a scripted AWS: the broker's hub routes
- * toward the namespace are removed (other routes are not), and the account's
+ * toward the namespace are removed (other routes are not), its active peering
+ * is deleted from the hub side, and the account's
  * trust entry is revoked when it has no other namespace; with another live
  * namespace the grant stays and IAM is not called.
  */
@@ -45,6 +46,8 @@ static void test_routes_and_grant_removed(void **state)
 	fx_tables(f, routes);
 	fx_ok(f, "DeleteRoute");
 	fx_ok(f, "DeleteRoute");
+	fx_peering(f, PCX, FX_B, CLIENT, reg.record.vpc_cidr, "active");
+	fx_ok(f, "DeleteVpcPeeringConnection");
 	/* No GetRole: the broker wrote role A's document itself at registration, and the
 	 * registry's grants are the ones it left (grants.c, "known document"). */
 	fx_ok(f, "UpdateAssumeRolePolicy");
@@ -54,12 +57,15 @@ static void test_routes_and_grant_removed(void **state)
 	assert_int_equal(out.record.state, VP_NS_RELEASED);
 
 	fx_form_cidr(reg.record.vpc_cidr, dest, sizeof(dest));
-	assert_int_equal(fx_count(f), 4);
+	assert_int_equal(fx_count(f), 6);
 	fx_expect(f, 0, "DescribeRouteTables", NULL);
 	fx_expect(f, 1, "DeleteRoute", "RouteTableId=" FX_RTB1, dest, NULL);
 	fx_expect(f, 2, "DeleteRoute", "RouteTableId=" FX_RTB2, dest, NULL);
-	fx_expect(f, 3, "UpdateAssumeRolePolicy", "RoleName=" FX_ROLE_A, FX_HUB, NULL);
-	assert_false(fx_has(f, 3, FX_B)); /* revoked */
+	/* the peering ended from the hub side: active, so deleted */
+	fx_expect(f, 3, "DescribeVpcPeeringConnections", "VpcPeeringConnectionId.1=" PCX, NULL);
+	fx_expect(f, 4, "DeleteVpcPeeringConnection", "VpcPeeringConnectionId=" PCX, NULL);
+	fx_expect(f, 5, "UpdateAssumeRolePolicy", "RoleName=" FX_ROLE_A, FX_HUB, NULL);
+	assert_false(fx_has(f, 5, FX_B)); /* revoked */
 
 	rec = fx_record(f, reg.record.n);
 	assert_int_equal(rec.state, VP_NS_RELEASED);
