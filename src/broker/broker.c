@@ -20,6 +20,7 @@
 #include "broker/grants.h"
 #include "broker/internal.h"
 #include "broker/policy.h"
+#include "broker/quota.h"
 #include "core/log.h"
 
 static bool copy_bounded(char *dst, size_t size, const char *src)
@@ -35,11 +36,13 @@ static bool copy_bounded(char *dst, size_t size, const char *src)
 void vp_broker_config_init(struct vp_broker_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->pending_ttl = 3600;
+	cfg->pending_ttl = 1800;
 	cfg->grant_settle_ms = 10000;
 	cfg->max_peerings = VP_BROKER_DEFAULT_MAX_PEERINGS;
 	cfg->max_routes_per_table = VP_BROKER_DEFAULT_MAX_ROUTES;
 	cfg->trust_policy_quota = VP_BROKER_DEFAULT_TRUST_QUOTA;
+	cfg->max_namespaces_per_account = VP_BROKER_DEFAULT_MAX_NS_PER_ACCOUNT;
+	cfg->quota_refresh = VP_BROKER_DEFAULT_QUOTA_REFRESH;
 	vp_plan_init(&cfg->plan);
 }
 
@@ -618,7 +621,9 @@ vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *re
 
 	if ((code = declare_metrics(metrics, err)) != VP_OK ||
 	    (code = check_hub_vpc(b, err)) != VP_OK ||
-	    (code = check_route_tables(b, cfg, err)) != VP_OK)
+	    (code = check_route_tables(b, cfg, err)) != VP_OK ||
+	    (code = vp_broker_quota_new(b, cfg->max_namespaces_per_account, cfg->quota_refresh,
+					&b->quota, err)) != VP_OK)
 		goto fail;
 
 	for (size_t i = 0; i < cfg->peer_role_count; i++) {
@@ -676,6 +681,7 @@ vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *re
 fail:
 	for (size_t i = 0; i < cfg->peer_role_count; i++)
 		vp_aws_iam_role_free(roles[i]);
+	vp_broker_quota_free(b->quota);
 	free(b);
 	return code;
 }
@@ -684,6 +690,7 @@ void vp_broker_free(struct vp_broker *b)
 {
 	if (!b)
 		return;
+	vp_broker_quota_free(b->quota);
 	vp_grants_free(b->grants);
 	free(b);
 }

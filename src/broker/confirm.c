@@ -111,6 +111,8 @@ static vp_code confirm_step(struct vp_broker *b, const struct vp_identity *calle
 		return code;
 	if ((code = vp_broker_load(b, caller, n, rec, err)) != VP_OK)
 		return code;
+	if ((code = vp_broker_check_not_expired(b, rec, err)) != VP_OK)
+		return code;
 	if (rec->state == VP_NS_ACTIVE) {
 		if (strcmp(rec->peering_id, req->peering_id) == 0 &&
 		    strcmp(rec->vpc_id, req->vpc_id) == 0)

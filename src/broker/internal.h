@@ -23,6 +23,7 @@
 #include "registry/registry.h"
 
 struct vp_aws_ec2_route_table_list;
+struct vp_broker_quota;
 struct vp_grants;
 struct vp_identity;
 struct vp_registration;
@@ -35,6 +36,7 @@ struct vp_broker {
 	struct vp_aws_client *aws;
 	struct vp_metrics *metrics;
 	struct vp_grants *grants;
+	struct vp_broker_quota *quota; /* quota.h: the cap and the hub's quota view */
 
 	char hub_account[13];
 	char hub_vpc[VP_AWS_ID_MAX + 1];
@@ -69,6 +71,15 @@ void vp_broker_fill(const struct vp_broker *broker, const struct vp_namespace_re
 VP_NODISCARD vp_code vp_broker_load(struct vp_broker *broker, const struct vp_identity *caller,
 				    int64_t n, struct vp_namespace_record *rec,
 				    struct vp_error *err);
+
+/*
+ * VP_ERR_CONFLICT when rec is a pending registration whose TTL has passed
+ * (by the registry's clock): it cannot be confirmed; the message names
+ * --pending-ttl and when it expired. VP_OK for any other record (quota.c).
+ */
+VP_NODISCARD vp_code vp_broker_check_not_expired(struct vp_broker *broker,
+						 const struct vp_namespace_record *rec,
+						 struct vp_error *err);
 
 /* The hub route tables as EC2 has them now (the configured ones). */
 VP_NODISCARD vp_code vp_broker_describe_tables(struct vp_broker *broker,

@@ -32,7 +32,7 @@ const struct cli_option cli_broker_config_options[] = {
 	{"admin-arn", 0, "ARN", CLI_BCFG_OPT_ADMIN_ARN,
 	 "principal that may see and act on every namespace (repeatable)", ER},
 	{"pending-ttl", 0, "SECONDS", CLI_BCFG_OPT_PENDING_TTL,
-	 "release registrations not confirmed within this (default 3600; 0: never)", E},
+	 "release registrations not confirmed within this (default 1800; 0: never)", E},
 	{"quarantine", 0, "SECONDS", CLI_BCFG_OPT_QUARANTINE,
 	 "keep a released n unused this long (default 600)", E},
 	{"grant-settle", 0, "MS", CLI_BCFG_OPT_GRANT_SETTLE,
@@ -43,6 +43,10 @@ const struct cli_option cli_broker_config_options[] = {
 	 "routes a hub route table may hold (default 50, AWS's default quota)", E},
 	{"trust-policy-quota", 0, "N", CLI_BCFG_OPT_TRUST_QUOTA,
 	 "characters of a role's trust policy (IAM's ACLSizePerRole; default 2048)", E},
+	{"max-namespaces-per-account", 0, "N", CLI_BCFG_OPT_MAX_NS_PER_ACCOUNT,
+	 "live namespaces one account may hold (default 5; 0: no cap)", E},
+	{"quota-refresh", 0, "SECONDS", CLI_BCFG_OPT_QUOTA_REFRESH,
+	 "re-read the hub's peerings and route tables for the quotas after this (default 30)", E},
 	{"accept-pending", 0, NULL, CLI_BCFG_OPT_ACCEPT_PENDING,
 	 "confirm accepts a pending-acceptance peering itself", E},
 	{"log-level", 0, "LEVEL", CLI_BCFG_OPT_LOG_LEVEL,
@@ -150,6 +154,15 @@ static bool apply_one(const char *command, struct cli_broker_config *c, const st
 			return false;
 		b->trust_policy_quota = (size_t)n;
 		return true;
+	case CLI_BCFG_OPT_MAX_NS_PER_ACCOUNT:
+		if (!cli_number_arg(command, "--max-namespaces-per-account", arg->value, 0, 100000,
+				    &n))
+			return false;
+		b->max_namespaces_per_account = (int)n;
+		return true;
+	case CLI_BCFG_OPT_QUOTA_REFRESH:
+		return cli_number_arg(command, "--quota-refresh", arg->value, 1, 86400,
+				      &b->quota_refresh);
 	case CLI_BCFG_OPT_ACCEPT_PENDING:
 		b->accept_pending = true;
 		return true;
