@@ -197,6 +197,10 @@ static void *refresher(void *arg)
 		if (code == VP_OK) {
 			q->fig = *fig;
 			q->loaded_at_ms = vp_clock_monotonic_ms();
+			vp_log(VP_LOG_DEBUG,
+			       "broker: quota view refreshed: %zu stray peering(s), %zu route "
+			       "table(s)",
+			       fig->strays, fig->table_count);
 		}
 		q->refreshing = false;
 		free(fig);
