@@ -81,6 +81,9 @@ VP_NODISCARD vp_code vp_broker_check_not_expired(struct vp_broker *broker,
 						 const struct vp_namespace_record *rec,
 						 struct vp_error *err);
 
+/* Ask the quota view for a refresh now (AWS answered a route or peering quota error; quota.c). */
+void vp_broker_quota_invalidate(struct vp_broker *broker);
+
 /* The hub route tables as EC2 has them now (the configured ones). */
 VP_NODISCARD vp_code vp_broker_describe_tables(struct vp_broker *broker,
 					       struct vp_aws_ec2_route_table_list **out,

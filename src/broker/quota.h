@@ -10,7 +10,8 @@
  * namespaces), read with one DescribeVpcPeeringConnections and one
  * DescribeRouteTables per refresh, never per registration. Loaded once at
  * start-up; then refreshed by a thread of its own when a check finds it
- * older than --quota-refresh, or when asked to (a quota error from AWS). A
+ * older than --quota-refresh, or when asked to (vp_broker_quota_invalidate,
+ * internal.h: a quota error from AWS). A
  * check uses the view it has and does not wait for a refresh. Thread-safe:
  * one mutex guards the figures and is never held across an AWS call.
  *
@@ -55,9 +56,6 @@ VP_NODISCARD vp_code vp_broker_quota_check(struct vp_broker *b, int64_t held, st
  */
 VP_NODISCARD vp_code vp_broker_quota_check_account(struct vp_broker *b, const char *account,
 						   int64_t held, struct vp_error *err);
-
-/* Ask for a refresh now (AWS answered a route or peering quota error): best effort. */
-void vp_broker_quota_invalidate(struct vp_broker *b);
 
 /* DescribeVpcPeeringConnections of every peering whose accepter is the hub VPC. */
 VP_NODISCARD vp_code vp_broker_describe_hub_peerings(struct vp_broker *b,

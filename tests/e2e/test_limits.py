@@ -185,6 +185,27 @@ class Limits(E2ECase):
         self.assertStatus(r, 409, "exhausted", "the refreshed view has the stray:")
         self.assertIn("1 other active peering", r.error[1])
 
+    def test_route_quota_error_refreshes_the_view(self):
+        """AWS refuses a route (RouteLimitExceeded: routes made by hand after the view was
+        read): confirm is 409 naming the quota, and the view is refreshed at once, not after
+        --quota-refresh."""
+        self.env.post("/_awsenv/config", {"max_routes_per_table": 3})
+        b = self.start_broker(["--quota-refresh", "86400", "--log-level", "debug"])
+        api = b.api
+        r = api.register("client-b", "full")
+        self.assertStatus(r, 201)
+        igw = self.hub.ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        self.hub.ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=self.hub.vpc)
+        for cidr in ("0.0.0.0/0", "192.168.0.0/16", "172.16.0.0/12"):
+            self.hub.ec2.create_route(RouteTableId=self.hub.route_tables[0],
+                                      DestinationCidrBlock=cidr, GatewayId=igw)
+        vpc, pcx = self.client("client-b").peer(r.json)
+        mark = len(b.lines)
+        c = api.confirm("client-b", r.json["NamespaceId"], pcx, vpc)
+        self.assertStatus(c, 409, "exhausted")
+        self.assertIn("--max-routes-per-table", c.error[1])
+        b.wait_log(r"quota view refreshed", after=mark)
+
 
 if __name__ == "__main__":
     unittest.main()
