@@ -299,6 +299,45 @@ static int setup_routes(void **state)
 	return 0;
 }
 
+/* What a live namespace owns (its peering, its intent's, and its routes) is not a stray. */
+static void test_quota_view_owned(void **state)
+{
+	struct fx *f = *state;
+	struct vp_registration out;
+	struct vp_error err;
+
+	/* max-peerings 2, max-routes 2: n = 1 and its peering and routes, plus one more. */
+	fx_register(f, FX_C, "stack-c", true, &out);
+	assert_int_equal(out.record.n, 2);
+	assert_int_equal(try_register(f, FX_C, "stack-d", &out, &err), VP_ERR_EXHAUSTED);
+	assert_non_null(strstr(err.message, "--max-peerings 2"));
+	assert_non_null(strstr(err.message, "0 other active peering"));
+}
+
+static int setup_owned(void **state)
+{
+	static struct fx f;
+	struct vp_namespace_record rec;
+	bool created = false;
+
+	fx_init(&f);
+	f.cfg.max_peerings = 2;
+	f.cfg.max_routes_per_table = 2;
+	assert_int_equal(
+		vp_registry_allocate(f.reg, FX_B, "owner", NULL, "rid", 0, &rec, &created, NULL),
+		VP_OK);
+	assert_int_equal(rec.n, 1);
+	assert_int_equal(
+		vp_registry_set_intent(f.reg, 1, "pcx-5555aaaa", "vpc-12121212", "rid", NULL, NULL),
+		VP_OK);
+	fx_start_hub(&f, PEERING_ITEM("pcx-5555aaaa", "active"),
+		     "<item><destinationCidrBlock>10.0.4.0/22</destinationCidrBlock>"
+		     "<vpcPeeringConnectionId>pcx-5555aaaa</vpcPeeringConnectionId>"
+		     "<state>active</state></item>");
+	*state = &f;
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +351,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_quota_view_peerings, setup_peerings,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_quota_view_routes, setup_routes, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_quota_view_owned, setup_owned, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
