@@ -55,12 +55,14 @@ struct vp_broker_config {
 	bool allow_any_account;
 	const char *admin_arns[VP_BROKER_MAX_ADMINS];
 	size_t admin_arn_count;
-	int64_t pending_ttl;            /* seconds a registration may stay unconfirmed; 0: never */
-	int64_t grant_settle_ms;        /* wait after a trust-policy change before answering */
-	int max_peerings;               /* live namespaces the hub VPC may have */
-	int max_routes_per_table;       /* routes a hub route table may hold */
-	size_t trust_policy_quota;      /* IAM's ACLSizePerRole */
-	bool accept_pending;            /* confirm accepts a pending-acceptance peering itself */
+	int64_t pending_ttl;       /* seconds a registration may stay unconfirmed; 0: never */
+	int64_t grant_settle_ms;   /* wait after a trust-policy change before answering */
+	int max_peerings;          /* live namespaces the hub VPC may have */
+	int max_routes_per_table;  /* routes a hub route table may hold */
+	size_t trust_policy_quota; /* IAM's ACLSizePerRole */
+	bool accept_pending;       /* confirm accepts a pending-acceptance peering itself */
+
+	/* The limits one account cannot break (quota.h, issue 13). */
 	int max_namespaces_per_account; /* live namespaces one account may hold; 0: no cap */
 	int64_t quota_refresh;          /* seconds the quota view may age before a refresh */
 	struct vp_plan plan;
