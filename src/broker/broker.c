@@ -20,6 +20,7 @@
 #include "broker/grants.h"
 #include "broker/internal.h"
 #include "broker/policy.h"
+#include "broker/quota.h"
 #include "core/log.h"
 
 static bool copy_bounded(char *dst, size_t size, const char *src)
@@ -41,6 +42,8 @@ void vp_broker_config_init(struct vp_broker_config *cfg)
 	cfg->max_peerings = VP_BROKER_DEFAULT_MAX_PEERINGS;
 	cfg->max_routes_per_table = VP_BROKER_DEFAULT_MAX_ROUTES;
 	cfg->trust_policy_quota = VP_BROKER_DEFAULT_TRUST_QUOTA;
+	cfg->max_namespaces_per_account = VP_BROKER_DEFAULT_MAX_NS_PER_ACCOUNT;
+	cfg->quota_refresh = VP_BROKER_DEFAULT_QUOTA_REFRESH;
 	vp_plan_init(&cfg->plan);
 }
 
@@ -638,7 +641,9 @@ vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *re
 	}
 	if ((code = declare_metrics(metrics, err)) != VP_OK ||
 	    (code = check_hub_vpc(b, err)) != VP_OK ||
-	    (code = check_route_tables(b, cfg, err)) != VP_OK)
+	    (code = check_route_tables(b, cfg, err)) != VP_OK ||
+	    (code = vp_broker_quota_new(b, cfg->max_namespaces_per_account, cfg->quota_refresh,
+					&b->quota, err)) != VP_OK)
 		goto fail;
 
 	for (size_t i = 0; i < cfg->peer_role_count; i++) {
@@ -699,6 +704,7 @@ vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *re
 fail:
 	for (size_t i = 0; i < cfg->peer_role_count; i++)
 		vp_aws_iam_role_free(roles[i]);
+	vp_broker_quota_free(b->quota);
 	free(b);
 	return code;
 }
@@ -707,6 +713,7 @@ void vp_broker_free(struct vp_broker *b)
 {
 	if (!b)
 		return;
+	vp_broker_quota_free(b->quota);
 	vp_grants_free(b->grants);
 	free(b);
 }

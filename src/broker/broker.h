@@ -72,10 +72,15 @@ struct vp_broker_config {
 	int max_peerings;          /* live namespaces the hub VPC may have */
 	int max_routes_per_table;  /* routes a hub route table may hold */
 	size_t trust_policy_quota; /* IAM's ACLSizePerRole */
+
+	/* The limits one account cannot break (quota.h, issue 13). */
+	int max_namespaces_per_account; /* live namespaces one account may hold; 0: no cap */
+	int64_t quota_refresh;          /* seconds the quota view may age before a refresh */
 	struct vp_plan plan;
 };
 
-/* The defaults: broker mode, TTL 1800 s, settle 10 s, 50 peerings, 50 routes, quota 2048. */
+/* The defaults: broker mode, TTL 1800 s, settle 10 s, 50 peerings, 50 routes, quota 2048,
+ * 5 namespaces per account, quota view refreshed after 30 s. */
 void vp_broker_config_init(struct vp_broker_config *cfg);
 
 struct vp_broker;

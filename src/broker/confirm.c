@@ -163,6 +163,8 @@ static vp_code confirm_step(struct vp_broker *b, const struct vp_identity *calle
 		return code;
 	if ((code = vp_broker_load(b, caller, n, rec, err)) != VP_OK)
 		return code;
+	if ((code = vp_broker_check_not_expired(b, rec, err)) != VP_OK)
+		return code;
 	if (rec->state == VP_NS_ACTIVE) {
 		if (strcmp(rec->peering_id, req->peering_id) == 0 &&
 		    strcmp(rec->vpc_id, req->vpc_id) == 0)
@@ -206,6 +208,7 @@ static vp_code confirm_step(struct vp_broker *b, const struct vp_identity *calle
 		code = vp_aws_ec2_create_route(b->aws, b->tables[i], rec->vpc_cidr, &target, &aerr);
 		vp_broker_note_aws(b->metrics, "CreateRoute", code, &aerr);
 		if (code == VP_ERR_EXHAUSTED) {
+			vp_broker_quota_invalidate(b);
 			vp_fail(err, code,
 				"hub route table %s is full: AWS's quota of routes per route table "
 				"(--max-routes-per-table %d); raise the quota in Service Quotas "

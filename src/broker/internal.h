@@ -24,6 +24,7 @@
 #include "registry/registry.h"
 
 struct vp_aws_ec2_route_table_list;
+struct vp_broker_quota;
 struct vp_grants;
 struct vp_identity;
 struct vp_registration;
@@ -38,6 +39,7 @@ struct vp_broker {
 	struct vp_grants *grants; /* NULL in broker mode with no --peer-role */
 	enum vp_peering_accepter accepter;
 	char registry_id[VP_REGISTRY_ID_MAX + 1]; /* vp_registry_id(): VP_TAG_REGISTRY */
+	struct vp_broker_quota *quota; /* quota.h: the cap and the hub's quota view */
 
 	char hub_account[13];
 	char hub_vpc[VP_AWS_ID_MAX + 1];
@@ -71,6 +73,18 @@ void vp_broker_fill(const struct vp_broker *broker, const struct vp_namespace_re
 VP_NODISCARD vp_code vp_broker_load(struct vp_broker *broker, const struct vp_identity *caller,
 				    int64_t n, struct vp_namespace_record *rec,
 				    struct vp_error *err);
+
+/*
+ * VP_ERR_CONFLICT when rec is a pending registration whose TTL has passed
+ * (by the registry's clock): it cannot be confirmed; the message names
+ * --pending-ttl and when it expired. VP_OK for any other record (quota.c).
+ */
+VP_NODISCARD vp_code vp_broker_check_not_expired(struct vp_broker *broker,
+						 const struct vp_namespace_record *rec,
+						 struct vp_error *err);
+
+/* Ask the quota view for a refresh now (AWS answered a route or peering quota error; quota.c). */
+void vp_broker_quota_invalidate(struct vp_broker *broker);
 
 /* The hub route tables as EC2 has them now (the configured ones). */
 VP_NODISCARD vp_code vp_broker_describe_tables(struct vp_broker *broker,

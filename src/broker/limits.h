@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The broker's fixed limits: how many peer roles, route tables, allowed
- * accounts and admins a configuration may name. Shared by the broker's
+ * accounts and admins a configuration may name, and the defaults of the
+ * per-account cap and the quota view's refresh. Shared by the broker's
  * interface (broker.h: struct vp_broker_config) and its insides (internal.h:
  * struct vp_broker), so that neither has to include the other.
  */
@@ -12,5 +13,9 @@
 #define VP_BROKER_MAX_ROUTE_TABLES 32
 #define VP_BROKER_MAX_ACCOUNTS     1024
 #define VP_BROKER_MAX_ADMINS       64
+
+/* The defaults of the limits one account cannot break (quota.h, docs/broker.md "Quotas"). */
+#define VP_BROKER_DEFAULT_MAX_NS_PER_ACCOUNT 5  /* --max-namespaces-per-account */
+#define VP_BROKER_DEFAULT_QUOTA_REFRESH      30 /* --quota-refresh, seconds */
 
 #endif

@@ -1,81 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Register (POST /v1/namespaces): quotas first, then allocate, then the
- * grant; a failure after allocating undoes the allocation (docs/broker.md).
+ * Register (POST /v1/namespaces): the limits first (the per-account cap, the
+ * quota view's peering and route-table quotas: quota.h), then allocate, then
+ * the grant; a failure after allocating undoes the allocation
+ * (docs/broker.md).
  */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/ec2.h"
 #include "broker/broker.h"
 #include "broker/grants.h"
 #include "broker/crash.h"
 #include "broker/internal.h"
 #include "broker/policy.h"
+#include "broker/quota.h"
 #include "core/log.h"
-
-/* The live namespaces, oldest (lowest record id) first: a register view's. */
-struct live {
-	const struct vp_registry_live_ns *recs;
-	size_t count;
-};
-
-static bool is_live_block(const struct live *live, const char *cidr)
-{
-	for (size_t i = 0; i < live->count; i++)
-		if (strcmp(live->recs[i].vpc_cidr, cidr) == 0)
-			return true;
-	return false;
-}
-
-/* Routes of a table that are not the broker's route to a live namespace ("local" excluded). */
-static size_t other_routes(const struct vp_aws_ec2_route_table *t, const struct live *live)
-{
-	size_t other = 0;
-
-	for (size_t i = 0; i < t->route_count; i++) {
-		const struct vp_aws_ec2_route *r = &t->routes[i];
-		if (r->gateway_id && strcmp(r->gateway_id, "local") == 0)
-			continue;
-		if (r->vpc_peering_connection_id && r->destination_cidr_block &&
-		    is_live_block(live, r->destination_cidr_block))
-			continue;
-		other++;
-	}
-	return other;
-}
-
-/*
- * Whether `held` live namespaces fit: the peering quota, and in each hub table
- * the other routes plus one route per namespace. Fills err when not.
- */
-static vp_code check_room(struct vp_broker *b, const struct vp_aws_ec2_route_table_list *tables,
-			  const struct live *live, size_t held, struct vp_error *err)
-{
-	if (held > (size_t)b->max_peerings)
-		return vp_fail(
-			err, VP_ERR_EXHAUSTED,
-			"the hub VPC has %zu live namespaces, AWS's quota of active VPC "
-			"peering connections per VPC (--max-peerings %d); raise the quota in "
-			"Service Quotas and --max-peerings (at most %d)",
-			held - 1, b->max_peerings, VP_BROKER_HARD_MAX_PEERINGS);
-	for (size_t i = 0; i < tables->count; i++) {
-		size_t other = other_routes(&tables->items[i], live);
-		if (other + held > (size_t)b->max_routes_per_table)
-			return vp_fail(
-				err, VP_ERR_EXHAUSTED,
-				"hub route table %s would need %zu routes (%zu of its own and "
-				"one per live namespace), past AWS's quota of routes per route "
-				"table (--max-routes-per-table %d); raise the quota in Service "
-				"Quotas and --max-routes-per-table",
-				tables->items[i].route_table_id ? tables->items[i].route_table_id
-								: "?",
-				other + held, other, b->max_routes_per_table);
-	}
-	return VP_OK;
-}
 
 static vp_code labels_json(const struct vp_register_request *req, char *out, size_t size,
 			   struct vp_error *err)
@@ -171,13 +112,22 @@ static void undo_allocation(struct vp_broker *b, const struct vp_namespace_recor
 		       rec->account, e.message);
 }
 
+/* `held` counted namespaces, the new one included: the account's cap, then AWS's quotas. */
+static vp_code check_limits(struct vp_broker *b, const char *account, int64_t held,
+			    int64_t account_held, struct vp_error *err)
+{
+	vp_code code = vp_broker_quota_check_account(b, account, account_held, err);
+
+	if (code == VP_OK)
+		code = vp_broker_quota_check(b, held, err);
+	return code;
+}
+
 static vp_code do_register(struct vp_broker *b, const struct vp_identity *caller,
 			   const struct vp_register_request *req, const char *request_id,
 			   struct vp_namespace_record *rec, bool *created, struct vp_error *err)
 {
-	struct vp_aws_ec2_route_table_list *tables = NULL;
 	struct vp_registry_register_view view;
-	struct live live;
 	char labels[VP_REGISTRY_LABELS_MAX + 1];
 	vp_code code;
 
@@ -186,65 +136,55 @@ static vp_code do_register(struct vp_broker *b, const struct vp_identity *caller
 	    (code = labels_json(req, labels, sizeof(labels), err)) != VP_OK)
 		return code;
 
-	/* The key's live record, the account and the live namespaces: one read. */
-	code = vp_registry_register_view(b->registry, caller->account, req->client_ref, &view, err);
+	/* The key's live record, the account and the quota counts: one read. */
+	code = vp_registry_register_view(b->registry, caller->account, req->client_ref, 0, &view,
+					 err);
 	if (code != VP_OK)
 		return code;
 	/* A replay: the same answer, nothing allocated, the grant made sure of. */
 	if (view.found) {
 		*rec = view.ns;
 		*created = false;
-		vp_registry_register_view_cleanup(&view);
 		if (rec->state == VP_NS_PENDING || rec->state == VP_NS_ACTIVE)
 			return ensure_grant(b, rec, request_id, err);
 		return VP_OK;
 	}
 
-	/* Quotas, before anything is allocated. */
+	/* Limits, before anything is allocated. */
 	if (b->accepter == VP_PEERING_ACCEPTER_PEER_ROLE &&
-	    (!view.account_found || !view.account.granted) && !vp_grants_has_room(b->grants)) {
-		vp_registry_register_view_cleanup(&view);
+	    (!view.account_found || !view.account.granted) && !vp_grants_has_room(b->grants))
 		return vp_fail(err, VP_ERR_EXHAUSTED,
 			       "trust policies of all %zu peer roles are full (ACLSizePerRole "
 			       "quota %zu); add a --peer-role or raise the quota",
 			       vp_grants_role_count(b->grants), b->trust_quota);
-	}
-	live = (struct live){view.live, view.live_count};
-	if ((code = vp_broker_describe_tables(b, &tables, err)) != VP_OK)
-		goto out;
-	if ((code = check_room(b, tables, &live, live.count + 1, err)) != VP_OK)
-		goto out;
+	code = check_limits(b, caller->account, view.live_count + 1, view.account_live_count + 1,
+			    err);
+	if (code != VP_OK)
+		return code;
 
 	code = vp_registry_allocate(b->registry, caller->account, req->client_ref, labels,
 				    request_id, b->pending_ttl, rec, created, err);
 	if (code != VP_OK)
-		goto out;
+		return code;
 	if (!*created) { /* a concurrent request with the same key won */
 		if (rec->state == VP_NS_PENDING || rec->state == VP_NS_ACTIVE)
-			code = ensure_grant(b, rec, request_id, err);
-		goto out;
+			return ensure_grant(b, rec, request_id, err);
+		return VP_OK;
 	}
 
 	vp_crash_point("register.after_allocate");
-	/* Concurrent registrations passed the check together: the oldest ones fit. */
-	vp_registry_register_view_cleanup(&view);
-	code = vp_registry_register_view(b->registry, caller->account, NULL, &view, err);
-	if (code == VP_OK) {
-		size_t rank = 0;
-		live = (struct live){view.live, view.live_count};
-		for (size_t i = 0; i < live.count; i++)
-			if (live.recs[i].id <= rec->id)
-				rank++;
-		code = check_room(b, tables, &live, rank, err);
-	}
+	/*
+	 * Concurrent registrations passed the checks together: the oldest ones
+	 * fit. Allocations commit in record-id order, so this one's rank (the
+	 * counted namespaces no younger than it) is what it holds.
+	 */
+	code = vp_registry_register_view(b->registry, caller->account, NULL, rec->id, &view, err);
+	if (code == VP_OK)
+		code = check_limits(b, caller->account, view.rank, view.account_rank, err);
 	if (code == VP_OK)
 		code = ensure_grant(b, rec, request_id, err);
 	if (code != VP_OK)
 		undo_allocation(b, rec, request_id);
-
-out:
-	vp_registry_register_view_cleanup(&view);
-	vp_aws_ec2_route_table_list_free(tables);
 	return code;
 }
 

@@ -48,6 +48,10 @@ const struct cli_option cli_broker_config_options[] = {
 	 "who accepts a client's peering: broker (default: confirm checks it, the broker "
 	 "accepts it) or peer-role (the client, through --peer-role)",
 	 E},
+	{"max-namespaces-per-account", 0, "N", CLI_BCFG_OPT_MAX_NS_PER_ACCOUNT,
+	 "live namespaces one account may hold (default 5; 0: no cap)", E},
+	{"quota-refresh", 0, "SECONDS", CLI_BCFG_OPT_QUOTA_REFRESH,
+	 "re-read the hub's peerings and route tables for the quotas after this (default 30)", E},
 	{"log-level", 0, "LEVEL", CLI_BCFG_OPT_LOG_LEVEL,
 	 "debug, info, warn or error (default info)", E},
 	{"log-format", 0, "FORMAT", CLI_BCFG_OPT_LOG_FORMAT, "text or json (default text)", E},
@@ -153,6 +157,15 @@ static bool apply_one(const char *command, struct cli_broker_config *c, const st
 			return false;
 		b->trust_policy_quota = (size_t)n;
 		return true;
+	case CLI_BCFG_OPT_MAX_NS_PER_ACCOUNT:
+		if (!cli_number_arg(command, "--max-namespaces-per-account", arg->value, 0, 100000,
+				    &n))
+			return false;
+		b->max_namespaces_per_account = (int)n;
+		return true;
+	case CLI_BCFG_OPT_QUOTA_REFRESH:
+		return cli_number_arg(command, "--quota-refresh", arg->value, 1, 86400,
+				      &b->quota_refresh);
 	case CLI_BCFG_OPT_PEERING_ACCEPTER:
 		if (vp_broker_accepter_parse(arg->value, &b->peering_accepter, &err) != VP_OK) {
 			cli_error(command, "%s", err.message);

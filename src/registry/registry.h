@@ -206,37 +206,42 @@ VP_NODISCARD vp_code vp_registry_count_live(struct vp_registry *reg, int64_t *co
 VP_NODISCARD vp_code vp_registry_count_live_account(struct vp_registry *reg, const char *account,
 						    int64_t *count, struct vp_error *err);
 
-/* A live namespace as a registration's quota checks see it. */
-struct vp_registry_live_ns {
-	int64_t id; /* the record's id: lower is older */
-	int64_t n;
-	char vpc_cidr[VP_REGISTRY_CIDR_MAX + 1];
-};
-
-/* What a registration reads before it allocates (vp_registry_register_view). */
+/*
+ * What a registration reads before it allocates (vp_registry_register_view).
+ * The counts are of the live namespaces that count toward a quota: a pending
+ * one whose TTL has passed (expires_at <= the registry's now) counts toward
+ * none, though it is live until the reconciler releases it.
+ */
 struct vp_registry_register_view {
 	bool found; /* ns is the live record of (account, client_ref) */
 	struct vp_namespace_record ns;
 	bool account_found; /* account is the account's row */
 	struct vp_account_record account;
-	/* Unless found: every live namespace in id order (heap, live_count of them). */
-	struct vp_registry_live_ns *live;
-	size_t live_count;
+	/* Unless found: */
+	int64_t live_count;         /* live namespaces, all accounts */
+	int64_t account_live_count; /* the account's */
+	/* With a rank_id: those of them whose record id is <= rank_id (older or it). */
+	int64_t rank;
+	int64_t account_rank;
 };
 
 /*
  * A registration's reads in one read transaction: the live record of
  * (account, client_ref) (client_ref NULL: not looked up), the account's row,
- * and, when no live record has that key, every live namespace for the quota
- * checks. *out is the caller's; vp_registry_register_view_cleanup() frees
- * what it holds (also after a failure, which leaves it empty).
+ * and, when no live record has that key, the counts above (rank_id 0: no
+ * rank counted). *out is the caller's; a failure leaves it untouched.
  * VP_ERR_INVALID for a bad account id or client_ref.
  */
 VP_NODISCARD vp_code vp_registry_register_view(struct vp_registry *reg, const char *account,
-					       const char *client_ref,
+					       const char *client_ref, int64_t rank_id,
 					       struct vp_registry_register_view *out,
 					       struct vp_error *err);
-void vp_registry_register_view_cleanup(struct vp_registry_register_view *view);
+
+/*
+ * The registry's time now (unix seconds): the clock of its options (tests),
+ * else the system's. What expires_at is compared with.
+ */
+int64_t vp_registry_time_now(const struct vp_registry *reg);
 
 /* ---- the registry itself ---- */
 

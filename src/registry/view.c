@@ -1,53 +1,63 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A registration's reads in one read transaction (vp_registry_register_view):
- * the live record of its key, its account's row and the live namespaces its
- * quota checks count, instead of a transaction for each. The live list is
- * the caller's once returned (vp_registry_register_view_cleanup frees it).
+ * the live record of its key, its account's row and the counts its quota
+ * checks need, instead of a transaction for each. Counts, not records: a
+ * register reads a few integers however many namespaces are live.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "registry/internal.h"
 
-static const char SQL_LIVE[] =
-	"SELECT id, n, vpc_cidr FROM namespaces WHERE " VP_REGISTRY_LIVE " ORDER BY id";
+/*
+ * The live namespaces that count toward a quota: every live record but a
+ * pending one whose TTL has passed (expires_at <= now; 0 is never). $1 the
+ * account, $2 now, $3 the rank's record id (0: none).
+ */
+static const char SQL_COUNTS[] =
+	"SELECT count(*),"
+	" coalesce(sum(CASE WHEN account_id = $1 THEN 1 ELSE 0 END), 0),"
+	" coalesce(sum(CASE WHEN id <= $3 THEN 1 ELSE 0 END), 0),"
+	" coalesce(sum(CASE WHEN account_id = $1 AND id <= $3 THEN 1 ELSE 0 END), 0)"
+	" FROM namespaces WHERE " VP_REGISTRY_LIVE
+	" AND NOT (state = 'pending' AND expires_at > 0 AND expires_at <= $2)";
 
 struct view_ctx {
 	const char *account, *client_ref;
+	int64_t rank_id;
 	struct vp_registry_register_view *view;
 };
 
-/* Every live namespace into view->live (grown as rows come). */
-static vp_code read_live(struct vp_registry *reg, struct vp_db_conn *conn,
-			 struct vp_registry_register_view *view, struct vp_error *err)
+struct counts {
+	int64_t v[4];
+};
+
+static void read_counts(const struct vp_db_ops *ops, struct vp_db_rows *rows, void *out)
 {
-	struct vp_db_rows *rows;
-	size_t cap = 0;
-	int got;
-	vp_code code = reg->ops->query(conn, SQL_LIVE, NULL, 0, &rows, err);
+	struct counts *c = out;
+	for (int i = 0; i < 4; i++)
+		c->v[i] = ops->get_int(rows, i);
+}
+
+static vp_code read_quota_counts(struct vp_registry *reg, struct vp_db_conn *conn,
+				 const struct view_ctx *ctx, struct vp_error *err)
+{
+	struct vp_db_param p[3] = {VP_DB_TEXT_PARAM(ctx->account),
+				   VP_DB_INT_PARAM(vp_registry_now(reg)),
+				   VP_DB_INT_PARAM(ctx->rank_id)};
+	struct counts c = {{0}};
+	bool found = false;
+	vp_code code =
+		vp_registry_query_row(reg, conn, SQL_COUNTS, p, 3, read_counts, &c, &found, err);
 
 	if (code != VP_OK)
 		return code;
-	while ((got = reg->ops->next(rows, err)) > 0) {
-		struct vp_registry_live_ns *ns;
-		if (view->live_count == cap) {
-			struct vp_registry_live_ns *more;
-			cap = cap ? cap * 2 : 256;
-			if (!(more = realloc(view->live, cap * sizeof(*more)))) {
-				reg->ops->finish(rows);
-				return vp_fail(err, VP_ERR_NOMEM, "out of memory");
-			}
-			view->live = more;
-		}
-		ns = &view->live[view->live_count++];
-		ns->id = reg->ops->get_int(rows, 0);
-		ns->n = reg->ops->get_int(rows, 1);
-		vp_registry_copy_text(ns->vpc_cidr, sizeof(ns->vpc_cidr),
-				      reg->ops->get_text(rows, 2));
-	}
-	reg->ops->finish(rows);
-	return got < 0 ? (err ? err->code : VP_ERR_DB) : VP_OK;
+	ctx->view->live_count = c.v[0];
+	ctx->view->account_live_count = c.v[1];
+	ctx->view->rank = ctx->rank_id > 0 ? c.v[2] : 0;
+	ctx->view->account_rank = ctx->rank_id > 0 ? c.v[3] : 0;
+	return VP_OK;
 }
 
 static vp_code view_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *ctx_,
@@ -58,7 +68,7 @@ static vp_code view_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *c
 	vp_code code = VP_OK;
 
 	/* A retried attempt starts afresh. */
-	vp_registry_register_view_cleanup(view);
+	memset(view, 0, sizeof(*view));
 	if (ctx->client_ref)
 		code = vp_registry_query_live_ref(reg, conn, ctx->account, ctx->client_ref,
 						  &view->ns, &view->found, err);
@@ -66,31 +76,29 @@ static vp_code view_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *c
 		code = vp_registry_query_account(reg, conn, ctx->account, &view->account,
 						 &view->account_found, err);
 	if (code == VP_OK && !view->found)
-		code = read_live(reg, conn, view, err);
+		code = read_quota_counts(reg, conn, ctx, err);
 	return code;
 }
 
 vp_code vp_registry_register_view(struct vp_registry *reg, const char *account,
-				  const char *client_ref, struct vp_registry_register_view *out,
-				  struct vp_error *err)
+				  const char *client_ref, int64_t rank_id,
+				  struct vp_registry_register_view *out, struct vp_error *err)
 {
-	struct view_ctx ctx = {account, client_ref, out};
+	struct vp_registry_register_view *view = calloc(1, sizeof(*view));
+	struct view_ctx ctx = {account, client_ref, rank_id, view};
 	vp_code code;
 
-	memset(out, 0, sizeof(*out));
-	if ((code = vp_ids_account_check(account, err)) != VP_OK ||
-	    (client_ref && (code = vp_ids_client_ref_check(client_ref, err)) != VP_OK))
-		return code;
-	code = vp_registry_run_tx(reg, false, VP_DB_LOCK_NONE, view_tx, &ctx, err);
-	if (code != VP_OK)
-		vp_registry_register_view_cleanup(out);
+	if (!view)
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	if ((code = vp_ids_account_check(account, err)) == VP_OK &&
+	    (!client_ref || (code = vp_ids_client_ref_check(client_ref, err)) == VP_OK) &&
+	    (code = vp_registry_run_tx(reg, false, VP_DB_LOCK_NONE, view_tx, &ctx, err)) == VP_OK)
+		*out = *view;
+	free(view);
 	return code;
 }
 
-void vp_registry_register_view_cleanup(struct vp_registry_register_view *view)
+int64_t vp_registry_time_now(const struct vp_registry *reg)
 {
-	if (!view)
-		return;
-	free(view->live);
-	memset(view, 0, sizeof(*view));
+	return vp_registry_now(reg);
 }

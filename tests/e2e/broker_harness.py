@@ -495,6 +495,21 @@ class Broker:
     def log_text(self):
         return "".join(self.lines)
 
+    def wait_log(self, pattern, after=0, timeout=30):
+        """The first log line from index `after` on that matches `pattern` (a regex), waiting
+        for it at most `timeout` seconds (AssertionError then). len(self.lines) before an
+        action is the `after` that looks only at what the action caused."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.lines[after:]:
+                if rx.search(line):
+                    return line
+            if time.monotonic() > deadline or not self.alive():
+                raise AssertionError(f"{self.name}: no log line matching {pattern!r}\n"
+                                     f"--- log ---\n{self.log_tail()}")
+            time.sleep(0.05)
+
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 

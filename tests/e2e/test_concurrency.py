@@ -41,7 +41,8 @@ class Concurrency(E2ECase):
 
     def test_120_concurrent_registrations_from_20_accounts(self):
         b = self.start_broker(["--max-peerings", "125", "--max-routes-per-table", "1000",
-                               "--quarantine", "0"], allow=IDS, route_tables=None)
+                               "--quarantine", "0", "--max-namespaces-per-account", "0"],
+                              allow=IDS, route_tables=None)
         api = b.api
         trust0, routes0 = self.hub.trusts(), self.hub.routes()
 

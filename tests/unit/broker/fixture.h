@@ -43,11 +43,18 @@ struct fx {
 	struct vp_broker *broker;
 };
 
+/* The registry's clock: unix seconds, or 0 (set by fx_init) for the system's. */
+extern int64_t fx_now;
+
 /* The stub, the AWS client (1 attempt: no retries), the registry, the configuration. */
 void fx_init(struct fx *f);
-/* vp_broker_new with its start-up calls answered (DescribeVpcs, DescribeRouteTables, GetRole
- * per role), then the recorded requests forgotten. */
+/* vp_broker_new with its start-up calls answered (DescribeVpcs, DescribeRouteTables, the quota
+ * view's DescribeVpcPeeringConnections and DescribeRouteTables, GetRole per role), then the
+ * recorded requests forgotten. */
 void fx_start(struct fx *f);
+/* fx_start with the hub as the quota view first reads it: DescribeVpcPeeringConnections'
+ * items (EC2 <item> elements, may be "") and extra routes in both tables (may be ""). */
+void fx_start_hub(struct fx *f, const char *peerings, const char *routes);
 void fx_free(struct fx *f);
 /* cmocka setup/teardown: a started broker in *state (one static world per program). */
 int fx_setup(void **state);
@@ -66,6 +73,8 @@ void fx_ok(struct fx *f, const char *action);
 /* DescribeRouteTables: RTB1 and RTB2 of the hub VPC, each with its local route plus `routes`
  * (EC2 <item> elements, may be ""). */
 void fx_tables(struct fx *f, const char *routes);
+/* DescribeVpcPeeringConnections answering these <item> elements (may be ""). */
+void fx_peerings(struct fx *f, const char *items);
 /* DescribeVpcPeeringConnections: one peering to the hub VPC. */
 void fx_peering(struct fx *f, const char *pcx, const char *owner, const char *vpc, const char *cidr,
 		const char *status);

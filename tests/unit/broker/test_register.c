@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "broker/internal.h"
 #include "fixture.h"
 
 static void test_lowest_n_and_one_grant(void **state)
@@ -29,7 +30,6 @@ static void test_lowest_n_and_one_grant(void **state)
 
 	memset(&req, 0, sizeof(req));
 	snprintf(req.client_ref, sizeof(req.client_ref), "%s", "stack-1");
-	fx_tables(f, "");
 	fx_get_role(f, FX_ROLE_A, FX_HUB_TRUST);
 	fx_ok(f, "UpdateAssumeRolePolicy");
 	assert_int_equal(vp_broker_register(f->broker, &b, &req, "rid-1", &out, &created, &err),
@@ -40,11 +40,10 @@ static void test_lowest_n_and_one_grant(void **state)
 	assert_int_equal(out.record.state, VP_NS_PENDING);
 	assert_string_equal(out.peer_vpc_id, FX_VPC);
 
-	/* AWS: the room check, then one read and one write of role A's trust policy. */
-	assert_int_equal(fx_count(f), 3);
-	fx_expect(f, 0, "DescribeRouteTables", "RouteTableId.1=" FX_RTB1, NULL);
-	fx_expect(f, 1, "GetRole", "RoleName=" FX_ROLE_A, NULL);
-	fx_expect(f, 2, "UpdateAssumeRolePolicy", "RoleName=" FX_ROLE_A, FX_B,
+	/* AWS: one read and one write of role A's trust policy; the quotas from the view. */
+	assert_int_equal(fx_count(f), 2);
+	fx_expect(f, 0, "GetRole", "RoleName=" FX_ROLE_A, NULL);
+	fx_expect(f, 1, "UpdateAssumeRolePolicy", "RoleName=" FX_ROLE_A, FX_B,
 		  "VpcpeerClientAccounts", FX_HUB, NULL);
 
 	/* The registry: pending, in role A; the account granted there. */
@@ -60,14 +59,13 @@ static void test_lowest_n_and_one_grant(void **state)
 	/* The next account gets the next n, and its own grant. */
 	stub_reset(f->stub);
 	snprintf(req.client_ref, sizeof(req.client_ref), "%s", "stack-2");
-	fx_tables(f, "");
 	/* No GetRole: the broker knows the document it wrote for B (grants.c, "known document"). */
 	fx_ok(f, "UpdateAssumeRolePolicy");
 	assert_int_equal(vp_broker_register(f->broker, &c, &req, "rid-2", &out, &created, &err),
 			 VP_OK);
 	assert_int_equal(out.record.n, 2);
-	assert_int_equal(fx_count(f), 2);
-	fx_expect(f, 1, "UpdateAssumeRolePolicy", FX_C, FX_B, NULL);
+	assert_int_equal(fx_count(f), 1);
+	fx_expect(f, 0, "UpdateAssumeRolePolicy", FX_C, FX_B, NULL);
 }
 
 static void test_replay_same_n_no_aws(void **state)
@@ -119,6 +117,227 @@ static void test_disallowed_account_refused(void **state)
 	assert_int_equal(vp_registry_account_get(f->reg, FX_D, &acct, &err), VP_ERR_NOT_FOUND);
 }
 
+/* Register ref for account as `caller` with no AWS answer scripted: the code, err filled. */
+static vp_code try_register(struct fx *f, const char *account, const char *ref,
+			    struct vp_registration *out, struct vp_error *err)
+{
+	struct vp_identity id = fx_caller(account);
+	struct vp_register_request req;
+	bool created = false;
+
+	memset(&req, 0, sizeof(req));
+	snprintf(req.client_ref, sizeof(req.client_ref), "%s", ref);
+	return vp_broker_register(f->broker, &id, &req, "rid-limits", out, &created, err);
+}
+
+static int64_t live_of(struct fx *f, const char *account)
+{
+	int64_t live = -1;
+	assert_int_equal(vp_registry_count_live_account(f->reg, account, &live, NULL), VP_OK);
+	return live;
+}
+
+/* The 6th registration of one account is refused naming the flag, nothing allocated. */
+static void test_account_cap(void **state)
+{
+	struct fx *f = *state;
+	struct vp_registration out, first;
+	struct vp_error err;
+	char ref[32];
+
+	fx_register(f, FX_B, "stack-0", true, &first);
+	for (int i = 1; i < 5; i++) {
+		snprintf(ref, sizeof(ref), "stack-%d", i);
+		fx_register(f, FX_B, ref, false, &out); /* granted already: no AWS call */
+	}
+	assert_int_equal(try_register(f, FX_B, "stack-5", &out, &err), VP_ERR_EXHAUSTED);
+	assert_non_null(strstr(err.message, "--max-namespaces-per-account 5"));
+	assert_non_null(strstr(err.message, "has 5 live"));
+	assert_non_null(strstr(err.message, FX_B));
+	assert_int_equal(fx_count(f), 0);
+	assert_int_equal(live_of(f, FX_B), 5);
+
+	/* Another account still registers. */
+	fx_register(f, FX_C, "stack-c", true, &out);
+
+	/* Once one of B's is released, B registers again. */
+	assert_int_equal(vp_registry_transition(f->reg, first.record.n,
+						VP_NS_STATE_BIT(VP_NS_PENDING), VP_NS_RELEASING,
+						NULL, "rid-test", NULL, &err),
+			 VP_OK);
+	assert_int_equal(vp_registry_transition(f->reg, first.record.n,
+						VP_NS_STATE_BIT(VP_NS_RELEASING), VP_NS_RELEASED,
+						NULL, "rid-test", NULL, &err),
+			 VP_OK);
+	fx_register(f, FX_B, "stack-5", false, &out);
+	assert_int_equal(live_of(f, FX_B), 5);
+}
+
+/* 0: no cap. */
+static void test_account_cap_off(void **state)
+{
+	struct fx *f = *state;
+	struct vp_registration out;
+	char ref[32];
+
+	fx_register(f, FX_B, "stack-0", true, &out);
+	for (int i = 1; i < 8; i++) {
+		snprintf(ref, sizeof(ref), "stack-%d", i);
+		fx_register(f, FX_B, ref, false, &out);
+	}
+	assert_int_equal(live_of(f, FX_B), 8);
+}
+
+static int setup_no_cap(void **state)
+{
+	static struct fx f;
+
+	fx_init(&f);
+	f.cfg.max_namespaces_per_account = 0;
+	fx_start(&f);
+	*state = &f;
+	return 0;
+}
+
+/* An expired pending registration counts toward no limit and cannot be confirmed. */
+static void test_expired_pending(void **state)
+{
+	struct fx *f = *state;
+	struct vp_registration out, first;
+	struct vp_namespace_record rec;
+	struct vp_error err;
+	char ref[32];
+
+	fx_now = 1800000000;
+	fx_register(f, FX_B, "stack-0", true, &first);
+	for (int i = 1; i < 5; i++) {
+		snprintf(ref, sizeof(ref), "stack-%d", i);
+		fx_register(f, FX_B, ref, false, &out);
+	}
+	assert_int_equal(first.record.expires_at, fx_now + 1800); /* the default TTL */
+	assert_int_equal(try_register(f, FX_B, "stack-5", &out, &err), VP_ERR_EXHAUSTED);
+	rec = fx_record(f, first.record.n);
+	assert_int_equal(vp_broker_check_not_expired(f->broker, &rec, &err), VP_OK);
+
+	/* The TTL passes: the five are still live (the reconciler releases them) but count
+	 * toward nothing, and none can be confirmed. */
+	fx_now += 1800;
+	assert_int_equal(vp_broker_check_not_expired(f->broker, &rec, &err), VP_ERR_CONFLICT);
+	assert_non_null(strstr(err.message, "--pending-ttl"));
+	assert_non_null(strstr(err.message, "expired at 2027-01-15T08:30:00Z"));
+	fx_register(f, FX_B, "stack-5", false, &out);
+	assert_int_equal(live_of(f, FX_B), 6);
+	rec = fx_record(f, out.record.n);
+	assert_int_equal(vp_broker_check_not_expired(f->broker, &rec, &err), VP_OK);
+	fx_now = 0;
+}
+
+/* The peering quota: a stray active peering counts, a foreign pending request does not. */
+static void test_quota_view_peerings(void **state)
+{
+	struct fx *f = *state;
+	struct vp_registration out;
+	struct vp_error err;
+
+	/* max-peerings 3, one stray: two namespaces fit, the third does not. */
+	fx_register(f, FX_B, "stack-1", true, &out);
+	fx_register(f, FX_B, "stack-2", false, &out);
+	assert_int_equal(try_register(f, FX_C, "stack-3", &out, &err), VP_ERR_EXHAUSTED);
+	assert_non_null(strstr(err.message, "--max-peerings 3"));
+	assert_non_null(strstr(err.message, "1 other active peering"));
+	assert_int_equal(fx_count(f), 0);
+	assert_int_equal(live_of(f, FX_C), 0);
+}
+
+#define PEERING_ITEM(id, status)                                                                   \
+	"<item><vpcPeeringConnectionId>" id "</vpcPeeringConnectionId><requesterVpcInfo>"          \
+	"<ownerId>999999999999</ownerId><vpcId>vpc-99999999</vpcId><region>us-east-1</region>"     \
+	"</requesterVpcInfo><accepterVpcInfo><ownerId>" FX_HUB "</ownerId><vpcId>" FX_VPC          \
+	"</vpcId><region>us-east-1</region></accepterVpcInfo><status><code>" status                \
+	"</code><message>-</message></status></item>"
+
+static int setup_peerings(void **state)
+{
+	static struct fx f;
+
+	fx_init(&f);
+	f.cfg.max_peerings = 3;
+	fx_start_hub(&f,
+		     PEERING_ITEM("pcx-5555aaaa", "active")
+			     PEERING_ITEM("pcx-6666bbbb", "pending-acceptance")
+				     PEERING_ITEM("pcx-7777cccc", "pending-acceptance"),
+		     "");
+	*state = &f;
+	return 0;
+}
+
+/* The route quota: a table's own routes (here one to an internet gateway) count. */
+static void test_quota_view_routes(void **state)
+{
+	struct fx *f = *state;
+	struct vp_registration out;
+	struct vp_error err;
+
+	fx_register(f, FX_B, "stack-1", true, &out);
+	fx_register(f, FX_B, "stack-2", false, &out);
+	assert_int_equal(try_register(f, FX_C, "stack-3", &out, &err), VP_ERR_EXHAUSTED);
+	assert_non_null(strstr(err.message, "--max-routes-per-table 3"));
+	assert_non_null(strstr(err.message, FX_RTB1));
+	assert_int_equal(fx_count(f), 0);
+}
+
+static int setup_routes(void **state)
+{
+	static struct fx f;
+
+	fx_init(&f);
+	f.cfg.max_routes_per_table = 3;
+	fx_start_hub(&f, "",
+		     "<item><destinationCidrBlock>0.0.0.0/0</destinationCidrBlock>"
+		     "<gatewayId>igw-12345678</gatewayId><state>active</state></item>");
+	*state = &f;
+	return 0;
+}
+
+/* What a live namespace owns (its peering, its intent's, and its routes) is not a stray. */
+static void test_quota_view_owned(void **state)
+{
+	struct fx *f = *state;
+	struct vp_registration out;
+	struct vp_error err;
+
+	/* max-peerings 2, max-routes 2: n = 1 and its peering and routes, plus one more. */
+	fx_register(f, FX_C, "stack-c", true, &out);
+	assert_int_equal(out.record.n, 2);
+	assert_int_equal(try_register(f, FX_C, "stack-d", &out, &err), VP_ERR_EXHAUSTED);
+	assert_non_null(strstr(err.message, "--max-peerings 2"));
+	assert_non_null(strstr(err.message, "0 other active peering"));
+}
+
+static int setup_owned(void **state)
+{
+	static struct fx f;
+	struct vp_namespace_record rec;
+	bool created = false;
+
+	fx_init(&f);
+	f.cfg.max_peerings = 2;
+	f.cfg.max_routes_per_table = 2;
+	assert_int_equal(
+		vp_registry_allocate(f.reg, FX_B, "owner", NULL, "rid", 0, &rec, &created, NULL),
+		VP_OK);
+	assert_int_equal(rec.n, 1);
+	assert_int_equal(
+		vp_registry_set_intent(f.reg, 1, "pcx-5555aaaa", "vpc-12121212", "rid", NULL, NULL),
+		VP_OK);
+	fx_start_hub(&f, PEERING_ITEM("pcx-5555aaaa", "active"),
+		     "<item><destinationCidrBlock>10.0.4.0/22</destinationCidrBlock>"
+		     "<vpcPeeringConnectionId>pcx-5555aaaa</vpcPeeringConnectionId>"
+		     "<state>active</state></item>");
+	*state = &f;
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,6 +345,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_replay_same_n_no_aws, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_disallowed_account_refused, fx_setup,
 						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_account_cap, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_account_cap_off, setup_no_cap, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_expired_pending, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_quota_view_peerings, setup_peerings,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_quota_view_routes, setup_routes, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_quota_view_owned, setup_owned, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

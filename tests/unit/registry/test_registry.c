@@ -569,45 +569,81 @@ static void test_accounts(void **state)
 	vp_registry_close(reg);
 }
 
-/* A registration's reads in one call: the key's live record, the account, the live list. */
+/* A registration's reads in one call: the key's live record, the account, the quota counts. */
 static void test_register_view(void **state)
 {
 	struct vp_registry *reg = open_default();
 	struct vp_registry_register_view view;
+	struct vp_namespace_record rec;
+	bool created = false;
+	int64_t id3;
 	(void)state;
 
 	/* Nothing yet: no record, no account, no live namespace. */
-	assert_int_equal(vp_registry_register_view(reg, ACCOUNT_A, "x", &view, NULL), VP_OK);
+	assert_int_equal(vp_registry_register_view(reg, ACCOUNT_A, "x", 0, &view, NULL), VP_OK);
 	assert_false(view.found);
 	assert_false(view.account_found);
 	assert_int_equal(view.live_count, 0);
-	vp_registry_register_view_cleanup(&view);
+	assert_int_equal(view.account_live_count, 0);
 
 	assert_int_equal(alloc(reg, ACCOUNT_A, "x"), 1);
 	assert_int_equal(alloc(reg, ACCOUNT_B, "y"), 2);
 	assert_int_equal(alloc(reg, ACCOUNT_A, "z"), 3);
 	move(reg, 2, VP_NS_RELEASING);
 	move(reg, 2, VP_NS_RELEASED);
-	/* The key is live: its record and the account; the live list is not read. */
-	assert_int_equal(vp_registry_register_view(reg, ACCOUNT_A, "x", &view, NULL), VP_OK);
+	/* The key is live: its record and the account; no counts read. */
+	assert_int_equal(vp_registry_register_view(reg, ACCOUNT_A, "x", 0, &view, NULL), VP_OK);
 	assert_true(view.found);
 	assert_int_equal(view.ns.n, 1);
 	assert_true(view.account_found);
 	assert_string_equal(view.account.account, ACCOUNT_A);
-	assert_null(view.live);
-	vp_registry_register_view_cleanup(&view);
-	/* A new key (or none): every live namespace, oldest first, without the released n = 2. */
-	assert_int_equal(vp_registry_register_view(reg, ACCOUNT_B, NULL, &view, NULL), VP_OK);
+	assert_int_equal(view.live_count, 0);
+	/* A new key (or none): the live namespaces without the released n = 2. */
+	assert_int_equal(vp_registry_register_view(reg, ACCOUNT_B, NULL, 0, &view, NULL), VP_OK);
 	assert_false(view.found);
 	assert_true(view.account_found);
 	assert_int_equal(view.live_count, 2);
-	assert_int_equal(view.live[0].n, 1);
-	assert_int_equal(view.live[1].n, 3);
-	assert_true(view.live[0].id < view.live[1].id);
-	assert_string_equal(view.live[1].vpc_cidr, "10.0.12.0/22");
-	vp_registry_register_view_cleanup(&view);
-	assert_int_equal(vp_registry_register_view(reg, "12", "x", &view, NULL), VP_ERR_INVALID);
-	vp_registry_register_view_cleanup(&view);
+	assert_int_equal(view.account_live_count, 0);
+	assert_int_equal(view.rank, 0);
+	assert_int_equal(vp_registry_register_view(reg, ACCOUNT_A, "new", 0, &view, NULL), VP_OK);
+	assert_int_equal(view.live_count, 2);
+	assert_int_equal(view.account_live_count, 2);
+
+	/* The rank: counted namespaces no younger than a record (n = 3's: both of A's). */
+	assert_int_equal(vp_registry_find(reg, ACCOUNT_A, "z", &rec, NULL), VP_OK);
+	id3 = rec.id;
+	assert_int_equal(alloc(reg, ACCOUNT_B, "w"),
+			 4); /* younger than n = 3 (2 is in quarantine) */
+	assert_int_equal(vp_registry_register_view(reg, ACCOUNT_A, NULL, id3, &view, NULL), VP_OK);
+	assert_int_equal(view.live_count, 3);
+	assert_int_equal(view.rank, 2);
+	assert_int_equal(view.account_rank, 2);
+	assert_int_equal(vp_registry_register_view(reg, ACCOUNT_B, NULL, id3, &view, NULL), VP_OK);
+	assert_int_equal(view.account_live_count, 1);
+	assert_int_equal(view.account_rank, 0);
+
+	/* A pending registration past its TTL counts toward nothing, though it is live. */
+	assert_int_equal(
+		vp_registry_allocate(reg, ACCOUNT_B, "ttl", NULL, "req", 60, &rec, &created, NULL),
+		VP_OK);
+	assert_int_equal(vp_registry_register_view(reg, ACCOUNT_B, NULL, rec.id, &view, NULL),
+			 VP_OK);
+	assert_int_equal(view.live_count, 4);
+	assert_int_equal(view.account_live_count, 2);
+	assert_int_equal(view.rank, 4);
+	reg_test_now += 60; /* expires_at <= now: expired */
+	assert_int_equal(vp_registry_time_now(reg), rec.expires_at);
+	assert_int_equal(vp_registry_register_view(reg, ACCOUNT_B, NULL, rec.id, &view, NULL),
+			 VP_OK);
+	assert_int_equal(view.live_count, 3);
+	assert_int_equal(view.account_live_count, 1);
+	assert_int_equal(view.rank, 3);
+	assert_int_equal(view.account_rank, 1);
+	reg_test_now -= 60;
+
+	view.live_count = 42; /* a failure leaves *out untouched */
+	assert_int_equal(vp_registry_register_view(reg, "12", "x", 0, &view, NULL), VP_ERR_INVALID);
+	assert_int_equal(view.live_count, 42);
 	vp_registry_close(reg);
 }
 
