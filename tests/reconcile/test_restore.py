@@ -74,6 +74,24 @@ class RepairCase(ReconcileCase):
                                             c["SessionToken"]))
         ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
 
+    def backup(self, broker):
+        """A consistent copy of the running broker's registry, WAL included (as `sqlite3
+        .backup` makes it)."""
+        path = os.path.join(self.workdir, "backup.db")
+        src, dst = sqlite3.connect(broker.db_path), sqlite3.connect(path)
+        src.backup(dst)
+        src.close()
+        dst.close()
+        return path
+
+    def restore(self, broker, path):
+        """The copy put back, the stopped broker's WAL and shared memory files removed (they
+        belong to the newer database)."""
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(broker.db_path + suffix):
+                os.remove(broker.db_path + suffix)
+        shutil.copyfile(path, broker.db_path)
+
     def assert_no_writes(self):
         calls = self.env.calls()["calls"]
         writes = {f"{svc}:{action}": v["total"] for svc, actions in calls.items()
@@ -89,11 +107,7 @@ class RestoreTest(RepairCase):
         b = self.broker().start()
         ns1 = self.cycle_up(b.api, "client-b", "stack-b")
         self.tag(b, ns1["VpcPeeringConnectionId"], 1, "client-b", "stack-b")
-        backup = os.path.join(self.workdir, "backup.db")
-        src, dst = sqlite3.connect(b.db_path), sqlite3.connect(backup)
-        src.backup(dst)  # a consistent copy, WAL included (as `sqlite3 .backup` makes it)
-        src.close()
-        dst.close()
+        backup = self.backup(b)
         ns2 = self.cycle_up(b.api, "client-c", "stack-c")
         ns3 = self.cycle_up(b.api, "client-d", "stack-d")
         self.assertEqual((ns2["NamespaceId"], ns3["NamespaceId"]), (2, 3))
@@ -103,11 +117,7 @@ class RestoreTest(RepairCase):
         routes_before = self.hub.routes()
         trust_before = self.hub.trusted()
 
-        # the old copy back (its WAL and shared memory files are the newer database's)
-        for suffix in ("-wal", "-shm"):
-            if os.path.exists(b.db_path + suffix):
-                os.remove(b.db_path + suffix)
-        shutil.copyfile(backup, b.db_path)
+        self.restore(b, backup)
         self.assertEqual([r["n"] for r in b.records()], [1])
 
         # a dry run plans the adoptions, deletes nothing and writes nothing
@@ -159,20 +169,13 @@ class RestoreTest(RepairCase):
         """reconcile --once adopts a lost namespace; a tagged peering whose n another live
         record holds is reported as a conflict and nothing is deleted."""
         b = self.broker().start()
-        backup = os.path.join(self.workdir, "backup.db")
-        src, dst = sqlite3.connect(b.db_path), sqlite3.connect(backup)
-        src.backup(dst)
-        src.close()
-        dst.close()
+        backup = self.backup(b)
         ns1 = self.cycle_up(b.api, "client-b", "stack-b")
         self.tag(b, ns1["VpcPeeringConnectionId"], 1, "client-b", "stack-b")
         ns2 = self.cycle_up(b.api, "client-c", "stack-c")
         self.tag(b, ns2["VpcPeeringConnectionId"], 2, "client-c", "stack-c")
         b.stop(self)
-        for suffix in ("-wal", "-shm"):
-            if os.path.exists(b.db_path + suffix):
-                os.remove(b.db_path + suffix)
-        shutil.copyfile(backup, b.db_path)
+        self.restore(b, backup)
         rc, rep = b.reconcile()
         self.assertEqual(rc, 0, rep)
         self.assertEqual(sorted(i["n"] for i in items(rep, "adopt", "done")), [1, 2], rep)
@@ -197,6 +200,33 @@ class RestoreTest(RepairCase):
         self.assertEqual(items(rep, "stray_peering"), [], "a tagged peering treated as a stray")
         self.assertEqual({r["n"]: r["state"] for r in b.records()},
                          {1: "active", 2: "active", 3: "pending"})
+
+
+    def test_restored_from_between_register_and_confirm(self):
+        """The backup holds the registration still pending (no intent): the tagged active
+        peering of the same registration confirms it; nothing is released or deleted."""
+        b = self.broker().start()
+        r = b.api.register("client-b", "stack-b")
+        self.assertEqual(r.status, 201, r)
+        backup = self.backup(b)
+        vpc, pcx = Client(self.env, "client-b").peer(r.json)
+        c = b.api.confirm("client-b", 1, pcx, vpc)
+        self.assertEqual(c.status, 200, c)
+        self.tag(b, pcx, 1, "client-b", "stack-b")
+        b.stop(self)
+        routes = self.hub.routes()
+        self.restore(b, backup)
+        self.assertEqual([(x["n"], x["state"], x["pcx"]) for x in b.records()],
+                         [(1, "pending", "")])
+        rc, rep = b.reconcile()
+        self.assertEqual(rc, 0, rep)
+        self.assertEqual([(i["n"], i["outcome"]) for i in items(rep, "adopt")], [(1, "done")],
+                         rep)
+        self.assertEqual([(x["n"], x["state"], x["pcx"]) for x in b.records()],
+                         [(1, "active", pcx)])
+        self.assertEqual(self.hub.routes(), routes)
+        self.assertEqual(self.status(pcx), "active")
+        check_invariants(self, b)
 
 
 class StrayTest(RepairCase):

@@ -40,8 +40,6 @@ struct vp_reconcile_pass {
 	int64_t now; /* the pass's start (unix seconds) */
 };
 
-struct vp_aws_ec2_peering;
-
 /*
  * Whether the broker runs in peer-role mode (clients accept their own
  * peerings through a hub role). Contract of issue 13: after B1's merge this
@@ -64,7 +62,10 @@ bool vp_reconcile_owned(const struct vp_reconcile_pass *p, const char *pcx);
 /* Whether any record (released ones included) has named the peering id. */
 bool vp_reconcile_known(const struct vp_reconcile_pass *p, const char *pcx);
 
-/* first-seen times (thread.c): when the peering was first seen (now when unknown). */
+/*
+ * When the reconciler first saw the peering (strays.c; the options' memory,
+ * kept by serve's thread across passes): now when it is new or there is no memory.
+ */
 int64_t vp_reconcile_first_seen(struct vp_reconcile_pass *p, const char *pcx);
 
 static inline void vp_reconcile_copy(char *dst, size_t size, const char *src)
