@@ -258,6 +258,27 @@ class StrayTest(RepairCase):
         self.assertEqual([i["outcome"] for i in items(rep, "stray_peering")], ["done"], rep)
         self.assertEqual(self.status(pcx), "deleted")
 
+    def test_accepted_before_confirm_is_not_a_stray(self):
+        """Peer-role mode: the client accepts its peering, then confirms. In between, the
+        peering of its pending namespace (same account, same block) is left alone, even with no
+        grace; the same account's peering from another block is a stray."""
+        b = self.broker().start()
+        r = b.api.register("client-b", "stack-b")
+        self.assertEqual(r.status, 201, r)
+        b.stop(self)
+        vpc, own = Client(self.env, "client-b").peer(r.json)
+        other = self.request("client-b", "10.0.40.0/22")
+        self.accept_as("client-b", other)
+        rc, rep = b.reconcile("--stray-peering-grace", "0")
+        self.assertEqual([(i["outcome"], i["target"]) for i in items(rep, "stray_peering")],
+                         [("done", other)], rep)
+        self.assertEqual(self.status(own), "active")
+        self.assertEqual(self.status(other), "deleted")
+        b.start()
+        c = b.api.confirm("client-b", 1, own, vpc)
+        self.assertEqual(c.status, 200, c)
+        b.stop(self)
+
     def test_stray_grace_in_serve(self):
         """serve's reconciler remembers when it first saw a stray: reported at first, deleted
         once the grace has passed."""

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Reconciler check: peerings into the hub VPC that no live namespace owns.
- *   - an active stray is reported; in peer-role mode (a granted account can
+ *   - an active stray is reported (unless a pending namespace of its
+ *     requester account with its block awaits it: peer-role mode's client
+ *     accepts before it confirms); in peer-role mode (a granted account can
  *     accept a peering into the hub outside any broker flow) it is deleted
  *     once it has been seen for limits.stray_grace_s; in broker mode the
  *     broker accepted nothing it does not own, so a human made it: reported
@@ -81,12 +83,16 @@ static void forget_unseen(struct vp_reconcile_memory *m)
 	m->count = kept;
 }
 
-/* Whether the account has a live pending namespace still waiting for its peering. */
-static bool awaited(const struct vp_reconcile_pass *p, const char *account)
+/*
+ * Whether the account has a live pending namespace still waiting for its
+ * peering, with that block when `cidr` is given (an active peering's).
+ */
+static bool awaited(const struct vp_reconcile_pass *p, const char *account, const char *cidr)
 {
 	for (size_t i = 0; account && i < p->live_count; i++)
 		if (p->live[i].state == VP_NS_PENDING && !p->live[i].peering_id[0] &&
-		    strcmp(p->live[i].account, account) == 0)
+		    strcmp(p->live[i].account, account) == 0 &&
+		    (!cidr || strcmp(p->live[i].vpc_cidr, cidr) == 0))
 			return true;
 	return false;
 }
@@ -172,7 +178,7 @@ static void foreign_request(struct vp_reconcile_pass *p, const struct vp_aws_ec2
 	int64_t age;
 	struct vp_reconcile_item *it;
 
-	if (awaited(p, pc->requester.owner_id))
+	if (awaited(p, pc->requester.owner_id, NULL))
 		return; /* its namespace's confirm is coming */
 	age = p->now - request_made(p, pc);
 	it = vp_reconcile_add_item(p, VP_RECONCILE_FOREIGN_REQUEST, 0, pc->requester.owner_id);
@@ -214,6 +220,9 @@ vp_code vp_reconcile_check_strays(struct vp_reconcile_pass *p, struct vp_error *
 			continue; /* ended, or ending */
 		/* This registry's tag and a record it never had: the adoption step's. */
 		if (tag && strcmp(tag, p->registry_id) == 0 && !vp_reconcile_known(p, pcx))
+			continue;
+		/* Peer-role mode: the client accepted it and its confirm is coming. */
+		if (awaited(p, pc->requester.owner_id, pc->requester.cidr_block))
 			continue;
 		active_stray(p, pc, tag && strcmp(tag, p->registry_id) != 0 ? tag : NULL);
 	}
