@@ -14,8 +14,15 @@
  *   - trust policies: accounts with a live namespace (pending, active,
  *     failed) missing from every broker statement are added again; accounts
  *     in the broker's statement (Sid VpcpeerClientAccounts) with none are
- *     removed. Principals outside that statement are never touched.
- * With dry_run it computes the same and changes nothing.
+ *     removed. Principals outside that statement are never touched;
+ *   - peerings into the hub VPC: one tagged with this registry's id and an n
+ *     the registry has lost (restored from an older backup) is adopted (its
+ *     record re-created, never deleted); strays (no live namespace owns them)
+ *     are reported, and active ones deleted after a grace in peer-role mode;
+ *     foreign pending requests are rejected after a grace.
+ * With dry_run it computes the same and changes nothing. Destructive repairs
+ * (route removals, peering deletes and rejects, trust revocations) past
+ * limits.max_destructive in one pass are held back unless force.
  *
  * A change to a namespace's routes or state is made under the registry lock
  * "namespace:<n>" (the one confirm and release take), after re-reading the
@@ -43,6 +50,10 @@ struct vp_broker;
 #define VP_RECONCILE_MAX_ITEMS       4096 /* more are counted in `dropped` */
 #define VP_RECONCILE_DEFAULT_NS_WAIT 2000 /* ms to wait for a namespace's lock */
 
+#define VP_RECONCILE_DEFAULT_STRAY_GRACE     900  /* s: an active stray, before deleting */
+#define VP_RECONCILE_DEFAULT_FOREIGN_GRACE   3600 /* s: a foreign request, before rejecting */
+#define VP_RECONCILE_DEFAULT_MAX_DESTRUCTIVE 10   /* destructive repairs in one pass */
+
 enum vp_reconcile_kind {
 	VP_RECONCILE_RELEASE_EXPIRED, /* pending past its TTL: released */
 	VP_RECONCILE_FINISH_RELEASE,  /* releasing: released again */
@@ -53,6 +64,10 @@ enum vp_reconcile_kind {
 	VP_RECONCILE_ADD_TRUST,       /* live account missing from the trust policies */
 	VP_RECONCILE_REMOVE_TRUST,    /* broker-added account with no live namespace */
 	VP_RECONCILE_ACCOUNT_RECORD,  /* the account record did not say where it is granted */
+	VP_RECONCILE_ADOPT,           /* a tagged peering of this registry, its n re-created */
+	VP_RECONCILE_ADOPT_CONFLICT,  /* a tagged peering whose n is held by another record */
+	VP_RECONCILE_STRAY_PEERING,   /* a peering into the hub that no live namespace owns */
+	VP_RECONCILE_FOREIGN_REQUEST, /* a pending request no live namespace's account asked for */
 	VP_RECONCILE_KIND_COUNT
 };
 
@@ -62,6 +77,7 @@ enum vp_reconcile_outcome {
 	VP_RECONCILE_FAILED,   /* tried, failed (detail says why); the next pass retries */
 	VP_RECONCILE_REPORTED, /* only reported: not the broker's to change */
 	VP_RECONCILE_SKIPPED,  /* the namespace was busy (a workflow held it), or it changed */
+	VP_RECONCILE_HELD,     /* destructive, past the pass's limit: needs --force */
 };
 
 struct vp_reconcile_item {
@@ -83,13 +99,38 @@ struct vp_reconcile_report {
 	size_t namespaces, route_tables, routes, roles, trust_entries, peerings;
 	struct vp_reconcile_item *items;
 	size_t count, dropped;
-	size_t changed, failed, reported, skipped, planned;
+	size_t changed, failed, reported, skipped, planned, held;
+	size_t destructive; /* destructive repairs made (or planned) in the pass */
 };
+
+/* What a pass may destroy and when (flags shared by serve and reconcile). */
+struct vp_reconcile_limits {
+	int64_t stray_grace_s;   /* an active stray is deleted (peer-role mode) after this */
+	int64_t foreign_grace_s; /* a foreign pending request is rejected after this */
+	int64_t max_destructive; /* destructive repairs in one pass; more are held back */
+};
+
+/* The defaults: VP_RECONCILE_DEFAULT_*. */
+void vp_reconcile_limits_init(struct vp_reconcile_limits *limits);
+
+/*
+ * When the reconciler first saw each stray or foreign peering, kept from one
+ * pass to the next (in memory: a restart starts the grace again, which only
+ * delays a deletion). A heap object (vp_reconcile_memory_free; NULL is a
+ * no-op); used by one pass at a time.
+ */
+struct vp_reconcile_memory;
+struct vp_reconcile_memory *vp_reconcile_memory_new(void);
+void vp_reconcile_memory_free(struct vp_reconcile_memory *memory);
 
 struct vp_reconcile_options {
 	bool dry_run;
-	const char *request_id;  /* for events and logs; NULL: "reconcile" */
-	int ns_lock_timeout_ms;  /* 0: VP_RECONCILE_DEFAULT_NS_WAIT */
+	bool force;                         /* no limit on destructive repairs */
+	bool adopt_only;                    /* only the adoption step (start-up) */
+	struct vp_reconcile_limits limits;  /* vp_reconcile_limits_init (opts NULL: defaults) */
+	struct vp_reconcile_memory *memory; /* may be NULL: every stray is first seen now */
+	const char *request_id;             /* for events and logs; NULL: "reconcile" */
+	int ns_lock_timeout_ms;             /* 0: VP_RECONCILE_DEFAULT_NS_WAIT */
 	const atomic_bool *stop; /* may be NULL: when it becomes true the pass ends early */
 };
 
@@ -110,14 +151,26 @@ const char *vp_reconcile_outcome_name(enum vp_reconcile_outcome outcome);
 json_t *vp_reconcile_report_json(const struct vp_reconcile_report *report);
 
 /*
+ * The adoption step alone, before `serve` answers a registration: a peering
+ * tagged by this registry with an n it has lost gets its record back before
+ * any allocation could hand that n out. Takes the leader lock (waiting
+ * lock_wait_ms); the findings are logged. Fails when the registry or AWS
+ * cannot be read or another broker holds the lock that long.
+ */
+VP_NODISCARD vp_code vp_reconcile_adopt_once(struct vp_broker *broker, int lock_wait_ms,
+					     struct vp_error *err);
+
+/*
  * The reconciler thread of `vpcpeer serve`: every interval_s seconds it tries
  * the registry lock VP_RECONCILE_LOCK (not waiting: another broker leading
- * means this one skips the pass) and runs a pass holding it. The first pass
- * runs at once. vp_reconciler_stop() asks a running pass to end early, joins
- * the thread and frees it (NULL is a no-op).
+ * means this one skips the pass) and runs a pass holding it, with `limits`
+ * (NULL: the defaults) and first-seen times kept across its passes. The first
+ * pass runs at once. vp_reconciler_stop() asks a running pass to end early,
+ * joins the thread and frees it (NULL is a no-op).
  */
 struct vp_reconciler;
 VP_NODISCARD vp_code vp_reconciler_start(struct vp_broker *broker, int64_t interval_s,
+					 const struct vp_reconcile_limits *limits,
 					 struct vp_reconciler **out, struct vp_error *err);
 void vp_reconciler_stop(struct vp_reconciler *reconciler);
 

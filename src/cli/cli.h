@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "addr/plan.h"
+#include "broker/reconcile.h"
 
 struct vp_aws_client;
 struct vp_broker_client;
@@ -142,6 +143,16 @@ bool cli_plan_apply(const char *command, struct vp_plan *plan, const struct cli_
 
 /* Validate the plan, printing the error for `command`. */
 bool cli_plan_check(const char *command, const struct vp_plan *plan);
+
+/* The reconciler's limits shared by serve and reconcile (reconcile_options.c). */
+extern const struct cli_option cli_reconcile_limit_options[];
+
+/*
+ * Apply one limit flag to `limits` (initialised by vp_reconcile_limits_init).
+ * Returns true when `arg` was one; on a bad value sets *failed (error printed).
+ */
+bool cli_reconcile_limits_apply(const char *command, struct vp_reconcile_limits *limits,
+				const struct cli_arg *arg, bool *failed);
 
 /*
  * The broker's client commands (broker_options.c): the connection flags

@@ -21,12 +21,14 @@
 #define REGISTRY_POOL  4
 #define LEADER_WAIT_MS 10000
 
-enum { OPT_HELP = 1, OPT_ONCE = 500, OPT_DRY_RUN, OPT_JSON, OPT_WAIT };
+enum { OPT_HELP = 1, OPT_ONCE = 500, OPT_DRY_RUN, OPT_JSON, OPT_WAIT, OPT_FORCE };
 
 static const struct cli_option reconcile_options[] = {
 	{"once", 0, NULL, OPT_ONCE, "run one pass and exit (required)", 0},
 	{"dry-run", 'n', NULL, OPT_DRY_RUN, "print the changes it would make; make none", 0},
 	{"json", 0, NULL, OPT_JSON, "print the report as one JSON object", 0},
+	{"force", 0, NULL, OPT_FORCE,
+	 "make every destructive repair, past --max-destructive-repairs", 0},
 	{"lock-wait", 0, "MS", OPT_WAIT,
 	 "wait this long for another broker's reconciler (default 10000)", 0},
 	{"help", 'h', NULL, OPT_HELP, "show this help", 0},
@@ -34,8 +36,8 @@ static const struct cli_option reconcile_options[] = {
 };
 
 const struct cli_option *const cmd_reconcile_tables[] = {
-	reconcile_options, cli_broker_config_options, cmd_serve_server_options, cli_plan_options,
-	NULL};
+	reconcile_options,        cli_broker_config_options, cli_reconcile_limit_options,
+	cmd_serve_server_options, cli_plan_options,          NULL};
 
 static void print_help(void)
 {
@@ -48,7 +50,12 @@ static void print_help(void)
 	       "namespaces whose peering is gone failed; re-create missing hub routes and\n"
 	       "delete the broker's routes that no active namespace explains (other routes\n"
 	       "toward namespace blocks are only reported); put live accounts back into the\n"
-	       "trust policies and take broker-added accounts with no live namespace out.\n"
+	       "trust policies and take broker-added accounts with no live namespace out;\n"
+	       "adopt peerings this registry tagged but lost (a restored backup); report\n"
+	       "stray peerings into the hub (peer-role mode: delete active ones after\n"
+	       "--stray-peering-grace) and reject foreign requests after\n"
+	       "--foreign-request-grace. Past --max-destructive-repairs in one pass the\n"
+	       "rest is held back (exit status 1) until --force.\n"
 	       "With --dry-run nothing is changed. Takes the same configuration as\n"
 	       "'vpcpeer serve' (flags or VPCPEER_* variables; serve's server flags are\n"
 	       "ignored). Exit status 0 when nothing failed, 1 when a change failed or the\n"
@@ -84,8 +91,8 @@ static void print_text(const struct vp_reconcile_report *r)
 	}
 	if (r->dropped)
 		printf("... and %zu more finding(s) not listed\n", r->dropped);
-	printf("%zu planned, %zu changed, %zu failed, %zu reported, %zu skipped\n", r->planned,
-	       r->changed, r->failed, r->reported, r->skipped);
+	printf("%zu planned, %zu changed, %zu failed, %zu reported, %zu skipped, %zu held back\n",
+	       r->planned, r->changed, r->failed, r->reported, r->skipped, r->held);
 }
 
 int cmd_reconcile_main(int argc, char **argv)
@@ -105,12 +112,14 @@ int cmd_reconcile_main(int argc, char **argv)
 	int rc;
 
 	cli_broker_config_init(&c);
+	vp_reconcile_limits_init(&opts.limits);
 	vp_server_config_init(&server);
 	c.log_level = VP_LOG_WARN; /* a one-shot command: the report is the output */
 	cli_walk_start(&w, "reconcile", argc, argv, cmd_reconcile_tables, OPT_HELP, print_help);
 	cli_walk_help_first(&w);
 	while ((arg = cli_walk_next(&w))) {
 		if (cli_broker_config_apply("reconcile", &c, arg, &w.failed) ||
+		    cli_reconcile_limits_apply("reconcile", &opts.limits, arg, &w.failed) ||
 		    cmd_serve_server_apply("reconcile", &server, &server_id, &ignored, &ignored,
 					   arg, &w.failed))
 			continue;
@@ -123,6 +132,9 @@ int cmd_reconcile_main(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			json = true;
+			break;
+		case OPT_FORCE:
+			opts.force = true;
 			break;
 		case OPT_WAIT:
 			if (!cli_number_arg("reconcile", "--lock-wait", arg->value, 0, 600000,
@@ -176,8 +188,14 @@ int cmd_reconcile_main(int argc, char **argv)
 		}
 		if (fflush(stdout) != 0)
 			rc = CLI_EXIT_FAILED;
-		if (report->failed > 0)
+		if (report->failed > 0 || report->held > 0)
 			rc = CLI_EXIT_FAILED;
+		if (report->held > 0)
+			cli_error("reconcile",
+				  "%zu destructive repair(s) held back past "
+				  "--max-destructive-repairs %lld: check them, then run again with "
+				  "--force",
+				  report->held, (long long)opts.limits.max_destructive);
 	}
 	vp_reconcile_report_free(report);
 	cli_broker_runtime_close(&rt);

@@ -29,6 +29,7 @@
 #define DEFAULT_RECONCILE_INTERVAL 60
 /* glibc's malloc: blocks from this size on are mmapped (unless MALLOC_MMAP_THRESHOLD_ says). */
 #define MMAP_THRESHOLD (128 * 1024)
+#define ADOPT_LOCK_WAIT_MS         10000 /* for another broker's reconciler at start-up */
 
 /* serve's own options; the broker's are in broker_config.c (shared with reconcile). */
 enum {
@@ -84,8 +85,12 @@ static const struct cli_option serve_options[] = {
 
 #undef E
 
-const struct cli_option *const cmd_serve_tables[] = {
-	cli_broker_config_options, cmd_serve_server_options, cli_plan_options, serve_options, NULL};
+const struct cli_option *const cmd_serve_tables[] = {cli_broker_config_options,
+						     cmd_serve_server_options,
+						     cli_reconcile_limit_options,
+						     cli_plan_options,
+						     serve_options,
+						     NULL};
 
 static void print_help(void)
 {
@@ -117,6 +122,7 @@ struct serve_config {
 	const char *server_id;
 	int64_t proof_max_age;
 	int64_t reconcile_interval;
+	struct vp_reconcile_limits limits;
 };
 
 bool cmd_serve_server_apply(const char *command, struct vp_server_config *s, const char **server_id,
@@ -191,6 +197,7 @@ static bool apply(struct serve_config *c, const struct cli_arg *arg)
 	bool failed = false;
 
 	if (cli_broker_config_apply("serve", &c->bc, arg, &failed) ||
+	    cli_reconcile_limits_apply("serve", &c->limits, arg, &failed) ||
 	    cmd_serve_server_apply("serve", &c->server, &c->server_id, &c->proof_max_age,
 				   &c->reconcile_interval, arg, &failed))
 		return !failed;
@@ -262,6 +269,14 @@ static int serve_start(struct serve_config *c, struct serve_state *st)
 	if (status != CLI_EXIT_OK)
 		return status;
 	status = CLI_EXIT_FAILED;
+	/* A peering of this registry that it lost (restored from a backup) gets its n back
+	 * before any registration could be handed that n (docs/reconciler.md, "Adoption"). */
+	if (vp_reconcile_adopt_once(st->rt.broker, ADOPT_LOCK_WAIT_MS, &err) != VP_OK) {
+		if (err.code != VP_ERR_UNAVAILABLE)
+			goto failed;
+		/* Another broker holds the leader lock: its passes adopt. */
+		vp_log(VP_LOG_WARN, "adoption at start-up skipped: %s", err.message);
+	}
 	if (vp_server_bind(&c->server, &st->server, &err) != VP_OK)
 		goto failed;
 	auth_cfg.proof.server_id = c->server_id ? c->server_id : vp_server_host_port(st->server);
@@ -276,8 +291,9 @@ static int serve_start(struct serve_config *c, struct serve_state *st)
 	}
 	if (vp_server_run(st->server, st->rt.broker, st->auth, st->rt.metrics, &err) != VP_OK)
 		goto failed;
-	if (c->reconcile_interval > 0 && vp_reconciler_start(st->rt.broker, c->reconcile_interval,
-							     &st->reconciler, &err) != VP_OK)
+	if (c->reconcile_interval > 0 &&
+	    vp_reconciler_start(st->rt.broker, c->reconcile_interval, &c->limits, &st->reconciler,
+				&err) != VP_OK)
 		goto failed;
 	fields =
 		json_pack("{ss ss ss ss ss sI}", "url", vp_server_url(st->server), "server_id",
@@ -327,6 +343,7 @@ int cmd_serve_main(int argc, char **argv)
 	vp_server_config_init(&c.server);
 	cli_broker_config_init(&c.bc);
 	c.reconcile_interval = DEFAULT_RECONCILE_INTERVAL;
+	vp_reconcile_limits_init(&c.limits);
 	cli_walk_start(&w, "serve", argc, argv, cmd_serve_tables, OPT_HELP, print_help);
 	cli_walk_help_first(&w);
 	while ((arg = cli_walk_next(&w)))

@@ -247,6 +247,32 @@ vp_code vp_registry_quarantine(struct vp_registry *reg, struct vp_db_conn *conn,
 	return reg->ops->exec(conn, SQL_QUARANTINE_INSERT, p, 2, NULL, err);
 }
 
+vp_code vp_registry_hold_n(struct vp_registry *reg, struct vp_db_conn *conn, int64_t n,
+			   struct vp_error *err)
+{
+	struct vp_db_param p[] = {VP_DB_INT_PARAM(n)};
+	struct vp_db_rows *rows;
+	int64_t lo = 0, hi = 0;
+	vp_code code;
+	int got;
+
+	if ((code = reg->ops->exec(conn, SQL_QUARANTINE_DELETE, p, 1, NULL, err)) != VP_OK)
+		return code;
+	if ((code = reg->ops->query(conn, SQL_FREE_AT_OR_AFTER, p, 1, &rows, err)) != VP_OK)
+		return code;
+	got = reg->ops->next(rows, err);
+	if (got > 0) {
+		lo = reg->ops->get_int(rows, 0);
+		hi = reg->ops->get_int(rows, 1);
+	}
+	reg->ops->finish(rows);
+	if (got < 0)
+		return err ? err->code : VP_ERR_DB;
+	if (got == 0 || lo > n)
+		return VP_OK; /* not in the free list */
+	return take_free(reg, conn, n, lo, hi, err);
+}
+
 /* ---- allocate ---- */
 
 struct alloc_ctx {

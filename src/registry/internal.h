@@ -229,6 +229,10 @@ VP_NODISCARD vp_code vp_registry_query_account(struct vp_registry *reg, struct v
 VP_NODISCARD vp_code vp_registry_quarantine(struct vp_registry *reg, struct vp_db_conn *conn,
 					    int64_t n, int64_t at, struct vp_error *err);
 
+/* allocate.c: take n out of the free list and the quarantine (adoption: n is held again). */
+VP_NODISCARD vp_code vp_registry_hold_n(struct vp_registry *reg, struct vp_db_conn *conn, int64_t n,
+					struct vp_error *err);
+
 /* namespaces.c: the live record of (account, client_ref); *found false when none. */
 VP_NODISCARD vp_code vp_registry_query_live_ref(struct vp_registry *reg, struct vp_db_conn *conn,
 						const char *account, const char *client_ref,

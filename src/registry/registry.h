@@ -255,6 +255,32 @@ int64_t vp_registry_time_now(const struct vp_registry *reg);
 VP_NODISCARD vp_code vp_registry_id(struct vp_registry *reg, char out[VP_REGISTRY_ID_MAX + 1],
 				    struct vp_error *err);
 
+/*
+ * Adoption (adopt.c): the registry re-creates what it has lost. A registry
+ * restored from an older backup does not know the peerings confirmed after
+ * the backup; the broker's tags on such a peering (this registry's id, n)
+ * say it is this registry's, and vp_registry_adopt() gives it its record
+ * back: in one transaction it checks that no live record holds n, the
+ * peering or (account, client_ref), takes n out of the free list and the
+ * quarantine (so no allocation hands it out), inserts the record active with
+ * the plan's CIDR for n and writes an "adopted" event. VP_ERR_CONFLICT naming
+ * the live record that holds it (nothing written: a human decides);
+ * VP_ERR_INVALID for a bad id, or n outside the plan or reserved. out (may
+ * be NULL) gets the new record.
+ */
+struct vp_registry_adoption {
+	int64_t n;
+	const char *account;    /* the peering's requester owner */
+	const char *client_ref; /* from the peering's tag */
+	const char *peering_id;
+	const char *vpc_id; /* the requester's VPC */
+	const char *reason; /* for the event (<= 256 characters; NULL: "") */
+};
+VP_NODISCARD vp_code vp_registry_adopt(struct vp_registry *reg,
+				       const struct vp_registry_adoption *in,
+				       const char *request_id, struct vp_namespace_record *out,
+				       struct vp_error *err);
+
 /* Create or update an account (peer role ARN, granted), with its event. */
 VP_NODISCARD vp_code vp_registry_account_upsert(struct vp_registry *reg, const char *account,
 						const char *peer_role_arn, bool granted,

@@ -50,6 +50,23 @@ def vpcpeer_bin():
     return b
 
 
+_MODE_FLAG = None
+
+
+def mode_flags(mode):
+    """The flags of a peering-accepter mode ("peer-role" or "broker", issue 13). Until the
+    --peering-accepter flag exists (engineer B1's branch), peer-role is the default and broker
+    mode is --accept-pending."""
+    global _MODE_FLAG
+    if _MODE_FLAG is None:
+        out = subprocess.run([vpcpeer_bin(), "serve", "--help"], capture_output=True,
+                             timeout=60).stdout.decode()
+        _MODE_FLAG = "--peering-accepter" in out
+    if _MODE_FLAG:
+        return ["--peering-accepter", mode]
+    return ["--accept-pending"] if mode == "broker" else []
+
+
 def block(n):
     """Namespace n's VPC block in the default plan."""
     base = ipaddress.ip_address("10.0.0.0") + n * 1024
@@ -206,11 +223,11 @@ class Broker:
     """`vpcpeer serve` (or one `vpcpeer reconcile --once`) against awsenv and the hub."""
 
     def __init__(self, env, hub, workdir, args=(), allow=("client-b", "client-c", "client-d"),
-                 crash_at=None, name="broker"):
+                 crash_at=None, name="broker", mode="peer-role"):
         self.env, self.hub, self.workdir, self.name = env, hub, workdir, name
         self.db_path = os.path.join(workdir, "registry.db")
         self.allow = [env.accounts[a]["id"] if a in env.accounts else a for a in allow]
-        self.args = list(args)
+        self.args = mode_flags(mode) + list(args)
         self.crash_at = crash_at
         self.proc = None
         self.lines = []

@@ -2,9 +2,11 @@
 /*
  * Inside the reconciler: a pass's working state and the helpers its checks
  * share. One file per check, in the order a pass runs them:
+ *   adopt.c     peerings tagged by this registry with an n it has lost, adopted
  *   expired.c   pending namespaces past their TTL, released
  *   stuck.c     namespaces left releasing, released again
  *   peerings.c  active namespaces whose peering is gone, marked failed
+ *   strays.c    peerings into the hub no live namespace owns; foreign requests
  *   routes.c    hub routes: missing ones created, the broker's strays deleted
  *   trust.c     trust entries: missing ones added, unneeded ones removed
  * pass.c runs them (vp_broker_reconcile), report.c keeps the items,
@@ -32,7 +34,39 @@ struct vp_reconcile_pass {
 	size_t live_count;
 	char (*known)[VP_AWS_ID_MAX + 1]; /* every peering id the registry has seen */
 	size_t known_count;
+	struct vp_aws_ec2_peering_list *peerings; /* into the hub VPC, read once per pass */
+	char registry_id[VP_REGISTRY_ID_MAX + 1];
+	struct vp_reconcile_limits limits;
+	int64_t now; /* the pass's start (unix seconds) */
 };
+
+/*
+ * Whether the broker runs in peer-role mode (clients accept their own
+ * peerings through a hub role). Contract of issue 13: after B1's merge this
+ * reads b->peering_accepter == VP_PEERING_ACCEPTER_PEER_ROLE; before it,
+ * --accept-pending is what broker mode was.
+ */
+bool vp_reconcile_peer_role_mode(const struct vp_reconcile_pass *p);
+
+/*
+ * Before a destructive repair (a route removal, a peering deleted or
+ * rejected, a trust revocation): true when it may go ahead (counted), false
+ * when the pass has made limits.max_destructive of them already and was not
+ * forced: the item is then held back (outcome held, "needs --force").
+ */
+bool vp_reconcile_may_destroy(struct vp_reconcile_pass *p, struct vp_reconcile_item *it);
+
+/* Whether a live record holds the peering id (as its peering or confirm's intent). */
+bool vp_reconcile_owned(const struct vp_reconcile_pass *p, const char *pcx);
+
+/* Whether any record (released ones included) has named the peering id. */
+bool vp_reconcile_known(const struct vp_reconcile_pass *p, const char *pcx);
+
+/*
+ * When the reconciler first saw the peering (strays.c; the options' memory,
+ * kept by serve's thread across passes): now when it is new or there is no memory.
+ */
+int64_t vp_reconcile_first_seen(struct vp_reconcile_pass *p, const char *pcx);
 
 static inline void vp_reconcile_copy(char *dst, size_t size, const char *src)
 {
@@ -86,11 +120,13 @@ void vp_reconcile_release(struct vp_reconcile_pass *p, int64_t n, struct vp_reco
 
 /* ---- the checks, in the order a pass runs them ---- */
 
+VP_NODISCARD vp_code vp_reconcile_adopt(struct vp_reconcile_pass *p, struct vp_error *err);
 VP_NODISCARD vp_code vp_reconcile_release_expired(struct vp_reconcile_pass *p,
 						  struct vp_error *err);
 VP_NODISCARD vp_code vp_reconcile_finish_releases(struct vp_reconcile_pass *p,
 						  struct vp_error *err);
 VP_NODISCARD vp_code vp_reconcile_check_peerings(struct vp_reconcile_pass *p, struct vp_error *err);
+VP_NODISCARD vp_code vp_reconcile_check_strays(struct vp_reconcile_pass *p, struct vp_error *err);
 VP_NODISCARD vp_code vp_reconcile_check_routes(struct vp_reconcile_pass *p, struct vp_error *err);
 VP_NODISCARD vp_code vp_reconcile_check_trust(struct vp_reconcile_pass *p, struct vp_error *err);
 

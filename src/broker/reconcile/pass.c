@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The reconciler's pass: read the registry, run the checks in order (stale
- * releases, peerings, hub routes, trust entries), count and log what they
- * found; and the helpers the checks share for changing one namespace under
- * its lock.
+ * The reconciler's pass: read the registry and the hub's peerings, run the
+ * checks in order (adoption, stale releases, peerings, strays, hub routes,
+ * trust entries), count and log what they found; and the helpers the checks
+ * share for changing one namespace under its lock and for the limit on
+ * destructive repairs.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <stdatomic.h>
 #include <time.h>
 
+#include "aws/ec2.h"
 #include "broker/internal.h"
 #include "broker/reconcile/internal.h"
 #include "core/log.h"
@@ -18,6 +20,68 @@
 bool vp_reconcile_stopping(const struct vp_reconcile_pass *p)
 {
 	return p->opts->stop && atomic_load(p->opts->stop);
+}
+
+void vp_reconcile_limits_init(struct vp_reconcile_limits *limits)
+{
+	limits->stray_grace_s = VP_RECONCILE_DEFAULT_STRAY_GRACE;
+	limits->foreign_grace_s = VP_RECONCILE_DEFAULT_FOREIGN_GRACE;
+	limits->max_destructive = VP_RECONCILE_DEFAULT_MAX_DESTRUCTIVE;
+}
+
+bool vp_reconcile_peer_role_mode(const struct vp_reconcile_pass *p)
+{
+	return p->b->accepter == VP_PEERING_ACCEPTER_PEER_ROLE;
+}
+
+bool vp_reconcile_may_destroy(struct vp_reconcile_pass *p, struct vp_reconcile_item *it)
+{
+	if (p->opts->force || (int64_t)p->r->destructive < p->limits.max_destructive) {
+		p->r->destructive++;
+		return true;
+	}
+	if (it) {
+		size_t len = strlen(it->detail);
+		snprintf(it->detail + len, sizeof(it->detail) - len,
+			 "%sheld back: this pass made %lld destructive repairs already "
+			 "(--max-destructive-repairs); needs --force",
+			 len ? "; " : "", (long long)p->limits.max_destructive);
+	}
+	vp_reconcile_set_outcome(it, VP_RECONCILE_HELD, NULL);
+	return false;
+}
+
+bool vp_reconcile_owned(const struct vp_reconcile_pass *p, const char *pcx)
+{
+	for (size_t i = 0; pcx && i < p->live_count; i++)
+		if (strcmp(p->live[i].peering_id, pcx) == 0)
+			return true;
+	return false;
+}
+
+bool vp_reconcile_known(const struct vp_reconcile_pass *p, const char *pcx)
+{
+	for (size_t i = 0; pcx && i < p->known_count; i++)
+		if (strcmp(p->known[i], pcx) == 0)
+			return true;
+	return false;
+}
+
+/* The hub VPC's peerings (every status, paged), once per pass. */
+static vp_code read_peerings(struct vp_reconcile_pass *p, struct vp_error *err)
+{
+	const char *vpc[] = {p->b->hub_vpc};
+	struct vp_aws_ec2_filter f = {"accepter-vpc-info.vpc-id", vpc, 1};
+	struct vp_aws_ec2_query q = {.filters = &f, .filter_count = 1};
+	struct vp_aws_error aerr;
+	vp_code code =
+		vp_aws_ec2_describe_vpc_peering_connections(p->b->aws, &q, &p->peerings, &aerr);
+
+	vp_broker_note_aws(p->b->metrics, "DescribeVpcPeeringConnections", code, &aerr);
+	if (code != VP_OK)
+		return vp_broker_aws_fail(err, &aerr, "reading the hub VPC's peering connections");
+	p->r->peerings = p->peerings->count;
+	return VP_OK;
 }
 
 /*
@@ -170,6 +234,9 @@ static void count_and_log(struct vp_reconcile_pass *p)
 		case VP_RECONCILE_SKIPPED:
 			r->skipped++;
 			break;
+		case VP_RECONCILE_HELD:
+			r->held++;
+			break;
 		}
 		if (p->b->metrics && !r->dry_run)
 			vp_metrics_add(p->b->metrics, VP_BROKER_METRIC_RECONCILE_CHANGES,
@@ -182,7 +249,12 @@ static void count_and_log(struct vp_reconcile_pass *p)
 		fields = json_pack("{ss ss sI ss ss}", "kind", vp_reconcile_kind_name(it->kind),
 				   "outcome", vp_reconcile_outcome_name(it->outcome), "n",
 				   (json_int_t)it->n, "account", it->account, "detail", it->detail);
-		vp_log_event(it->outcome == VP_RECONCILE_FAILED ? VP_LOG_WARN : VP_LOG_INFO,
+		vp_log_event(it->kind == VP_RECONCILE_ADOPT_CONFLICT ? VP_LOG_ERROR
+			     : it->outcome == VP_RECONCILE_FAILED ||
+					     it->outcome == VP_RECONCILE_HELD ||
+					     it->kind == VP_RECONCILE_STRAY_PEERING
+				     ? VP_LOG_WARN
+				     : VP_LOG_INFO,
 			     "reconcile", fields);
 	}
 }
@@ -195,15 +267,28 @@ vp_code vp_broker_reconcile(struct vp_broker *b, const struct vp_reconcile_optio
 	vp_code code;
 
 	p.rid = p.opts->request_id && *p.opts->request_id ? p.opts->request_id : "reconcile";
+	if (opts)
+		p.limits = opts->limits;
+	else
+		vp_reconcile_limits_init(&p.limits);
 	if (!(p.r = calloc(1, sizeof(*p.r))) ||
 	    !(p.r->items = calloc(VP_RECONCILE_MAX_ITEMS, sizeof(*p.r->items)))) {
 		vp_reconcile_report_free(p.r);
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
 	}
 	p.r->dry_run = p.opts->dry_run;
-	p.r->started_at = (int64_t)time(NULL);
+	p.r->started_at = p.now = (int64_t)time(NULL);
 
 	code = load_records(&p, err);
+	if (code == VP_OK)
+		code = vp_registry_id(b->registry, p.registry_id, err);
+	if (code == VP_OK)
+		code = read_peerings(&p, err);
+	/* Adoption first: a record it re-creates is then neither a stray nor a free n. */
+	if (code == VP_OK && !vp_reconcile_stopping(&p))
+		code = vp_reconcile_adopt(&p, err);
+	if (p.opts->adopt_only)
+		goto done;
 	if (code == VP_OK && !vp_reconcile_stopping(&p))
 		code = vp_reconcile_release_expired(&p, err);
 	if (code == VP_OK && !vp_reconcile_stopping(&p))
@@ -216,11 +301,15 @@ vp_code vp_broker_reconcile(struct vp_broker *b, const struct vp_reconcile_optio
 	if (code == VP_OK && !vp_reconcile_stopping(&p))
 		code = vp_reconcile_check_peerings(&p, err);
 	if (code == VP_OK && !vp_reconcile_stopping(&p))
+		code = vp_reconcile_check_strays(&p, err);
+	if (code == VP_OK && !vp_reconcile_stopping(&p))
 		code = vp_reconcile_check_routes(&p, err);
 	if (code == VP_OK && !vp_reconcile_stopping(&p))
 		code = vp_reconcile_check_trust(&p, err);
+done:
 	free(p.live);
 	free(p.known);
+	vp_aws_ec2_peering_list_free(p.peerings);
 	if (code != VP_OK) {
 		if (b->metrics)
 			vp_metrics_add(b->metrics, VP_BROKER_METRIC_RECONCILE_RUNS,

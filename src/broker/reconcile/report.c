@@ -12,8 +12,9 @@
 #include "broker/reconcile/internal.h"
 
 static const char *const kind_names[VP_RECONCILE_KIND_COUNT] = {
-	"release_expired", "finish_release", "peering_lost", "create_route",   "delete_route",
-	"foreign_route",   "add_trust",      "remove_trust", "account_record",
+	"release_expired", "finish_release", "peering_lost",    "create_route",   "delete_route",
+	"foreign_route",   "add_trust",      "remove_trust",    "account_record", "adopt",
+	"adopt_conflict",  "stray_peering",  "foreign_request",
 };
 
 const char *vp_reconcile_kind_name(enum vp_reconcile_kind kind)
@@ -34,6 +35,8 @@ const char *vp_reconcile_outcome_name(enum vp_reconcile_outcome outcome)
 		return "reported";
 	case VP_RECONCILE_SKIPPED:
 		return "skipped";
+	case VP_RECONCILE_HELD:
+		return "held";
 	}
 	return "?";
 }
@@ -133,7 +136,7 @@ json_t *vp_reconcile_report_json(const struct vp_reconcile_report *r)
 			json_object_set_new(o, "role", json_string(it->role));
 		json_array_append_new(items, o);
 	}
-	doc = json_pack("{sb sI sI s{sI sI sI sI sI sI} s{sI sI sI sI sI sI} so}", "dry_run",
+	doc = json_pack("{sb sI sI s{sI sI sI sI sI sI} s{sI sI sI sI sI sI sI sI} so}", "dry_run",
 			r->dry_run, "started_at", (json_int_t)r->started_at, "finished_at",
 			(json_int_t)r->finished_at, "checked", "namespaces",
 			(json_int_t)r->namespaces, "route_tables", (json_int_t)r->route_tables,
@@ -142,6 +145,7 @@ json_t *vp_reconcile_report_json(const struct vp_reconcile_report *r)
 			(json_int_t)r->peerings, "summary", "planned", (json_int_t)r->planned,
 			"changed", (json_int_t)r->changed, "failed", (json_int_t)r->failed,
 			"reported", (json_int_t)r->reported, "skipped", (json_int_t)r->skipped,
-			"dropped", (json_int_t)r->dropped, "items", items);
+			"dropped", (json_int_t)r->dropped, "held", (json_int_t)r->held,
+			"destructive", (json_int_t)r->destructive, "items", items);
 	return doc;
 }

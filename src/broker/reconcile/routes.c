@@ -11,14 +11,6 @@
 #include "broker/internal.h"
 #include "broker/reconcile/internal.h"
 
-static bool known_peering(const struct vp_reconcile_pass *p, const char *pcx)
-{
-	for (size_t i = 0; pcx && i < p->known_count; i++)
-		if (strcmp(p->known[i], pcx) == 0)
-			return true;
-	return false;
-}
-
 static struct vp_namespace_record *live_of(struct vp_reconcile_pass *p, int64_t n)
 {
 	for (size_t i = 0; i < p->live_count; i++)
@@ -153,7 +145,7 @@ vp_code vp_reconcile_check_routes(struct vp_reconcile_pass *p, struct vp_error *
 			/* The broker made it: through a peering it recorded, or a blackhole through
 			 * a peering (a peering that is gone, as release.c counts it). */
 			ours = r->vpc_peering_connection_id &&
-			       (known_peering(p, r->vpc_peering_connection_id) ||
+			       (vp_reconcile_known(p, r->vpc_peering_connection_id) ||
 				route_is_blackhole(r));
 			it = vp_reconcile_add_item(
 				p, ours ? VP_RECONCILE_DELETE_ROUTE : VP_RECONCILE_FOREIGN_ROUTE, n,
@@ -172,7 +164,7 @@ vp_code vp_reconcile_check_routes(struct vp_reconcile_pass *p, struct vp_error *
 					blocked[rec - p->live] = true;
 				continue;
 			}
-			if (!p->opts->dry_run)
+			if (vp_reconcile_may_destroy(p, it) && !p->opts->dry_run)
 				change_route(p, tid, n, r, NULL, it);
 			if (it && it->outcome != VP_RECONCILE_DONE &&
 			    it->outcome != VP_RECONCILE_PLANNED && rec)

@@ -162,7 +162,7 @@ vp_code vp_reconcile_check_trust(struct vp_reconcile_pass *p, struct vp_error *e
 			vp_reconcile_detail(
 				it, "account %s is in %s's trust policy with no live namespace",
 				acct, role_name(p, i));
-			if (p->opts->dry_run)
+			if (!vp_reconcile_may_destroy(p, it) || p->opts->dry_run)
 				continue;
 			if (vp_grants_remove(p->b->grants, acct, i, p->rid, &removed, &e) != VP_OK)
 				vp_reconcile_set_outcome(it, VP_RECONCILE_FAILED, &e);
