@@ -838,6 +838,39 @@ class IamRole(Provider):
                 raise CfnError(_aws_message(e)) from None
 
 
+class IamPolicy(Provider):
+    """An inline policy put on each role of Roles (PutRolePolicy); Ref is a generated id."""
+    props = ("PolicyDocument", "PolicyName", "Roles")
+    required = ("PolicyDocument", "PolicyName")
+    attributes = ()
+
+    def create(self, ctx, logical, props):
+        iam = ctx.client("iam")
+        roles = props.get("Roles") or []
+        if not roles:
+            raise Unsupported(f"{logical}: only Roles are modelled (not Users or Groups)")
+        d = props["PolicyDocument"]
+        doc = d if isinstance(d, str) else json.dumps(d)
+        physical = ctx.physical_name(logical, 128)
+        ctx.partial(physical, {})
+        try:
+            for r in roles:
+                iam.put_role_policy(RoleName=r, PolicyName=props["PolicyName"], PolicyDocument=doc)
+        except Exception as e:                    # noqa: BLE001
+            raise CfnError(_aws_message(e)) from None
+        return physical, {}
+
+    def delete(self, ctx, res):
+        iam = ctx.client("iam")
+        props = res.get("Properties") or {}
+        for r in props.get("Roles") or []:
+            try:
+                iam.delete_role_policy(RoleName=r, PolicyName=props["PolicyName"])
+            except Exception as e:                # noqa: BLE001
+                if not _gone(e, "NoSuchEntity"):
+                    raise CfnError(_aws_message(e)) from None
+
+
 class LambdaFunction(Provider):
     props = ("Architectures", "Code", "Description", "Environment", "FunctionName", "Handler",
              "MemorySize", "Role", "Runtime", "Timeout", "Tags")
@@ -1237,6 +1270,7 @@ class Ec2VpcPeeringConnection(Provider):
 
 PROVIDERS = {
     "AWS::IAM::Role": IamRole(),
+    "AWS::IAM::Policy": IamPolicy(),
     "AWS::Lambda::Function": LambdaFunction(),
     "AWS::CloudFormation::CustomResource": CustomResource(),
     "AWS::EC2::VPC": Ec2Vpc(),
