@@ -1889,8 +1889,8 @@ def cmd_deploy(a):
 
 def cmd_hub(a):
     """The hub as its operator sets it up: a VPC with route tables and a subnet (boto3), then
-    templates/hub.yaml (peer roles, broker role; the broker host skipped). Prints shell
-    assignments for the broker's flags."""
+    templates/hub.yaml (broker role, peer roles in peer-role mode; the broker host skipped).
+    Prints shell assignments for the broker's flags (HUB_PEER_ROLES empty without roles)."""
     aws = Aws(a.endpoint, a.accounts)
     ec2 = aws.client("ec2", a.account)
     vpc = ec2.create_vpc(CidrBlock=a.cidr)["Vpc"]["VpcId"]
@@ -1903,14 +1903,16 @@ def cmd_hub(a):
             "HubVpcId": vpc, "BrokerSubnetId": subnet,
             "BrokerSourceUrl": "https://example.invalid/vpcpeer.tar.gz",
             "BrokerTlsSecretArn": f"arn:aws:secretsmanager:{aws.region}:{aws.account_id(a.account)}:secret:vpcpeer-tls",
-            "AllowedAccounts": ",".join(a.allow)},
+            "AllowedAccounts": ",".join(a.allow), "PeeringAccepter": a.peering_accepter,
+            "KeepPeerRoles": "true" if a.keep_peer_roles else "false"},
             capabilities=["CAPABILITY_NAMED_IAM"], skip_types=HUB_BROKER_HOST_TYPES)
     finally:
         sim.close()
     if st.status != "CREATE_COMPLETE":
         print(f"cfnsim: hub stack {st.status}: {st.failure_reasons()}", file=sys.stderr)
         return 1
-    roles = [r.rsplit("/", 1)[1] for r in st.outputs["PeerRoleArns"].split(",")]
+    arns = st.outputs.get("PeerRoleArns")
+    roles = [r.rsplit("/", 1)[1] for r in arns.split(",")] if arns else []
     acct = aws.account(a.account)
     for k, v in (("HUB_ACCOUNT", acct["id"]), ("HUB_VPC", vpc), ("HUB_ROUTE_TABLE", rtb),
                  ("HUB_PEER_ROLES", ",".join(roles)), ("HUB_ACCESS_KEY_ID", acct["access_key_id"]),
@@ -1957,6 +1959,10 @@ def main(argv=None):
     h.add_argument("--subnet", default="10.0.0.0/24")
     h.add_argument("--stack-name", default="vpcpeer-hub")
     h.add_argument("--allow", action="append", default=[], metavar="ACCOUNT_ID")
+    h.add_argument("--peering-accepter", default="broker", choices=("broker", "peer-role"),
+                   help="hub.yaml's PeeringAccepter (peer roles only with peer-role)")
+    h.add_argument("--keep-peer-roles", action="store_true",
+                   help="hub.yaml's KeepPeerRoles: the peer roles in broker mode too")
     h.add_argument("--quiet", action="store_true")
     h.set_defaults(fn=cmd_hub)
     r = sub.add_parser("routes", help="print a VPC's route tables")
