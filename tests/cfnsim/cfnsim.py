@@ -245,6 +245,7 @@ class ResponseBucket:
         self.cv = threading.Condition()
         self.pending = {}        # path -> request record
         self.puts = []           # every PUT: {"path", "status", "body", "headers", "request_id"}
+        self.faults = {}         # logical id -> PUTs still to answer 503 SlowDown (fail_puts)
         bucket = self
 
         class H(_QuietHandler):
@@ -275,6 +276,12 @@ class ResponseBucket:
             self.pending[path] = {"query": query, "stack_id": stack_id, "logical_id": logical_id,
                                   "request_id": request_id, "answer": None, "count": 0}
         return f"http://127.0.0.1:{self.port}{path}?{query}"
+
+    def fail_puts(self, logical_id, count):
+        """The next `count` PUTs of answers for `logical_id` get S3's 503 SlowDown (a lost
+        answer: the handler's invocation then fails and Lambda retries it)."""
+        with self.cv:
+            self.faults[logical_id] = count
 
     def _put(self, h):
         path, _, query = h.path.partition("?")
@@ -310,6 +317,12 @@ class ResponseBucket:
             return answer(411, _s3_error("MissingContentLength",
                                          "You must provide the Content-Length HTTP header."))
         body, _ = h._read_body(5 << 20)
+        with self.cv:
+            left = self.faults.get(rec["logical_id"], 0)
+            if left > 0:
+                self.faults[rec["logical_id"]] = left - 1
+        if left > 0:
+            return answer(503, _s3_error("SlowDown", "Please reduce your request rate."))
         entry["body"] = body
         with self.cv:
             rec["count"] += 1

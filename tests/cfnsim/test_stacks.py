@@ -296,6 +296,28 @@ class ClientStacks(StackCase):
         self.assertEqual(self.live(broker), {})
 
 
+class Retries(StackCase):
+    def test_lost_answer_retried_reuses_the_request(self):
+        """The confirmation's answer is lost (every PUT of the first invocation fails): Lambda
+        retries the invocation, which finds this VPC's request (already accepted) instead
+        of making a second one."""
+        broker = self.start_broker()
+        self.sim.bucket.fail_puts(self.confirmation, 4)      # the handler's 4 PUT attempts
+        st = self.deploy(broker, "client-b", "client-b")
+        self.assertEqual(st.status, "CREATE_COMPLETE", self.diagnose(st))
+        outcomes = [i.outcome for i in self.sim.invocations()
+                    if i.event.get("LogicalResourceId") == self.confirmation]
+        self.assertEqual(outcomes, ["error", "response"])
+        _, pcx = self.client_state("client-b")
+        self.assertEqual([p["VpcPeeringConnectionId"] for p in pcx],
+                         [st.outputs["PeeringConnectionId"]])
+        ec2 = self.env.client("ec2", "client-b")
+        every = ec2.describe_vpc_peering_connections()["VpcPeeringConnections"]
+        self.assertEqual(len(every), 1, every)                # never a second request
+        self.assertEqual(self.sim.delete_stack(st).status, "DELETE_COMPLETE", self.diagnose(st))
+        self.assertGone(broker, "client-b", 1)
+
+
 class Rollback(StackCase):
     def assertRolledBack(self, st, broker, who):
         self.assertEqual(st.status, "ROLLBACK_COMPLETE", self.diagnose(st))
