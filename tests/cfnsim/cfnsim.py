@@ -852,16 +852,15 @@ class IamRole(Provider):
 
 
 class IamPolicy(Provider):
-    """An inline policy put on each role of Roles (PutRolePolicy); Ref is a generated id."""
+    """An inline policy put on each role of Roles (PutRolePolicy); Ref is a generated id.
+    Users and Groups are not modelled (refused as unknown properties)."""
     props = ("PolicyDocument", "PolicyName", "Roles")
-    required = ("PolicyDocument", "PolicyName")
+    required = ("PolicyDocument", "PolicyName", "Roles")
     attributes = ()
 
     def create(self, ctx, logical, props):
         iam = ctx.client("iam")
-        roles = props.get("Roles") or []
-        if not roles:
-            raise Unsupported(f"{logical}: only Roles are modelled (not Users or Groups)")
+        roles = props["Roles"]
         d = props["PolicyDocument"]
         doc = d if isinstance(d, str) else json.dumps(d)
         physical = ctx.physical_name(logical, 128)
