@@ -318,6 +318,18 @@ class Retries(StackCase):
         self.assertGone(broker, "client-b", 1)
 
 
+    def test_delete_after_the_hub_ended_the_peering(self):
+        """The hub side deleted the peering (an operator, or a release): the stack's Delete
+        still completes, the handler counting a deleted peering as done."""
+        broker = self.start_broker()
+        st = self.deploy(broker, "client-b", "client-b")
+        self.assertEqual(st.status, "CREATE_COMPLETE", self.diagnose(st))
+        self.env.client("ec2", "hub").delete_vpc_peering_connection(
+            VpcPeeringConnectionId=st.outputs["PeeringConnectionId"])
+        self.assertEqual(self.sim.delete_stack(st).status, "DELETE_COMPLETE", self.diagnose(st))
+        self.assertGone(broker, "client-b", 1)
+
+
 class Rollback(StackCase):
     def assertRolledBack(self, st, broker, who):
         self.assertEqual(st.status, "ROLLBACK_COMPLETE", self.diagnose(st))
