@@ -246,6 +246,39 @@ void vp_cfn_default_client_ref(const char *stack_id, const char *logical_id,
 	snprintf(out, VP_CLIENT_REF_MAX + 1, "cfn-sha256:%s", hex);
 }
 
+const char *vp_cfn_accepter_name(enum vp_cfn_accepter a)
+{
+	switch (a) {
+	case VP_CFN_ACCEPTER_BROKER:
+		return "broker";
+	case VP_CFN_ACCEPTER_PEER_ROLE:
+		return "peer-role";
+	default:
+		return "";
+	}
+}
+
+/* PeeringAccepter: "broker" or "peer-role"; UNSET when absent. */
+static vp_code accepter_prop(const json_t *props, enum vp_cfn_accepter *out, struct vp_error *err)
+{
+	const char *v;
+	vp_code rc = prop_string(props, "PeeringAccepter", 16, &v, err);
+
+	if (rc != VP_OK)
+		return rc;
+	if (!v)
+		*out = VP_CFN_ACCEPTER_UNSET;
+	else if (strcmp(v, "broker") == 0)
+		*out = VP_CFN_ACCEPTER_BROKER;
+	else if (strcmp(v, "peer-role") == 0)
+		*out = VP_CFN_ACCEPTER_PEER_ROLE;
+	else
+		return vp_fail(err, VP_ERR_INVALID,
+			       "property PeeringAccepter must be broker or peer-role, not '%.20s'",
+			       v);
+	return VP_OK;
+}
+
 vp_code vp_cfn_registration_props_parse(const struct vp_cfn_event *ev, const json_t *props,
 					struct vp_cfn_registration_props *out, struct vp_error *err)
 {
@@ -269,6 +302,8 @@ vp_code vp_cfn_registration_props_parse(const struct vp_cfn_event *ev, const jso
 	} else {
 		vp_cfn_default_client_ref(ev->stack_id, ev->logical_id, p.client_ref);
 	}
+	if ((rc = accepter_prop(props, &p.accepter, err)) != VP_OK)
+		return rc;
 	*out = p;
 	return VP_OK;
 }
@@ -343,34 +378,87 @@ bad:
 		       text);
 }
 
+/* The peering request's target in broker mode: PeerVpcId, PeerOwnerId, PeerRegion. */
+static vp_code peer_props(const json_t *props, struct vp_cfn_confirmation_props *p,
+			  struct vp_error *err)
+{
+	const char *vpc, *owner, *region;
+	vp_code rc;
+
+	if ((rc = prop_required(props, "PeerVpcId", VP_AWS_ID_MAX, &vpc, err)) != VP_OK ||
+	    (rc = vp_ids_aws_id_check(vpc, "vpc", "property PeerVpcId", err)) != VP_OK ||
+	    (rc = prop_required(props, "PeerOwnerId", VP_IDS_ACCOUNT_LEN, &owner, err)) != VP_OK)
+		return rc;
+	if ((rc = vp_ids_account_check(owner, err)) != VP_OK) {
+		vp_error_prefix(err, "property PeerOwnerId");
+		return rc;
+	}
+	if ((rc = prop_required(props, "PeerRegion", sizeof(p->peer_region) - 1, &region, err)) !=
+	    VP_OK)
+		return rc;
+	if (strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(region))
+		return vp_fail(err, VP_ERR_INVALID,
+			       "property PeerRegion: '%.40s' is not a region name (us-east-1)",
+			       region);
+	snprintf(p->peer_vpc_id, sizeof(p->peer_vpc_id), "%s", vpc);
+	snprintf(p->peer_owner_id, sizeof(p->peer_owner_id), "%s", owner);
+	snprintf(p->peer_region, sizeof(p->peer_region), "%s", region);
+	return VP_OK;
+}
+
 vp_code vp_cfn_confirmation_props_parse(const struct vp_cfn_event *ev, const json_t *props,
 					struct vp_cfn_confirmation_props *out, struct vp_error *err)
 {
 	struct vp_cfn_confirmation_props p;
-	const char *pcx, *vpc, *health;
+	const char *pcx = NULL, *vpc, *health;
 	vp_code rc;
 
 	memset(&p, 0, sizeof(p));
 	props = props_of(ev, props);
 	if ((rc = broker_props(props, &p.broker, err)) != VP_OK ||
 	    (rc = namespace_prop(props, &p.namespace_id, err)) != VP_OK ||
-	    (rc = prop_required(props, "VpcPeeringConnectionId", VP_AWS_ID_MAX, &pcx, err)) !=
+	    (rc = accepter_prop(props, &p.accepter, err)) != VP_OK)
+		return rc;
+	if (p.accepter == VP_CFN_ACCEPTER_UNSET)
+		p.accepter = VP_CFN_ACCEPTER_PEER_ROLE;
+	if (p.accepter == VP_CFN_ACCEPTER_PEER_ROLE) {
+		if ((rc = prop_required(props, "VpcPeeringConnectionId", VP_AWS_ID_MAX, &pcx,
+					err)) != VP_OK)
+			return rc;
+		if ((rc = vp_ids_aws_id_check(pcx, "pcx", "property VpcPeeringConnectionId",
+					      err)) != VP_OK)
+			return rc;
+	} else {
+		/* Given: confirm that peering (a second confirmation, for its HealthCheck). */
+		if ((rc = prop_string(props, "VpcPeeringConnectionId", VP_AWS_ID_MAX, &pcx, err)) !=
 		    VP_OK)
-		return rc;
-	if ((rc = vp_ids_aws_id_check(pcx, "pcx", "property VpcPeeringConnectionId", err)) != VP_OK)
-		return rc;
+			return rc;
+		if (pcx && (rc = vp_ids_aws_id_check(pcx, "pcx", "property VpcPeeringConnectionId",
+						     err)) != VP_OK)
+			return rc;
+		if (!pcx && (rc = peer_props(props, &p, err)) != VP_OK)
+			return rc;
+	}
 	if ((rc = prop_required(props, "VpcId", VP_AWS_ID_MAX, &vpc, err)) != VP_OK)
 		return rc;
 	if ((rc = vp_ids_aws_id_check(vpc, "vpc", "property VpcId", err)) != VP_OK)
 		return rc;
 	if ((rc = prop_string(props, "HealthCheck", VP_CFN_HOST_MAX + 8, &health, err)) != VP_OK)
 		return rc;
+	if (health && !pcx)
+		return vp_fail(
+			err, VP_ERR_INVALID,
+			"property HealthCheck needs the client's routes through the peering, "
+			"which are made after this resource requests it: put the HealthCheck "
+			"on a second " VP_CFN_CONFIRMATION_TYPE
+			" given this one's VpcPeeringConnectionId (templates/client.yaml "
+			"does)");
 	if (health &&
 	    (rc = vp_cfn_host_port_parse(health, p.health_host, &p.health_port, err)) != VP_OK) {
 		vp_error_prefix(err, "property HealthCheck");
 		return rc;
 	}
-	snprintf(p.peering_id, sizeof(p.peering_id), "%s", pcx);
+	snprintf(p.peering_id, sizeof(p.peering_id), "%s", pcx ? pcx : "");
 	snprintf(p.vpc_id, sizeof(p.vpc_id), "%s", vpc);
 	*out = p;
 	return VP_OK;

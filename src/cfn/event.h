@@ -82,21 +82,47 @@ struct vp_cfn_broker_props {
 	char server_id[256]; /* "" when not given: the broker URL's host:port */
 };
 
-/* Custom::PeeringRegistration: BrokerUrl, ServerId, ClientRef. */
+/*
+ * Who accepts the peering (property PeeringAccepter, the broker's
+ * --peering-accepter): the broker, after its checks (the handler then makes
+ * the peering request), or the client through the hub's peer role (the
+ * template's AWS::EC2::VPCPeeringConnection with PeerRoleArn).
+ */
+enum vp_cfn_accepter {
+	VP_CFN_ACCEPTER_UNSET = 0,
+	VP_CFN_ACCEPTER_BROKER,
+	VP_CFN_ACCEPTER_PEER_ROLE
+};
+
+/* "broker", "peer-role" ("" for UNSET). */
+const char *vp_cfn_accepter_name(enum vp_cfn_accepter a);
+
+/* Custom::PeeringRegistration: BrokerUrl, ServerId, ClientRef, PeeringAccepter. */
 struct vp_cfn_registration_props {
 	struct vp_cfn_broker_props broker;
 	char client_ref[VP_CLIENT_REF_MAX + 1]; /* the property, or the default */
 	bool client_ref_given;
+	enum vp_cfn_accepter accepter; /* UNSET when not given: no cross-check */
 };
 
-/* Custom::PeeringConfirmation: BrokerUrl, ServerId, NamespaceId, VpcPeeringConnectionId, VpcId,
- * HealthCheck. */
+/*
+ * Custom::PeeringConfirmation: BrokerUrl, ServerId, NamespaceId, VpcId,
+ * HealthCheck, PeeringAccepter (absent: peer-role), and
+ *   peer-role mode: VpcPeeringConnectionId (required);
+ *   broker mode: PeerVpcId, PeerOwnerId, PeerRegion (the handler requests the
+ *   peering; HealthCheck refused, the client's routes are not there yet), or
+ *   VpcPeeringConnectionId (that peering is confirmed, as in peer-role mode).
+ */
 struct vp_cfn_confirmation_props {
 	struct vp_cfn_broker_props broker;
 	int64_t namespace_id;
-	char peering_id[VP_AWS_ID_MAX + 1];
+	enum vp_cfn_accepter accepter;      /* BROKER or PEER_ROLE, never UNSET */
+	char peering_id[VP_AWS_ID_MAX + 1]; /* "" in broker mode */
 	char vpc_id[VP_AWS_ID_MAX + 1];
-	char health_host[VP_CFN_HOST_MAX + 1]; /* "" when no HealthCheck */
+	char peer_vpc_id[VP_AWS_ID_MAX + 1];        /* broker mode */
+	char peer_owner_id[VP_IDS_ACCOUNT_LEN + 1]; /* broker mode */
+	char peer_region[32];                       /* broker mode */
+	char health_host[VP_CFN_HOST_MAX + 1];      /* "" when no HealthCheck */
 	unsigned health_port;
 };
 

@@ -190,7 +190,9 @@ static void dispatch(struct vp_cfn_job *j)
 			vp_cfn_registration_upsert(j);
 		return;
 	case VP_CFN_CONFIRMATION:
-		if (ev->request_type == VP_CFN_DELETE) {
+		if (ev->request_type == VP_CFN_DELETE && vp_cfn_peering_owned(ev->physical_id)) {
+			vp_cfn_peering_delete(j);
+		} else if (ev->request_type == VP_CFN_DELETE) {
 			vp_cfn_job_set_physical_id(j, "%s", ev->physical_id);
 			/* The registration's Delete undoes the routes and the number. */
 			vp_cfn_job_succeed(

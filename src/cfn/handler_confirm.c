@@ -3,7 +3,9 @@
  * Custom::PeeringConfirmation (docs/lambda.md): Create and Update confirm
  * the peering with the broker, then, with a HealthCheck, keep trying a TCP
  * connection to HOST:PORT through it until the time is up. Delete has
- * nothing to undo (handler.c answers it).
+ * nothing to undo (handler.c answers it). In broker mode without a
+ * VpcPeeringConnectionId the handler requests the peering first
+ * (handler_peering.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -95,32 +97,28 @@ static bool health_check(struct vp_cfn_job *j, const struct vp_cfn_confirmation_
 	return false;
 }
 
-void vp_cfn_confirmation_upsert(struct vp_cfn_job *j)
+bool vp_cfn_job_confirm(struct vp_cfn_job *j, const struct vp_cfn_confirmation_props *p,
+			const char *pcx)
 {
-	struct vp_cfn_confirmation_props p;
 	struct vp_broker_response resp;
 	struct vp_error err;
 	char path[64], number[24];
 	char *body = NULL;
 	json_t *ns = NULL, *req;
 	const char *state;
+	bool ok = false;
 
-	j->action = "confirm";
-	if (vp_cfn_confirmation_props_parse(j->ev, NULL, &p, &err) != VP_OK) {
-		vp_cfn_job_fail(j, "%s", err.message);
-		return;
-	}
-	j->namespace_id = p.namespace_id;
-	req = json_pack("{ss ss}", "vpc_peering_connection_id", p.peering_id, "vpc_id", p.vpc_id);
+	j->namespace_id = p->namespace_id;
+	req = json_pack("{ss ss}", "vpc_peering_connection_id", pcx, "vpc_id", p->vpc_id);
 	body = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	json_decref(req);
 	if (!body) {
 		vp_cfn_job_fail(j, "out of memory");
-		return;
+		return false;
 	}
-	snprintf(path, sizeof(path), "/v1/namespaces/%" PRId64 "/confirm", p.namespace_id);
+	snprintf(path, sizeof(path), "/v1/namespaces/%" PRId64 "/confirm", p->namespace_id);
 	vp_broker_response_init(&resp);
-	if (vp_cfn_job_broker_call(j, &p.broker, "POST", path, body, &resp, &err) != VP_OK) {
+	if (vp_cfn_job_broker_call(j, &p->broker, "POST", path, body, &resp, &err) != VP_OK) {
 		vp_cfn_job_unreachable(j, "confirm the peering with the broker", &err);
 		goto done;
 	}
@@ -143,20 +141,41 @@ void vp_cfn_confirmation_upsert(struct vp_cfn_job *j)
 				j->namespace_id, state);
 		goto done;
 	}
-	if (p.health_host[0] && !health_check(j, &p))
+	if (p->health_host[0] && !health_check(j, p))
 		goto done;
-	snprintf(number, sizeof(number), "%" PRId64, p.namespace_id);
+	snprintf(number, sizeof(number), "%" PRId64, p->namespace_id);
 	j->data = json_pack("{ss ss ss ss}", "NamespaceId", number, "State", state,
-			    "VpcPeeringConnectionId", p.peering_id, "VpcId", p.vpc_id);
+			    "VpcPeeringConnectionId", pcx, "VpcId", p->vpc_id);
 	if (!j->data) {
 		vp_cfn_job_fail(j, "out of memory building the response Data");
 		goto done;
 	}
-	vp_cfn_job_set_physical_id(j, CONFIRMATION_PREFIX "%" PRId64, p.namespace_id);
-	vp_cfn_job_succeed(j, "namespace %" PRId64 " confirmed with %s%s", p.namespace_id,
-			   p.peering_id, p.health_host[0] ? "; health check passed" : "");
+	ok = true;
 done:
 	json_decref(ns);
 	free(body);
 	vp_broker_response_cleanup(&resp);
+	return ok;
+}
+
+void vp_cfn_confirmation_upsert(struct vp_cfn_job *j)
+{
+	struct vp_cfn_confirmation_props p;
+	struct vp_error err;
+
+	j->action = "confirm";
+	if (vp_cfn_confirmation_props_parse(j->ev, NULL, &p, &err) != VP_OK) {
+		vp_cfn_job_fail(j, "%s", err.message);
+		return;
+	}
+	j->namespace_id = p.namespace_id;
+	if (p.accepter == VP_CFN_ACCEPTER_BROKER && !p.peering_id[0]) {
+		vp_cfn_peering_upsert(j, &p);
+		return;
+	}
+	if (!vp_cfn_job_confirm(j, &p, p.peering_id))
+		return;
+	vp_cfn_job_set_physical_id(j, CONFIRMATION_PREFIX "%" PRId64, p.namespace_id);
+	vp_cfn_job_succeed(j, "namespace %" PRId64 " confirmed with %s%s", p.namespace_id,
+			   p.peering_id, p.health_host[0] ? "; health check passed" : "");
 }

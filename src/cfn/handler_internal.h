@@ -71,4 +71,28 @@ void vp_cfn_registration_delete(struct vp_cfn_job *j);
 /* Custom::PeeringConfirmation: Create/Update (POST .../confirm, then the HealthCheck). */
 void vp_cfn_confirmation_upsert(struct vp_cfn_job *j);
 
+/*
+ * Confirm peering pcx for namespace p->namespace_id, then the HealthCheck if
+ * any: true with j->data (NamespaceId, State, VpcPeeringConnectionId, VpcId)
+ * set, false after answering FAILED. The caller names the resource and
+ * answers SUCCESS.
+ */
+bool vp_cfn_job_confirm(struct vp_cfn_job *j, const struct vp_cfn_confirmation_props *p,
+			const char *pcx);
+
+/*
+ * Broker mode (handler_peering.c): request the peering from the client's VPC
+ * to the hub with the function's own credentials (or reuse this VPC's
+ * pending or active one), confirm it; a failure deletes it again. The
+ * PhysicalResourceId "vpcpeer-peering-<n>-<pcx>" tells the Delete which
+ * peering to delete.
+ */
+void vp_cfn_peering_upsert(struct vp_cfn_job *j, const struct vp_cfn_confirmation_props *p);
+
+/* True when id is a PhysicalResourceId of vp_cfn_peering_upsert(). */
+bool vp_cfn_peering_owned(const char *id);
+
+/* Delete of such a resource: DeleteVpcPeeringConnection (gone counts as done). */
+void vp_cfn_peering_delete(struct vp_cfn_job *j);
+
 #endif

@@ -68,11 +68,47 @@ static vp_code effective_server_id(const struct vp_cfn_broker_props *bp, char *o
 }
 
 static const char *const registration_keys[] = {
-	"VpcCidrBlock", "PeerVpcId", "PeerOwnerId", "PeerRoleArn", "PeerRegion", "PeerCidrBlock",
+	"VpcCidrBlock", "PeerVpcId", "PeerOwnerId", "PeerRegion", "PeerCidrBlock", "PeerRoleArn",
 };
+#define PEER_ROLE_KEY 5 /* required in peer-role mode only */
+
+/*
+ * The mode: the broker's PeeringAccepter, cross-checked with the property
+ * when both are there (a broker older than issue 13 answers none: then the
+ * property, or peer-role). UNSET after answering FAILED.
+ */
+static enum vp_cfn_accepter registration_mode(struct vp_cfn_job *j, json_t *ns,
+					      enum vp_cfn_accepter prop)
+{
+	const char *v = json_string_value(json_object_get(ns, "PeeringAccepter"));
+	enum vp_cfn_accepter broker;
+
+	if (!v || !v[0])
+		return prop != VP_CFN_ACCEPTER_UNSET ? prop : VP_CFN_ACCEPTER_PEER_ROLE;
+	if (strcmp(v, "broker") == 0) {
+		broker = VP_CFN_ACCEPTER_BROKER;
+	} else if (strcmp(v, "peer-role") == 0) {
+		broker = VP_CFN_ACCEPTER_PEER_ROLE;
+	} else {
+		vp_cfn_job_fail(j,
+				"the broker answered PeeringAccepter '%.20s' (broker or peer-role "
+				"expected); is BrokerUrl a vpcpeer broker?",
+				v);
+		return VP_CFN_ACCEPTER_UNSET;
+	}
+	if (prop != VP_CFN_ACCEPTER_UNSET && prop != broker) {
+		vp_cfn_job_fail(j,
+				"this stack was built for PeeringAccepter %s but the broker runs "
+				"with --peering-accepter %s: set the stack's PeeringAccepter "
+				"parameter to %s",
+				vp_cfn_accepter_name(prop), v, v);
+		return VP_CFN_ACCEPTER_UNSET;
+	}
+	return broker;
+}
 
 /* Data for Fn::GetAtt: every value a string, as CloudFormation hands them on. */
-static bool registration_data(struct vp_cfn_job *j, json_t *ns)
+static bool registration_data(struct vp_cfn_job *j, json_t *ns, enum vp_cfn_accepter mode)
 {
 	char key[32], number[24];
 	json_t *data = json_object();
@@ -80,9 +116,16 @@ static bool registration_data(struct vp_cfn_job *j, json_t *ns)
 
 	snprintf(number, sizeof(number), "%" PRId64, j->namespace_id);
 	bad |= json_object_set_new(data, "NamespaceId", json_string(number));
+	bad |= json_object_set_new(data, "PeeringAccepter",
+				   json_string(vp_cfn_accepter_name(mode)));
 	for (size_t i = 0; !bad && i < sizeof(registration_keys) / sizeof(registration_keys[0]);
 	     i++) {
 		const char *v = json_string_value(json_object_get(ns, registration_keys[i]));
+		if (i == PEER_ROLE_KEY && mode == VP_CFN_ACCEPTER_BROKER) {
+			/* No role in broker mode: "" keeps the attribute defined. */
+			bad |= json_object_set_new(data, registration_keys[i], json_string(""));
+			continue;
+		}
 		if (!v || !v[0]) {
 			json_decref(data);
 			vp_cfn_job_fail(j,
@@ -118,6 +161,31 @@ static bool registration_data(struct vp_cfn_job *j, json_t *ns)
 	return true;
 }
 
+/*
+ * A registration this Create cannot use (the wrong mode): released at once
+ * (best effort, the reason says how it went), since the failed Create's
+ * rollback Delete has no namespace to release.
+ */
+static void release_unused(struct vp_cfn_job *j, const struct vp_cfn_broker_props *bp)
+{
+	struct vp_broker_response resp;
+	struct vp_error err;
+	char path[64];
+	size_t len = strlen(j->reason);
+
+	snprintf(path, sizeof(path), "/v1/namespaces/%" PRId64, j->namespace_id);
+	vp_broker_response_init(&resp);
+	if (vp_cfn_job_broker_call(j, bp, "DELETE", path, NULL, &resp, &err) == VP_OK &&
+	    (resp.status == 200 || resp.status == 404))
+		snprintf(j->reason + len, sizeof(j->reason) - len,
+			 "; namespace %" PRId64 " released", j->namespace_id);
+	else
+		snprintf(j->reason + len, sizeof(j->reason) - len,
+			 "; namespace %" PRId64 " could not be released (it expires unconfirmed)",
+			 j->namespace_id);
+	vp_broker_response_cleanup(&resp);
+}
+
 void vp_cfn_registration_upsert(struct vp_cfn_job *j)
 {
 	struct vp_cfn_registration_props p;
@@ -126,6 +194,7 @@ void vp_cfn_registration_upsert(struct vp_cfn_job *j)
 	struct vp_error err;
 	const char *state;
 	json_t *ns = NULL, *req;
+	enum vp_cfn_accepter mode;
 
 	j->action = "register";
 	if (vp_cfn_registration_props_parse(j->ev, NULL, &p, &err) != VP_OK ||
@@ -161,7 +230,12 @@ void vp_cfn_registration_upsert(struct vp_cfn_job *j)
 				j->namespace_id, p.client_ref, state);
 		goto done;
 	}
-	if (!registration_data(j, ns))
+	if ((mode = registration_mode(j, ns, p.accepter)) == VP_CFN_ACCEPTER_UNSET) {
+		if (resp.status == 201)
+			release_unused(j, &p.broker);
+		goto done;
+	}
+	if (!registration_data(j, ns, mode))
 		goto done;
 	vp_cfn_registration_id(j->namespace_id, server_id, p.client_ref, j->physical_id);
 	vp_cfn_job_succeed(j, "namespace %" PRId64 " (%s) %s", j->namespace_id,

@@ -245,6 +245,7 @@ class ResponseBucket:
         self.cv = threading.Condition()
         self.pending = {}        # path -> request record
         self.puts = []           # every PUT: {"path", "status", "body", "headers", "request_id"}
+        self.faults = {}         # logical id -> PUTs still to answer 503 SlowDown (fail_puts)
         bucket = self
 
         class H(_QuietHandler):
@@ -275,6 +276,12 @@ class ResponseBucket:
             self.pending[path] = {"query": query, "stack_id": stack_id, "logical_id": logical_id,
                                   "request_id": request_id, "answer": None, "count": 0}
         return f"http://127.0.0.1:{self.port}{path}?{query}"
+
+    def fail_puts(self, logical_id, count):
+        """The next `count` PUTs of answers for `logical_id` get S3's 503 SlowDown (a lost
+        answer: the handler's invocation then fails and Lambda retries it)."""
+        with self.cv:
+            self.faults[logical_id] = count
 
     def _put(self, h):
         path, _, query = h.path.partition("?")
@@ -310,6 +317,12 @@ class ResponseBucket:
             return answer(411, _s3_error("MissingContentLength",
                                          "You must provide the Content-Length HTTP header."))
         body, _ = h._read_body(5 << 20)
+        with self.cv:
+            left = self.faults.get(rec["logical_id"], 0)
+            if left > 0:
+                self.faults[rec["logical_id"]] = left - 1
+        if left > 0:
+            return answer(503, _s3_error("SlowDown", "Please reduce your request rate."))
         entry["body"] = body
         with self.cv:
             rec["count"] += 1
@@ -838,6 +851,38 @@ class IamRole(Provider):
                 raise CfnError(_aws_message(e)) from None
 
 
+class IamPolicy(Provider):
+    """An inline policy put on each role of Roles (PutRolePolicy); Ref is a generated id.
+    Users and Groups are not modelled (refused as unknown properties)."""
+    props = ("PolicyDocument", "PolicyName", "Roles")
+    required = ("PolicyDocument", "PolicyName", "Roles")
+    attributes = ()
+
+    def create(self, ctx, logical, props):
+        iam = ctx.client("iam")
+        roles = props["Roles"]
+        d = props["PolicyDocument"]
+        doc = d if isinstance(d, str) else json.dumps(d)
+        physical = ctx.physical_name(logical, 128)
+        ctx.partial(physical, {})
+        try:
+            for r in roles:
+                iam.put_role_policy(RoleName=r, PolicyName=props["PolicyName"], PolicyDocument=doc)
+        except Exception as e:                    # noqa: BLE001
+            raise CfnError(_aws_message(e)) from None
+        return physical, {}
+
+    def delete(self, ctx, res):
+        iam = ctx.client("iam")
+        props = res.get("Properties") or {}
+        for r in props.get("Roles") or []:
+            try:
+                iam.delete_role_policy(RoleName=r, PolicyName=props["PolicyName"])
+            except Exception as e:                # noqa: BLE001
+                if not _gone(e, "NoSuchEntity"):
+                    raise CfnError(_aws_message(e)) from None
+
+
 class LambdaFunction(Provider):
     props = ("Architectures", "Code", "Description", "Environment", "FunctionName", "Handler",
              "MemorySize", "Role", "Runtime", "Timeout", "Tags")
@@ -1237,6 +1282,7 @@ class Ec2VpcPeeringConnection(Provider):
 
 PROVIDERS = {
     "AWS::IAM::Role": IamRole(),
+    "AWS::IAM::Policy": IamPolicy(),
     "AWS::Lambda::Function": LambdaFunction(),
     "AWS::CloudFormation::CustomResource": CustomResource(),
     "AWS::EC2::VPC": Ec2Vpc(),
@@ -1855,8 +1901,8 @@ def cmd_deploy(a):
 
 def cmd_hub(a):
     """The hub as its operator sets it up: a VPC with route tables and a subnet (boto3), then
-    templates/hub.yaml (peer roles, broker role; the broker host skipped). Prints shell
-    assignments for the broker's flags."""
+    templates/hub.yaml (broker role, peer roles in peer-role mode; the broker host skipped).
+    Prints shell assignments for the broker's flags (HUB_PEER_ROLES empty without roles)."""
     aws = Aws(a.endpoint, a.accounts)
     ec2 = aws.client("ec2", a.account)
     vpc = ec2.create_vpc(CidrBlock=a.cidr)["Vpc"]["VpcId"]
@@ -1869,14 +1915,16 @@ def cmd_hub(a):
             "HubVpcId": vpc, "BrokerSubnetId": subnet,
             "BrokerSourceUrl": "https://example.invalid/vpcpeer.tar.gz",
             "BrokerTlsSecretArn": f"arn:aws:secretsmanager:{aws.region}:{aws.account_id(a.account)}:secret:vpcpeer-tls",
-            "AllowedAccounts": ",".join(a.allow)},
+            "AllowedAccounts": ",".join(a.allow), "PeeringAccepter": a.peering_accepter,
+            "KeepPeerRoles": "true" if a.keep_peer_roles else "false"},
             capabilities=["CAPABILITY_NAMED_IAM"], skip_types=HUB_BROKER_HOST_TYPES)
     finally:
         sim.close()
     if st.status != "CREATE_COMPLETE":
         print(f"cfnsim: hub stack {st.status}: {st.failure_reasons()}", file=sys.stderr)
         return 1
-    roles = [r.rsplit("/", 1)[1] for r in st.outputs["PeerRoleArns"].split(",")]
+    arns = st.outputs.get("PeerRoleArns")
+    roles = [r.rsplit("/", 1)[1] for r in arns.split(",")] if arns else []
     acct = aws.account(a.account)
     for k, v in (("HUB_ACCOUNT", acct["id"]), ("HUB_VPC", vpc), ("HUB_ROUTE_TABLE", rtb),
                  ("HUB_PEER_ROLES", ",".join(roles)), ("HUB_ACCESS_KEY_ID", acct["access_key_id"]),
@@ -1923,6 +1971,10 @@ def main(argv=None):
     h.add_argument("--subnet", default="10.0.0.0/24")
     h.add_argument("--stack-name", default="vpcpeer-hub")
     h.add_argument("--allow", action="append", default=[], metavar="ACCOUNT_ID")
+    h.add_argument("--peering-accepter", default="broker", choices=("broker", "peer-role"),
+                   help="hub.yaml's PeeringAccepter (peer roles only with peer-role)")
+    h.add_argument("--keep-peer-roles", action="store_true",
+                   help="hub.yaml's KeepPeerRoles: the peer roles in broker mode too")
     h.add_argument("--quiet", action="store_true")
     h.set_defaults(fn=cmd_hub)
     r = sub.add_parser("routes", help="print a VPC's route tables")

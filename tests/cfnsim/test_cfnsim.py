@@ -172,6 +172,29 @@ Outputs:
         self.assertEqual(self.vpcs(), [])
         self.assertEqual(self.env.client("iam", "client-b").list_roles()["Roles"], [])
 
+    def test_iam_policy_on_a_role(self):
+        body = ("  R:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n"
+                "        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n"
+                "            Principal: {Service: lambda.amazonaws.com}\n            Action: sts:AssumeRole\n"
+                "  P:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyName: p1\n"
+                "      Roles: [!Ref R]\n      PolicyDocument:\n        Version: '2012-10-17'\n"
+                "        Statement:\n          - Effect: Allow\n            Action: ec2:DescribeVpcs\n"
+                "            Resource: '*'\n")
+        iam = self.env.client("iam", "client-b")
+        st = self.create(tpl(body))
+        self.assertEqual(st.status, "CREATE_COMPLETE", st.failure_reasons())
+        role = st.resources["R"]["PhysicalResourceId"]
+        self.assertEqual(iam.list_role_policies(RoleName=role)["PolicyNames"], ["p1"])
+        doc = iam.get_role_policy(RoleName=role, PolicyName="p1")["PolicyDocument"]
+        self.assertEqual(doc["Statement"][0]["Action"], "ec2:DescribeVpcs")
+        self.assertEqual(self.sim.delete_stack(st).status, "DELETE_COMPLETE")
+        self.assertEqual(iam.list_roles()["Roles"], [])
+        # Users and Groups are not modelled: refused before anything exists
+        with self.assertRaises(cfnsim.Unsupported):
+            self.create(tpl(body.replace("      Roles: [!Ref R]\n", "      Users: [u]\n")),
+                        name="s2")
+        self.assertEqual(iam.list_roles()["Roles"], [])
+
     def test_order_and_cycles(self):
         t = tpl("""
   Rt:

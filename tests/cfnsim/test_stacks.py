@@ -44,10 +44,25 @@ def binary_has(binary, command):
     return r.returncode == 0
 
 
-class TemplateHub(bh.Hub if bh else object):
-    """The hub of broker_harness.Hub, with the peer roles from templates/hub.yaml."""
+def serve_has_flag(binary, flag):
+    r = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True, timeout=30)
+    return flag in r.stdout
 
-    def __init__(self, env, sim, route_tables=2):
+
+def broker_mode_args(binary, mode):
+    """The broker's flags for a mode, and whether it needs the peer roles. A broker with
+    --peering-accepter (issue 13) takes it; an older one has broker mode as --accept-pending
+    (with the peer-role pool still required)."""
+    if serve_has_flag(binary, "--peering-accepter"):
+        return ["--peering-accepter", mode], mode == "peer-role"
+    return (["--accept-pending"] if mode == "broker" else []), True
+
+
+class TemplateHub(bh.Hub if bh else object):
+    """The hub of broker_harness.Hub, with the peer roles (when wanted) from
+    templates/hub.yaml."""
+
+    def __init__(self, env, sim, route_tables=2, mode="broker", peer_roles=True):
         self.env = env
         self.ec2 = env.client("ec2", "hub")
         self.iam = env.client("iam", "hub")
@@ -63,16 +78,19 @@ class TemplateHub(bh.Hub if bh else object):
             parameters={"HubVpcId": self.vpc, "BrokerSubnetId": self.subnet,
                         "BrokerSourceUrl": "https://example.invalid/vpcpeer.tar.gz",
                         "BrokerTlsSecretArn": "arn:aws:secretsmanager:us-east-1:111111111111:secret:tls",
-                        "AllowedAccounts": ",".join(env.accounts[c]["id"] for c in CLIENTS)},
+                        "AllowedAccounts": ",".join(env.accounts[c]["id"] for c in CLIENTS),
+                        "PeeringAccepter": mode,
+                        "KeepPeerRoles": "true" if peer_roles and mode == "broker" else "false"},
             capabilities=["CAPABILITY_NAMED_IAM"], skip_types=cfnsim.HUB_BROKER_HOST_TYPES)
         if self.stack.status != "CREATE_COMPLETE":
             raise AssertionError(f"hub stack: {self.stack.status}: {self.stack.failure_reasons()}")
-        arns = self.stack.outputs["PeerRoleArns"].split(",")
-        self.roles = [a.rsplit("/", 1)[1] for a in arns]
+        arns = self.stack.outputs.get("PeerRoleArns")
+        self.roles = [a.rsplit("/", 1)[1] for a in arns.split(",")] if arns else []
 
 
 class StackCase(unittest.TestCase):
     GENERATED_ACCOUNTS = 0
+    MODE = "broker"            # the hub's and the client stacks' PeeringAccepter
 
     @classmethod
     def setUpClass(cls):
@@ -102,7 +120,10 @@ class StackCase(unittest.TestCase):
                                     service_timeout_cap=WAIT, workdir=simdir,
                                     lambda_env={"VPCPEER_LOG_LEVEL": "debug"})
         self.addCleanup(self._close_sim)
-        self.hub = TemplateHub(self.env, self.sim)
+        self.mode_args, peer_roles = broker_mode_args(self.bin, self.MODE)
+        self.hub = TemplateHub(self.env, self.sim, mode=self.MODE, peer_roles=peer_roles)
+        # the custom resource that confirms (and in broker mode requests) the peering
+        self.confirmation = "Confirmation" if self.MODE == "broker" else "PeerRoleConfirmation"
         self.brokers = []
         self.addCleanup(self._stop_brokers)
 
@@ -122,15 +143,17 @@ class StackCase(unittest.TestCase):
                       "\n".join(f"--- {k}\n{v[-3000:]}" for k, v in bad.items()))
 
     def start_broker(self, args=()):
-        b = bh.Broker(self.env, self.hub, self.workdir, args=list(args), binary=self.bin,
+        b = bh.Broker(self.env, self.hub, self.workdir, args=self.mode_args + list(args),
+                      binary=self.bin,
                       allow=CLIENTS, name=f"broker{len(self.brokers) + 1}")
         self.brokers.append(b)
         return b.start()
 
-    def deploy(self, broker, who, name, template=CLIENT_TEMPLATE):
+    def deploy(self, broker, who, name, template=CLIENT_TEMPLATE, mode=None):
         st = self.sim.create_stack(name, template, who, parameters={
             "BrokerUrl": broker.url, "ServerId": bh.SERVER_ID,
-            "HandlerCodeBucket": "vpcpeer-handler-code"}, capabilities=["CAPABILITY_IAM"])
+            "HandlerCodeBucket": "vpcpeer-handler-code",
+            "PeeringAccepter": mode or self.MODE}, capabilities=["CAPABILITY_IAM"])
         return st
 
     def diagnose(self, st):
@@ -191,6 +214,8 @@ class StackCase(unittest.TestCase):
 
 
 class ClientStacks(StackCase):
+    """Broker mode (the default): the handler requests each peering, the broker accepts it."""
+
     def test_three_stacks_then_delete(self):
         broker = self.start_broker()
         stacks = {}
@@ -225,16 +250,21 @@ class ClientStacks(StackCase):
                                 for r in to_hub))
             self.assertEqual([p["Status"]["Code"] for p in pcx], ["active"])
             self.assertEqual(pcx[0]["AccepterVpcInfo"]["VpcId"], self.hub.vpc)
+            self.assertEqual(pcx[0]["RequesterVpcInfo"]["VpcId"], st.outputs["VpcId"])
+            self.assertEqual(st.outputs["PeeringAccepter"], self.MODE)
             # the hub routes the client's CIDR through it, in every configured table
             for rtb, routes in self.hub_client_routes().items():
                 self.assertEqual(routes.get(vpc_cidr), (ns["VpcPeeringConnectionId"], "active"), rtb)
-            # the account is trusted once, in the pool
-            self.assertEqual(trusted.get(acct), 1, trusted)
+            if self.MODE == "peer-role":
+                # the account is trusted once, in the pool
+                self.assertEqual(trusted.get(acct), 1, trusted)
+            elif not self.hub.roles:
+                self.assertEqual(trusted, {})
         for rtb, routes in self.hub_client_routes().items():
             self.assertEqual(len(routes), 3, rtb)
         # the handler was asked exactly what the template says: Create of both resources
         creates = [(r["LogicalResourceId"], r["RequestType"]) for s in stacks.values() for r in s.requests]
-        self.assertEqual(creates, [("Registration", "Create"), ("Confirmation", "Create")] * 3)
+        self.assertEqual(creates, [("Registration", "Create"), (self.confirmation, "Create")] * 3)
 
         for i, who in enumerate(CLIENTS, 1):
             st = self.sim.delete_stack(stacks[who])
@@ -266,14 +296,48 @@ class ClientStacks(StackCase):
         self.assertEqual(self.live(broker), {})
 
 
+class Retries(StackCase):
+    def test_lost_answer_retried_reuses_the_request(self):
+        """The confirmation's answer is lost (every PUT of the first invocation fails): Lambda
+        retries the invocation, which finds this VPC's request (already accepted) instead
+        of making a second one."""
+        broker = self.start_broker()
+        self.sim.bucket.fail_puts(self.confirmation, 4)      # the handler's 4 PUT attempts
+        st = self.deploy(broker, "client-b", "client-b")
+        self.assertEqual(st.status, "CREATE_COMPLETE", self.diagnose(st))
+        outcomes = [i.outcome for i in self.sim.invocations()
+                    if i.event.get("LogicalResourceId") == self.confirmation]
+        self.assertEqual(outcomes, ["error", "response"])
+        _, pcx = self.client_state("client-b")
+        self.assertEqual([p["VpcPeeringConnectionId"] for p in pcx],
+                         [st.outputs["PeeringConnectionId"]])
+        ec2 = self.env.client("ec2", "client-b")
+        every = ec2.describe_vpc_peering_connections()["VpcPeeringConnections"]
+        self.assertEqual(len(every), 1, every)                # never a second request
+        self.assertEqual(self.sim.delete_stack(st).status, "DELETE_COMPLETE", self.diagnose(st))
+        self.assertGone(broker, "client-b", 1)
+
+
+    def test_delete_after_the_hub_ended_the_peering(self):
+        """The hub side deleted the peering (an operator, or a release): the stack's Delete
+        still completes, the handler counting a deleted peering as done."""
+        broker = self.start_broker()
+        st = self.deploy(broker, "client-b", "client-b")
+        self.assertEqual(st.status, "CREATE_COMPLETE", self.diagnose(st))
+        self.env.client("ec2", "hub").delete_vpc_peering_connection(
+            VpcPeeringConnectionId=st.outputs["PeeringConnectionId"])
+        self.assertEqual(self.sim.delete_stack(st).status, "DELETE_COMPLETE", self.diagnose(st))
+        self.assertGone(broker, "client-b", 1)
+
+
 class Rollback(StackCase):
     def assertRolledBack(self, st, broker, who):
         self.assertEqual(st.status, "ROLLBACK_COMPLETE", self.diagnose(st))
         failed = [e for e in st.events if e["ResourceStatus"] == "CREATE_FAILED"]
-        self.assertEqual([e["LogicalResourceId"] for e in failed], ["Confirmation"], st.events)
+        self.assertEqual([e["LogicalResourceId"] for e in failed], [self.confirmation], st.events)
         # the custom resources got their Delete events, the failed one too
         dels = [r["LogicalResourceId"] for r in st.requests if r["RequestType"] == "Delete"]
-        self.assertEqual(dels, ["Confirmation", "Registration"])
+        self.assertEqual(dels, [self.confirmation, "Registration"])
         self.assertEqual(st.resources, {})
         self.assertGone(broker, who, 1)
         self.assertEqual(self.hub_client_routes(), {t: {} for t in self.hub.route_tables})
@@ -288,6 +352,9 @@ class Rollback(StackCase):
         self.env.request("DELETE", "/_awsenv/faults")
         reason = self.assertRolledBack(st, broker, "client-b")
         self.assertIn("FAILED", reason)
+        if self.MODE == "broker":
+            # accepted by the broker, then its routing failed: the handler deleted it
+            self.assertRegex(reason, r"peering pcx-[0-9a-f]+ deleted")
         # nothing is left over: a new stack succeeds and gets n = 1 only after the quarantine
         # (default 600 s): here it gets the next n
         st2 = self.deploy(broker, "client-b", "client-b-2")
@@ -300,10 +367,37 @@ class Rollback(StackCase):
         # a second VPC of the client's, and the confirmation names it instead of the peered one
         doc["Resources"]["OtherVpc"] = {"Type": "AWS::EC2::VPC",
                                         "Properties": {"CidrBlock": "172.16.0.0/22"}}
-        doc["Resources"]["Confirmation"]["Properties"]["VpcId"] = {"Ref": "OtherVpc"}
+        doc["Resources"][self.confirmation]["Properties"]["VpcId"] = {"Ref": "OtherVpc"}
         st = self.deploy(broker, "client-c", "client-c", template=doc)
         reason = self.assertRolledBack(st, broker, "client-c")
         self.assertRegex(reason.lower(), "vpc")
+        if self.MODE == "broker":
+            # the request the handler made (from the other VPC) was deleted again
+            self.assertRegex(reason, r"peering pcx-[0-9a-f]+ deleted")
+
+    def test_stack_for_the_other_mode_fails_naming_both(self):
+        if not serve_has_flag(self.bin, "--peering-accepter"):
+            self.skipTest("the broker does not answer PeeringAccepter yet (issue 13, B1)")
+        broker = self.start_broker()
+        other = "peer-role" if self.MODE == "broker" else "broker"
+        st = self.deploy(broker, "client-b", "client-b", mode=other)
+        self.assertEqual(st.status, "ROLLBACK_COMPLETE", self.diagnose(st))
+        failed = [e for e in st.events if e["ResourceStatus"] == "CREATE_FAILED"]
+        self.assertEqual([e["LogicalResourceId"] for e in failed], ["Registration"])
+        reason = failed[0]["ResourceStatusReason"]
+        self.assertIn(f"PeeringAccepter {other}", reason)
+        self.assertIn(f"--peering-accepter {self.MODE}", reason)
+        self.assertIn("released", reason)
+        self.assertGone(broker, "client-b", 1)
+
+
+class PeerRoleClientStacks(ClientStacks):
+    """Peer-role mode (the original design): the stack accepts through the hub's peer role."""
+    MODE = "peer-role"
+
+
+class PeerRoleRollback(Rollback):
+    MODE = "peer-role"
 
 
 if __name__ == "__main__":

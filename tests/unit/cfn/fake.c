@@ -57,6 +57,7 @@ struct fake {
 	_Atomic int hang;
 	struct ns namespaces[MAX_NAMESPACES];
 	size_t ns_count;
+	char accepter[16]; /* the answers' PeeringAccepter; "" answers none (an older broker) */
 };
 
 struct conn_state {
@@ -173,7 +174,7 @@ static enum MHD_Result response_url(struct fake *f, struct MHD_Connection *conn,
 }
 
 /* The namespace object as the broker renders it (docs/api.md). */
-static char *ns_json(const struct ns *ns)
+static char *ns_json(const struct ns *ns, const char *accepter)
 {
 	char vpc[32], sub[4][32];
 	unsigned base = (unsigned)ns->n * 4;
@@ -193,6 +194,11 @@ static char *ns_json(const struct ns *ns)
 		      "arn:aws:iam::111111111111:role/vpcpeer-peer-1", "PeerCidrBlock",
 		      "10.0.0.0/22", "VpcId", ns->vpc[0] ? json_string(ns->vpc) : json_null(),
 		      "VpcPeeringConnectionId", ns->pcx[0] ? json_string(ns->pcx) : json_null());
+	if (o && accepter[0]) {
+		json_object_set_new(o, "PeeringAccepter", json_string(accepter));
+		if (strcmp(accepter, "broker") == 0) /* no role in broker mode */
+			json_object_set_new(o, "PeerRoleArn", json_null());
+	}
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return text;
@@ -262,7 +268,7 @@ static enum MHD_Result broker(struct fake *f, struct MHD_Connection *conn, const
 			status = 201;
 		}
 		if (ns)
-			text = ns_json(ns);
+			text = ns_json(ns, f->accepter);
 		else
 			status = 400;
 	} else if (strncmp(url, "/v1/namespaces/", 15) == 0 &&
@@ -276,12 +282,12 @@ static enum MHD_Result broker(struct fake *f, struct MHD_Connection *conn, const
 			copy(ns->vpc, sizeof(ns->vpc),
 			     json_string_value(json_object_get(body, "vpc_id")));
 			copy(ns->state, sizeof(ns->state), "active");
-			text = ns_json(ns);
+			text = ns_json(ns, f->accepter);
 		} else if (*end == '\0' && strcmp(method, "GET") == 0) {
-			text = ns_json(ns);
+			text = ns_json(ns, f->accepter);
 		} else if (*end == '\0' && strcmp(method, "DELETE") == 0) {
 			copy(ns->state, sizeof(ns->state), "released");
-			text = ns_json(ns);
+			text = ns_json(ns, f->accepter);
 		} else {
 			status = 405;
 		}
@@ -380,6 +386,7 @@ void fake_reset(struct fake *f)
 	f->put_fail_left = 0;
 	f->refuse_status = 0;
 	f->hang = 0;
+	f->accepter[0] = '\0';
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -491,6 +498,13 @@ void fake_broker_refuse(struct fake *f, int status, const char *body)
 void fake_broker_hang(struct fake *f, bool on)
 {
 	f->hang = on;
+}
+
+void fake_broker_set_accepter(struct fake *f, const char *mode)
+{
+	pthread_mutex_lock(&f->lock);
+	copy(f->accepter, sizeof(f->accepter), mode);
+	pthread_mutex_unlock(&f->lock);
 }
 
 void fake_broker_set_state(struct fake *f, int64_t n, const char *state)

@@ -76,6 +76,8 @@ void fake_broker_refuse(struct fake *f, int status, const char *body);
 void fake_broker_hang(struct fake *f, bool on);
 /* Set a namespace's state, or its client ref (as if the number had been reused). */
 void fake_broker_set_state(struct fake *f, int64_t n, const char *state);
+/* The answers' PeeringAccepter ("broker": PeerRoleArn null too); NULL or "": none. */
+void fake_broker_set_accepter(struct fake *f, const char *mode);
 void fake_broker_set_client_ref(struct fake *f, int64_t n, const char *ref);
 /* Forget everything recorded and scripted (the registry too). */
 void fake_reset(struct fake *f);

@@ -189,12 +189,110 @@ static void test_properties(void **state)
 	vp_cfn_event_cleanup(&ev);
 }
 
+/* Parse the confirmation properties `props` (a JSON object's inside): VP_OK or the code. */
+static vp_code confirmation(const char *props, struct vp_cfn_confirmation_props *out,
+			    struct vp_error *err)
+{
+	char text[2048];
+	struct vp_cfn_event ev;
+	vp_code rc;
+
+	snprintf(text, sizeof(text),
+		 "{\"RequestType\": \"Create\", " ENVELOPE ", \"ResourceProperties\": {"
+		 "\"BrokerUrl\": \"https://b\", \"NamespaceId\": \"7\", \"VpcId\": "
+		 "\"vpc-0123abcd\"%s}}",
+		 props);
+	parse_ok(text, &ev);
+	rc = vp_cfn_confirmation_props_parse(&ev, NULL, out, err);
+	vp_cfn_event_cleanup(&ev);
+	return rc;
+}
+
+#define PEER                                                                                       \
+	", \"PeerVpcId\": \"vpc-0aaa1111\", \"PeerOwnerId\": \"111111111111\", "                   \
+	"\"PeerRegion\": \"eu-west-1\""
+
+static void test_peering_accepter(void **state)
+{
+	struct vp_cfn_confirmation_props c;
+	struct vp_cfn_registration_props reg;
+	struct vp_cfn_event ev;
+	struct vp_error err;
+
+	(void)state;
+	/* Broker mode: the hub's side of the request, no peering id. */
+	assert_int_equal(confirmation(", \"PeeringAccepter\": \"broker\"" PEER, &c, &err), VP_OK);
+	assert_int_equal(c.accepter, VP_CFN_ACCEPTER_BROKER);
+	assert_string_equal(c.peering_id, "");
+	assert_string_equal(c.peer_vpc_id, "vpc-0aaa1111");
+	assert_string_equal(c.peer_owner_id, "111111111111");
+	assert_string_equal(c.peer_region, "eu-west-1");
+	/* Broker mode with a peering id: that one is confirmed, a HealthCheck is fine. */
+	assert_int_equal(confirmation(", \"PeeringAccepter\": \"broker\", "
+				      "\"VpcPeeringConnectionId\": \"pcx-0123abcd\", "
+				      "\"HealthCheck\": \"10.0.0.5:80\"",
+				      &c, &err),
+			 VP_OK);
+	assert_string_equal(c.peering_id, "pcx-0123abcd");
+	/* Each part of the request's target is required and checked, by name. */
+	assert_int_equal(confirmation(", \"PeeringAccepter\": \"broker\"", &c, &err),
+			 VP_ERR_INVALID);
+	assert_string_equal(err.message, "property PeerVpcId is required");
+	assert_int_equal(confirmation(", \"PeeringAccepter\": \"broker\", \"PeerVpcId\": "
+				      "\"vpc-0aaa1111\", \"PeerOwnerId\": \"1111\", "
+				      "\"PeerRegion\": \"eu-west-1\"",
+				      &c, &err),
+			 VP_ERR_INVALID);
+	assert_non_null(strstr(err.message, "PeerOwnerId"));
+	assert_int_equal(confirmation(", \"PeeringAccepter\": \"broker\", \"PeerVpcId\": "
+				      "\"vpc-0aaa1111\", \"PeerOwnerId\": \"111111111111\", "
+				      "\"PeerRegion\": \"eu west\"",
+				      &c, &err),
+			 VP_ERR_INVALID);
+	assert_non_null(strstr(err.message, "PeerRegion"));
+	/* A HealthCheck on the request itself could never pass: refused, with the way out. */
+	assert_int_equal(confirmation(", \"PeeringAccepter\": \"broker\", \"HealthCheck\": "
+				      "\"10.0.0.5:80\"" PEER,
+				      &c, &err),
+			 VP_ERR_INVALID);
+	assert_non_null(strstr(err.message, "second Custom::PeeringConfirmation"));
+	/* Peer-role (also when absent) still needs the peering id. */
+	assert_int_equal(confirmation(PEER, &c, &err), VP_ERR_INVALID);
+	assert_string_equal(err.message, "property VpcPeeringConnectionId is required");
+	assert_int_equal(confirmation(", \"PeeringAccepter\": \"peer-role\", "
+				      "\"VpcPeeringConnectionId\": \"pcx-0123abcd\"",
+				      &c, &err),
+			 VP_OK);
+	assert_int_equal(c.accepter, VP_CFN_ACCEPTER_PEER_ROLE);
+	/* Anything else is refused, naming the values. */
+	assert_int_equal(confirmation(", \"PeeringAccepter\": \"hub\"" PEER, &c, &err),
+			 VP_ERR_INVALID);
+	assert_non_null(strstr(err.message, "broker or peer-role"));
+
+	/* The registration: UNSET when absent (no cross-check), else the value. */
+	parse_ok("{\"RequestType\": \"Create\", " ENVELOPE ", \"ResourceProperties\": {"
+		 "\"BrokerUrl\": \"https://b\", \"PeeringAccepter\": \"peer-role\"}}",
+		 &ev);
+	assert_int_equal(vp_cfn_registration_props_parse(&ev, NULL, &reg, &err), VP_OK);
+	assert_int_equal(reg.accepter, VP_CFN_ACCEPTER_PEER_ROLE);
+	vp_cfn_event_cleanup(&ev);
+	parse_ok("{\"RequestType\": \"Create\", " ENVELOPE ", \"ResourceProperties\": {"
+		 "\"BrokerUrl\": \"https://b\"}}",
+		 &ev);
+	assert_int_equal(vp_cfn_registration_props_parse(&ev, NULL, &reg, &err), VP_OK);
+	assert_int_equal(reg.accepter, VP_CFN_ACCEPTER_UNSET);
+	vp_cfn_event_cleanup(&ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_create_update_delete), cmocka_unit_test(test_unanswerable),
-		cmocka_unit_test(test_default_client_ref),   cmocka_unit_test(test_host_port),
+		cmocka_unit_test(test_create_update_delete),
+		cmocka_unit_test(test_unanswerable),
+		cmocka_unit_test(test_default_client_ref),
+		cmocka_unit_test(test_host_port),
 		cmocka_unit_test(test_properties),
+		cmocka_unit_test(test_peering_accepter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

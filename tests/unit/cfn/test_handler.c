@@ -171,6 +171,65 @@ static void test_registration_create(void **state)
 	json_decref(body);
 }
 
+/* The broker's mode and the stack's: PeerRoleArn "" in broker mode, a mismatch named and undone. */
+static void test_registration_peering_accepter(void **state)
+{
+	struct vp_cfn_result res;
+	struct fake_call call;
+	json_t *a, *props;
+
+	(void)state;
+	/* An older broker answers no mode: the property decides (none: peer-role). */
+	a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &res);
+	assert_true(res.success);
+	assert_string_equal(data_of(a, "PeeringAccepter"), "peer-role");
+	json_decref(a);
+
+	/* Broker mode, both agree: no role, and PeerRoleArn stays defined for Fn::GetAtt. */
+	fake_reset(fake);
+	fake_broker_set_accepter(fake, "broker");
+	props = registration_props();
+	json_object_set_new(props, "PeeringAccepter", json_string("broker"));
+	a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, props, &res);
+	assert_true(res.success);
+	assert_string_equal(data_of(a, "PeeringAccepter"), "broker");
+	assert_string_equal(data_of(a, "PeerRoleArn"), "");
+	json_decref(a);
+
+	/* A stack for peer-role against a broker-mode broker: FAILED naming both, released. */
+	fake_reset(fake);
+	fake_broker_set_accepter(fake, "broker");
+	props = registration_props();
+	json_object_set_new(props, "PeeringAccepter", json_string("peer-role"));
+	a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, props, &res);
+	assert_false(res.success);
+	assert_non_null(strstr(res.reason, "PeeringAccepter peer-role"));
+	assert_non_null(strstr(res.reason, "--peering-accepter broker"));
+	assert_non_null(strstr(res.reason, "namespace 1 released"));
+	assert_int_equal(strncmp(res.physical_id, "vpcpeer-failed-", 15), 0);
+	json_decref(a);
+	assert_int_equal(fake_broker_call_count(fake), 2);
+	call = fake_broker_call_at(fake, 1);
+	assert_string_equal(call.method, "DELETE");
+	assert_string_equal(call.path, "/v1/namespaces/1");
+
+	/* The other way round; and a replay (200) of the same mismatch releases nothing. */
+	fake_reset(fake);
+	fake_broker_set_accepter(fake, "peer-role");
+	props = registration_props();
+	json_object_set_new(props, "PeeringAccepter", json_string("broker"));
+	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, props, &res));
+	assert_false(res.success);
+	assert_non_null(strstr(res.reason, "--peering-accepter peer-role"));
+	fake_broker_set_state(fake, 1, "pending");
+	props = registration_props();
+	json_object_set_new(props, "PeeringAccepter", json_string("broker"));
+	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, props, &res));
+	assert_false(res.success);
+	assert_null(strstr(res.reason, "released"));
+	assert_int_equal(fake_broker_call_count(fake), 3);
+}
+
 static void test_registration_update_keeps_physical_id(void **state)
 {
 	struct vp_cfn_result created, updated;
@@ -597,6 +656,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_registration_create, setup),
+		cmocka_unit_test_setup(test_registration_peering_accepter, setup),
 		cmocka_unit_test_setup(test_registration_update_keeps_physical_id, setup),
 		cmocka_unit_test_setup(test_registration_update_new_client_ref_replaces, setup),
 		cmocka_unit_test_setup(test_registration_delete_releases, setup),
