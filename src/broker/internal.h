@@ -39,7 +39,7 @@ struct vp_broker {
 	struct vp_grants *grants; /* NULL in broker mode with no --peer-role */
 	enum vp_peering_accepter accepter;
 	char registry_id[VP_REGISTRY_ID_MAX + 1]; /* vp_registry_id(): VP_TAG_REGISTRY */
-	struct vp_broker_quota *quota; /* quota.h: the cap and the hub's quota view */
+	struct vp_broker_quota *quota;            /* quota.h: the cap and the hub's quota view */
 
 	char hub_account[13];
 	char hub_vpc[VP_AWS_ID_MAX + 1];

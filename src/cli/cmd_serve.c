@@ -28,8 +28,8 @@
 #define REGISTRY_POOL              8
 #define DEFAULT_RECONCILE_INTERVAL 60
 /* glibc's malloc: blocks from this size on are mmapped (unless MALLOC_MMAP_THRESHOLD_ says). */
-#define MMAP_THRESHOLD (128 * 1024)
-#define ADOPT_LOCK_WAIT_MS         10000 /* for another broker's reconciler at start-up */
+#define MMAP_THRESHOLD     (128 * 1024)
+#define ADOPT_LOCK_WAIT_MS 10000 /* for another broker's reconciler at start-up */
 
 /* serve's own options; the broker's are in broker_config.c (shared with reconcile). */
 enum {

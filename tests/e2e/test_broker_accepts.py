@@ -156,11 +156,6 @@ class BrokerAccepts(E2ECase):
         vpc = c.create_vpc(ns["VpcCidrBlock"])
         c.ec2.associate_vpc_cidr_block(VpcId=vpc, CidrBlock="10.0.8.0/22")  # n = 2's block
         pcx = c.request_peering(vpc, ns)
-        probe = c.ec2.describe_vpc_peering_connections(
-            VpcPeeringConnectionIds=[pcx])["VpcPeeringConnections"][0]
-        if "CidrBlockSet" not in probe.get("RequesterVpcInfo", {}):
-            # TODO(lead): un-skip at the merge of engineer A's awsenv (cidrBlockSet)
-            self.skipTest("awsenv does not return cidrBlockSet yet (engineer A adds it)")
         self.refused(b, "client-b", 1, pcx, vpc, "10.0.8.0/22", may_be_deleted=True)
 
     def test_expired_registration_cannot_be_confirmed(self):

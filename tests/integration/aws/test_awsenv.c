@@ -264,6 +264,9 @@ static void test_ec2_peering_and_routes(void **state)
 		assert_int_equal(
 			vp_aws_ec2_describe_vpc_peering_connections(hub, &by_id, &pl, &err), VP_OK);
 		assert_string_equal(pl->items[0].status_code, "active");
+		/* an active peering carries the requester's block set */
+		assert_int_equal(pl->items[0].requester.cidr_block_count, 1);
+		assert_string_equal(pl->items[0].requester.cidr_blocks[0], "10.0.4.0/22");
 		vp_aws_ec2_peering_list_free(pl);
 	}
 
@@ -352,10 +355,9 @@ static void test_ec2_peering_and_routes(void **state)
 		assert_string_equal(made->requester.vpc_id, b_vpc);
 		ids[0] = made->vpc_peering_connection_id;
 		assert_int_equal(vp_aws_ec2_create_tags(b, ids[0], &tag, 1, &err), VP_OK);
-		assert_int_equal(vp_aws_ec2_create_tags(b, ids[0], &tag, 0, &err),
-				 VP_ERR_INVALID);
-		assert_int_equal(
-			vp_aws_ec2_describe_vpc_peering_connections(b, &by_id, &pl, &err), VP_OK);
+		assert_int_equal(vp_aws_ec2_create_tags(b, ids[0], &tag, 0, &err), VP_ERR_INVALID);
+		assert_int_equal(vp_aws_ec2_describe_vpc_peering_connections(b, &by_id, &pl, &err),
+				 VP_OK);
 		assert_non_null(vp_aws_ec2_tag(&pl->items[0].tags, "vpcpeer:namespace"));
 		assert_string_equal(vp_aws_ec2_tag(&pl->items[0].tags, "vpcpeer:namespace"), "1");
 		vp_aws_ec2_peering_list_free(pl);

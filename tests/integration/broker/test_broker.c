@@ -462,7 +462,7 @@ static void test_confirm_mismatches(void **state)
 	expect_conflict(&w, B, 1, pcx_b, other_vpc, "requested from VPC");
 	/* B peers a VPC with n = 2's block and offers it for n = 1 */
 	pcx_b2 = client_peering(&w, w.b, "10.0.8.0/22", rb->record.peer_role_arn, true, &vpc_b2);
-	expect_conflict(&w, B, 1, pcx_b2, vpc_b2, "CIDR 10.0.8.0/22");
+	expect_conflict(&w, B, 1, pcx_b2, vpc_b2, "has block 10.0.8.0/22");
 	/* C's peering offered by B (an admin could, too): wrong account */
 	pcx_c = client_peering(&w, w.c, "10.0.8.0/22", rc->record.peer_role_arn, true, &vpc_c);
 	expect_conflict(&w, B, 1, pcx_c, vpc_c, "requested by account " C);
