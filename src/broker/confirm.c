@@ -177,12 +177,6 @@ static vp_code confirm_step(struct vp_broker *b, const struct vp_identity *calle
 		return vp_fail(err, VP_ERR_CONFLICT, "namespace %lld is %s, not pending",
 			       (long long)n, vp_registry_state_name(rec->state));
 
-	if (rec->expires_at > 0 && rec->expires_at <= (int64_t)time(NULL))
-		return vp_fail(err, VP_ERR_CONFLICT,
-			       "namespace %lld expired unconfirmed (--pending-ttl %lld s): "
-			       "register again",
-			       (long long)n, (long long)b->pending_ttl);
-
 	code = vp_broker_describe_peering(b, req->peering_id, &peerings, err);
 	if (code == VP_ERR_NOT_FOUND) /* the caller named a wrong id */
 		code = vp_fail(err, VP_ERR_CONFLICT, "peering %s does not exist", req->peering_id);
