@@ -16,8 +16,8 @@ client thread, proofs signed with libvpcpeer's own vp_proof_make); --driver pyth
 old driver (Python threads, a botocore proof per request, a new connection per request) to
 show its ceiling. Each registration comes from an account of its own (as client stacks do);
 in peer-role mode it needs a trust-policy grant, from a pool of 4 peer roles. A proof is
-signed per request (each costs the broker one STS call unless cached), before the request's
-clock starts. The 125-peering cap (--max-peerings 125) limits a burst to 120 registrations:
+signed per request before the driver's clock starts, each burst at a second of its own, so
+no two proofs of the run are alike and each registration costs the broker one STS call. The 125-peering cap (--max-peerings 125) limits a burst to 120 registrations:
 a level runs its registrations in bursts of at most 120, everything released in between
 (quarantine 0, not timed, without the latency), enough bursts (8 at 64 clients) that the
 figure is not the ramp-up of one. The AWS call counts come from awsenv's counters
@@ -94,6 +94,10 @@ class CDriver:
             self.accounts[a["name"]] = a
         self.names = names
         self.cpu = 0.0
+        # Each burst signs its proofs at its own second, counting down from the start
+        # (every account is in a burst once): no proof of the run is signed twice, so
+        # each registration costs the broker one STS replay, as a new stack's does.
+        self.signed_at = int(time.time())
 
     def _file(self, names, tag):
         path = os.path.join(self.tmp, f"accounts-{tag}.txt")
@@ -104,7 +108,10 @@ class CDriver:
         return path
 
     def _run(self, args):
-        p = subprocess.run([self.bin] + args, capture_output=True, text=True, timeout=600)
+        self.signed_at -= 1
+        env = dict(os.environ, BROKER_LOAD_SIGNED_AT=str(self.signed_at))
+        p = subprocess.run([self.bin] + args, capture_output=True, text=True, timeout=600,
+                           env=env)
         if p.returncode != 0:
             raise SystemExit(f"broker_load failed ({p.returncode}): {p.stderr.strip()}")
         rows, summary = [], {}

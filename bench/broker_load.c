@@ -10,8 +10,12 @@
  *   broker_load register URL SERVER_ID STS_URL ACCOUNTS CLIENTS REF_PREFIX
  *       One POST /v1/namespaces per account of ACCOUNTS (a file of lines
  *       "name access_key_id secret_access_key"), client_ref REF_PREFIX-i.
- *       Each thread opens its connection (GET /healthz) before the clock
- *       starts; each proof is signed before its request's clock starts.
+ *       Each thread opens its connection (GET /healthz) and every proof is
+ *       signed before the clock starts (a client signs on its own machine,
+ *       not on the broker's box), at BROKER_LOAD_SIGNED_AT (unix seconds,
+ *       one per run: the caller makes each run's distinct) or else each a
+ *       different number of seconds in the past, so no two are alike and
+ *       each costs the broker one STS replay, as a new stack's does.
  *       Prints one line per request "i status latency_ms namespace_id".
  *   broker_load release URL SERVER_ID STS_URL ACCOUNTS CLIENTS N...
  *       DELETE /v1/namespaces/N as account i for the i-th N ("i status ms -").
@@ -26,7 +30,7 @@
  *       the broker's proof cache never answers.
  *
  * Every mode ends with a line "# requests R errors E seconds S rps X cpu_user U
- * cpu_sys Y" (this process's own CPU, getrusage). Prints figures; asserts
+ * cpu_sys Y" (this process's own CPU while the clock ran, getrusage). Prints figures; asserts
  * nothing about time. Loopback only: the URLs come from the caller.
  */
 #include <pthread.h>
@@ -72,6 +76,7 @@ struct run {
 	size_t naccounts;
 	const char *ref_prefix;
 	int64_t *release_n; /* MODE_RELEASE: the namespace of request i */
+	char **proofs;      /* register, release: request i's proof, signed in advance */
 	size_t total;       /* requests to send (register, release) */
 	struct result *results;
 	atomic_size_t next;
@@ -90,6 +95,11 @@ static double now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_seconds(const struct timeval *tv)
+{
+	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
@@ -197,7 +207,7 @@ static void run_indexed(struct run *run, CURL *c, struct reply *reply)
 
 		if (i >= run->total)
 			return;
-		proof = sign(run, i % run->naccounts);
+		proof = run->proofs[i];
 		if (run->mode == MODE_REGISTER) {
 			snprintf(body, sizeof(body), "{\"client_ref\": \"%s-%zu\"}",
 				 run->ref_prefix, i);
@@ -217,7 +227,6 @@ static void run_indexed(struct run *run, CURL *c, struct reply *reply)
 		atomic_fetch_add(&run->done, 1);
 		if (status < 200 || status > 299)
 			atomic_fetch_add(&run->errors, 1);
-		free(proof);
 	}
 }
 
@@ -271,9 +280,14 @@ static void *client_main(void *arg)
 /* Signing times 0..239 s in the past, in turn: proofs signed in the same second differ. */
 static atomic_uint skew;
 
+/* BROKER_LOAD_SIGNED_AT (unix seconds), when set: the caller's own signing time, one per run. */
+static time_t signed_at;
+
 static time_t skewed_clock(void *ctx)
 {
 	(void)ctx;
+	if (signed_at)
+		return signed_at;
 	return time(NULL) - (time_t)(atomic_fetch_add(&skew, 1) % 240);
 }
 
@@ -349,7 +363,8 @@ static int parse_args(struct run *run, int argc, char **argv, int64_t *clients)
 	run->server_id = argv[3];
 	if (vp_parse_int64(argv[6], 1, MAX_CLIENTS, "CLIENTS", clients, NULL) != VP_OK)
 		return -1;
-	if (load_accounts(run, argv[5], argv[4], argc == 10 && strcmp(argv[9], "fresh") == 0) != 0)
+	if (load_accounts(run, argv[5], argv[4],
+			  run->mode != MODE_GET || (argc == 10 && strcmp(argv[9], "fresh") == 0)) != 0)
 		return -1;
 	switch (run->mode) {
 	case MODE_REGISTER:
@@ -387,9 +402,11 @@ int main(int argc, char **argv)
 	int64_t clients = 0;
 	pthread_t *threads;
 	struct thread_arg *args;
-	struct rusage ru;
+	struct rusage ru0, ru;
 	double secs;
 
+	if (getenv("BROKER_LOAD_SIGNED_AT"))
+		signed_at = (time_t)strtoll(getenv("BROKER_LOAD_SIGNED_AT"), NULL, 10);
 	if (parse_args(&run, argc, argv, &clients) != 0)
 		return usage();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -398,6 +415,14 @@ int main(int argc, char **argv)
 	args = calloc((size_t)clients, sizeof(*args));
 	if (!run.results || !threads || !args)
 		return 1;
+	if (run.mode != MODE_GET) {
+		run.proofs = calloc(run.total, sizeof(*run.proofs));
+		for (size_t i = 0; run.proofs && i < run.total; i++)
+			if (!(run.proofs[i] = sign(&run, i % run.naccounts)))
+				return 1;
+		if (!run.proofs)
+			return 1;
+	}
 	pthread_barrier_init(&run.start, NULL, (unsigned)clients + 1);
 	for (int64_t t = 0; t < clients; t++) {
 		args[t] = (struct thread_arg){&run, (size_t)t};
@@ -407,6 +432,7 @@ int main(int argc, char **argv)
 		}
 	}
 	pthread_barrier_wait(&run.start);
+	getrusage(RUSAGE_SELF, &ru0);
 	run.t_start = now();
 	for (int64_t t = 0; t < clients; t++)
 		pthread_join(threads[t], NULL);
@@ -419,11 +445,14 @@ int main(int argc, char **argv)
 	printf("# requests %lu errors %lu seconds %.3f rps %.1f cpu_user %.3f cpu_sys %.3f\n",
 	       atomic_load(&run.done), atomic_load(&run.errors), secs,
 	       (double)atomic_load(&run.done) / secs,
-	       (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
+	       cpu_seconds(&ru.ru_utime) - cpu_seconds(&ru0.ru_utime),
+	       cpu_seconds(&ru.ru_stime) - cpu_seconds(&ru0.ru_stime));
 	for (size_t i = 0; i < run.naccounts; i++)
 		vp_aws_client_free(run.accounts[i].aws);
 	free(run.accounts);
+	for (size_t i = 0; run.proofs && i < run.total; i++)
+		free(run.proofs[i]);
+	free(run.proofs);
 	free(run.release_n);
 	free(run.results);
 	free(threads);

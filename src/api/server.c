@@ -76,8 +76,14 @@
 #define DEFAULT_READY_CACHE_MS     1000
 #define MAX_THREADS                256
 #define MAX_WORKERS                1024
-/* Room for the request line and headers (an identity proof is up to 12 KiB). */
-#define CONNECTION_MEMORY (64 * 1024)
+/*
+ * Room for the request line and headers (an identity proof is up to 12 KiB;
+ * test_largest_proof_fits). libmicrohttpd mmaps a connection's memory above
+ * 32 KiB, and unmaps it at close: a TLB shootdown per connection, a tenth of
+ * the broker's CPU per registration when each client connects once (perf,
+ * issue 13). At 32 KiB it comes from malloc.
+ */
+#define CONNECTION_MEMORY (32 * 1024)
 /* A chunked body past max_body is read and dropped up to this, then the connection closes. */
 #define DISCARD_MAX (1024 * 1024)
 

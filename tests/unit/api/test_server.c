@@ -31,6 +31,7 @@
 #include <jansson.h>
 
 #include "api/auth.h"
+#include "proof/proof.h"
 #include "api/listen.h"
 #include "core/metrics.h"
 #include "api/query.h"
@@ -264,7 +265,7 @@ static void do_request(const char *base, const struct req *q, struct reply *r)
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
 	struct upload up = {q->chunked};
-	char url[512], auth[1024];
+	char url[512], auth[sizeof("Authorization: ") + VP_PROOF_MAX_HEADER];
 
 	memset(r, 0, sizeof(*r));
 	assert_non_null(c);
@@ -550,6 +551,30 @@ static void test_identity_proof(void **state)
 	expect_error(&r, 403, "forbidden");
 	reply_done(&r);
 	finish(&f, NULL);
+}
+
+/*
+ * The largest proof the broker takes (VP_PROOF_MAX_HEADER) fits in a
+ * connection's memory: it reaches the verifier (401 from the proof check),
+ * not libmicrohttpd's 431 for headers it has no room for.
+ */
+static void test_largest_proof_fits(void **state)
+{
+	struct fixture f;
+	struct reply r;
+	const char prefix[] = "Vpcpeer-Proof garbage";
+	char *big = malloc(VP_PROOF_MAX_HEADER + 1);
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'A', VP_PROOF_MAX_HEADER);
+	memcpy(big, prefix, sizeof(prefix) - 1);
+	big[VP_PROOF_MAX_HEADER] = '\0';
+	start_default(&f);
+	get(&f, "/v1/namespaces/1", big, &r);
+	expect_error(&r, 401, "unauthenticated");
+	reply_done(&r);
+	finish(&f, NULL);
+	free(big);
 }
 
 static void test_register_and_errors(void **state)
@@ -1275,6 +1300,7 @@ int main(void)
 		cmocka_unit_test(test_healthz_keeps_the_connection),
 		cmocka_unit_test(test_routing_404_405),
 		cmocka_unit_test(test_identity_proof),
+		cmocka_unit_test(test_largest_proof_fits),
 		cmocka_unit_test(test_register_and_errors),
 		cmocka_unit_test(test_bad_bodies),
 		cmocka_unit_test(test_body_limit),
