@@ -364,7 +364,8 @@ static int parse_args(struct run *run, int argc, char **argv, int64_t *clients)
 	if (vp_parse_int64(argv[6], 1, MAX_CLIENTS, "CLIENTS", clients, NULL) != VP_OK)
 		return -1;
 	if (load_accounts(run, argv[5], argv[4],
-			  run->mode != MODE_GET || (argc == 10 && strcmp(argv[9], "fresh") == 0)) != 0)
+			  run->mode != MODE_GET || (argc == 10 && strcmp(argv[9], "fresh") == 0)) !=
+	    0)
 		return -1;
 	switch (run->mode) {
 	case MODE_REGISTER:

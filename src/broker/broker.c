@@ -102,8 +102,12 @@ vp_code vp_broker_delete_route(struct vp_broker *b, const char *table, const cha
 	return VP_OK;
 }
 
-void vp_broker_refresh_gauges(struct vp_broker *b)
+/* The namespace gauges, counted when /metrics is asked (vp_metrics_on_render): a count per
+ * change cost every registration a registry read, and a count when asked also shows what the
+ * other brokers of a shared registry changed. */
+static void collect_gauges(void *ctx)
 {
+	struct vp_broker *b = ctx;
 	int64_t counts[VP_NS_STATE_COUNT], live = 0;
 
 	if (!b->metrics || vp_registry_count_states(b->registry, counts, NULL) != VP_OK)
@@ -178,7 +182,6 @@ vp_code vp_broker_run_locked(struct vp_broker *b, const struct vp_broker_locked_
 			vp_broker_fill(b, rec, out);
 		if (rec_out)
 			*rec_out = *rec;
-		vp_broker_refresh_gauges(b);
 	}
 	vp_broker_outcome(b, call->workflow, request_id,
 			  call->system ? rec->account : (caller ? caller->account : ""), call->n,
@@ -329,7 +332,6 @@ vp_code vp_broker_list(struct vp_broker *b, const struct vp_identity *caller, un
 			vp_broker_fill(b, &recs[i], &out[i]);
 		*count = got;
 		*next_cursor = next;
-		vp_broker_refresh_gauges(b);
 	}
 	free(recs);
 	return code;
@@ -690,7 +692,8 @@ vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *re
 		vp_metrics_set(metrics, VP_BROKER_METRIC_CAPACITY_TOTAL, NULL,
 			       (double)(plan_room < b->max_peerings ? plan_room : b->max_peerings));
 	}
-	vp_broker_refresh_gauges(b);
+	if (metrics)
+		vp_metrics_on_render(metrics, collect_gauges, b);
 	vp_log(VP_LOG_INFO,
 	       "broker: hub VPC %s (%s) in %s, account %s; peering accepter %s; %zu peer "
 	       "role(s), %zu route table(s)",
@@ -713,6 +716,8 @@ void vp_broker_free(struct vp_broker *b)
 {
 	if (!b)
 		return;
+	if (b->metrics)
+		vp_metrics_on_render(b->metrics, NULL, NULL);
 	vp_broker_quota_free(b->quota);
 	vp_grants_free(b->grants);
 	free(b);

@@ -105,9 +105,6 @@ VP_NODISCARD vp_code vp_broker_delete_route(struct vp_broker *broker, const char
  */
 void vp_broker_warn_old_grants(struct vp_broker *broker);
 
-/* Refresh the namespace and capacity gauges from the registry (best effort). */
-void vp_broker_refresh_gauges(struct vp_broker *broker);
-
 /* Count a workflow outcome and log it (info; warn for a failure that is not the caller's). */
 void vp_broker_outcome(struct vp_broker *broker, const char *workflow, const char *request_id,
 		       const char *account, int64_t n, vp_code code, const struct vp_error *err);

@@ -205,8 +205,6 @@ vp_code vp_broker_register(struct vp_broker *b, const struct vp_identity *caller
 		vp_broker_fill(b, rec, out);
 		if (created)
 			*created = is_new;
-		if (is_new)
-			vp_broker_refresh_gauges(b);
 	}
 	vp_broker_outcome(b, is_new || code != VP_OK ? "register" : "register-replay", request_id,
 			  caller ? caller->account : "", code == VP_OK ? rec->n : 0, code, err);

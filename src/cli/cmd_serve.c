@@ -28,7 +28,7 @@
 #define REGISTRY_POOL              8
 #define DEFAULT_RECONCILE_INTERVAL 60
 /* glibc's malloc: blocks from this size on are mmapped (unless MALLOC_MMAP_THRESHOLD_ says). */
-#define MMAP_THRESHOLD     (128 * 1024)
+#define MMAP_THRESHOLD (128 * 1024)
 /* ... and a thread's arena keeps this much free memory at its top instead of returning it. */
 #define TRIM_THRESHOLD     (4 * 1024 * 1024)
 #define ADOPT_LOCK_WAIT_MS 10000 /* for another broker's reconciler at start-up */

@@ -35,6 +35,8 @@ struct vp_metrics {
 	struct family families[VP_METRICS_MAX_FAMILIES];
 	size_t family_count;
 	unsigned long long dropped;
+	void (*collect)(void *ctx); /* vp_metrics_on_render */
+	void *collect_ctx;
 };
 
 struct vp_metrics *vp_metrics_new(void)
@@ -272,11 +274,27 @@ static void note(bool *ok, vp_code code)
 		*ok = false;
 }
 
+void vp_metrics_on_render(struct vp_metrics *metrics, void (*collect)(void *ctx), void *ctx)
+{
+	pthread_mutex_lock(&metrics->lock);
+	metrics->collect = collect;
+	metrics->collect_ctx = ctx;
+	pthread_mutex_unlock(&metrics->lock);
+}
+
 char *vp_metrics_render(struct vp_metrics *metrics)
 {
 	struct vp_buf out;
+	void (*collect)(void *ctx);
+	void *collect_ctx;
 	bool ok = true;
 
+	pthread_mutex_lock(&metrics->lock);
+	collect = metrics->collect;
+	collect_ctx = metrics->collect_ctx;
+	pthread_mutex_unlock(&metrics->lock);
+	if (collect) /* outside the lock: it sets gauges */
+		collect(collect_ctx);
 	vp_buf_init(&out, RENDER_MAX);
 	pthread_mutex_lock(&metrics->lock);
 	for (size_t i = 0; i < metrics->family_count; i++) {

@@ -52,4 +52,12 @@ void vp_metrics_observe(struct vp_metrics *metrics, const char *name, const char
 /* The whole exposition as text; the caller frees it. NULL when out of memory. */
 char *vp_metrics_render(struct vp_metrics *metrics);
 
+/*
+ * collect(ctx) runs at the start of every vp_metrics_render, before the text
+ * is made: it sets gauges that are cheaper to count when asked than to keep
+ * up to date on every change (Prometheus's "collector"). One per registry;
+ * NULL removes it. Clear it before ctx goes away, while no render can run.
+ */
+void vp_metrics_on_render(struct vp_metrics *metrics, void (*collect)(void *ctx), void *ctx);
+
 #endif

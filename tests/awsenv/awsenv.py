@@ -12,6 +12,7 @@ Prints exactly one line "awsenv listening on http://127.0.0.1:PORT" when ready.
 """
 
 import argparse
+import asyncio
 import datetime as dt
 import email.utils
 import fnmatch
@@ -29,7 +30,7 @@ import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from xml.sax.saxutils import escape
 
@@ -53,6 +54,7 @@ NAMESPACES = {
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
     "ec2": "http://ec2.amazonaws.com/doc/2016-11-15/",
 }
+RESPONSES = {int(x): x.phrase for x in HTTPStatus}
 DEAD_PCX = ("deleted", "rejected", "failed", "expired", "deleting")
 
 DEFAULTS = {
@@ -92,6 +94,12 @@ def error_xml(service, code, message, request_id, sender=True):
         f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
         f"<RequestId>{request_id}</RequestId></ErrorResponse>"
     ).encode()
+
+
+def request_id():
+    """A request id in AWS's form (a random UUID), without uuid4's urandom call (a system
+    call per id, most of a fast call's cost here)."""
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 def utcnow():
@@ -463,6 +471,19 @@ def trust_allows(doc_text, caller, action="sts:AssumeRole"):
 # the proxy
 # --------------------------------------------------------------------------
 
+class AwsCall:
+    """One AWS call between begin_aws and finish_aws."""
+    __slots__ = ("method", "path", "query", "headers", "body", "params", "svc_hint", "svc",
+                 "action", "account", "cred", "region", "latency", "rule", "error")
+
+    def __init__(self, method, path, query, headers, body):
+        self.method, self.path, self.query, self.headers, self.body = (method, path, query,
+                                                                       headers, body)
+        self.params, self.svc_hint, self.svc, self.action = {}, None, "sts", ""
+        self.account, self.cred, self.region = "", None, None
+        self.latency, self.rule, self.error = 0, None, None
+
+
 class AwsEnv:
     def __init__(self, args):
         self.args = args
@@ -766,7 +787,7 @@ class AwsEnv:
     def pre_rules(self, svc, action, params, cred, region):
         """Checks before moto runs; may return a ready response (status, body)."""
         if svc == "sts" and action == "GetCallerIdentity" and cred.configured:
-            rid = str(uuid.uuid4())
+            rid = request_id()
             return 200, (
                 f'<GetCallerIdentityResponse xmlns="{NAMESPACES["sts"]}"><GetCallerIdentityResult>'
                 f"<Arn>{escape(cred.arn)}</Arn><UserId>{cred.user_id}</UserId>"
@@ -842,33 +863,53 @@ class AwsEnv:
 
     # ---------------- one AWS request ----------------
     def handle_aws(self, method, path, query, headers, body):
-        """Returns (status, content_type, body, extra_headers)."""
-        rid = str(uuid.uuid4())
-        params = {}
+        """Returns (status, content_type, body, extra_headers); sleeps the injected latency."""
+        call = self.begin_aws(method, path, query, headers, body)
+        if call.latency:
+            time.sleep(call.latency)
+        return self.finish_aws(call)
+
+    def begin_aws(self, method, path, query, headers, body):
+        """The part of a call before its injected latency: the request read, the caller
+        authenticated, the fault decided. The HTTP front waits call.latency, then
+        finish_aws(call)."""
+        call = AwsCall(method, path, query, headers, body)
         ctype = headers.get("content-type", "")
         for k, v in parse_qsl(query, keep_blank_values=True):
-            params.setdefault(k, v)
+            call.params.setdefault(k, v)
         if method == "POST" and ctype.startswith("application/x-www-form-urlencoded"):
             try:
                 for k, v in parse_qsl(body.decode("utf-8"), keep_blank_values=True):
-                    params.setdefault(k, v)
+                    call.params.setdefault(k, v)
             except UnicodeDecodeError:
                 pass
-        svc_hint = VERSIONS.get(params.get("Version", ""))
-        action = params.get("Action", "")
-        svc = svc_hint or "sts"
-        account = ""
+        call.svc_hint = VERSIONS.get(call.params.get("Version", ""))
+        call.action = call.params.get("Action", "")
+        call.svc = call.svc_hint or "sts"
         try:
             if method not in ("GET", "POST"):
                 raise AwsError(405, "InvalidAction", f"Method {method} is not allowed")
-            cred, region, sservice = self.authenticate(method, path, query, headers, body, svc_hint)
-            svc = svc_hint or sservice
-            account = cred.account
-            if not action:
+            call.cred, call.region, sservice = self.authenticate(method, path, query, headers,
+                                                                 body, call.svc_hint)
+            call.svc = call.svc_hint or sservice
+            call.account = call.cred.account
+            if not call.action:
                 raise AwsError(400, "MissingAction", "Could not find operation to perform.")
-            latency, rule = self.faults.decide(svc, action, account)
-            if latency:
-                time.sleep(latency)
+            call.latency, call.rule = self.faults.decide(call.svc, call.action, call.account)
+        except AwsError as e:
+            call.error = e
+        return call
+
+    def finish_aws(self, call):
+        """The rest of a call begun by begin_aws: (status, content_type, body, extra)."""
+        rid = request_id()
+        method, path, query, headers, body = (call.method, call.path, call.query, call.headers,
+                                              call.body)
+        params, svc, action, account = call.params, call.svc, call.action, call.account
+        cred, region, rule = call.cred, call.region, call.rule
+        try:
+            if call.error is not None:
+                raise call.error
             if rule is not None and rule["fault"] != "latency":
                 raise fault_error(svc, rule)
             pending = None
@@ -917,87 +958,168 @@ class AwsEnv:
         return m.group(1).decode() if m else None
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "awsenv"
-    env = None  # set at start-up
+class Headers:
+    """A request's headers as sent, looked up without regard to case (what awsenv reads of
+    http.client's HTTPMessage: get, get_all, items, [name])."""
+    __slots__ = ("_items", "_index")
 
-    def setup(self):
-        super().setup()
+    def __init__(self, items):
+        self._items = items
+        self._index = {}
+        for name, value in items:
+            self._index.setdefault(name.lower(), []).append(value)
+
+    def get(self, name, default=None):
+        values = self._index.get(name.lower())
+        return values[0] if values else default
+
+    def __getitem__(self, name):
+        return self.get(name)
+
+    def __contains__(self, name):
+        return name.lower() in self._index
+
+    def get_all(self, name, failobj=None):
+        return list(self._index.get(name.lower(), ())) or failobj
+
+    def items(self):
+        return list(self._items)
+
+
+class BadRequest(Exception):
+    pass
+
+
+MAX_LINE = 65536
+MAX_HEADERS = 200
+
+
+async def read_request(reader, writer):
+    """One HTTP/1.x request: (method, target, version, Headers, body), or None at a clean
+    end of the connection. Raises BadRequest on what is not HTTP."""
+    line = await reader.readline()
+    if not line:
+        return None
+    if not line.endswith(b"\n"):
+        raise BadRequest("request line too long")
+    parts = line.decode("latin-1").rstrip("\r\n").split()
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        raise BadRequest(f"bad request line {line[:80]!r}")
+    method, target, version = parts
+    items = []
+    while True:
+        h = await reader.readline()
+        if not h.endswith(b"\n"):
+            raise BadRequest("header line too long or connection closed")
+        if h in (b"\r\n", b"\n"):
+            break
+        name, sep, value = h.decode("latin-1").partition(":")
+        if not sep or not name or name != name.strip() or len(items) >= MAX_HEADERS:
+            raise BadRequest(f"bad header line {h[:80]!r}")
+        items.append((name, value.strip()))
+    headers = Headers(items)
+    if (headers.get("Expect") or "").lower() == "100-continue" and version == "HTTP/1.1":
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    if (headers.get("Transfer-Encoding") or "").lower() == "chunked":
+        out = bytearray()
+        while True:
+            size_line = await reader.readline()
+            try:
+                n = int(size_line.split(b";")[0].strip() or b"0", 16)
+            except ValueError:
+                raise BadRequest("bad chunk size")
+            if n == 0:
+                while (await reader.readline()) not in (b"\r\n", b"\n", b""):
+                    pass
+                return method, target, version, headers, bytes(out)
+            out += await reader.readexactly(n)
+            await reader.readline()
+    try:
+        n = int(headers.get("Content-Length") or 0)
+    except ValueError:
+        raise BadRequest("bad Content-Length")
+    if n < 0:
+        raise BadRequest("bad Content-Length")
+    return method, target, version, headers, (await reader.readexactly(n)) if n else b""
+
+
+class HttpFront:
+    """awsenv's HTTP/1.1 server: one event loop, one coroutine per connection. The injected
+    latency of a call is a timer, not a sleeping thread: 64 clients waiting 50 ms each cost
+    nothing while they wait (a thread per connection cost awsenv most of its CPU in
+    bench/broker.py, GIL hand-offs among the sleepers). moto's calls run on the loop, one
+    at a time, as they did under moto's lock."""
+
+    def __init__(self, env):
+        self.env = env
+
+    async def connection(self, reader, writer):
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
         try:
-            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
-
-    def log_message(self, fmt, *a):
-        if self.env.log:
-            sys.stderr.write("awsenv: " + (fmt % a) + "\n")
-
-    def _body(self):
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            out = bytearray()
             while True:
-                line = self.rfile.readline(65537)
-                n = int(line.split(b";")[0].strip() or b"0", 16)
-                if n == 0:
-                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                        pass
-                    return bytes(out)
-                out += self.rfile.read(n)
-                self.rfile.readline(65537)
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
+                try:
+                    req = await read_request(reader, writer)
+                except BadRequest as e:
+                    self.send(writer, "-", 400, "text/plain", str(e).encode(), None, True)
+                    break
+                if req is None:
+                    break
+                method, target, version, headers, body = req
+                conn = (headers.get("Connection") or "").lower()
+                close = conn == "close" or (version == "HTTP/1.0" and conn != "keep-alive")
+                status, ctype, data, extra = await self.dispatch(method, target, headers, body)
+                self.send(writer, f"{method} {target} {version}", status, ctype,
+                          b"" if method == "HEAD" else data, extra, close)
+                await writer.drain()
+                if close:
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                ValueError):
+            pass
+        finally:
+            writer.close()
 
-    def _send(self, status, ctype, body, extra=None):
-        reason = self.responses.get(status, ("",))[0]
+    async def dispatch(self, method, target, headers, body):
+        split = urlsplit(target)
+        path = split.path or "/"
+        env = self.env
+        try:
+            if path.startswith("/_awsenv/"):
+                status, doc = env.control(method, path, body)
+                return status, "application/json", json.dumps(doc).encode(), None
+            if path.startswith("/moto-api"):
+                status, mh, data = env.moto.call(method, path, split.query, headers.items(),
+                                                 body, "moto_api", None)
+                ct = next((v for k, v in mh if k.lower() == "content-type"), "text/plain")
+                return status, ct, data, None
+            call = env.begin_aws(method, path, split.query, headers, body)
+            if call.latency:
+                await asyncio.sleep(call.latency)
+            return env.finish_aws(call)
+        except Exception as e:  # never drop the connection without an answer
+            import traceback
+            traceback.print_exc()
+            rid = request_id()
+            return 500, "text/xml", error_xml("sts", "InternalFailure", f"awsenv: {e}", rid,
+                                              False), None
+
+    def send(self, writer, request_line, status, ctype, body, extra, close):
+        reason = RESPONSES.get(status, "")
         lines = [f"HTTP/1.1 {status} {reason}", f"Content-Type: {ctype}",
                  f"Content-Length: {len(body)}",
                  f"Date: {email.utils.formatdate(usegmt=True)}", "Server: awsenv"]
         for k, v in (extra or {}).items():
             lines.append(f"{k}: {v}")
-        if self.close_connection:
+        if close:
             lines.append("Connection: close")
-        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
         if self.env.log:
-            self.log_request(status, len(body))
-
-    def _handle(self):
-        try:
-            body = self._body()
-        except (ValueError, OSError):
-            self.close_connection = True
-            self._send(400, "text/plain", b"bad request body")
-            return
-        split = urlsplit(self.path)
-        path = split.path or "/"
-        try:
-            if path.startswith("/_awsenv/"):
-                status, doc = self.env.control(self.command, path, body)
-                self._send(status, "application/json", json.dumps(doc).encode())
-                return
-            if path.startswith("/moto-api"):
-                status, mh, data = self.env.moto.call(
-                    self.command, path, split.query, self.headers.items(), body,
-                    "moto_api", None)
-                ct = next((v for k, v in mh if k.lower() == "content-type"), "text/plain")
-                self._send(status, ct, data)
-                return
-            status, ct, data, extra = self.env.handle_aws(
-                self.command, path, split.query, self.headers, body)
-            self._send(status, ct, data, extra)
-        except Exception as e:  # never drop the connection without an answer
-            import traceback
-            traceback.print_exc()
-            rid = str(uuid.uuid4())
-            self._send(500, "text/xml", error_xml("sts", "InternalFailure", f"awsenv: {e}", rid, False))
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-    allow_reuse_address = True
+            sys.stderr.write(f'awsenv: "{request_line}" {status} {len(body)}\n')
 
 
 def main(argv=None):
@@ -1031,17 +1153,19 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     env = AwsEnv(args)
-    Handler.env = env
-    server = Server((LOOPBACK, args.port), Handler)
-    port = server.server_address[1]
-    stop = threading.Event()
+    return asyncio.run(serve(env, args))
 
-    def on_signal(signum, frame):
-        stop.set()
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, on_signal)
+
+async def serve(env, args):
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    front = HttpFront(env)
+    server = await asyncio.start_server(front.connection, LOOPBACK, args.port, limit=MAX_LINE,
+                                        backlog=256, reuse_address=True)
+    port = server.sockets[0].getsockname()[1]
+    for sig in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            loop.add_signal_handler(sig, stop.set)
 
     if args.exit_on_stdin_eof:
         def watch_stdin():
@@ -1051,16 +1175,12 @@ def main(argv=None):
                     pass
             except (OSError, ValueError):
                 pass
-            stop.set()
+            loop.call_soon_threadsafe(stop.set)
         threading.Thread(target=watch_stdin, daemon=True).start()
 
-    t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
-    t.start()
     print(f"awsenv listening on http://{LOOPBACK}:{port}", flush=True)
-    while not stop.wait(0.5):
-        pass
-    server.shutdown()
-    server.server_close()
+    await stop.wait()
+    server.close()
     return 0
 
 

@@ -323,8 +323,6 @@ done:
 	if (b->metrics && !p.r->dry_run)
 		vp_metrics_add(b->metrics, VP_BROKER_METRIC_RECONCILE_RUNS,
 			       (const char *const[]){"outcome", "ok", NULL}, 1);
-	if (!p.r->dry_run)
-		vp_broker_refresh_gauges(b);
 	*out = p.r;
 	return VP_OK;
 }

@@ -125,6 +125,42 @@ static void *hammer(void *arg)
 	return NULL;
 }
 
+struct counted {
+	struct vp_metrics *m;
+	int calls;
+};
+
+static void count_now(void *ctx)
+{
+	struct counted *c = ctx;
+	c->calls++;
+	vp_metrics_set(c->m, "vpcpeer_live", NULL, (double)(c->calls * 10));
+}
+
+/* A collector sets its gauges at each render, before the text is made; cleared, it runs no more. */
+static void test_collector_runs_at_render(void **state)
+{
+	struct vp_metrics *m = vp_metrics_new();
+	struct counted c = {m, 0};
+	char *text;
+	(void)state;
+	assert_int_equal(vp_metrics_declare(m, "vpcpeer_live", VP_METRIC_GAUGE, "Live.", NULL),
+			 VP_OK);
+	vp_metrics_on_render(m, count_now, &c);
+	text = vp_metrics_render(m);
+	assert_has(text, "vpcpeer_live 10\n");
+	free(text);
+	text = vp_metrics_render(m);
+	assert_has(text, "vpcpeer_live 20\n");
+	free(text);
+	vp_metrics_on_render(m, NULL, NULL);
+	text = vp_metrics_render(m);
+	assert_has(text, "vpcpeer_live 20\n");
+	assert_int_equal(c.calls, 2);
+	free(text);
+	vp_metrics_free(m);
+}
+
 static void test_threads_lose_no_update(void **state)
 {
 	struct vp_metrics *m = vp_metrics_new();
@@ -149,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_histogram_buckets_are_cumulative),
 		cmocka_unit_test(test_label_values_are_escaped),
 		cmocka_unit_test(test_declarations_are_checked_and_series_bounded),
+		cmocka_unit_test(test_collector_runs_at_render),
 		cmocka_unit_test(test_threads_lose_no_update),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
