@@ -50,21 +50,9 @@ def vpcpeer_bin():
     return b
 
 
-_MODE_FLAG = None
-
-
 def mode_flags(mode):
-    """The flags of a peering-accepter mode ("peer-role" or "broker", issue 13). Until the
-    --peering-accepter flag exists (engineer B1's branch), peer-role is the default and broker
-    mode is --accept-pending."""
-    global _MODE_FLAG
-    if _MODE_FLAG is None:
-        out = subprocess.run([vpcpeer_bin(), "serve", "--help"], capture_output=True,
-                             timeout=60).stdout.decode()
-        _MODE_FLAG = "--peering-accepter" in out
-    if _MODE_FLAG:
-        return ["--peering-accepter", mode]
-    return ["--accept-pending"] if mode == "broker" else []
+    """The flags of a peering-accepter mode ("peer-role" or "broker", issue 13)."""
+    return ["--peering-accepter", mode]
 
 
 def block(n):
