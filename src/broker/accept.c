@@ -83,21 +83,28 @@ vp_code vp_broker_check_cidr_set(const struct vp_aws_ec2_peering *p,
 	return VP_OK; /* before acceptance AWS does not say: checked again once active */
 }
 
-vp_code vp_broker_accept_peering(struct vp_broker *b, const char *pcx,
-				 struct vp_aws_ec2_peering_list **active, struct vp_error *err)
+vp_code vp_broker_accept_peering(struct vp_broker *b, const char *pcx, struct vp_error *err)
 {
-	int64_t deadline = vp_clock_monotonic_ms() + VP_BROKER_ACCEPT_WAIT_MS;
-	int64_t delay = VP_BROKER_ACCEPT_POLL_MIN_MS;
 	struct vp_aws_error aerr;
 	vp_code code;
 
-	*active = NULL;
 	code = vp_aws_ec2_accept_vpc_peering_connection(b->aws, pcx, NULL, &aerr);
 	vp_broker_note_aws(b->metrics, "AcceptVpcPeeringConnection", code, &aerr);
 	if (code == VP_ERR_NOT_FOUND)
 		return vp_fail(err, VP_ERR_CONFLICT, "peering %s does not exist", pcx);
 	if (code != VP_OK)
 		return vp_broker_aws_fail(err, &aerr, "accepting the peering");
+	return VP_OK;
+}
+
+vp_code vp_broker_wait_active(struct vp_broker *b, const char *pcx,
+			      struct vp_aws_ec2_peering_list **active, struct vp_error *err)
+{
+	int64_t deadline = vp_clock_monotonic_ms() + b->accept_wait_ms;
+	int64_t delay = VP_BROKER_ACCEPT_POLL_MIN_MS;
+	vp_code code;
+
+	*active = NULL;
 	for (;;) {
 		struct vp_aws_ec2_peering_list *now = NULL;
 		const char *status;
@@ -125,10 +132,11 @@ vp_code vp_broker_accept_peering(struct vp_broker *b, const char *pcx,
 		}
 		vp_aws_ec2_peering_list_free(now);
 		if (vp_clock_monotonic_ms() + delay > deadline)
-			return vp_fail(err, VP_ERR_UNAVAILABLE,
-				       "peering %s was accepted but is not active after %d s; "
-				       "confirm again (the same request) to finish",
-				       pcx, VP_BROKER_ACCEPT_WAIT_MS / 1000);
+			return vp_fail(
+				err, VP_ERR_UNAVAILABLE,
+				"peering %s was accepted but is not active after %lld s "
+				"(--accept-wait); confirm again (the same request) to finish",
+				pcx, (long long)(b->accept_wait_ms / 1000));
 		vp_clock_sleep_ms(delay); /* polling EC2: it has no event to wait on */
 		delay = delay * 2 > VP_BROKER_ACCEPT_POLL_MAX_MS ? VP_BROKER_ACCEPT_POLL_MAX_MS
 								 : delay * 2;

@@ -13,8 +13,7 @@
 struct vp_aws_ec2_peering;
 struct vp_aws_ec2_peering_list;
 
-/* How long confirm waits for an accepted peering to become active (then 503). */
-#define VP_BROKER_ACCEPT_WAIT_MS     30000
+/* While confirm waits (--accept-wait) for an accepted peering to become active: */
 #define VP_BROKER_ACCEPT_POLL_MIN_MS 100  /* first pause between two reads */
 #define VP_BROKER_ACCEPT_POLL_MAX_MS 2000 /* the pause doubles up to this */
 
@@ -35,15 +34,19 @@ VP_NODISCARD vp_code vp_broker_check_cidr_set(const struct vp_aws_ec2_peering *p
 					      const struct vp_namespace_record *rec, bool required,
 					      struct vp_error *err);
 
-/*
- * AcceptVpcPeeringConnection, then read it back (a short backoff) until it is
- * active, at most VP_BROKER_ACCEPT_WAIT_MS: *active gets it (free it).
- * VP_ERR_UNAVAILABLE when it is not active in time (a retry of the confirm
- * finds it active), VP_ERR_CONFLICT when it is gone or failed.
- */
+/* AcceptVpcPeeringConnection (then vp_broker_wait_active). */
 VP_NODISCARD vp_code vp_broker_accept_peering(struct vp_broker *broker, const char *pcx,
-					      struct vp_aws_ec2_peering_list **active,
 					      struct vp_error *err);
+
+/*
+ * Read the accepted peering pcx back (a short backoff) until it is active, at
+ * most --accept-wait: *active gets it (free it). VP_ERR_UNAVAILABLE when it
+ * is not active in time (a retry of the confirm waits again or finds it
+ * active), VP_ERR_CONFLICT when it is gone or failed.
+ */
+VP_NODISCARD vp_code vp_broker_wait_active(struct vp_broker *broker, const char *pcx,
+					   struct vp_aws_ec2_peering_list **active,
+					   struct vp_error *err);
 
 /* CreateTags on the hub side of pcx: broker/tags.h's tags for the namespace rec. */
 VP_NODISCARD vp_code vp_broker_tag_peering(struct vp_broker *broker,

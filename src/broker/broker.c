@@ -44,6 +44,7 @@ void vp_broker_config_init(struct vp_broker_config *cfg)
 	cfg->trust_policy_quota = VP_BROKER_DEFAULT_TRUST_QUOTA;
 	cfg->max_namespaces_per_account = VP_BROKER_DEFAULT_MAX_NS_PER_ACCOUNT;
 	cfg->quota_refresh = VP_BROKER_DEFAULT_QUOTA_REFRESH;
+	cfg->accept_wait = VP_BROKER_DEFAULT_ACCEPT_WAIT;
 	vp_plan_init(&cfg->plan);
 }
 
@@ -412,6 +413,9 @@ static vp_code check_config(const struct vp_broker_config *cfg, struct vp_error 
 		return vp_fail(err, VP_ERR_INVALID, "--pending-ttl must not be negative");
 	if (cfg->grant_settle_ms < 0 || cfg->grant_settle_ms > 600000)
 		return vp_fail(err, VP_ERR_INVALID, "--grant-settle must be 0..600 s");
+	if (cfg->accept_wait < 1 || cfg->accept_wait > VP_BROKER_MAX_ACCEPT_WAIT)
+		return vp_fail(err, VP_ERR_INVALID, "--accept-wait %lld is outside 1..%d s",
+			       (long long)cfg->accept_wait, VP_BROKER_MAX_ACCEPT_WAIT);
 	if (vp_plan_validate(&cfg->plan, err) != VP_OK) {
 		vp_error_prefix(err, "address plan");
 		return VP_ERR_INVALID;
@@ -631,6 +635,7 @@ vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *re
 		copy_bounded(b->admins[i], sizeof(b->admins[i]), cfg->admin_arns[i]);
 	b->admin_count = cfg->admin_arn_count;
 	b->pending_ttl = cfg->pending_ttl;
+	b->accept_wait_ms = cfg->accept_wait * 1000;
 	b->max_peerings = cfg->max_peerings;
 	b->max_routes_per_table = cfg->max_routes_per_table;
 	b->trust_quota = cfg->trust_policy_quota;

@@ -76,11 +76,12 @@ struct vp_broker_config {
 	/* The limits one account cannot break (quota.h, issue 13). */
 	int max_namespaces_per_account; /* live namespaces one account may hold; 0: no cap */
 	int64_t quota_refresh;          /* seconds the quota view may age before a refresh */
+	int64_t accept_wait;            /* seconds confirm waits for an accepted peering */
 	struct vp_plan plan;
 };
 
 /* The defaults: broker mode, TTL 1800 s, settle 10 s, 50 peerings, 50 routes, quota 2048,
- * 5 namespaces per account, quota view refreshed after 30 s. */
+ * 5 namespaces per account, quota view refreshed after 30 s, accept wait 30 s. */
 void vp_broker_config_init(struct vp_broker_config *cfg);
 
 struct vp_broker;

@@ -63,10 +63,11 @@ static vp_code check_peering(const struct vp_broker *b, const struct vp_namespac
 
 /*
  * Which state the peering may be in: in broker mode pending acceptance (the
- * broker accepts it), or active when this confirm already accepted it on an
- * earlier try (the intent names it) or by the client of a namespace registered
- * in peer-role mode (docs/broker.md "Switching modes"); in peer-role mode
- * active (the client accepted it with the peer role).
+ * broker accepts it), provisioning or active when an earlier try of this
+ * confirm accepted it (the intent names it: it timed out waiting, or the
+ * broker died), or active by the client of a namespace registered in
+ * peer-role mode (docs/broker.md "Switching modes"); in peer-role mode active
+ * (the client accepted it with the peer role).
  */
 static vp_code check_status(const struct vp_broker *b, const struct vp_namespace_record *rec,
 			    const struct vp_aws_ec2_peering *p, const char *pcx,
@@ -85,7 +86,7 @@ static vp_code check_status(const struct vp_broker *b, const struct vp_namespace
 	}
 	if (same(p->status_code, "pending-acceptance"))
 		return VP_OK;
-	if (active && strcmp(rec->peering_id, pcx) == 0)
+	if ((active || same(p->status_code, "provisioning")) && strcmp(rec->peering_id, pcx) == 0)
 		return VP_OK; /* accepted by an earlier try of this confirm */
 	if (active && rec->peer_role_arn[0])
 		return VP_OK; /* registered in peer-role mode: its client accepted it */
@@ -96,20 +97,26 @@ static vp_code check_status(const struct vp_broker *b, const struct vp_namespace
 }
 
 /*
- * Broker mode: accept the checked request and wait until it is active, then
- * check the requester's CIDR set again (now shown); a mismatch (a block
- * associated meanwhile) deletes the peering at once.
+ * Broker mode: accept the checked request (unless an earlier try did: the
+ * peering is provisioning) and wait until it is active, then check the
+ * requester's CIDR set again (now shown); a mismatch (a block associated
+ * meanwhile) deletes the peering at once.
  */
 static vp_code accept_checked(struct vp_broker *b, const struct vp_namespace_record *rec,
-			      const char *pcx, const char *request_id, struct vp_error *err)
+			      const char *pcx, bool pending, const char *request_id,
+			      struct vp_error *err)
 {
 	struct vp_aws_ec2_peering_list *active = NULL;
 	struct vp_aws_error aerr;
-	vp_code code = vp_broker_accept_peering(b, pcx, &active, err);
+	vp_code code;
 
-	if (code != VP_OK)
+	if (pending) {
+		if ((code = vp_broker_accept_peering(b, pcx, err)) != VP_OK)
+			return code;
+		vp_crash_point("confirm.after_accept");
+	}
+	if ((code = vp_broker_wait_active(b, pcx, &active, err)) != VP_OK)
 		return code;
-	vp_crash_point("confirm.after_accept");
 	code = vp_broker_check_cidr_set(&active->items[0], rec, true, err);
 	vp_aws_ec2_peering_list_free(active);
 	if (code == VP_OK)
@@ -193,8 +200,11 @@ static vp_code confirm_step(struct vp_broker *b, const struct vp_identity *calle
 	if (code != VP_OK)
 		goto out;
 	vp_crash_point("confirm.after_intent");
-	if (same(p->status_code, "pending-acceptance") &&
-	    (code = accept_checked(b, rec, req->peering_id, request_id, err)) != VP_OK)
+	/* Not active: pending (broker mode) or provisioning (accepted by an earlier try). */
+	if (!same(p->status_code, "active") &&
+	    (code = accept_checked(b, rec, req->peering_id,
+				   same(p->status_code, "pending-acceptance"), request_id, err)) !=
+		    VP_OK)
 		goto out;
 	if ((code = vp_broker_tag_peering(b, rec, req->peering_id, err)) != VP_OK)
 		goto out;

@@ -55,6 +55,7 @@ struct vp_broker {
 	size_t admin_count;
 
 	int64_t pending_ttl;
+	int64_t accept_wait_ms; /* --accept-wait: confirm waits this for an accepted peering */
 	int max_peerings;
 	int max_routes_per_table;
 	size_t trust_quota;

@@ -18,4 +18,8 @@
 #define VP_BROKER_DEFAULT_MAX_NS_PER_ACCOUNT 5  /* --max-namespaces-per-account */
 #define VP_BROKER_DEFAULT_QUOTA_REFRESH      30 /* --quota-refresh, seconds */
 
+/* How long confirm waits for a peering it accepted to become active (--accept-wait, s). */
+#define VP_BROKER_DEFAULT_ACCEPT_WAIT 30
+#define VP_BROKER_MAX_ACCEPT_WAIT     600
+
 #endif

@@ -132,16 +132,22 @@ static void tally(const struct vp_aws_ec2_peering_list *peerings, const bool *pe
 	}
 }
 
-/* Read the hub and attribute it: outside the mutex (AWS and registry calls). */
-static vp_code read_figures(struct vp_broker *b, struct hub_figures *fig, struct vp_error *err)
+/*
+ * Read the hub and attribute it: outside the mutex (AWS and registry calls).
+ * given: the hub's peerings read by the caller, or NULL (read them here).
+ */
+static vp_code read_figures(struct vp_broker *b, const struct vp_aws_ec2_peering_list *given,
+			    struct hub_figures *fig, struct vp_error *err)
 {
-	struct vp_aws_ec2_peering_list *peerings = NULL;
+	struct vp_aws_ec2_peering_list *read = NULL;
+	const struct vp_aws_ec2_peering_list *peerings = given;
 	struct vp_aws_ec2_route_table_list *tables = NULL;
 	bool *peering_owned = NULL, **route_owned = NULL;
-	vp_code code;
+	vp_code code = VP_OK;
 
-	if ((code = vp_broker_describe_hub_peerings(b, &peerings, err)) != VP_OK ||
-	    (code = vp_broker_describe_tables(b, &tables, err)) != VP_OK)
+	if (!given && (code = vp_broker_describe_hub_peerings(b, &read, err)) == VP_OK)
+		peerings = read;
+	if (code != VP_OK || (code = vp_broker_describe_tables(b, &tables, err)) != VP_OK)
 		goto out;
 	peering_owned = calloc(peerings->count + 1, sizeof(*peering_owned));
 	route_owned = calloc(tables->count + 1, sizeof(*route_owned));
@@ -160,9 +166,20 @@ out:
 		free(route_owned[t]);
 	free(route_owned);
 	free(peering_owned);
-	vp_aws_ec2_peering_list_free(peerings);
+	vp_aws_ec2_peering_list_free(read);
 	vp_aws_ec2_route_table_list_free(tables);
 	return code;
+}
+
+/* Under mu: the refreshed figures, fresh from now. */
+static void store_figures(struct vp_broker_quota *q, const struct hub_figures *fig,
+			  const char *from)
+{
+	q->fig = *fig;
+	q->loaded_at_ms = vp_clock_monotonic_ms();
+	vp_log(VP_LOG_DEBUG,
+	       "broker: quota view refreshed%s: %zu stray peering(s), %zu route table(s)", from,
+	       fig->strays, fig->table_count);
 }
 
 /* ---- the refresher ---- */
@@ -186,7 +203,7 @@ static void *refresher(void *arg)
 		pthread_mutex_unlock(&q->mu);
 
 		fig = malloc(sizeof(*fig));
-		code = fig ? read_figures(q->b, fig, &e)
+		code = fig ? read_figures(q->b, NULL, fig, &e)
 			   : vp_fail(&e, VP_ERR_NOMEM, "out of memory");
 		if (code != VP_OK)
 			vp_log(VP_LOG_WARN,
@@ -194,14 +211,8 @@ static void *refresher(void *arg)
 			       e.message);
 
 		pthread_mutex_lock(&q->mu);
-		if (code == VP_OK) {
-			q->fig = *fig;
-			q->loaded_at_ms = vp_clock_monotonic_ms();
-			vp_log(VP_LOG_DEBUG,
-			       "broker: quota view refreshed: %zu stray peering(s), %zu route "
-			       "table(s)",
-			       fig->strays, fig->table_count);
-		}
+		if (code == VP_OK)
+			store_figures(q, fig, "");
 		q->refreshing = false;
 		free(fig);
 	}
@@ -237,7 +248,7 @@ vp_code vp_broker_quota_new(struct vp_broker *b, int max_per_account, int64_t re
 	q->max_per_account = max_per_account;
 	q->refresh_ms = refresh_s * 1000;
 	/* Start-up: the view is loaded once before the broker answers anyone. */
-	if ((code = read_figures(b, &q->fig, err)) != VP_OK) {
+	if ((code = read_figures(b, NULL, &q->fig, err)) != VP_OK) {
 		free(q);
 		return code;
 	}
@@ -277,6 +288,29 @@ void vp_broker_quota_invalidate(struct vp_broker *b)
 	pthread_mutex_lock(&b->quota->mu);
 	want_refresh(b->quota);
 	pthread_mutex_unlock(&b->quota->mu);
+}
+
+void vp_broker_quota_refresh_from(struct vp_broker *b,
+				  const struct vp_aws_ec2_peering_list *peerings)
+{
+	struct hub_figures *fig;
+	struct vp_error e;
+	vp_code code;
+
+	if (!b->quota)
+		return;
+	fig = malloc(sizeof(*fig));
+	code = fig ? read_figures(b, peerings, fig, &e)
+		   : vp_fail(&e, VP_ERR_NOMEM, "out of memory");
+	if (code == VP_OK) {
+		pthread_mutex_lock(&b->quota->mu);
+		store_figures(b->quota, fig, " from the reconciler's pass");
+		pthread_mutex_unlock(&b->quota->mu);
+	} else {
+		vp_log(VP_LOG_WARN, "broker: quota view not refreshed (kept the last one): %s",
+		       e.message);
+	}
+	free(fig);
 }
 
 /* ---- the checks ---- */

@@ -11,7 +11,8 @@
  * DescribeRouteTables per refresh, never per registration. Loaded once at
  * start-up; then refreshed by a thread of its own when a check finds it
  * older than --quota-refresh, or when asked to (vp_broker_quota_invalidate,
- * internal.h: a quota error from AWS). A
+ * internal.h: a quota error from AWS), and by every reconciler pass from the
+ * peerings the pass read for itself (vp_broker_quota_refresh_from). A
  * check uses the view it has and does not wait for a refresh. Thread-safe:
  * one mutex guards the figures and is never held across an AWS call.
  *
@@ -56,6 +57,16 @@ VP_NODISCARD vp_code vp_broker_quota_check(struct vp_broker *b, int64_t held, st
  */
 VP_NODISCARD vp_code vp_broker_quota_check_account(struct vp_broker *b, const char *account,
 						   int64_t held, struct vp_error *err);
+
+/*
+ * Refresh the view now from the hub VPC's peerings as `peerings` has them
+ * (read by the caller with vp_broker_describe_hub_peerings: a reconciler
+ * pass, one read for the pass and the view); the route tables and the live
+ * records are read here. On failure the view is kept and a warning logged.
+ * A no-op when b has no view.
+ */
+void vp_broker_quota_refresh_from(struct vp_broker *b,
+				  const struct vp_aws_ec2_peering_list *peerings);
 
 /* DescribeVpcPeeringConnections of every peering whose accepter is the hub VPC. */
 VP_NODISCARD vp_code vp_broker_describe_hub_peerings(struct vp_broker *b,

@@ -52,6 +52,10 @@ const struct cli_option cli_broker_config_options[] = {
 	 "live namespaces one account may hold (default 5; 0: no cap)", E},
 	{"quota-refresh", 0, "SECONDS", CLI_BCFG_OPT_QUOTA_REFRESH,
 	 "re-read the hub's peerings and route tables for the quotas after this (default 30)", E},
+	{"accept-wait", 0, "SECONDS", CLI_BCFG_OPT_ACCEPT_WAIT,
+	 "broker mode: how long confirm waits for a peering it accepted to become active, then "
+	 "answers 503 'confirm again' (default 30)",
+	 E},
 	{"log-level", 0, "LEVEL", CLI_BCFG_OPT_LOG_LEVEL,
 	 "debug, info, warn or error (default info)", E},
 	{"log-format", 0, "FORMAT", CLI_BCFG_OPT_LOG_FORMAT, "text or json (default text)", E},
@@ -166,6 +170,9 @@ static bool apply_one(const char *command, struct cli_broker_config *c, const st
 	case CLI_BCFG_OPT_QUOTA_REFRESH:
 		return cli_number_arg(command, "--quota-refresh", arg->value, 1, 86400,
 				      &b->quota_refresh);
+	case CLI_BCFG_OPT_ACCEPT_WAIT:
+		return cli_number_arg(command, "--accept-wait", arg->value, 1,
+				      VP_BROKER_MAX_ACCEPT_WAIT, &b->accept_wait);
 	case CLI_BCFG_OPT_PEERING_ACCEPTER:
 		if (vp_broker_accepter_parse(arg->value, &b->peering_accepter, &err) != VP_OK) {
 			cli_error(command, "%s", err.message);

@@ -23,9 +23,10 @@ static void print_help(void)
 {
 	printf("usage: vpcpeer confirm --broker URL N --peering-id PCX --vpc-id VPC\n"
 	       "\n"
-	       "Confirm namespace N: the broker checks that the peering connection is\n"
-	       "active between this account's VPC (with exactly N's CIDR) and the hub VPC,\n"
-	       "then routes N's CIDR from the hub. Prints the namespace object as JSON.\n"
+	       "Confirm namespace N: the broker checks that the peering connection joins\n"
+	       "this account's VPC (with exactly N's CIDR) to the hub VPC, accepts it in\n"
+	       "broker mode (in peer-role mode it must be active already), then routes\n"
+	       "N's CIDR from the hub. Prints the namespace object as JSON.\n"
 	       "\n"
 	       "Options:\n");
 	cli_print_options(stdout, cmd_confirm_tables);

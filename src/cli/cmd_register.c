@@ -25,9 +25,14 @@ static void print_help(void)
 	printf("usage: vpcpeer register --broker URL --client-ref REF [--label KEY=VALUE ...]\n"
 	       "\n"
 	       "Register this AWS account with the broker: it allocates the lowest free\n"
-	       "namespace and its address plan, and lets the account into the hub's peer\n"
-	       "role. Prints the namespace object as JSON. The same --client-ref again\n"
-	       "answers the same namespace and allocates nothing.\n"
+	       "namespace and its address plan. Prints the namespace object as JSON. The\n"
+	       "same --client-ref again answers the same namespace and allocates nothing.\n"
+	       "\n"
+	       "Then request a VPC peering from this account to the hub VPC and run\n"
+	       "`vpcpeer confirm`. A broker in broker mode (the default) accepts the\n"
+	       "request itself once confirm has checked it: no role is involved. A broker\n"
+	       "in peer-role mode also lets this account into one of the hub's peer roles,\n"
+	       "named in PeerRoleArn, for the request to be accepted through.\n"
 	       "\n"
 	       "Options:\n");
 	cli_print_options(stdout, cmd_register_tables);

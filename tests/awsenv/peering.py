@@ -50,6 +50,8 @@ class Peerings:
         self.config = config         # () -> AwsEnv.config (the run-time settings)
         self.offset = dt.timedelta(0)
         self.pending = []            # VPCPeeringConnection objects seen pending
+        self.held = set()            # ids that stay provisioning once accepted (a control)
+        self.provisioning = {}       # id -> the held peering, accepted and provisioning
         self.caller = None           # (account, region) of the EC2 request in moto
         _patch(self)
 
@@ -60,6 +62,8 @@ class Peerings:
     def reset(self):
         self.offset = dt.timedelta(0)
         self.pending.clear()
+        self.held.clear()
+        self.provisioning.clear()
         self.caller = None
 
     def expire_due(self):
@@ -77,7 +81,8 @@ class Peerings:
 
     # ---------------- control API ----------------
     def control(self, method, path, doc):
-        """/_awsenv/clock and /_awsenv/peerings/expire; returns (status, doc)."""
+        """/_awsenv/clock, /_awsenv/peerings/expire, /_awsenv/peerings/hold and
+        /_awsenv/peerings/activate; returns (status, doc)."""
         if path == "/_awsenv/clock":
             if method == "POST":
                 try:
@@ -101,6 +106,24 @@ class Peerings:
                 _expire(by_id[i])
             self.expire_due()
             return 200, {"expired": ids}
+        if path in ("/_awsenv/peerings/hold", "/_awsenv/peerings/activate") and method == "POST":
+            ids = doc.get("ids")
+            if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+                return 400, {"error": "give {\"ids\": [\"pcx-...\"]}"}
+            if path.endswith("/hold"):
+                # [PCX-BASIC] lifecycle: an accepted request is `provisioning` "while the
+                # VPC peering connection is being established" before `active`: these stay
+                # there once accepted, until /_awsenv/peerings/activate
+                self.held.update(ids)
+                return 200, {"held": sorted(self.held)}
+            done = []
+            for i in ids:
+                self.held.discard(i)
+                p = self.provisioning.pop(i, None)
+                if p is not None and p._status.code == "provisioning":
+                    p._status.code, p._status.message = "active", "Active"
+                    done.append(i)
+            return 200, {"activated": done}
         return 404, {"error": f"no control endpoint {method} {path}"}
 
     # ---------------- before moto ----------------
@@ -213,6 +236,16 @@ def _patch(peerings):
         peerings.pending.append(p)
         return p
     VPCPeeringConnectionBackend.create_vpc_peering_connection = create_vpc_peering_connection
+
+    accept = VPCPeeringConnectionBackend.accept_vpc_peering_connection
+
+    def accept_vpc_peering_connection(self, vpc_pcx_id):
+        p = accept(self, vpc_pcx_id)
+        if p.id in peerings.held:
+            p._status.code, p._status.message = "provisioning", "Provisioning"
+            peerings.provisioning[p.id] = p
+        return p
+    VPCPeeringConnectionBackend.accept_vpc_peering_connection = accept_vpc_peering_connection
 
     req_info = VPCPeeringConnection.requester_vpc_info.fget
     acc_info = VPCPeeringConnection.accepter_vpc_info.fget

@@ -44,25 +44,11 @@ def binary_has(binary, command):
     return r.returncode == 0
 
 
-def serve_has_flag(binary, flag):
-    r = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True, timeout=30)
-    return flag in r.stdout
-
-
-def broker_mode_args(binary, mode):
-    """The broker's flags for a mode, and whether it needs the peer roles. A broker with
-    --peering-accepter (issue 13) takes it; an older one has broker mode as --accept-pending
-    (with the peer-role pool still required)."""
-    if serve_has_flag(binary, "--peering-accepter"):
-        return ["--peering-accepter", mode], mode == "peer-role"
-    return (["--accept-pending"] if mode == "broker" else []), True
-
-
 class TemplateHub(bh.Hub if bh else object):
-    """The hub of broker_harness.Hub, with the peer roles (when wanted) from
+    """The hub of broker_harness.Hub, with the peer roles (in peer-role mode) from
     templates/hub.yaml."""
 
-    def __init__(self, env, sim, route_tables=2, mode="broker", peer_roles=True):
+    def __init__(self, env, sim, route_tables=2, mode="broker"):
         self.env = env
         self.ec2 = env.client("ec2", "hub")
         self.iam = env.client("iam", "hub")
@@ -79,8 +65,7 @@ class TemplateHub(bh.Hub if bh else object):
                         "BrokerSourceUrl": "https://example.invalid/vpcpeer.tar.gz",
                         "BrokerTlsSecretArn": "arn:aws:secretsmanager:us-east-1:111111111111:secret:tls",
                         "AllowedAccounts": ",".join(env.accounts[c]["id"] for c in CLIENTS),
-                        "PeeringAccepter": mode,
-                        "KeepPeerRoles": "true" if peer_roles and mode == "broker" else "false"},
+                        "PeeringAccepter": mode},
             capabilities=["CAPABILITY_NAMED_IAM"], skip_types=cfnsim.HUB_BROKER_HOST_TYPES)
         if self.stack.status != "CREATE_COMPLETE":
             raise AssertionError(f"hub stack: {self.stack.status}: {self.stack.failure_reasons()}")
@@ -120,8 +105,8 @@ class StackCase(unittest.TestCase):
                                     service_timeout_cap=WAIT, workdir=simdir,
                                     lambda_env={"VPCPEER_LOG_LEVEL": "debug"})
         self.addCleanup(self._close_sim)
-        self.mode_args, peer_roles = broker_mode_args(self.bin, self.MODE)
-        self.hub = TemplateHub(self.env, self.sim, mode=self.MODE, peer_roles=peer_roles)
+        self.mode_args = ["--peering-accepter", self.MODE]
+        self.hub = TemplateHub(self.env, self.sim, mode=self.MODE)
         # the custom resource that confirms (and in broker mode requests) the peering
         self.confirmation = "Confirmation" if self.MODE == "broker" else "PeerRoleConfirmation"
         self.brokers = []
@@ -376,8 +361,6 @@ class Rollback(StackCase):
             self.assertRegex(reason, r"peering pcx-[0-9a-f]+ deleted")
 
     def test_stack_for_the_other_mode_fails_naming_both(self):
-        if not serve_has_flag(self.bin, "--peering-accepter"):
-            self.skipTest("the broker does not answer PeeringAccepter yet (issue 13, B1)")
         broker = self.start_broker()
         other = "peer-role" if self.MODE == "broker" else "broker"
         st = self.deploy(broker, "client-b", "client-b", mode=other)

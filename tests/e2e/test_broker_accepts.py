@@ -110,6 +110,62 @@ class BrokerAccepts(E2ECase):
         self.assertStatus(b.api.release("client-b", 1), 200)
         self.assertEqual(self.status(pcx), "rejected")
 
+    # ---- the accept wait cap (--accept-wait) -------------------------------------------------
+
+    def accepts(self):
+        return self.env.calls()["calls"].get("ec2", {}).get(
+            "AcceptVpcPeeringConnection", {}).get("total", 0)
+
+    def intent(self, b, n):
+        """The (peering, VPC) ids the registry holds for n: a pending record's are confirm's
+        intent, which the API does not show."""
+        import sqlite3
+        with sqlite3.connect(b.db[len("sqlite:"):]) as db:
+            return db.execute("SELECT peering_id, vpc_id FROM namespaces WHERE n = ? AND "
+                              "state = 'pending'", (n,)).fetchone()
+
+    def test_accept_wait_cap_answers_confirm_again(self):
+        """A peering still provisioning --accept-wait after the broker's accept: 503 "confirm
+        again" and nothing changed beyond the recorded intent (pending, no route, not tagged);
+        the same confirm while it still provisions waits again (no second accept) and answers
+        503 again; once it is active the same confirm finishes the namespace."""
+        b = self.start(["--accept-wait", "1"])
+        ns = b.api.register("client-b", "slow").json
+        vpc, pcx = self.request("client-b", ns["VpcCidrBlock"], ns)
+        self.env.post("/_awsenv/peerings/hold", {"ids": [pcx]})
+        self.env.request("DELETE", "/_awsenv/calls")
+        before = self.snapshot(b)
+        for attempt in (1, 2):
+            r = b.api.confirm("client-b", 1, pcx, vpc)
+            self.assertStatus(r, 503, "unavailable", f"try {attempt}:")
+            self.assertIn("confirm again", r.error[1])
+            self.assertIn("--accept-wait", r.error[1])
+            self.assertEqual(self.status(pcx), "provisioning")
+            self.assertUnchanged(before, b, f"try {attempt}")
+            self.assertEqual(self.intent(b, 1), (pcx, vpc), "the intent is recorded")
+            self.assertEqual(self.tags(pcx), {}, "not tagged before it is active")
+            self.assertEqual(self.accepts(), 1, "accepted once, not again by the retry")
+        self.assertEqual(self.env.post("/_awsenv/peerings/activate", {"ids": [pcx]}),
+                         {"activated": [pcx]})
+        r = b.api.confirm("client-b", 1, pcx, vpc)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json["State"], "active")
+        self.assertEqual(r.json["VpcPeeringConnectionId"], pcx)
+        self.assertEqual(self.accepts(), 1)
+        self.assertEqual(self.tags(pcx).get("vpcpeer:namespace"), "1")
+        routes = self.hub.routes()
+        for rtb in self.hub.route_tables:
+            self.assertIn((ns["VpcCidrBlock"], pcx, "active"), routes[rtb])
+
+    def test_accept_wait_flag_is_checked(self):
+        for bad in ("0", "601", "x"):
+            br = Broker(self.env, self.hub, self.workdir, args=["--accept-wait", bad],
+                        binary=self.bin, name="badwait")
+            p = subprocess.run(br.cmd, env=br.env_vars, capture_output=True, text=True,
+                               timeout=60, cwd=self.workdir)
+            self.assertNotEqual(p.returncode, 0, p.stderr)
+            self.assertIn("--accept-wait", p.stderr)
+
     # ---- attacks: each refused, never accepted ----------------------------------------------
 
     def refused(self, b, who, n, pcx, vpc, words, may_be_deleted=False):

@@ -7,7 +7,8 @@ import re
 import threading
 import unittest
 
-from broker_harness import (E2ECase, generated_account, parallel, plan_of, trusted_accounts)
+from broker_harness import (E2ECase, generated_account, parallel, plan_of, register_burst,
+                            trusted_accounts)
 
 ACCOUNTS = [generated_account(i) for i in range(1, 21)]
 NAMES = [a["name"] for a in ACCOUNTS]
@@ -25,20 +26,6 @@ class Concurrency(E2ECase):
     GENERATED_ACCOUNTS = 20
     AWSENV_ARGS = ("--max-peerings-per-vpc", "125", "--max-routes-per-table", "1000")
 
-    def register_all(self, api, jobs):
-        """jobs: [(who, client_ref)], one thread each, all sent at once (a barrier)."""
-        barrier = threading.Barrier(len(jobs))
-
-        def one(job):
-            who, ref = job
-            auth = api.proof(who)       # signed before the barrier: the requests race
-            try:
-                barrier.wait(60)
-            except threading.BrokenBarrierError:
-                pass
-            return api.register(who, ref, auth=auth)
-        return parallel(one, jobs, threads=len(jobs))
-
     def test_120_concurrent_registrations_from_20_accounts(self):
         b = self.start_broker(["--max-peerings", "125", "--max-routes-per-table", "1000",
                                "--quarantine", "0", "--max-namespaces-per-account", "0"],
@@ -48,7 +35,7 @@ class Concurrency(E2ECase):
 
         jobs = [(NAMES[i % 20], f"arn:aws:cloudformation:us-east-1:x:stack/s{i}|Registration")
                 for i in range(120)]
-        results = self.register_all(api, jobs)
+        results = register_burst(api, jobs)
         bad = [(j, r) for j, r in zip(jobs, results) if r.status != 201]
         self.assertEqual(bad, [], "every registration is new")
         ns = [r.json for r in results]
@@ -69,7 +56,7 @@ class Concurrency(E2ECase):
             self.assertIn(x["AccountId"], trusted_accounts(docs[role]))
 
         # Replays in parallel: the same answers, nothing new.
-        again = self.register_all(api, jobs[:40])
+        again = register_burst(api, jobs[:40])
         for r, first in zip(again, ns[:40]):
             self.assertEqual(r.status, 200, r)
             self.assertEqual(r.json["NamespaceId"], first["NamespaceId"])

@@ -4,11 +4,11 @@ and the quota view (the hub's peerings and route tables read in the background, 
 registration; a foreign pending request counts toward nothing, a stray active peering does)."""
 
 import datetime as dt
-import threading
+import re
 import time
 import unittest
 
-from broker_harness import E2ECase, OUTSIDER, parallel
+from broker_harness import E2ECase, HUB_ACCOUNT, OUTSIDER, register_burst
 
 CAP_FLAG = "--max-namespaces-per-account"
 
@@ -19,20 +19,6 @@ def live_of(api, account):
 
 
 class Limits(E2ECase):
-    def burst(self, api, jobs):
-        """jobs: [(who, client_ref)], one thread each, sent at once (a barrier)."""
-        barrier = threading.Barrier(len(jobs))
-
-        def one(job):
-            who, ref = job
-            auth = api.proof(who)       # signed before the barrier: the requests race
-            try:
-                barrier.wait(60)
-            except threading.BrokenBarrierError:
-                pass
-            return api.register(who, ref, auth=auth)
-        return parallel(one, jobs, threads=len(jobs))
-
     def test_account_cap(self):
         b = self.start_broker(["--quarantine", "0"])
         api = b.api
@@ -77,7 +63,7 @@ class Limits(E2ECase):
         self.env.request("DELETE", "/_awsenv/calls")
         whos = ("client-b", "client-c", "client-d")
         jobs = [(whos[i % 3], f"burst-{i}") for i in range(40)]
-        results = self.burst(api, jobs)
+        results = register_burst(api, jobs)
         for who in whos:
             got = [r for (w, _), r in zip(jobs, results) if w == who]
             self.assertEqual(sum(r.status == 201 for r in got), 5, f"{who}: {got}")
@@ -184,6 +170,37 @@ class Limits(E2ECase):
         r = api.register("client-b", "q-3")
         self.assertStatus(r, 409, "exhausted", "the refreshed view has the stray:")
         self.assertIn("1 other active peering", r.error[1])
+
+    def test_reconcile_pass_refreshes_the_view_from_its_one_read(self):
+        """A reconciler pass reads the hub's peerings once, for its checks and for the quota
+        view: a stray made after start-up counts once a pass has run, with a --quota-refresh
+        too long for the view to refresh by itself; over the broker's life every
+        DescribeVpcPeeringConnections is the view's start-up load or one pass's read."""
+        self.env.request("DELETE", "/_awsenv/calls")
+        b = self.start_broker(["--max-peerings", "2", "--quota-refresh", "86400",
+                               "--reconcile-interval", "1", "--log-level", "debug"])
+        api = b.api
+        self.assertStatus(api.register("client-b", "r-1"), 201)
+        stray = self.client("client-c")
+        hub = {"PeerVpcId": self.hub.vpc, "PeerOwnerId": HUB_ACCOUNT,
+               "PeerRegion": "us-east-1"}
+        spcx = stray.request_peering(stray.create_vpc("10.200.0.0/22"), hub)
+        mark = len(b.lines)
+        self.hub.ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=spcx)
+        b.wait_log(r"quota view refreshed from the reconciler's pass: 1 stray", after=mark)
+        r = api.register("client-b", "r-2")
+        self.assertStatus(r, 409, "exhausted", "the pass's read has the stray:")
+        self.assertIn("1 other active peering", r.error[1])
+
+        self.assertEqual(b.stop(), [])
+        self.brokers.remove(b)
+        passes = len(re.findall(r"quota view refreshed from the reconciler's pass",
+                                b.log_text()))
+        ec2 = self.env.calls()["calls"]["ec2"]
+        describes = ec2["DescribeVpcPeeringConnections"]["accounts"].get(HUB_ACCOUNT, 0)
+        self.assertGreaterEqual(passes, 2, "the adoption step at start-up and a pass")
+        self.assertEqual(describes, 1 + passes,
+                         "the view's start-up load, then one read per pass, shared")
 
     def test_route_quota_error_refreshes_the_view(self):
         """AWS refuses a route (RouteLimitExceeded: routes made by hand after the view was

@@ -50,21 +50,9 @@ def vpcpeer_bin():
     return b
 
 
-_MODE_FLAG = None
-
-
 def mode_flags(mode):
-    """The flags of a peering-accepter mode ("peer-role" or "broker", issue 13). Until the
-    --peering-accepter flag exists (engineer B1's branch), peer-role is the default and broker
-    mode is --accept-pending."""
-    global _MODE_FLAG
-    if _MODE_FLAG is None:
-        out = subprocess.run([vpcpeer_bin(), "serve", "--help"], capture_output=True,
-                             timeout=60).stdout.decode()
-        _MODE_FLAG = "--peering-accepter" in out
-    if _MODE_FLAG:
-        return ["--peering-accepter", mode]
-    return ["--accept-pending"] if mode == "broker" else []
+    """The flags of a peering-accepter mode ("peer-role" or "broker", issue 13)."""
+    return ["--peering-accepter", mode]
 
 
 def block(n):
@@ -209,6 +197,11 @@ class Hub:
                                 r.get("State", "")))
         return sorted(out)
 
+    def peerings(self):
+        """The hub VPC's peering connections (every status)."""
+        return self.ec2.describe_vpc_peering_connections(Filters=[
+            {"Name": "accepter-vpc-info.vpc-id", "Values": [self.vpc]}])["VpcPeeringConnections"]
+
     def snapshot(self):
         return {"routes": self.routes(),
                 "trust": {r: json.dumps(self.trust(r), sort_keys=True) for r in self.roles}}
@@ -227,6 +220,7 @@ class Broker:
         self.env, self.hub, self.workdir, self.name = env, hub, workdir, name
         self.db_path = os.path.join(workdir, "registry.db")
         self.allow = [env.accounts[a]["id"] if a in env.accounts else a for a in allow]
+        self.mode = mode
         self.args = mode_flags(mode) + list(args)
         self.crash_at = crash_at
         self.proc = None
@@ -235,8 +229,7 @@ class Broker:
 
     def config(self):
         cmd = ["--db", f"sqlite:{self.db_path}", "--hub-account", HUB, "--hub-vpc", self.hub.vpc,
-               "--hub-region", REGION, "--admin-arn", ADMIN_ARN, "--grant-settle", "0",
-               "--peering-accepter", "peer-role"]   # these tests accept with the peer role
+               "--hub-region", REGION, "--admin-arn", ADMIN_ARN, "--grant-settle", "0"]
         for r in self.hub.roles:
             cmd += ["--peer-role", r]
         for t in self.hub.tables:
@@ -336,7 +329,8 @@ class Broker:
 
 
 class Client:
-    """A client account's side: its VPC, the peering to the hub, acceptance via the peer role."""
+    """A client account's side: its VPC, the peering to the hub, acceptance via the peer role
+    (peer-role mode; in broker mode the broker accepts at confirm)."""
 
     def __init__(self, env, who, retries=1):
         self.env, self.who, self.retries = env, who, retries
@@ -349,6 +343,8 @@ class Client:
         pcx = self.ec2.create_vpc_peering_connection(
             VpcId=vpc, PeerVpcId=ns["PeerVpcId"], PeerOwnerId=ns["PeerOwnerId"],
             PeerRegion=ns["PeerRegion"])["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+        if not ns.get("PeerRoleArn"):
+            return vpc, pcx     # broker mode: the request only
         c = self.sts.assume_role(RoleArn=ns["PeerRoleArn"],
                                  RoleSessionName=f"cfn-{self.account}")["Credentials"]
         hub_ec2 = self.env.client("ec2", creds=(c["AccessKeyId"], c["SecretAccessKey"],
@@ -364,10 +360,19 @@ def check_invariants(tc, broker, acknowledged=()):
     tc.assertEqual(len(ns), len(set(ns)), f"a namespace held twice: {recs}")
     live_accounts = {r["account"] for r in recs if r["state"] in ("pending", "active", "failed")}
     trusted = broker.hub.trusted()
-    for acct in trusted:
-        tc.assertIn(acct, live_accounts, f"trust entry of {acct} without a live namespace")
-    for acct in live_accounts:
-        tc.assertIn(acct, trusted, f"live account {acct} missing from the trust policies")
+    if broker.mode == "broker":
+        tc.assertEqual(trusted, {}, "broker mode grants no account")
+        # every accepted peering into the hub is a live record's (its intent or its peering)
+        owned = {r["pcx"] for r in recs if r["pcx"]}
+        for p in broker.hub.peerings():
+            if p["Status"]["Code"] in ("active", "provisioning"):
+                tc.assertIn(p["VpcPeeringConnectionId"], owned,
+                            f"accepted peering without a live namespace: {recs}")
+    else:
+        for acct in trusted:
+            tc.assertIn(acct, live_accounts, f"trust entry of {acct} without a live namespace")
+        for acct in live_accounts:
+            tc.assertIn(acct, trusted, f"live account {acct} missing from the trust policies")
     active = {(r["cidr"], r["pcx"]) for r in recs if r["state"] == "active"}
     routes = broker.hub.routes()
     for table, dest, target, state in routes:

@@ -41,10 +41,8 @@ struct vp_reconcile_pass {
 };
 
 /*
- * Whether the broker runs in peer-role mode (clients accept their own
- * peerings through a hub role). Contract of issue 13: after B1's merge this
- * reads b->peering_accepter == VP_PEERING_ACCEPTER_PEER_ROLE; before it,
- * --accept-pending is what broker mode was.
+ * Whether the broker runs in peer-role mode (--peering-accepter peer-role:
+ * clients accept their own peerings through a hub role).
  */
 bool vp_reconcile_peer_role_mode(const struct vp_reconcile_pass *p);
 

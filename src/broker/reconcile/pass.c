@@ -13,6 +13,7 @@
 
 #include "aws/ec2.h"
 #include "broker/internal.h"
+#include "broker/quota.h"
 #include "broker/reconcile/internal.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -67,19 +68,16 @@ bool vp_reconcile_known(const struct vp_reconcile_pass *p, const char *pcx)
 	return false;
 }
 
-/* The hub VPC's peerings (every status, paged), once per pass. */
+/*
+ * The hub VPC's peerings (every status, paged), once per pass: the pass's
+ * checks and the quota view (refreshed from them) share this one read.
+ */
 static vp_code read_peerings(struct vp_reconcile_pass *p, struct vp_error *err)
 {
-	const char *vpc[] = {p->b->hub_vpc};
-	struct vp_aws_ec2_filter f = {"accepter-vpc-info.vpc-id", vpc, 1};
-	struct vp_aws_ec2_query q = {.filters = &f, .filter_count = 1};
-	struct vp_aws_error aerr;
-	vp_code code =
-		vp_aws_ec2_describe_vpc_peering_connections(p->b->aws, &q, &p->peerings, &aerr);
+	vp_code code = vp_broker_describe_hub_peerings(p->b, &p->peerings, err);
 
-	vp_broker_note_aws(p->b->metrics, "DescribeVpcPeeringConnections", code, &aerr);
 	if (code != VP_OK)
-		return vp_broker_aws_fail(err, &aerr, "reading the hub VPC's peering connections");
+		return code;
 	p->r->peerings = p->peerings->count;
 	return VP_OK;
 }
@@ -287,6 +285,8 @@ vp_code vp_broker_reconcile(struct vp_broker *b, const struct vp_reconcile_optio
 	/* Adoption first: a record it re-creates is then neither a stray nor a free n. */
 	if (code == VP_OK && !vp_reconcile_stopping(&p))
 		code = vp_reconcile_adopt(&p, err);
+	if (code == VP_OK) /* the quota view from the same read, with the adopted records */
+		vp_broker_quota_refresh_from(b, p.peerings);
 	if (p.opts->adopt_only)
 		goto done;
 	if (code == VP_OK && !vp_reconcile_stopping(&p))

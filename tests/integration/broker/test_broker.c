@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "awsenv_client.h"
+#include "hub_world.h"
 #include "core/metrics.h"
 #include "aws/client.h"
 #include "aws/ec2.h"
@@ -44,9 +45,6 @@
 #define ROLE2     "vpcpeer-peer-2"
 #define ROLE1_ARN "arn:aws:iam::" HUB ":role/" ROLE1
 #define ROLE2_ARN "arn:aws:iam::" HUB ":role/" ROLE2
-#define HUB_TRUST                                                                                  \
-	"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":" \
-	"\"arn:aws:iam::" HUB ":root\"},\"Action\":\"sts:AssumeRole\"}]}"
 
 static const struct {
 	const char *account, *key, *secret;
@@ -64,7 +62,7 @@ struct world {
 	struct vp_aws_client *b, *c;
 	char *hub_vpc;
 	char *main_rtb;
-	char dir[64];
+	char dir[VP_TEST_REGISTRY_DIR_MAX];
 	char url[128];
 	struct vp_registry *reg;
 	struct vp_metrics *metrics;
@@ -102,10 +100,8 @@ static struct vp_register_request reg_req(const char *ref)
 /* The hub: VPC 10.0.0.0/22 and the two peer roles; a registry; the broker config. */
 static void world_init(struct world *w)
 {
-	struct vp_registry_options opts;
 	struct vp_aws_ec2_route_table_list *tables = NULL;
 	struct vp_aws_error aerr;
-	struct vp_error err;
 
 	memset(w, 0, sizeof(*w));
 	assert_int_equal(vp_test_awsenv_reset(&env), 0);
@@ -114,10 +110,7 @@ static void world_init(struct world *w)
 	w->c = client_of(C);
 	w->hub_vpc = vp_test_aws_raw(w->hub, VP_AWS_EC2, "CreateVpc", "vpcId", "CidrBlock",
 				     "10.0.0.0/22", (char *)NULL);
-	free(vp_test_aws_raw(w->hub, VP_AWS_IAM, "CreateRole", NULL, "RoleName", ROLE1,
-			     "AssumeRolePolicyDocument", HUB_TRUST, (char *)NULL));
-	free(vp_test_aws_raw(w->hub, VP_AWS_IAM, "CreateRole", NULL, "RoleName", ROLE2,
-			     "AssumeRolePolicyDocument", HUB_TRUST, (char *)NULL));
+	vp_test_create_peer_roles(w->hub, HUB, (const char *const[]){ROLE1, ROLE2}, 2);
 	{
 		const char *vpc[] = {w->hub_vpc};
 		struct vp_aws_ec2_filter f = {"vpc-id", vpc, 1};
@@ -129,13 +122,7 @@ static void world_init(struct world *w)
 		vp_aws_ec2_route_table_list_free(tables);
 	}
 
-	snprintf(w->dir, sizeof(w->dir), "/tmp/vpcpeer-broker-XXXXXX");
-	assert_non_null(mkdtemp(w->dir));
-	snprintf(w->url, sizeof(w->url), "sqlite:%s/registry.db", w->dir);
-	vp_registry_options_init(&opts);
-	opts.pool_size = 8;
-	if (vp_registry_open(w->url, &opts, &w->reg, &err) != VP_OK)
-		fail_msg("registry: %s", err.message);
+	w->reg = vp_test_registry_new("vpcpeer-broker", w->dir, w->url, sizeof(w->url));
 	w->metrics = vp_metrics_new();
 
 	vp_broker_config_init(&w->cfg);
@@ -165,8 +152,6 @@ static void world_start(struct world *w)
 
 static void world_free(struct world *w)
 {
-	char path[128];
-
 	vp_broker_free(w->broker);
 	vp_registry_close(w->reg);
 	vp_metrics_free(w->metrics);
@@ -175,13 +160,7 @@ static void world_free(struct world *w)
 	vp_aws_client_free(w->c);
 	free(w->hub_vpc);
 	free(w->main_rtb);
-	for (const char *const *s = (const char *const[]){"registry.db", "registry.db-wal",
-							  "registry.db-shm", NULL};
-	     *s; s++) {
-		snprintf(path, sizeof(path), "%s/%s", w->dir, *s);
-		unlink(path);
-	}
-	rmdir(w->dir);
+	vp_test_registry_remove(w->dir);
 }
 
 /* The trust policy of a role as IAM has it now (caller frees). */
@@ -917,12 +896,7 @@ int main(void)
 		cmocka_unit_test(test_confirm_route_failure_takes_back),
 		cmocka_unit_test(test_start_up_checks),
 	};
-	int rc;
 
-	vp_log_setup(VP_LOG_ERROR, VP_LOG_TEXT, NULL);
-	if (vp_test_awsenv_setup("test_broker", &env) != 0)
-		return 1;
-	rc = cmocka_run_group_tests_name("broker", tests, NULL, NULL);
-	vp_test_awsenv_teardown("test_broker", &env);
-	return rc;
+	return vp_test_awsenv_main("test_broker", "broker", &env, tests,
+				   sizeof(tests) / sizeof(tests[0]));
 }

@@ -23,6 +23,8 @@
 #include <cmocka.h>
 
 #include "awsenv_client.h"
+#include "grants_handle.h"
+#include "hub_world.h"
 #include "aws/client.h"
 #include "aws/iam.h"
 #include "broker/grants.h"
@@ -31,14 +33,11 @@
 #include "core/log.h"
 #include "registry/registry.h"
 
-#define HUB       "111111111111"
-#define ROLE1     "vpcpeer-peer-1"
-#define ROLE2     "vpcpeer-peer-2"
-#define ROLE1_ARN "arn:aws:iam::" HUB ":role/" ROLE1
-#define ROLE2_ARN "arn:aws:iam::" HUB ":role/" ROLE2
-#define HUB_TRUST                                                                                  \
-	"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":" \
-	"\"arn:aws:iam::" HUB ":root\"},\"Action\":\"sts:AssumeRole\"}]}"
+#define HUB        "111111111111"
+#define ROLE1      "vpcpeer-peer-1"
+#define ROLE2      "vpcpeer-peer-2"
+#define ROLE1_ARN  "arn:aws:iam::" HUB ":role/" ROLE1
+#define ROLE2_ARN  "arn:aws:iam::" HUB ":role/" ROLE2
 #define HUB_KEY    "AKIAHUB1111111111111"
 #define HUB_SECRET "hubSecret0000000000000000000000000000000"
 
@@ -49,7 +48,7 @@ static struct vp_test_awsenv env;
 
 struct world {
 	struct vp_aws_client *hub;
-	char dir[64];
+	char dir[VP_TEST_REGISTRY_DIR_MAX];
 	struct vp_registry *reg;
 	struct vp_grants *brokers[2];
 };
@@ -73,64 +72,29 @@ static bool revoked(size_t i)
 
 static struct vp_grants *grants_handle(struct world *w)
 {
-	struct vp_grants_config cfg = {
-		.aws = w->hub,
-		.registry = w->reg,
-		.partition = "aws",
-		.quota = VP_BROKER_DEFAULT_TRUST_QUOTA,
-		.settle_ms = 0,
-		.roles = {{ROLE1, ROLE1_ARN, NULL}, {ROLE2, ROLE2_ARN, NULL}},
-		.role_count = 2,
-	};
-	struct vp_grants *g = NULL;
-	struct vp_error err;
-
-	if (vp_grants_new(&cfg, &g, &err) != VP_OK)
-		fail_msg("grants: %s", err.message);
-	return g;
+	return vp_test_grants_new(w->hub, w->reg, VP_BROKER_DEFAULT_TRUST_QUOTA, 0,
+				  (const char *const[]){ROLE1, ROLE2},
+				  (const char *const[]){ROLE1_ARN, ROLE2_ARN});
 }
 
 static void world_init(struct world *w)
 {
-	struct vp_registry_options opts;
-	struct vp_error err;
-
 	memset(w, 0, sizeof(*w));
 	assert_int_equal(vp_test_awsenv_reset(&env), 0);
 	w->hub = vp_test_aws_client(&env, HUB_KEY, HUB_SECRET, NULL, 0.002);
-	free(vp_test_aws_raw(w->hub, VP_AWS_IAM, "CreateRole", NULL, "RoleName", ROLE1,
-			     "AssumeRolePolicyDocument", HUB_TRUST, (char *)NULL));
-	free(vp_test_aws_raw(w->hub, VP_AWS_IAM, "CreateRole", NULL, "RoleName", ROLE2,
-			     "AssumeRolePolicyDocument", HUB_TRUST, (char *)NULL));
-	snprintf(w->dir, sizeof(w->dir), "/tmp/vpcpeer-grants-XXXXXX");
-	assert_non_null(mkdtemp(w->dir));
-	{
-		char url[128];
-		snprintf(url, sizeof(url), "sqlite:%s/registry.db", w->dir);
-		vp_registry_options_init(&opts);
-		opts.pool_size = 8;
-		if (vp_registry_open(url, &opts, &w->reg, &err) != VP_OK)
-			fail_msg("registry: %s", err.message);
-	}
+	vp_test_create_peer_roles(w->hub, HUB, (const char *const[]){ROLE1, ROLE2}, 2);
+	w->reg = vp_test_registry_new("vpcpeer-grants", w->dir, NULL, 0);
 	w->brokers[0] = grants_handle(w);
 	w->brokers[1] = grants_handle(w);
 }
 
 static void world_free(struct world *w)
 {
-	char path[128];
-
 	vp_grants_free(w->brokers[0]);
 	vp_grants_free(w->brokers[1]);
 	vp_registry_close(w->reg);
 	vp_aws_client_free(w->hub);
-	for (const char *const *s = (const char *const[]){"registry.db", "registry.db-wal",
-							  "registry.db-shm", NULL};
-	     *s; s++) {
-		snprintf(path, sizeof(path), "%s/%s", w->dir, *s);
-		unlink(path);
-	}
-	rmdir(w->dir);
+	vp_test_registry_remove(w->dir);
 }
 
 /*
@@ -262,12 +226,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_burst_under_stale_reads),
 	};
-	int rc;
 
-	vp_log_setup(VP_LOG_ERROR, VP_LOG_TEXT, NULL);
-	if (vp_test_awsenv_setup("test_grants_stale", &env) != 0)
-		return 1;
-	rc = cmocka_run_group_tests_name("grants_stale", tests, NULL, NULL);
-	vp_test_awsenv_teardown("test_grants_stale", &env);
-	return rc;
+	return vp_test_awsenv_main("test_grants_stale", "grants_stale", &env, tests,
+				   sizeof(tests) / sizeof(tests[0]));
 }

@@ -24,6 +24,7 @@
 #include "broker/policy.h"
 #include "core/clock.h"
 #include "fixture.h"
+#include "grants_handle.h"
 
 #define ADDERS 5
 
@@ -34,22 +35,9 @@ struct world {
 
 static struct vp_grants *grants_with(struct fx *f, size_t quota, int64_t gather_ms)
 {
-	struct vp_grants_config cfg = {
-		.aws = f->aws,
-		.registry = f->reg,
-		.partition = "aws",
-		.quota = quota,
-		.settle_ms = 0,
-		.gather_ms = gather_ms,
-		.roles = {{FX_ROLE_A, FX_ARN_A, NULL}, {FX_ROLE_B, FX_ARN_B, NULL}},
-		.role_count = 2,
-	};
-	struct vp_grants *g = NULL;
-	struct vp_error err;
-
-	if (vp_grants_new(&cfg, &g, &err) != VP_OK)
-		fail_msg("grants: %s", err.message);
-	return g;
+	return vp_test_grants_new(f->aws, f->reg, quota, gather_ms,
+				  (const char *const[]){FX_ROLE_A, FX_ROLE_B},
+				  (const char *const[]){FX_ARN_A, FX_ARN_B});
 }
 
 /* Grants with no gathering window: batches form only behind a running one. */

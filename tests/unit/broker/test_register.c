@@ -232,21 +232,45 @@ static void test_expired_pending(void **state)
 	fx_now = 0;
 }
 
-/* The peering quota: a stray active peering counts, a foreign pending request does not. */
-static void test_quota_view_peerings(void **state)
+/*
+ * Two namespaces of FX_B fit, FX_C's third is refused by a quota of the view:
+ * the message names flag and also; nothing allocated, no AWS call.
+ */
+static void assert_third_refused(struct fx *f, const char *flag, const char *also)
 {
-	struct fx *f = *state;
 	struct vp_registration out;
 	struct vp_error err;
 
-	/* max-peerings 3, one stray: two namespaces fit, the third does not. */
 	fx_register(f, FX_B, "stack-1", true, &out);
 	fx_register(f, FX_B, "stack-2", false, &out);
 	assert_int_equal(try_register(f, FX_C, "stack-3", &out, &err), VP_ERR_EXHAUSTED);
-	assert_non_null(strstr(err.message, "--max-peerings 3"));
-	assert_non_null(strstr(err.message, "1 other active peering"));
+	assert_non_null(strstr(err.message, flag));
+	assert_non_null(strstr(err.message, also));
 	assert_int_equal(fx_count(f), 0);
 	assert_int_equal(live_of(f, FX_C), 0);
+}
+
+/* A quota-view test's fixture: these quotas (0: the default) and this hub. */
+static int start_quota_hub(void **state, int max_peerings, int max_routes, const char *peerings,
+			   const char *routes)
+{
+	static struct fx f;
+
+	fx_init(&f);
+	if (max_peerings)
+		f.cfg.max_peerings = max_peerings;
+	if (max_routes)
+		f.cfg.max_routes_per_table = max_routes;
+	fx_start_hub(&f, peerings, routes);
+	*state = &f;
+	return 0;
+}
+
+/* The peering quota: a stray active peering counts, a foreign pending request does not. */
+static void test_quota_view_peerings(void **state)
+{
+	/* max-peerings 3, one stray: two namespaces fit, the third does not. */
+	assert_third_refused(*state, "--max-peerings 3", "1 other active peering");
 }
 
 #define PEERING_ITEM(id, status)                                                                   \
@@ -258,45 +282,24 @@ static void test_quota_view_peerings(void **state)
 
 static int setup_peerings(void **state)
 {
-	static struct fx f;
-
-	fx_init(&f);
-	f.cfg.max_peerings = 3;
-	fx_start_hub(&f,
-		     PEERING_ITEM("pcx-5555aaaa", "active")
-			     PEERING_ITEM("pcx-6666bbbb", "pending-acceptance")
-				     PEERING_ITEM("pcx-7777cccc", "pending-acceptance"),
-		     "");
-	*state = &f;
-	return 0;
+	return start_quota_hub(state, 3, 0,
+			       PEERING_ITEM("pcx-5555aaaa", "active")
+				       PEERING_ITEM("pcx-6666bbbb", "pending-acceptance")
+					       PEERING_ITEM("pcx-7777cccc", "pending-acceptance"),
+			       "");
 }
 
 /* The route quota: a table's own routes (here one to an internet gateway) count. */
 static void test_quota_view_routes(void **state)
 {
-	struct fx *f = *state;
-	struct vp_registration out;
-	struct vp_error err;
-
-	fx_register(f, FX_B, "stack-1", true, &out);
-	fx_register(f, FX_B, "stack-2", false, &out);
-	assert_int_equal(try_register(f, FX_C, "stack-3", &out, &err), VP_ERR_EXHAUSTED);
-	assert_non_null(strstr(err.message, "--max-routes-per-table 3"));
-	assert_non_null(strstr(err.message, FX_RTB1));
-	assert_int_equal(fx_count(f), 0);
+	assert_third_refused(*state, "--max-routes-per-table 3", FX_RTB1);
 }
 
 static int setup_routes(void **state)
 {
-	static struct fx f;
-
-	fx_init(&f);
-	f.cfg.max_routes_per_table = 3;
-	fx_start_hub(&f, "",
-		     "<item><destinationCidrBlock>0.0.0.0/0</destinationCidrBlock>"
-		     "<gatewayId>igw-12345678</gatewayId><state>active</state></item>");
-	*state = &f;
-	return 0;
+	return start_quota_hub(state, 0, 3, "",
+			       "<item><destinationCidrBlock>0.0.0.0/0</destinationCidrBlock>"
+			       "<gatewayId>igw-12345678</gatewayId><state>active</state></item>");
 }
 
 /* What a live namespace owns (its peering, its intent's, and its routes) is not a stray. */

@@ -23,17 +23,24 @@ static void parse_ok(const char *text, struct vp_cfn_event *ev)
 		fail_msg("%s: %s", text, err.message);
 }
 
+/* parse_ok, and the request type and resource it must have. */
+static void parse_as(const char *text, enum vp_cfn_request_type type, enum vp_cfn_resource resource,
+		     struct vp_cfn_event *ev)
+{
+	parse_ok(text, ev);
+	assert_int_equal(ev->request_type, type);
+	assert_int_equal(ev->resource, resource);
+}
+
 static void test_create_update_delete(void **state)
 {
 	struct vp_cfn_event ev;
 
 	(void)state;
-	parse_ok("{\"RequestType\": \"Create\", " ENVELOPE ", \"ServiceToken\": \"arn:x\", "
+	parse_as("{\"RequestType\": \"Create\", " ENVELOPE ", \"ServiceToken\": \"arn:x\", "
 		 "\"ResourceType\": \"Custom::PeeringRegistration\", "
 		 "\"ResourceProperties\": {\"BrokerUrl\": \"https://b\"}}",
-		 &ev);
-	assert_int_equal(ev.request_type, VP_CFN_CREATE);
-	assert_int_equal(ev.resource, VP_CFN_REGISTRATION);
+		 VP_CFN_CREATE, VP_CFN_REGISTRATION, &ev);
 	assert_int_equal(ev.defect.code, VP_OK);
 	assert_null(ev.physical_id);
 	assert_string_equal(ev.request_id, "r-1");
@@ -41,12 +48,10 @@ static void test_create_update_delete(void **state)
 	vp_cfn_event_cleanup(&ev);
 	vp_cfn_event_cleanup(&ev); /* twice is a no-op */
 
-	parse_ok("{\"RequestType\": \"Update\", " ENVELOPE ", \"PhysicalResourceId\": \"p\", "
+	parse_as("{\"RequestType\": \"Update\", " ENVELOPE ", \"PhysicalResourceId\": \"p\", "
 		 "\"ResourceType\": \"Custom::PeeringConfirmation\", \"ResourceProperties\": {}, "
 		 "\"OldResourceProperties\": {\"A\": \"b\"}}",
-		 &ev);
-	assert_int_equal(ev.request_type, VP_CFN_UPDATE);
-	assert_int_equal(ev.resource, VP_CFN_CONFIRMATION);
+		 VP_CFN_UPDATE, VP_CFN_CONFIRMATION, &ev);
 	assert_string_equal(ev.physical_id, "p");
 	assert_non_null(ev.old_properties);
 	assert_int_equal(ev.defect.code, VP_OK);

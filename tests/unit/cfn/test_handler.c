@@ -171,12 +171,29 @@ static void test_registration_create(void **state)
 	json_decref(body);
 }
 
+/* A Create of a registration whose stack says PeeringAccepter `stack` (the answer: decref it). */
+static json_t *create_for_mode(const char *stack, struct vp_cfn_result *res)
+{
+	json_t *props = registration_props();
+
+	json_object_set_new(props, "PeeringAccepter", json_string(stack));
+	return send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, props, res);
+}
+
+/* The same against a fresh fake broker in mode `broker`. */
+static json_t *create_in_modes(const char *broker, const char *stack, struct vp_cfn_result *res)
+{
+	fake_reset(fake);
+	fake_broker_set_accepter(fake, broker);
+	return create_for_mode(stack, res);
+}
+
 /* The broker's mode and the stack's: PeerRoleArn "" in broker mode, a mismatch named and undone. */
 static void test_registration_peering_accepter(void **state)
 {
 	struct vp_cfn_result res;
 	struct fake_call call;
-	json_t *a, *props;
+	json_t *a;
 
 	(void)state;
 	/* An older broker answers no mode: the property decides (none: peer-role). */
@@ -186,22 +203,14 @@ static void test_registration_peering_accepter(void **state)
 	json_decref(a);
 
 	/* Broker mode, both agree: no role, and PeerRoleArn stays defined for Fn::GetAtt. */
-	fake_reset(fake);
-	fake_broker_set_accepter(fake, "broker");
-	props = registration_props();
-	json_object_set_new(props, "PeeringAccepter", json_string("broker"));
-	a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, props, &res);
+	a = create_in_modes("broker", "broker", &res);
 	assert_true(res.success);
 	assert_string_equal(data_of(a, "PeeringAccepter"), "broker");
 	assert_string_equal(data_of(a, "PeerRoleArn"), "");
 	json_decref(a);
 
 	/* A stack for peer-role against a broker-mode broker: FAILED naming both, released. */
-	fake_reset(fake);
-	fake_broker_set_accepter(fake, "broker");
-	props = registration_props();
-	json_object_set_new(props, "PeeringAccepter", json_string("peer-role"));
-	a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, props, &res);
+	a = create_in_modes("broker", "peer-role", &res);
 	assert_false(res.success);
 	assert_non_null(strstr(res.reason, "PeeringAccepter peer-role"));
 	assert_non_null(strstr(res.reason, "--peering-accepter broker"));
@@ -214,17 +223,11 @@ static void test_registration_peering_accepter(void **state)
 	assert_string_equal(call.path, "/v1/namespaces/1");
 
 	/* The other way round; and a replay (200) of the same mismatch releases nothing. */
-	fake_reset(fake);
-	fake_broker_set_accepter(fake, "peer-role");
-	props = registration_props();
-	json_object_set_new(props, "PeeringAccepter", json_string("broker"));
-	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, props, &res));
+	json_decref(create_in_modes("peer-role", "broker", &res));
 	assert_false(res.success);
 	assert_non_null(strstr(res.reason, "--peering-accepter peer-role"));
 	fake_broker_set_state(fake, 1, "pending");
-	props = registration_props();
-	json_object_set_new(props, "PeeringAccepter", json_string("broker"));
-	json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, props, &res));
+	json_decref(create_for_mode("broker", &res));
 	assert_false(res.success);
 	assert_null(strstr(res.reason, "released"));
 	assert_int_equal(fake_broker_call_count(fake), 3);

@@ -40,20 +40,41 @@ static int64_t allocate(struct vp_registry *reg, const char *ref)
 	return rec.n;
 }
 
-static void test_adopt_holds_n(void **state)
+/* A fresh registry of the test's backend: the test options, this quarantine. */
+static struct vp_registry *open_registry(int64_t quarantine_seconds)
 {
 	struct vp_registry_options opts;
-	struct vp_registry *reg;
-	struct vp_registry_adoption in = adoption(3, "stack-c", "pcx-0000000c");
-	struct vp_namespace_record rec;
+	char url[1024];
+
+	reg_test_options(&opts);
+	opts.quarantine_seconds = quarantine_seconds;
+	return reg_test_open(&opts, url, sizeof(url));
+}
+
+/* n has `want` events, the first (if any) of type `first`; its detail names `detail`. */
+static void assert_events(struct vp_registry *reg, int64_t n, size_t want, const char *first,
+			  const char *detail)
+{
 	struct vp_event_record events[4];
 	size_t count = 0;
 	struct vp_error err;
-	char url[1024];
+
+	assert_int_equal(vp_registry_events(reg, n, 0, events, 4, &count, &err), VP_OK);
+	assert_int_equal(count, want);
+	if (first) {
+		assert_string_equal(events[0].type, first);
+		assert_non_null(strstr(events[0].detail, detail));
+	}
+}
+
+static void test_adopt_holds_n(void **state)
+{
+	struct vp_registry *reg = open_registry(VP_REGISTRY_DEFAULT_QUARANTINE);
+	struct vp_registry_adoption in = adoption(3, "stack-c", "pcx-0000000c");
+	struct vp_namespace_record rec;
+	struct vp_error err;
 	(void)state;
 
-	reg_test_options(&opts);
-	reg = reg_test_open(&opts, url, sizeof(url));
 	assert_int_equal(vp_registry_adopt(reg, &in, "r1", &rec, &err), VP_OK);
 	assert_int_equal(rec.n, 3);
 	assert_int_equal(rec.state, VP_NS_ACTIVE);
@@ -63,10 +84,7 @@ static void test_adopt_holds_n(void **state)
 	assert_string_equal(rec.vpc_id, "vpc-0000000a");
 	assert_string_equal(rec.vpc_cidr, "10.0.12.0/22");
 	assert_int_equal(rec.expires_at, 0);
-	assert_int_equal(vp_registry_events(reg, 3, 0, events, 4, &count, &err), VP_OK);
-	assert_int_equal(count, 1);
-	assert_string_equal(events[0].type, "adopted");
-	assert_non_null(strstr(events[0].detail, "pcx-0000000c"));
+	assert_events(reg, 3, 1, "adopted", "pcx-0000000c");
 	/* the free list skips it: 1, 2, then 4 */
 	assert_int_equal(allocate(reg, "a"), 1);
 	assert_int_equal(allocate(reg, "b"), 2);
@@ -79,16 +97,11 @@ static void test_adopt_holds_n(void **state)
 
 static void test_adopt_from_quarantine(void **state)
 {
-	struct vp_registry_options opts;
-	struct vp_registry *reg;
+	struct vp_registry *reg = open_registry(10);
 	struct vp_registry_adoption in = adoption(1, "stack-c", "pcx-0000000c");
 	struct vp_error err;
-	char url[1024];
 	(void)state;
 
-	reg_test_options(&opts);
-	opts.quarantine_seconds = 10;
-	reg = reg_test_open(&opts, url, sizeof(url));
 	assert_int_equal(allocate(reg, "a"), 1);
 	assert_int_equal(vp_registry_transition(reg, 1, VP_NS_STATE_BIT(VP_NS_PENDING),
 						VP_NS_RELEASING, NULL, "r", NULL, &err),
@@ -104,18 +117,12 @@ static void test_adopt_from_quarantine(void **state)
 
 static void test_adopt_conflicts(void **state)
 {
-	struct vp_registry_options opts;
-	struct vp_registry *reg;
+	struct vp_registry *reg = open_registry(VP_REGISTRY_DEFAULT_QUARANTINE);
 	struct vp_registry_adoption in = adoption(1, "stack-c", "pcx-0000000c");
 	struct vp_namespace_record rec;
-	struct vp_event_record events[4];
-	size_t count = 0;
 	struct vp_error err;
-	char url[1024];
 	(void)state;
 
-	reg_test_options(&opts);
-	reg = reg_test_open(&opts, url, sizeof(url));
 	assert_int_equal(allocate(reg, "a"), 1);
 	/* n held by another registration */
 	assert_int_equal(vp_registry_adopt(reg, &in, "r1", &rec, &err), VP_ERR_CONFLICT);
@@ -132,8 +139,7 @@ static void test_adopt_conflicts(void **state)
 	assert_non_null(strstr(err.message, "stack-c"));
 	/* nothing written by the refusals */
 	assert_int_equal(vp_registry_get(reg, 6, &rec, &err), VP_ERR_NOT_FOUND);
-	assert_int_equal(vp_registry_events(reg, 6, 0, events, 4, &count, &err), VP_OK);
-	assert_int_equal(count, 0);
+	assert_events(reg, 6, 0, NULL, NULL);
 	/* outside the plan, bad ids */
 	in = adoption(0, "stack-x", "pcx-0000000e");
 	assert_int_equal(vp_registry_adopt(reg, &in, "r1", NULL, &err), VP_ERR_INVALID);
