@@ -5,6 +5,7 @@
 #                               unix socket in that directory (no TCP), and write the URL to
 #                               STATE (the directory to STATE.dir)
 #   pg_cluster.sh stop STATE    stop that server and remove its directory (safe to repeat)
+#   pg_cluster.sh restart STATE restart that server fast (cuts every connection)
 # Uses Debian's PostgreSQL binaries (/usr/lib/postgresql/*/bin), never the system service.
 # initdb refuses root: as root, the cluster runs as the `postgres` system user.
 set -euo pipefail
@@ -56,6 +57,12 @@ start)
 stop)
 	stop
 	echo "PostgreSQL stopped"
+	;;
+restart)
+	# A fast restart of the running server (its connections are cut): for fault tests.
+	dir=$(cat "$state.dir")
+	as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 60 restart \
+		>/dev/null || { cat "$dir/server.log" >&2; exit 1; }
 	;;
 *)
 	echo "usage: $0 start|stop STATE" >&2
