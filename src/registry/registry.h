@@ -301,6 +301,18 @@ VP_NODISCARD vp_code vp_registry_account_upsert(struct vp_registry *reg, const c
 						const char *request_id,
 						struct vp_account_record *out,
 						struct vp_error *err);
+/*
+ * The same as a compare-and-set on the account's row: only while it has not
+ * changed since unchanged_since (updated_at < it; 0: unconditionally), for a
+ * write decided from a read made then (the reconciler's trust policy read).
+ * VP_ERR_CONFLICT "lost race", nothing written, when it has.
+ */
+VP_NODISCARD vp_code vp_registry_account_upsert_since(struct vp_registry *reg, const char *account,
+						      const char *peer_role_arn, bool granted,
+						      const char *request_id,
+						      int64_t unchanged_since,
+						      struct vp_account_record *out,
+						      struct vp_error *err);
 VP_NODISCARD vp_code vp_registry_account_get(struct vp_registry *reg, const char *account,
 					     struct vp_account_record *out, struct vp_error *err);
 /* Accounts in id order after `after` ("" = from the start), at most max. */

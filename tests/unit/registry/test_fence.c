@@ -180,6 +180,40 @@ static void test_fenced_write(void **state)
 	vp_registry_close(reg);
 }
 
+/* Defect 2: the reconciler's "granted" from a trust policy read at T changes nothing when the
+ * account's row changed at or after T (a revocation in between). */
+static void test_account_cas(void **state)
+{
+	struct vp_registry_options opts;
+	struct vp_registry *reg;
+	struct vp_account_record acct;
+	struct vp_error err;
+	char url[1024];
+	(void)state;
+
+	reg_test_options(&opts);
+	reg = reg_test_open(&opts, url, sizeof(url));
+	reg_test_now = 5000;
+	/* the reconciler reads the policy at 5000 (account listed); then, still at 5000, the
+	 * last namespace's release revokes the account */
+	assert_int_equal(vp_registry_account_upsert(reg, "222222222222", "arn:role-a", false, "rev",
+						    NULL, &err),
+			 VP_OK);
+	assert_int_equal(vp_registry_account_upsert_since(reg, "222222222222", "arn:role-a", true,
+							  "reconcile", 5000, NULL, &err),
+			 VP_ERR_CONFLICT);
+	assert_non_null(strstr(err.message, "lost race"));
+	assert_int_equal(vp_registry_account_get(reg, "222222222222", &acct, &err), VP_OK);
+	assert_false(acct.granted);
+	/* a policy read after the change may set it */
+	reg_test_now = 5001;
+	assert_int_equal(vp_registry_account_upsert_since(reg, "222222222222", "arn:role-a", true,
+							  "reconcile", 5001, &acct, &err),
+			 VP_OK);
+	assert_true(acct.granted);
+	vp_registry_close(reg);
+}
+
 /* Defect 6 (registry half): the heartbeat is a write; it fails when writes fail. */
 static void test_heartbeat(void **state)
 {
@@ -218,10 +252,9 @@ static void test_heartbeat(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cas_by_record),
-		cmocka_unit_test(test_lease),
-		cmocka_unit_test(test_fenced_write),
-		cmocka_unit_test(test_heartbeat),
+		cmocka_unit_test(test_cas_by_record), cmocka_unit_test(test_lease),
+		cmocka_unit_test(test_fenced_write),  cmocka_unit_test(test_heartbeat),
+		cmocka_unit_test(test_account_cas),
 	};
 
 	reg_test_setup(argc, argv);
