@@ -33,6 +33,7 @@ struct vp_api_ready_cache {
 	int64_t ttl_ms;     /* <= 0: every probe queries the registry */
 	int64_t checked_ms; /* monotonic time of the last check; 0: none yet */
 	bool ready;
+	const char *failed; /* the check that failed (vp_broker_readiness), or NULL */
 };
 
 void vp_api_ready_cache_init(struct vp_api_ready_cache *cache, int64_t ttl_ms);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * GET /healthz (alive: answered on the server's thread, touches nothing),
- * /readyz (the registry answers: one query per ready_cache_ms at most, on a
- * worker), /metrics (Prometheus text).
+ * /readyz (the registry reads and writes: a count and a heartbeat write in a
+ * transaction of its own, once per ready_cache_ms at most, on a worker;
+ * 503 names the check that failed), /metrics (Prometheus text).
  */
 #include <string.h>
 
@@ -28,32 +29,38 @@ void vp_api_ready_cache_cleanup(struct vp_api_ready_cache *cache)
 	pthread_mutex_destroy(&cache->lock);
 }
 
-static bool ready(struct vp_api_call *call)
+/* NULL when ready, else the name of the check that failed. */
+static const char *readiness(struct vp_api_call *call)
 {
 	struct vp_api_ready_cache *c = call->ready;
+	const char *failed;
 	int64_t now;
-	bool ok;
 
 	if (!c || c->ttl_ms <= 0)
-		return vp_broker_ready(call->broker);
+		return vp_broker_readiness(call->broker);
 	pthread_mutex_lock(&c->lock);
 	now = vp_clock_monotonic_ms();
 	if (c->checked_ms && now - c->checked_ms < c->ttl_ms) {
-		ok = c->ready;
+		failed = c->failed;
 	} else {
-		ok = c->ready = vp_broker_ready(call->broker);
+		failed = c->failed = vp_broker_readiness(call->broker);
+		c->ready = failed == NULL;
 		c->checked_ms = vp_clock_monotonic_ms();
 		if (!c->checked_ms)
 			c->checked_ms = 1;
 	}
 	pthread_mutex_unlock(&c->lock);
-	return ok;
+	return failed;
 }
 
 void vp_api_readyz(struct vp_api_call *call)
 {
-	if (!ready(call)) {
-		vp_render_error(call, VP_ERR_UNAVAILABLE, "the registry does not answer");
+	const char *failed = readiness(call);
+
+	/* The check's name only: no database address, no error text (they are logged). */
+	if (failed) {
+		vp_render_json(call, 503,
+			       json_pack("{ss ss}", "status", "not ready", "check", failed));
 		return;
 	}
 	vp_render_json(call, 200, json_pack("{ss}", "status", "ready"));

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/metrics.h"
 #include "core/ids.h"
@@ -338,10 +339,28 @@ vp_code vp_broker_list(struct vp_broker *b, const struct vp_identity *caller, un
 	return code;
 }
 
+const char *vp_broker_readiness(struct vp_broker *b)
+{
+	char holder[96], host[64] = "";
+	struct vp_error e;
+	int64_t live;
+
+	if (vp_registry_count_live(b->registry, &live, &e) != VP_OK) {
+		vp_log(VP_LOG_WARN, "readiness: registry_read: %s", e.message);
+		return "registry_read";
+	}
+	gethostname(host, sizeof(host) - 1);
+	snprintf(holder, sizeof(holder), "broker:%.63s:%ld", host, (long)getpid());
+	if (vp_registry_heartbeat(b->registry, holder, &e) != VP_OK) {
+		vp_log(VP_LOG_WARN, "readiness: registry_write: %s", e.message);
+		return "registry_write";
+	}
+	return NULL;
+}
+
 bool vp_broker_ready(struct vp_broker *b)
 {
-	int64_t live;
-	return vp_registry_count_live(b->registry, &live, NULL) == VP_OK;
+	return vp_broker_readiness(b) == NULL;
 }
 
 /* ---- start-up ---- */
@@ -563,12 +582,19 @@ static vp_code declare_metrics(struct vp_metrics *m, struct vp_error *err)
 		{VP_BROKER_METRIC_WORKFLOWS, VP_METRIC_COUNTER,
 		 "Broker workflows (register, confirm, release) by outcome."},
 		{VP_BROKER_METRIC_RECONCILE_RUNS, VP_METRIC_COUNTER,
-		 "Reconcile passes by outcome (ok, failed, skipped: another broker leads)."},
+		 "Reconcile passes by outcome (ok, failed, fenced: the lease was lost, skipped: "
+		 "another broker leads)."},
 		{VP_BROKER_METRIC_RECONCILE_CHANGES, VP_METRIC_COUNTER,
 		 "What reconcile passes found, by kind and outcome (done, failed, reported, "
 		 "skipped)."},
 		{VP_BROKER_METRIC_PEERINGS_LOST, VP_METRIC_COUNTER,
 		 "Active namespaces marked failed because their peering is gone."},
+		{VP_BROKER_METRIC_LOST_RACES, VP_METRIC_COUNTER,
+		 "Writes refused because the record they were read from changed since (a stale "
+		 "snapshot: nothing changed), by workflow."},
+		{VP_BROKER_METRIC_LEASE_LOST, VP_METRIC_COUNTER,
+		 "Times this broker lost the reconciler lease (expired or taken over) while "
+		 "leading."},
 	};
 	struct vp_error e;
 

@@ -140,4 +140,13 @@ VP_NODISCARD vp_code vp_broker_list(struct vp_broker *broker, const struct vp_id
 /* Whether the registry answers (GET /readyz). */
 bool vp_broker_ready(struct vp_broker *broker);
 
+/*
+ * GET /readyz's checks, in order: "registry_read" (a count of live
+ * namespaces), "registry_write" (a heartbeat row written and committed in a
+ * transaction of its own: a full disk or a read-only database fails it).
+ * NULL when all pass, else the name of the first that failed (a static
+ * string: no detail, it is shown to anyone).
+ */
+const char *vp_broker_readiness(struct vp_broker *broker);
+
 #endif

@@ -132,6 +132,13 @@ struct vp_broker_locked_call {
 	int lock_timeout_ms;
 	vp_broker_step_fn step;
 	const void *input; /* passed to step */
+	/* The broker itself acting on a record it read earlier (the reconciler): its id
+	 * and the states it may still be in (0: no expectation). The step compares them
+	 * with the record read under the lock and changes nothing when they differ: a
+	 * lost race (counted), never applied to a newer record of n. */
+	int64_t expect_id;
+	unsigned expect_states;
+	bool expect_expired; /* and still pending past its TTL (registry time) */
 };
 
 /*
@@ -148,13 +155,20 @@ VP_NODISCARD vp_code vp_broker_run_locked(struct vp_broker *broker,
 					  struct vp_error *err);
 
 /*
- * Release n as the broker itself (the reconciler: expired or stuck releasing),
- * under the namespace lock waited for at most lock_timeout_ms. rec (may be
- * NULL) gets the record as left.
+ * Release, as the broker itself (the reconciler: expired or stuck releasing),
+ * the record `seen` read earlier, under n's lock waited for at most
+ * lock_timeout_ms: only while n's live record is still that one (its id), in
+ * one of `states`, and (expired) still pending past its TTL. Otherwise
+ * VP_ERR_CONFLICT "lost race", counted in vpcpeer_registry_lost_races_total,
+ * nothing changed. rec (may be NULL) gets the record as left.
  */
-VP_NODISCARD vp_code vp_broker_release_system(struct vp_broker *broker, int64_t n,
-					      const char *request_id, int lock_timeout_ms,
-					      struct vp_namespace_record *rec,
+VP_NODISCARD vp_code vp_broker_release_system(struct vp_broker *broker,
+					      const struct vp_namespace_record *seen,
+					      unsigned states, bool expired, const char *request_id,
+					      int lock_timeout_ms, struct vp_namespace_record *rec,
 					      struct vp_error *err);
+
+/* Count a lost race of `workflow` (a write refused: its snapshot was stale). */
+void vp_broker_count_lost_race(struct vp_broker *broker, const char *workflow);
 
 #endif

@@ -23,6 +23,8 @@ struct vp_metrics;
 #define VP_BROKER_METRIC_RECONCILE_RUNS    "vpcpeer_reconcile_runs_total"
 #define VP_BROKER_METRIC_RECONCILE_CHANGES "vpcpeer_reconcile_changes_total"
 #define VP_BROKER_METRIC_PEERINGS_LOST     "vpcpeer_peerings_lost_total"
+#define VP_BROKER_METRIC_LOST_RACES        "vpcpeer_registry_lost_races_total"
+#define VP_BROKER_METRIC_LEASE_LOST        "vpcpeer_reconcile_lease_lost_total"
 
 /*
  * Count an AWS call in vpcpeer_aws_calls_total{action, outcome}: "ok", or the

@@ -27,8 +27,9 @@
  * A change to a namespace's routes or state is made under the registry lock
  * "namespace:<n>" (the one confirm and release take), after re-reading the
  * record; when the lock is busy the item is skipped until the next pass.
- * Only one broker should reconcile at a time: callers take the registry lock
- * VP_RECONCILE_LOCK first (vp_reconciler_* does).
+ * Only one broker reconciles at a time: callers take the lease
+ * VP_RECONCILE_LOCK first (vp_reconcile_lease_take) and pass its fence, so a
+ * deposed leader's writes are refused by the registry even before it knows.
  *
  * The report is a heap object (vp_reconcile_report_free). Thread-safe as the
  * broker is.
@@ -45,6 +46,7 @@
 #include "core/error.h"
 
 struct vp_broker;
+struct vp_registry_fence;
 
 #define VP_RECONCILE_LOCK            "reconciler"
 #define VP_RECONCILE_MAX_ITEMS       4096 /* more are counted in `dropped` */
@@ -53,6 +55,8 @@ struct vp_broker;
 #define VP_RECONCILE_DEFAULT_STRAY_GRACE     900  /* s: an active stray, before deleting */
 #define VP_RECONCILE_DEFAULT_FOREIGN_GRACE   3600 /* s: a foreign request, before rejecting */
 #define VP_RECONCILE_DEFAULT_MAX_DESTRUCTIVE 10   /* destructive repairs in one pass */
+#define VP_RECONCILE_DEFAULT_LEASE_TTL       15   /* s: the leader's lease */
+#define VP_RECONCILE_DEFAULT_LEASE_RENEW     5    /* s: how often the leader renews it */
 
 enum vp_reconcile_kind {
 	VP_RECONCILE_RELEASE_EXPIRED, /* pending past its TTL: released */
@@ -108,6 +112,8 @@ struct vp_reconcile_limits {
 	int64_t stray_grace_s;   /* an active stray is deleted (peer-role mode) after this */
 	int64_t foreign_grace_s; /* a foreign pending request is rejected after this */
 	int64_t max_destructive; /* destructive repairs in one pass; more are held back */
+	int64_t lease_ttl_s;     /* the leader's lease lasts this long unless renewed */
+	int64_t lease_renew_s;   /* the leader renews it this often (< lease_ttl_s) */
 };
 
 /* The defaults: VP_RECONCILE_DEFAULT_*. */
@@ -132,6 +138,10 @@ struct vp_reconcile_options {
 	const char *request_id;             /* for events and logs; NULL: "reconcile" */
 	int ns_lock_timeout_ms;             /* 0: VP_RECONCILE_DEFAULT_NS_WAIT */
 	const atomic_bool *stop; /* may be NULL: when it becomes true the pass ends early */
+	/* May be NULL: the leader lease's fence. Every registry write of the pass carries
+	 * it (refused once the epoch is no longer current) and the pass ends early once
+	 * fence->lost. */
+	struct vp_registry_fence *fence;
 };
 
 /*
@@ -161,12 +171,29 @@ VP_NODISCARD vp_code vp_reconcile_adopt_once(struct vp_broker *broker, int lock_
 					     struct vp_error *err);
 
 /*
+ * The leader lease VP_RECONCILE_LOCK (a registry lease, docs/operations.md):
+ * take it, waiting at most wait_ms (polling); the fence then names this
+ * holder and epoch for vp_reconcile_options.fence. Give it back with
+ * vp_reconcile_lease_end. `holder` names this process uniquely (made here).
+ */
+VP_NODISCARD vp_code vp_reconcile_lease_take(struct vp_broker *broker,
+					     const struct vp_reconcile_limits *limits, int wait_ms,
+					     struct vp_registry_fence *fence, struct vp_error *err);
+void vp_reconcile_lease_end(struct vp_broker *broker, struct vp_registry_fence *fence);
+
+/*
  * The reconciler thread of `vpcpeer serve`: every interval_s seconds it tries
- * the registry lock VP_RECONCILE_LOCK (not waiting: another broker leading
- * means this one skips the pass) and runs a pass holding it, with `limits`
- * (NULL: the defaults) and first-seen times kept across its passes. The first
- * pass runs at once. vp_reconciler_stop() asks a running pass to end early,
- * joins the thread and frees it (NULL is a no-op).
+ * the lease VP_RECONCILE_LOCK (not waiting: another broker leading means this
+ * one skips the pass) and runs a pass holding it, with `limits` (NULL: the
+ * defaults) and first-seen times kept across its passes; while it leads a
+ * second thread renews the lease every limits.lease_renew_s. A lease lost
+ * (not renewed in time, or taken over) is logged at WARN and counted in
+ * vpcpeer_reconcile_lease_lost_total; the running pass ends early and its
+ * writes are refused (fenced). Each pass logs one INFO line:
+ *   reconcile: pass epoch=E started_ms=MS ended_ms=MS outcome=ok|fenced|failed|skipped
+ * The first pass runs at once. vp_reconciler_stop() asks a running pass to
+ * end early, joins the threads, gives the lease back and frees it (NULL is a
+ * no-op).
  */
 struct vp_reconciler;
 VP_NODISCARD vp_code vp_reconciler_start(struct vp_broker *broker, int64_t interval_s,

@@ -17,6 +17,7 @@
 #include "broker/crash.h"
 #include "broker/internal.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 /* A route toward the namespace's block that the broker made: through its peering, or a
  * blackhole through a peering that is gone. Never another target. */
@@ -78,23 +79,49 @@ static vp_code revoke(struct vp_broker *b, const struct vp_namespace_record *rec
 	return vp_grants_remove(b->grants, rec->account, (size_t)role, request_id, NULL, err);
 }
 
+/* The broker's own release (the reconciler): what it read earlier must still be so. */
+static vp_code check_expected(struct vp_broker *b, const struct vp_broker_locked_call *call,
+			      const struct vp_namespace_record *rec, struct vp_error *err)
+{
+	const char *why = NULL;
+
+	if (!call || !call->expect_id)
+		return VP_OK;
+	if (rec->id != call->expect_id)
+		why = "holds another record now";
+	else if (!(call->expect_states & VP_NS_STATE_BIT(rec->state)))
+		why = "changed state";
+	else if (call->expect_expired && (rec->state != VP_NS_PENDING || rec->expires_at <= 0 ||
+					  rec->expires_at > vp_registry_time_now(b->registry)))
+		why = "is no longer past its TTL";
+	if (!why)
+		return VP_OK;
+	vp_broker_count_lost_race(b, "release");
+	return vp_fail(err, VP_ERR_CONFLICT,
+		       "lost race: namespace %lld %s since it was read (record %lld, %s): not "
+		       "released",
+		       (long long)rec->n, why, (long long)rec->id,
+		       vp_registry_state_name(rec->state));
+}
+
 static vp_code release_step(struct vp_broker *b, const struct vp_identity *caller, int64_t n,
 			    const void *input, const char *request_id,
 			    struct vp_namespace_record *rec, struct vp_error *err)
 {
+	const struct vp_broker_locked_call *call = input;
 	vp_code code;
 
-	(void)input;
 	if ((code = vp_broker_load(b, caller, n, rec, err)) != VP_OK)
+		return code;
+	if ((code = check_expected(b, call, rec, err)) != VP_OK)
 		return code;
 	if (rec->state == VP_NS_RELEASED)
 		return VP_OK;
 	if (rec->state != VP_NS_RELEASING) {
-		code = vp_registry_transition(b->registry, n,
-					      VP_NS_STATE_BIT(VP_NS_PENDING) |
-						      VP_NS_STATE_BIT(VP_NS_ACTIVE) |
-						      VP_NS_STATE_BIT(VP_NS_FAILED),
-					      VP_NS_RELEASING, NULL, request_id, rec, err);
+		/* Compare-and-set on the record just read: its id and state. */
+		code = vp_registry_transition_record(b->registry, n, rec->id,
+						     VP_NS_STATE_BIT(rec->state), VP_NS_RELEASING,
+						     NULL, request_id, rec, err);
 		if (code != VP_OK)
 			return code;
 		vp_crash_point("release.after_releasing");
@@ -109,8 +136,9 @@ static vp_code release_step(struct vp_broker *b, const struct vp_identity *calle
 	if ((code = revoke(b, rec, request_id, err)) != VP_OK)
 		goto stays;
 	vp_crash_point("release.after_revoke");
-	code = vp_registry_transition(b->registry, n, VP_NS_STATE_BIT(VP_NS_RELEASING),
-				      VP_NS_RELEASED, NULL, request_id, rec, err);
+	code = vp_registry_transition_record(b->registry, n, rec->id,
+					     VP_NS_STATE_BIT(VP_NS_RELEASING), VP_NS_RELEASED, NULL,
+					     request_id, rec, err);
 	if (code == VP_OK)
 		vp_crash_point("release.after_released");
 	return code;
@@ -120,18 +148,30 @@ stays:
 	return code;
 }
 
-vp_code vp_broker_release_system(struct vp_broker *b, int64_t n, const char *request_id,
+vp_code vp_broker_release_system(struct vp_broker *b, const struct vp_namespace_record *seen,
+				 unsigned states, bool expired, const char *request_id,
 				 int lock_timeout_ms, struct vp_namespace_record *out,
 				 struct vp_error *err)
 {
 	struct vp_broker_locked_call call = {.workflow = "release",
 					     .system = true,
-					     .n = n,
+					     .n = seen->n,
 					     .request_id = request_id,
 					     .lock_timeout_ms = lock_timeout_ms,
-					     .step = release_step};
+					     .step = release_step,
+					     .expect_id = seen->id ? seen->id : -1,
+					     .expect_states = states,
+					     .expect_expired = expired};
 
+	call.input = &call;
 	return vp_broker_run_locked(b, &call, NULL, out, err);
+}
+
+void vp_broker_count_lost_race(struct vp_broker *b, const char *workflow)
+{
+	if (b->metrics)
+		vp_metrics_add(b->metrics, VP_BROKER_METRIC_LOST_RACES,
+			       (const char *const[]){"workflow", workflow, NULL}, 1);
 }
 
 vp_code vp_broker_release(struct vp_broker *b, const struct vp_identity *caller, int64_t n,

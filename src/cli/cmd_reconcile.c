@@ -3,7 +3,7 @@
  * vpcpeer reconcile --once [--dry-run] [--json]: one reconcile pass with the
  * configuration of `vpcpeer serve` (the same flags and VPCPEER_* variables;
  * serve's server flags are accepted and ignored), printing what it found and
- * what it changed. It takes the registry lock "reconciler" first, so it does
+ * what it changed. It takes the leader lease "reconciler" first, so it does
  * not run beside a broker's reconciler on a shared PostgreSQL registry.
  * docs/reconciler.md.
  */
@@ -17,6 +17,7 @@
 #include "cli/broker_config.h"
 #include "cli/cli.h"
 #include "core/log.h"
+#include "registry/registry.h"
 
 #define REGISTRY_POOL  4
 #define LEADER_WAIT_MS 10000
@@ -102,7 +103,7 @@ int cmd_reconcile_main(int argc, char **argv)
 	struct vp_server_config server;
 	struct vp_reconcile_options opts = {.request_id = "reconcile-once"};
 	struct vp_reconcile_report *report = NULL;
-	struct vp_registry_lock *lock = NULL;
+	struct vp_registry_fence fence;
 	const struct cli_arg *arg;
 	struct cli_walk w;
 	struct vp_error err;
@@ -162,18 +163,21 @@ int cmd_reconcile_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	rc = cli_broker_runtime_open("reconcile", &c, REGISTRY_POOL, &rt);
+	memset(&fence, 0, sizeof(fence));
 	if (rc == CLI_EXIT_OK &&
-	    vp_registry_lock(rt.registry, VP_RECONCILE_LOCK, wait_ms > 0 ? (int)wait_ms : 1, &lock,
-			     &err) != VP_OK) {
+	    vp_reconcile_lease_take(rt.broker, &opts.limits, wait_ms > 0 ? (int)wait_ms : 1, &fence,
+				    &err) != VP_OK) {
 		cli_error("reconcile", "another broker is reconciling (%s); try again",
 			  err.message);
 		rc = CLI_EXIT_FAILED;
 	}
+	opts.fence = &fence;
 	if (rc == CLI_EXIT_OK && vp_broker_reconcile(rt.broker, &opts, &report, &err) != VP_OK) {
 		cli_error("reconcile", "%s", err.message);
 		rc = CLI_EXIT_FAILED;
 	}
-	vp_registry_unlock(lock);
+	if (fence.epoch > 0)
+		vp_reconcile_lease_end(rt.broker, &fence);
 	if (report) {
 		if (json) {
 			json_t *doc = vp_reconcile_report_json(report);

@@ -19,6 +19,13 @@ static const char SQL_ACCOUNT_UPSERT[] =
 	"VALUES ($1, $2, $3, $4, $4) ON CONFLICT (account_id) DO UPDATE SET "
 	"peer_role_arn = excluded.peer_role_arn, granted = excluded.granted, "
 	"updated_at = excluded.updated_at RETURNING " ACCOUNT_COLS;
+/* The same, only while the row has not changed since $5 (compare-and-set): no row back when
+ * it has. */
+static const char SQL_ACCOUNT_UPSERT_SINCE[] =
+	"INSERT INTO accounts (account_id, peer_role_arn, granted, created_at, updated_at) "
+	"VALUES ($1, $2, $3, $4, $4) ON CONFLICT (account_id) DO UPDATE SET "
+	"peer_role_arn = excluded.peer_role_arn, granted = excluded.granted, "
+	"updated_at = excluded.updated_at WHERE accounts.updated_at < $5 RETURNING " ACCOUNT_COLS;
 static const char SQL_ACCOUNT_GET[] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE account_id = $1";
 static const char SQL_ACCOUNT_LIST[] =
 	"SELECT " ACCOUNT_COLS " FROM accounts WHERE account_id > $1 ORDER BY account_id LIMIT $2";
@@ -46,6 +53,7 @@ vp_code vp_registry_account_ensure(struct vp_registry *reg, struct vp_db_conn *c
 struct account_ctx {
 	const char *account, *arn, *request_id;
 	bool granted;
+	int64_t since; /* > 0: only while the row is unchanged since then */
 	struct vp_account_record rec;
 	bool found;
 };
@@ -56,13 +64,19 @@ static vp_code account_upsert_tx(struct vp_registry *reg, struct vp_db_conn *con
 	struct account_ctx *ctx = ctx_;
 	int64_t at = vp_registry_now(reg);
 	struct vp_db_param p[] = {VP_DB_TEXT_PARAM(ctx->account), VP_DB_TEXT_PARAM(ctx->arn),
-				  VP_DB_INT_PARAM(ctx->granted ? 1 : 0), VP_DB_INT_PARAM(at)};
+				  VP_DB_INT_PARAM(ctx->granted ? 1 : 0), VP_DB_INT_PARAM(at),
+				  VP_DB_INT_PARAM(ctx->since)};
 	bool found = false;
-	vp_code code = vp_registry_query_row(reg, conn, SQL_ACCOUNT_UPSERT, p, 4, read_account,
-					     &ctx->rec, &found, err);
+	vp_code code = vp_registry_query_row(
+		reg, conn, ctx->since > 0 ? SQL_ACCOUNT_UPSERT_SINCE : SQL_ACCOUNT_UPSERT, p,
+		ctx->since > 0 ? 5 : 4, read_account, &ctx->rec, &found, err);
 
 	if (code != VP_OK)
 		return code;
+	if (!found && ctx->since > 0)
+		return vp_fail(err, VP_ERR_CONFLICT,
+			       "lost race: account %s changed since %lld: not updated",
+			       ctx->account, (long long)ctx->since);
 	if (!found)
 		return vp_fail(err, VP_ERR_INTERNAL, "upsert returned no row");
 	return vp_registry_add_event_json(
@@ -75,7 +89,17 @@ vp_code vp_registry_account_upsert(struct vp_registry *reg, const char *account,
 				   const char *peer_role_arn, bool granted, const char *request_id,
 				   struct vp_account_record *out, struct vp_error *err)
 {
-	struct account_ctx ctx = {.account = account,
+	return vp_registry_account_upsert_since(reg, account, peer_role_arn, granted, request_id, 0,
+						out, err);
+}
+
+vp_code vp_registry_account_upsert_since(struct vp_registry *reg, const char *account,
+					 const char *peer_role_arn, bool granted,
+					 const char *request_id, int64_t unchanged_since,
+					 struct vp_account_record *out, struct vp_error *err)
+{
+	struct account_ctx ctx = {.since = unchanged_since,
+				  .account = account,
 				  .arn = peer_role_arn ? peer_role_arn : "",
 				  .request_id = request_id ? request_id : "",
 				  .granted = granted};

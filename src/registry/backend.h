@@ -50,6 +50,13 @@ struct vp_db_ops {
 	void (*disconnect)(struct vp_db_conn *conn);
 	/* Make a connection usable again after its server went away (may be NULL). */
 	vp_code (*reset)(struct vp_db_conn *conn, struct vp_error *err);
+	/* Prove an idle connection still reaches its server (a round trip), making it
+	 * anew when not: for a connection borrowed after another one was lost, since a
+	 * socket to a restarted server looks healthy until used (may be NULL). */
+	vp_code (*check)(struct vp_db_conn *conn, struct vp_error *err);
+	/* Whether the last failure lost the connection (server gone, restarted, session
+	 * ended): the transaction was not committed and may run again on a fresh one. */
+	bool (*lost)(struct vp_db_conn *conn);
 	/* write: a transaction that will write (SQLite: BEGIN IMMEDIATE). */
 	vp_code (*begin)(struct vp_db_conn *conn, bool write, enum vp_db_lock lock,
 			 struct vp_error *err);
@@ -78,12 +85,10 @@ struct vp_db_ops {
 	/* Whether the last failure may succeed when the transaction is tried again
 	 * (SQLite busy, PostgreSQL serialization failure or deadlock). */
 	bool (*retriable)(struct vp_db_conn *conn);
-	/* Session-level advisory lock on `key` for vp_registry_lock(), waiting at most
-	 * timeout_ms (VP_ERR_UNAVAILABLE after), and its release. NULL when the
-	 * backend has none (SQLite: one process per database file). */
-	vp_code (*advisory_lock)(struct vp_db_conn *conn, int32_t key, int timeout_ms,
-				 struct vp_error *err);
-	vp_code (*advisory_unlock)(struct vp_db_conn *conn, int32_t key, struct vp_error *err);
+	/* Named locks (vp_registry_lock) are rows of lock_rows too, so brokers in other
+	 * processes wait (PostgreSQL); false: in-process only (SQLite: one process per
+	 * database file). */
+	bool lock_table;
 	/* Backend-specific SQL. */
 	const char *sql_has_migrations_table; /* one row, one count */
 	bool lock_rows;    /* SELECT ... FOR UPDATE before changing a row (PostgreSQL) */

@@ -13,6 +13,9 @@
  * transaction would be. The items live on their callers' stacks: a caller
  * waits until the leader has marked its item done.
  *
+ * An item queued by a thread with a fence (vp_registry_fence_set) first checks
+ * the fence inside its savepoint: a deposed leader's write is refused alone.
+ *
  * The writer connection is opened by the first batch and kept until close;
  * it is not one of the pool's (those serve reads). docs/registry.md, "Group
  * commit", has the guarantees and why they hold.
@@ -25,6 +28,7 @@ struct vp_registry_batch_item {
 	vp_registry_tx_fn fn;
 	void *ctx;
 	enum vp_db_lock lock;
+	struct vp_registry_fence *fence; /* the caller thread's, checked before fn */
 	vp_code code;
 	struct vp_error err;
 	bool done;
@@ -76,7 +80,11 @@ static vp_code writer_ready(struct vp_registry *reg, struct vp_error *err)
 static vp_code run_item(struct vp_registry *reg, struct vp_db_conn *conn,
 			struct vp_registry_batch_item *item, bool more, struct vp_error *err)
 {
-	item->code = item->fn(reg, conn, item->ctx, &item->err);
+	item->code = VP_OK;
+	if (item->fence)
+		item->code = vp_registry_fence_check(reg, conn, item->fence, &item->err);
+	if (item->code == VP_OK)
+		item->code = item->fn(reg, conn, item->ctx, &item->err);
 	if (item->code == VP_OK) {
 		vp_code code = VP_OK;
 		if (more && (code = reg->ops->exec_ahead(conn, SQL_RELEASE, err)) == VP_OK)
@@ -98,12 +106,15 @@ static void run_batch(struct vp_registry *reg, struct vp_registry_batch_item **b
 	enum vp_db_lock lock = VP_DB_LOCK_NONE;
 	struct vp_error err;
 	vp_code code = VP_ERR_INTERNAL;
+	bool fresh_tried = false;
 
 	memset(&err, 0, sizeof(err));
 	for (int i = 0; i < count; i++)
 		if (batch[i]->lock != VP_DB_LOCK_NONE)
 			lock = batch[i]->lock; /* a migration is alone in its batch */
 	for (int attempt = 0; attempt < VP_REGISTRY_TX_ATTEMPTS; attempt++) {
+		bool committing = false;
+
 		if ((code = writer_ready(reg, &err)) != VP_OK)
 			break;
 		reg->alloc_next.valid =
@@ -113,11 +124,19 @@ static void run_batch(struct vp_registry *reg, struct vp_registry_batch_item **b
 			code = reg->ops->exec_ahead(reg->writer, SQL_SAVEPOINT, &err);
 		for (int i = 0; code == VP_OK && i < count; i++)
 			code = run_item(reg, reg->writer, batch[i], i + 1 < count, &err);
-		if (code == VP_OK)
+		if (code == VP_OK) {
+			committing = true;
 			code = reg->ops->commit(reg->writer, &err);
+		}
 		if (code == VP_OK)
 			return;
 		reg->ops->rollback(reg->writer);
+		/* A connection lost before COMMIT: once more on a fresh one (writer_ready
+		 * makes it anew); nothing was written, and each item is idempotent. */
+		if (vp_registry_note_lost(reg, reg->writer) && !committing && !fresh_tried) {
+			fresh_tried = true;
+			continue;
+		}
 		if (!reg->ops->retriable(reg->writer))
 			break;
 	}
@@ -133,7 +152,8 @@ static void run_batch(struct vp_registry *reg, struct vp_registry_batch_item **b
 vp_code vp_registry_batch_run(struct vp_registry *reg, enum vp_db_lock lock, vp_registry_tx_fn fn,
 			      void *ctx, struct vp_error *err)
 {
-	struct vp_registry_batch_item me = {.fn = fn, .ctx = ctx, .lock = lock};
+	struct vp_registry_batch_item me = {
+		.fn = fn, .ctx = ctx, .lock = lock, .fence = vp_registry_fence_current()};
 	struct vp_registry_batch_item *batch[VP_REGISTRY_BATCH_MAX];
 
 	memset(&me.err, 0, sizeof(me.err));

@@ -23,8 +23,9 @@
 #include "registry/registry.h"
 #include "registry/url.h"
 
-/* Idle connections kept for named locks (PostgreSQL); more are closed on unlock. */
-#define VP_REGISTRY_LOCK_IDLE_MAX 4
+/* A named lock's row lasts this long unless its holder's keeper renews it (every third
+ * of it): a broker that dies leaves its locks for at most this long (lock.c). */
+#define VP_REGISTRY_LOCK_ROW_TTL 15
 /* Most write transactions one group commit takes (batch.c). */
 #define VP_REGISTRY_BATCH_MAX 64
 /* A transaction that fails with a retriable error (busy, serialization) is tried this often. */
@@ -53,16 +54,22 @@ struct vp_registry {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct vp_db_conn *idle[VP_REGISTRY_MAX_POOL_SIZE];
+	uint64_t idle_gen[VP_REGISTRY_MAX_POOL_SIZE]; /* lost_gen when it went idle */
 	int idle_count;
+	/* Grows at every lost connection: an idle connection from before is checked
+	 * (ops->check) when next borrowed. */
+	uint64_t lost_gen;
 	int open_count;
 
 	/* Named locks (lock.c): the names held in this process, under mu;
-	 * lock_cv (monotonic clock) wakes their waiters. PostgreSQL: idle
-	 * connections kept for the advisory locks, outside the pool. */
+	 * lock_cv (monotonic clock) wakes their waiters. PostgreSQL: rows of
+	 * lock_rows held as lock_holder (this handle's unique name), renewed by
+	 * the keeper thread while any is held (keeper_running, keeper_stop). */
 	pthread_cond_t lock_cv;
 	struct vp_registry_lock *held;
-	struct vp_db_conn *lock_idle[VP_REGISTRY_LOCK_IDLE_MAX];
-	int lock_idle_count;
+	char lock_holder[VP_REGISTRY_HOLDER_MAX + 1];
+	pthread_t keeper;
+	bool keeper_running, keeper_stop;
 
 	/* Group commit (batch.c): write transactions queued (queue_head..tail,
 	 * `queued` of them) under mu; batch_running while a leader runs a batch
@@ -112,6 +119,23 @@ typedef vp_code (*vp_registry_tx_fn)(struct vp_registry *reg, struct vp_db_conn 
  */
 VP_NODISCARD vp_code vp_registry_run_tx(struct vp_registry *reg, bool write, enum vp_db_lock lock,
 					vp_registry_tx_fn fn, void *ctx, struct vp_error *err);
+
+/* Whether the connection's last failure lost it; when so, the idle ones are checked
+ * when next borrowed (pool.c). */
+bool vp_registry_note_lost(struct vp_registry *reg, struct vp_db_conn *conn);
+
+/* Run fn as a write transaction of its own on a pooled connection (not group-committed). */
+VP_NODISCARD vp_code vp_registry_run_tx_alone(struct vp_registry *reg, vp_registry_tx_fn fn,
+					      void *ctx, struct vp_error *err);
+
+/* ---- lease.c: fencing ---- */
+
+/* This thread's fence (vp_registry_fence_set), or NULL. */
+struct vp_registry_fence *vp_registry_fence_current(void);
+/* In the caller's transaction: VP_OK while the fence's epoch is current, else
+ * VP_ERR_CONFLICT "fenced" (and fence->lost set). */
+VP_NODISCARD vp_code vp_registry_fence_check(struct vp_registry *reg, struct vp_db_conn *conn,
+					     struct vp_registry_fence *fence, struct vp_error *err);
 
 /* ---- batch.c: group commit ---- */
 

@@ -3,11 +3,16 @@
  * Named locks (vp_registry_lock): a read-modify-write outside the database
  * that brokers sharing one registry must not interleave. In one process a
  * name is held by one caller at a time (the handle's mutex and lock_cv); on
- * PostgreSQL the holder also takes a session-level advisory lock on a
- * connection of its own, outside the pool, so other processes wait too.
+ * PostgreSQL the holder also holds a row of lock_rows (name, holder,
+ * expires_at), so other processes wait too. No session state: taking and
+ * giving back a row are short transactions of their own, so the locks work
+ * behind a transaction pooler (issue 23). A keeper thread renews the
+ * handle's rows every third of VP_REGISTRY_LOCK_ROW_TTL while any is held; a
+ * broker that dies leaves its rows until they expire.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "registry/internal.h"
@@ -15,19 +20,49 @@
 struct vp_registry_lock {
 	struct vp_registry *reg;
 	struct vp_registry_lock *next; /* in reg->held */
-	struct vp_db_conn *conn;       /* PostgreSQL: the session holding the advisory lock */
-	int32_t key;
+	bool row;                      /* PostgreSQL: a row of lock_rows is held */
 	char name[VP_REGISTRY_LOCK_NAME_MAX + 1];
 };
 
-/* FNV-1a: the advisory lock key of a name. Two names may share a key: they then
- * serialise with each other too, which is safe. */
-static int32_t lock_key(const char *name)
+/* Taken when free or expired; changes 1 row when taken. */
+static const char SQL_LOCK_TAKE[] =
+	"INSERT INTO lock_rows (name, holder, expires_at) VALUES ($1, $2, $3) "
+	"ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+	"expires_at = excluded.expires_at WHERE lock_rows.expires_at <= $4";
+static const char SQL_LOCK_GIVE[] = "DELETE FROM lock_rows WHERE name = $1 AND holder = $2";
+static const char SQL_LOCK_RENEW[] = "UPDATE lock_rows SET expires_at = $2 WHERE holder = $1";
+
+struct row_ctx {
+	const char *name, *holder;
+	int64_t changes;
+};
+
+static vp_code take_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *ctx_,
+		       struct vp_error *err)
 {
-	uint32_t h = 2166136261u;
-	for (; *name; name++)
-		h = (h ^ (unsigned char)*name) * 16777619u;
-	return (int32_t)h;
+	struct row_ctx *ctx = ctx_;
+	int64_t now = (int64_t)time(NULL); /* real time, as the keeper's renewals */
+	struct vp_db_param p[] = {VP_DB_TEXT_PARAM(ctx->name), VP_DB_TEXT_PARAM(ctx->holder),
+				  VP_DB_INT_PARAM(now + VP_REGISTRY_LOCK_ROW_TTL),
+				  VP_DB_INT_PARAM(now)};
+	return reg->ops->exec(conn, SQL_LOCK_TAKE, p, 4, &ctx->changes, err);
+}
+
+static vp_code give_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *ctx_,
+		       struct vp_error *err)
+{
+	struct row_ctx *ctx = ctx_;
+	struct vp_db_param p[] = {VP_DB_TEXT_PARAM(ctx->name), VP_DB_TEXT_PARAM(ctx->holder)};
+	return reg->ops->exec(conn, SQL_LOCK_GIVE, p, 2, NULL, err);
+}
+
+static vp_code renew_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *ctx_,
+			struct vp_error *err)
+{
+	struct row_ctx *ctx = ctx_;
+	struct vp_db_param p[] = {VP_DB_TEXT_PARAM(ctx->holder),
+				  VP_DB_INT_PARAM((int64_t)time(NULL) + VP_REGISTRY_LOCK_ROW_TTL)};
+	return reg->ops->exec(conn, SQL_LOCK_RENEW, p, 2, NULL, err);
 }
 
 static bool lock_held(const struct vp_registry *reg, const char *name)
@@ -50,28 +85,61 @@ static void lock_forget(struct vp_registry *reg, struct vp_registry_lock *lock)
 	pthread_mutex_unlock(&reg->mu);
 }
 
-/* Give a lock connection back (kept idle up to VP_REGISTRY_LOCK_IDLE_MAX) or close it. */
-static void lock_conn_put(struct vp_registry *reg, struct vp_db_conn *conn, bool usable)
+/* The keeper: renews this handle's rows while it holds any, until close. */
+static void *keeper(void *arg)
 {
-	if (!conn)
-		return;
+	struct vp_registry *reg = arg;
+	struct row_ctx ctx = {.holder = reg->lock_holder};
+
 	pthread_mutex_lock(&reg->mu);
-	if (usable && reg->lock_idle_count < VP_REGISTRY_LOCK_IDLE_MAX) {
-		reg->lock_idle[reg->lock_idle_count++] = conn;
-		conn = NULL;
+	while (!reg->keeper_stop) {
+		struct timespec deadline =
+			vp_clock_deadline(CLOCK_MONOTONIC, VP_REGISTRY_LOCK_ROW_TTL * 1000 / 3);
+		while (!reg->keeper_stop &&
+		       pthread_cond_timedwait(&reg->lock_cv, &reg->mu, &deadline) == 0)
+			;
+		if (reg->keeper_stop || !reg->held)
+			continue;
+		pthread_mutex_unlock(&reg->mu);
+		/* A failure is retried at the next period; the rows outlive two of them. */
+		vp_ignore(vp_registry_run_tx_alone(reg, renew_tx, &ctx, NULL));
+		pthread_mutex_lock(&reg->mu);
 	}
 	pthread_mutex_unlock(&reg->mu);
-	if (conn)
-		reg->ops->disconnect(conn);
+	return NULL;
+}
+
+/* The row of `name`, polled (5 ms doubling to 100 ms) until taken or the deadline. */
+static vp_code take_row(struct vp_registry *reg, const char *name, int64_t start, int timeout_ms,
+			struct vp_error *err)
+{
+	struct row_ctx ctx = {.name = name, .holder = reg->lock_holder};
+	int64_t pause = 5;
+	vp_code code;
+
+	for (;;) {
+		int64_t left;
+		ctx.changes = 0;
+		if ((code = vp_registry_run_tx_alone(reg, take_tx, &ctx, err)) != VP_OK)
+			return code;
+		if (ctx.changes > 0)
+			return VP_OK;
+		left = timeout_ms - (vp_clock_monotonic_ms() - start);
+		if (left <= 0)
+			return vp_fail(err, VP_ERR_UNAVAILABLE,
+				       "another broker held the lock for more than %d ms",
+				       timeout_ms);
+		vp_clock_sleep_ms(pause < left ? pause : left);
+		pause = pause * 2 > 100 ? 100 : pause * 2;
+	}
 }
 
 vp_code vp_registry_lock(struct vp_registry *reg, const char *name, int timeout_ms,
 			 struct vp_registry_lock **out, struct vp_error *err)
 {
 	struct vp_registry_lock *lock;
-	struct vp_db_conn *conn = NULL;
 	struct timespec deadline;
-	int64_t start = vp_clock_monotonic_ms(), left;
+	int64_t start = vp_clock_monotonic_ms();
 	vp_code code;
 
 	if (!name || !*name ||
@@ -83,7 +151,6 @@ vp_code vp_registry_lock(struct vp_registry *reg, const char *name, int timeout_
 	if (!(lock = calloc(1, sizeof(*lock))))
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
 	lock->reg = reg;
-	lock->key = lock_key(name);
 	memcpy(lock->name, name, strlen(name) + 1);
 
 	deadline = vp_clock_deadline(CLOCK_MONOTONIC, timeout_ms);
@@ -100,34 +167,22 @@ vp_code vp_registry_lock(struct vp_registry *reg, const char *name, int timeout_
 	}
 	lock->next = reg->held;
 	reg->held = lock;
-	if (reg->ops->advisory_lock && reg->lock_idle_count > 0)
-		conn = reg->lock_idle[--reg->lock_idle_count];
+	if (reg->ops->lock_table && !reg->keeper_running &&
+	    pthread_create(&reg->keeper, NULL, keeper, reg) == 0)
+		reg->keeper_running = true;
 	pthread_mutex_unlock(&reg->mu);
 
-	if (!reg->ops->advisory_lock) {
+	if (!reg->ops->lock_table) {
 		*out = lock;
 		return VP_OK;
 	}
-	if (conn && reg->ops->reset && (code = reg->ops->reset(conn, err)) != VP_OK) {
-		reg->ops->disconnect(conn);
-		conn = NULL;
-	}
-	code = conn ? VP_OK : reg->ops->connect(&reg->url, &reg->opts, false, &conn, err);
-	left = timeout_ms - (vp_clock_monotonic_ms() - start);
-	if (code == VP_OK && left < 1)
-		code = vp_fail(err, VP_ERR_UNAVAILABLE, "lock '%s' stayed held for more than %d ms",
-			       name, timeout_ms);
-	if (code == VP_OK)
-		code = reg->ops->advisory_lock(conn, lock->key, (int)left, err);
-	if (code != VP_OK) {
-		lock_conn_put(reg, conn, code == VP_ERR_UNAVAILABLE);
+	if ((code = take_row(reg, name, start, timeout_ms, err)) != VP_OK) {
 		lock_forget(reg, lock);
 		free(lock);
-		if (code == VP_ERR_UNAVAILABLE)
-			vp_error_prefix(err, "lock '%s'", name);
+		vp_error_prefix(err, "lock '%s'", name);
 		return code;
 	}
-	lock->conn = conn;
+	lock->row = true;
 	*out = lock;
 	return VP_OK;
 }
@@ -139,10 +194,11 @@ void vp_registry_unlock(struct vp_registry_lock *lock)
 	if (!lock)
 		return;
 	reg = lock->reg;
-	if (lock->conn) {
-		/* A failed unlock leaves the session suspect: closing it drops the lock. */
-		bool ok = reg->ops->advisory_unlock(lock->conn, lock->key, NULL) == VP_OK;
-		lock_conn_put(reg, lock->conn, ok);
+	if (lock->row) {
+		struct row_ctx ctx = {.name = lock->name, .holder = reg->lock_holder};
+		/* A failed delete leaves the row to expire (the keeper no longer renews it
+		 * once no lock is held; another name held keeps it renewed until then). */
+		vp_ignore(vp_registry_run_tx_alone(reg, give_tx, &ctx, NULL));
 	}
 	lock_forget(reg, lock);
 	free(lock);
@@ -158,11 +214,18 @@ void vp_registry_locks_init(struct vp_registry *reg)
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&reg->lock_cv, &attr);
 	pthread_condattr_destroy(&attr);
+	vp_registry_holder_name(reg->lock_holder, sizeof(reg->lock_holder));
 }
 
 void vp_registry_locks_cleanup(struct vp_registry *reg)
 {
-	for (int i = 0; i < reg->lock_idle_count; i++)
-		reg->ops->disconnect(reg->lock_idle[i]);
+	if (reg->keeper_running) {
+		pthread_mutex_lock(&reg->mu);
+		reg->keeper_stop = true;
+		pthread_cond_broadcast(&reg->lock_cv);
+		pthread_mutex_unlock(&reg->mu);
+		pthread_join(reg->keeper, NULL);
+		reg->keeper_running = false;
+	}
 	pthread_cond_destroy(&reg->lock_cv);
 }

@@ -14,6 +14,11 @@
  *   registry_meta  key/value facts about the registry itself: its id (v2), a
  *                random 32-hex-digit name made once, that the broker tags AWS
  *                resources with, so a copy restored from a backup recognises them
+ *   leases       (v4) leadership with fencing: a name's holder, epoch and expiry; the
+ *                epoch grows at every change of holder and a fenced write checks it
+ *   lock_rows    (v4) named locks as rows (holder, expiry): no session state, so the
+ *                broker works behind a transaction pooler
+ *   heartbeats   (v4) one row per broker, written by /readyz to prove the registry writes
  * Unique indexes back the invariants: one live record per n, one live record
  * per (account, client_ref).
  *
@@ -150,15 +155,35 @@ static const char postgres_v2[] =
 	"INSERT INTO registry_meta (key, value) "
 	"VALUES ('id', replace(gen_random_uuid()::text, '-', ''));";
 
+/* v4 (issue 23): the same DDL on both backends. */
+#define LEASES_V4                                                                                  \
+	"CREATE TABLE leases ("                                                                    \
+	" name TEXT PRIMARY KEY,"                                                                  \
+	" holder TEXT NOT NULL,"                                                                   \
+	" epoch BIGINT NOT NULL CHECK (epoch >= 1),"                                               \
+	" expires_at BIGINT NOT NULL);"                                                            \
+	"CREATE TABLE lock_rows ("                                                                 \
+	" name TEXT PRIMARY KEY,"                                                                  \
+	" holder TEXT NOT NULL,"                                                                   \
+	" expires_at BIGINT NOT NULL);"                                                            \
+	"CREATE TABLE heartbeats ("                                                                \
+	" holder TEXT PRIMARY KEY,"                                                                \
+	" at BIGINT NOT NULL);"
+
+static const char sqlite_v4[] = LEASES_V4;
+static const char postgres_v4[] = LEASES_V4;
+
 const struct vp_migration vp_registry_sqlite_migrations[] = {
 	{1, "namespaces, accounts, events, free list", sqlite_v1},
 	{2, "registry id", sqlite_v2},
+	{4, "leases, lock rows, heartbeats", sqlite_v4},
 	{0, NULL, NULL},
 };
 
 const struct vp_migration vp_registry_postgres_migrations[] = {
 	{1, "namespaces, accounts, events, free list", postgres_v1},
 	{2, "registry id", postgres_v2},
+	{4, "leases, lock rows, heartbeats", postgres_v4},
 	{0, NULL, NULL},
 };
 

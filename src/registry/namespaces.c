@@ -72,6 +72,7 @@ vp_code vp_registry_query_live_ref(struct vp_registry *reg, struct vp_db_conn *c
  */
 struct record_ctx {
 	int64_t n;
+	int64_t id;                              /* transition: the record read earlier, or 0 */
 	const char *account, *client_ref;        /* find */
 	unsigned from;                           /* transition */
 	enum vp_ns_state to;                     /* transition */
@@ -271,6 +272,14 @@ static vp_code transition_tx(struct vp_registry *reg, struct vp_db_conn *conn, v
 	}
 	if (code != VP_OK)
 		return code;
+	/* Compare-and-set on the record: a snapshot of an older record holding n never
+	 * acts on the one that holds it now. */
+	if (ctx->id && cur.id != ctx->id)
+		return vp_fail(err, VP_ERR_CONFLICT,
+			       "lost race: namespace %lld's record %lld is no longer the one read "
+			       "(%lld): not moved to %s",
+			       (long long)ctx->n, (long long)cur.id, (long long)ctx->id,
+			       vp_registry_state_name(ctx->to));
 	if ((code = vp_registry_transition_check(ctx->n, cur.state, ctx->to, err)) != VP_OK)
 		return code;
 	if (!(ctx->from & VP_NS_STATE_BIT(cur.state))) {
@@ -320,7 +329,16 @@ vp_code vp_registry_transition(struct vp_registry *reg, int64_t n, unsigned from
 			       const char *request_id, struct vp_namespace_record *out,
 			       struct vp_error *err)
 {
+	return vp_registry_transition_record(reg, n, 0, from, to, change, request_id, out, err);
+}
+
+vp_code vp_registry_transition_record(struct vp_registry *reg, int64_t n, int64_t id, unsigned from,
+				      enum vp_ns_state to, const struct vp_registry_change *change,
+				      const char *request_id, struct vp_namespace_record *out,
+				      struct vp_error *err)
+{
 	struct record_ctx ctx = {.n = n,
+				 .id = id,
 				 .from = from,
 				 .to = to,
 				 .change = change,

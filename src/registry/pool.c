@@ -7,7 +7,10 @@
  * variable) while all are busy. Writes go to group commit (batch.c), on the
  * handle's one writer connection. A transaction that fails with an error the
  * backend calls transient (SQLite busy, PostgreSQL serialization failure or
- * deadlock) is tried again, a bounded number of times.
+ * deadlock) is tried again, a bounded number of times; one that lost its
+ * connection before COMMIT (a restarted server, an ended session) runs once
+ * more on a fresh connection, and the idle connections from before the loss
+ * are checked with a round trip when next borrowed.
  *
  * The rest of the interface lives by concern: migrations.c (schema),
  * allocate.c (the free list), namespaces.c (reads, transitions), accounts.c,
@@ -115,19 +118,27 @@ vp_code vp_registry_open(const char *url, const struct vp_registry_options *opts
 static vp_code acquire(struct vp_registry *reg, struct vp_db_conn **out, struct vp_error *err)
 {
 	struct vp_db_conn *conn = NULL;
+	bool suspect = false;
 	vp_code code;
 
 	pthread_mutex_lock(&reg->mu);
 	while (reg->idle_count == 0 && reg->open_count >= reg->opts.pool_size)
 		pthread_cond_wait(&reg->cv, &reg->mu);
-	if (reg->idle_count > 0)
+	if (reg->idle_count > 0) {
 		conn = reg->idle[--reg->idle_count];
-	else
+		suspect = reg->idle_gen[reg->idle_count] != reg->lost_gen;
+	} else {
 		reg->open_count++;
+	}
 	pthread_mutex_unlock(&reg->mu);
 
 	if (conn) {
-		if (!reg->ops->reset || (code = reg->ops->reset(conn, err)) == VP_OK) {
+		/* Borrowed after another connection was lost: a round trip proves it. */
+		if (suspect && reg->ops->check)
+			code = reg->ops->check(conn, err);
+		else
+			code = reg->ops->reset ? reg->ops->reset(conn, err) : VP_OK;
+		if (code == VP_OK) {
 			*out = conn;
 			return VP_OK;
 		}
@@ -149,36 +160,70 @@ static vp_code acquire(struct vp_registry *reg, struct vp_db_conn **out, struct 
 static void release(struct vp_registry *reg, struct vp_db_conn *conn)
 {
 	pthread_mutex_lock(&reg->mu);
+	reg->idle_gen[reg->idle_count] = reg->lost_gen;
 	reg->idle[reg->idle_count++] = conn;
 	pthread_cond_signal(&reg->cv);
 	pthread_mutex_unlock(&reg->mu);
 }
 
-vp_code vp_registry_run_tx(struct vp_registry *reg, bool write, enum vp_db_lock lock,
-			   vp_registry_tx_fn fn, void *ctx, struct vp_error *err)
+bool vp_registry_note_lost(struct vp_registry *reg, struct vp_db_conn *conn)
+{
+	if (!reg->ops->lost || !reg->ops->lost(conn))
+		return false;
+	pthread_mutex_lock(&reg->mu);
+	reg->lost_gen++;
+	pthread_mutex_unlock(&reg->mu);
+	return true;
+}
+
+/* One transaction on a pooled connection: transient failures tried again, a lost
+ * connection once more on a fresh one (nothing was committed). */
+static vp_code run_pooled(struct vp_registry *reg, bool write, enum vp_db_lock lock,
+			  vp_registry_tx_fn fn, void *ctx, struct vp_error *err)
 {
 	vp_code code = VP_ERR_INTERNAL;
+	bool fresh_tried = false;
 
-	if (write)
-		return vp_registry_batch_run(reg, lock, fn, ctx, err);
 	for (int attempt = 0; attempt < VP_REGISTRY_TX_ATTEMPTS; attempt++) {
 		struct vp_db_conn *conn;
-		bool retry;
+		bool retry, committing = false;
 
 		if ((code = acquire(reg, &conn, err)) != VP_OK)
 			return code;
-		code = reg->ops->begin(conn, false, lock, err);
+		code = reg->ops->begin(conn, write, lock, err);
 		if (code == VP_OK) {
 			code = fn(reg, conn, ctx, err);
-			if (code == VP_OK)
+			if (code == VP_OK) {
+				committing = true;
 				code = reg->ops->commit(conn, err);
+			}
 			if (code != VP_OK)
 				reg->ops->rollback(conn);
 		}
 		retry = code != VP_OK && reg->ops->retriable(conn);
+		if (code != VP_OK && vp_registry_note_lost(reg, conn) && !fresh_tried &&
+		    (!write || !committing)) {
+			/* reset() on the next acquire makes the session anew. */
+			retry = true;
+			fresh_tried = true;
+		}
 		release(reg, conn);
 		if (!retry)
 			break;
 	}
 	return code;
+}
+
+vp_code vp_registry_run_tx(struct vp_registry *reg, bool write, enum vp_db_lock lock,
+			   vp_registry_tx_fn fn, void *ctx, struct vp_error *err)
+{
+	if (write)
+		return vp_registry_batch_run(reg, lock, fn, ctx, err);
+	return run_pooled(reg, false, lock, fn, ctx, err);
+}
+
+vp_code vp_registry_run_tx_alone(struct vp_registry *reg, vp_registry_tx_fn fn, void *ctx,
+				 struct vp_error *err)
+{
+	return run_pooled(reg, true, VP_DB_LOCK_NONE, fn, ctx, err);
 }

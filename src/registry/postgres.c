@@ -11,8 +11,18 @@
  * prepared once per connection (the SQL is always a static string), and the
  * statements group commit puts between two items (exec_ahead) travel with the
  * next statement in one pipeline (libpq pipeline mode): one round trip for both.
+ *
+ * No session state (issue 23): settings are per transaction (BEGIN ISOLATION
+ * LEVEL ..., SET LOCAL), the only locks are transaction-scoped or rows, so the
+ * broker works behind a transaction pooler (PgBouncer pool_mode=transaction,
+ * RDS Proxy) where consecutive transactions of one connection may run on
+ * different server sessions. A prepared statement is session state too: the
+ * first sign of a pooler that does not keep them (a statement "does not
+ * exist", or "already exists", on a session another client prepared) turns
+ * them off for the process and the transaction runs again unprepared.
  */
 #include <libpq-fe.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +31,10 @@
 
 /* pg_advisory_xact_lock(class, object): 'vpcr' and the purpose. */
 #define LOCK_CLASS "1986028402"
+
+/* Set once a pooler showed it does not keep prepared statements: every statement
+ * then runs unnamed (parsed each time, but on whatever session the pooler gives). */
+static atomic_bool prepare_off;
 
 struct vp_db_rows {
 	struct vp_db_conn *conn;
@@ -73,6 +87,10 @@ static vp_code result_fail(struct vp_db_conn *conn, PGresult *res, struct vp_err
 	vp_code code = VP_ERR_DB;
 
 	snprintf(conn->sqlstate, sizeof(conn->sqlstate), "%s", state ? state : "");
+	/* 26000 a prepared statement this session does not have, 42P05 one it has from
+	 * another client: a transaction pooler moved us between server sessions. */
+	if (state && (strcmp(state, "26000") == 0 || strcmp(state, "42P05") == 0))
+		atomic_store(&prepare_off, true);
 	one_line(primary ? primary : PQerrorMessage(conn->pg), msg, sizeof(msg));
 	if (state && strncmp(state, "23", 2) == 0)
 		code = VP_ERR_CONFLICT;
@@ -134,27 +152,19 @@ static vp_code pg_connect(const struct vp_registry_url *url, const struct vp_reg
 		return code;
 	}
 	PQsetNoticeProcessor(conn->pg, ignore_notice, NULL);
-	code = run_simple(conn,
-			  "SET client_min_messages = warning; SET synchronous_commit = on; "
-			  "SET default_transaction_isolation = 'read committed'",
-			  err);
-	if (code != VP_OK) {
-		pg_disconnect(conn);
-		return code;
-	}
+	/* No SET here: a session's settings do not survive a transaction pooler. Each
+	 * transaction sets its own (pg_begin). */
 	*out = conn;
 	return VP_OK;
 }
 
-static vp_code pg_reset(struct vp_db_conn *conn, struct vp_error *err)
+/* A new session for the connection (PQreset): nothing prepared, nothing queued. */
+static vp_code reconnect(struct vp_db_conn *conn, struct vp_error *err)
 {
 	char msg[VP_ERROR_MESSAGE_MAX];
 
-	/* A pipeline left half read (a lost server mid-way) also needs a new session. */
-	if (PQstatus(conn->pg) == CONNECTION_OK && PQpipelineStatus(conn->pg) == PQ_PIPELINE_OFF)
-		return VP_OK;
 	PQreset(conn->pg);
-	conn->nprepared = 0; /* a new session: nothing prepared */
+	conn->nprepared = 0;
 	conn->nahead = 0;
 	conn->broken = false;
 	if (PQstatus(conn->pg) != CONNECTION_OK) {
@@ -162,8 +172,39 @@ static vp_code pg_reset(struct vp_db_conn *conn, struct vp_error *err)
 		return vp_fail(err, VP_ERR_DB, "cannot reconnect to %s: %s", conn->shown, msg);
 	}
 	PQsetNoticeProcessor(conn->pg, ignore_notice, NULL);
-	return run_simple(conn, "SET client_min_messages = warning; SET synchronous_commit = on",
-			  err);
+	return VP_OK;
+}
+
+static vp_code pg_reset(struct vp_db_conn *conn, struct vp_error *err)
+{
+	/* A pipeline left half read (a lost server mid-way) also needs a new session. */
+	if (PQstatus(conn->pg) == CONNECTION_OK && PQpipelineStatus(conn->pg) == PQ_PIPELINE_OFF)
+		return VP_OK;
+	return reconnect(conn, err);
+}
+
+static vp_code pg_check(struct vp_db_conn *conn, struct vp_error *err)
+{
+	PGresult *res;
+	bool alive;
+
+	if (PQstatus(conn->pg) != CONNECTION_OK || PQpipelineStatus(conn->pg) != PQ_PIPELINE_OFF)
+		return reconnect(conn, err);
+	res = PQexec(conn->pg, "SELECT 1");
+	alive = res && PQresultStatus(res) == PGRES_TUPLES_OK;
+	PQclear(res);
+	return alive ? VP_OK : reconnect(conn, err);
+}
+
+static bool pg_lost(struct vp_db_conn *conn)
+{
+	const char *s = conn->sqlstate;
+
+	/* 08: connection exception; 57P01..57P03: admin shutdown, crash shutdown, cannot
+	 * connect now; 57P05 idle session timeout. */
+	return PQstatus(conn->pg) == CONNECTION_BAD || strncmp(s, "08", 2) == 0 ||
+	       strcmp(s, "57P01") == 0 || strcmp(s, "57P02") == 0 || strcmp(s, "57P03") == 0 ||
+	       strcmp(s, "57P05") == 0;
 }
 
 /* Send the statements queued ahead on their own (one round trip), in one simple query. */
@@ -188,13 +229,14 @@ static vp_code flush_ahead(struct vp_db_conn *conn, struct vp_error *err)
 }
 
 /*
- * The statements queued ahead, then the prepared statement `name`, in one
+ * The statements queued ahead, then the prepared statement `name` (NULL: sql
+ * unnamed), in one
  * pipeline (one round trip). Returns the statement's result, or the first
  * failed queued statement's (the connection is then broken; the statement was
  * not run), or NULL when the connection failed.
  */
-static PGresult *run_pipelined(struct vp_db_conn *conn, const char *name, int nparams,
-			       const char *const *values)
+static PGresult *run_pipelined(struct vp_db_conn *conn, const char *name, const char *sql,
+			       int nparams, const char *const *values)
 {
 	PGconn *pg = conn->pg;
 	PGresult *res, *failed = NULL, *result = NULL;
@@ -203,8 +245,12 @@ static PGresult *run_pipelined(struct vp_db_conn *conn, const char *name, int np
 
 	for (int i = 0; sent && i < queued; i++)
 		sent = PQsendQueryParams(pg, conn->ahead[i], 0, NULL, NULL, NULL, NULL, 0) == 1;
-	sent = sent && PQsendQueryPrepared(pg, name, nparams, values, NULL, NULL, 0) == 1 &&
-	       PQpipelineSync(pg) == 1;
+	if (name)
+		sent = sent && PQsendQueryPrepared(pg, name, nparams, values, NULL, NULL, 0) == 1;
+	else
+		sent = sent &&
+		       PQsendQueryParams(pg, sql, nparams, NULL, values, NULL, NULL, 0) == 1;
+	sent = sent && PQpipelineSync(pg) == 1;
 	conn->nahead = 0;
 	/* Each statement's results end with NULL; the sync's result comes last. */
 	for (int i = 0; sent && i <= queued; i++) {
@@ -243,6 +289,11 @@ static PGresult *run_prepared(struct vp_db_conn *conn, const char *sql, int npar
 	char name[16];
 	int slot = -1;
 
+	if (atomic_load(&prepare_off)) {
+		if (conn->nahead > 0)
+			return run_pipelined(conn, NULL, sql, nparams, values);
+		return PQexecParams(conn->pg, sql, nparams, NULL, values, NULL, NULL, 0);
+	}
 	for (int i = 0; i < conn->nprepared && slot < 0; i++)
 		if (conn->prepared[i] == sql)
 			slot = i;
@@ -264,7 +315,7 @@ static PGresult *run_prepared(struct vp_db_conn *conn, const char *sql, int npar
 		return PQexecParams(conn->pg, sql, nparams, NULL, values, NULL, NULL, 0);
 	snprintf(name, sizeof(name), "vp%d", slot);
 	if (conn->nahead > 0)
-		return run_pipelined(conn, name, nparams, values);
+		return run_pipelined(conn, name, sql, nparams, values);
 	return PQexecPrepared(conn->pg, name, nparams, values, NULL, NULL, 0);
 }
 
@@ -385,6 +436,11 @@ static void pg_finish(struct vp_db_rows *rows)
 	rows->res = NULL;
 }
 
+/* Every transaction's settings, none kept by the session (a pooler may change it). */
+#define BEGIN_TX                                                                                   \
+	"BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = on; "                \
+	"SET LOCAL client_min_messages = warning"
+
 static vp_code pg_begin(struct vp_db_conn *conn, bool write, enum vp_db_lock lock,
 			struct vp_error *err)
 {
@@ -396,13 +452,13 @@ static vp_code pg_begin(struct vp_db_conn *conn, bool write, enum vp_db_lock loc
 	conn->broken = false;
 	/* BEGIN and the lock in one round trip; a failed lock leaves an aborted transaction. */
 	if (lock == VP_DB_LOCK_ALLOCATE)
-		code = run_simple(conn, "BEGIN; SELECT pg_advisory_xact_lock(" LOCK_CLASS ", 1)",
-				  err);
+		code = run_simple(
+			conn, BEGIN_TX "; SELECT pg_advisory_xact_lock(" LOCK_CLASS ", 1)", err);
 	else if (lock == VP_DB_LOCK_MIGRATE)
-		code = run_simple(conn, "BEGIN; SELECT pg_advisory_xact_lock(" LOCK_CLASS ", 2)",
-				  err);
+		code = run_simple(
+			conn, BEGIN_TX "; SELECT pg_advisory_xact_lock(" LOCK_CLASS ", 2)", err);
 	else
-		code = run_simple(conn, "BEGIN", err);
+		code = run_simple(conn, BEGIN_TX, err);
 	if (code != VP_OK && PQtransactionStatus(conn->pg) != PQTRANS_IDLE)
 		run_simple(conn, "ROLLBACK", NULL);
 	return code;
@@ -423,53 +479,9 @@ static void pg_rollback(struct vp_db_conn *conn)
 
 static bool pg_retriable(struct vp_db_conn *conn)
 {
-	return strcmp(conn->sqlstate, "40001") == 0 || strcmp(conn->sqlstate, "40P01") == 0;
-}
-
-/* vp_registry_lock(): pg_advisory_lock(class, key), class 'vpcl' (not the allocator's). */
-#define NAMED_LOCK_CLASS "1986028396"
-
-static vp_code pg_advisory_lock(struct vp_db_conn *conn, int32_t key, int timeout_ms,
-				struct vp_error *err)
-{
-	char sql[160];
-	PGresult *res;
-	vp_code code = VP_OK;
-
-	conn->sqlstate[0] = '\0';
-	/* statement_timeout bounds the wait; nothing else runs on this connection. */
-	snprintf(sql, sizeof(sql),
-		 "SET statement_timeout = %d; SELECT pg_advisory_lock(" NAMED_LOCK_CLASS ", %ld)",
-		 timeout_ms, (long)key);
-	res = PQexec(conn->pg, sql);
-	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-		if (state && strcmp(state, "57014") == 0)
-			code = vp_fail(err, VP_ERR_UNAVAILABLE,
-				       "%s: another broker held the lock for more than %d ms",
-				       conn->shown, timeout_ms);
-		else
-			code = result_fail(conn, res, err, "advisory lock");
-	}
-	PQclear(res);
-	if (PQstatus(conn->pg) == CONNECTION_OK &&
-	    run_simple(conn, "SET statement_timeout = 0", code == VP_OK ? err : NULL) != VP_OK &&
-	    code == VP_OK) {
-		snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(" NAMED_LOCK_CLASS ", %ld)",
-			 (long)key);
-		run_simple(conn, sql, NULL);
-		code = err ? err->code : VP_ERR_DB;
-	}
-	return code;
-}
-
-static vp_code pg_advisory_unlock(struct vp_db_conn *conn, int32_t key, struct vp_error *err)
-{
-	char sql[96];
-
-	snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(" NAMED_LOCK_CLASS ", %ld)",
-		 (long)key);
-	return run_simple(conn, sql, err);
+	/* 26000/42P05: prepared statements lost to a pooler; now off (result_fail). */
+	return strcmp(conn->sqlstate, "40001") == 0 || strcmp(conn->sqlstate, "40P01") == 0 ||
+	       strcmp(conn->sqlstate, "26000") == 0 || strcmp(conn->sqlstate, "42P05") == 0;
 }
 
 const struct vp_db_ops vp_db_postgres_ops = {
@@ -477,6 +489,8 @@ const struct vp_db_ops vp_db_postgres_ops = {
 	.connect = pg_connect,
 	.disconnect = pg_disconnect,
 	.reset = pg_reset,
+	.check = pg_check,
+	.lost = pg_lost,
 	.begin = pg_begin,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
@@ -490,8 +504,7 @@ const struct vp_db_ops vp_db_postgres_ops = {
 	.get_text = pg_get_text,
 	.finish = pg_finish,
 	.retriable = pg_retriable,
-	.advisory_lock = pg_advisory_lock,
-	.advisory_unlock = pg_advisory_unlock,
+	.lock_table = true,
 	.sql_has_migrations_table =
 		"SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
 		"AND tablename = 'schema_migrations'",

@@ -200,6 +200,20 @@ VP_NODISCARD vp_code vp_registry_transition(struct vp_registry *reg, int64_t n, 
 					    const char *request_id, struct vp_namespace_record *out,
 					    struct vp_error *err);
 
+/*
+ * vp_registry_transition() on one record only: compare-and-set on the record's
+ * identity (id, from a read made earlier) and its state. When n's live record
+ * is no longer that one (released, and n given to another), VP_ERR_CONFLICT
+ * "lost race", nothing written: a stale snapshot never acts on a newer record.
+ * id 0 acts on whatever live record holds n (vp_registry_transition).
+ */
+VP_NODISCARD vp_code vp_registry_transition_record(struct vp_registry *reg, int64_t n, int64_t id,
+						   unsigned from, enum vp_ns_state to,
+						   const struct vp_registry_change *change,
+						   const char *request_id,
+						   struct vp_namespace_record *out,
+						   struct vp_error *err);
+
 /* Live (not released) namespaces, in all or for one account. */
 VP_NODISCARD vp_code vp_registry_count_live(struct vp_registry *reg, int64_t *count,
 					    struct vp_error *err);
@@ -287,6 +301,18 @@ VP_NODISCARD vp_code vp_registry_account_upsert(struct vp_registry *reg, const c
 						const char *request_id,
 						struct vp_account_record *out,
 						struct vp_error *err);
+/*
+ * The same as a compare-and-set on the account's row: only while it has not
+ * changed since unchanged_since (updated_at < it; 0: unconditionally), for a
+ * write decided from a read made then (the reconciler's trust policy read).
+ * VP_ERR_CONFLICT "lost race", nothing written, when it has.
+ */
+VP_NODISCARD vp_code vp_registry_account_upsert_since(struct vp_registry *reg, const char *account,
+						      const char *peer_role_arn, bool granted,
+						      const char *request_id,
+						      int64_t unchanged_since,
+						      struct vp_account_record *out,
+						      struct vp_error *err);
 VP_NODISCARD vp_code vp_registry_account_get(struct vp_registry *reg, const char *account,
 					     struct vp_account_record *out, struct vp_error *err);
 /* Accounts in id order after `after` ("" = from the start), at most max. */
@@ -336,11 +362,13 @@ VP_NODISCARD vp_code vp_registry_count_states(struct vp_registry *reg,
  * "trust:<role>"). Held until vp_registry_unlock(); not reentrant.
  *
  * Within one process a name is held by one caller at a time (a mutex and a
- * condition variable in the handle). On PostgreSQL the holder also takes a
- * session-level pg_advisory_lock on a connection of its own (not one of the
- * pool's), so brokers in other processes wait too; if the process dies the
- * server drops the lock with the session. On SQLite the in-process lock is
- * all there is: one SQLite file is used by one broker process.
+ * condition variable in the handle). On PostgreSQL the holder also holds a
+ * row of the table lock_rows (name, holder, expiry) taken and given back in
+ * short transactions of their own, so brokers in other processes wait too,
+ * with no session state (it works behind a transaction pooler); the handle
+ * renews its rows while it holds any, and those of a broker that died expire
+ * after VP_REGISTRY_LOCK_ROW_TTL (15 s). On SQLite the in-process lock is all
+ * there is: one SQLite file is used by one broker process.
  *
  * Waits at most timeout_ms (<= 0: the registry's busy timeout), then
  * VP_ERR_UNAVAILABLE naming the lock. VP_ERR_INVALID for an empty name or one
@@ -352,5 +380,55 @@ struct vp_registry_lock;
 VP_NODISCARD vp_code vp_registry_lock(struct vp_registry *reg, const char *name, int timeout_ms,
 				      struct vp_registry_lock **out, struct vp_error *err);
 void vp_registry_unlock(struct vp_registry_lock *lock);
+
+/* ---- leases with fencing (lease.c) ---- */
+
+#define VP_REGISTRY_HOLDER_MAX 128
+
+/* A name for this process as a lease or lock holder: host, pid, 64 random bits. */
+void vp_registry_holder_name(char *out, size_t size);
+
+/*
+ * A lease: leadership by time, kept in the registry (table leases): a row
+ * (name, holder, epoch, expires_at). held_epoch 0 takes the lease: when nobody
+ * holds it or it has expired (registry time), the caller becomes its holder
+ * with the next epoch; VP_ERR_UNAVAILABLE naming the holder when another holds
+ * it unexpired. held_epoch > 0 renews: only when the caller still holds that
+ * epoch unexpired, else VP_ERR_CONFLICT "lost" (someone took it over, or it
+ * expired). Either way it then lasts ttl_s seconds from now; *epoch and
+ * *expires_at (may be NULL) get its epoch and end.
+ */
+VP_NODISCARD vp_code vp_registry_lease_take(struct vp_registry *reg, const char *name,
+					    const char *holder, int64_t ttl_s, int64_t held_epoch,
+					    int64_t *epoch, int64_t *expires_at,
+					    struct vp_error *err);
+/* Give the lease up (it expires now), if the caller still holds that epoch. */
+VP_NODISCARD vp_code vp_registry_lease_end(struct vp_registry *reg, const char *name,
+					   const char *holder, int64_t epoch, struct vp_error *err);
+
+/*
+ * A fence: the lease epoch the writes of one thread carry. While set (per
+ * thread: vp_registry_fence_set(NULL) clears it) every registry write that
+ * thread makes first checks, in its own transaction, that the lease `name`
+ * is still held by `holder` at `epoch` and unexpired; when not, the write is
+ * refused with VP_ERR_CONFLICT "fenced", nothing written, and `lost` becomes
+ * true. On PostgreSQL the check holds the lease row (FOR SHARE) until the
+ * write commits, so a takeover cannot slip in between.
+ */
+struct vp_registry_fence {
+	char name[VP_REGISTRY_LOCK_NAME_MAX + 1];
+	char holder[VP_REGISTRY_HOLDER_MAX + 1];
+	int64_t epoch;
+	_Atomic bool lost;
+};
+void vp_registry_fence_set(struct vp_registry_fence *fence);
+
+/*
+ * The readiness heartbeat: upsert (holder, now) into heartbeats in a write
+ * transaction of its own on a pooled connection, committed. Fails as a write
+ * would (VP_ERR_DB on a full disk, a read-only file or database).
+ */
+VP_NODISCARD vp_code vp_registry_heartbeat(struct vp_registry *reg, const char *holder,
+					   struct vp_error *err);
 
 #endif

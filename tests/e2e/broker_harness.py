@@ -632,6 +632,15 @@ class PgCluster:
         subprocess.run(["bash", PG_CLUSTER, "stop", self.state], check=False,
                        stdout=subprocess.DEVNULL, timeout=120)
 
+    def pause(self):
+        """Stop the server, keeping its data (resume() starts it again)."""
+        subprocess.run(["bash", PG_CLUSTER, "pause", self.state], check=True,
+                       stdout=subprocess.DEVNULL, timeout=120)
+
+    def resume(self):
+        subprocess.run(["bash", PG_CLUSTER, "resume", self.state], check=True,
+                       stdout=subprocess.DEVNULL, timeout=120)
+
 
 # --------------------------------------------------------------------------------------------
 # the test case base

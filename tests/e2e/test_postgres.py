@@ -3,6 +3,7 @@ releases spread over both, concurrently: no n twice, no account lost from (or le
 trust policy. The cluster is a throwaway one (tests/support/pg_cluster.sh), stopped and
 removed whatever happens."""
 
+import re
 import threading
 import unittest
 
@@ -44,6 +45,59 @@ class TwoBrokers(E2ECase):
                 pass
             return fn()
         return parallel(one, calls, threads=len(calls))
+
+    def address_parts(self):
+        """What would give the database away: its socket directory, port and URL."""
+        host = self.pg.url.split("host=")[1].split("&")[0]
+        return [host, "5432", "postgresql:", "host="]
+
+    def test_readyz_while_the_database_is_down(self):
+        """Issue 23: /readyz names the failed check and nothing else; after the server is
+        back the first registration succeeds (a connection lost before COMMIT is tried
+        again on a fresh one)."""
+        b = self.start_broker(["--reconcile-interval", "1"], db=self.pg.url, allow=IDS,
+                              name="broker-down")
+        self.assertStatus(b.api.register(NAMES[0], "down-0"), 201)
+        self.pg.pause()
+        try:
+            r = b.api.request("GET", "/readyz")
+            self.assertEqual(r.status, 503, r)
+            self.assertEqual(r.json, {"status": "not ready", "check": "registry_read"})
+        finally:
+            self.pg.resume()
+        r = b.api.register(NAMES[0], "down-1")
+        self.assertStatus(r, 201)
+        self.assertEqual(b.api.request("GET", "/readyz").status, 200)
+        # the reconciler leads by the lease: one parseable line per pass (the contract)
+        passes = re.findall(r"reconcile: pass epoch=(\d+) started_ms=(\d+) ended_ms=(\d+) "
+                            r"outcome=(ok|fenced|failed|skipped)", b.log_text())
+        self.assertTrue(any(p[3] == "ok" and int(p[0]) >= 1 for p in passes), passes)
+        for epoch, started, ended, _ in passes:
+            self.assertLessEqual(int(started), int(ended))
+
+    @unittest.expectedFailure  # until h14ops' redaction is merged: then remove this line
+    def test_no_database_address_in_answers(self):
+        """Issue 23, defect 6: while the database is down, the answers to clients (register,
+        get, confirm, release, list) name no database address."""
+        b = self.start_broker([], db=self.pg.url, allow=IDS, name="broker-redact")
+        r = b.api.register(NAMES[1], "redact-0")
+        self.assertStatus(r, 201)
+        n = r.json["NamespaceId"]
+        self.pg.pause()
+        try:
+            answers = [b.api.register(NAMES[1], "redact-1"), b.api.get(NAMES[1], n),
+                       b.api.request("POST", f"/v1/namespaces/{n}/confirm",
+                                     {"VpcPeeringConnectionId": "pcx-0a0a0a0a",
+                                      "VpcId": "vpc-0a0a0a0a"}, who=NAMES[1]),
+                       b.api.request("DELETE", f"/v1/namespaces/{n}", who=NAMES[1]),
+                       b.api.request("GET", "/v1/namespaces", who=NAMES[1])]
+        finally:
+            self.pg.resume()
+        for r in answers:
+            self.assertGreaterEqual(r.status, 500, r)
+            body = r.body.decode() if isinstance(r.body, bytes) else str(r.body)
+            for part in self.address_parts():
+                self.assertNotIn(part, body, f"the database address in an answer: {body}")
 
     def test_two_brokers_share_one_registry(self):
         args = ["--quarantine", "0", "--max-peerings", "125", "--max-routes-per-table", "1000"]

@@ -5,6 +5,8 @@
 #                               unix socket in that directory (no TCP), and write the URL to
 #                               STATE (the directory to STATE.dir)
 #   pg_cluster.sh stop STATE    stop that server and remove its directory (safe to repeat)
+#   pg_cluster.sh restart STATE restart that server fast (cuts every connection)
+#   pg_cluster.sh pause|resume STATE   stop that server, keeping its data; start it again
 # Uses Debian's PostgreSQL binaries (/usr/lib/postgresql/*/bin), never the system service.
 # initdb refuses root: as root, the cluster runs as the `postgres` system user.
 set -euo pipefail
@@ -22,6 +24,12 @@ as_owner() {
 	else
 		"$@"
 	fi
+}
+
+# Production durability (fsync, synchronous_commit on); unix socket only; room for the
+# concurrency tests and the benchmark's 32 clients.
+server_options() {
+	echo "-c listen_addresses='' -c unix_socket_directories='$1' -c port=5432 -c max_connections=200 -c fsync=on -c synchronous_commit=on"
 }
 
 stop() {
@@ -45,10 +53,8 @@ start)
 	echo "$dir" >"$state.dir"
 	as_owner "$bindir/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-locale \
 		>"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
-	# Production durability (fsync, synchronous_commit on); unix socket only; room for the
-	# concurrency tests and the benchmark's 32 clients.
 	as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-		-o "-c listen_addresses='' -c unix_socket_directories='$dir' -c port=5432 -c max_connections=200 -c fsync=on -c synchronous_commit=on" \
+		-o "$(server_options "$dir")" \
 		start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
 	echo "postgresql:///postgres?host=$dir&port=5432&user=postgres" >"$state"
 	echo "PostgreSQL running in $dir: $(cat "$state")"
@@ -56,6 +62,23 @@ start)
 stop)
 	stop
 	echo "PostgreSQL stopped"
+	;;
+pause)
+	# Stop the server but keep its directory (resume starts it again): for fault tests.
+	dir=$(cat "$state.dir")
+	as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
+	;;
+resume)
+	dir=$(cat "$state.dir")
+	as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+		-o "$(server_options "$dir")" start >/dev/null ||
+		{ cat "$dir/server.log" >&2; exit 1; }
+	;;
+restart)
+	# A fast restart of the running server (its connections are cut): for fault tests.
+	dir=$(cat "$state.dir")
+	as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 60 restart \
+		>/dev/null || { cat "$dir/server.log" >&2; exit 1; }
 	;;
 *)
 	echo "usage: $0 start|stop STATE" >&2

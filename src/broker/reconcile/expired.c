@@ -24,7 +24,7 @@ vp_code vp_reconcile_release_expired(struct vp_reconcile_pass *p, struct vp_erro
 		vp_reconcile_detail(it, "pending since %lld, TTL passed at %lld",
 				    (long long)expired[i].created_at,
 				    (long long)expired[i].expires_at);
-		vp_reconcile_release(p, expired[i].n, it);
+		vp_reconcile_release(p, &expired[i], VP_NS_STATE_BIT(VP_NS_PENDING), true, it);
 	}
 	free(expired);
 	return code;

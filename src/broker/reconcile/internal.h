@@ -113,8 +113,11 @@ struct vp_namespace_record *vp_reconcile_lock_record(struct vp_reconcile_pass *p
 						     struct vp_reconcile_item *it,
 						     struct vp_registry_lock **lock, bool *live);
 
-/* Release n through the release workflow as the broker (not in a dry run); outcome in it. */
-void vp_reconcile_release(struct vp_reconcile_pass *p, int64_t n, struct vp_reconcile_item *it);
+/* Release the record `seen` (read earlier) through the release workflow as the broker
+ * (not in a dry run), only while n's live record is still it, in one of `states` (and,
+ * expired, still past its TTL): else a lost race, nothing changed. Outcome in it. */
+void vp_reconcile_release(struct vp_reconcile_pass *p, const struct vp_namespace_record *seen,
+			  unsigned states, bool expired, struct vp_reconcile_item *it);
 
 /* ---- the checks, in the order a pass runs them ---- */
 

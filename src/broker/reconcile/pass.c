@@ -20,6 +20,8 @@
 
 bool vp_reconcile_stopping(const struct vp_reconcile_pass *p)
 {
+	if (p->opts->fence && atomic_load(&p->opts->fence->lost))
+		return true; /* deposed: its writes would be refused anyway */
 	return p->opts->stop && atomic_load(p->opts->stop);
 }
 
@@ -28,6 +30,8 @@ void vp_reconcile_limits_init(struct vp_reconcile_limits *limits)
 	limits->stray_grace_s = VP_RECONCILE_DEFAULT_STRAY_GRACE;
 	limits->foreign_grace_s = VP_RECONCILE_DEFAULT_FOREIGN_GRACE;
 	limits->max_destructive = VP_RECONCILE_DEFAULT_MAX_DESTRUCTIVE;
+	limits->lease_ttl_s = VP_RECONCILE_DEFAULT_LEASE_TTL;
+	limits->lease_renew_s = VP_RECONCILE_DEFAULT_LEASE_RENEW;
 }
 
 bool vp_reconcile_peer_role_mode(const struct vp_reconcile_pass *p)
@@ -199,13 +203,20 @@ struct vp_namespace_record *vp_reconcile_lock_record(struct vp_reconcile_pass *p
 	return now;
 }
 
-void vp_reconcile_release(struct vp_reconcile_pass *p, int64_t n, struct vp_reconcile_item *it)
+void vp_reconcile_release(struct vp_reconcile_pass *p, const struct vp_namespace_record *seen,
+			  unsigned states, bool expired, struct vp_reconcile_item *it)
 {
 	struct vp_error e;
 
 	if (p->opts->dry_run)
 		return;
-	if (vp_broker_release_system(p->b, n, p->rid, ns_wait(p), NULL, &e) != VP_OK)
+	if (vp_broker_release_system(p->b, seen, states, expired, p->rid, ns_wait(p), NULL, &e) ==
+	    VP_OK)
+		return;
+	/* A lost race changed nothing: someone else moved the record on first. */
+	if (e.code == VP_ERR_CONFLICT && strstr(e.message, "lost race"))
+		vp_reconcile_set_outcome(it, VP_RECONCILE_SKIPPED, &e);
+	else
 		vp_reconcile_set_error(it, &e);
 }
 
@@ -257,8 +268,8 @@ static void count_and_log(struct vp_reconcile_pass *p)
 	}
 }
 
-vp_code vp_broker_reconcile(struct vp_broker *b, const struct vp_reconcile_options *opts,
-			    struct vp_reconcile_report **out, struct vp_error *err)
+static vp_code run_pass(struct vp_broker *b, const struct vp_reconcile_options *opts,
+			struct vp_reconcile_report **out, struct vp_error *err)
 {
 	static const struct vp_reconcile_options defaults = {0};
 	struct vp_reconcile_pass p = {.b = b, .opts = opts ? opts : &defaults};
@@ -322,7 +333,24 @@ done:
 	count_and_log(&p);
 	if (b->metrics && !p.r->dry_run)
 		vp_metrics_add(b->metrics, VP_BROKER_METRIC_RECONCILE_RUNS,
-			       (const char *const[]){"outcome", "ok", NULL}, 1);
+			       (const char *const[]){
+				       "outcome",
+				       p.opts->fence && atomic_load(&p.opts->fence->lost) ? "fenced"
+											  : "ok",
+				       NULL},
+			       1);
 	*out = p.r;
 	return VP_OK;
+}
+
+vp_code vp_broker_reconcile(struct vp_broker *b, const struct vp_reconcile_options *opts,
+			    struct vp_reconcile_report **out, struct vp_error *err)
+{
+	vp_code code;
+
+	/* Every registry write this thread makes during the pass carries the lease's epoch. */
+	vp_registry_fence_set(opts ? opts->fence : NULL);
+	code = run_pass(b, opts, out, err);
+	vp_registry_fence_set(NULL);
+	return code;
 }

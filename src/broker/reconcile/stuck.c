@@ -17,7 +17,7 @@ vp_code vp_reconcile_finish_releases(struct vp_reconcile_pass *p, struct vp_erro
 			continue;
 		it = vp_reconcile_add_item(p, VP_RECONCILE_FINISH_RELEASE, rec->n, rec->account);
 		vp_reconcile_detail(it, "left releasing since %lld", (long long)rec->updated_at);
-		vp_reconcile_release(p, rec->n, it);
+		vp_reconcile_release(p, rec, VP_NS_STATE_BIT(VP_NS_RELEASING), false, it);
 	}
 	return VP_OK;
 }

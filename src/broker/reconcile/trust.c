@@ -122,10 +122,14 @@ vp_code vp_reconcile_check_trust(struct vp_reconcile_pass *p, struct vp_error *e
 {
 	size_t roles = p->b->grants ? vp_grants_role_count(p->b->grants) : 0;
 	struct role_doc docs[VP_GRANTS_MAX_ROLES] = {0};
+	int64_t docs_read_at;
 	vp_code code = VP_OK;
 
 	if (!p->b->grants)
 		return VP_OK; /* broker mode with no --peer-role: no trust policy to check */
+	/* The policies are as of now: an account record changed from here on (a grant or a
+	 * revocation by a workflow) is newer than what they say (defect 2 of issue 23). */
+	docs_read_at = vp_registry_time_now(p->b->registry);
 	p->r->roles = roles;
 	for (size_t i = 0; i < roles && code == VP_OK; i++) {
 		code = read_role(p, i, &docs[i], err);
@@ -209,10 +213,20 @@ vp_code vp_reconcile_check_trust(struct vp_reconcile_pass *p, struct vp_error *e
 				it, "account %s is in %s's trust policy; its record said %s",
 				rec->account, role_name(p, (size_t)where),
 				has_record && acct.granted ? "another role" : "not granted");
-			if (!p->opts->dry_run &&
-			    vp_registry_account_upsert(p->b->registry, rec->account, arn, true,
-						       p->rid, NULL, &e) != VP_OK)
+			/* Compare-and-set: a record changed since the policy was read is
+			 * newer than it (a revocation in between): left alone, a lost race. */
+			if (p->opts->dry_run)
+				continue;
+			if (vp_registry_account_upsert_since(p->b->registry, rec->account, arn,
+							     true, p->rid, docs_read_at, NULL,
+							     &e) == VP_OK)
+				continue;
+			if (e.code == VP_ERR_CONFLICT) {
+				vp_broker_count_lost_race(p->b, "reconcile_trust");
+				vp_reconcile_set_outcome(it, VP_RECONCILE_SKIPPED, &e);
+			} else {
 				vp_reconcile_set_outcome(it, VP_RECONCILE_FAILED, &e);
+			}
 			continue;
 		}
 		if (preferred < 0) {

@@ -48,7 +48,7 @@
 static pthread_mutex_t dbl_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t dbl_cond = PTHREAD_COND_INITIALIZER;
 static bool dbl_ready = true;
-static int dbl_ready_calls; /* vp_broker_ready() calls: registry queries */
+static int dbl_ready_calls; /* vp_broker_readiness() calls: registry queries */
 static int dbl_registered;  /* times "stack-1" was registered */
 static bool dbl_entered, dbl_release;
 
@@ -195,7 +195,7 @@ vp_code vp_broker_list(struct vp_broker *broker, const struct vp_identity *calle
 	return VP_OK;
 }
 
-bool vp_broker_ready(struct vp_broker *broker)
+const char *vp_broker_readiness(struct vp_broker *broker)
 {
 	bool ready;
 	(void)broker;
@@ -203,7 +203,7 @@ bool vp_broker_ready(struct vp_broker *broker)
 	ready = dbl_ready;
 	dbl_ready_calls++;
 	pthread_mutex_unlock(&dbl_lock);
-	return ready;
+	return ready ? NULL : "registry_write";
 }
 
 /* ---- an HTTP client ---------------------------------------------------------------------- */
@@ -808,8 +808,11 @@ static void test_readyz(void **state)
 	dbl_ready = false;
 	pthread_mutex_unlock(&dbl_lock);
 	get(&f, "/readyz", NULL, &r);
-	expect_error(&r, 503, "unavailable");
-	assert_string_equal(header(&r, "Retry-After", v, sizeof(v)), "5");
+	/* the failed check by name, nothing else (issue 23 contract) */
+	assert_int_equal(r.status, 503);
+	assert_non_null(strstr(r.body, "\"status\":\"not ready\""));
+	assert_non_null(strstr(r.body, "\"check\":\"registry_write\""));
+	(void)v;
 	reply_done(&r);
 	pthread_mutex_lock(&dbl_lock);
 	dbl_ready = true;

@@ -5,6 +5,11 @@
  * is deleted from the hub side, and the account's
  * trust entry is revoked when it has no other namespace; with another live
  * namespace the grant stays and IAM is not called.
+ *
+ * Issue 23: the reconciler's release of a record it read earlier changes
+ * nothing (no AWS call, no state change) once n holds a newer record or the
+ * record was confirmed since (a lost race, counted); readiness fails its
+ * "registry_write" check when the registry reads but cannot write.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +21,9 @@
 
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
+#include "broker/internal.h"
 #include "broker/policy.h"
 #include "fixture.h"
 
@@ -98,9 +106,93 @@ static void test_grant_kept_for_another_namespace(void **state)
 	assert_string_equal(acct.peer_role_arn, FX_ARN_A);
 }
 
+static struct vp_namespace_record pending(struct fx *f, const char *ref, int64_t ttl)
+{
+	struct vp_namespace_record rec;
+	bool created = false;
+	struct vp_error err;
+
+	assert_int_equal(
+		vp_registry_allocate(f->reg, FX_B, ref, NULL, "r", ttl, &rec, &created, &err),
+		VP_OK);
+	assert_true(created);
+	return rec;
+}
+
+/* Defect 1: the reconciler never releases a record other than the one it read. */
+static void test_stale_snapshot_released_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct vp_namespace_record a, b, c, now;
+	struct vp_error err;
+
+	fx_now = 100000;
+	a = pending(f, "stack-old", 60);
+	/* the reconciler reads a (expired at 100060) ... */
+	fx_now = 100100;
+	/* ... meanwhile a is released by its client and n, out of quarantine, is given to b */
+	assert_int_equal(vp_registry_transition(f->reg, a.n, VP_NS_STATE_BIT(VP_NS_PENDING),
+						VP_NS_RELEASING, NULL, "r", NULL, &err),
+			 VP_OK);
+	assert_int_equal(vp_registry_transition(f->reg, a.n, VP_NS_STATE_BIT(VP_NS_RELEASING),
+						VP_NS_RELEASED, NULL, "r", NULL, &err),
+			 VP_OK);
+	fx_now = 100100 + VP_REGISTRY_DEFAULT_QUARANTINE + 1;
+	b = pending(f, "stack-new", 0);
+	assert_int_equal(b.n, a.n);
+	/* the reconciler acts on its snapshot of a */
+	assert_int_equal(vp_broker_release_system(f->broker, &a, VP_NS_STATE_BIT(VP_NS_PENDING),
+						  true, "reconcile", 1000, NULL, &err),
+			 VP_ERR_CONFLICT);
+	assert_non_null(strstr(err.message, "lost race"));
+	assert_int_equal(fx_count(f), 0); /* no AWS call */
+	now = fx_record(f, b.n);
+	assert_int_equal(now.id, b.id);
+	assert_int_equal(now.state, VP_NS_PENDING);
+
+	/* an expired pending record confirmed after the read is not released either */
+	c = pending(f, "stack-confirmed", 60);
+	fx_now += 120;
+	assert_int_equal(vp_registry_transition(f->reg, c.n, VP_NS_STATE_BIT(VP_NS_PENDING),
+						VP_NS_ACTIVE, NULL, "r", NULL, &err),
+			 VP_OK);
+	assert_int_equal(vp_broker_release_system(f->broker, &c, VP_NS_STATE_BIT(VP_NS_PENDING),
+						  true, "reconcile", 1000, NULL, &err),
+			 VP_ERR_CONFLICT);
+	assert_int_equal(fx_count(f), 0);
+	assert_int_equal(fx_record(f, c.n).state, VP_NS_ACTIVE);
+}
+
+/* Defect 6: readiness proves a write, not only a read. */
+static void test_readiness_needs_a_write(void **state)
+{
+	struct fx *f = *state;
+	char path[128];
+	sqlite3 *db = NULL;
+
+	assert_null(vp_broker_readiness(f->broker));
+	/* the disk is full for writes (a trigger stands in for SQLITE_FULL); reads still work */
+	snprintf(path, sizeof(path), "%s/registry.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "CREATE TRIGGER full_ins BEFORE INSERT ON heartbeats BEGIN "
+				      "SELECT RAISE(ABORT, 'database or disk is full'); END; "
+				      "CREATE TRIGGER full_upd BEFORE UPDATE ON heartbeats BEGIN "
+				      "SELECT RAISE(ABORT, 'database or disk is full'); END",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_non_null(vp_broker_readiness(f->broker));
+	assert_string_equal(vp_broker_readiness(f->broker), "registry_write");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_stale_snapshot_released_nothing, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_readiness_needs_a_write, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_routes_and_grant_removed, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_grant_kept_for_another_namespace, fx_setup,

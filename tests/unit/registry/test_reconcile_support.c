@@ -135,7 +135,7 @@ static void test_leader_lock(void **state)
 	assert_int_equal(vp_registry_lock(b, "reconciler", 200, &lb, &err), VP_ERR_UNAVAILABLE);
 	kill(child, SIGKILL);
 	assert_int_equal(waitpid(child, &status, 0), child);
-	/* the server drops the dead session's advisory lock (it notices the closed socket) */
+	/* the dead broker's lock row expires (VP_REGISTRY_LOCK_ROW_TTL, 15 s) */
 	assert_int_equal(vp_registry_lock(b, "reconciler", 20000, &lb, &err), VP_OK);
 	vp_registry_unlock(lb);
 	vp_registry_close(b);

