@@ -306,6 +306,8 @@ vp_code vp_broker_reconcile(struct vp_broker *b, const struct vp_reconcile_optio
 		code = vp_reconcile_check_routes(&p, err);
 	if (code == VP_OK && !vp_reconcile_stopping(&p))
 		code = vp_reconcile_check_trust(&p, err);
+	if (code == VP_OK && !vp_reconcile_stopping(&p))
+		code = vp_reconcile_check_prefix_list(&p, err);
 done:
 	free(p.live);
 	free(p.known);
