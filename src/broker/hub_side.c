@@ -33,10 +33,14 @@ vp_code vp_broker_hub_side_start(struct vp_broker *b, const char *prefix_list,
 			code = vp_aws_ec2_vpc_attribute(b->aws, b->hub_vpc, "enableDnsSupport",
 							&support, &aerr);
 		vp_broker_note_aws(b->metrics, "DescribeVpcAttribute", code, &aerr);
+		/* auto asks nothing more of the broker's role: unreadable means off, said once */
 		if (code != VP_OK)
-			return vp_broker_aws_fail(err, &aerr,
-						  "reading the hub VPC's DNS attributes "
-						  "(--peering-dns auto)");
+			vp_log(VP_LOG_WARN,
+			       "broker: --peering-dns auto: cannot read the hub VPC's DNS "
+			       "attributes "
+			       "(%s): peering DNS stays off; give ec2:DescribeVpcAttribute or "
+			       "--peering-dns on|off",
+			       aerr.error.message);
 		b->peering_dns = hostnames && support;
 	}
 	vp_log(VP_LOG_INFO, "broker: prefix list of live clients %s; peering DNS %s",
