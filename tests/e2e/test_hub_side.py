@@ -231,6 +231,9 @@ class TwoBrokersOnePrefixList(HubSide):
         results = parallel(confirm, range(len(jobs)), threads=len(jobs))
         self.assertEqual([r.status for r in results], [200] * len(jobs), results)
         got = self.entries()
+        ec2 = self.env.calls()["calls"].get("ec2", {}).get("ModifyManagedPrefixList", {})
+        print(f"two brokers: 50 confirms, ModifyManagedPrefixList {ec2.get('outcomes')}",
+              file=sys.stderr)
         self.assertEqual(len(got), 50, got)
         self.assertEqual(set(got), {ns["VpcCidrBlock"] for ns, _, _ in joined})
 
