@@ -21,6 +21,8 @@
 #include "broker/grants.h"
 #include "broker/internal.h"
 #include "broker/policy.h"
+#include "broker/hub_side.h"
+#include "broker/prefix_list.h"
 #include "broker/quota.h"
 #include "core/log.h"
 
@@ -676,7 +678,8 @@ vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *re
 	    (code = check_hub_vpc(b, err)) != VP_OK ||
 	    (code = check_route_tables(b, cfg, err)) != VP_OK ||
 	    (code = vp_broker_quota_new(b, cfg->max_namespaces_per_account, cfg->quota_refresh,
-					&b->quota, err)) != VP_OK)
+					&b->quota, err)) != VP_OK ||
+	    (code = vp_broker_hub_side_start(b, cfg->prefix_list, cfg->peering_dns, err)) != VP_OK)
 		goto fail;
 
 	for (size_t i = 0; i < cfg->peer_role_count; i++) {
@@ -739,6 +742,7 @@ fail:
 	for (size_t i = 0; i < cfg->peer_role_count; i++)
 		vp_aws_iam_role_free(roles[i]);
 	vp_broker_quota_free(b->quota);
+	vp_broker_prefix_list_free(b->prefix_list);
 	free(b);
 	return code;
 }
@@ -750,6 +754,7 @@ void vp_broker_free(struct vp_broker *b)
 	if (b->metrics)
 		vp_metrics_on_render(b->metrics, NULL, NULL);
 	vp_broker_quota_free(b->quota);
+	vp_broker_prefix_list_free(b->prefix_list);
 	vp_grants_free(b->grants);
 	free(b);
 }

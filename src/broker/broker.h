@@ -78,6 +78,10 @@ struct vp_broker_config {
 	int64_t quota_refresh;          /* seconds the quota view may age before a refresh */
 	int64_t accept_wait;            /* seconds confirm waits for an accepted peering */
 	struct vp_plan plan;
+
+	/* The hub side beyond routes (issue 19; hub_side.h). */
+	const char *prefix_list;         /* pl-...: the list of live clients; NULL: none */
+	enum vp_peering_dns peering_dns; /* default AUTO */
 };
 
 /* The defaults: broker mode, TTL 1800 s, settle 10 s, 50 peerings, 50 routes, quota 2048,

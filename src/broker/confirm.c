@@ -15,6 +15,7 @@
 #include "broker/accept.h"
 #include "broker/broker.h"
 #include "broker/crash.h"
+#include "broker/hub_side.h"
 #include "broker/internal.h"
 #include "core/log.h"
 
@@ -228,6 +229,8 @@ static vp_code confirm_step(struct vp_broker *b, const struct vp_identity *calle
 	}
 	if (code == VP_OK)
 		vp_crash_point("confirm.after_route");
+	if (code == VP_OK)
+		code = vp_broker_hub_side_join(b, rec, req->peering_id, err);
 	if (code == VP_OK) {
 		struct vp_namespace_record *now = malloc(sizeof(*now));
 		if (!now) {

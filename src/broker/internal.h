@@ -24,6 +24,7 @@
 #include "registry/registry.h"
 
 struct vp_aws_ec2_route_table_list;
+struct vp_broker_prefix_list;
 struct vp_broker_quota;
 struct vp_grants;
 struct vp_identity;
@@ -40,6 +41,10 @@ struct vp_broker {
 	enum vp_peering_accepter accepter;
 	char registry_id[VP_REGISTRY_ID_MAX + 1]; /* vp_registry_id(): VP_TAG_REGISTRY */
 	struct vp_broker_quota *quota;            /* quota.h: the cap and the hub's quota view */
+
+	/* hub_side.h: the prefix list of live clients (NULL: none), the peering DNS option */
+	struct vp_broker_prefix_list *prefix_list;
+	bool peering_dns;
 
 	char hub_account[13];
 	char hub_vpc[VP_AWS_ID_MAX + 1];

@@ -72,6 +72,9 @@ enum vp_reconcile_kind {
 	VP_RECONCILE_ADOPT_CONFLICT,  /* a tagged peering whose n is held by another record */
 	VP_RECONCILE_STRAY_PEERING,   /* a peering into the hub that no live namespace owns */
 	VP_RECONCILE_FOREIGN_REQUEST, /* a pending request no live namespace's account asked for */
+	VP_RECONCILE_ADD_PL_ENTRY, /* active namespace missing from the prefix list of live clients
+				    */
+	VP_RECONCILE_REMOVE_PL_ENTRY, /* a prefix list entry no active namespace explains */
 	VP_RECONCILE_KIND_COUNT
 };
 

@@ -15,6 +15,7 @@
 #include "broker/broker.h"
 #include "broker/grants.h"
 #include "broker/crash.h"
+#include "broker/hub_side.h"
 #include "broker/internal.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -126,7 +127,8 @@ static vp_code release_step(struct vp_broker *b, const struct vp_identity *calle
 			return code;
 		vp_crash_point("release.after_releasing");
 	}
-	if ((code = remove_routes(b, rec, err)) != VP_OK)
+	if ((code = remove_routes(b, rec, err)) != VP_OK ||
+	    (code = vp_broker_hub_side_leave(b, rec, err)) != VP_OK)
 		goto stays;
 	vp_crash_point("release.after_routes");
 	/* Ended from the hub side, so a reused n never inherits the old owner's peering. */

@@ -24,6 +24,9 @@
  */
 enum vp_peering_accepter { VP_PEERING_ACCEPTER_BROKER = 0, VP_PEERING_ACCEPTER_PEER_ROLE };
 
+/* --peering-dns: AUTO turns it on when the hub VPC has DNS hostnames and resolution on. */
+enum vp_peering_dns { VP_PEERING_DNS_AUTO = 0, VP_PEERING_DNS_ON, VP_PEERING_DNS_OFF };
+
 /* Who signed an identity proof, as STS said. */
 struct vp_identity {
 	char account[VP_IDS_ACCOUNT_LEN + 1]; /* 12 digits */

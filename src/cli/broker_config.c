@@ -61,6 +61,14 @@ const struct cli_option cli_broker_config_options[] = {
 	{"log-format", 0, "FORMAT", CLI_BCFG_OPT_LOG_FORMAT, "text or json (default text)", E},
 	{"aws-retry-base-delay", 0, "MS", CLI_BCFG_OPT_AWS_RETRY_BASE,
 	 "base of the AWS retries' exponential backoff with jitter (default 1000)", E},
+	{"prefix-list", 0, "PL_ID", CLI_BCFG_OPT_PREFIX_LIST,
+	 "managed prefix list the broker keeps holding exactly the active clients' CIDRs (its "
+	 "MaxEntries must be at least --max-peerings)",
+	 E},
+	{"peering-dns", 0, "auto|on|off", CLI_BCFG_OPT_PEERING_DNS,
+	 "broker mode: let clients resolve the hub's DNS names over the peering (default auto: "
+	 "on when the hub VPC has DNS hostnames and resolution on)",
+	 E},
 	CLI_OPTIONS_END,
 };
 
@@ -194,6 +202,26 @@ static bool apply_one(const char *command, struct cli_broker_config *c, const st
 	case CLI_BCFG_OPT_AWS_RETRY_BASE:
 		return cli_number_arg(command, "--aws-retry-base-delay", arg->value, 1, 60000,
 				      &c->aws_retry_base_ms);
+	case CLI_BCFG_OPT_PREFIX_LIST:
+		if (strncmp(arg->value, "pl-", 3) != 0 ||
+		    vp_ids_aws_id_check(arg->value, "pl", "--prefix-list", &err) != VP_OK) {
+			cli_error(command, "--prefix-list must be a prefix list id (pl-...)");
+			return false;
+		}
+		b->prefix_list = arg->value;
+		return true;
+	case CLI_BCFG_OPT_PEERING_DNS:
+		if (strcmp(arg->value, "auto") == 0)
+			b->peering_dns = VP_PEERING_DNS_AUTO;
+		else if (strcmp(arg->value, "on") == 0)
+			b->peering_dns = VP_PEERING_DNS_ON;
+		else if (strcmp(arg->value, "off") == 0)
+			b->peering_dns = VP_PEERING_DNS_OFF;
+		else {
+			cli_error(command, "--peering-dns must be auto, on or off");
+			return false;
+		}
+		return true;
 	default:
 		return false;
 	}
@@ -202,7 +230,7 @@ static bool apply_one(const char *command, struct cli_broker_config *c, const st
 bool cli_broker_config_apply(const char *command, struct cli_broker_config *c,
 			     const struct cli_arg *arg, bool *failed)
 {
-	if (arg->id >= CLI_BCFG_OPT_DB && arg->id <= CLI_BCFG_OPT_AWS_RETRY_BASE) {
+	if (arg->id >= CLI_BCFG_OPT_DB && arg->id <= CLI_BCFG_OPT_PEERING_DNS) {
 		if (!apply_one(command, c, arg))
 			*failed = true;
 		return true;

@@ -44,6 +44,8 @@ enum {
 	CLI_BCFG_OPT_LOG_LEVEL,
 	CLI_BCFG_OPT_LOG_FORMAT,
 	CLI_BCFG_OPT_AWS_RETRY_BASE,
+	CLI_BCFG_OPT_PREFIX_LIST, /* the hub side beyond routes (issue 19) */
+	CLI_BCFG_OPT_PEERING_DNS,
 };
 
 #define CLI_BROKER_DEFAULT_DB "sqlite:vpcpeer.db"

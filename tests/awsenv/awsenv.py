@@ -45,6 +45,7 @@ from botocore.awsrequest import AWSRequest, HTTPHeaders  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
 import botocore.session  # noqa: E402
 
+from hub_side import HubSide  # noqa: E402
 from peering import PeeringError, Peerings  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
@@ -514,6 +515,7 @@ class AwsEnv:
         }
         self.moto = Moto()
         self.peerings = Peerings(Moto.ec2, lambda: self.config)
+        self.hub_side = HubSide(Moto.ec2)
         self.log = args.log_requests
 
     # ---------------- control API ----------------
@@ -805,6 +807,7 @@ class AwsEnv:
         if svc == "ec2":
             try:
                 self.peerings.before(action, params, cred.account, region)
+                self.hub_side.before(action, params, cred.account, region)
             except PeeringError as e:
                 raise AwsError(400, e.code, e.message)
         return None

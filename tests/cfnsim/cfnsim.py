@@ -1173,6 +1173,27 @@ class Ec2RouteTable(Provider):
                 "InvalidRouteTableID.NotFound")
 
 
+class Ec2PrefixList(Provider):
+    """AWS::EC2::PrefixList (templates/hub.yaml's list of live clients, issue 19)."""
+    props = ("PrefixListName", "AddressFamily", "MaxEntries", "Entries", "Tags")
+    required = ("PrefixListName", "AddressFamily", "MaxEntries")
+    attributes = ("PrefixListId", "Arn", "Version", "OwnerId")
+
+    def create(self, ctx, logical, props):
+        ec2 = ctx.client("ec2")
+        pl = _ec2(lambda: ec2.create_managed_prefix_list(
+            PrefixListName=props["PrefixListName"], AddressFamily=props["AddressFamily"],
+            MaxEntries=int(props["MaxEntries"]), Entries=props.get("Entries", []),
+            TagSpecifications=_spec(ctx, logical, props, "prefix-list"))["PrefixList"])
+        return pl["PrefixListId"], {"PrefixListId": pl["PrefixListId"],
+                                    "Arn": pl["PrefixListArn"], "Version": pl["Version"],
+                                    "OwnerId": pl["OwnerId"]}
+
+    def delete(self, ctx, res):
+        _delete(ctx, lambda ec2: ec2.delete_managed_prefix_list(
+            PrefixListId=res["PhysicalResourceId"]), "InvalidPrefixListID.NotFound")
+
+
 class Ec2Route(Provider):
     TARGETS = ("GatewayId", "VpcPeeringConnectionId", "NatGatewayId", "TransitGatewayId",
                "NetworkInterfaceId")
@@ -1291,6 +1312,7 @@ PROVIDERS = {
     "AWS::EC2::VPCGatewayAttachment": Ec2GatewayAttachment(),
     "AWS::EC2::RouteTable": Ec2RouteTable(),
     "AWS::EC2::Route": Ec2Route(),
+    "AWS::EC2::PrefixList": Ec2PrefixList(),
     "AWS::EC2::SubnetRouteTableAssociation": Ec2SubnetRouteTableAssociation(),
     "AWS::EC2::VPCPeeringConnection": Ec2VpcPeeringConnection(),
 }

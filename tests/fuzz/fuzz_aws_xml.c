@@ -12,6 +12,7 @@
 
 #include "aws/config.h"
 #include "aws/ec2.h"
+#include "aws/ec2_prefix_list.h"
 #include "aws/error.h"
 #include "aws/iam.h"
 #include "aws/sts.h"
@@ -97,6 +98,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vp_aws_ec2_route_table_list_free(t);
 		vp_aws_ec2_peering_list_free(p);
 		vp_aws_ec2_peering_free(a);
+	}
+	{
+		struct vp_aws_prefix_list *pl = NULL;
+		struct vp_aws_prefix_entries *e = NULL;
+		char *next = NULL;
+
+		err.message[0] = '\0';
+		rc = vp_aws_ec2_parse_prefix_list(text, size, &pl, &err);
+		refused_with_reason(rc, &err);
+		if (rc == VP_OK && !pl->prefix_list_id)
+			abort();
+		vp_aws_prefix_list_free(pl);
+		rc = vp_aws_ec2_parse_prefix_entries(text, size, &e, &next, &err);
+		refused_with_reason(rc, &err);
+		for (size_t i = 0; rc == VP_OK && i < e->count; i++)
+			if (!e->items[i].cidr)
+				abort();
+		free(next);
+		vp_aws_prefix_entries_free(e);
 	}
 	{
 		struct vp_aws_config *cfg = NULL;

@@ -9,6 +9,7 @@
  *   strays.c    peerings into the hub no live namespace owns; foreign requests
  *   routes.c    hub routes: missing ones created, the broker's strays deleted
  *   trust.c     trust entries: missing ones added, unneeded ones removed
+ *   prefix_list.c  the prefix list of live clients: missing entries added, extra removed
  * pass.c runs them (vp_broker_reconcile), report.c keeps the items,
  * thread.c is serve's thread and leader lock. Not for other modules: they
  * use broker/reconcile.h.
@@ -130,5 +131,7 @@ VP_NODISCARD vp_code vp_reconcile_check_peerings(struct vp_reconcile_pass *p, st
 VP_NODISCARD vp_code vp_reconcile_check_strays(struct vp_reconcile_pass *p, struct vp_error *err);
 VP_NODISCARD vp_code vp_reconcile_check_routes(struct vp_reconcile_pass *p, struct vp_error *err);
 VP_NODISCARD vp_code vp_reconcile_check_trust(struct vp_reconcile_pass *p, struct vp_error *err);
+VP_NODISCARD vp_code vp_reconcile_check_prefix_list(struct vp_reconcile_pass *p,
+						    struct vp_error *err);
 
 #endif

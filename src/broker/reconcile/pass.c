@@ -317,6 +317,8 @@ static vp_code run_pass(struct vp_broker *b, const struct vp_reconcile_options *
 		code = vp_reconcile_check_routes(&p, err);
 	if (code == VP_OK && !vp_reconcile_stopping(&p))
 		code = vp_reconcile_check_trust(&p, err);
+	if (code == VP_OK && !vp_reconcile_stopping(&p))
+		code = vp_reconcile_check_prefix_list(&p, err);
 done:
 	free(p.live);
 	free(p.known);

@@ -12,9 +12,11 @@
 #include "broker/reconcile/internal.h"
 
 static const char *const kind_names[VP_RECONCILE_KIND_COUNT] = {
-	"release_expired", "finish_release", "peering_lost",    "create_route",   "delete_route",
-	"foreign_route",   "add_trust",      "remove_trust",    "account_record", "adopt",
-	"adopt_conflict",  "stray_peering",  "foreign_request",
+	"release_expired", "finish_release",   "peering_lost",
+	"create_route",    "delete_route",     "foreign_route",
+	"add_trust",       "remove_trust",     "account_record",
+	"adopt",           "adopt_conflict",   "stray_peering",
+	"foreign_request", "add_prefix_entry", "remove_prefix_entry",
 };
 
 const char *vp_reconcile_kind_name(enum vp_reconcile_kind kind)

@@ -137,6 +137,7 @@ static int setup_broker_mode(void **state)
 
 	fx_init(&w.f);
 	w.f.cfg.peering_accepter = VP_PEERING_ACCEPTER_BROKER;
+	w.f.cfg.peering_dns = VP_PEERING_DNS_OFF; /* the script has no DescribeVpcAttribute */
 	fx_start(&w.f);
 	fx_register(&w.f, FX_B, "stack-bm", false, &w.reg); /* no IAM call */
 	*state = &w;
