@@ -354,6 +354,28 @@ class Load:
                     with self.lock:
                         self.acked[(who, ref2)] = op.n
 
+    def burst(self, k=8):
+        """k admin reads at once on each broker (GET /v1/namespaces): before a fault it fills
+        each broker's connection pool; after it, every pooled connection is used again."""
+        ts = [threading.Thread(target=self.call, args=("list", i, "hub", "", lambda api: api.list(
+            "hub", "limit=1", timeout=self.timeout))) for i in range(k * len(self.targets))]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+
+    def probe_writes(self, k=2):
+        """k registrations on each broker now (recorded like the load's): a write while the
+        fault lasts, whatever the workers happen to be doing."""
+        for b in range(len(self.targets)):
+            for j in range(k):
+                who, ref = self.accounts[j % len(self.accounts)], f"{self.case}-probe-{b}-{j}-{now()}"
+                op = self.call("register", b, who, ref,
+                               lambda api: api.register(who, ref, timeout=self.timeout))
+                if op.status in (200, 201) and isinstance(op.n, int):
+                    with self.lock:
+                        self.acked[(who, ref)] = op.n
+
     def confirm(self, target_i, who, ref, n, ns):
         if not ns or "PeerVpcId" not in ns:
             return
