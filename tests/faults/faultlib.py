@@ -297,6 +297,7 @@ class Load:
         self.released = set()  # (who, ref) released with a 200
         self.accept_denied = 0
         self.worker_errors = []
+        self.confirmed = set()  # (who, ref) confirmed with a 200: active, no TTL any more
 
     def call(self, kind, target_i, who, ref, fn):
         b = self.targets[target_i % len(self.targets)]
@@ -329,6 +330,8 @@ class Load:
         op = self.call("register", w + i, who, ref,
                        lambda api: api.register(who, ref, timeout=self.timeout))
         if op.status not in (200, 201) or not isinstance(op.n, int):
+            if op.status == 0 or op.status >= 500:
+                self.stop_ev.wait(0.1)      # pace: a client backs off a little
             return
         n = op.n
         with self.lock:
@@ -386,8 +389,11 @@ class Load:
                 with self.lock:
                     self.accept_denied += 1
             return
-        self.call("confirm", target_i, who, ref,
-                  lambda api: api.confirm(who, n, pcx, vpc, timeout=self.timeout))
+        op = self.call("confirm", target_i, who, ref,
+                       lambda api: api.confirm(who, n, pcx, vpc, timeout=self.timeout))
+        if op.status == 200:
+            with self.lock:
+                self.confirmed.add((who, ref))
 
     def start(self):
         for w in range(self.workers):
@@ -420,7 +426,7 @@ class Load:
         return {
             "ops": len(self.ops),
             "5xx": sum(1 for o in self.ops if o.status >= 500),
-            "5xx_after_fault": len(errs_after),
+            "5xx_after_last_fault": len(errs_after),
             "conn_errors": sum(1 for o in self.ops if o.status == 0),
             "tput_before": self.throughput(t_begin, fault_start),
             "tput_during": self.throughput(fault_start, fault_end),
