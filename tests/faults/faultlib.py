@@ -146,6 +146,11 @@ class PgBouncer:
 
     def __init__(self, pg, workdir, pool=4):
         self.pg, self.pool = pg, pool
+        # session: to try the case's own code on a broker that cannot run in transaction mode
+        # (a session pool must hold every broker connection at once: 4 would not do)
+        self.mode = os.environ.get("VPCPEER_FAULTS_BOUNCER_MODE", "transaction")
+        if self.mode != "transaction":
+            self.pool = 50
         # PgBouncer runs as postgres: a directory it can reach (the suite's own are 0700)
         self.dir = tempfile.mkdtemp(prefix="vpcpeer-pgbouncer.")
         os.chmod(self.dir, 0o777)
@@ -172,7 +177,7 @@ listen_port = {self.port}
 unix_socket_dir =
 auth_type = trust
 auth_file = {users}
-pool_mode = transaction
+pool_mode = {self.mode}
 default_pool_size = {self.pool}
 max_client_conn = 400
 ignore_startup_parameters = extra_float_digits,options
@@ -372,7 +377,8 @@ class Load:
         fault lasts, whatever the workers happen to be doing."""
         for b in range(len(self.targets)):
             for j in range(k):
-                who, ref = self.accounts[j % len(self.accounts)], f"{self.case}-probe-{b}-{j}-{now()}"
+                who = self.accounts[j % len(self.accounts)]
+                ref = f"{self.case}-probe-{b}-{j}-{now()}"
                 op = self.call("register", b, who, ref,
                                lambda api: api.register(who, ref, timeout=self.timeout))
                 if op.status in (200, 201) and isinstance(op.n, int):

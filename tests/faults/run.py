@@ -108,7 +108,8 @@ class Case:
     # ---- brokers ----
     def broker(self, db_url, args=(), name=None):
         name = name or f"b{len(self.brokers) + 1}"
-        b = Broker(self.env, self.hub, self.workdir, db=db_url, args=BASE_ARGS + self.s.lease_args + list(args),
+        b = Broker(self.env, self.hub, self.workdir, db=db_url,
+                   args=BASE_ARGS + self.s.lease_args + list(args),
                    allow=[a["id"] for a in ACCOUNTS], name=name, binary=self.s.bin)
         self.brokers.append(b)
         b.start(timeout=120)
@@ -342,7 +343,8 @@ def case_pgbouncer(c):
         try:
             c.pg_brokers(via=bouncer)
         except AssertionError:
-            why = [l.strip() for b in c.brokers for l in b.lines if "registry" in l][:1]
+            why = ([l.strip() for b in c.brokers for l in b.lines if "registry" in l] or
+                   [b.lines[-1].strip() for b in c.brokers if b.lines] or ["no log line"])[:1]
             c.verdict.check("brokers_start_behind_pooler", False,
                             f"a broker did not start behind PgBouncer: {why}")
             c.figures["registered"] = "0/20"
@@ -375,9 +377,10 @@ def case_pgbouncer(c):
         c.figures.update({"registered": f"{len(done)}/20", "slowest_s": round(slowest, 2),
                           "all_s": round(t1 - t0, 2),
                           "statuses": sorted({o.status for o in results})})
+        others = [(o.status, o.body[:120]) for o in results if o not in done]
         c.verdict.check("bouncer_20_registrations", len(done) == 20,
-                        f"{len(done)} of 20 finished within {load.timeout} s; others: "
-                        f"{[(o.status, o.body[:120]) for o in results if o not in done][:3]}")
+                        f"{len(done)} of 20 finished within {load.timeout} s" +
+                        (f"; others: {others[:3]}" if others else ""))
         if c.s.long:
             c.verdict.check("bouncer_under_5s", slowest < 5, f"slowest {slowest:.2f} s")
         c.stop_brokers()
