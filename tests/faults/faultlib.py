@@ -291,10 +291,11 @@ class Load:
     pending TTL pass)."""
 
     def __init__(self, case, harness, accounts, targets, workers=4, confirm_every=3,
-                 keep_every=4, hold_s=0.0, timeout=30, reregister=False):
+                 keep_every=4, hold_s=0.0, timeout=30, reregister=False, hold_jitter_s=0.5):
         self.case, self.h, self.accounts, self.targets = case, harness, accounts, targets
         self.workers, self.confirm_every, self.keep_every = workers, confirm_every, keep_every
         self.hold_s, self.timeout, self.reregister = hold_s, timeout, reregister
+        self.hold_jitter_s = hold_jitter_s
         self.ops, self.lock = [], threading.Lock()
         self.stop_ev = threading.Event()
         self.threads = []
@@ -346,7 +347,7 @@ class Load:
         if self.keep_every and i % self.keep_every == 0:
             return
         if self.hold_s:
-            self.stop_ev.wait(self.hold_s + rnd.random() * 0.5)
+            self.stop_ev.wait(self.hold_s + rnd.random() * self.hold_jitter_s)
         op = self.call("release", w + i + 2, who, ref,
                        lambda api: api.release(who, n, timeout=self.timeout))
         with self.lock:        # after a failed release its outcome is unknown: not checked
