@@ -374,7 +374,8 @@ static void test_life_cycle(void **state)
 	/* another account's n is answered as absent (issue 14) */
 	assert_int_equal(vp_broker_get(w.broker, &c, 1, again, &err), VP_ERR_NOT_FOUND);
 	assert_int_equal(vp_broker_get(w.broker, &b, 99, again, &err), VP_ERR_NOT_FOUND);
-	assert_int_equal(vp_broker_get(w.broker, &admin, 1, again, &err), VP_ERR_NOT_FOUND);
+	assert_int_equal(vp_broker_get(w.broker, &admin, 1, again, &err),
+			 VP_ERR_FORBIDDEN); /* not allowed, not yet an admin */
 	snprintf(admin.arn, sizeof(admin.arn), "arn:aws:sts::%s:assumed-role/admin/ops", HUB);
 	assert_true(vp_broker_is_admin(w.broker, &admin));
 	assert_int_equal(vp_broker_get(w.broker, &admin, 1, again, &err), VP_OK);
