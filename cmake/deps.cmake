@@ -14,6 +14,8 @@ pkg_check_modules(LIBXML2 REQUIRED IMPORTED_TARGET libxml-2.0)
 pkg_check_modules(LIBCRYPTO REQUIRED IMPORTED_TARGET libcrypto)
 # The broker's HTTP server (src/api/server.c); TLS through the GnuTLS inside it.
 pkg_check_modules(MICROHTTPD REQUIRED IMPORTED_TARGET libmicrohttpd>=0.9.71)
+# The certificate callback (SIGHUP reload) speaks GnuTLS, the TLS library of libmicrohttpd.
+pkg_check_modules(GNUTLS REQUIRED IMPORTED_TARGET gnutls)
 if(VPCPEER_TESTS)
   pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
 endif()

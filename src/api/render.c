@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "addr/cidr.h"
+#include "core/log.h"
+#include "core/redact.h"
 #include "registry/state.h"
 
 /* What a client is told to wait after a 503 (AWS throttling, registry busy). */
@@ -189,13 +191,56 @@ void vp_render_problem(struct vp_api_call *call, unsigned status, const char *ap
 	vp_render_json(call, status, doc);
 }
 
+/*
+ * Whether an error's own text stays out of the answer: the registry's and
+ * internal errors name the database (its address, a path; issue 14). A 503
+ * of ours (STS, AWS, an accept still settling) keeps its reason unless it
+ * names the registry (a lock held by another broker).
+ */
+static bool detail_hidden(vp_code code, const char *message)
+{
+	switch (code) {
+	case VP_ERR_DB:
+	case VP_ERR_IO:
+	case VP_ERR_NOMEM:
+	case VP_ERR_INTERNAL:
+		return true;
+	case VP_ERR_UNAVAILABLE:
+		return strstr(message, "postgres") || strstr(message, "sqlite:");
+	default:
+		return false;
+	}
+}
+
+/* The detail goes to the log (passwords masked), the caller gets the request id to quote. */
+static void hide_detail(const struct vp_api_call *call, vp_code code, const char *message,
+			char *generic, size_t cap)
+{
+	char shown[1024];
+	const char *id = call->request_id ? call->request_id : "-";
+
+	vp_redact(message, strlen(message), shown, sizeof(shown));
+	vp_log(VP_LOG_ERROR, "request %s: %s: %s", id, vp_render_code(code), shown);
+	if (code == VP_ERR_NOMEM || code == VP_ERR_INTERNAL)
+		snprintf(generic, cap, "internal error (request id %s)", id);
+	else
+		snprintf(generic, cap, "registry unavailable (request id %s); retry later", id);
+}
+
 void vp_render_error(struct vp_api_call *call, vp_code code, const char *message)
 {
+	char generic[128];
 	unsigned status;
 
 	if (code == VP_OK) { /* a failure that forgot its code is a bug, not a success */
 		code = VP_ERR_INTERNAL;
 		message = "an operation failed without saying why";
+	}
+	if (!message)
+		message = "";
+	if (detail_hidden(code, message)) {
+		hide_detail(call, code, message, generic, sizeof(generic));
+		message = generic;
 	}
 	status = vp_render_status(code);
 	if (status == 503)

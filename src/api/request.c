@@ -254,3 +254,31 @@ vp_code vp_confirm_request_parse(const char *body, size_t len, struct vp_confirm
 		*out = req;
 	return rc;
 }
+
+const char *vp_route_template(enum vp_route route)
+{
+	switch (route) {
+	case VP_ROUTE_HEALTHZ:
+		return "/healthz";
+	case VP_ROUTE_READYZ:
+		return "/readyz";
+	case VP_ROUTE_METRICS:
+		return "/metrics";
+	case VP_ROUTE_NAMESPACES_LIST:
+	case VP_ROUTE_NAMESPACES_REGISTER:
+		return "/v1/namespaces";
+	case VP_ROUTE_NAMESPACE_GET:
+	case VP_ROUTE_NAMESPACE_RELEASE:
+		return "/v1/namespaces/{n}";
+	case VP_ROUTE_NAMESPACE_CONFIRM:
+		return "/v1/namespaces/{n}/confirm";
+	}
+	return "unmatched";
+}
+
+bool vp_route_on_listener(enum vp_route route, bool metrics_listener)
+{
+	if (route == VP_ROUTE_HEALTHZ || route == VP_ROUTE_READYZ)
+		return true;
+	return (route == VP_ROUTE_METRICS) == metrics_listener;
+}

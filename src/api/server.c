@@ -115,7 +115,7 @@ struct vp_server {
 	struct vp_listen_addr addr;
 	int listen_fd;
 	bool tls;
-	struct vp_tls_pem pem;
+	struct vp_tls *certs; /* the live certificate, reloaded by vp_server_reload_tls */
 	char url[112];
 	char host_port[80];
 
@@ -151,35 +151,12 @@ static double now_seconds(void)
 
 /* ---- answers, the access log, metrics ---------------------------------------------------- */
 
-static const char *route_template(const struct request *r)
-{
-	if (!r->matched)
-		return "unmatched";
-	switch (r->match.route) {
-	case VP_ROUTE_HEALTHZ:
-		return "/healthz";
-	case VP_ROUTE_READYZ:
-		return "/readyz";
-	case VP_ROUTE_METRICS:
-		return "/metrics";
-	case VP_ROUTE_NAMESPACES_LIST:
-	case VP_ROUTE_NAMESPACES_REGISTER:
-		return "/v1/namespaces";
-	case VP_ROUTE_NAMESPACE_GET:
-	case VP_ROUTE_NAMESPACE_RELEASE:
-		return "/v1/namespaces/{n}";
-	case VP_ROUTE_NAMESPACE_CONFIRM:
-		return "/v1/namespaces/{n}/confirm";
-	}
-	return "unmatched";
-}
-
 static void account_request(struct request *r, unsigned status, bool aborted)
 {
 	const struct vp_access_entry entry = {
 		.request_id = r->id,
 		.method = r->method,
-		.route = route_template(r),
+		.route = r->matched ? vp_route_template(r->match.route) : "unmatched",
 		.status = status,
 		.account = r->identified ? r->identity.account : NULL,
 		.n = r->call.n,
@@ -438,6 +415,10 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *conn, con
 		vp_render_error(call, VP_ERR_NOT_FOUND, err.message);
 		return answer(r);
 	}
+	if (!vp_route_on_listener(r->match.route, s->cfg.metrics_only)) {
+		vp_render_error(call, VP_ERR_NOT_FOUND, "no such route on this listener");
+		return answer(r);
+	}
 	r->matched = true;
 	call->match = r->match;
 	value = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -628,13 +609,15 @@ vp_code vp_server_bind(const struct vp_server_config *cfg, struct vp_server **ou
 			rc = vp_fail(err, VP_ERR_INVALID, "this libmicrohttpd has no TLS support");
 			goto fail;
 		}
-		rc = vp_tls_load(s->cfg.tls_cert_file, s->cfg.tls_key_file, &s->pem, err);
+		rc = vp_tls_new(s->cfg.tls_cert_file, s->cfg.tls_key_file, &s->certs, err);
 		if (rc != VP_OK)
 			goto fail;
 	}
 	rc = vp_listen_open(&s->addr, s->cfg.listen, &s->listen_fd, err);
 	if (rc != VP_OK)
 		goto fail;
+	if (s->certs)
+		vp_tls_attach(s->certs, s->addr.port);
 	snprintf(s->host_port, sizeof(s->host_port), "%s:%u", s->addr.host, s->addr.port);
 	snprintf(s->url, sizeof(s->url), "%s://%s", s->tls ? "https" : "http", s->host_port);
 	/* The configuration's strings are the caller's: keep none of them past start. */
@@ -661,7 +644,8 @@ static void declare_metrics(struct vp_metrics *m)
 vp_code vp_server_run(struct vp_server *s, struct vp_broker *broker, struct vp_auth *auth,
 		      struct vp_metrics *metrics, struct vp_error *err)
 {
-	struct MHD_OptionItem opts[4];
+	static char priorities[] = VP_TLS_PRIORITIES;
+	struct MHD_OptionItem opts[5];
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	size_t n = 0;
@@ -690,8 +674,11 @@ vp_code vp_server_run(struct vp_server *s, struct vp_broker *broker, struct vp_a
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
 						    (intptr_t)s->cfg.threads, NULL};
 	if (s->tls) {
-		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->pem.cert};
-		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->pem.key};
+		/* The certificate per handshake (SIGHUP reloads it); TLS 1.3 first, 1.2 at least.
+		 */
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+						    vp_tls_callback()};
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, priorities};
 	}
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	s->daemon = MHD_start_daemon(
@@ -726,6 +713,13 @@ vp_code vp_server_start(const struct vp_server_config *cfg, struct vp_broker *br
 	}
 	*out = s;
 	return VP_OK;
+}
+
+vp_code vp_server_reload_tls(struct vp_server *server, struct vp_error *err)
+{
+	if (!server->certs)
+		return vp_fail(err, VP_ERR_INVALID, "the server does not serve HTTPS");
+	return vp_tls_reload(server->certs, err);
 }
 
 const char *vp_server_url(const struct vp_server *server)
@@ -788,7 +782,7 @@ void vp_server_stop(struct vp_server *s)
 		close(s->listen_fd);
 	free(s->workers);
 	vp_ratelimit_free(s->rate);
-	vp_tls_cleanup(&s->pem);
+	vp_tls_free(s->certs);
 	pthread_cond_destroy(&s->work);
 	vp_api_ready_cache_cleanup(&s->ready);
 	pthread_cond_destroy(&s->idle);

@@ -3,6 +3,9 @@
  * The broker's HTTP server (libmicrohttpd, its own thread pool): routing
  * (request.h), identity proofs (auth.h), the workflows (broker/broker.h),
  * JSON in and out, limits, metrics and one JSON access-log line per request.
+ * One server serves the API (/v1, /healthz, /readyz; /metrics is 404 there)
+ * and a second, metrics_only, serves /metrics, /healthz and /readyz on
+ * --metrics-listen (docs/serving.md).
  * docs/api.md is the contract; docs/serving.md describes the limits, the
  * metrics and the log lines.
  *
@@ -48,6 +51,7 @@ struct vp_server_config {
 	double account_burst;        /* 0: 40 */
 	unsigned shutdown_grace;     /* seconds for in-flight requests on stop; 0: 10 */
 	int ready_cache_ms;          /* /readyz reuses a check this long; 0: 1000; < 0: never */
+	bool metrics_only; /* the --metrics-listen server: /metrics, /healthz, /readyz only */
 };
 
 /* The defaults above (all zero but listen = "127.0.0.1:8080"). */
@@ -73,6 +77,13 @@ VP_NODISCARD vp_code vp_server_bind(const struct vp_server_config *cfg, struct v
 VP_NODISCARD vp_code vp_server_run(struct vp_server *server, struct vp_broker *broker,
 				   struct vp_auth *auth, struct vp_metrics *metrics,
 				   struct vp_error *err);
+
+/*
+ * HTTPS: read --tls-cert and --tls-key again; new connections get the new
+ * certificate, the listener and open connections stay. On failure (the
+ * error names the file) the old certificate stays. VP_ERR_INVALID on HTTP.
+ */
+VP_NODISCARD vp_code vp_server_reload_tls(struct vp_server *server, struct vp_error *err);
 
 /* The URL it serves ("http://127.0.0.1:41234"), with the port actually bound. */
 const char *vp_server_url(const struct vp_server *server);

@@ -273,8 +273,10 @@ vp_code vp_broker_load(struct vp_broker *b, const struct vp_identity *caller, in
 				       (long long)n);
 		return code;
 	}
+	/* Another account's is answered as absent: a 403 told callers which n are taken (issue 14).
+	 */
 	if (caller && strcmp(rec->account, caller->account) != 0 && !vp_broker_is_admin(b, caller))
-		return vp_fail(err, VP_ERR_FORBIDDEN, "namespace %lld belongs to another account",
+		return vp_fail(err, VP_ERR_NOT_FOUND, "namespace %lld does not exist",
 			       (long long)n);
 	return VP_OK;
 }

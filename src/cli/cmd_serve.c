@@ -2,7 +2,8 @@
 /*
  * vpcpeer serve: the broker. Reads its configuration from flags (each also
  * VPCPEER_<NAME>), checks the hub, serves the REST API (docs/api.md) until
- * SIGTERM or SIGINT, then stops gracefully and exits 0. docs/serving.md has
+ * SIGTERM or SIGINT, then stops gracefully and exits 0; SIGHUP reloads the
+ * TLS certificate and key. docs/serving.md has
  * the configuration table, TLS, limits, metrics and logs.
  */
 #include <malloc.h>
@@ -25,6 +26,7 @@
 #include "registry/registry.h"
 
 #define DEFAULT_LISTEN             "127.0.0.1:8080"
+#define DEFAULT_METRICS_LISTEN     "127.0.0.1:9464"
 #define REGISTRY_POOL              8
 #define DEFAULT_RECONCILE_INTERVAL 60
 /* glibc's malloc: blocks from this size on are mmapped (unless MALLOC_MMAP_THRESHOLD_ says). */
@@ -50,6 +52,7 @@ enum {
 	OPT_RATE_BURST,
 	OPT_SHUTDOWN_GRACE,
 	OPT_RECONCILE_INTERVAL,
+	OPT_METRICS_LISTEN,
 };
 
 #define E CLI_OPT_ENV
@@ -81,6 +84,10 @@ const struct cli_option cmd_serve_server_options[] = {
 };
 
 static const struct cli_option serve_options[] = {
+	{"metrics-listen", 0, "HOST:PORT", OPT_METRICS_LISTEN,
+	 "serve /metrics (and /healthz, /readyz) here, plain HTTP (default " DEFAULT_METRICS_LISTEN
+	 "; off: nowhere)",
+	 E},
 	{"help", 'h', NULL, OPT_HELP, "show this help", 0},
 	CLI_OPTIONS_END,
 };
@@ -108,7 +115,8 @@ static void print_help(void)
 	       "one line on stderr and exit status 1 (2 for a bad flag). AWS credentials come\n"
 	       "from the default chain; AWS_ENDPOINT_URL is honoured. When ready it logs one\n"
 	       "line at level info whose message is 'serving on URL' (the URL with the port\n"
-	       "actually bound). SIGTERM or SIGINT stops it gracefully (exit status 0).\n"
+	       "actually bound). SIGTERM or SIGINT stops it gracefully (exit status 0);\n"
+	       "SIGHUP reloads --tls-cert and --tls-key for new connections.\n"
 	       "A reconciler thread repairs drift every --reconcile-interval seconds\n"
 	       "(docs/reconciler.md); brokers sharing a registry take turns.\n"
 	       "Every option can also be set in the environment: VPCPEER_<NAME>, e.g.\n"
@@ -120,6 +128,7 @@ static void print_help(void)
 
 struct serve_config {
 	struct vp_server_config server;
+	const char *metrics_listen; /* NULL: off */
 	struct cli_broker_config bc;
 	const char *server_id;
 	int64_t proof_max_age;
@@ -203,6 +212,10 @@ static bool apply(struct serve_config *c, const struct cli_arg *arg)
 	    cmd_serve_server_apply("serve", &c->server, &c->server_id, &c->proof_max_age,
 				   &c->reconcile_interval, arg, &failed))
 		return !failed;
+	if (arg->id == OPT_METRICS_LISTEN) {
+		c->metrics_listen = strcmp(arg->value, "off") == 0 ? NULL : arg->value;
+		return true;
+	}
 	cli_error("serve", "unexpected argument '%s' (see 'vpcpeer serve --help')", arg->value);
 	return false;
 }
@@ -231,9 +244,22 @@ static bool check_listen(const struct vp_server_config *s)
 	return true;
 }
 
+static bool check_metrics_listen(const char *listen)
+{
+	struct vp_listen_addr addr;
+	struct vp_error err;
+
+	if (listen && vp_listen_parse(listen, strlen(listen), &addr, &err) != VP_OK) {
+		cli_error("serve", "--metrics-listen: %s (or 'off')", err.message);
+		return false;
+	}
+	return true;
+}
+
 static bool check_required(const struct serve_config *c)
 {
-	return cli_broker_config_check("serve", &c->bc, true) && check_listen(&c->server);
+	return cli_broker_config_check("serve", &c->bc, true) && check_listen(&c->server) &&
+	       check_metrics_listen(c->metrics_listen);
 }
 
 static const char *signal_name(int sig)
@@ -241,11 +267,23 @@ static const char *signal_name(int sig)
 	return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "a signal";
 }
 
+/* SIGHUP: the TLS certificate and key again, for new connections (docs/serving.md). */
+static void reload_tls(struct vp_server *server)
+{
+	struct vp_error err;
+
+	if (vp_server_reload_tls(server, &err) == VP_OK)
+		vp_log(VP_LOG_INFO, "SIGHUP: reloaded the TLS certificate and key");
+	else
+		vp_log(VP_LOG_ERROR, "SIGHUP: kept the old TLS certificate: %s", err.message);
+}
+
 /* Everything the broker holds, torn down in reverse order by serve_cleanup(). */
 struct serve_state {
 	struct cli_broker_runtime rt;
 	struct vp_auth *auth;
 	struct vp_server *server;
+	struct vp_server *metrics_server; /* --metrics-listen; NULL when off */
 	struct vp_reconciler *reconciler;
 };
 
@@ -254,8 +292,31 @@ static void serve_cleanup(struct serve_state *st)
 	/* The reconciler first: a pass in progress ends at its next step (it is asked to stop). */
 	vp_reconciler_stop(st->reconciler);
 	vp_server_stop(st->server);
+	vp_server_stop(st->metrics_server);
 	vp_auth_free(st->auth);
 	cli_broker_runtime_close(&st->rt);
+}
+
+/* The second listener: /metrics, /healthz and /readyz, plain HTTP, a thread and a worker. */
+static vp_code start_metrics(const struct serve_config *c, struct serve_state *st,
+			     struct vp_error *err)
+{
+	struct vp_server_config cfg;
+	vp_code rc;
+
+	vp_server_config_init(&cfg);
+	cfg.listen = c->metrics_listen;
+	cfg.insecure_http = true; /* metrics are not secret; the operator picks the address */
+	cfg.metrics_only = true;
+	cfg.threads = 1;
+	cfg.workers = 1;
+	cfg.max_connections = 64;
+	cfg.connection_timeout = c->server.connection_timeout;
+	cfg.shutdown_grace = c->server.shutdown_grace;
+	rc = vp_server_start(&cfg, st->rt.broker, NULL, st->rt.metrics, &st->metrics_server, err);
+	if (rc != VP_OK)
+		vp_error_prefix(err, "--metrics-listen");
+	return rc;
 }
 
 /* Start everything; on failure print one line and return the exit status. */
@@ -293,15 +354,18 @@ static int serve_start(struct serve_config *c, struct serve_state *st)
 	}
 	if (vp_server_run(st->server, st->rt.broker, st->auth, st->rt.metrics, &err) != VP_OK)
 		goto failed;
+	if (c->metrics_listen && start_metrics(c, st, &err) != VP_OK)
+		goto failed;
 	if (c->reconcile_interval > 0 &&
 	    vp_reconciler_start(st->rt.broker, c->reconcile_interval, &c->limits, &st->reconciler,
 				&err) != VP_OK)
 		goto failed;
-	fields =
-		json_pack("{ss ss ss ss ss sI}", "url", vp_server_url(st->server), "server_id",
-			  auth_cfg.proof.server_id, "hub_vpc", c->bc.broker.hub_vpc, "region",
-			  c->bc.broker.hub_region, "registry", vp_registry_backend(st->rt.registry),
-			  "reconcile_interval", (json_int_t)c->reconcile_interval);
+	fields = json_pack(
+		"{ss so ss ss ss sI}", "url", vp_server_url(st->server), "metrics_url",
+		st->metrics_server ? json_string(vp_server_url(st->metrics_server)) : json_null(),
+		"server_id", auth_cfg.proof.server_id, "hub_vpc", c->bc.broker.hub_vpc, "region",
+		c->bc.broker.hub_region, "registry", vp_registry_backend(st->rt.registry),
+		"reconcile_interval", (json_int_t)c->reconcile_interval);
 	{
 		char msg[160];
 		snprintf(msg, sizeof(msg), "serving on %s", vp_server_url(st->server));
@@ -352,6 +416,7 @@ int cmd_serve_main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	vp_server_config_init(&c.server);
+	c.metrics_listen = DEFAULT_METRICS_LISTEN;
 	cli_broker_config_init(&c.bc);
 	c.reconcile_interval = DEFAULT_RECONCILE_INTERVAL;
 	vp_reconcile_limits_init(&c.limits);
@@ -370,14 +435,20 @@ int cmd_serve_main(int argc, char **argv)
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	tune_memory();
 
 	rc = serve_start(&c, &st);
 	if (rc == CLI_EXIT_OK) {
-		while (sigwait(&stop_signals, &sig) != 0)
-			;
+		for (;;) {
+			if (sigwait(&stop_signals, &sig) != 0)
+				continue;
+			if (sig != SIGHUP)
+				break;
+			reload_tls(st.server);
+		}
 		vp_log(VP_LOG_INFO, "stopping on %s", signal_name(sig));
 	}
 	serve_cleanup(&st);

@@ -3,43 +3,12 @@
 
 #include <string.h>
 
+#include "core/redact.h"
+
 static int has_prefix(const char *s, size_t len, const char *prefix)
 {
 	size_t plen = strlen(prefix);
 	return len >= plen && memcmp(s, prefix, plen) == 0;
-}
-
-/* Copy the URL replacing the password of "scheme://user:password@host" with "***". */
-static void redact(const char *url, size_t len, size_t scheme_len, char *out)
-{
-	const char *auth = url + scheme_len;
-	size_t auth_len = len - scheme_len, at = auth_len, colon = auth_len, o = 0;
-
-	for (size_t i = 0; i < auth_len; i++) {
-		if (auth[i] == '/' || auth[i] == '?' || auth[i] == '#')
-			break;
-		if (auth[i] == '@')
-			at = i; /* the last '@' before the path ends the userinfo */
-	}
-	if (at < auth_len) {
-		const char *colon_at = memchr(auth, ':', at);
-		if (colon_at)
-			colon = (size_t)(colon_at - auth);
-	}
-	if (at == auth_len || colon == auth_len) {
-		memcpy(out, url, len);
-		out[len] = '\0';
-		return;
-	}
-	memcpy(out, url, scheme_len + colon + 1);
-	o = scheme_len + colon + 1;
-	memcpy(out + o, "***", 3);
-	o += 3;
-	/* "***" may be longer than the password: keep within the cap. */
-	if (o + (auth_len - at) > VP_REGISTRY_URL_CAP)
-		at = auth_len - (VP_REGISTRY_URL_CAP - o);
-	memcpy(out + o, auth + at, auth_len - at);
-	out[o + auth_len - at] = '\0';
 }
 
 vp_code vp_registry_url_parse(const char *url, size_t len, struct vp_registry_url *out,
@@ -83,7 +52,7 @@ vp_code vp_registry_url_parse(const char *url, size_t len, struct vp_registry_ur
 								 : strlen("postgresql://");
 		memcpy(parsed.target, url, len);
 		parsed.target[len] = '\0';
-		redact(url, len, scheme_len, parsed.shown);
+		vp_redact(url, len, parsed.shown, sizeof(parsed.shown));
 	} else {
 		const char *colon = memchr(url, ':', len);
 		int shown = colon ? (int)(colon - url) : (int)len;

@@ -5,7 +5,8 @@
  *   postgresql://... or postgres://...  handed to libpq as given
  * The parser takes (pointer, length), refuses control characters and
  * anything past VP_REGISTRY_URL_MAX, and makes a copy safe to show in
- * messages (a PostgreSQL password replaced by "***").
+ * messages (a PostgreSQL password, in the userinfo or a password= parameter,
+ * replaced by "***": core/redact.h).
  */
 #ifndef VP_REGISTRY_URL_H
 #define VP_REGISTRY_URL_H

@@ -50,6 +50,12 @@ run "$vpcpeer" serve "${good[@]}" --hub-account 12345
 expect_status 2
 expect_err_has '--hub-account'
 expect_err_has 'not 12 digits'
+run "$vpcpeer" serve "${good[@]}" --metrics-listen 9464
+expect_status 2
+expect_err_has '--metrics-listen'
+VPCPEER_METRICS_LISTEN=nowhere run "$vpcpeer" serve "${good[@]}"
+expect_status 2
+expect_err_has '--metrics-listen'
 run "$vpcpeer" serve "${good[@]}" --allow-account abc
 expect_status 2
 expect_err_has '--allow-account'

@@ -67,6 +67,8 @@ SANITIZER_RE = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer|ThreadSanitiz
 SECRET_RE = re.compile(r"Signature=[0-9a-f]{16}|Vpcpeer-Proof [A-Za-z0-9+/=]{24}")
 # The broker's ready line ("... serving on http://127.0.0.1:PORT", text or JSON log).
 READY_RE = re.compile(r"(?:serving|listening)\b.*?(https?://127\.0\.0\.1:(\d+))", re.I)
+# The ready line's metrics_url field (--metrics-listen), JSON or text logs.
+METRICS_RE = re.compile(r"metrics_url\W+(http://127\.0\.0\.1:\d+)")
 
 # The starting trust policy of each peer role, as templates/hub.yaml creates it.
 HUB_TRUST = {
@@ -430,6 +432,7 @@ class Broker:
         self.env_vars = self._environment(env_extra)
         self.proc = None
         self.url = None
+        self.metrics_url = None  # the --metrics-listen server's
         self.secrets = []       # more strings that must never be logged (session tokens)
         self.lines = []
         self.log_path = os.path.join(workdir, name + ".log")
@@ -457,6 +460,8 @@ class Broker:
         })
         e.setdefault("ASAN_OPTIONS", "detect_leaks=1")
         e.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+        # /metrics on a port of its own (issue 14): any free one, as tests run side by side
+        e["VPCPEER_METRICS_LISTEN"] = "127.0.0.1:0"
         e.update(extra or {})
         return e
 
@@ -485,6 +490,8 @@ class Broker:
             if self.url is None:
                 m = READY_RE.search(line)
                 if m:
+                    mm = METRICS_RE.search(line)
+                    self.metrics_url = mm.group(1) if mm else None
                     self.url = m.group(1)
                     self._ready.set()
         self._ready.set()   # EOF: the process is gone

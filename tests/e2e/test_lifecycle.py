@@ -10,7 +10,7 @@ import unittest
 
 from botocore.exceptions import ClientError
 
-from broker_harness import (CLIENTS, E2ECase, HUB_ACCOUNT, HUB_TRUST, SERVER_ID, plan_of,
+from broker_harness import (CLIENTS, Api, E2ECase, HUB_ACCOUNT, HUB_TRUST, SERVER_ID, plan_of,
                             trusted_accounts, utcnow)
 import schema_check
 
@@ -352,7 +352,10 @@ class LifeCycle(E2ECase):
         self.assertStatus(b.api.register("client-c", "m2"), 201)
         self.assertStatus(b.api.release("client-c", 2), 200)
         self.assertEqual(b.api.request("GET", "/v1/namespaces").status, 401)
-        r = b.api.request("GET", "/metrics")
+        # /metrics: not on the API's port (issue 14), on --metrics-listen
+        self.assertStatus(b.api.request("GET", "/metrics"), 404, "not_found")
+        self.assertTrue(b.metrics_url, "the ready line names no metrics_url")
+        r = Api(b.metrics_url, b.env).request("GET", "/metrics")
         self.assertStatus(r, 200)
         self.assertTrue(r.headers.get("content-type", "").startswith("text/plain"),
                         r.headers.get("content-type"))

@@ -341,7 +341,7 @@ class Operations(E2ECase):
                     ("POST", "/v1/namespaces", b'{"client_ref": 5}', "client-b", 400),
                     ("GET", "/v1/namespaces/1", None, "client-b", 200),
                     ("GET", "/nope", None, None, 404),
-                    ("GET", "/v1/namespaces/1", None, "client-c", 403),
+                    ("GET", "/v1/namespaces/1", None, "client-c", 404),  # another account's
                     ("DELETE", "/v1/namespaces/1", None, "client-b", 200)):
                 hdrs = {"Authorization": b.api.proof(who)} if who else {}
                 if body is not None:

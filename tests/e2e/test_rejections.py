@@ -158,15 +158,25 @@ class Rejections(E2ECase):
             self.assertStatus(r, 403, "forbidden", f"{label}:")
         self.unchanged("an account not allowed")
 
-    def test_403_another_accounts_namespace(self):
+    def test_404_another_accounts_namespace(self):
+        """Another account's namespace answers exactly as an absent one (issue 14: a 403 let
+        callers list which n are taken): same status, code and message, for every call."""
         cc = self.client("client-c")
         vpc2, pcx2 = cc.peer(self.ns2)
         self.before = self.snapshot(self.b)
-        for n in (1, 3):     # client-b's, active and pending
-            self.assertStatus(self.api.get("client-c", n), 403, "forbidden", f"GET {n}:")
-            self.assertStatus(self.api.release("client-c", n), 403, "forbidden", f"DELETE {n}:")
-            self.assertStatus(self.api.confirm("client-c", n, pcx2, vpc2), 403, "forbidden",
-                              f"confirm {n}:")
+
+        def shape(r, n):
+            return (r.status, r.json["error"]["code"],
+                    r.json["error"]["message"].replace(str(n), "N"))
+        absent = 999
+        calls = {"GET": lambda n: self.api.get("client-c", n),
+                 "DELETE": lambda n: self.api.release("client-c", n),
+                 "confirm": lambda n: self.api.confirm("client-c", n, pcx2, vpc2)}
+        for label, call in calls.items():
+            want = shape(call(absent), absent)
+            self.assertEqual(want[:2], (404, "not_found"), f"{label} {absent}")
+            for n in (1, 3):     # client-b's, active and pending
+                self.assertEqual(shape(call(n), n), want, f"{label} {n} (client-b's)")
         # client-b may not list client-c's (docs/broker.md: a non-admin naming another
         # account is 403).
         r = self.api.list("client-b", f"account={cc.account}")

@@ -245,7 +245,8 @@ class Broker:
                   "AWS_ACCESS_KEY_ID": akid, "AWS_SECRET_ACCESS_KEY": secret,
                   "AWS_EC2_METADATA_DISABLED": "true",
                   "AWS_CONFIG_FILE": os.path.join(self.workdir, "none"),
-                  "AWS_SHARED_CREDENTIALS_FILE": os.path.join(self.workdir, "none")})
+                  "AWS_SHARED_CREDENTIALS_FILE": os.path.join(self.workdir, "none"),
+                  "VPCPEER_METRICS_LISTEN": "127.0.0.1:0"})  # any free port (issue 14)
         e.setdefault("ASAN_OPTIONS", "detect_leaks=1")
         if crash_at:
             e["VPCPEER_CRASH_AT"] = crash_at

@@ -350,9 +350,11 @@ static void test_life_cycle(void **state)
 
 	/* who sees it */
 	assert_int_equal(vp_broker_get(w.broker, &b, 1, again, &err), VP_OK);
-	assert_int_equal(vp_broker_get(w.broker, &c, 1, again, &err), VP_ERR_FORBIDDEN);
+	/* another account's n is answered as absent (issue 14) */
+	assert_int_equal(vp_broker_get(w.broker, &c, 1, again, &err), VP_ERR_NOT_FOUND);
 	assert_int_equal(vp_broker_get(w.broker, &b, 99, again, &err), VP_ERR_NOT_FOUND);
-	assert_int_equal(vp_broker_get(w.broker, &admin, 1, again, &err), VP_ERR_FORBIDDEN);
+	assert_int_equal(vp_broker_get(w.broker, &admin, 1, again, &err),
+			 VP_ERR_FORBIDDEN); /* not allowed, not yet an admin */
 	snprintf(admin.arn, sizeof(admin.arn), "arn:aws:sts::%s:assumed-role/admin/ops", HUB);
 	assert_true(vp_broker_is_admin(w.broker, &admin));
 	assert_int_equal(vp_broker_get(w.broker, &admin, 1, again, &err), VP_OK);
@@ -367,8 +369,8 @@ static void test_life_cycle(void **state)
 	assert_int_equal(vp_broker_list(w.broker, &admin, 0, B, 0, again, 1, &count, &next, &err),
 			 VP_OK);
 	assert_int_equal(count, 1);
-	assert_int_equal(confirm(&w, C, 1, pcx, vpc, again, &err), VP_ERR_FORBIDDEN);
-	assert_int_equal(release(&w, C, 1, again, &err), VP_ERR_FORBIDDEN);
+	assert_int_equal(confirm(&w, C, 1, pcx, vpc, again, &err), VP_ERR_NOT_FOUND);
+	assert_int_equal(release(&w, C, 1, again, &err), VP_ERR_NOT_FOUND);
 
 	/* release: the route and the trust entry go, the namespace is released; again is fine */
 	assert_int_equal(release(&w, B, 1, r, &err), VP_OK);

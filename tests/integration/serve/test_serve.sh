@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # vpcpeer serve against awsenv: a hub that does not match the configuration stops start-up
 # (exit 1, one line naming what is wrong); a good one logs "serving on URL", answers
-# /healthz, /readyz, /metrics and refuses a /v1 call without a proof; SIGTERM exits 0.
+# /healthz, /readyz, refuses a /v1 call without a proof, serves /metrics on --metrics-listen
+# only; SIGTERM exits 0.
 # Configuration comes from the environment (VPCPEER_*) in the good case.
 # Usage: test_serve.sh VPCPEER SOURCE_DIR
 set -uo pipefail
@@ -65,14 +66,15 @@ mkfifo "$work/log"
 VPCPEER_LISTEN=127.0.0.1:0 VPCPEER_DB="sqlite:$work/registry.db" VPCPEER_HUB_ACCOUNT=111111111111 \
 	VPCPEER_HUB_VPC=$vpc VPCPEER_PEER_ROLE=vpcpeer-peer-1 \
 	VPCPEER_ALLOW_ACCOUNT=222222222222,333333333333 VPCPEER_GRANT_SETTLE=0 \
-	VPCPEER_LOG_FORMAT=json "$vpcpeer" serve 2>"$work/log" &
+	VPCPEER_LOG_FORMAT=json VPCPEER_METRICS_LISTEN=127.0.0.1:0 "$vpcpeer" serve 2>"$work/log" &
 broker_pid=$!
 exec 3<"$work/log"
-url=
+url= murl=
 while read -r -t 60 line <&3; do
 	echo "$line" >>"$work/broker.log"
 	if [[ $line =~ \"msg\":\"serving\ on\ (http://127\.0\.0\.1:[0-9]+)\" ]]; then
 		url=${BASH_REMATCH[1]}
+		[[ $line =~ \"metrics_url\":\"(http://127\.0\.0\.1:[0-9]+)\" ]] && murl=${BASH_REMATCH[1]}
 		break
 	fi
 done
@@ -93,8 +95,17 @@ if [ -n "$url" ]; then
 	out=$(curl -s -i --noproxy '*' -X POST -H 'Authorization: Vpcpeer-Proof e30=' \
 		-d '{"client_ref":"x"}' "$url/v1/namespaces"); st=$?
 	check bad-proof 0 $st "$out" '^HTTP/1.1 401'
-	out=$(curl -s --noproxy '*' "$url/metrics"); st=$?
-	check metrics 0 $st "$out" '^vpcpeer_http_requests_total\{route="/healthz",method="GET",status="200"\} 1$'
+	# /metrics is not on the API's port (issue 14) but on --metrics-listen, with the health checks
+	out=$(curl -s -i --noproxy '*' "$url/metrics"); st=$?
+	check metrics-not-on-api 0 $st "$out" '^HTTP/1.1 404'
+	out=$(curl -s -i --noproxy '*' "$murl/healthz"); st=$?
+	check metrics-listener-healthz 0 $st "$out" '^HTTP/1.1 200'
+	out=$(curl -s -i --noproxy '*' "$murl/readyz"); st=$?
+	check metrics-listener-readyz 0 $st "$out" '^HTTP/1.1 200'
+	out=$(curl -s -i --noproxy '*' -X POST -d '{"client_ref":"x"}' "$murl/v1/namespaces"); st=$?
+	check metrics-listener-no-v1 0 $st "$out" '^HTTP/1.1 404'
+	out=$(curl -s --noproxy '*' "$murl/metrics"); st=$?
+	check metrics 0 $st "$out" '^vpcpeer_http_requests_total\{route="/healthz",method="GET",status="200"\} 2$'
 	check metrics-401 0 $st "$out" '^vpcpeer_http_requests_total\{route="/v1/namespaces",method="POST",status="401"\} 2$'
 fi
 kill -TERM "$broker_pid"

@@ -170,6 +170,10 @@ vp_code vp_broker_get(struct vp_broker *broker, const struct vp_identity *caller
 	if (n == 403)
 		return vp_fail(err, VP_ERR_FORBIDDEN, "namespace %lld is another account's",
 			       (long long)n);
+	if (n == 503) /* as the PostgreSQL backend words a lost connection, before redaction */
+		return vp_fail(err, VP_ERR_DB,
+			       "postgresql://broker:UserPw@10.9.8.7:5432/vp?password=QueryPw: lost "
+			       "the connection");
 	fill(out, n, caller->account, "stack-1", VP_NS_PENDING);
 	return VP_OK;
 }
@@ -453,7 +457,7 @@ static size_t discard_body(char *p, size_t size, size_t n, void *ud)
 
 static void test_healthz_keeps_the_connection(void **state)
 {
-	static const char *const paths[] = {"/healthz", "/metrics", "/healthz"};
+	static const char *const paths[] = {"/healthz", "/healthz", "/healthz"};
 	struct fixture f;
 	CURL *c;
 	char url[512];
@@ -877,7 +881,9 @@ static void test_rate_limit(void **state)
 
 static void test_metrics_text(void **state)
 {
-	struct fixture f;
+	struct fixture f, m;
+	struct vp_server_config cfg;
+	struct vp_error err;
 	struct reply r;
 	char ctype[64];
 	(void)state;
@@ -886,20 +892,67 @@ static void test_metrics_text(void **state)
 	reply_done(&r);
 	get(&f, "/nope", NULL, &r);
 	reply_done(&r);
+	/* Not on the API's listener (issue 14): the metrics listener serves it. */
 	get(&f, "/metrics", NULL, &r);
+	assert_int_equal(r.status, 404);
+	reply_done(&r);
+	vp_server_config_init(&cfg);
+	cfg.listen = "127.0.0.1:0";
+	cfg.threads = 1;
+	cfg.workers = 1;
+	cfg.metrics_only = true;
+	if (vp_server_start(&cfg, (struct vp_broker *)&dummy_broker, NULL, f.metrics, &m.server,
+			    &err) != VP_OK)
+		fail_msg("metrics server did not start: %s", err.message);
+	snprintf(m.url, sizeof(m.url), "%s", vp_server_url(m.server));
+	get(&m, "/v1/namespaces/12", PROOF, &r);
+	assert_int_equal(r.status, 404);
+	reply_done(&r);
+	get(&m, "/healthz", NULL, &r);
+	assert_int_equal(r.status, 200);
+	reply_done(&r);
+	get(&m, "/metrics", NULL, &r);
+	vp_server_stop(m.server);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(header(&r, "Content-Type", ctype, sizeof(ctype)),
 			    "text/plain; version=0.0.4; charset=utf-8");
 	assert_non_null(strstr(r.body, "# TYPE vpcpeer_http_requests_total counter\n"));
 	assert_non_null(strstr(r.body, "vpcpeer_http_requests_total{route=\"/"
-				       "healthz\",method=\"GET\",status=\"200\"} 1\n"));
+				       "healthz\",method=\"GET\",status=\"200\"} 2\n"));
 	assert_non_null(strstr(r.body, "vpcpeer_http_requests_total{route=\"unmatched\",method="
-				       "\"GET\",status=\"404\"} 1\n"));
+				       "\"GET\",status=\"404\"} 3\n"));
 	assert_non_null(strstr(r.body, "# TYPE vpcpeer_http_request_duration_seconds histogram\n"));
 	assert_non_null(strstr(r.body, "vpcpeer_http_request_duration_seconds_bucket{route=\"/"
-				       "healthz\",le=\"+Inf\"} 1\n"));
+				       "healthz\",le=\"+Inf\"} 2\n"));
 	reply_done(&r);
 	finish(&f, NULL);
+}
+
+/* Issue 14: a registry error reaches the caller as a generic message with the request id. */
+static void test_registry_error_hidden(void **state)
+{
+	struct fixture f;
+	struct reply r;
+	char id[64], *log = NULL;
+	(void)state;
+	start_default(&f);
+	get(&f, "/v1/namespaces/503", PROOF, &r);
+	assert_int_equal(r.status, 503);
+	header(&r, "X-Request-Id", id, sizeof(id));
+	assert_null(strstr(r.body, "10.9.8.7"));
+	assert_null(strstr(r.body, "UserPw"));
+	assert_null(strstr(r.body, "QueryPw"));
+	assert_null(strstr(r.body, "postgresql"));
+	assert_non_null(strstr(r.body, "registry unavailable"));
+	assert_non_null(strstr(r.body, id));
+	reply_done(&r);
+	finish(&f, &log);
+	/* the log has the detail, under the request id, with no password */
+	assert_non_null(strstr(log, id));
+	assert_non_null(strstr(log, "10.9.8.7"));
+	assert_null(strstr(log, "UserPw"));
+	assert_null(strstr(log, "QueryPw"));
+	free(log);
 }
 
 static void test_access_log(void **state)
@@ -1312,6 +1365,7 @@ int main(void)
 		cmocka_unit_test(test_readyz_cached),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_metrics_text),
+		cmocka_unit_test(test_registry_error_hidden),
 		cmocka_unit_test(test_access_log),
 		cmocka_unit_test(test_graceful_stop_finishes_in_flight),
 		cmocka_unit_test(test_client_leaves_while_on_worker),

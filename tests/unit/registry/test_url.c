@@ -43,6 +43,14 @@ static void test_postgres_hides_password(void **state)
 	assert_string_equal(url.shown, "postgres:///db?host=/tmp/pg");
 	assert_int_equal(parse("postgresql://a:b@c@h/db", &url, NULL), VP_OK);
 	assert_null(strstr(url.shown, "b@c"));
+	/* issue 14: a password= query parameter was shown as given */
+	assert_int_equal(
+		parse("postgresql://u:pw1@db:5432/vp?sslmode=require&password=pw2&x=1", &url, NULL),
+		VP_OK);
+	assert_string_equal(url.shown,
+			    "postgresql://u:***@db:5432/vp?sslmode=require&password=***&x=1");
+	assert_int_equal(parse("postgres:///vp?PASSWORD=pw3", &url, NULL), VP_OK);
+	assert_string_equal(url.shown, "postgres:///vp?PASSWORD=***");
 }
 
 static void test_refused(void **state)
