@@ -172,12 +172,17 @@ static long request(CURL *c, struct reply *reply, const char *base, const char *
 	return status;
 }
 
-static char *sign(const struct run *run, size_t account)
+/* A proof bound to the request it goes with (method and path, issue 14). */
+static char *sign(const struct run *run, size_t account, const char *method, const char *path)
 {
+	char line[VP_PROOF_REQUEST_MAX + 1];
 	struct vp_error err;
 	char *proof = NULL;
 
-	if (vp_proof_make(run->accounts[account].aws, run->server_id, &proof, &err) != VP_OK) {
+	if (vp_proof_request_line(method, path, strcspn(path, "?"), line, sizeof(line), &err) !=
+		    VP_OK ||
+	    vp_proof_make(run->accounts[account].aws, run->server_id, line, &proof, &err) !=
+		    VP_OK) {
 		fprintf(stderr, "broker_load: proof for %s: %s\n", run->accounts[account].name,
 			err.message);
 		return NULL;
@@ -197,7 +202,6 @@ static void run_indexed(struct run *run, CURL *c, struct reply *reply)
 
 		if (i >= run->total)
 			return;
-		proof = sign(run, i % run->naccounts);
 		if (run->mode == MODE_REGISTER) {
 			snprintf(body, sizeof(body), "{\"client_ref\": \"%s-%zu\"}",
 				 run->ref_prefix, i);
@@ -208,6 +212,7 @@ static void run_indexed(struct run *run, CURL *c, struct reply *reply)
 			p = path;
 			b = NULL;
 		}
+		proof = sign(run, i % run->naccounts, method, p);
 		t0 = now();
 		status = proof ? request(c, reply, run->url, method, p, proof, b) : 0;
 		run->results[i].ms = (now() - t0) * 1e3;
@@ -228,7 +233,7 @@ static void run_get(struct run *run, CURL *c, struct reply *reply, const char *p
 	double stop = now() + run->seconds;
 
 	while (now() < stop) {
-		char *fresh = run->fresh ? sign(run, account) : NULL;
+		char *fresh = run->fresh ? sign(run, account, "GET", run->path) : NULL;
 		long status = request(c, reply, run->url, "GET", run->path,
 				      run->fresh ? fresh : proof, NULL);
 		free(fresh);
@@ -255,7 +260,7 @@ static void *client_main(void *arg)
 	if (c && request(c, reply, run->url, "GET", "/healthz", NULL, NULL) == 0)
 		fprintf(stderr, "broker_load: warm-up request to %s failed\n", run->url);
 	if (c && run->mode == MODE_GET && run->naccounts)
-		proof = sign(run, ta->index % run->naccounts);
+		proof = sign(run, ta->index % run->naccounts, "GET", run->path);
 	pthread_barrier_wait(&run->start);
 	if (c && run->mode == MODE_GET)
 		run_get(run, c, reply, proof, run->naccounts ? ta->index % run->naccounts : 0);
