@@ -13,13 +13,13 @@ expect_out_has "schema version  0"
 expect_out_has "migrations pending"
 run "$vpcpeer" db migrate --db "$db"
 expect_status 0
-expect_out "sqlite: schema version 2 (applied 2 migrations)"
+expect_out "sqlite: schema version 3 (applied 3 migrations)"
 run "$vpcpeer" db migrate --db "$db"
 expect_status 0
-expect_out "sqlite: schema version 2 (applied 0 migrations)"
+expect_out "sqlite: schema version 3 (applied 0 migrations)"
 VPCPEER_DB=$db run "$vpcpeer" db status --json
 expect_status 0
-expect_out '{"Backend":"sqlite","SchemaVersion":2,"LatestVersion":2,"UpToDate":true}'
+expect_out '{"Backend":"sqlite","SchemaVersion":3,"LatestVersion":3,"UpToDate":true}'
 run "$vpcpeer" db status --db mysql://h/x
 expect_status 2
 expect_one_err_line
@@ -36,5 +36,5 @@ sqlite3 "$dir/r.db" "INSERT INTO schema_migrations VALUES (7, 'future', 0)" 2>/d
 	python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"INSERT INTO schema_migrations VALUES (7, 'future', 0)\"); c.commit()" "$dir/r.db"
 run "$vpcpeer" db migrate --db "$db"
 expect_status 1
-expect_err_has "schema version 7, newer than this program's 2"
+expect_err_has "schema version 7, newer than this program's 3"
 finish
