@@ -85,7 +85,8 @@ static vp_code release_step(struct vp_broker *b, const struct vp_identity *calle
 	vp_code code;
 
 	(void)input;
-	if ((code = vp_broker_load(b, caller, n, rec, err)) != VP_OK)
+	if ((code = vp_broker_load(b, caller, n, rec, err)) != VP_OK ||
+	    (code = vp_broker_check_principal(b, caller, rec, "release", err)) != VP_OK)
 		return code;
 	if (rec->state == VP_NS_RELEASED)
 		return VP_OK;
