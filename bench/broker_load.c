@@ -182,17 +182,33 @@ static long request(CURL *c, struct reply *reply, const char *base, const char *
 	return status;
 }
 
-static char *sign(const struct run *run, size_t account)
+/* A proof bound to the request it goes with (method and path, issue 14). */
+static char *sign(const struct run *run, size_t account, const char *method, const char *path)
 {
+	char line[VP_PROOF_REQUEST_MAX + 1];
 	struct vp_error err;
 	char *proof = NULL;
 
-	if (vp_proof_make(run->accounts[account].aws, run->server_id, &proof, &err) != VP_OK) {
+	if (vp_proof_request_line(method, path, strcspn(path, "?"), line, sizeof(line), &err) !=
+		    VP_OK ||
+	    vp_proof_make(run->accounts[account].aws, run->server_id, line, &proof, &err) !=
+		    VP_OK) {
 		fprintf(stderr, "broker_load: proof for %s: %s\n", run->accounts[account].name,
 			err.message);
 		return NULL;
 	}
 	return proof;
+}
+
+/* The proof of request i of a register or release run, bound to its method and path. */
+static char *sign_indexed(const struct run *run, size_t i)
+{
+	char path[64];
+
+	if (run->mode == MODE_REGISTER)
+		return sign(run, i % run->naccounts, "POST", "/v1/namespaces");
+	snprintf(path, sizeof(path), "/v1/namespaces/%lld", (long long)run->release_n[i]);
+	return sign(run, i % run->naccounts, "DELETE", path);
 }
 
 /* register and release: one request per index, taken in turn by the threads. */
@@ -237,7 +253,7 @@ static void run_get(struct run *run, CURL *c, struct reply *reply, const char *p
 	double stop = now() + run->seconds;
 
 	while (now() < stop) {
-		char *fresh = run->fresh ? sign(run, account) : NULL;
+		char *fresh = run->fresh ? sign(run, account, "GET", run->path) : NULL;
 		long status = request(c, reply, run->url, "GET", run->path,
 				      run->fresh ? fresh : proof, NULL);
 		free(fresh);
@@ -264,7 +280,7 @@ static void *client_main(void *arg)
 	if (c && request(c, reply, run->url, "GET", "/healthz", NULL, NULL) == 0)
 		fprintf(stderr, "broker_load: warm-up request to %s failed\n", run->url);
 	if (c && run->mode == MODE_GET && run->naccounts)
-		proof = sign(run, ta->index % run->naccounts);
+		proof = sign(run, ta->index % run->naccounts, "GET", run->path);
 	pthread_barrier_wait(&run->start);
 	if (c && run->mode == MODE_GET)
 		run_get(run, c, reply, proof, run->naccounts ? ta->index % run->naccounts : 0);
@@ -419,7 +435,7 @@ int main(int argc, char **argv)
 	if (run.mode != MODE_GET) {
 		run.proofs = calloc(run.total, sizeof(*run.proofs));
 		for (size_t i = 0; run.proofs && i < run.total; i++)
-			if (!(run.proofs[i] = sign(&run, i % run.naccounts)))
+			if (!(run.proofs[i] = sign_indexed(&run, i)))
 				return 1;
 		if (!run.proofs)
 			return 1;

@@ -15,6 +15,8 @@
 
 #include "api/auth_replay.h"
 #include "aws/http.h"
+#include "core/log.h"
+#include "core/metrics.h"
 
 #define DEFAULT_CACHE_ENTRIES  4096
 #define MAX_CACHE_ENTRIES      ((size_t)1 << 20)
@@ -34,6 +36,8 @@ struct cache_entry {
 struct vp_auth {
 	struct vp_proof_rules rules; /* server id, partition, endpoint, max age, clock */
 	long sts_timeout_ms;
+	bool accept_unbound;
+	struct vp_metrics *metrics;
 	struct vp_aws_http *http;
 
 	pthread_mutex_t lock; /* the cache below */
@@ -63,6 +67,8 @@ vp_code vp_auth_new(const struct vp_auth_config *cfg, struct vp_auth **out, stru
 	if (!a)
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
 	a->rules = rules;
+	a->accept_unbound = cfg->accept_unbound;
+	a->metrics = cfg->metrics;
 	a->sts_timeout_ms = cfg->sts_timeout_ms > 0 ? cfg->sts_timeout_ms : DEFAULT_STS_TIMEOUT_MS;
 	a->capacity = cfg->cache_entries ? cfg->cache_entries : DEFAULT_CACHE_ENTRIES;
 	while (buckets < a->capacity)
@@ -77,6 +83,12 @@ vp_code vp_auth_new(const struct vp_auth_config *cfg, struct vp_auth **out, stru
 	for (size_t i = 0; i < buckets; i++)
 		a->buckets[i] = NO_ENTRY;
 	a->lru_head = a->lru_tail = NO_ENTRY;
+	/* Declared already (a second verifier on the same metrics) is fine. */
+	if (a->metrics)
+		vp_ignore(vp_metrics_declare(a->metrics, VP_AUTH_METRIC_UNBOUND, VP_METRIC_COUNTER,
+					     "Identity proofs not bound to a request, accepted "
+					     "by --accept-unbound-proofs.",
+					     NULL));
 	rc = vp_aws_http_new(&a->http, err);
 	if (rc != VP_OK)
 		goto fail;
@@ -211,18 +223,61 @@ static void cache_insert(struct vp_auth *a, const struct vp_proof *p, int64_t ex
 	lru_push_front(a, i);
 }
 
-vp_code vp_auth_verify(struct vp_auth *a, const char *authorization, struct vp_identity *out,
+/* The proof is for this request: its signed X-Vpcpeer-Request names it (issue 14). */
+static vp_code check_binding(const struct vp_auth *a, const struct vp_proof *p, const char *line,
+			     struct vp_error *err)
+{
+	if (p->request && strcmp(p->request, line) == 0)
+		return VP_OK;
+	if (p->request)
+		return vp_fail(err, VP_ERR_AUTH,
+			       "the proof is for '%.100s', not for this request '%.100s': sign "
+			       "a fresh proof per request",
+			       p->request, line);
+	if (!a->accept_unbound)
+		return vp_fail(err, VP_ERR_AUTH,
+			       "the proof is not bound to a request: sign " VP_PROOF_REQUEST_HEADER
+			       ": '%s' (vpcpeer clients and handlers do; a broker accepts "
+			       "unbound proofs only with --accept-unbound-proofs)",
+			       line);
+	return VP_OK;
+}
+
+/* An unbound proof accepted during the upgrade window: logged and counted, every time. */
+static void note_unbound(struct vp_auth *a, const struct vp_identity *id, const char *line)
+{
+	if (a->metrics)
+		vp_metrics_add(a->metrics, VP_AUTH_METRIC_UNBOUND, NULL, 1);
+	vp_log(VP_LOG_WARN,
+	       "accepted an identity proof not bound to a request (--accept-unbound-proofs): "
+	       "%s for %s; upgrade that caller's vpcpeer",
+	       id->arn, line);
+}
+
+vp_code vp_auth_verify(struct vp_auth *a, const char *authorization,
+		       const struct vp_auth_request *req, struct vp_identity *out,
 		       struct vp_error *err)
 {
+	char line[VP_PROOF_REQUEST_MAX + 1];
 	struct vp_proof p;
 	struct vp_identity id;
 	int64_t now;
 	bool hit;
 	vp_code rc;
 
+	if (!req)
+		return vp_fail(err, VP_ERR_INTERNAL, "no request to bind the proof to");
+	rc = vp_proof_request_line(req->method, req->path, req->path_len, line, sizeof(line), NULL);
+	if (rc != VP_OK)
+		return vp_fail(err, VP_ERR_AUTH, "this request cannot carry a bound proof");
 	rc = vp_proof_parse(&a->rules, authorization, &p, err);
 	if (rc != VP_OK)
 		return rc;
+	rc = check_binding(a, &p, line, err);
+	if (rc != VP_OK) {
+		vp_proof_cleanup(&p);
+		return rc;
+	}
 	now = a->rules.clock(a->rules.clock_ctx);
 	pthread_mutex_lock(&a->lock);
 	hit = cache_lookup(a, &p, now, &id);
@@ -235,8 +290,11 @@ vp_code vp_auth_verify(struct vp_auth *a, const char *authorization, struct vp_i
 			pthread_mutex_unlock(&a->lock);
 		}
 	}
-	if (rc == VP_OK)
+	if (rc == VP_OK) {
+		if (!p.request)
+			note_unbound(a, &id, line);
 		*out = id;
+	}
 	vp_proof_cleanup(&p);
 	return rc;
 }

@@ -236,7 +236,9 @@ static void run_call(struct request *r)
 		vp_api_readyz(call);
 		return;
 	}
-	rc = vp_auth_verify(s->auth, r->authorization, &r->identity, &err);
+	rc = vp_auth_verify(s->auth, r->authorization,
+			    &(struct vp_auth_request){r->method, r->uri, strlen(r->uri)},
+			    &r->identity, &err);
 	drop_authorization(r);
 	if (rc != VP_OK) {
 		vp_render_error(call, err.code, err.message);

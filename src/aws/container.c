@@ -97,7 +97,7 @@ static vp_code fetch_container(void *state, time_t now, struct vp_aws_credential
 bool vp_aws_container_uri_allowed(const char *url)
 {
 	static const char *const hosts[] = {"169.254.170.2", "169.254.170.23", "[fd00:ec2::23]",
-					    "localhost",     "[::1]",          NULL};
+					    NULL};
 	struct vp_url u;
 	bool ok = false;
 
@@ -106,7 +106,7 @@ bool vp_aws_container_uri_allowed(const char *url)
 	if (strcmp(u.scheme, "https") == 0) {
 		ok = true;
 	} else if (strcmp(u.scheme, "http") == 0) {
-		ok = strncmp(u.host, "127.", 4) == 0;
+		ok = vp_url_host_is_loopback(u.host);
 		for (size_t i = 0; !ok && hosts[i]; i++)
 			ok = strcasecmp(u.host, hosts[i]) == 0;
 	}

@@ -664,6 +664,7 @@ vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *re
 	for (size_t i = 0; i < cfg->admin_arn_count; i++)
 		copy_bounded(b->admins[i], sizeof(b->admins[i]), cfg->admin_arns[i]);
 	b->admin_count = cfg->admin_arn_count;
+	b->authorize = cfg->authorize;
 	b->pending_ttl = cfg->pending_ttl;
 	b->accept_wait_ms = cfg->accept_wait * 1000;
 	b->max_peerings = cfg->max_peerings;

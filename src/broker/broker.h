@@ -51,6 +51,18 @@ const char *vp_broker_accepter_name(enum vp_peering_accepter accepter);
 VP_NODISCARD vp_code vp_broker_accepter_parse(const char *text, enum vp_peering_accepter *out,
 					      struct vp_error *err);
 
+/* Who may confirm and release (enum vp_broker_authorize, broker/types.h): */
+/* "principal" or "account". */
+const char *vp_broker_authorize_name(enum vp_broker_authorize authorize);
+/* "principal" / "account" into *out; VP_ERR_INVALID naming --authorize. */
+VP_NODISCARD vp_code vp_broker_authorize_parse(const char *text, enum vp_broker_authorize *out,
+					       struct vp_error *err);
+/*
+ * The principal of a caller's ARN: "arn:P:iam::A:role/R" for an assumed-role
+ * session "arn:P:sts::A:assumed-role/R/S", the ARN itself otherwise.
+ */
+void vp_broker_principal_of(const char *arn, char *out, size_t size);
+
 struct vp_broker_config {
 	const char *hub_account;
 	const char *hub_vpc;
@@ -67,6 +79,7 @@ struct vp_broker_config {
 	bool allow_any_account;
 	const char *admin_arns[VP_BROKER_MAX_ADMINS];
 	size_t admin_arn_count;
+	enum vp_broker_authorize authorize; /* default PRINCIPAL */
 	int64_t pending_ttl;       /* seconds a registration may stay unconfirmed; 0: never */
 	int64_t grant_settle_ms;   /* wait after a trust-policy change before answering */
 	int max_peerings;          /* live namespaces the hub VPC may have */

@@ -169,7 +169,8 @@ static vp_code confirm_step(struct vp_broker *b, const struct vp_identity *calle
 					err)) != VP_OK ||
 	    (code = vp_ids_aws_id_check(req->vpc_id, "vpc", "vpc_id", err)) != VP_OK)
 		return code;
-	if ((code = vp_broker_load(b, caller, n, rec, err)) != VP_OK)
+	if ((code = vp_broker_load(b, caller, n, rec, err)) != VP_OK ||
+	    (code = vp_broker_check_principal(b, caller, rec, "confirm", err)) != VP_OK)
 		return code;
 	if ((code = vp_broker_check_not_expired(b, rec, err)) != VP_OK)
 		return code;

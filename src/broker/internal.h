@@ -58,6 +58,7 @@ struct vp_broker {
 	bool allow_any;
 	char admins[VP_BROKER_MAX_ADMINS][VP_REGISTRY_ARN_MAX + 1];
 	size_t admin_count;
+	enum vp_broker_authorize authorize;
 
 	int64_t pending_ttl;
 	int64_t accept_wait_ms; /* --accept-wait: confirm waits this for an accepted peering */
@@ -79,6 +80,17 @@ void vp_broker_fill(const struct vp_broker *broker, const struct vp_namespace_re
 VP_NODISCARD vp_code vp_broker_load(struct vp_broker *broker, const struct vp_identity *caller,
 				    int64_t n, struct vp_namespace_record *rec,
 				    struct vp_error *err);
+
+/*
+ * Whether caller may `action` ("confirm", "release") rec (principal.c):
+ * VP_ERR_FORBIDDEN naming the registering principal unless the caller is it
+ * (or its role), an admin, --authorize account, or the record has no
+ * principal (registered before schema v3: logged). caller NULL: the broker.
+ */
+VP_NODISCARD vp_code vp_broker_check_principal(const struct vp_broker *broker,
+					       const struct vp_identity *caller,
+					       const struct vp_namespace_record *rec,
+					       const char *action, struct vp_error *err);
 
 /*
  * VP_ERR_CONFLICT when rec is a pending registration whose TTL has passed

@@ -128,7 +128,7 @@ static vp_code do_register(struct vp_broker *b, const struct vp_identity *caller
 			   struct vp_namespace_record *rec, bool *created, struct vp_error *err)
 {
 	struct vp_registry_register_view view;
-	char labels[VP_REGISTRY_LABELS_MAX + 1];
+	char labels[VP_REGISTRY_LABELS_MAX + 1], principal[VP_REGISTRY_ARN_MAX + 1];
 	vp_code code;
 
 	if ((code = vp_broker_check_caller(b, caller, err)) != VP_OK ||
@@ -162,8 +162,9 @@ static vp_code do_register(struct vp_broker *b, const struct vp_identity *caller
 	if (code != VP_OK)
 		return code;
 
-	code = vp_registry_allocate(b->registry, caller->account, req->client_ref, labels,
-				    request_id, b->pending_ttl, rec, created, err);
+	vp_broker_principal_of(caller->arn, principal, sizeof(principal));
+	code = vp_registry_allocate_by(b->registry, caller->account, principal, req->client_ref,
+				       labels, request_id, b->pending_ttl, rec, created, err);
 	if (code != VP_OK)
 		return code;
 	if (!*created) { /* a concurrent request with the same key won */

@@ -112,7 +112,8 @@ static vp_code release_step(struct vp_broker *b, const struct vp_identity *calle
 	const struct vp_broker_locked_call *call = input;
 	vp_code code;
 
-	if ((code = vp_broker_load(b, caller, n, rec, err)) != VP_OK)
+	if ((code = vp_broker_load(b, caller, n, rec, err)) != VP_OK ||
+	    (code = vp_broker_check_principal(b, caller, rec, "release", err)) != VP_OK)
 		return code;
 	if ((code = check_expected(b, call, rec, err)) != VP_OK)
 		return code;

@@ -27,6 +27,13 @@ enum vp_peering_accepter { VP_PEERING_ACCEPTER_BROKER = 0, VP_PEERING_ACCEPTER_P
 /* --peering-dns: AUTO turns it on when the hub VPC has DNS hostnames and resolution on. */
 enum vp_peering_dns { VP_PEERING_DNS_AUTO = 0, VP_PEERING_DNS_ON, VP_PEERING_DNS_OFF };
 
+/*
+ * Who may confirm and release a namespace (--authorize, issue 14): PRINCIPAL
+ * (the default) the principal that registered it (its role, for an
+ * assumed-role session) or an admin; ACCOUNT any principal of its account.
+ */
+enum vp_broker_authorize { VP_BROKER_AUTHORIZE_PRINCIPAL = 0, VP_BROKER_AUTHORIZE_ACCOUNT };
+
 /* Who signed an identity proof, as STS said. */
 struct vp_identity {
 	char account[VP_IDS_ACCOUNT_LEN + 1]; /* 12 digits */

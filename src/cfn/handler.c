@@ -18,6 +18,7 @@
 #include "cfn/handler_internal.h"
 #include "cfn/response.h"
 #include "client/broker_client.h"
+#include "proof/proof.h"
 #include "core/log.h"
 
 #define MIN_CALL_MS 500 /* a broker call with less time than this is not worth starting */
@@ -76,6 +77,50 @@ static long call_budget(const struct vp_cfn_job *j)
 	if (left < 0)
 		return 0;
 	return left < max ? (long)left : max;
+}
+
+/* Equal but for trailing slashes. */
+static bool same_url(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	while (la > 0 && a[la - 1] == '/')
+		la--;
+	while (lb > 0 && b[lb - 1] == '/')
+		lb--;
+	return la == lb && strncmp(a, b, la) == 0;
+}
+
+vp_code vp_cfn_job_pin_broker(const struct vp_cfn_job *j, struct vp_cfn_broker_props *bp,
+			      struct vp_error *err)
+{
+	const char *url = j->cfg->broker_url, *sid = j->cfg->server_id;
+	char pinned_id[VP_PROOF_SERVER_ID_MAX + 1];
+
+	if (!url || !url[0])
+		return vp_fail(
+			err, VP_ERR_INVALID,
+			"this function has no broker pinned in its configuration "
+			"(VPCPEER_BROKER_URL, set by templates/client.yaml): it signs "
+			"identity proofs for that broker only, never for one an event names");
+	if (!same_url(bp->broker_url, url))
+		return vp_fail(err, VP_ERR_INVALID,
+			       "property BrokerUrl '%.200s' is not the broker this function is "
+			       "pinned to ('%.200s', VPCPEER_BROKER_URL): it signs identity proofs "
+			       "for no other broker",
+			       bp->broker_url, url);
+	if (sid && sid[0])
+		snprintf(pinned_id, sizeof(pinned_id), "%s", sid);
+	else if (vp_proof_default_server_id(url, pinned_id, sizeof(pinned_id), err) != VP_OK)
+		return err ? err->code : VP_ERR_INVALID;
+	if (bp->server_id[0] && strcmp(bp->server_id, pinned_id) != 0)
+		return vp_fail(err, VP_ERR_INVALID,
+			       "property ServerId '%.200s' is not the server id this function is "
+			       "pinned to ('%s', VPCPEER_SERVER_ID)",
+			       bp->server_id, pinned_id);
+	snprintf(bp->broker_url, sizeof(bp->broker_url), "%s", url);
+	snprintf(bp->server_id, sizeof(bp->server_id), "%s", pinned_id);
+	return VP_OK;
 }
 
 vp_code vp_cfn_job_broker_call(struct vp_cfn_job *j, const struct vp_cfn_broker_props *bp,

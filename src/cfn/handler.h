@@ -16,6 +16,8 @@
  * for a confirmation, "vpcpeer-failed-<RequestId>" for a Create that failed
  * (its rollback Delete succeeds without touching anything).
  *
+ * The broker is the one pinned in the configuration: an event's BrokerUrl
+ * and ServerId must name it (else FAILED, nothing signed).
  * Every broker call carries a fresh identity proof signed with the AWS
  * client's credentials, and gets at most the time left until the deadline
  * less `reserve_ms`, so the answer still goes out.
@@ -37,6 +39,12 @@ struct vp_aws_client;
 
 struct vp_cfn_handler_config {
 	struct vp_aws_client *aws; /* signs the identity proofs (borrowed); required */
+	/* The only broker it signs proofs for (issue 14), from the function's configuration
+	 * (VPCPEER_BROKER_URL, VPCPEER_SERVER_ID, set by templates/client.yaml), never from an
+	 * event: an event naming another BrokerUrl or ServerId is answered FAILED, and with
+	 * no broker_url every event is. server_id NULL: broker_url's host:port. */
+	const char *broker_url;
+	const char *server_id;
 	const char *ca_file;     /* CA bundle for the broker and the ResponseURL; NULL: libcurl's */
 	long reserve_ms;         /* left for the answer at the deadline; 0: 2000 */
 	long max_call_ms;        /* at most per broker call; 0: 30 s */

@@ -164,7 +164,8 @@ void vp_cfn_confirmation_upsert(struct vp_cfn_job *j)
 	struct vp_error err;
 
 	j->action = "confirm";
-	if (vp_cfn_confirmation_props_parse(j->ev, NULL, &p, &err) != VP_OK) {
+	if (vp_cfn_confirmation_props_parse(j->ev, NULL, &p, &err) != VP_OK ||
+	    vp_cfn_job_pin_broker(j, &p.broker, &err) != VP_OK) {
 		vp_cfn_job_fail(j, "%s", err.message);
 		return;
 	}

@@ -37,6 +37,14 @@ struct vp_cfn_job {
 	const char *action; /* what was done, for the log */
 };
 
+/*
+ * The event's broker against the pinned one (cfg->broker_url, cfg->server_id):
+ * VP_ERR_INVALID naming both when they differ or nothing is pinned; on
+ * success bp holds the pinned URL and effective server id.
+ */
+VP_NODISCARD vp_code vp_cfn_job_pin_broker(const struct vp_cfn_job *j,
+					   struct vp_cfn_broker_props *bp, struct vp_error *err);
+
 /* The answer: SUCCESS or FAILED with a reason (FAILED drops any Data). */
 void vp_cfn_job_succeed(struct vp_cfn_job *j, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -198,6 +198,7 @@ void vp_cfn_registration_upsert(struct vp_cfn_job *j)
 
 	j->action = "register";
 	if (vp_cfn_registration_props_parse(j->ev, NULL, &p, &err) != VP_OK ||
+	    vp_cfn_job_pin_broker(j, &p.broker, &err) != VP_OK ||
 	    effective_server_id(&p.broker, server_id, sizeof(server_id), &err) != VP_OK) {
 		vp_cfn_job_fail(j, "%s", err.message);
 		return;
@@ -273,6 +274,7 @@ void vp_cfn_registration_delete(struct vp_cfn_job *j)
 	j->namespace_id = n;
 	j->action = "release";
 	if (vp_cfn_registration_props_parse(j->ev, NULL, &p, &err) != VP_OK ||
+	    vp_cfn_job_pin_broker(j, &p.broker, &err) != VP_OK ||
 	    effective_server_id(&p.broker, server_id, sizeof(server_id), &err) != VP_OK) {
 		vp_cfn_job_fail(j, "cannot release namespace %" PRId64 ": %s", n, err.message);
 		return;

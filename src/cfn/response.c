@@ -170,9 +170,7 @@ static bool check_url(const char *url, char *where, size_t size)
 		return false;
 	snprintf(where, size, "the ResponseURL at %s", u.host);
 	ok = strcmp(u.scheme, "https") == 0 ||
-	     (strcmp(u.scheme, "http") == 0 &&
-	      (strcmp(u.host, "localhost") == 0 || strncmp(u.host, "127.", 4) == 0 ||
-	       strcmp(u.host, "[::1]") == 0));
+	     (strcmp(u.scheme, "http") == 0 && vp_url_host_is_loopback(u.host));
 	vp_url_cleanup(&u);
 	return ok;
 }

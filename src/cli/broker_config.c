@@ -32,6 +32,10 @@ const struct cli_option cli_broker_config_options[] = {
 	 "let every authenticated account register", E},
 	{"admin-arn", 0, "ARN", CLI_BCFG_OPT_ADMIN_ARN,
 	 "principal that may see and act on every namespace (repeatable)", ER},
+	{"authorize", 0, "MODE", CLI_BCFG_OPT_AUTHORIZE,
+	 "who may confirm and release a namespace: principal (default: the principal that "
+	 "registered it, or an --admin-arn) or account (any principal of its account)",
+	 E},
 	{"pending-ttl", 0, "SECONDS", CLI_BCFG_OPT_PENDING_TTL,
 	 "release registrations not confirmed within this (default 1800; 0: never)", E},
 	{"quarantine", 0, "SECONDS", CLI_BCFG_OPT_QUARANTINE,
@@ -141,6 +145,12 @@ static bool apply_one(const char *command, struct cli_broker_config *c, const st
 	case CLI_BCFG_OPT_ALLOW_ANY_ACCOUNT:
 		b->allow_any_account = true;
 		return true;
+	case CLI_BCFG_OPT_AUTHORIZE:
+		if (vp_broker_authorize_parse(arg->value, &b->authorize, &err) != VP_OK) {
+			cli_error(command, "%s", err.message);
+			return false;
+		}
+		return true;
 	case CLI_BCFG_OPT_ADMIN_ARN:
 		return add_item(command, "admin-arn", b->admin_arns, &b->admin_arn_count,
 				VP_BROKER_MAX_ADMINS, arg->value);
@@ -230,7 +240,7 @@ static bool apply_one(const char *command, struct cli_broker_config *c, const st
 bool cli_broker_config_apply(const char *command, struct cli_broker_config *c,
 			     const struct cli_arg *arg, bool *failed)
 {
-	if (arg->id >= CLI_BCFG_OPT_DB && arg->id <= CLI_BCFG_OPT_PEERING_DNS) {
+	if (arg->id >= CLI_BCFG_OPT_DB && arg->id <= CLI_BCFG_OPT_AUTHORIZE) {
 		if (!apply_one(command, c, arg))
 			*failed = true;
 		return true;

@@ -46,6 +46,7 @@ enum {
 	CLI_BCFG_OPT_AWS_RETRY_BASE,
 	CLI_BCFG_OPT_PREFIX_LIST, /* the hub side beyond routes (issue 19) */
 	CLI_BCFG_OPT_PEERING_DNS,
+	CLI_BCFG_OPT_AUTHORIZE, /* issue 14 */
 };
 
 #define CLI_BROKER_DEFAULT_DB "sqlite:vpcpeer.db"

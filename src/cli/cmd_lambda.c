@@ -23,9 +23,17 @@ enum {
 	OPT_HEALTH_TIMEOUT,
 	OPT_RESERVE,
 	OPT_MAX_EVENTS,
+	OPT_BROKER_URL,
+	OPT_SERVER_ID,
 };
 
 static const struct cli_option lambda_options[] = {
+	{"broker-url", 0, "URL", OPT_BROKER_URL,
+	 "the only broker to sign identity proofs for (an event naming another is refused; "
+	 "templates/client.yaml sets it)",
+	 CLI_OPT_ENV},
+	{"server-id", 0, "ID", OPT_SERVER_ID,
+	 "that broker's server id (default: the URL's host:port)", CLI_OPT_ENV},
 	{"runtime-api", 0, "HOST:PORT", OPT_RUNTIME_API,
 	 "the Lambda Runtime API (default: AWS_LAMBDA_RUNTIME_API)", 0},
 	{"ca-file", 0, "FILE", OPT_CA_FILE,
@@ -99,6 +107,12 @@ int cmd_lambda_main(int argc, char **argv)
 			break;
 		case OPT_CA_FILE:
 			cfg.ca_file = arg->value;
+			break;
+		case OPT_BROKER_URL:
+			cfg.broker_url = arg->value;
+			break;
+		case OPT_SERVER_ID:
+			cfg.server_id = arg->value;
 			break;
 		case OPT_LOG_LEVEL:
 			if (vp_log_level_parse(arg->value, &level, &err) != VP_OK) {

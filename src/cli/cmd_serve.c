@@ -15,6 +15,7 @@
 
 #include "api/auth.h"
 #include "api/listen.h"
+#include "proof/proof.h"
 #include "core/metrics.h"
 #include "api/server.h"
 #include "aws/client.h"
@@ -53,6 +54,8 @@ enum {
 	OPT_SHUTDOWN_GRACE,
 	OPT_RECONCILE_INTERVAL,
 	OPT_METRICS_LISTEN,
+	OPT_ACCEPT_UNBOUND_PROOFS,
+	OPT_PUBLIC_URL,
 };
 
 #define E CLI_OPT_ENV
@@ -61,7 +64,10 @@ const struct cli_option cmd_serve_server_options[] = {
 	{"listen", 0, "HOST:PORT", OPT_LISTEN,
 	 "address to serve on (default " DEFAULT_LISTEN "; [::1]:PORT for IPv6; port 0: any)", E},
 	{"server-id", 0, "TEXT", OPT_SERVER_ID,
-	 "the name proofs must carry (default: the bound HOST:PORT)", E},
+	 "the name proofs must carry (default: --public-url's HOST:PORT; required, or "
+	 "--public-url, off loopback)",
+	 E},
+
 	{"tls-cert", 0, "FILE", OPT_TLS_CERT, "PEM certificate (chain) for HTTPS", E},
 	{"tls-key", 0, "FILE", OPT_TLS_KEY, "PEM private key for HTTPS", E},
 	{"insecure-http", 0, NULL, OPT_INSECURE_HTTP,
@@ -87,6 +93,11 @@ static const struct cli_option serve_options[] = {
 	{"metrics-listen", 0, "HOST:PORT", OPT_METRICS_LISTEN,
 	 "serve /metrics (and /healthz, /readyz) here, plain HTTP (default " DEFAULT_METRICS_LISTEN
 	 "; off: nowhere)",
+	 E},
+	{"public-url", 0, "URL", OPT_PUBLIC_URL,
+	 "the URL clients use (https://broker.example.com); the server id is its HOST:PORT", E},
+	{"accept-unbound-proofs", 0, NULL, OPT_ACCEPT_UNBOUND_PROOFS,
+	 "also accept proofs not bound to a request (older clients; each use logged and counted)",
 	 E},
 	{"help", 'h', NULL, OPT_HELP, "show this help", 0},
 	CLI_OPTIONS_END,
@@ -131,6 +142,9 @@ struct serve_config {
 	const char *metrics_listen; /* NULL: off */
 	struct cli_broker_config bc;
 	const char *server_id;
+	const char *public_url;
+	char derived_id[VP_PROOF_SERVER_ID_MAX + 1]; /* --public-url's HOST:PORT */
+	bool accept_unbound_proofs;
 	int64_t proof_max_age;
 	int64_t reconcile_interval;
 	struct vp_reconcile_limits limits;
@@ -207,6 +221,14 @@ static bool apply(struct serve_config *c, const struct cli_arg *arg)
 {
 	bool failed = false;
 
+	if (arg->id == OPT_PUBLIC_URL) {
+		c->public_url = arg->value;
+		return true;
+	}
+	if (arg->id == OPT_ACCEPT_UNBOUND_PROOFS) {
+		c->accept_unbound_proofs = true;
+		return true;
+	}
 	if (cli_broker_config_apply("serve", &c->bc, arg, &failed) ||
 	    cli_reconcile_limits_apply("serve", &c->limits, arg, &failed) ||
 	    cmd_serve_server_apply("serve", &c->server, &c->server_id, &c->proof_max_age,
@@ -256,10 +278,44 @@ static bool check_metrics_listen(const char *listen)
 	return true;
 }
 
-static bool check_required(const struct serve_config *c)
+/*
+ * The server id (issue 14): --server-id, else --public-url's HOST:PORT. Off
+ * loopback one of them is required: the bound address (0.0.0.0:443) is no
+ * name a client signs by default, and every broker behind a load balancer
+ * would share it, so proofs could be replayed from one broker to another.
+ */
+static bool check_server_id(struct serve_config *c)
+{
+	struct vp_listen_addr addr;
+	struct vp_error err;
+
+	if (c->public_url && vp_proof_default_server_id(c->public_url, c->derived_id,
+							sizeof(c->derived_id), &err) != VP_OK) {
+		cli_error("serve", "--public-url: %s", err.message);
+		return false;
+	}
+	if (c->server_id && vp_proof_server_id_check(c->server_id, &err) != VP_OK) {
+		cli_error("serve", "--server-id: %s", err.message);
+		return false;
+	}
+	if (c->server_id || c->public_url ||
+	    vp_listen_parse(c->server.listen, strlen(c->server.listen), &addr, &err) != VP_OK ||
+	    addr.loopback)
+		return true;
+	cli_error("serve",
+		  "refusing to serve on %s, which is not a loopback address, without a server id: "
+		  "give --server-id (the name clients sign, e.g. broker.example.com:443) or "
+		  "--public-url https://broker.example.com (its HOST:PORT becomes the server id); "
+		  "the bound address is no client's default and would be the same for every "
+		  "broker",
+		  c->server.listen);
+	return false;
+}
+
+static bool check_required(struct serve_config *c)
 {
 	return cli_broker_config_check("serve", &c->bc, true) && check_listen(&c->server) &&
-	       check_metrics_listen(c->metrics_listen);
+	       check_metrics_listen(c->metrics_listen) && check_server_id(c);
 }
 
 static const char *signal_name(int sig)
@@ -342,7 +398,15 @@ static int serve_start(struct serve_config *c, struct serve_state *st)
 	}
 	if (vp_server_bind(&c->server, &st->server, &err) != VP_OK)
 		goto failed;
-	auth_cfg.proof.server_id = c->server_id ? c->server_id : vp_server_host_port(st->server);
+	auth_cfg.proof.server_id = c->server_id    ? c->server_id
+				   : c->public_url ? c->derived_id
+						   : vp_server_host_port(st->server);
+	auth_cfg.accept_unbound = c->accept_unbound_proofs;
+	auth_cfg.metrics = st->rt.metrics;
+	if (c->accept_unbound_proofs)
+		vp_log(VP_LOG_WARN, "--accept-unbound-proofs: proofs not bound to a request are "
+				    "accepted (each use is logged and counted); turn it off once "
+				    "every client is upgraded");
 	auth_cfg.proof.partition = vp_aws_client_partition(st->rt.aws)->name;
 	sts = vp_aws_client_endpoint(st->rt.aws, VP_AWS_STS);
 	auth_cfg.proof.sts_endpoint = sts && sts->custom ? sts->url : NULL;

@@ -22,13 +22,6 @@ struct vp_broker_client {
 	CURL *curl;
 };
 
-/* Addresses where plain http stays on this machine. */
-static bool loopback(const char *host)
-{
-	return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
-	       strncmp(host, "127.", 4) == 0;
-}
-
 static vp_code check_url(const char *url, struct vp_error *err)
 {
 	struct vp_url u;
@@ -44,7 +37,7 @@ static vp_code check_url(const char *url, struct vp_error *err)
 		rc = vp_fail(err, VP_ERR_INVALID,
 			     "the broker URL '%.200s' must not have a user name, query or fragment",
 			     url);
-	} else if (strcmp(u.scheme, "http") == 0 && !loopback(u.host)) {
+	} else if (strcmp(u.scheme, "http") == 0 && !vp_url_host_is_loopback(u.host)) {
 		/* A proof sent in clear could be replayed to this broker until it expires. */
 		rc = vp_fail(err, VP_ERR_INVALID,
 			     "the broker URL '%.200s' must use https:// (plain http only to a "
@@ -170,6 +163,7 @@ vp_code vp_broker_client_call(struct vp_broker_client *c, const char *method, co
 			      struct vp_error *err)
 {
 	char url[VP_AWS_URL_MAX + 1024], errbuf[CURL_ERROR_SIZE] = "";
+	char request[VP_PROOF_REQUEST_MAX + 1];
 	struct curl_slist *headers = NULL;
 	char *proof = NULL, *auth_line = NULL;
 	bool failed = false;
@@ -181,8 +175,10 @@ vp_code vp_broker_client_call(struct vp_broker_client *c, const char *method, co
 	n = snprintf(url, sizeof(url), "%s%s", c->base_url, path);
 	if (n < 0 || (size_t)n >= sizeof(url))
 		return vp_fail(err, VP_ERR_INVALID, "the request URL is too long");
-	/* A fresh proof per call: it is only good for a few minutes. */
-	rc = vp_proof_make(c->aws, c->server_id, &proof, err);
+	/* A fresh proof per call, bound to it: it is only good for a few minutes. */
+	rc = vp_proof_request_line(method, path, strcspn(path, "?"), request, sizeof(request), err);
+	if (rc == VP_OK)
+		rc = vp_proof_make(c->aws, c->server_id, request, &proof, err);
 	if (rc != VP_OK) {
 		vp_error_prefix(err, "making the identity proof");
 		return rc;

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "core/url.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -67,4 +70,28 @@ void vp_url_cleanup(struct vp_url *u)
 	curl_free(u->user);
 	curl_free(u->fragment);
 	memset(u, 0, sizeof(*u));
+}
+
+bool vp_url_host_is_loopback(const char *host)
+{
+	struct in_addr v4;
+	struct in6_addr v6;
+	char inner[INET6_ADDRSTRLEN + 1];
+	size_t len = host ? strlen(host) : 0;
+
+	if (len == 0)
+		return false;
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &v4) == 1)
+		return (ntohl(v4.s_addr) >> 24) == 127;
+	if (host[0] != '[' || host[len - 1] != ']' || len - 2 >= sizeof(inner))
+		return false;
+	memcpy(inner, host + 1, len - 2);
+	inner[len - 2] = '\0';
+	if (inet_pton(AF_INET6, inner, &v6) != 1)
+		return false;
+	if (IN6_IS_ADDR_V4MAPPED(&v6))
+		return v6.s6_addr[12] == 127;
+	return IN6_IS_ADDR_LOOPBACK(&v6);
 }

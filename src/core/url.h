@@ -7,6 +7,8 @@
  */
 #ifndef VP_CORE_URL_H
 #define VP_CORE_URL_H
+#include <stdbool.h>
+
 #include "core/error.h"
 
 struct vp_url {
@@ -26,5 +28,13 @@ struct vp_url {
  */
 VP_NODISCARD vp_code vp_url_parse(const char *url, struct vp_url *out, struct vp_error *err);
 void vp_url_cleanup(struct vp_url *u);
+
+/*
+ * Whether a URL's host (as vp_url_parse gives it) names this machine: the
+ * name "localhost", an IPv4 address in 127.0.0.0/8 or the IPv6 address ::1
+ * (in brackets), decided from the parsed address, never from a prefix of the
+ * text ("127.evil.example" is a DNS name, not loopback).
+ */
+bool vp_url_host_is_loopback(const char *host);
 
 #endif

@@ -40,13 +40,14 @@ enum proof_header {
 	H_AMZ_CONTENT_SHA256,
 	H_SERVER_ID,
 	H_AUTHORIZATION,
+	H_REQUEST,
 	H_COUNT
 };
 
 static const char *const header_names[H_COUNT] = {
-	"Host",          "Content-Type",         "Content-Length",       "User-Agent",
-	"X-Amz-Date",    "X-Amz-Security-Token", "X-Amz-Content-Sha256", VP_PROOF_SERVER_ID_HEADER,
-	"Authorization",
+	"Host",          "Content-Type",          "Content-Length",       "User-Agent",
+	"X-Amz-Date",    "X-Amz-Security-Token",  "X-Amz-Content-Sha256", VP_PROOF_SERVER_ID_HEADER,
+	"Authorization", VP_PROOF_REQUEST_HEADER,
 };
 
 void vp_proof_cleanup(struct vp_proof *p)
@@ -535,7 +536,7 @@ static vp_code check_headers(const struct vp_proof_rules *r, struct vp_proof *p,
 				"the proof has a header '%s' that is not allowed (allowed: "
 				"Host, Content-Type, Content-Length, User-Agent, X-Amz-Date, "
 				"X-Amz-Security-Token, X-Amz-Content-Sha256, "
-				"X-Vpcpeer-Server-Id, Authorization)",
+				"X-Vpcpeer-Server-Id, Authorization, X-Vpcpeer-Request)",
 				name);
 		if (h[k])
 			return vp_fail(err, VP_ERR_AUTH, "the proof has the header %s twice",
@@ -572,13 +573,25 @@ static vp_code check_headers(const struct vp_proof_rules *r, struct vp_proof *p,
 	if (h[H_AMZ_SECURITY_TOKEN] && !list_has(auth.signed_headers, "x-amz-security-token"))
 		return vp_fail(err, VP_ERR_AUTH,
 			       "the proof's X-Amz-Security-Token header is not signed");
+	if (h[H_REQUEST] && !list_has(auth.signed_headers, "x-vpcpeer-request"))
+		return vp_fail(err, VP_ERR_AUTH,
+			       "the proof's " VP_PROOF_REQUEST_HEADER
+			       " header is not signed (not in SignedHeaders)");
+	if (h[H_REQUEST] && strlen(h[H_REQUEST]) > VP_PROOF_REQUEST_MAX)
+		return vp_fail(err, VP_ERR_AUTH,
+			       "the proof's " VP_PROOF_REQUEST_HEADER
+			       " header is longer than %d bytes",
+			       VP_PROOF_REQUEST_MAX);
 	/* Every signed header must be there (host may come from the URL). */
 	for (const char *s = auth.signed_headers; *s;) {
 		size_t len = strcspn(s, ";");
 		bool found = len == 4 && strncmp(s, "host", 4) == 0;
-		for (int k = 0; k < H_COUNT && !found; k++)
+		for (int k = 0; k < H_COUNT && !found; k++) {
 			found = h[k] && strlen(header_names[k]) == len &&
 				strncasecmp(s, header_names[k], len) == 0;
+			if (found)
+				p->signed_mask |= 1u << k;
+		}
 		if (!found)
 			return vp_fail(
 				err, VP_ERR_AUTH,
@@ -620,18 +633,27 @@ static vp_code check_headers(const struct vp_proof_rules *r, struct vp_proof *p,
 			       "the proof is stale: signed at %s, %lld s before this broker's "
 			       "clock (at most %lld s)",
 			       h[H_AMZ_DATE], (long long)(now - signed_at), (long long)r->max_age);
-	if (signed_at > now + r->max_age)
+	/* Ahead of the clock only by a small skew: a proof is good for max_age + skew. */
+	if (signed_at > now + (r->max_age < VP_PROOF_MAX_SKEW ? r->max_age : VP_PROOF_MAX_SKEW))
 		return vp_fail(err, VP_ERR_AUTH,
 			       "the proof is dated in the future: signed at %s, %lld s after this "
 			       "broker's clock (at most %lld s)",
-			       h[H_AMZ_DATE], (long long)(signed_at - now), (long long)r->max_age);
+			       h[H_AMZ_DATE], (long long)(signed_at - now),
+			       (long long)(r->max_age < VP_PROOF_MAX_SKEW ? r->max_age
+									  : VP_PROOF_MAX_SKEW));
 	memcpy(p->signature, auth.signature, sizeof(p->signature));
 	p->signed_at = signed_at;
+	p->request = h[H_REQUEST];
 	OPENSSL_cleanse(&auth, sizeof(auth));
 	return VP_OK;
 }
 
-/* SHA-256 over method, URL, headers (in a fixed order) and body, NUL-separated. */
+/*
+ * SHA-256 over method, URL, the signed headers and the SigV4 Authorization
+ * header (in a fixed order) and body, NUL-separated: only what the signature
+ * covers and the credential it names, so a proof whose unsigned headers
+ * (User-Agent) change is the same cache key, not a new STS call.
+ */
 static void proof_digest(struct vp_proof *p)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -644,6 +666,9 @@ static void proof_digest(struct vp_proof *p)
 	EVP_DigestUpdate(ctx, p->method, strlen(p->method) + 1);
 	EVP_DigestUpdate(ctx, p->url, strlen(p->url) + 1);
 	for (int k = 0; k < H_COUNT; k++) {
+		/* The SigV4 Authorization header too: its access key id is not in the signature. */
+		if (k != H_AUTHORIZATION && !(p->signed_mask & (1u << k)))
+			continue;
 		for (size_t i = 0; i < p->header_count; i++) {
 			if (strcasecmp(p->headers[i].name, header_names[k]) != 0)
 				continue;

@@ -39,6 +39,28 @@ vp_code vp_proof_server_id_check(const char *id, struct vp_error *err)
 	return VP_OK;
 }
 
+vp_code vp_proof_request_line(const char *method, const char *path, size_t path_len, char *out,
+			      size_t size, struct vp_error *err)
+{
+	size_t mlen = method ? strlen(method) : 0;
+
+	if (mlen == 0 || mlen > 16 || strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != mlen)
+		return vp_fail(err, VP_ERR_INVALID, "the request method is not an HTTP method");
+	if (!path || path_len == 0 || path[0] != '/')
+		return vp_fail(err, VP_ERR_INVALID, "the request path does not start with '/'");
+	for (size_t i = 0; i < path_len; i++)
+		if (path[i] < 0x21 || path[i] > 0x7e)
+			return vp_fail(err, VP_ERR_INVALID,
+				       "the request path has a space or a control character");
+	if (mlen + 1 + path_len >= size || mlen + 1 + path_len > VP_PROOF_REQUEST_MAX)
+		return vp_fail(err, VP_ERR_RANGE, "the request path is too long for a proof");
+	memcpy(out, method, mlen);
+	out[mlen] = ' ';
+	memcpy(out + mlen + 1, path, path_len);
+	out[mlen + 1 + path_len] = '\0';
+	return VP_OK;
+}
+
 /* ------------------------------------------------------------------ client side */
 
 static vp_code json_string_append(struct vp_buf *b, const char *s, size_t len)
@@ -92,10 +114,11 @@ static vp_code pack_request(const struct vp_aws_signed_request *req, struct vp_b
 	return rc;
 }
 
-vp_code vp_proof_make(struct vp_aws_client *client, const char *server_id, char **header_value,
-		      struct vp_error *err)
+vp_code vp_proof_make(struct vp_aws_client *client, const char *server_id, const char *request,
+		      char **header_value, struct vp_error *err)
 {
-	struct vp_aws_header extra = {VP_PROOF_SERVER_ID_HEADER, server_id};
+	struct vp_aws_header extra[2] = {{VP_PROOF_SERVER_ID_HEADER, server_id},
+					 {VP_PROOF_REQUEST_HEADER, request}};
 	struct vp_aws_signed_request *req = NULL;
 	const size_t scheme_len = strlen(VP_PROOF_SCHEME);
 	struct vp_buf json;
@@ -106,7 +129,10 @@ vp_code vp_proof_make(struct vp_aws_client *client, const char *server_id, char 
 	rc = vp_proof_server_id_check(server_id, err);
 	if (rc != VP_OK)
 		return rc;
-	rc = vp_aws_sts_sign_get_caller_identity(client, &extra, 1, &req, err);
+	if (request && (!request[0] || strlen(request) > VP_PROOF_REQUEST_MAX ||
+			strchr(request, '\n') || strchr(request, '\r')))
+		return vp_fail(err, VP_ERR_INVALID, "the request a proof is for is malformed");
+	rc = vp_aws_sts_sign_get_caller_identity(client, extra, request ? 2 : 1, &req, err);
 	if (rc != VP_OK)
 		return rc;
 	vp_buf_init(&json, VP_PROOF_MAX_HEADER);

@@ -2,7 +2,8 @@
 /*
  * The identity proof (docs/api.md "Identity proof"): an sts:GetCallerIdentity
  * request, signed with the caller's AWS credentials but never sent, that
- * names the broker it is for (the signed X-Vpcpeer-Server-Id header), packed
+ * names the broker it is for (the signed X-Vpcpeer-Server-Id header) and the
+ * request it is for (the signed X-Vpcpeer-Request header, "<METHOD> <path>"), packed
  * as base64 JSON in an Authorization header "Vpcpeer-Proof <base64>".
  *
  * Both sides of the format live here: vp_proof_make() for the clients (the
@@ -27,10 +28,13 @@ struct vp_aws_client;
 
 #define VP_PROOF_SCHEME            "Vpcpeer-Proof"
 #define VP_PROOF_SERVER_ID_HEADER  "X-Vpcpeer-Server-Id"
+#define VP_PROOF_REQUEST_HEADER    "X-Vpcpeer-Request" /* "<METHOD> <path>" it is for */
+#define VP_PROOF_REQUEST_MAX       1024
 #define VP_PROOF_MAX_HEADER        12288 /* the whole Authorization value */
 #define VP_PROOF_SERVER_ID_MAX     255
 #define VP_PROOF_DEFAULT_MAX_AGE   300  /* seconds either side of the broker's clock */
 #define VP_PROOF_MAX_MAX_AGE       3600 /* the longest a broker may accept */
+#define VP_PROOF_MAX_SKEW          60   /* seconds a proof may be dated ahead of the broker */
 #define VP_PROOF_MAX_PROOF_HEADERS 16
 
 /*
@@ -40,12 +44,24 @@ struct vp_aws_client;
 VP_NODISCARD vp_code vp_proof_server_id_check(const char *id, struct vp_error *err);
 
 /*
+ * The binding of a proof to one request: "<METHOD> <path>" into out (the
+ * path without its query string, as sent). VP_ERR_INVALID when the method is
+ * not an HTTP token, the path does not start with '/' or has a space or a
+ * control character; VP_ERR_RANGE when it does not fit (VP_PROOF_REQUEST_MAX).
+ */
+VP_NODISCARD vp_code vp_proof_request_line(const char *method, const char *path, size_t path_len,
+					   char *out, size_t size, struct vp_error *err);
+
+/*
  * Client side. *header_value is "Vpcpeer-Proof <base64>", the caller frees
- * it. VP_ERR_INVALID for a bad server id; other errors come from the
- * credentials chain (no credentials: VP_ERR_AUTH).
+ * it. request: vp_proof_request_line() of the call the proof is for (signed
+ * as X-Vpcpeer-Request); NULL makes an unbound proof, which brokers refuse
+ * unless started with --accept-unbound-proofs. VP_ERR_INVALID for a bad
+ * server id or request; other errors come from the credentials chain (no
+ * credentials: VP_ERR_AUTH).
  */
 VP_NODISCARD vp_code vp_proof_make(struct vp_aws_client *client, const char *server_id,
-				   char **header_value, struct vp_error *err);
+				   const char *request, char **header_value, struct vp_error *err);
 
 /*
  * The default server id of a broker URL: its host:port, the host in lower
@@ -100,7 +116,10 @@ struct vp_proof {
 	size_t body_len;
 	char signature[VP_AWS_SHA256_HEX_LEN + 1]; /* from the SigV4 Authorization header */
 	int64_t signed_at;                         /* X-Amz-Date, unix seconds */
-	unsigned char digest[32];                  /* SHA-256 of method, URL, headers, body */
+	const char *request;      /* the signed X-Vpcpeer-Request (in headers), NULL: unbound */
+	unsigned signed_mask;     /* which of the allowed headers are signed (parse.c's order) */
+	unsigned char digest[32]; /* SHA-256 of method, URL, signed headers, body: what the
+				     signature covers, so unsigned headers never make a new key */
 };
 
 /*

@@ -16,8 +16,8 @@
 
 static const char SQL_NS_INSERT[] =
 	"INSERT INTO namespaces (n, account_id, client_ref, state, vpc_cidr, labels, created_at, "
-	"updated_at, expires_at, request_id) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $6, $7, "
-	"$8) "
+	"updated_at, expires_at, request_id, principal) VALUES ($1, $2, $3, 'pending', $4, $5, $6, "
+	"$6, $7, $8, $9) "
 	"RETURNING " VP_REGISTRY_NS_COLS;
 static const char SQL_COUNT_HELD[] = "SELECT count(*) FROM namespaces WHERE " VP_REGISTRY_LIVE;
 static const char SQL_COUNT_QUARANTINE[] = "SELECT count(*) FROM quarantine";
@@ -60,16 +60,17 @@ static const char SQL_ALLOCATE_AT[] =
 	"WITH live AS (SELECT " VP_REGISTRY_NS_COLS " FROM namespaces "
 	"WHERE account_id = $2::text AND client_ref = $3::text AND " VP_REGISTRY_LIVE "), "
 	"took AS (UPDATE free_ranges SET lo = $1::bigint + 1 "
-	"WHERE hi = $9::bigint AND lo = $1::bigint AND lo < hi AND NOT EXISTS (SELECT 1 FROM live) "
-	"AND NOT EXISTS (SELECT 1 FROM quarantine WHERE released_at <= $10::bigint) RETURNING hi), "
+	"WHERE hi = $10::bigint AND lo = $1::bigint AND lo < hi AND NOT EXISTS (SELECT 1 FROM "
+	"live) "
+	"AND NOT EXISTS (SELECT 1 FROM quarantine WHERE released_at <= $11::bigint) RETURNING hi), "
 	"account AS (INSERT INTO accounts (account_id, created_at, updated_at) "
 	"SELECT $2::text, $6::bigint, $6::bigint FROM took ON CONFLICT (account_id) DO NOTHING), "
 	"ns AS (INSERT INTO namespaces (n, account_id, client_ref, state, vpc_cidr, labels, "
-	"created_at, updated_at, expires_at, request_id) SELECT $1::bigint, $2::text, $3::text, "
-	"'pending', $4::text, $5::text, $6::bigint, $6::bigint, $7::bigint, $8::text FROM took "
-	"RETURNING " VP_REGISTRY_NS_COLS "), "
+	"created_at, updated_at, expires_at, request_id, principal) SELECT $1::bigint, $2::text, "
+	"$3::text, 'pending', $4::text, $5::text, $6::bigint, $6::bigint, $7::bigint, $8::text, "
+	"$9::text FROM took RETURNING " VP_REGISTRY_NS_COLS "), "
 	"event AS (INSERT INTO events (at, n, account_id, type, detail, request_id) "
-	"SELECT $6::bigint, n, account_id, 'allocated', $11::text, $8::text FROM ns) "
+	"SELECT $6::bigint, n, account_id, 'allocated', $12::text, $8::text FROM ns) "
 	"SELECT " VP_REGISTRY_NS_COLS ", 0 FROM live UNION ALL "
 	"SELECT " VP_REGISTRY_NS_COLS ", 1 FROM ns";
 
@@ -276,7 +277,7 @@ vp_code vp_registry_hold_n(struct vp_registry *reg, struct vp_db_conn *conn, int
 /* ---- allocate ---- */
 
 struct alloc_ctx {
-	const char *account, *client_ref, *labels, *request_id;
+	const char *account, *principal, *client_ref, *labels, *request_id;
 	int64_t ttl;
 	struct vp_namespace_record rec;
 	bool created;
@@ -298,7 +299,7 @@ static vp_code exhausted(struct vp_registry *reg, struct vp_db_conn *conn, struc
 		       (long long)quarantined);
 }
 
-/* $1..$8 of SQL_NS_INSERT and SQL_ALLOCATE_AT: the new record's fields. */
+/* $1..$9 of SQL_NS_INSERT and SQL_ALLOCATE_AT: the new record's fields. */
 static void record_params(const struct alloc_ctx *ctx, int64_t n, const char *cidr, int64_t at,
 			  struct vp_db_param *p)
 {
@@ -310,6 +311,7 @@ static void record_params(const struct alloc_ctx *ctx, int64_t n, const char *ci
 	p[5] = VP_DB_INT_PARAM(at);
 	p[6] = VP_DB_INT_PARAM(ctx->ttl > 0 ? at + ctx->ttl : 0);
 	p[7] = VP_DB_TEXT_PARAM(ctx->request_id);
+	p[8] = VP_DB_TEXT_PARAM(ctx->principal);
 }
 
 /* A row of SQL_ALLOCATE_AT: the record, then whether it is new. */
@@ -323,7 +325,7 @@ static void read_alloc_row(const struct vp_db_ops *ops, struct vp_db_rows *rows,
 	struct alloc_row *row = out;
 
 	vp_registry_read_namespace(ops, rows, row->rec);
-	row->created = ops->get_int(rows, 15) != 0;
+	row->created = ops->get_int(rows, 16) != 0;
 }
 
 /* The allocated event's detail, as text into detail[VP_REGISTRY_DETAIL_MAX + 1]. */
@@ -351,7 +353,7 @@ static vp_code allocate_at(struct vp_registry *reg, struct vp_db_conn *conn, str
 	struct alloc_row row = {.rec = &ctx->rec};
 	char cidr[VP_CIDR_STRLEN], detail[VP_REGISTRY_DETAIL_MAX + 1];
 	struct vp_namespace_plan ns;
-	struct vp_db_param p[11];
+	struct vp_db_param p[12];
 	vp_code code;
 
 	reg->alloc_next.valid = false;
@@ -361,10 +363,10 @@ static vp_code allocate_at(struct vp_registry *reg, struct vp_db_conn *conn, str
 	if ((code = allocated_detail(ctx->client_ref, cidr, detail, err)) != VP_OK)
 		return code;
 	record_params(ctx, n, cidr, at, p);
-	p[8] = VP_DB_INT_PARAM(hi);
-	p[9] = VP_DB_INT_PARAM(at - reg->opts.quarantine_seconds);
-	p[10] = VP_DB_TEXT_PARAM(detail);
-	code = vp_registry_query_row(reg, conn, SQL_ALLOCATE_AT, p, 11, read_alloc_row, &row, done,
+	p[9] = VP_DB_INT_PARAM(hi);
+	p[10] = VP_DB_INT_PARAM(at - reg->opts.quarantine_seconds);
+	p[11] = VP_DB_TEXT_PARAM(detail);
+	code = vp_registry_query_row(reg, conn, SQL_ALLOCATE_AT, p, 12, read_alloc_row, &row, done,
 				     err);
 	if (code != VP_OK || !*done)
 		return code;
@@ -387,7 +389,7 @@ static vp_code alloc_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *
 	int64_t at = vp_registry_now(reg), n = 0, lo = 0, hi = 0;
 	bool found = false;
 	vp_code code;
-	struct vp_db_param p[8];
+	struct vp_db_param p[9];
 
 	/* Within a batch, the n after the one the last allocation took, in one statement. */
 	if (reg->alloc_next.valid) {
@@ -425,7 +427,7 @@ static vp_code alloc_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *
 	if ((code = vp_registry_account_ensure(reg, conn, ctx->account, at, err)) != VP_OK)
 		return code;
 	record_params(ctx, n, cidr, at, p);
-	code = vp_registry_query_row(reg, conn, SQL_NS_INSERT, p, 8, vp_registry_read_namespace,
+	code = vp_registry_query_row(reg, conn, SQL_NS_INSERT, p, 9, vp_registry_read_namespace,
 				     &ctx->rec, &found, err);
 	if (code != VP_OK)
 		return code;
@@ -442,6 +444,15 @@ vp_code vp_registry_allocate(struct vp_registry *reg, const char *account, const
 			     const char *labels, const char *request_id, int64_t pending_ttl,
 			     struct vp_namespace_record *out, bool *created, struct vp_error *err)
 {
+	return vp_registry_allocate_by(reg, account, "", client_ref, labels, request_id,
+				       pending_ttl, out, created, err);
+}
+
+vp_code vp_registry_allocate_by(struct vp_registry *reg, const char *account, const char *principal,
+				const char *client_ref, const char *labels, const char *request_id,
+				int64_t pending_ttl, struct vp_namespace_record *out, bool *created,
+				struct vp_error *err)
+{
 	struct alloc_ctx *ctx;
 	char labels_text[VP_REGISTRY_LABELS_MAX + 1];
 	vp_code code;
@@ -450,6 +461,8 @@ vp_code vp_registry_allocate(struct vp_registry *reg, const char *account, const
 	    (code = vp_ids_client_ref_check(client_ref, err)) != VP_OK ||
 	    (code = vp_registry_check_field(request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id",
 					    err)) != VP_OK ||
+	    (code = vp_registry_check_field(principal, VP_REGISTRY_ARN_MAX, "principal", err)) !=
+		    VP_OK ||
 	    (code = vp_registry_json_text(labels, NULL, VP_REGISTRY_LABELS_MAX, "labels",
 					  labels_text, err)) != VP_OK)
 		return code;
@@ -460,6 +473,7 @@ vp_code vp_registry_allocate(struct vp_registry *reg, const char *account, const
 	if (!ctx)
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
 	ctx->account = account;
+	ctx->principal = principal ? principal : "";
 	ctx->client_ref = client_ref;
 	ctx->labels = labels_text;
 	ctx->request_id = request_id ? request_id : "";

@@ -92,7 +92,7 @@ struct vp_registry {
 /* The columns of a namespace record, in the order vp_registry_read_namespace() reads them. */
 #define VP_REGISTRY_NS_COLS                                                                        \
 	"id, n, account_id, client_ref, state, vpc_cidr, peer_role_arn, vpc_id, peering_id, "      \
-	"labels, created_at, updated_at, expires_at, released_at, request_id"
+	"labels, created_at, updated_at, expires_at, released_at, request_id, principal"
 /* A live record: one per n and one per (account, client_ref). */
 #define VP_REGISTRY_LIVE "state <> 'released'"
 

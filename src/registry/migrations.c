@@ -11,6 +11,7 @@
  *                run, which changes only lo, so on PostgreSQL the UPDATE is HOT (no
  *                index entry per allocation, dead versions pruned in the page)
  *   quarantine   released n's, until quarantine seconds have passed
+ *   namespaces.principal (v3) who registered it (the role ARN of a session)
  *   registry_meta  key/value facts about the registry itself: its id (v2), a
  *                random 32-hex-digit name made once, that the broker tags AWS
  *                resources with, so a copy restored from a backup recognises them
@@ -155,6 +156,17 @@ static const char postgres_v2[] =
 	"INSERT INTO registry_meta (key, value) "
 	"VALUES ('id', replace(gen_random_uuid()::text, '-', ''));";
 
+/*
+ * v3 (issue 14): who registered a namespace, the principal that alone (or an
+ * admin) may confirm and release it: the role ARN for an assumed-role
+ * session, the user ARN otherwise. '' for namespaces registered before.
+ */
+static const char sqlite_v3[] =
+	"ALTER TABLE namespaces ADD COLUMN principal TEXT NOT NULL DEFAULT '';";
+
+static const char postgres_v3[] =
+	"ALTER TABLE namespaces ADD COLUMN principal TEXT NOT NULL DEFAULT '';";
+
 /* v4 (issue 23): the same DDL on both backends. */
 #define LEASES_V4                                                                                  \
 	"CREATE TABLE leases ("                                                                    \
@@ -176,6 +188,7 @@ static const char postgres_v4[] = LEASES_V4;
 const struct vp_migration vp_registry_sqlite_migrations[] = {
 	{1, "namespaces, accounts, events, free list", sqlite_v1},
 	{2, "registry id", sqlite_v2},
+	{3, "namespace principal", sqlite_v3},
 	{4, "leases, lock rows, heartbeats", sqlite_v4},
 	{0, NULL, NULL},
 };
@@ -183,6 +196,7 @@ const struct vp_migration vp_registry_sqlite_migrations[] = {
 const struct vp_migration vp_registry_postgres_migrations[] = {
 	{1, "namespaces, accounts, events, free list", postgres_v1},
 	{2, "registry id", postgres_v2},
+	{3, "namespace principal", postgres_v3},
 	{4, "leases, lock rows, heartbeats", postgres_v4},
 	{0, NULL, NULL},
 };

@@ -93,6 +93,9 @@ struct vp_namespace_record {
 	int64_t expires_at;  /* pending only: released by the reconciler after; 0 = never */
 	int64_t released_at; /* 0 until released */
 	char request_id[VP_REGISTRY_REQUEST_ID_MAX + 1]; /* of the last change */
+	/* who registered it (schema v3): a role ARN (of an assumed-role session) or a
+	 * user ARN; "" for a namespace registered before, or adopted */
+	char principal[VP_REGISTRY_ARN_MAX + 1];
 };
 
 struct vp_account_record {
@@ -147,6 +150,13 @@ VP_NODISCARD vp_code vp_registry_allocate(struct vp_registry *reg, const char *a
 					  const char *request_id, int64_t pending_ttl,
 					  struct vp_namespace_record *out, bool *created,
 					  struct vp_error *err);
+
+/* The same, recording the registering principal (a role or user ARN, "" for none). */
+VP_NODISCARD vp_code vp_registry_allocate_by(struct vp_registry *reg, const char *account,
+					     const char *principal, const char *client_ref,
+					     const char *labels, const char *request_id,
+					     int64_t pending_ttl, struct vp_namespace_record *out,
+					     bool *created, struct vp_error *err);
 
 /* The live record of n, or else the latest released one. VP_ERR_NOT_FOUND. */
 VP_NODISCARD vp_code vp_registry_get(struct vp_registry *reg, int64_t n,

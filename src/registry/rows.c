@@ -40,6 +40,7 @@ void vp_registry_read_namespace(const struct vp_db_ops *ops, struct vp_db_rows *
 	rec->expires_at = ops->get_int(rows, 12);
 	rec->released_at = ops->get_int(rows, 13);
 	vp_registry_copy_text(rec->request_id, sizeof(rec->request_id), ops->get_text(rows, 14));
+	vp_registry_copy_text(rec->principal, sizeof(rec->principal), ops->get_text(rows, 15));
 }
 
 vp_code vp_registry_query_row(struct vp_registry *reg, struct vp_db_conn *conn, const char *sql,

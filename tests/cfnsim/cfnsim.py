@@ -1936,6 +1936,7 @@ def cmd_hub(a):
         st = sim.create_stack(a.stack_name, os.path.join(ROOT, "templates", "hub.yaml"), a.account, {
             "HubVpcId": vpc, "BrokerSubnetId": subnet,
             "BrokerSourceUrl": "https://example.invalid/vpcpeer.tar.gz",
+            "BrokerPublicUrl": "https://broker.example.com",
             "BrokerTlsSecretArn": f"arn:aws:secretsmanager:{aws.region}:{aws.account_id(a.account)}:secret:vpcpeer-tls",
             "AllowedAccounts": ",".join(a.allow), "PeeringAccepter": a.peering_accepter,
             "KeepPeerRoles": "true" if a.keep_peer_roles else "false"},

@@ -63,6 +63,7 @@ class TemplateHub(bh.Hub if bh else object):
             "vpcpeer-hub", HUB_TEMPLATE, "hub",
             parameters={"HubVpcId": self.vpc, "BrokerSubnetId": self.subnet,
                         "BrokerSourceUrl": "https://example.invalid/vpcpeer.tar.gz",
+                        "BrokerPublicUrl": "https://broker.example.com",
                         "BrokerTlsSecretArn": "arn:aws:secretsmanager:us-east-1:111111111111:secret:tls",
                         "AllowedAccounts": ",".join(env.accounts[c]["id"] for c in CLIENTS),
                         "PeeringAccepter": mode},

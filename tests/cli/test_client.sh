@@ -48,6 +48,9 @@ usage "--label must be KEY=VALUE" register --broker $B --client-ref x --label =v
 usage "label 'k' is given twice" register --broker $B --client-ref x --label k=1 --label k=2
 usage "unknown option" register --broker $B --client-ref x --bogus
 usage "must use https://" register --broker http://broker.example.com --client-ref x
+# loopback from the parsed address (issue 14): a DNS name starting "127." is not loopback
+usage "must use https://" register --broker http://127.evil.example:8080 --client-ref x
+usage "must use https://" show --broker http://localhost.evil.example 7
 usage "is not an https:// URL" register --broker ftp://broker.example.com --client-ref x
 usage "is not an https:// URL" register --broker broker.example.com --client-ref x
 usage "must not have a user name, query or fragment" register --broker 'https://u:p@b.example' --client-ref x

@@ -86,6 +86,23 @@ run "$vpcpeer" serve "${good[@]}" --listen 0.0.0.0:8443
 expect_status 2
 expect_err_has 'refusing plain HTTP on 0.0.0.0:8443'
 expect_one_err_line
+# Off loopback, a server id is required (issue 14): the bound 0.0.0.0:8443 is nobody's.
+run "$vpcpeer" serve "${good[@]}" --listen 0.0.0.0:8443 --insecure-http
+expect_status 2
+expect_err_has 'refusing to serve on 0.0.0.0:8443, which is not a loopback address, without a server id'
+expect_err_has 'give --server-id'
+expect_err_has '--public-url'
+expect_one_err_line
+VPCPEER_LISTEN='[::]:8443' run "$vpcpeer" serve "${good[@]}" --insecure-http
+expect_status 2
+expect_err_has 'without a server id'
+run "$vpcpeer" serve "${good[@]}" --listen 0.0.0.0:8443 --insecure-http --public-url ftp://b.example
+expect_status 2
+expect_err_has '--public-url'
+expect_err_has 'not an http:// or https:// URL'
+run "$vpcpeer" serve "${good[@]}" --listen 0.0.0.0:8443 --insecure-http --server-id 'a b'
+expect_status 2
+expect_err_has '--server-id'
 run "$vpcpeer" serve "${good[@]}" --tls-cert /tmp/x.pem
 expect_status 2
 expect_err_has 'both --tls-cert and --tls-key'

@@ -132,13 +132,14 @@ def write_accounts_file(path, generated=0):
 def make_proof(sts_url, creds, server_id=SERVER_ID, when=None, sign_server_id=True,
                method="POST", body=GCI_BODY, region=REGION, service="sts",
                content_type="application/x-www-form-urlencoded; charset=utf-8",
-               edit=None, raw=False):
+               edit=None, raw=False, request=None):
     """The Authorization value of an identity proof (docs/api.md).
 
     creds: (akid, secret[, token]). when: sign at this UTC datetime. sign_server_id False:
     the server-id header is added after signing (present but unsigned); server_id None: no
     server-id header at all. edit(doc): change the JSON object before packing. raw: return
-    the JSON object instead of the header value."""
+    the JSON object instead of the header value. request: "METHOD /path", signed as
+    X-Vpcpeer-Request (the request the proof is for, issue 14); None: an unbound proof."""
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
@@ -148,6 +149,8 @@ def make_proof(sts_url, creds, server_id=SERVER_ID, when=None, sign_server_id=Tr
     headers = {"Host": urlsplit(sts_url).netloc, "Content-Type": content_type}
     if server_id is not None and sign_server_id:
         headers["X-Vpcpeer-Server-Id"] = server_id
+    if request is not None:
+        headers["X-Vpcpeer-Request"] = request
     req = AWSRequest(method=method, url=sts_url, data=body.encode(), headers=headers)
     signer = SigV4Auth(Credentials(akid, secret, token), service, region)
     if when is None:
@@ -167,6 +170,23 @@ def make_proof(sts_url, creds, server_id=SERVER_ID, when=None, sign_server_id=Tr
 
 
 _clock_lock = threading.Lock()
+
+
+class Proof(str):
+    """Api.proof(who) without a request: the value is an unbound proof, and Api.request
+    signs it again, bound to the request it goes with (once per request line, so a proof
+    used twice for the same call is the same proof)."""
+
+    def __new__(cls, value, api, who, kw):
+        self = super().__new__(cls, value)
+        self.api, self.who, self.kw, self.bound = api, who, kw, {}
+        return self
+
+    def for_request(self, method, path):
+        line = f"{method} {path.split('?', 1)[0]}"
+        if line not in self.bound:
+            self.bound[line] = self.api.proof(self.who, request=line, **self.kw)
+        return self.bound[line]
 
 
 def utcnow():
@@ -218,9 +238,13 @@ class Api:
             return self.extra_creds[who]
         return self.env.credentials(who)
 
-    def proof(self, who, **kw):
+    def proof(self, who, request=None, **kw):
+        """A proof for `who`, bound to request ("METHOD /path"); without one, a Proof that
+        Api.request binds to the call it is sent with."""
         kw.setdefault("server_id", self.server_id)
-        return make_proof(self.env.url + "/", self.creds(who), **kw)
+        if request is None and not kw.get("raw"):
+            return Proof(make_proof(self.env.url + "/", self.creds(who), **kw), self, who, kw)
+        return make_proof(self.env.url + "/", self.creds(who), request=request, **kw)
 
     def request(self, method, path, body=None, who=None, auth=None, headers=None,
                 timeout=120):
@@ -238,7 +262,9 @@ class Api:
             if data is not None:
                 hdrs["Content-Type"] = "application/json"
         if auth is None and who is not None:
-            auth = self.proof(who)
+            auth = self.proof(who, request=f"{method} {path.split('?', 1)[0]}")
+        if isinstance(auth, Proof):
+            auth = auth.for_request(method, path)
         if auth is not None:
             hdrs["Authorization"] = auth
         hdrs.update(headers or {})

@@ -343,7 +343,8 @@ class Operations(E2ECase):
                     ("GET", "/nope", None, None, 404),
                     ("GET", "/v1/namespaces/1", None, "client-c", 404),  # another account's
                     ("DELETE", "/v1/namespaces/1", None, "client-b", 200)):
-                hdrs = {"Authorization": b.api.proof(who)} if who else {}
+                hdrs = ({"Authorization": b.api.proof(who, request=f"{method} {path}")}
+                        if who else {})
                 if body is not None:
                     hdrs["Content-Type"] = "application/json"
                 conn.request(method, path, body=body, headers=hdrs)

@@ -271,7 +271,8 @@ class Rejections(E2ECase):
         conn = http.client.HTTPConnection(self.api.host, self.api.port, timeout=15)
         try:
             conn.putrequest("POST", "/v1/namespaces", skip_accept_encoding=True)
-            conn.putheader("Authorization", self.api.proof("client-b"))
+            conn.putheader("Authorization",
+                           self.api.proof("client-b", request="POST /v1/namespaces"))
             conn.putheader("Content-Type", "application/json")
             conn.putheader("Content-Length", str(100 * 1024 * 1024))
             conn.endheaders()
@@ -469,7 +470,8 @@ class Rejections(E2ECase):
         conn = http.client.HTTPConnection(self.api.host, self.api.port, timeout=30)
         try:
             conn.putrequest("POST", "/v1/namespaces")
-            conn.putheader("Authorization", self.api.proof("client-b"))
+            conn.putheader("Authorization",
+                           self.api.proof("client-b", request="POST /v1/namespaces"))
             conn.putheader("Content-Type", "application/json")
             conn.putheader("Transfer-Encoding", "chunked")
             conn.endheaders()

@@ -54,7 +54,8 @@ static void check(const char *value)
 	    (strncmp(p.url, "https://sts.", 12) != 0 &&
 	     strcmp(p.url, "http://127.0.0.1:9/") != 0) ||
 	    p.signed_at < 1790000000 - VP_PROOF_DEFAULT_MAX_AGE ||
-	    p.signed_at > 1790000000 + VP_PROOF_DEFAULT_MAX_AGE)
+	    p.signed_at > 1790000000 + VP_PROOF_MAX_SKEW ||
+	    (p.request && strlen(p.request) > VP_PROOF_REQUEST_MAX))
 		abort();
 	vp_proof_cleanup(&p);
 }

@@ -81,14 +81,15 @@ def write_accounts(path, extra=0):
     return path
 
 
-def make_proof(sts_url, creds):
+def make_proof(sts_url, creds, request):
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
     body = "Action=GetCallerIdentity&Version=2011-06-15"
     headers = {"Host": urlsplit(sts_url).netloc,
                "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-               "X-Vpcpeer-Server-Id": SERVER_ID}
+               "X-Vpcpeer-Server-Id": SERVER_ID,
+               "X-Vpcpeer-Request": request}
     req = AWSRequest(method="POST", url=sts_url, data=body.encode(), headers=headers)
     SigV4Auth(Credentials(*creds), "sts", REGION).add_auth(req)
     doc = {"method": "POST", "url": sts_url, "headers": dict(req.headers.items()), "body": body}
@@ -120,7 +121,8 @@ class Api:
         self.host, self.port, self.env = u.hostname, u.port, env
 
     def call(self, method, path, who, body=None, timeout=180):
-        hdrs = {"Authorization": make_proof(self.env.url + "/", self.env.credentials(who))}
+        hdrs = {"Authorization": make_proof(self.env.url + "/", self.env.credentials(who),
+                                            f"{method} {path.split('?', 1)[0]}")}
         data = None
         if body is not None:
             data = json.dumps(body).encode()

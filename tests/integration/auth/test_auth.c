@@ -26,7 +26,12 @@
 #include "awsenv_client.h"
 #include "aws/client.h"
 #include "aws/sts.h"
+#include "core/metrics.h"
 #include "static_client.h"
+
+/* The request every proof here is bound to (issue 14). */
+#define TEST_REQUEST "GET /v1/namespaces"
+static const struct vp_auth_request test_req = {"GET", "/v1/namespaces", 14};
 
 #define HUB        "111111111111"
 #define HUB_KEY    "AKIAHUB1111111111111"
@@ -94,7 +99,7 @@ static char *proof_at(time_t at, const char *key, const char *secret, const char
 	struct vp_error err;
 
 	client_now = at;
-	if (vp_proof_make(c, SERVER_ID, &proof, &err) != VP_OK)
+	if (vp_proof_make(c, SERVER_ID, TEST_REQUEST, &proof, &err) != VP_OK)
 		fail_msg("%s", err.message);
 	vp_aws_client_free(c);
 	return proof;
@@ -183,11 +188,11 @@ static void expect(struct vp_auth *a, const char *proof, vp_code code, const cha
 {
 	struct vp_identity id;
 	struct vp_error err;
-	vp_code rc = vp_auth_verify(a, proof, &id, &err);
+	vp_code rc = vp_auth_verify(a, proof, &test_req, &id, &err);
 
 	if (rc != code)
-		fail_msg("expected %s, got %s: %s", vp_code_name(code), vp_code_name(rc),
-			 rc == VP_OK ? id.arn : err.message);
+		fail_msg("expected %s (%s), got %s: %s", vp_code_name(code), reason ? reason : "",
+			 vp_code_name(rc), rc == VP_OK ? id.arn : err.message);
 	if (rc != VP_OK && reason && !strstr(err.message, reason))
 		fail_msg("'%s' does not say '%s'", err.message, reason);
 }
@@ -211,7 +216,7 @@ static void test_good_proof_then_cached(void **state)
 	struct vp_error err;
 	(void)state;
 
-	if (vp_auth_verify(a, proof, &id, &err) != VP_OK)
+	if (vp_auth_verify(a, proof, &test_req, &id, &err) != VP_OK)
 		fail_msg("%s", err.message);
 	assert_string_equal(id.account, B);
 	assert_string_equal(id.arn, "arn:aws:iam::" B ":user/client-b");
@@ -221,7 +226,7 @@ static void test_good_proof_then_cached(void **state)
 	/* the same proof again, a little later: from the cache */
 	broker_now = t0 + 100;
 	memset(&id, 0, sizeof(id));
-	assert_int_equal(vp_auth_verify(a, proof, &id, &err), VP_OK);
+	assert_int_equal(vp_auth_verify(a, proof, &test_req, &id, &err), VP_OK);
 	assert_string_equal(id.account, B);
 	assert_int_equal(sts_calls(), 1);
 
@@ -234,7 +239,7 @@ static void test_good_proof_then_cached(void **state)
 	broker_now = t0 + 1;
 	free(proof);
 	proof = proof_at((time_t)t0 + 1, HUB_KEY, HUB_SECRET, NULL);
-	assert_int_equal(vp_auth_verify(a, proof, &id, &err), VP_OK);
+	assert_int_equal(vp_auth_verify(a, proof, &test_req, &id, &err), VP_OK);
 	assert_string_equal(id.account, HUB);
 	assert_int_equal(sts_calls(), 2);
 	free(proof);
@@ -301,6 +306,64 @@ static void test_sts_refuses(void **state)
 	vp_auth_free(a);
 }
 
+/*
+ * Attack (issue 14): the same proof with a different unsigned User-Agent each
+ * time forced a fresh STS call; the cache key is the signed content now.
+ */
+static void test_unsigned_header_changes_hit_the_cache(void **state)
+{
+	struct vp_auth *a = auth_for(env.url, 0);
+	char *good = proof_at((time_t)t0, B_KEY, B_SECRET, NULL);
+	char *ua1 = tamper(good, "\"headers\":{", "\"headers\":{\"User-Agent\":\"x/1\",");
+	char *ua2 = tamper(good, "\"headers\":{", "\"headers\":{\"User-Agent\":\"y/2\",");
+	(void)state;
+
+	expect(a, good, VP_OK, NULL);
+	expect(a, ua1, VP_OK, NULL);
+	expect(a, ua2, VP_OK, NULL);
+	assert_int_equal(sts_calls(), 1);
+	free(good);
+	free(ua1);
+	free(ua2);
+	vp_auth_free(a);
+}
+
+/* --accept-unbound-proofs: an old client's proof is accepted, and each use is counted. */
+static void test_unbound_proof_accepted_and_counted(void **state)
+{
+	struct vp_metrics *m = vp_metrics_new();
+	struct vp_auth_config cfg = {
+		.proof = {.server_id = SERVER_ID,
+			  .partition = "aws",
+			  .sts_endpoint = env.url,
+			  .clock = broker_clock},
+		.sts_timeout_ms = 5000,
+		.accept_unbound = true,
+		.metrics = m,
+	};
+	struct vp_aws_client *c = client_for(env.url, B_KEY, B_SECRET, NULL);
+	struct vp_auth *a = NULL;
+	struct vp_error err;
+	char *proof = NULL, *text;
+	(void)state;
+
+	assert_non_null(m);
+	assert_int_equal(vp_auth_new(&cfg, &a, &err), VP_OK);
+	client_now = (time_t)t0;
+	assert_int_equal(vp_proof_make(c, SERVER_ID, NULL, &proof, &err), VP_OK);
+	expect(a, proof, VP_OK, NULL);
+	expect(a, proof, VP_OK, NULL); /* cached, still counted */
+	text = vp_metrics_render(m);
+	assert_non_null(text);
+	if (!strstr(text, VP_AUTH_METRIC_UNBOUND " 2"))
+		fail_msg("no count of 2 unbound proofs in:\n%s", text);
+	free(text);
+	free(proof);
+	vp_aws_client_free(c);
+	vp_auth_free(a);
+	vp_metrics_free(m);
+}
+
 static void test_temporary_credentials(void **state)
 {
 	struct vp_aws_client *hub = client_for(env.url, HUB_KEY, HUB_SECRET, NULL);
@@ -334,7 +397,7 @@ static void test_temporary_credentials(void **state)
 
 	proof = proof_at((time_t)t0, r->credentials.access_key_id, r->credentials.secret_access_key,
 			 r->credentials.session_token);
-	if (vp_auth_verify(a, proof, &id, &err) != VP_OK)
+	if (vp_auth_verify(a, proof, &test_req, &id, &err) != VP_OK)
 		fail_msg("%s", err.message);
 	assert_string_equal(id.account, HUB);
 	assert_string_equal(id.arn, "arn:aws:sts::" HUB ":assumed-role/peer/proof");
@@ -374,7 +437,7 @@ static void test_sts_unavailable(void **state)
 	nowhere = auth_for("http://127.0.0.1:1", 0);
 	c = client_for("http://127.0.0.1:1", B_KEY, B_SECRET, NULL);
 	client_now = (time_t)t0;
-	assert_int_equal(vp_proof_make(c, SERVER_ID, &proof, &err), VP_OK);
+	assert_int_equal(vp_proof_make(c, SERVER_ID, TEST_REQUEST, &proof, &err), VP_OK);
 	expect(nowhere, proof, VP_ERR_UNAVAILABLE, "STS could not be reached");
 	free(proof);
 	vp_aws_client_free(c);
@@ -395,7 +458,7 @@ static void *verify_all(void *arg)
 	for (int round = 0; round < 3; round++)
 		for (int i = 0; i < 4; i++) {
 			struct vp_identity id;
-			if (vp_auth_verify(w->auth, w->proofs[i], &id, NULL) == VP_OK &&
+			if (vp_auth_verify(w->auth, w->proofs[i], &test_req, &id, NULL) == VP_OK &&
 			    strcmp(id.account, B) == 0)
 				w->ok++;
 		}
@@ -435,6 +498,8 @@ int main(void)
 		cmocka_unit_test_setup(test_good_proof_then_cached, reset),
 		cmocka_unit_test_setup(test_cache_is_bounded_lru, reset),
 		cmocka_unit_test_setup(test_sts_refuses, reset),
+		cmocka_unit_test_setup(test_unsigned_header_changes_hit_the_cache, reset),
+		cmocka_unit_test_setup(test_unbound_proof_accepted_and_counted, reset),
 		cmocka_unit_test_setup(test_temporary_credentials, reset),
 		cmocka_unit_test_setup(test_sts_unavailable, reset),
 		cmocka_unit_test_setup(test_threads, reset),

@@ -52,11 +52,13 @@ static int dbl_ready_calls; /* vp_broker_readiness() calls: registry queries */
 static int dbl_registered;  /* times "stack-1" was registered */
 static bool dbl_entered, dbl_release;
 
-vp_code vp_auth_verify(struct vp_auth *auth, const char *authorization, struct vp_identity *out,
+vp_code vp_auth_verify(struct vp_auth *auth, const char *authorization,
+		       const struct vp_auth_request *req, struct vp_identity *out,
 		       struct vp_error *err)
 {
 	const char *p;
 	(void)auth;
+	assert_non_null(req);
 	assert_non_null(authorization);
 	if (strcmp(authorization, "Vpcpeer-Proof sts-down") == 0)
 		return vp_fail(err, VP_ERR_UNAVAILABLE, "STS did not answer (test)");

@@ -32,6 +32,7 @@ static int setup(void **state)
 	fake_reset(fake);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.aws = fake_aws;
+	cfg.broker_url = fake_url(fake); /* pinned, as templates/client.yaml does */
 	cfg.put_retry_delay_ms = 10;
 	cfg.health_timeout_ms = 300;
 	return 0;
@@ -516,12 +517,70 @@ static void test_broker_unreachable(void **state)
 	json_t *a;
 
 	(void)state;
+	cfg.broker_url = "http://127.0.0.1:1";
 	a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL,
 			 json_pack("{ss}", "BrokerUrl", "http://127.0.0.1:1"), &res);
 	assert_false(res.success);
 	assert_contains(reason_of(a), "cannot register with the broker");
 	assert_contains(reason_of(a), "check BrokerUrl");
 	json_decref(a);
+}
+
+/*
+ * Attack (issue 14): an event names another broker (or server id) than the
+ * one pinned in the function's configuration, to get a proof signed for it.
+ * FAILED with the reason, and no call to any broker.
+ */
+static void test_event_naming_another_broker_is_refused(void **state)
+{
+	struct vp_cfn_result res;
+	json_t *a;
+
+	(void)state;
+	a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL,
+			 json_pack("{ss}", "BrokerUrl", "https://evil.example.com"), &res);
+	assert_false(res.success);
+	assert_contains(reason_of(a), "is not the broker this function is pinned to");
+	json_decref(a);
+	a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL,
+			 json_pack("{ss ss}", "BrokerUrl", fake_url(fake), "ServerId",
+				   "other-broker.example.com:443"),
+			 &res);
+	assert_false(res.success);
+	assert_contains(reason_of(a), "is not the server id this function is pinned to");
+	json_decref(a);
+	a = send_request("Create", VP_CFN_CONFIRMATION_TYPE, NULL,
+			 json_pack("{ss ss ss ss}", "BrokerUrl", "https://evil.example.com",
+				   "NamespaceId", "3", "VpcId", "vpc-0123456789abcdef0",
+				   "VpcPeeringConnectionId", "pcx-0123456789abcdef0"),
+			 &res);
+	assert_false(res.success);
+	assert_contains(reason_of(a), "pinned");
+	json_decref(a);
+	/* nothing pinned: nothing signed */
+	cfg.broker_url = NULL;
+	a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL,
+			 json_pack("{ss}", "BrokerUrl", fake_url(fake)), &res);
+	assert_false(res.success);
+	assert_contains(reason_of(a), "no broker pinned");
+	json_decref(a);
+	assert_int_equal(fake_broker_call_count(fake), 0);
+}
+
+/* Plain http only to loopback, decided from the parsed address: 127.evil.example is not. */
+static void test_lookalike_loopback_broker_is_refused(void **state)
+{
+	struct vp_cfn_result res;
+	json_t *a;
+
+	(void)state;
+	cfg.broker_url = "http://127.evil.example:8080";
+	a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL,
+			 json_pack("{ss}", "BrokerUrl", "http://127.evil.example:8080"), &res);
+	assert_false(res.success);
+	assert_contains(reason_of(a), "must use https://");
+	json_decref(a);
+	assert_int_equal(fake_broker_call_count(fake), 0);
 }
 
 static void test_released_registration_fails_with_advice(void **state)
@@ -673,6 +732,8 @@ int main(void)
 		cmocka_unit_test_setup(test_confirmation_health_check_failure, setup),
 		cmocka_unit_test_setup(test_broker_refusal_is_actionable, setup),
 		cmocka_unit_test_setup(test_broker_unreachable, setup),
+		cmocka_unit_test_setup(test_event_naming_another_broker_is_refused, setup),
+		cmocka_unit_test_setup(test_lookalike_loopback_broker_is_refused, setup),
 		cmocka_unit_test_setup(test_released_registration_fails_with_advice, setup),
 		cmocka_unit_test_setup(test_hanging_broker_is_answered_before_the_deadline, setup),
 		cmocka_unit_test_setup(test_no_time_left_is_failed_not_attempted, setup),

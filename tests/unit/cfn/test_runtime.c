@@ -57,7 +57,8 @@ static void queue(const char *lambda_id, char *body)
 /* A malformed invocation becomes an invocation error and the loop goes on. */
 static void test_loop_reports_malformed_events_and_goes_on(void **state)
 {
-	struct vp_cfn_handler_config cfg = {.aws = fake_aws, .put_retry_delay_ms = 10};
+	struct vp_cfn_handler_config cfg = {
+		.aws = fake_aws, .broker_url = fake_url(fake), .put_retry_delay_ms = 10};
 	struct vp_lambda_runtime *rt = NULL;
 	struct fake_post post;
 	struct vp_error err;
@@ -151,6 +152,8 @@ static void test_program_named_bootstrap(void **state)
 
 	setenv("AWS_LAMBDA_RUNTIME_API", fake_hostport(fake), 1);
 	setenv("VPCPEER_LOG_LEVEL", "error", 1);
+	/* the broker pinned in the function's configuration, as templates/client.yaml sets it */
+	setenv("VPCPEER_BROKER_URL", fake_url(fake), 1);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {

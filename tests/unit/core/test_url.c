@@ -50,11 +50,54 @@ static void test_refused(void **state)
 	assert_int_equal(vp_url_parse(NULL, &u, &err), VP_ERR_INVALID);
 }
 
+/* Loopback from the parsed address (issue 14): a DNS name starting "127." is not. */
+static void test_loopback(void **state)
+{
+	const char *yes[] = {"localhost",         "LocalHost",         "127.0.0.1",
+			     "127.1.2.3",         "127.255.255.255",   "[::1]",
+			     "[0:0:0:0:0:0:0:1]", "[::ffff:127.0.0.1]"};
+	const char *no[] = {"127.evil.example",
+			    "127.0.0.1.evil.example",
+			    "localhost.evil.example",
+			    "128.0.0.1",
+			    "10.0.0.1",
+			    "[::2]",
+			    "[::]",
+			    "::1",
+			    "0.0.0.0",
+			    "",
+			    "127.0.0.256",
+			    "[fe80::1]",
+			    "evil.localhost",
+			    "[::1"};
+	(void)state;
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		assert_true(vp_url_host_is_loopback(yes[i]));
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		assert_false(vp_url_host_is_loopback(no[i]));
+	assert_false(vp_url_host_is_loopback(NULL));
+}
+
+/* The host as vp_url_parse gives it, from a URL: "http://127.evil.example/" is no loopback. */
+static void test_loopback_from_url(void **state)
+{
+	struct vp_url u;
+	(void)state;
+	assert_int_equal(vp_url_parse("http://127.evil.example:8080/", &u, NULL), VP_OK);
+	assert_false(vp_url_host_is_loopback(u.host));
+	vp_url_cleanup(&u);
+	assert_int_equal(vp_url_parse("http://[::1]:8080/", &u, NULL), VP_OK);
+	assert_true(vp_url_host_is_loopback(u.host));
+	vp_url_cleanup(&u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parts),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_loopback),
+		cmocka_unit_test(test_loopback_from_url),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,10 @@
 #include "proof/proof.h"
 #include "static_client.h"
 
+/* The request every proof here is bound to (issue 14). */
+#define TEST_REQUEST "GET /v1/namespaces"
+static const struct vp_auth_request test_req = {"GET", "/v1/namespaces", 14};
+
 #define STS_URL   "http://127.0.0.1:9" /* never reached: these proofs are refused first */
 #define SERVER_ID "broker.test:443"
 #define KEY       "AKIACLIENTB222222222"
@@ -80,7 +84,7 @@ static char *proof_from(struct vp_aws_client *c, const char *server_id)
 	char *proof = NULL;
 	struct vp_error err;
 
-	if (vp_proof_make(c, server_id, &proof, &err) != VP_OK)
+	if (vp_proof_make(c, server_id, TEST_REQUEST, &proof, &err) != VP_OK)
 		fail_msg("%s", err.message);
 	return proof;
 }
@@ -140,7 +144,7 @@ static void refused(struct vp_auth *a, const char *proof, const char *reason)
 {
 	struct vp_identity id;
 	struct vp_error err;
-	vp_code rc = vp_auth_verify(a, proof, &id, &err);
+	vp_code rc = vp_auth_verify(a, proof, &test_req, &id, &err);
 
 	if (rc != VP_ERR_AUTH)
 		fail_msg("expected a refusal naming '%s', got %s: %s", reason, vp_code_name(rc),
@@ -550,14 +554,162 @@ static void test_freshness(void **state)
 	vp_proof_cleanup(&p);
 	broker_now = T0 + 301;
 	refused(a, proof, "stale: signed at 20260921T141320Z, 301 s before");
-	broker_now = T0 - 300;
+	/* ahead of the broker's clock only by the small skew (issue 14), not max age */
+	broker_now = T0 - VP_PROOF_MAX_SKEW;
 	assert_int_equal(vp_proof_parse(vp_auth_rules(a), proof, &p, NULL), VP_OK);
 	vp_proof_cleanup(&p);
-	broker_now = T0 - 301;
-	refused(a, proof, "in the future: signed at 20260921T141320Z, 301 s after");
+	broker_now = T0 - VP_PROOF_MAX_SKEW - 1;
+	refused(a, proof, "in the future: signed at 20260921T141320Z, 61 s after");
+	broker_now = T0 - 300;
+	refused(a, proof, "300 s after this broker's clock (at most 60 s)");
 	reset_clocks();
 	free(proof);
 	vp_auth_free(a);
+}
+
+/* A proof made for one request, or for none. */
+static char *proof_for(const char *request)
+{
+	struct vp_aws_client *c = make_client("us-east-1", STS_URL, NULL);
+	char *proof = NULL;
+	struct vp_error err;
+
+	if (vp_proof_make(c, SERVER_ID, request, &proof, &err) != VP_OK)
+		fail_msg("%s", err.message);
+	vp_aws_client_free(c);
+	return proof;
+}
+
+static vp_code verify_as(struct vp_auth *a, const char *proof, const char *method, const char *path,
+			 struct vp_error *err)
+{
+	struct vp_auth_request req = {method, path, strlen(path)};
+	struct vp_identity id;
+
+	return vp_auth_verify(a, proof, &req, &id, err);
+}
+
+/*
+ * Attack (issue 14): a proof captured from a GET is replayed as a DELETE of
+ * the same namespace, or for another path. Refused before any STS call (the
+ * STS here is unreachable: reaching it would be UNAVAILABLE, not AUTH).
+ */
+static void test_proof_bound_to_request(void **state)
+{
+	struct vp_auth *a = make_auth("aws", STS_URL);
+	char *proof = proof_for("GET /v1/namespaces/3");
+	struct vp_error err;
+	json_t *doc;
+	(void)state;
+
+	doc = unpack(proof);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "headers"),
+							      VP_PROOF_REQUEST_HEADER)),
+			    "GET /v1/namespaces/3");
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(doc, "headers"),
+								 "Authorization")),
+			       "x-vpcpeer-request"));
+	json_decref(doc);
+	assert_int_equal(verify_as(a, proof, "DELETE", "/v1/namespaces/3", &err), VP_ERR_AUTH);
+	assert_non_null(strstr(err.message, "the proof is for 'GET /v1/namespaces/3', not for "
+					    "this request 'DELETE /v1/namespaces/3'"));
+	assert_int_equal(verify_as(a, proof, "GET", "/v1/namespaces/4", &err), VP_ERR_AUTH);
+	assert_int_equal(verify_as(a, proof, "POST", "/v1/namespaces/3/confirm", &err),
+			 VP_ERR_AUTH);
+	/* its own request passes every local check and goes on to STS */
+	assert_int_equal(verify_as(a, proof, "GET", "/v1/namespaces/3", &err), VP_ERR_UNAVAILABLE);
+	free(proof);
+	vp_auth_free(a);
+}
+
+/* An unbound proof (an old client) is refused unless --accept-unbound-proofs. */
+static void test_unbound_proof(void **state)
+{
+	struct vp_auth_config cfg = {
+		.proof = {.server_id = SERVER_ID,
+			  .partition = "aws",
+			  .sts_endpoint = STS_URL,
+			  .clock = broker_clock},
+	};
+	struct vp_auth *strict = make_auth("aws", STS_URL), *lenient = NULL;
+	char *proof = proof_for(NULL);
+	struct vp_error err;
+	(void)state;
+
+	assert_int_equal(verify_as(strict, proof, "DELETE", "/v1/namespaces/3", &err), VP_ERR_AUTH);
+	assert_non_null(strstr(err.message, "not bound to a request"));
+	assert_non_null(strstr(err.message, "--accept-unbound-proofs"));
+	cfg.accept_unbound = true;
+	assert_int_equal(vp_auth_new(&cfg, &lenient, &err), VP_OK);
+	assert_int_equal(verify_as(lenient, proof, "DELETE", "/v1/namespaces/3", &err),
+			 VP_ERR_UNAVAILABLE);
+	free(proof);
+	vp_auth_free(strict);
+	vp_auth_free(lenient);
+}
+
+/* The binding header must be signed: an added, unsigned one binds nothing. */
+static void test_unsigned_binding_refused(void **state)
+{
+	struct vp_auth *a = make_auth("aws", STS_URL);
+	char *unbound = proof_for(NULL), *proof;
+	json_t *doc = unpack(unbound);
+	(void)state;
+
+	json_object_set_new(json_object_get(doc, "headers"), VP_PROOF_REQUEST_HEADER,
+			    json_string(TEST_REQUEST));
+	proof = pack(doc);
+	json_decref(doc);
+	refused(a, proof, "X-Vpcpeer-Request header is not signed");
+	free(proof);
+	free(unbound);
+	vp_auth_free(a);
+}
+
+/* The cache key is what the signature covers: an unsigned header does not change it. */
+static void test_digest_covers_signed_content_only(void **state)
+{
+	struct vp_auth *a = make_auth("aws", STS_URL);
+	char *plain = good_proof(), *agent_a = with_header("User-Agent", "a/1"),
+	     *agent_b = with_header("User-Agent", "b/2"), *other = proof_for("GET /v1/x");
+	struct vp_proof p, q, r, o;
+	(void)state;
+
+	assert_int_equal(vp_proof_parse(vp_auth_rules(a), plain, &p, NULL), VP_OK);
+	assert_int_equal(vp_proof_parse(vp_auth_rules(a), agent_a, &q, NULL), VP_OK);
+	assert_int_equal(vp_proof_parse(vp_auth_rules(a), agent_b, &r, NULL), VP_OK);
+	assert_int_equal(vp_proof_parse(vp_auth_rules(a), other, &o, NULL), VP_OK);
+	assert_memory_equal(p.digest, q.digest, sizeof(p.digest));
+	assert_memory_equal(p.digest, r.digest, sizeof(p.digest));
+	assert_memory_not_equal(p.digest, o.digest, sizeof(p.digest));
+	vp_proof_cleanup(&p);
+	vp_proof_cleanup(&q);
+	vp_proof_cleanup(&r);
+	vp_proof_cleanup(&o);
+	free(plain);
+	free(agent_a);
+	free(agent_b);
+	free(other);
+	vp_auth_free(a);
+}
+
+static void test_request_line(void **state)
+{
+	char out[VP_PROOF_REQUEST_MAX + 1];
+	struct vp_error err;
+	(void)state;
+
+	assert_int_equal(
+		vp_proof_request_line("DELETE", "/v1/namespaces/3?x=1", 16, out, sizeof(out), &err),
+		VP_OK);
+	assert_string_equal(out, "DELETE /v1/namespaces/3");
+	assert_int_equal(vp_proof_request_line("get", "/v1", 3, out, sizeof(out), &err),
+			 VP_ERR_INVALID);
+	assert_int_equal(vp_proof_request_line("GET", "v1", 2, out, sizeof(out), &err),
+			 VP_ERR_INVALID);
+	assert_int_equal(vp_proof_request_line("GET", "/a b", 4, out, sizeof(out), &err),
+			 VP_ERR_INVALID);
+	assert_int_equal(vp_proof_request_line("GET", "/ab", 3, out, 5, &err), VP_ERR_RANGE);
 }
 
 static void test_refusals_never_echo_secrets(void **state)
@@ -574,7 +726,7 @@ static void test_refusals_never_echo_secrets(void **state)
 	(void)state;
 
 	assert_non_null(json_object_get(json_object_get(doc, "headers"), "X-Amz-Security-Token"));
-	assert_int_equal(vp_auth_verify(a, proof, &id, &err), VP_ERR_AUTH);
+	assert_int_equal(vp_auth_verify(a, proof, &test_req, &id, &err), VP_ERR_AUTH);
 	assert_null(strstr(err.message, sig));
 	assert_null(strstr(err.message, "SeCrEt"));
 	assert_null(strstr(err.message, KEY));
@@ -657,7 +809,8 @@ static void test_config(void **state)
 	{
 		struct vp_aws_client *c = make_client("us-east-1", STS_URL, NULL);
 		char *proof = NULL;
-		assert_int_equal(vp_proof_make(c, "bad id", &proof, &err), VP_ERR_INVALID);
+		assert_int_equal(vp_proof_make(c, "bad id", TEST_REQUEST, &proof, &err),
+				 VP_ERR_INVALID);
 		assert_null(proof);
 		vp_aws_client_free(c);
 	}
@@ -708,6 +861,11 @@ int main(void)
 		cmocka_unit_test_setup(test_headers, setup),
 		cmocka_unit_test_setup(test_freshness, setup),
 		cmocka_unit_test_setup(test_refusals_never_echo_secrets, setup),
+		cmocka_unit_test_setup(test_proof_bound_to_request, setup),
+		cmocka_unit_test_setup(test_unbound_proof, setup),
+		cmocka_unit_test_setup(test_unsigned_binding_refused, setup),
+		cmocka_unit_test_setup(test_digest_covers_signed_content_only, setup),
+		cmocka_unit_test_setup(test_request_line, setup),
 		cmocka_unit_test_setup(test_temporary_credentials_sign_the_token, setup),
 		cmocka_unit_test_setup(test_real_sts_hosts, setup),
 		cmocka_unit_test_setup(test_config, setup),

@@ -13,7 +13,7 @@ expect_out_has "schema version  0"
 expect_out_has "migrations pending"
 run "$vpcpeer" db migrate --db "$db"
 expect_status 0
-expect_out "sqlite: schema version 4 (applied 3 migrations)"
+expect_out "sqlite: schema version 4 (applied 4 migrations)"
 run "$vpcpeer" db migrate --db "$db"
 expect_status 0
 expect_out "sqlite: schema version 4 (applied 0 migrations)"

@@ -150,6 +150,46 @@ static void test_idempotent(void **state)
 	vp_registry_close(reg);
 }
 
+/* Schema v3: the registering principal is kept with the record, on every allocation path. */
+static void test_principal_recorded(void **state)
+{
+	const char *role = "arn:aws:iam::" ACCOUNT_A ":role/team";
+	struct vp_registry *reg = open_default();
+	struct vp_namespace_record rec, got;
+	struct vp_error err;
+	bool created = false;
+	char ref[16];
+	(void)state;
+
+	for (int i = 0; i < 3; i++) { /* the second and third: PostgreSQL's one-statement path */
+		snprintf(ref, sizeof(ref), "p-%d", i);
+		assert_int_equal(vp_registry_allocate_by(reg, ACCOUNT_A, role, ref, NULL, "r", 0,
+							 &rec, &created, &err),
+				 VP_OK);
+		assert_true(created);
+		assert_string_equal(rec.principal, role);
+		assert_int_equal(vp_registry_get(reg, rec.n, &got, NULL), VP_OK);
+		assert_string_equal(got.principal, role);
+	}
+	/* a replay by another principal returns the record as it was */
+	assert_int_equal(vp_registry_allocate_by(reg, ACCOUNT_A,
+						 "arn:aws:iam::" ACCOUNT_A ":user/x", "p-0", NULL,
+						 "r", 0, &rec, &created, NULL),
+			 VP_OK);
+	assert_false(created);
+	assert_string_equal(rec.principal, role);
+	/* without one (and adopted records): "" */
+	assert_int_equal(
+		vp_registry_allocate(reg, ACCOUNT_A, "none", NULL, "r", 0, &rec, &created, NULL),
+		VP_OK);
+	assert_string_equal(rec.principal, "");
+	assert_int_equal(vp_registry_allocate_by(reg, ACCOUNT_A, "arn\x01", "bad", NULL, "r", 0,
+						 &rec, &created, &err),
+			 VP_ERR_INVALID);
+	assert_non_null(strstr(err.message, "principal"));
+	vp_registry_close(reg);
+}
+
 /* Bring a new namespace into `target` by legal steps. */
 static int64_t namespace_in(struct vp_registry *reg, enum vp_ns_state target, int *serial)
 {
@@ -992,6 +1032,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_allocate_lowest_from_empty),
 		cmocka_unit_test(test_idempotent),
+		cmocka_unit_test(test_principal_recorded),
 		cmocka_unit_test(test_every_transition),
 		cmocka_unit_test(test_transition_fields_and_expectation),
 		cmocka_unit_test(test_quarantine),
