@@ -35,6 +35,9 @@ struct vp_auth {
 	struct vp_proof_rules rules; /* server id, partition, endpoint, max age, clock */
 	long sts_timeout_ms;
 	struct vp_aws_http *http;
+	struct vp_admission *admission; /* NULL: none */
+	vp_auth_cacheable_fn cacheable; /* NULL: every identity */
+	void *cacheable_ctx;
 
 	pthread_mutex_t lock; /* the cache below */
 	struct cache_entry *entries;
@@ -77,6 +80,9 @@ vp_code vp_auth_new(const struct vp_auth_config *cfg, struct vp_auth **out, stru
 	for (size_t i = 0; i < buckets; i++)
 		a->buckets[i] = NO_ENTRY;
 	a->lru_head = a->lru_tail = NO_ENTRY;
+	if (cfg->admission.max_replays &&
+	    (rc = vp_admission_new(&cfg->admission, &a->admission, err)) != VP_OK)
+		goto fail;
 	rc = vp_aws_http_new(&a->http, err);
 	if (rc != VP_OK)
 		goto fail;
@@ -84,6 +90,7 @@ vp_code vp_auth_new(const struct vp_auth_config *cfg, struct vp_auth **out, stru
 	*out = a;
 	return VP_OK;
 fail:
+	vp_admission_free(a->admission);
 	free(a->entries);
 	free(a->buckets);
 	free(a);
@@ -95,11 +102,18 @@ void vp_auth_free(struct vp_auth *a)
 	if (!a)
 		return;
 	vp_aws_http_free(a->http);
+	vp_admission_free(a->admission);
 	pthread_mutex_destroy(&a->lock);
 	OPENSSL_cleanse(a->entries, a->capacity * sizeof(*a->entries));
 	free(a->entries);
 	free(a->buckets);
 	free(a);
+}
+
+void vp_auth_set_cacheable(struct vp_auth *a, vp_auth_cacheable_fn fn, void *ctx)
+{
+	a->cacheable = fn;
+	a->cacheable_ctx = ctx;
 }
 
 const struct vp_proof_rules *vp_auth_rules(const struct vp_auth *a)
@@ -211,8 +225,24 @@ static void cache_insert(struct vp_auth *a, const struct vp_proof *p, int64_t ex
 	lru_push_front(a, i);
 }
 
-vp_code vp_auth_verify(struct vp_auth *a, const char *authorization, struct vp_identity *out,
-		       struct vp_error *err)
+/* A proof not in the cache: admission control, then STS. */
+static vp_code replay(struct vp_auth *a, const struct vp_proof *p, const char *source,
+		      struct vp_identity *id, unsigned *retry_after, struct vp_error *err)
+{
+	char why[200];
+	vp_code rc;
+
+	if (a->admission &&
+	    !vp_admission_enter(a->admission, source, p, retry_after, why, sizeof(why)))
+		return vp_fail(err, VP_ERR_UNAVAILABLE, "%s", why);
+	rc = vp_auth_replay(a->http, a->sts_timeout_ms, p, id, err);
+	if (a->admission)
+		vp_admission_leave(a->admission);
+	return rc;
+}
+
+vp_code vp_auth_verify_from(struct vp_auth *a, const char *authorization, const char *source,
+			    struct vp_identity *out, unsigned *retry_after, struct vp_error *err)
 {
 	struct vp_proof p;
 	struct vp_identity id;
@@ -220,6 +250,7 @@ vp_code vp_auth_verify(struct vp_auth *a, const char *authorization, struct vp_i
 	bool hit;
 	vp_code rc;
 
+	*retry_after = 0;
 	rc = vp_proof_parse(&a->rules, authorization, &p, err);
 	if (rc != VP_OK)
 		return rc;
@@ -228,8 +259,8 @@ vp_code vp_auth_verify(struct vp_auth *a, const char *authorization, struct vp_i
 	hit = cache_lookup(a, &p, now, &id);
 	pthread_mutex_unlock(&a->lock);
 	if (!hit) {
-		rc = vp_auth_replay(a->http, a->sts_timeout_ms, &p, &id, err);
-		if (rc == VP_OK) {
+		rc = replay(a, &p, source, &id, retry_after, err);
+		if (rc == VP_OK && (!a->cacheable || a->cacheable(a->cacheable_ctx, &id))) {
 			pthread_mutex_lock(&a->lock);
 			cache_insert(a, &p, p.signed_at + a->rules.max_age, &id);
 			pthread_mutex_unlock(&a->lock);
@@ -239,4 +270,12 @@ vp_code vp_auth_verify(struct vp_auth *a, const char *authorization, struct vp_i
 		*out = id;
 	vp_proof_cleanup(&p);
 	return rc;
+}
+
+vp_code vp_auth_verify(struct vp_auth *a, const char *authorization, struct vp_identity *out,
+		       struct vp_error *err)
+{
+	unsigned retry_after;
+
+	return vp_auth_verify_from(a, authorization, NULL, out, &retry_after, err);
 }

@@ -47,6 +47,9 @@ struct vp_route_match {
 VP_NODISCARD vp_code vp_route_match(const char *method, const char *path,
 				    struct vp_route_match *out, struct vp_error *err);
 
+/* The route's path template for logs and metrics ("/v1/namespaces/{n}"). */
+const char *vp_route_template(enum vp_route route);
+
 /*
  * The bodies of POST /v1/namespaces and POST /v1/namespaces/{n}/confirm, into
  * the broker's input types (broker/types.h). The client_ref and the ids are

@@ -51,11 +51,13 @@ static int dbl_ready_calls; /* vp_broker_ready() calls: registry queries */
 static int dbl_registered;  /* times "stack-1" was registered */
 static bool dbl_entered, dbl_release;
 
-vp_code vp_auth_verify(struct vp_auth *auth, const char *authorization, struct vp_identity *out,
-		       struct vp_error *err)
+vp_code vp_auth_verify_from(struct vp_auth *auth, const char *authorization, const char *source,
+			    struct vp_identity *out, unsigned *retry_after, struct vp_error *err)
 {
 	const char *p;
 	(void)auth;
+	(void)source;
+	*retry_after = 0;
 	assert_non_null(authorization);
 	if (strcmp(authorization, "Vpcpeer-Proof sts-down") == 0)
 		return vp_fail(err, VP_ERR_UNAVAILABLE, "STS did not answer (test)");
