@@ -408,8 +408,9 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *conn, con
 	call->match = r->match;
 	value = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
 	if (!vp_guard_forwarded(s->guard, conn, value, r->source)) {
-		vp_render_problem(call, 429, "too_many_connections",
+		vp_render_problem(call, 429, "rate_limited",
 				  "too many connections from this source address");
+		call->retry_after = QUEUE_RETRY_AFTER;
 		return answer(r);
 	}
 	value = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
