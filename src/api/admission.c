@@ -22,11 +22,11 @@ struct vp_admission {
 
 void vp_admission_config_defaults(struct vp_admission_config *cfg)
 {
-	cfg->max_replays = 16;
-	cfg->source_rate = 5;
-	cfg->source_burst = 20;
-	cfg->key_rate = 1;
-	cfg->key_burst = 5;
+	cfg->max_replays = 48; /* of the 64 default workers: 16 stay for cached proofs */
+	cfg->source_rate = 100;
+	cfg->source_burst = 500;
+	cfg->key_rate = 20;
+	cfg->key_burst = 200;
 }
 
 vp_code vp_admission_new(const struct vp_admission_config *cfg, struct vp_admission **out,

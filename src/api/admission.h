@@ -31,7 +31,11 @@ struct vp_admission_config {
 	double key_burst;
 };
 
-/* The defaults of `vpcpeer serve`: 16 at once, 5/s burst 20 a source, 1/s burst 5 a key. */
+/*
+ * The defaults of `vpcpeer serve`: 48 at once, 100/s burst 500 a source, 20/s burst 200 a
+ * key: one busy client (a benchmark, a CI run) never notices; internet-facing brokers set
+ * lower ones (docs/serving.md).
+ */
 void vp_admission_config_defaults(struct vp_admission_config *cfg);
 
 struct vp_admission;
