@@ -51,7 +51,7 @@ struct vp_server_config {
 	double account_burst;        /* 0: 40 */
 	unsigned shutdown_grace;     /* seconds for in-flight requests on stop; 0: 10 */
 	int ready_cache_ms;          /* /readyz reuses a check this long; 0: 1000; < 0: never */
-	unsigned per_source;         /* open connections per source address; 0: 32 */
+	unsigned per_source;         /* open connections per source address; 0: 128 */
 	unsigned request_deadline;   /* seconds for a request's headers and body; 0: 10 */
 	unsigned max_queue;          /* /v1 requests waiting for a worker; 0: 256 */
 	const char *trusted_proxies; /* CIDR,...: load balancers (api/proxy.h); NULL: none */

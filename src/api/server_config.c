@@ -21,7 +21,7 @@
 #define DEFAULT_BURST              40.0
 #define DEFAULT_GRACE              10
 #define DEFAULT_READY_CACHE_MS     1000
-#define DEFAULT_PER_SOURCE         32
+#define DEFAULT_PER_SOURCE         128
 #define DEFAULT_REQUEST_DEADLINE   10
 #define DEFAULT_MAX_QUEUE          256
 #define MAX_THREADS                256

@@ -86,7 +86,7 @@ const struct cli_option cmd_serve_server_options[] = {
 	{"reconcile-interval", 0, "SECONDS", OPT_RECONCILE_INTERVAL,
 	 "run the reconciler this often (default 60; 0: never). See docs/reconciler.md", E},
 	{"max-connections-per-source", 0, "N", OPT_PER_SOURCE,
-	 "open connections per client address at most (default 32)", E},
+	 "open connections per client address at most (default 128)", E},
 	{"request-deadline", 0, "SECONDS", OPT_REQUEST_DEADLINE,
 	 "a request's headers and body must arrive within this (default 10)", E},
 	{"max-queue", 0, "N", OPT_MAX_QUEUE,
