@@ -87,6 +87,8 @@ void vp_access_log_write(struct vp_metrics *m, const struct vp_access_entry *e)
 	json_object_set_new(fields, "route", json_string(e->route));
 	json_object_set_new(fields, "status", json_integer(e->status));
 	json_object_set_new(fields, "account", e->account ? json_string(e->account) : json_null());
+	if (e->source && *e->source)
+		json_object_set_new(fields, "source", json_string(e->source));
 	if (e->n >= 0)
 		json_object_set_new(fields, "n", json_integer(e->n));
 	/* Whole milliseconds, the clock's resolution: a real would print as 8.0000000000000002. */

@@ -26,6 +26,7 @@ struct vp_access_entry {
 	const char *route;      /* the route's template ("/v1/namespaces/{n}") or "unmatched" */
 	unsigned status;        /* 499: the client left before the answer */
 	const char *account;    /* the verified caller; NULL when there is none */
+	const char *source;     /* the client's address (api/proxy.h); NULL or "": unknown */
 	int64_t n;              /* the namespace answered about, or -1 */
 	double latency;         /* seconds from the first byte to the answer */
 	size_t bytes;           /* the answer's body */

@@ -39,6 +39,9 @@ struct vp_auth {
 	bool accept_unbound;
 	struct vp_metrics *metrics;
 	struct vp_aws_http *http;
+	struct vp_admission *admission; /* NULL: none */
+	vp_auth_cacheable_fn cacheable; /* NULL: every identity */
+	void *cacheable_ctx;
 
 	pthread_mutex_t lock; /* the cache below */
 	struct cache_entry *entries;
@@ -89,6 +92,9 @@ vp_code vp_auth_new(const struct vp_auth_config *cfg, struct vp_auth **out, stru
 					     "Identity proofs not bound to a request, accepted "
 					     "by --accept-unbound-proofs.",
 					     NULL));
+	if (cfg->admission.max_replays &&
+	    (rc = vp_admission_new(&cfg->admission, &a->admission, err)) != VP_OK)
+		goto fail;
 	rc = vp_aws_http_new(&a->http, err);
 	if (rc != VP_OK)
 		goto fail;
@@ -96,6 +102,7 @@ vp_code vp_auth_new(const struct vp_auth_config *cfg, struct vp_auth **out, stru
 	*out = a;
 	return VP_OK;
 fail:
+	vp_admission_free(a->admission);
 	free(a->entries);
 	free(a->buckets);
 	free(a);
@@ -107,11 +114,18 @@ void vp_auth_free(struct vp_auth *a)
 	if (!a)
 		return;
 	vp_aws_http_free(a->http);
+	vp_admission_free(a->admission);
 	pthread_mutex_destroy(&a->lock);
 	OPENSSL_cleanse(a->entries, a->capacity * sizeof(*a->entries));
 	free(a->entries);
 	free(a->buckets);
 	free(a);
+}
+
+void vp_auth_set_cacheable(struct vp_auth *a, vp_auth_cacheable_fn fn, void *ctx)
+{
+	a->cacheable = fn;
+	a->cacheable_ctx = ctx;
 }
 
 const struct vp_proof_rules *vp_auth_rules(const struct vp_auth *a)
@@ -254,9 +268,25 @@ static void note_unbound(struct vp_auth *a, const struct vp_identity *id, const 
 	       id->arn, line);
 }
 
-vp_code vp_auth_verify(struct vp_auth *a, const char *authorization,
-		       const struct vp_auth_request *req, struct vp_identity *out,
-		       struct vp_error *err)
+/* A proof not in the cache: admission control, then STS. */
+static vp_code replay(struct vp_auth *a, const struct vp_proof *p, const char *source,
+		      struct vp_identity *id, unsigned *retry_after, struct vp_error *err)
+{
+	char why[200];
+	vp_code rc;
+
+	if (a->admission &&
+	    !vp_admission_enter(a->admission, source, p, retry_after, why, sizeof(why)))
+		return vp_fail(err, VP_ERR_UNAVAILABLE, "%s", why);
+	rc = vp_auth_replay(a->http, a->sts_timeout_ms, p, id, err);
+	if (a->admission)
+		vp_admission_leave(a->admission);
+	return rc;
+}
+
+vp_code vp_auth_verify_from(struct vp_auth *a, const char *authorization,
+			    const struct vp_auth_request *req, const char *source,
+			    struct vp_identity *out, unsigned *retry_after, struct vp_error *err)
 {
 	char line[VP_PROOF_REQUEST_MAX + 1];
 	struct vp_proof p;
@@ -265,6 +295,7 @@ vp_code vp_auth_verify(struct vp_auth *a, const char *authorization,
 	bool hit;
 	vp_code rc;
 
+	*retry_after = 0;
 	if (!req)
 		return vp_fail(err, VP_ERR_INTERNAL, "no request to bind the proof to");
 	rc = vp_proof_request_line(req->method, req->path, req->path_len, line, sizeof(line), NULL);
@@ -283,8 +314,8 @@ vp_code vp_auth_verify(struct vp_auth *a, const char *authorization,
 	hit = cache_lookup(a, &p, now, &id);
 	pthread_mutex_unlock(&a->lock);
 	if (!hit) {
-		rc = vp_auth_replay(a->http, a->sts_timeout_ms, &p, &id, err);
-		if (rc == VP_OK) {
+		rc = replay(a, &p, source, &id, retry_after, err);
+		if (rc == VP_OK && (!a->cacheable || a->cacheable(a->cacheable_ctx, &id))) {
 			pthread_mutex_lock(&a->lock);
 			cache_insert(a, &p, p.signed_at + a->rules.max_age, &id);
 			pthread_mutex_unlock(&a->lock);
@@ -297,4 +328,13 @@ vp_code vp_auth_verify(struct vp_auth *a, const char *authorization,
 	}
 	vp_proof_cleanup(&p);
 	return rc;
+}
+
+vp_code vp_auth_verify(struct vp_auth *a, const char *authorization,
+		       const struct vp_auth_request *req, struct vp_identity *out,
+		       struct vp_error *err)
+{
+	unsigned retry_after;
+
+	return vp_auth_verify_from(a, authorization, req, NULL, out, &retry_after, err);
 }

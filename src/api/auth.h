@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/admission.h"
 #include "broker/types.h"
 #include "core/error.h"
 #include "proof/proof.h"
@@ -34,6 +35,7 @@ struct vp_auth_config {
 	long sts_timeout_ms;          /* 0: 10 s */
 	bool accept_unbound;          /* --accept-unbound-proofs: the upgrade window */
 	struct vp_metrics *metrics;   /* NULL: none; else VP_AUTH_METRIC_UNBOUND is declared */
+	struct vp_admission_config admission; /* before a replay (admission.h); zero: none */
 };
 
 /* The request a proof must be bound to: its method and path (no query), as sent. */
@@ -64,6 +66,26 @@ void vp_auth_free(struct vp_auth *auth);
 VP_NODISCARD vp_code vp_auth_verify(struct vp_auth *auth, const char *authorization,
 				    const struct vp_auth_request *req, struct vp_identity *out,
 				    struct vp_error *err);
+
+/*
+ * vp_auth_verify() for a request from `source` (the client's address; NULL:
+ * unknown): a proof that is not cached must pass admission control
+ * (admission.h) before its replay; refused, VP_ERR_UNAVAILABLE with the
+ * seconds to wait in *retry_after (0 for every other error).
+ */
+VP_NODISCARD vp_code vp_auth_verify_from(struct vp_auth *auth, const char *authorization,
+					 const struct vp_auth_request *req, const char *source,
+					 struct vp_identity *out, unsigned *retry_after,
+					 struct vp_error *err);
+
+/*
+ * Which identities the cache may keep: only those `cacheable` says yes to
+ * (the broker's allowed accounts), so proofs of refused accounts cannot push
+ * allowed ones out. NULL (the default): every verified identity. Set it
+ * before the first verification.
+ */
+typedef bool (*vp_auth_cacheable_fn)(void *ctx, const struct vp_identity *id);
+void vp_auth_set_cacheable(struct vp_auth *auth, vp_auth_cacheable_fn fn, void *ctx);
 
 /* The rules auth checks proofs against (for vp_proof_parse); they live as long as auth. */
 const struct vp_proof_rules *vp_auth_rules(const struct vp_auth *auth);

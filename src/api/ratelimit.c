@@ -15,7 +15,7 @@
 #include "core/clock.h"
 
 struct rate_slot {
-	char account[13]; /* "" when free */
+	char account[VP_RATELIMIT_KEY_MAX + 1]; /* "" when free */
 	double tokens;
 	double last; /* monotonic seconds */
 };
@@ -62,7 +62,7 @@ static size_t slot_hash(const char *account)
 {
 	size_t h = 5381;
 
-	for (const char *p = account; *p; p++)
+	for (const char *p = account; *p && p < account + VP_RATELIMIT_KEY_MAX; p++)
 		h = h * 33 + (unsigned char)*p;
 	return h % VP_RATELIMIT_SLOTS;
 }
@@ -108,7 +108,7 @@ bool vp_ratelimit_take(struct vp_ratelimit *rl, const char *account, unsigned *r
 	for (;;) {
 		for (at = slot_hash(account); rl->slots[at].account[0];
 		     at = (at + 1) % VP_RATELIMIT_SLOTS)
-			if (strcmp(rl->slots[at].account, account) == 0)
+			if (strncmp(rl->slots[at].account, account, VP_RATELIMIT_KEY_MAX) == 0)
 				break;
 		if (rl->slots[at].account[0] || rl->used < VP_RATELIMIT_SLOTS * 3 / 4)
 			break;

@@ -16,7 +16,8 @@
 
 #include "core/error.h"
 
-#define VP_RATELIMIT_SLOTS 4096
+#define VP_RATELIMIT_SLOTS   4096
+#define VP_RATELIMIT_KEY_MAX 64 /* longer keys are cut (they share a bucket) */
 
 struct vp_ratelimit;
 
@@ -29,7 +30,8 @@ VP_NODISCARD vp_code vp_ratelimit_new(double rate, double burst, struct vp_ratel
 				      struct vp_error *err);
 
 /*
- * Take one token from `account`'s bucket (a 12-digit account id). true when
+ * Take one token from `account`'s bucket (a 12-digit account id, or any key
+ * of admission.h: a source address, an access key id). true when
  * there was one; false, with the whole seconds until there is one (at least
  * 1) in *retry_after, when not.
  */

@@ -91,6 +91,27 @@ vp_code vp_route_match(const char *method, const char *path, struct vp_route_mat
 	return rc;
 }
 
+const char *vp_route_template(enum vp_route route)
+{
+	switch (route) {
+	case VP_ROUTE_HEALTHZ:
+		return "/healthz";
+	case VP_ROUTE_READYZ:
+		return "/readyz";
+	case VP_ROUTE_METRICS:
+		return "/metrics";
+	case VP_ROUTE_NAMESPACES_LIST:
+	case VP_ROUTE_NAMESPACES_REGISTER:
+		return NAMESPACES_PATH;
+	case VP_ROUTE_NAMESPACE_GET:
+	case VP_ROUTE_NAMESPACE_RELEASE:
+		return NAMESPACES_PATH "/{n}";
+	case VP_ROUTE_NAMESPACE_CONFIRM:
+		return NAMESPACES_PATH "/{n}/confirm";
+	}
+	return "unmatched";
+}
+
 /* Parse a body that must be a JSON object. The caller decrefs *out. */
 static vp_code load_object(const char *body, size_t len, json_t **out, struct vp_error *err)
 {
@@ -253,27 +274,6 @@ vp_code vp_confirm_request_parse(const char *body, size_t len, struct vp_confirm
 	if (rc == VP_OK)
 		*out = req;
 	return rc;
-}
-
-const char *vp_route_template(enum vp_route route)
-{
-	switch (route) {
-	case VP_ROUTE_HEALTHZ:
-		return "/healthz";
-	case VP_ROUTE_READYZ:
-		return "/readyz";
-	case VP_ROUTE_METRICS:
-		return "/metrics";
-	case VP_ROUTE_NAMESPACES_LIST:
-	case VP_ROUTE_NAMESPACES_REGISTER:
-		return "/v1/namespaces";
-	case VP_ROUTE_NAMESPACE_GET:
-	case VP_ROUTE_NAMESPACE_RELEASE:
-		return "/v1/namespaces/{n}";
-	case VP_ROUTE_NAMESPACE_CONFIRM:
-		return "/v1/namespaces/{n}/confirm";
-	}
-	return "unmatched";
 }
 
 bool vp_route_on_listener(enum vp_route route, bool metrics_listener)

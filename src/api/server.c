@@ -49,8 +49,10 @@
 
 #include "api/access_log.h"
 #include "api/auth.h"
+#include "api/guard.h"
 #include "api/handler.h"
 #include "api/listen.h"
+#include "api/proxy_listen.h"
 #include "api/ratelimit.h"
 #include "api/render.h"
 #include "api/tls.h"
@@ -60,29 +62,9 @@
 #include "core/log.h"
 #include "core/metrics.h"
 
-#define DEFAULT_LISTEN "127.0.0.1:8080"
-/*
- * A /v1 call holds its worker while it waits on AWS (the proof's STS replay,
- * tens of ms): the workers bound the rate at workers / latency, 640 calls/s at
- * 32 workers and 50 ms. 64 give each of 64 clients a worker at once (1,280/s);
- * each worker costs its touched stack and its calls' memory (docs/serving.md).
- */
-#define DEFAULT_WORKERS            64
-#define DEFAULT_MAX_CONNECTIONS    1024
-#define DEFAULT_CONNECTION_TIMEOUT 30
-#define DEFAULT_RATE               20.0
-#define DEFAULT_BURST              40.0
-#define DEFAULT_GRACE              10
-#define DEFAULT_READY_CACHE_MS     1000
-#define MAX_THREADS                256
-#define MAX_WORKERS                1024
-/*
- * Room for the request line and headers (an identity proof is up to 12 KiB;
- * test_largest_proof_fits). libmicrohttpd mmaps a connection's memory above
- * 32 KiB, and unmaps it at close: a TLB shootdown per connection, a tenth of
- * the broker's CPU per registration when each client connects once (perf,
- * issue 13). At 32 KiB it comes from malloc.
- */
+#define QUEUE_RETRY_AFTER 1 /* seconds, when the work queue is full */
+/* Room for the request line and headers (a proof is up to 12 KiB: test_largest_proof_fits);
+ * above 32 KiB libmicrohttpd maps it per connection (docs/serving.md, "Connections"). */
 #define CONNECTION_MEMORY (32 * 1024)
 /* A chunked body past max_body is read and dropped up to this, then the connection closes. */
 #define DISCARD_MAX (1024 * 1024)
@@ -94,6 +76,7 @@ struct request {
 	struct MHD_Connection *conn;
 	struct request *next; /* in the work queue */
 	char id[VP_REQUEST_ID_LEN + 1];
+	char source[VP_PROXY_SOURCE_MAX];
 	double start;
 	char method[16];
 	char *uri; /* raw, as sent */
@@ -131,23 +114,16 @@ struct vp_server {
 	bool closing;      /* stop has begun: answers say Connection: close */
 	bool workers_done; /* workers told to finish: no more dispatching */
 	struct request *head, *tail;
+	unsigned queued;
 	pthread_t *workers;
 	unsigned worker_count;
 
 	struct vp_ratelimit *rate;
 	struct vp_api_ready_cache ready;
+	struct vp_proxy_trust trust;
+	struct vp_guard *guard;
+	struct vp_proxy_listen *proxy_listen;
 };
-
-void vp_server_config_init(struct vp_server_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->listen = DEFAULT_LISTEN;
-}
-
-static double now_seconds(void)
-{
-	return (double)vp_clock_monotonic_ms() / 1e3;
-}
 
 /* ---- answers, the access log, metrics ---------------------------------------------------- */
 
@@ -159,8 +135,9 @@ static void account_request(struct request *r, unsigned status, bool aborted)
 		.route = r->matched ? vp_route_template(r->match.route) : "unmatched",
 		.status = status,
 		.account = r->identified ? r->identity.account : NULL,
+		.source = r->source,
 		.n = r->call.n,
-		.latency = now_seconds() - r->start,
+		.latency = (double)vp_clock_monotonic_ms() / 1e3 - r->start,
 		.bytes = r->call.payload_len,
 		.error_code = r->call.error_code,
 		.aborted = aborted,
@@ -205,6 +182,7 @@ static enum MHD_Result answer(struct request *r)
 		ok = add_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = ok ? MHD_queue_response(r->conn, call->status, resp) : MHD_NO;
 	MHD_destroy_response(resp);
+	vp_guard_request_paused(r->server->guard, r->conn);
 	if (ret == MHD_YES) {
 		r->answered = true;
 		account_request(r, call->status, false);
@@ -236,12 +214,14 @@ static void run_call(struct request *r)
 		vp_api_readyz(call);
 		return;
 	}
-	rc = vp_auth_verify(s->auth, r->authorization,
-			    &(struct vp_auth_request){r->method, r->uri, strlen(r->uri)},
-			    &r->identity, &err);
+	rc = vp_auth_verify_from(s->auth, r->authorization,
+				 &(struct vp_auth_request){r->method, r->uri, strlen(r->uri)},
+				 r->source, &r->identity, &retry_after, &err);
 	drop_authorization(r);
 	if (rc != VP_OK) {
 		vp_render_error(call, err.code, err.message);
+		if (retry_after)
+			call->retry_after = retry_after;
 		return;
 	}
 	r->identified = true;
@@ -295,6 +275,7 @@ static void *worker_main(void *arg)
 			pthread_cond_wait(&s->work, &s->lock);
 		r = s->head;
 		if (r) {
+			s->queued--;
 			s->head = r->next;
 			if (!s->head)
 				s->tail = NULL;
@@ -332,11 +313,14 @@ static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
 	struct vp_server *s = cls;
 	struct request *r = calloc(1, sizeof(*r));
 
-	(void)conn;
 	if (!r)
 		return NULL;
+	if (!vp_guard_request_begin(s->guard, conn, r->source)) {
+		free(r); /* over its source's cap, or past its deadline: closed */
+		return NULL;
+	}
 	r->server = s;
-	r->start = now_seconds();
+	r->start = (double)vp_clock_monotonic_ms() / 1e3;
 	r->uri = strdup(uri ? uri : "");
 	if (!r->uri) {
 		free(r);
@@ -370,7 +354,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct vp_server *s = cls;
 	struct request *r = *con_cls;
 
-	(void)conn;
+	vp_guard_request_done(s->guard, conn);
 	if (!r)
 		return;
 	*con_cls = NULL;
@@ -423,6 +407,13 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *conn, con
 	}
 	r->matched = true;
 	call->match = r->match;
+	value = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+	if (!vp_guard_forwarded(s->guard, conn, value, r->source)) {
+		vp_render_problem(call, 429, "rate_limited",
+				  "too many connections from this source address");
+		call->retry_after = QUEUE_RETRY_AFTER;
+		return answer(r);
+	}
 	value = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (value) {
 		char *end;
@@ -485,7 +476,16 @@ static enum MHD_Result dispatch(struct request *r)
 		vp_render_error(&r->call, VP_ERR_UNAVAILABLE, "the broker is shutting down");
 		return answer(r);
 	}
+	if (s->queued >= s->cfg.max_queue) {
+		pthread_mutex_unlock(&s->lock);
+		vp_render_error(&r->call, VP_ERR_UNAVAILABLE,
+				"every worker is busy and the queue is full; retry later");
+		r->call.retry_after = QUEUE_RETRY_AFTER;
+		return answer(r);
+	}
+	s->queued++;
 	r->dispatched = true;
+	vp_guard_request_paused(s->guard, r->conn);
 	MHD_suspend_connection(r->conn);
 	r->next = NULL;
 	if (s->tail)
@@ -539,36 +539,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 /* ---- start and stop ---------------------------------------------------------------------- */
 
-static void fill_defaults(struct vp_server_config *c)
-{
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (!c->listen || !*c->listen)
-		c->listen = DEFAULT_LISTEN;
-	if (!c->threads)
-		c->threads = (unsigned)(cores > 0 ? 2 * cores : 2);
-	if (c->threads > MAX_THREADS)
-		c->threads = MAX_THREADS;
-	if (!c->workers)
-		c->workers = DEFAULT_WORKERS;
-	if (c->workers > MAX_WORKERS)
-		c->workers = MAX_WORKERS;
-	if (!c->max_connections)
-		c->max_connections = DEFAULT_MAX_CONNECTIONS;
-	if (!c->connection_timeout)
-		c->connection_timeout = DEFAULT_CONNECTION_TIMEOUT;
-	if (!c->max_body)
-		c->max_body = VP_API_MAX_BODY;
-	if (!(c->account_rate > 0))
-		c->account_rate = DEFAULT_RATE;
-	if (!(c->account_burst >= 1))
-		c->account_burst = DEFAULT_BURST;
-	if (!c->shutdown_grace)
-		c->shutdown_grace = DEFAULT_GRACE;
-	if (!c->ready_cache_ms)
-		c->ready_cache_ms = DEFAULT_READY_CACHE_MS;
-}
-
 vp_code vp_server_bind(const struct vp_server_config *cfg, struct vp_server **out,
 		       struct vp_error *err)
 {
@@ -579,7 +549,7 @@ vp_code vp_server_bind(const struct vp_server_config *cfg, struct vp_server **ou
 	if (!s)
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory for the server");
 	s->cfg = *cfg;
-	fill_defaults(&s->cfg);
+	vp_server_config_fill(&s->cfg);
 	s->listen_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idle, NULL);
@@ -591,6 +561,15 @@ vp_code vp_server_bind(const struct vp_server_config *cfg, struct vp_server **ou
 	rc = vp_listen_parse(s->cfg.listen, strlen(s->cfg.listen), &s->addr, err);
 	if (rc != VP_OK) {
 		vp_error_prefix(err, "listen address");
+		goto fail;
+	}
+	rc = vp_proxy_trust_parse(s->cfg.trusted_proxies, &s->trust, err);
+	if (rc == VP_OK && s->cfg.proxy_protocol && !s->trust.count)
+		rc = vp_fail(err, VP_ERR_INVALID,
+			     "the PROXY protocol needs the load balancers' ranges "
+			     "(--trusted-proxies): from anyone else it is refused");
+	if (rc != VP_OK) {
+		vp_error_prefix(err, "trusted proxies");
 		goto fail;
 	}
 	if (!s->cfg.tls_cert_file != !s->cfg.tls_key_file) {
@@ -624,7 +603,7 @@ vp_code vp_server_bind(const struct vp_server_config *cfg, struct vp_server **ou
 	snprintf(s->url, sizeof(s->url), "%s://%s", s->tls ? "https" : "http", s->host_port);
 	/* The configuration's strings are the caller's: keep none of them past start. */
 	s->cfg.tls_cert_file = s->cfg.tls_key_file = NULL;
-	s->cfg.listen = NULL;
+	s->cfg.listen = s->cfg.trusted_proxies = NULL;
 	*out = s;
 	return VP_OK;
 fail:
@@ -648,10 +627,21 @@ vp_code vp_server_run(struct vp_server *s, struct vp_broker *broker, struct vp_a
 {
 	static char priorities[] = VP_TLS_PRIORITIES;
 	struct MHD_OptionItem opts[5];
+	struct vp_guard_config guard = {
+		.per_source = s->cfg.per_source,
+		.deadline_ms = s->cfg.request_deadline * 1000,
+		.idle_ms = s->cfg.connection_timeout * 1000,
+		.trust = s->trust,
+		.proxy_protocol = s->cfg.proxy_protocol,
+	};
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	size_t n = 0;
+	vp_code rc;
 
+	rc = vp_guard_new(&guard, metrics, &s->guard, err);
+	if (rc != VP_OK)
+		return rc;
 	s->broker = broker;
 	s->auth = auth;
 	s->metrics = metrics;
@@ -682,19 +672,30 @@ vp_code vp_server_run(struct vp_server *s, struct vp_broker *broker, struct vp_a
 						    vp_tls_callback()};
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, priorities};
 	}
+	/* With the PROXY protocol our listener accepts (proxy_listen.h), libmicrohttpd does not. */
+	if (s->cfg.proxy_protocol)
+		flags |= MHD_USE_NO_LISTEN_SOCKET;
+	else
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, s->listen_fd, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	s->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET,
-		(MHD_socket)s->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned int)s->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)s->cfg.connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)CONNECTION_MEMORY, MHD_OPTION_URI_LOG_CALLBACK, uri_logged, s,
-		MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-		NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+		flags, 0, NULL, NULL, on_request, s, MHD_OPTION_NOTIFY_CONNECTION, vp_guard_notify,
+		s->guard, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->cfg.connection_timeout,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_logged, s, MHD_OPTION_NOTIFY_COMPLETED, completed,
+		s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY, opts,
+		MHD_OPTION_END);
 	if (!s->daemon)
 		return vp_fail(err, VP_ERR_INTERNAL,
 			       "libmicrohttpd did not start on %s (a bad TLS certificate or key?)",
 			       s->url);
+	if (s->cfg.proxy_protocol) {
+		int fd = s->listen_fd;
+		s->listen_fd = -1; /* the listener's now, closed by it even on failure */
+		return vp_proxy_listen_start(fd, &s->trust, s->cfg.request_deadline * 1000,
+					     s->daemon, metrics, &s->proxy_listen, err);
+	}
 	s->listen_fd = -1; /* the daemon's now */
 	return VP_OK;
 }
@@ -753,6 +754,7 @@ void vp_server_stop(struct vp_server *s)
 {
 	if (!s)
 		return;
+	vp_proxy_listen_stop(s->proxy_listen); /* no new connections from the PROXY listener */
 	if (s->daemon) {
 		MHD_socket fd = MHD_quiesce_daemon(s->daemon);
 		if (fd != MHD_INVALID_SOCKET)
@@ -780,6 +782,7 @@ void vp_server_stop(struct vp_server *s)
 		pthread_join(s->workers[i], NULL);
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	vp_guard_free(s->guard); /* after the daemon: every connection is closed */
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
 	free(s->workers);

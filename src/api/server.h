@@ -22,6 +22,8 @@
  * names the real port) and vp_server_run() starts serving on it.
  *
  * Its parts: listen.h (the address, the socket), tls.h (the PEM files),
+ * guard.h (per-source caps, request deadlines), proxy.h and proxy_listen.h
+ * (the client's address behind a load balancer),
  * ratelimit.h (the per-account token buckets), access_log.h (request ids, the
  * log line and the request metrics), handler.h (the routes' handlers).
  */
@@ -31,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "api/admission.h"
 #include "core/error.h"
 
 struct vp_auth;
@@ -51,11 +54,21 @@ struct vp_server_config {
 	double account_burst;        /* 0: 40 */
 	unsigned shutdown_grace;     /* seconds for in-flight requests on stop; 0: 10 */
 	int ready_cache_ms;          /* /readyz reuses a check this long; 0: 1000; < 0: never */
+	unsigned per_source;         /* open connections per source address; 0: 128 */
+	unsigned request_deadline;   /* seconds for a request's headers and body; 0: 10 */
+	unsigned max_queue;          /* /v1 requests waiting for a worker; 0: 256 */
+	const char *trusted_proxies; /* CIDR,...: load balancers (api/proxy.h); NULL: none */
+	bool proxy_protocol;         /* connections start with a PROXY v2 header */
+	/* For the proof verifier (vp_auth_config.admission): kept here for the flags only. */
+	struct vp_admission_config admission;
 	bool metrics_only; /* the --metrics-listen server: /metrics, /healthz, /readyz only */
 };
 
-/* The defaults above (all zero but listen = "127.0.0.1:8080"). */
+/* The defaults above (all zero but listen = "127.0.0.1:8080" and admission's defaults). */
 void vp_server_config_init(struct vp_server_config *cfg);
+
+/* Inside the server (server_config.c): every zero field to its default, counts to bounds. */
+void vp_server_config_fill(struct vp_server_config *cfg);
 
 struct vp_server;
 

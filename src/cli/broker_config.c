@@ -12,6 +12,8 @@
 #define E  CLI_OPT_ENV
 #define ER (CLI_OPT_ENV | CLI_OPT_REPEAT)
 
+#define DEFAULT_REGISTRY_WAIT 5 /* seconds: a request waits no longer for a locked registry */
+
 const struct cli_option cli_broker_config_options[] = {
 	{"db", 0, "URL", CLI_BCFG_OPT_DB,
 	 "the registry: sqlite:PATH or postgresql://... (default " CLI_BROKER_DEFAULT_DB ")", E},
@@ -40,6 +42,8 @@ const struct cli_option cli_broker_config_options[] = {
 	 "release registrations not confirmed within this (default 1800; 0: never)", E},
 	{"quarantine", 0, "SECONDS", CLI_BCFG_OPT_QUARANTINE,
 	 "keep a released n unused this long (default 600)", E},
+	{"registry-wait", 0, "SECONDS", CLI_BCFG_OPT_REGISTRY_WAIT,
+	 "wait at most this for a registry held by another process, then 503 (default 5)", E},
 	{"grant-settle", 0, "MS", CLI_BCFG_OPT_GRANT_SETTLE,
 	 "milliseconds to wait after a trust-policy change (IAM propagation; default 10000)", E},
 	{"max-peerings", 0, "N", CLI_BCFG_OPT_MAX_PEERINGS,
@@ -86,6 +90,7 @@ void cli_broker_config_init(struct cli_broker_config *c)
 	vp_plan_init(&c->broker.plan);
 	c->db = CLI_BROKER_DEFAULT_DB;
 	c->quarantine = VP_REGISTRY_DEFAULT_QUARANTINE;
+	c->registry_wait = DEFAULT_REGISTRY_WAIT;
 	c->log_level = VP_LOG_INFO;
 	c->log_format = VP_LOG_TEXT;
 }
@@ -157,6 +162,9 @@ static bool apply_one(const char *command, struct cli_broker_config *c, const st
 	case CLI_BCFG_OPT_PENDING_TTL:
 		return cli_number_arg(command, "--pending-ttl", arg->value, 0, 10LL * 365 * 86400,
 				      &b->pending_ttl);
+	case CLI_BCFG_OPT_REGISTRY_WAIT:
+		return cli_number_arg(command, "--registry-wait", arg->value, 1, 3600,
+				      &c->registry_wait);
 	case CLI_BCFG_OPT_QUARANTINE:
 		return cli_number_arg(command, "--quarantine", arg->value, 0, 10LL * 365 * 86400,
 				      &c->quarantine);
@@ -299,6 +307,7 @@ int cli_broker_runtime_open(const char *command, struct cli_broker_config *c, in
 	}
 	vp_registry_options_init(&reg_opts);
 	reg_opts.quarantine_seconds = c->quarantine;
+	reg_opts.busy_timeout_ms = (int)(c->registry_wait * 1000);
 	reg_opts.pool_size = pool_size;
 	reg_opts.plan = c->broker.plan;
 	if (vp_registry_open(c->db, &reg_opts, &rt->registry, &err) != VP_OK) {

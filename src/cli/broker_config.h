@@ -33,6 +33,7 @@ enum {
 	CLI_BCFG_OPT_ADMIN_ARN,
 	CLI_BCFG_OPT_PENDING_TTL,
 	CLI_BCFG_OPT_QUARANTINE,
+	CLI_BCFG_OPT_REGISTRY_WAIT,
 	CLI_BCFG_OPT_GRANT_SETTLE,
 	CLI_BCFG_OPT_MAX_PEERINGS,
 	CLI_BCFG_OPT_MAX_ROUTES,
@@ -57,6 +58,7 @@ struct cli_broker_config {
 	struct vp_broker_config broker;
 	const char *db;
 	int64_t quarantine;
+	int64_t registry_wait; /* seconds a call waits for the registry's lock (default 5) */
 	enum vp_log_level log_level;
 	enum vp_log_format log_format;
 	int64_t aws_retry_base_ms; /* 0: the AWS client's default (1 s) */

@@ -56,6 +56,16 @@ enum {
 	OPT_METRICS_LISTEN,
 	OPT_ACCEPT_UNBOUND_PROOFS,
 	OPT_PUBLIC_URL,
+	OPT_PER_SOURCE,
+	OPT_REQUEST_DEADLINE,
+	OPT_MAX_QUEUE,
+	OPT_TRUSTED_PROXIES,
+	OPT_PROXY_PROTOCOL,
+	OPT_STS_CONCURRENCY,
+	OPT_STS_SOURCE_RATE,
+	OPT_STS_SOURCE_BURST,
+	OPT_STS_KEY_RATE,
+	OPT_STS_KEY_BURST,
 };
 
 #define E CLI_OPT_ENV
@@ -86,6 +96,26 @@ const struct cli_option cmd_serve_server_options[] = {
 	 "on SIGTERM, wait this long for requests in flight (default 10)", E},
 	{"reconcile-interval", 0, "SECONDS", OPT_RECONCILE_INTERVAL,
 	 "run the reconciler this often (default 60; 0: never). See docs/reconciler.md", E},
+	{"max-connections-per-source", 0, "N", OPT_PER_SOURCE,
+	 "open connections per client address at most (default 128)", E},
+	{"request-deadline", 0, "SECONDS", OPT_REQUEST_DEADLINE,
+	 "a request's headers and body must arrive within this (default 10)", E},
+	{"max-queue", 0, "N", OPT_MAX_QUEUE,
+	 "API calls waiting for a worker at most; more get 503 (default 256)", E},
+	{"trusted-proxies", 0, "CIDR,...", OPT_TRUSTED_PROXIES,
+	 "load balancers whose X-Forwarded-For or PROXY header names the client", E},
+	{"proxy-protocol", 0, NULL, OPT_PROXY_PROTOCOL,
+	 "connections start with a PROXY v2 header (AWS NLB); only from --trusted-proxies", E},
+	{"sts-concurrency", 0, "N", OPT_STS_CONCURRENCY,
+	 "identity proofs verified with STS at once at most (default 48)", E},
+	{"sts-source-rate", 0, "N", OPT_STS_SOURCE_RATE,
+	 "new identity proofs per minute per client address (default 6000)", E},
+	{"sts-source-burst", 0, "N", OPT_STS_SOURCE_BURST,
+	 "burst of new identity proofs per client address (default 500)", E},
+	{"sts-key-rate", 0, "N", OPT_STS_KEY_RATE,
+	 "new identity proofs per minute per access key id (default 1200)", E},
+	{"sts-key-burst", 0, "N", OPT_STS_KEY_BURST,
+	 "burst of new identity proofs per access key id (default 200)", E},
 	CLI_OPTIONS_END,
 };
 
@@ -150,6 +180,64 @@ struct serve_config {
 	struct vp_reconcile_limits limits;
 };
 
+/* The flags of the connection guard and of admission control (docs/serving.md "Limits"). */
+static bool cmd_serve_guard_apply(const char *command, struct vp_server_config *s,
+				  const struct cli_arg *arg, bool *failed)
+{
+	struct vp_admission_config *adm = &s->admission;
+	int64_t n;
+	bool ok = true;
+
+	switch (arg->id) {
+	case OPT_PER_SOURCE:
+		if ((ok = cli_number_arg(command, "--max-connections-per-source", arg->value, 1,
+					 65536, &n)))
+			s->per_source = (unsigned)n;
+		break;
+	case OPT_REQUEST_DEADLINE:
+		if ((ok = cli_number_arg(command, "--request-deadline", arg->value, 1, 3600, &n)))
+			s->request_deadline = (unsigned)n;
+		break;
+	case OPT_MAX_QUEUE:
+		if ((ok = cli_number_arg(command, "--max-queue", arg->value, 1, 1000000, &n)))
+			s->max_queue = (unsigned)n;
+		break;
+	case OPT_TRUSTED_PROXIES:
+		s->trusted_proxies = arg->value;
+		break;
+	case OPT_PROXY_PROTOCOL:
+		s->proxy_protocol = true;
+		break;
+	case OPT_STS_CONCURRENCY:
+		if ((ok = cli_number_arg(command, "--sts-concurrency", arg->value, 1, 4096, &n)))
+			adm->max_replays = (unsigned)n;
+		break;
+	case OPT_STS_SOURCE_RATE:
+	case OPT_STS_KEY_RATE:
+		if ((ok = cli_number_arg(command,
+					 arg->id == OPT_STS_KEY_RATE ? "--sts-key-rate"
+								     : "--sts-source-rate",
+					 arg->value, 1, 6000000, &n)))
+			*(arg->id == OPT_STS_KEY_RATE ? &adm->key_rate : &adm->source_rate) =
+				(double)n / 60.0;
+		break;
+	case OPT_STS_SOURCE_BURST:
+	case OPT_STS_KEY_BURST:
+		if ((ok = cli_number_arg(command,
+					 arg->id == OPT_STS_KEY_BURST ? "--sts-key-burst"
+								      : "--sts-source-burst",
+					 arg->value, 1, 1000000, &n)))
+			*(arg->id == OPT_STS_KEY_BURST ? &adm->key_burst : &adm->source_burst) =
+				(double)n;
+		break;
+	default:
+		return false;
+	}
+	if (!ok)
+		*failed = true;
+	return true;
+}
+
 bool cmd_serve_server_apply(const char *command, struct vp_server_config *s, const char **server_id,
 			    int64_t *proof_max_age, int64_t *reconcile_interval,
 			    const struct cli_arg *arg, bool *failed)
@@ -209,7 +297,7 @@ bool cmd_serve_server_apply(const char *command, struct vp_server_config *s, con
 				    reconcile_interval);
 		break;
 	default:
-		return false;
+		return cmd_serve_guard_apply(command, s, arg, failed);
 	}
 	if (!ok)
 		*failed = true;
@@ -375,6 +463,11 @@ static vp_code start_metrics(const struct serve_config *c, struct serve_state *s
 	return rc;
 }
 
+static bool allowed_caller(void *broker, const struct vp_identity *id)
+{
+	return vp_broker_check_caller(broker, id, NULL) == VP_OK;
+}
+
 /* Start everything; on failure print one line and return the exit status. */
 static int serve_start(struct serve_config *c, struct serve_state *st)
 {
@@ -411,11 +504,14 @@ static int serve_start(struct serve_config *c, struct serve_state *st)
 	sts = vp_aws_client_endpoint(st->rt.aws, VP_AWS_STS);
 	auth_cfg.proof.sts_endpoint = sts && sts->custom ? sts->url : NULL;
 	auth_cfg.proof.max_age_seconds = c->proof_max_age;
+	auth_cfg.admission = c->server.admission;
 	if (vp_auth_new(&auth_cfg, &st->auth, &err) != VP_OK) {
 		vp_error_prefix(&err, "identity proofs");
 		status = err.code == VP_ERR_INVALID ? CLI_EXIT_USAGE : CLI_EXIT_FAILED;
 		goto failed;
 	}
+	/* Only allowed accounts' proofs are cached: a refused account's cannot push them out. */
+	vp_auth_set_cacheable(st->auth, allowed_caller, st->rt.broker);
 	if (vp_server_run(st->server, st->rt.broker, st->auth, st->rt.metrics, &err) != VP_OK)
 		goto failed;
 	if (c->metrics_listen && start_metrics(c, st, &err) != VP_OK)

@@ -34,6 +34,8 @@ struct vp_db_conn {
 	int busy_timeout_ms;
 	char shown[VP_REGISTRY_URL_CAP + 1];
 	int last_rc;
+	bool waited_out;  /* the busy handler gave up since the last failure */
+	bool last_waited; /* the last failure came after the busy handler gave up */
 	struct cached_stmt cache[STMT_CACHE];
 	int cached;
 	struct vp_db_rows rows;
@@ -45,6 +47,8 @@ static vp_code db_fail(struct vp_db_conn *conn, int rc, struct vp_error *err, co
 	vp_code code = VP_ERR_DB;
 
 	conn->last_rc = rc;
+	conn->last_waited = conn->waited_out;
+	conn->waited_out = false;
 	if (primary == SQLITE_CONSTRAINT)
 		code = VP_ERR_CONFLICT;
 	if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT)
@@ -53,8 +57,9 @@ static vp_code db_fail(struct vp_db_conn *conn, int rc, struct vp_error *err, co
 	if (primary == SQLITE_READONLY)
 		return vp_fail(err, VP_ERR_DB, "%s is read-only (%s): the registry must write",
 			       conn->shown, sqlite3_errmsg(conn->db));
+	/* Another process holds the lock: a 503 to retry (--registry-wait bounds the wait). */
 	if (primary == SQLITE_BUSY)
-		return vp_fail(err, VP_ERR_DB,
+		return vp_fail(err, VP_ERR_UNAVAILABLE,
 			       "%s: %s: the database stayed locked past the busy "
 			       "timeout",
 			       conn->shown, what);
@@ -74,8 +79,10 @@ static int busy_wait(void *arg, int tries)
 	struct vp_db_conn *conn = arg;
 	long step_us = 200L + 100L * (tries < 18 ? tries : 18);
 	/* Each earlier try slept at most 2 ms: a bound on the time waited so far. */
-	if ((long)tries * 2 >= (long)conn->busy_timeout_ms)
+	if ((long)tries * 2 >= (long)conn->busy_timeout_ms) {
+		conn->waited_out = true;
 		return 0;
+	}
 	usleep((useconds_t)step_us);
 	return 1;
 }
@@ -301,6 +308,7 @@ static vp_code sqlite_begin(struct vp_db_conn *conn, bool write, enum vp_db_lock
 {
 	(void)lock; /* BEGIN IMMEDIATE already serialises every writer */
 	conn->last_rc = SQLITE_OK;
+	conn->waited_out = false;
 	return sqlite_exec_script(conn, write ? "BEGIN IMMEDIATE" : "BEGIN", err);
 }
 
@@ -315,9 +323,15 @@ static void sqlite_rollback(struct vp_db_conn *conn)
 		sqlite3_exec(conn->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/*
+ * Busy without a wait (a snapshot that cannot be upgraded) is worth another
+ * try; busy after the handler waited the whole busy timeout is not: another
+ * process holds the lock, and five more waits would hold the caller five
+ * times as long (issue 14: 55 s for a locked file).
+ */
 static bool sqlite_retriable(struct vp_db_conn *conn)
 {
-	return (conn->last_rc & 0xff) == SQLITE_BUSY;
+	return (conn->last_rc & 0xff) == SQLITE_BUSY && !conn->last_waited;
 }
 
 const struct vp_db_ops vp_db_sqlite_ops = {

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -64,6 +65,30 @@ class Operations(E2ECase):
         p = subprocess.run(b.cmd, env=b.env_vars, capture_output=True, text=True, timeout=60)
         self.assertNotEqual(p.returncode, 0)
         self.assertRegex(p.stderr, r"allow-account|allow-any-account")
+
+    def test_locked_registry_answers_503(self):
+        """A SQLite file locked by another process (issue 14: it held a worker 55 s, five
+        busy waits in a row): a registration answers 503 with Retry-After after about one
+        --registry-wait (2 s), well inside the client's 8 s (five waits would not be), and
+        nothing is registered; once the lock is gone the same registration succeeds."""
+        b = Broker(self.env, self.hub, self.workdir, args=["--registry-wait", "2"],
+                   binary=self.bin, name="locked")
+        self.brokers.append(b)
+        b.start()
+        holder = sqlite3.connect(b.db[len("sqlite:"):], timeout=0, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            proof = b.api.proof("client-b")     # signed before the clock of the bound starts
+            r = b.api.request("POST", "/v1/namespaces", {"client_ref": "locked-1"}, auth=proof,
+                              timeout=8)
+            self.assertStatus(r, 503, "unavailable")
+            self.assertIn("retry-after", r.headers)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        r = b.api.register("client-b", "locked-1")
+        self.assertStatus(r, 201)
+        self.assertEqual(r.json["NamespaceId"], 1)
 
     def test_hub_vpc_overlapping_the_plan(self):
         """A hub VPC that is not n = 0 overlaps a client namespace: refused unless reserved;

@@ -492,6 +492,140 @@ static void test_threads(void **state)
 	vp_auth_free(a);
 }
 
+/* ------------------------------------------------------------------ admission control (issue 14)
+ */
+
+static struct vp_auth *auth_admitting(const struct vp_admission_config *adm, size_t cache_entries)
+{
+	struct vp_auth_config cfg = {
+		.proof = {.server_id = SERVER_ID,
+			  .partition = "aws",
+			  .sts_endpoint = env.url,
+			  .clock = broker_clock},
+		.cache_entries = cache_entries,
+		.sts_timeout_ms = 5000,
+		.admission = *adm,
+	};
+	struct vp_auth *a = NULL;
+	struct vp_error err;
+
+	if (vp_auth_new(&cfg, &a, &err) != VP_OK)
+		fail_msg("%s", err.message);
+	return a;
+}
+
+/* A proof under a made-up access key id (as anyone can mint): STS refuses it, after a call. */
+static char *random_key_proof(unsigned i)
+{
+	char key[21];
+
+	snprintf(key, sizeof(key), "ASIA%08X%08X", (unsigned)rand(), i);
+	return proof_at((time_t)t0, key, "randomSecret00000000000000000000000000000", NULL);
+}
+
+/* 100 proofs with random access keys from one source: at most the source's burst reach STS. */
+static void test_admission_per_source(void **state)
+{
+	struct vp_admission_config adm = {
+		.max_replays = 64,
+		.source_rate = 1.0 / 60,
+		.source_burst = 5,
+		.key_rate = 100,
+		.key_burst = 100,
+	};
+	struct vp_auth *a = auth_admitting(&adm, 0);
+	int refused = 0;
+	(void)state;
+
+	for (unsigned i = 0; i < 100; i++) {
+		char *proof = random_key_proof(i);
+		struct vp_identity id;
+		struct vp_error err;
+		unsigned retry_after = 0;
+		vp_code rc = vp_auth_verify_from(a, proof, &test_req, "198.51.100.7", &id,
+						 &retry_after, &err);
+		if (rc == VP_ERR_UNAVAILABLE) {
+			assert_true(retry_after >= 1);
+			assert_non_null(strstr(err.message, "198.51.100.7"));
+			refused++;
+		}
+		free(proof);
+	}
+	/* 5 in the burst, one more if a minute passed (a token a minute) */
+	assert_true(sts_calls() >= 5 && sts_calls() <= 6);
+	assert_true(refused >= 94);
+	/* another source still gets through */
+	{
+		char *proof = proof_at((time_t)t0, B_KEY, B_SECRET, NULL);
+		struct vp_identity id;
+		struct vp_error err;
+		unsigned retry_after;
+		assert_int_equal(vp_auth_verify_from(a, proof, &test_req, "198.51.100.8", &id,
+						     &retry_after, &err),
+				 VP_OK);
+		free(proof);
+	}
+	vp_auth_free(a);
+}
+
+/* One access key from many sources: at most the key's burst reach STS. */
+static void test_admission_per_key(void **state)
+{
+	struct vp_admission_config adm = {
+		.max_replays = 64,
+		.source_rate = 100,
+		.source_burst = 100,
+		.key_rate = 1.0 / 60,
+		.key_burst = 3,
+	};
+	struct vp_auth *a = auth_admitting(&adm, 0);
+	(void)state;
+
+	for (unsigned i = 0; i < 20; i++) {
+		char source[32];
+		char *proof = proof_at((time_t)t0 - (time_t)i, B_KEY, B_SECRET, NULL);
+		struct vp_identity id;
+		struct vp_error err;
+		unsigned retry_after;
+		snprintf(source, sizeof(source), "203.0.113.%u", i + 1);
+		vp_code rc =
+			vp_auth_verify_from(a, proof, &test_req, source, &id, &retry_after, &err);
+		assert_true(rc == VP_OK ||
+			    (rc == VP_ERR_UNAVAILABLE && strstr(err.message, B_KEY)));
+		free(proof);
+	}
+	assert_true(sts_calls() >= 3 && sts_calls() <= 4);
+	vp_auth_free(a);
+}
+
+static bool only_b(void *ctx, const struct vp_identity *id)
+{
+	(void)ctx;
+	return strcmp(id->account, B) == 0;
+}
+
+/* Proofs of a refused account (the hub's, here) do not push an allowed one out of the cache. */
+static void test_refused_accounts_not_cached(void **state)
+{
+	struct vp_auth *a = auth_for(env.url, 4);
+	char *legit = proof_at((time_t)t0, B_KEY, B_SECRET, NULL);
+	(void)state;
+
+	vp_auth_set_cacheable(a, only_b, NULL);
+	expect(a, legit, VP_OK, NULL);
+	assert_int_equal(sts_calls(), 1);
+	for (int i = 1; i <= 20; i++) {
+		char *flood = proof_at((time_t)t0 - i, HUB_KEY, HUB_SECRET, NULL);
+		expect(a, flood, VP_OK, NULL); /* verified; the server refuses the account later */
+		free(flood);
+	}
+	assert_int_equal(sts_calls(), 21);
+	expect(a, legit, VP_OK, NULL); /* still cached: no STS call */
+	assert_int_equal(sts_calls(), 21);
+	free(legit);
+	vp_auth_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -503,6 +637,9 @@ int main(void)
 		cmocka_unit_test_setup(test_temporary_credentials, reset),
 		cmocka_unit_test_setup(test_sts_unavailable, reset),
 		cmocka_unit_test_setup(test_threads, reset),
+		cmocka_unit_test_setup(test_admission_per_source, reset),
+		cmocka_unit_test_setup(test_admission_per_key, reset),
+		cmocka_unit_test_setup(test_refused_accounts_not_cached, reset),
 	};
 	int rc;
 

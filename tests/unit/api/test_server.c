@@ -12,6 +12,7 @@
  *   client_ref "err-<code>"                              that error from register
  *   client_ref "block"                                   register waits for the test
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -37,6 +38,7 @@
 #include "api/query.h"
 #include "api/server.h"
 #include "broker/broker.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 #define FORBIDDEN_ACCOUNT "999999999999"
@@ -52,13 +54,15 @@ static int dbl_ready_calls; /* vp_broker_readiness() calls: registry queries */
 static int dbl_registered;  /* times "stack-1" was registered */
 static bool dbl_entered, dbl_release;
 
-vp_code vp_auth_verify(struct vp_auth *auth, const char *authorization,
-		       const struct vp_auth_request *req, struct vp_identity *out,
-		       struct vp_error *err)
+vp_code vp_auth_verify_from(struct vp_auth *auth, const char *authorization,
+			    const struct vp_auth_request *req, const char *source,
+			    struct vp_identity *out, unsigned *retry_after, struct vp_error *err)
 {
 	const char *p;
 	(void)auth;
+	(void)source;
 	assert_non_null(req);
+	*retry_after = 0;
 	assert_non_null(authorization);
 	if (strcmp(authorization, "Vpcpeer-Proof sts-down") == 0)
 		return vp_fail(err, VP_ERR_UNAVAILABLE, "STS did not answer (test)");
@@ -1051,6 +1055,78 @@ static void test_graceful_stop_finishes_in_flight(void **state)
 	finish(&f, NULL);
 }
 
+static int bg_finished; /* under dbl_lock */
+
+static void *bg_register_count(void *arg)
+{
+	bg_register(arg);
+	pthread_mutex_lock(&dbl_lock);
+	bg_finished++;
+	pthread_cond_broadcast(&dbl_cond);
+	pthread_mutex_unlock(&dbl_lock);
+	return NULL;
+}
+
+/* A bounded work queue (issue 14): with the one worker busy and the queue full, 503 at once. */
+static void test_queue_full(void **state)
+{
+	struct vp_server_config cfg;
+	struct fixture f;
+	struct bg_request b[3];
+	pthread_t t[3];
+	int refused = 0, created = 0;
+	char retry[16];
+	struct timespec deadline;
+	(void)state;
+	vp_server_config_init(&cfg);
+	cfg.listen = "127.0.0.1:0";
+	cfg.threads = 2;
+	cfg.workers = 1;
+	cfg.max_queue = 1;
+	start(&f, &cfg);
+	memset(b, 0, sizeof(b));
+	pthread_mutex_lock(&dbl_lock);
+	dbl_entered = dbl_release = false;
+	bg_finished = 0;
+	pthread_mutex_unlock(&dbl_lock);
+	b[0].f = &f;
+	assert_int_equal(pthread_create(&t[0], NULL, bg_register_count, &b[0]), 0);
+	pthread_mutex_lock(&dbl_lock);
+	while (!dbl_entered)
+		pthread_cond_wait(&dbl_cond, &dbl_lock);
+	pthread_mutex_unlock(&dbl_lock);
+	/* The worker is held: of the next two, one waits in the queue, the other is refused. */
+	for (int i = 1; i < 3; i++) {
+		b[i].f = &f;
+		assert_int_equal(pthread_create(&t[i], NULL, bg_register_count, &b[i]), 0);
+	}
+	pthread_mutex_lock(&dbl_lock);
+	/* the refusal, while the worker is still held (30 s: a bound to fail, not a wait) */
+	deadline = vp_clock_deadline(CLOCK_REALTIME, 30000);
+	while (bg_finished < 1 &&
+	       pthread_cond_timedwait(&dbl_cond, &dbl_lock, &deadline) != ETIMEDOUT)
+		;
+	dbl_release = true;
+	pthread_cond_broadcast(&dbl_cond);
+	pthread_mutex_unlock(&dbl_lock);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < 3; i++) {
+		if (b[i].r.status == 503) {
+			expect_error(&b[i].r, 503, "unavailable");
+			assert_string_equal(header(&b[i].r, "Retry-After", retry, sizeof(retry)),
+					    "1");
+			refused++;
+		} else if (b[i].r.status == 201) {
+			created++;
+		}
+		reply_done(&b[i].r);
+	}
+	assert_int_equal(refused, 1);
+	assert_int_equal(created, 2);
+	finish(&f, NULL);
+}
+
 /* ---- clients that leave while their request is on a worker ------------------------------ */
 
 /* A raw connection to the server that has sent `request` whole (no answer read). */
@@ -1370,6 +1446,7 @@ int main(void)
 		cmocka_unit_test(test_registry_error_hidden),
 		cmocka_unit_test(test_access_log),
 		cmocka_unit_test(test_graceful_stop_finishes_in_flight),
+		cmocka_unit_test(test_queue_full),
 		cmocka_unit_test(test_client_leaves_while_on_worker),
 		cmocka_unit_test(test_many_clients_leave_early),
 		cmocka_unit_test(test_tls_and_config_errors),
