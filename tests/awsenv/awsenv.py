@@ -1084,6 +1084,8 @@ class HttpFront:
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                 ValueError):
             pass
+        except asyncio.CancelledError:
+            pass  # awsenv is stopping: asyncio.run cancels the connections still open
         finally:
             writer.close()
 

@@ -154,7 +154,7 @@ static void one_pass(struct vp_reconciler *rc)
 		rc->fence.epoch = epoch = taken.epoch;
 		atomic_store(&rc->fence.lost, false);
 		pthread_mutex_unlock(&rc->mu);
-		vp_log(VP_LOG_INFO, "reconcile: leading (lease epoch %lld)", (long long)epoch);
+		vp_log(VP_LOG_DEBUG, "reconcile: leading (lease epoch %lld)", (long long)epoch);
 	}
 	if (vp_broker_reconcile(rc->b, &opts, &report, &e) != VP_OK) {
 		vp_log(VP_LOG_WARN, "%s", e.message);
@@ -180,6 +180,9 @@ static void one_pass(struct vp_reconciler *rc)
 		if (rc->fence.epoch != 0) /* refused by a write before the renewer noticed */
 			lease_lost(rc, "a write of the pass was fenced");
 	}
+	/* The lease is held for a pass, not between passes: `vpcpeer reconcile --once` (an
+	 * operator's --force run included) and the other brokers get their turn. */
+	vp_reconcile_lease_end(rc->b, &rc->fence);
 	pthread_mutex_unlock(&rc->mu);
 	log_pass(epoch, started_ms, outcome);
 }

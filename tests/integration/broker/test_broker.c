@@ -587,10 +587,11 @@ static void test_trust_pool_spills_then_exhausted(void **state)
 	}
 	assert_int_equal(live_count(&w), 7);
 	/* a release frees a place in role 1, and the next account takes it */
-	assert_int_equal(vp_broker_release(w.broker,
-					   &(struct vp_identity){.account = "500000000000"}, 1,
-					   "req", r, &err),
-			 VP_OK);
+	{
+		struct vp_identity owner =
+			who("500000000000"); /* the principal that registered 1 */
+		assert_int_equal(vp_broker_release(w.broker, &owner, 1, "req", r, &err), VP_OK);
+	}
 	assert_int_equal(trust_count(&w, ROLE1, "500000000000"), 0);
 	must_register(&w, acct, "ref-6", r, true);
 	assert_string_equal(r->record.peer_role_arn, ROLE1_ARN);
