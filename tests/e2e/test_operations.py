@@ -75,7 +75,8 @@ class Operations(E2ECase):
                    binary=self.bin, name="locked")
         self.brokers.append(b)
         b.start()
-        holder = sqlite3.connect(b.db[len("sqlite:"):], timeout=0, isolation_level=None)
+        # waits out a write of the broker's own (its readiness heartbeat, a lease) to take it
+        holder = sqlite3.connect(b.db[len("sqlite:"):], timeout=30, isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")
         try:
             proof = b.api.proof("client-b")     # signed before the clock of the bound starts
