@@ -92,8 +92,9 @@ def calls_summary(doc):
 class CDriver:
     name = "C (bench/broker_load)"
 
-    def __init__(self, load_bin, broker, env, tmp, names):
+    def __init__(self, load_bin, broker, env, tmp, names, rate=0):
         self.bin, self.broker, self.env, self.tmp = load_bin, broker, env, tmp
+        self.rate = rate
         self.accounts = {}
         for i in range(1, BURST + 1):
             a = generated_account(i)
@@ -116,6 +117,8 @@ class CDriver:
     def _run(self, args):
         self.signed_at -= 1
         env = dict(os.environ, BROKER_LOAD_SIGNED_AT=str(self.signed_at))
+        if self.rate and args[0] == "register":
+            env["BROKER_LOAD_RATE"] = str(self.rate)
         p = subprocess.run([self.bin] + args, capture_output=True, text=True, timeout=600,
                            env=env)
         if p.returncode != 0:
@@ -289,7 +292,7 @@ def run_mode(args, mode, levels, names):
                         not args.knows_mode else [], args=extra).start()
         pid = broker.proc.pid
         if args.driver == "c":
-            driver = CDriver(args.load, broker, env, tmp, names)
+            driver = CDriver(args.load, broker, env, tmp, names, args.rate)
         else:
             driver = PythonDriver(broker.api)
         # warm-up (connections to awsenv, the registry file), not measured
@@ -298,7 +301,9 @@ def run_mode(args, mode, levels, names):
         print(f"broker benchmark, mode {label}: {os.cpu_count()} cores, load average "
               f"{os.getloadavg()[0]:.2f}, {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}, "
               f"awsenv latency {args.latency_ms} ms per AWS call, registry "
-              f"{args.db or 'SQLite (temporary file)'}, 3 hub route tables, driver {driver.name}")
+              f"{args.db or 'SQLite (temporary file)'}, 3 hub route tables, driver {driver.name}"
+              + (f", fixed arrival rate {args.rate:.0f}/s (regs/s: answered per second of a "
+                 f"burst, from its first planned start to its last answer)" if args.rate else ""))
         print(f"{'clients':>7} {'regs':>5} {'regs/s':>7} {'p50 ms':>8} {'p99 ms':>8} "
               f"{'max ms':>8} {'AWS/reg':>7} {'CPU ms/reg: broker':>18} {'awsenv':>7} "
               f"{'driver':>7}  AWS calls per registration")
@@ -367,6 +372,10 @@ def main():
                          "awsenv and broker)")
     ap.add_argument("--driver", choices=("c", "python"), default="c")
     ap.add_argument("--latency-ms", type=int, default=50)
+    ap.add_argument("--rate", type=float, default=0,
+                    help="C driver: a fixed arrival rate (registrations/s, open loop) instead "
+                         "of each client sending its next at once; latency counts from each "
+                         "request's planned start")
     ap.add_argument("--levels", default="1,16,64", help="client counts; '' for none")
     ap.add_argument("--per-level", type=int, default=0,
                     help="registrations per level (default: 30 at 1 client, 240 at 16, "

@@ -16,6 +16,9 @@
  *       one per run: the caller makes each run's distinct) or else each a
  *       different number of seconds in the past, so no two are alike and
  *       each costs the broker one STS replay, as a new stack's does.
+ *       With BROKER_LOAD_RATE=R (requests/s) request i starts at i/R s after
+ *       the clock (a fixed arrival rate, open loop; its latency counts from
+ *       then), else each thread sends its next request as soon as it can.
  *       Prints one line per request "i status latency_ms namespace_id".
  *   broker_load release URL SERVER_ID STS_URL ACCOUNTS CLIENTS N...
  *       DELETE /v1/namespaces/N as account i for the i-th N ("i status ms -").
@@ -83,6 +86,7 @@ struct run {
 	atomic_ulong done, errors;
 	pthread_barrier_t start;
 	double t_start, t_end;
+	double rate; /* BROKER_LOAD_RATE: request i starts at t_start + i / rate; 0: at once */
 };
 
 struct reply {
@@ -235,6 +239,16 @@ static void run_indexed(struct run *run, CURL *c, struct reply *reply)
 			b = NULL;
 		}
 		t0 = now();
+		if (run->rate > 0) {
+			/* A fixed arrival rate: the latency counts from the request's planned
+			 * start, so a client that is late (all busy) shows as waiting, not as fewer
+			 * requests. */
+			double at = run->t_start + (double)i / run->rate;
+			struct timespec ts = {(time_t)at, (long)((at - (double)(time_t)at) * 1e9)};
+			if (at > t0)
+				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+			t0 = at;
+		}
 		status = proof ? request(c, reply, run->url, method, p, proof, b) : 0;
 		run->results[i].ms = (now() - t0) * 1e3;
 		run->results[i].status = status;
@@ -422,6 +436,8 @@ int main(int argc, char **argv)
 	struct rusage ru0, ru;
 	double secs;
 
+	if (getenv("BROKER_LOAD_RATE"))
+		run.rate = strtod(getenv("BROKER_LOAD_RATE"), NULL);
 	if (getenv("BROKER_LOAD_SIGNED_AT"))
 		signed_at = (time_t)strtoll(getenv("BROKER_LOAD_SIGNED_AT"), NULL, 10);
 	if (parse_args(&run, argc, argv, &clients) != 0)
@@ -448,9 +464,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	run.t_start = now(); /* before the barrier: the threads read it after */
 	pthread_barrier_wait(&run.start);
 	getrusage(RUSAGE_SELF, &ru0);
-	run.t_start = now();
 	for (int64_t t = 0; t < clients; t++)
 		pthread_join(threads[t], NULL);
 	run.t_end = now();
