@@ -113,6 +113,11 @@ class Checks(unittest.TestCase):
         self.assertTrue(self.verdict(fl.check_no_5xx_after, quiet, windows)[0])
         late = FakeLoad(ops=[op(503, 12.5)])
         self.assertFalse(self.verdict(fl.check_no_5xx_after, late, windows)[0])
+        # started after the first fault, still running when the second began: excused
+        overlapping = op(503, 19.5)
+        overlapping.end = 20.5
+        self.assertTrue(self.verdict(fl.check_no_5xx_after, FakeLoad(ops=[overlapping]),
+                                     windows)[0])
         lasting = FakeLoad(ops=[op(500, 30.0)])
         self.assertFalse(self.verdict(fl.check_no_5xx_after, lasting, [(5.0, 5.0)])[0])
 
