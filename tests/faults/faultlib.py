@@ -224,7 +224,9 @@ pidfile = {self.dir}/pgbouncer.pid
 class Tmpfs:
     """A small tmpfs (we are root) that the SQLite case fills up."""
 
-    def __init__(self, workdir, size="4m"):
+    # Room for the registry and its WAL once the filler is gone: SQLite checkpoints the WAL
+    # at about 4 MB (1,000 pages), so a 4 MiB tmpfs filled up again by itself after recovery.
+    def __init__(self, workdir, size="32m"):
         self.path = tempfile.mkdtemp(prefix="tmpfs.", dir=workdir)
         self.size = size
         self.mounted = False

@@ -49,7 +49,7 @@ BASE_ARGS = ["--reconcile-interval", "1", "--max-namespaces-per-account", "0",
 PENDING_TTL = 2            # the quarantine case's --pending-ttl
 
 # seconds: (short, long)
-DUR = {"before": (2, 10), "after": (3, 20), "gap": (1, 5), "outage": (3, 20),
+DUR = {"before": (2, 10), "after": (5, 20), "gap": (1, 5), "outage": (3, 20),
        "leader_tries": (2, 3), "idle_run": (6, 60), "full": (4, 20), "q0_run": (20, 60),
        "bouncer_timeout": (30, 60)}
 
