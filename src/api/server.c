@@ -611,6 +611,20 @@ fail:
 	return rc;
 }
 
+/* No new connection once vp_server_stop has begun (not MHD_quiesce_daemon: in 0.9.75 it races
+ * a pool worker for the listen socket's epoll entry, and the loser aborts: docs/serving.md). */
+static enum MHD_Result accept_open(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct vp_server *s = cls;
+	bool open;
+	(void)addr;
+	(void)addrlen;
+	pthread_mutex_lock(&s->lock);
+	open = !s->closing;
+	pthread_mutex_unlock(&s->lock);
+	return open ? MHD_YES : MHD_NO;
+}
+
 static void declare_metrics(struct vp_metrics *m)
 {
 	struct vp_error err;
@@ -679,13 +693,13 @@ vp_code vp_server_run(struct vp_server *s, struct vp_broker *broker, struct vp_a
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, s->listen_fd, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	s->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, s, MHD_OPTION_NOTIFY_CONNECTION, vp_guard_notify,
-		s->guard, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->cfg.connection_timeout,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-		MHD_OPTION_URI_LOG_CALLBACK, uri_logged, s, MHD_OPTION_NOTIFY_COMPLETED, completed,
-		s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY, opts,
-		MHD_OPTION_END);
+		flags, 0, accept_open, s, on_request, s, MHD_OPTION_NOTIFY_CONNECTION,
+		vp_guard_notify, s->guard, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned int)s->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)s->cfg.connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)CONNECTION_MEMORY, MHD_OPTION_URI_LOG_CALLBACK, uri_logged, s,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+		NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!s->daemon)
 		return vp_fail(err, VP_ERR_INTERNAL,
 			       "libmicrohttpd did not start on %s (a bad TLS certificate or key?)",
@@ -735,44 +749,34 @@ const char *vp_server_host_port(const struct vp_server *server)
 	return server->host_port;
 }
 
-/* Wait until no request is in flight or the deadline passes; true when none is left. */
-static bool wait_idle(struct vp_server *s, unsigned seconds)
+/* Refuse new connections (accept_open), then wait until no request is in flight or the
+ * deadline passes: how many are left. */
+static unsigned close_and_wait(struct vp_server *s, unsigned seconds)
 {
 	struct timespec deadline = vp_clock_deadline(CLOCK_REALTIME, (int64_t)seconds * 1000);
-	bool idle;
+	unsigned left;
 
 	pthread_mutex_lock(&s->lock);
+	s->closing = true;
 	while (s->in_flight > 0 &&
 	       pthread_cond_timedwait(&s->idle, &s->lock, &deadline) != ETIMEDOUT)
 		;
-	idle = s->in_flight == 0;
+	left = s->in_flight;
 	pthread_mutex_unlock(&s->lock);
-	return idle;
+	return left;
 }
 
 void vp_server_stop(struct vp_server *s)
 {
+	unsigned left;
+
 	if (!s)
 		return;
 	vp_proxy_listen_stop(s->proxy_listen); /* no new connections from the PROXY listener */
-	if (s->daemon) {
-		MHD_socket fd = MHD_quiesce_daemon(s->daemon);
-		if (fd != MHD_INVALID_SOCKET)
-			close(fd); /* no new connections from here on */
-		pthread_mutex_lock(&s->lock);
-		s->closing = true;
-		pthread_mutex_unlock(&s->lock);
-		if (!wait_idle(s, s->cfg.shutdown_grace)) {
-			unsigned left;
-			pthread_mutex_lock(&s->lock);
-			left = s->in_flight;
-			pthread_mutex_unlock(&s->lock);
-			vp_log(VP_LOG_WARN,
-			       "%u request(s) still in flight after %u s; closing their "
-			       "connections",
-			       left, s->cfg.shutdown_grace);
-		}
-	}
+	if (s->daemon && (left = close_and_wait(s, s->cfg.shutdown_grace)) > 0)
+		vp_log(VP_LOG_WARN,
+		       "%u request(s) still in flight after %u s; closing their connections", left,
+		       s->cfg.shutdown_grace);
 	/* Workers finish what is queued (their connections are suspended), then exit. */
 	pthread_mutex_lock(&s->lock);
 	s->workers_done = true;
