@@ -688,6 +688,20 @@ class PgCluster:
 # the test case base
 # --------------------------------------------------------------------------------------------
 
+class OnPostgres:
+    """Mixed in before E2ECase: the class gets a PostgreSQL cluster of its own (cls.pg),
+    stopped when the class ends; the class is skipped without PostgreSQL's binaries."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not PgCluster.available():
+            raise unittest.SkipTest("no PostgreSQL binaries (scripts/setup installs them)")
+        super().setUpClass()
+        cls.pg = PgCluster(cls.tmp)
+        cls.addClassCleanup(cls.pg.stop)
+        cls.pg.start()
+
+
 class E2ECase(unittest.TestCase):
     """One awsenv per test module (class); before each test awsenv is reset and a fresh hub
     is created; brokers started by a test are stopped after it and must be clean."""

@@ -12,7 +12,7 @@ import sys
 import threading
 import unittest
 
-from broker_harness import (E2ECase, HUB_ACCOUNT, REGION, PgCluster, generated_account,
+from broker_harness import (E2ECase, HUB_ACCOUNT, OnPostgres, REGION, generated_account,
                             parallel)
 
 ACCOUNTS = [generated_account(i) for i in range(1, 11)]
@@ -199,17 +199,8 @@ class HubSide(E2ECase):
         self.assertLess(calls, len(jobs), f"{calls} ModifyManagedPrefixList for {len(jobs)}")
 
 
-class TwoBrokersOnePrefixList(HubSide):
+class TwoBrokersOnePrefixList(OnPostgres, HubSide):
     """50 concurrent confirms from two brokers on one PostgreSQL registry: 50 entries."""
-
-    @classmethod
-    def setUpClass(cls):
-        if not PgCluster.available():
-            raise unittest.SkipTest("no PostgreSQL binaries (scripts/setup installs them)")
-        super().setUpClass()
-        cls.pg = PgCluster(cls.tmp)
-        cls.addClassCleanup(cls.pg.stop)
-        cls.pg.start()
 
     # only the test below runs in this class
     test_broker_mode = test_peer_role_mode = None

@@ -8,7 +8,7 @@ import threading
 import time
 import unittest
 
-from broker_harness import (E2ECase, PgCluster, generated_account, parallel, plan_of,
+from broker_harness import (E2ECase, OnPostgres, generated_account, parallel, plan_of,
                             trusted_accounts)
 
 ACCOUNTS = [generated_account(i) for i in range(1, 11)]
@@ -23,17 +23,8 @@ def all_trusted(hub):
     return out
 
 
-class TwoBrokers(E2ECase):
+class TwoBrokers(OnPostgres, E2ECase):
     GENERATED_ACCOUNTS = 10
-
-    @classmethod
-    def setUpClass(cls):
-        if not PgCluster.available():
-            raise unittest.SkipTest("no PostgreSQL binaries (scripts/setup installs them)")
-        super().setUpClass()
-        cls.pg = PgCluster(cls.tmp)
-        cls.addClassCleanup(cls.pg.stop)
-        cls.pg.start()
 
     def racing(self, calls):
         """calls: [fn() -> Response]; one thread each, released together."""
