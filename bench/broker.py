@@ -92,9 +92,10 @@ def calls_summary(doc):
 class CDriver:
     name = "C (bench/broker_load)"
 
-    def __init__(self, load_bin, broker, env, tmp, names, rate=0):
+    def __init__(self, load_bin, broker, env, tmp, names, rate=0, unbound=False):
         self.bin, self.broker, self.env, self.tmp = load_bin, broker, env, tmp
         self.rate = rate
+        self.unbound = unbound   # a broker from before proofs were bound to their request
         self.accounts = {}
         for i in range(1, BURST + 1):
             a = generated_account(i)
@@ -117,12 +118,16 @@ class CDriver:
     def _run(self, args):
         self.signed_at -= 1
         env = dict(os.environ, BROKER_LOAD_SIGNED_AT=str(self.signed_at))
+        if self.unbound:
+            env["BROKER_LOAD_UNBOUND"] = "1"
         if self.rate and args[0] == "register":
             env["BROKER_LOAD_RATE"] = str(self.rate)
         p = subprocess.run([self.bin] + args, capture_output=True, text=True, timeout=600,
                            env=env)
         if p.returncode != 0:
             raise SystemExit(f"broker_load failed ({p.returncode}): {p.stderr.strip()}")
+        if p.stderr.strip():
+            print(p.stderr.strip(), file=sys.stderr)   # the first refusal and why
         rows, summary = [], {}
         for line in p.stdout.splitlines():
             if line.startswith("#"):
@@ -227,9 +232,19 @@ class PythonDriver:
 
 # ---- one broker, one mode ------------------------------------------------------------------
 
-def knows_peering_accepter(binary):
+def serve_help(binary):
     p = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True, timeout=30)
-    return "--peering-accepter" in (p.stdout + p.stderr)
+    return p.stdout + p.stderr
+
+
+def known_flags(pairs, help_text):
+    """The (flag, value) pairs of `pairs` that this binary's serve knows: a binary from before
+    the admission limits (issue 14) is measured with the limits it has."""
+    out = []
+    for flag, value in zip(pairs[::2], pairs[1::2]):
+        if flag in help_text:
+            out += [flag, value]
+    return out
 
 
 def set_latency(env, ms):
@@ -281,7 +296,7 @@ def run_mode(args, mode, levels, names):
     try:
         hub = Hub(env, roles=4)
         extra = ["--max-peerings", "125", "--max-routes-per-table", "1000",
-                 "--quarantine", "0"] + NO_RATE_LIMIT + args.serve_arg
+                 "--quarantine", "0"] + known_flags(NO_RATE_LIMIT, args.help) + args.serve_arg
         label = mode
         if args.knows_mode:
             extra += ["--peering-accepter", mode]
@@ -289,10 +304,11 @@ def run_mode(args, mode, levels, names):
             label = "peer-role (this binary has no --peering-accepter)"
         broker = Broker(env, hub, tmp, db=args.db, allow="any", binary=args.bin,
                         route_tables=None, roles=hub.roles if mode == "peer-role" or
-                        not args.knows_mode else [], args=extra).start()
+                        not args.knows_mode else [], args=extra, accepter=None).start()
         pid = broker.proc.pid
         if args.driver == "c":
-            driver = CDriver(args.load, broker, env, tmp, names, args.rate)
+            driver = CDriver(args.load, broker, env, tmp, names, args.rate,
+                             unbound="--accept-unbound-proofs" not in args.help)
         else:
             driver = PythonDriver(broker.api)
         # warm-up (connections to awsenv, the registry file), not measured
@@ -402,7 +418,8 @@ def main():
     for m in modes:
         if m not in ("broker", "peer-role"):
             raise SystemExit(f"--peering-accepter {m}: use broker, peer-role or both")
-    args.knows_mode = knows_peering_accepter(args.bin)
+    args.help = serve_help(args.bin)
+    args.knows_mode = "--peering-accepter" in args.help
     if not args.knows_mode:
         print(f"note: {args.bin} does not know --peering-accepter (built before broker mode); "
               "it runs its only mode, peer-role, whatever --peering-accepter says", flush=True)

@@ -57,10 +57,11 @@ struct vp_api_call {
 	char *payload;
 	size_t payload_len;
 	const char *content_type;
-	const char *error_code; /* the API error code (docs/api.md), NULL on success */
-	unsigned retry_after;   /* seconds for Retry-After; 0: none */
-	const char *allow;      /* for 405 */
-	int64_t n;              /* the namespace answered about, or -1 (access log) */
+	const char *error_code;     /* the API error code (docs/api.md), NULL on success */
+	unsigned retry_after;       /* seconds for Retry-After; 0: none */
+	const char *allow;          /* for 405 */
+	const char *const *headers; /* more headers: name, value, ..., NULL; NULL: none */
+	int64_t n;                  /* the namespace answered about, or -1 (access log) */
 };
 
 void vp_api_call_cleanup(struct vp_api_call *call);

@@ -74,7 +74,7 @@ const char *vp_render_code(vp_code code)
 	}
 }
 
-static json_t *time_or_null(int64_t t)
+json_t *vp_render_time(int64_t t)
 {
 	char text[32];
 	struct tm utc;
@@ -129,15 +129,30 @@ json_t *vp_render_namespace(const struct vp_registration *reg)
 	bad |= json_object_set_new(obj, "PeeringAccepter", json_string(reg->peering_accepter));
 	bad |= json_object_set_new(obj, "PeerRoleArn", string_or_null(r->peer_role_arn));
 	bad |= json_object_set_new(obj, "PeerCidrBlock", json_string(reg->peer_cidr));
+	bad |= json_object_set_new(obj, "HostedZoneId", string_or_null(reg->hosted_zone));
 	bad |= json_object_set_new(obj, "VpcId", string_or_null(r->vpc_id));
-	bad |= json_object_set_new(obj, "VpcPeeringConnectionId", string_or_null(r->peering_id));
+	/* The transit-gateway mode (issue 16): the attachment's id where the peering's was. */
+	if (strcmp(reg->attach, "transit-gateway") == 0) {
+		bad |= json_object_set_new(obj, "VpcPeeringConnectionId", json_null());
+		bad |= json_object_set_new(obj, "TransitGatewayAttachmentId",
+					   string_or_null(r->peering_id));
+		bad |= json_object_set_new(obj, "TransitGatewayId",
+					   json_string(reg->transit_gateway_id));
+		bad |= json_object_set_new(obj, "ResourceShareArn",
+					   json_string(reg->resource_share_arn));
+	} else {
+		bad |= json_object_set_new(obj, "VpcPeeringConnectionId",
+					   string_or_null(r->peering_id));
+	}
+	bad |= json_object_set_new(obj, "Attach",
+				   json_string(reg->attach[0] ? reg->attach : "peering"));
 	bad |= json_object_set_new(obj, "Labels", labels_object(r->labels));
-	bad |= json_object_set_new(obj, "CreatedAt", time_or_null(r->created_at));
-	bad |= json_object_set_new(obj, "UpdatedAt", time_or_null(r->updated_at));
+	bad |= json_object_set_new(obj, "CreatedAt", vp_render_time(r->created_at));
+	bad |= json_object_set_new(obj, "UpdatedAt", vp_render_time(r->updated_at));
 	bad |= json_object_set_new(obj, "ExpiresAt",
-				   r->state == VP_NS_PENDING ? time_or_null(r->expires_at)
+				   r->state == VP_NS_PENDING ? vp_render_time(r->expires_at)
 							     : json_null());
-	bad |= json_object_set_new(obj, "ReleasedAt", time_or_null(r->released_at));
+	bad |= json_object_set_new(obj, "ReleasedAt", vp_render_time(r->released_at));
 	if (bad) {
 		json_decref(obj);
 		return NULL;

@@ -17,6 +17,9 @@
 unsigned vp_render_status(vp_code code);
 const char *vp_render_code(vp_code code);
 
+/* A time as the API writes it ("2026-11-26T09:00:00Z"), JSON null for 0. */
+json_t *vp_render_time(int64_t t);
+
 /* A namespace object, or NULL when out of memory. The caller decrefs it. */
 json_t *vp_render_namespace(const struct vp_registration *reg);
 

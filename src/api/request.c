@@ -4,9 +4,13 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "api/admin_assets.h"
 #include "core/ids.h"
 
 #define NAMESPACES_PATH "/v1/namespaces"
+#define EVENTS_PATH     "/v1/events"
+#define ADMIN_PATH      "/admin/"
+#define ADMIN_API_PATH  "/admin/api/"
 
 /* Plain decimal, no sign, no leading zero, below 2^31. -1 when not. */
 static int64_t parse_namespace(const char *s, size_t len)
@@ -38,7 +42,7 @@ vp_code vp_route_match(const char *method, const char *path, struct vp_route_mat
 		       struct vp_error *err)
 {
 	size_t base = strlen(NAMESPACES_PATH);
-	struct vp_route_match match = {VP_ROUTE_HEALTHZ, -1, NULL};
+	struct vp_route_match match = {VP_ROUTE_HEALTHZ, -1, NULL, -1};
 	const char *rest, *slash;
 	vp_code rc;
 
@@ -48,6 +52,17 @@ vp_code vp_route_match(const char *method, const char *path, struct vp_route_mat
 		rc = match_method(method, "GET", VP_ROUTE_READYZ, "GET", &match, err);
 	else if (strcmp(path, "/metrics") == 0)
 		rc = match_method(method, "GET", VP_ROUTE_METRICS, "GET", &match, err);
+	else if (strcmp(path, EVENTS_PATH) == 0)
+		rc = match_method(method, "GET", VP_ROUTE_EVENTS_LIST, "GET", &match, err);
+	else if (strcmp(path, ADMIN_API_PATH "summary") == 0)
+		rc = match_method(method, "GET", VP_ROUTE_ADMIN_SUMMARY, "GET", &match, err);
+	else if (strcmp(path, ADMIN_API_PATH "namespaces") == 0)
+		rc = match_method(method, "GET", VP_ROUTE_ADMIN_NAMESPACES, "GET", &match, err);
+	else if (strcmp(path, ADMIN_API_PATH "events") == 0)
+		rc = match_method(method, "GET", VP_ROUTE_ADMIN_EVENTS, "GET", &match, err);
+	else if (strncmp(path, ADMIN_PATH, strlen(ADMIN_PATH)) == 0 &&
+		 (match.asset = vp_admin_asset_find(path + strlen(ADMIN_PATH))) >= 0)
+		rc = match_method(method, "GET", VP_ROUTE_ADMIN_ASSET, "GET", &match, err);
 	else if (strcmp(path, NAMESPACES_PATH) == 0) {
 		match.allowed_methods = "GET, POST";
 		if (strcmp(method, "GET") == 0) {
@@ -108,6 +123,16 @@ const char *vp_route_template(enum vp_route route)
 		return NAMESPACES_PATH "/{n}";
 	case VP_ROUTE_NAMESPACE_CONFIRM:
 		return NAMESPACES_PATH "/{n}/confirm";
+	case VP_ROUTE_EVENTS_LIST:
+		return EVENTS_PATH;
+	case VP_ROUTE_ADMIN_ASSET:
+		return ADMIN_PATH "{file}";
+	case VP_ROUTE_ADMIN_SUMMARY:
+		return ADMIN_API_PATH "summary";
+	case VP_ROUTE_ADMIN_NAMESPACES:
+		return ADMIN_API_PATH "namespaces";
+	case VP_ROUTE_ADMIN_EVENTS:
+		return ADMIN_API_PATH "events";
 	}
 	return "unmatched";
 }
@@ -226,8 +251,10 @@ static vp_code register_field(const char *key, json_t *value, void *ctx, struct 
 		return copy_string(value, "client_ref", req->client_ref, VP_CLIENT_REF_MAX, err);
 	if (strcmp(key, "labels") == 0)
 		return parse_labels(value, req, err);
-	return vp_fail(err, VP_ERR_INVALID, "unknown field '%.64s' (expected client_ref, labels)",
-		       key);
+	if (strcmp(key, "region") == 0) /* the client VPC's (issue 16) */
+		return copy_string(value, "region", req->region, sizeof(req->region) - 1, err);
+	return vp_fail(err, VP_ERR_INVALID,
+		       "unknown field '%.64s' (expected client_ref, labels, region)", key);
 }
 
 vp_code vp_register_request_parse(const char *body, size_t len, struct vp_register_request *out,
@@ -254,20 +281,41 @@ static vp_code confirm_field(const char *key, json_t *value, void *ctx, struct v
 		return copy_string(value, key, req->peering_id, VP_AWS_ID_MAX, err);
 	if (strcmp(key, "vpc_id") == 0)
 		return copy_string(value, key, req->vpc_id, VP_AWS_ID_MAX, err);
+	if (strcmp(key, "transit_gateway_attachment_id") == 0) /* the transit-gateway mode */
+		return copy_string(value, key, req->attachment_id, VP_AWS_ID_MAX, err);
+	if (strcmp(key, "client_ref") == 0) { /* optional: the registration meant */
+		vp_code rc = copy_string(value, key, req->client_ref, VP_CLIENT_REF_MAX, err);
+		return rc == VP_OK ? vp_ids_client_ref_check(req->client_ref, err) : rc;
+	}
 	return vp_fail(err, VP_ERR_INVALID,
-		       "unknown field '%.64s' (expected vpc_peering_connection_id, vpc_id)", key);
+		       "unknown field '%.64s' (expected vpc_peering_connection_id or "
+		       "transit_gateway_attachment_id, vpc_id, client_ref)",
+		       key);
 }
 
 vp_code vp_confirm_request_parse(const char *body, size_t len, struct vp_confirm_request *out,
 				 struct vp_error *err)
 {
-	static const char *const required[] = {"vpc_peering_connection_id", "vpc_id", NULL};
+	static const char *const required[] = {"vpc_id", NULL};
 	struct vp_confirm_request req;
 	vp_code rc;
 
 	memset(&req, 0, sizeof(req));
 	rc = parse_body(body, len, confirm_field, &req, required, err);
-	if (rc == VP_OK)
+	/* A peering, or in the transit-gateway mode an attachment: the broker's mode decides
+	 * which it takes. */
+	if (rc == VP_OK && !req.peering_id[0] && !req.attachment_id[0])
+		rc = vp_fail(err, VP_ERR_INVALID,
+			     "vpc_peering_connection_id is missing (or, to a transit-gateway hub, "
+			     "transit_gateway_attachment_id)");
+	if (rc == VP_OK && req.peering_id[0] && req.attachment_id[0])
+		rc = vp_fail(err, VP_ERR_INVALID,
+			     "give vpc_peering_connection_id or transit_gateway_attachment_id, "
+			     "not both");
+	if (rc == VP_OK && req.attachment_id[0])
+		rc = vp_ids_aws_id_check(req.attachment_id, "tgw-attach",
+					 "transit_gateway_attachment_id", err);
+	else if (rc == VP_OK && req.peering_id[0])
 		rc = vp_ids_aws_id_check(req.peering_id, "pcx", "vpc_peering_connection_id", err);
 	if (rc == VP_OK)
 		rc = vp_ids_aws_id_check(req.vpc_id, "vpc", "vpc_id", err);
@@ -280,5 +328,11 @@ bool vp_route_on_listener(enum vp_route route, bool metrics_listener)
 {
 	if (route == VP_ROUTE_HEALTHZ || route == VP_ROUTE_READYZ)
 		return true;
-	return (route == VP_ROUTE_METRICS) == metrics_listener;
+	return (route == VP_ROUTE_METRICS || vp_route_is_admin(route)) == metrics_listener;
+}
+
+bool vp_route_is_admin(enum vp_route route)
+{
+	return route == VP_ROUTE_ADMIN_ASSET || route == VP_ROUTE_ADMIN_SUMMARY ||
+	       route == VP_ROUTE_ADMIN_NAMESPACES || route == VP_ROUTE_ADMIN_EVENTS;
 }

@@ -29,6 +29,12 @@ enum vp_route {
 	VP_ROUTE_NAMESPACE_GET,       /* GET /v1/namespaces/{n} */
 	VP_ROUTE_NAMESPACE_RELEASE,   /* DELETE /v1/namespaces/{n} */
 	VP_ROUTE_NAMESPACE_CONFIRM,   /* POST /v1/namespaces/{n}/confirm */
+	VP_ROUTE_EVENTS_LIST,         /* GET /v1/events (admins) */
+	/* The hub page, on the metrics/admin listener only, no proof (admin.h, issue 17). */
+	VP_ROUTE_ADMIN_ASSET,      /* GET /admin/, /admin/app.js, /admin/style.css */
+	VP_ROUTE_ADMIN_SUMMARY,    /* GET /admin/api/summary */
+	VP_ROUTE_ADMIN_NAMESPACES, /* GET /admin/api/namespaces */
+	VP_ROUTE_ADMIN_EVENTS,     /* GET /admin/api/events */
 };
 
 struct vp_route_match {
@@ -36,6 +42,7 @@ struct vp_route_match {
 	int64_t namespace_id; /* for the /v1/namespaces/{n} routes, else -1 */
 	/* For a 405: the methods the path accepts ("GET, DELETE"). */
 	const char *allowed_methods;
+	int asset; /* VP_ROUTE_ADMIN_ASSET: the index in vp_admin_assets (admin.h) */
 };
 
 /*
@@ -51,10 +58,13 @@ VP_NODISCARD vp_code vp_route_match(const char *method, const char *path,
 const char *vp_route_template(enum vp_route route);
 
 /*
- * Whether a listener serves the route: /metrics only the metrics listener
- * (--metrics-listen), /v1 only the API's, the health checks both.
+ * Whether a listener serves the route: /metrics and /admin only the metrics
+ * listener (--metrics-listen), /v1 only the API's, the health checks both.
  */
 bool vp_route_on_listener(enum vp_route route, bool metrics_listener);
+
+/* Whether the route is the hub page's (/admin/...): no proof, the page's headers. */
+bool vp_route_is_admin(enum vp_route route);
 
 /*
  * The bodies of POST /v1/namespaces and POST /v1/namespaces/{n}/confirm, into

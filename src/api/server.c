@@ -26,7 +26,7 @@
  * time"). MHD_resume_connection only sets a flag under the daemon's mutex and
  * wakes the connection's own polling thread, which moves the connection back
  * and calls on_request() again only after the current callback has returned;
- * the same mutex orders the worker's writes to r->call before those reads.
+ * the same mutex orders the worker's writes to r->d.call before those reads.
  * While suspended, a connection is neither timed out nor closed when the
  * client leaves (libmicrohttpd notices after the resume and calls completed()),
  * so completed() never runs while a worker holds the request. vp_server_stop()
@@ -45,10 +45,10 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
-#include <openssl/crypto.h>
 
 #include "api/access_log.h"
 #include "api/auth.h"
+#include "api/dispatch.h"
 #include "api/guard.h"
 #include "api/handler.h"
 #include "api/listen.h"
@@ -69,28 +69,18 @@
 /* A chunked body past max_body is read and dropped up to this, then the connection closes. */
 #define DISCARD_MAX (1024 * 1024)
 
-#define M_RATE_LIMITED "vpcpeer_http_rate_limited_total"
-
+/* A request on a connection: what the dispatch steps need (api/dispatch.h), and the transport. */
 struct request {
 	struct vp_server *server;
 	struct MHD_Connection *conn;
 	struct request *next; /* in the work queue */
-	char id[VP_REQUEST_ID_LEN + 1];
-	char source[VP_PROXY_SOURCE_MAX];
-	double start;
-	char method[16];
-	char *uri; /* raw, as sent */
-	const char *path_end;
-	bool started, matched, dispatched, answered;
-	bool rendered; /* r->call holds the answer: queue it once the request is in */
-	struct vp_route_match match;
-	char *authorization;
+	char *uri;            /* raw, as sent; the path once routed */
+	bool started, dispatched, answered;
+	bool rendered; /* r->d.call holds the answer: queue it once the request is in */
 	struct vp_buf body;
 	bool too_large;
 	size_t discarded;
-	struct vp_identity identity;
-	bool identified;
-	struct vp_api_call call;
+	struct vp_dispatch_request d;
 };
 
 struct vp_server {
@@ -106,6 +96,7 @@ struct vp_server {
 	struct vp_broker *broker;
 	struct vp_auth *auth;
 	struct vp_metrics *metrics;
+	struct vp_dispatch dispatch; /* what every request shares (vp_server_run fills it) */
 
 	pthread_mutex_t lock; /* in_flight, closing; the queue; the workers' state */
 	pthread_cond_t idle;
@@ -125,56 +116,25 @@ struct vp_server {
 	struct vp_proxy_listen *proxy_listen;
 };
 
-/* ---- answers, the access log, metrics ---------------------------------------------------- */
+/* ---- answers ---------------------------------------------------------------------------- */
 
-static void account_request(struct request *r, unsigned status, bool aborted)
-{
-	const struct vp_access_entry entry = {
-		.request_id = r->id,
-		.method = r->method,
-		.route = r->matched ? vp_route_template(r->match.route) : "unmatched",
-		.status = status,
-		.account = r->identified ? r->identity.account : NULL,
-		.source = r->source,
-		.n = r->call.n,
-		.latency = (double)vp_clock_monotonic_ms() / 1e3 - r->start,
-		.bytes = r->call.payload_len,
-		.error_code = r->call.error_code,
-		.aborted = aborted,
-	};
-
-	vp_access_log_write(r->server->metrics, &entry);
-}
-
-static bool add_header(struct MHD_Response *resp, const char *name, const char *value)
+static bool add_header(void *resp, const char *name, const char *value)
 {
 	return MHD_add_response_header(resp, name, value) == MHD_YES;
 }
 
 static enum MHD_Result answer(struct request *r)
 {
-	struct vp_api_call *call = &r->call;
+	struct vp_api_call *call = &r->d.call;
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
-	char retry[16];
 	bool ok, closing;
 
 	resp = MHD_create_response_from_buffer(call->payload_len, call->payload,
 					       MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;
-	ok = add_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-			call->content_type ? call->content_type : "application/json") &&
-	     add_header(resp, "X-Request-Id", r->id) &&
-	     add_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	if (ok && call->retry_after) {
-		snprintf(retry, sizeof(retry), "%u", call->retry_after);
-		ok = add_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry);
-	}
-	if (ok && call->allow)
-		ok = add_header(resp, MHD_HTTP_HEADER_ALLOW, call->allow);
-	if (ok && call->status == 401)
-		ok = add_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, VP_PROOF_SCHEME);
+	ok = vp_dispatch_headers(&r->d, add_header, resp);
 	pthread_mutex_lock(&r->server->lock);
 	closing = r->server->closing;
 	pthread_mutex_unlock(&r->server->lock);
@@ -185,82 +145,12 @@ static enum MHD_Result answer(struct request *r)
 	vp_guard_request_paused(r->server->guard, r->conn);
 	if (ret == MHD_YES) {
 		r->answered = true;
-		account_request(r, call->status, false);
+		vp_dispatch_log(&r->d, call->status, false);
 	}
 	return ret;
 }
 
 /* ---- the workers ------------------------------------------------------------------------- */
-
-static void drop_authorization(struct request *r)
-{
-	if (r->authorization) {
-		OPENSSL_cleanse(r->authorization, strlen(r->authorization));
-		free(r->authorization);
-		r->authorization = NULL;
-	}
-}
-
-/* A /v1 call: the proof, the caller, its rate, then the route's handler. */
-static void run_call(struct request *r)
-{
-	struct vp_server *s = r->server;
-	struct vp_api_call *call = &r->call;
-	struct vp_error err = {VP_OK, ""};
-	unsigned retry_after = 0;
-	vp_code rc;
-
-	if (r->match.route == VP_ROUTE_READYZ) {
-		vp_api_readyz(call);
-		return;
-	}
-	rc = vp_auth_verify_from(s->auth, r->authorization,
-				 &(struct vp_auth_request){r->method, r->uri, strlen(r->uri)},
-				 r->source, &r->identity, &retry_after, &err);
-	drop_authorization(r);
-	if (rc != VP_OK) {
-		vp_render_error(call, err.code, err.message);
-		if (retry_after)
-			call->retry_after = retry_after;
-		return;
-	}
-	r->identified = true;
-	if (vp_broker_check_caller(s->broker, &r->identity, &err) != VP_OK) {
-		vp_render_error(call, err.code, err.message);
-		return;
-	}
-	if (!vp_ratelimit_take(s->rate, r->identity.account, &retry_after)) {
-		char message[128];
-		snprintf(message, sizeof(message),
-			 "account %s sends more than %g requests per second; retry after %u s",
-			 r->identity.account, s->cfg.account_rate, retry_after);
-		if (s->metrics)
-			vp_metrics_add(s->metrics, M_RATE_LIMITED, NULL, 1);
-		vp_render_problem(call, 429, "rate_limited", message);
-		call->retry_after = retry_after;
-		return;
-	}
-	call->caller = &r->identity;
-	switch (r->match.route) {
-	case VP_ROUTE_NAMESPACES_LIST:
-		vp_api_namespaces_list(call);
-		break;
-	case VP_ROUTE_NAMESPACES_REGISTER:
-		vp_api_namespaces_register(call);
-		break;
-	case VP_ROUTE_NAMESPACE_GET:
-		vp_api_namespace_get(call);
-		break;
-	case VP_ROUTE_NAMESPACE_RELEASE:
-		vp_api_namespace_release(call);
-		break;
-	case VP_ROUTE_NAMESPACE_CONFIRM:
-		vp_api_namespace_confirm(call);
-		break;
-	default:
-		vp_render_error(call, VP_ERR_INTERNAL, "route has no worker handler");
-	}
-}
 
 static void *worker_main(void *arg)
 {
@@ -283,7 +173,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		if (!r)
 			return NULL; /* told to finish and the queue is empty */
-		run_call(r);
+		vp_dispatch_run(&r->d);
 		/* After resuming, the request belongs to libmicrohttpd again: do not touch r. */
 		conn = r->conn;
 		MHD_resume_connection(conn);
@@ -315,24 +205,18 @@ static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
 
 	if (!r)
 		return NULL;
-	if (!vp_guard_request_begin(s->guard, conn, r->source)) {
+	vp_dispatch_request_init(&r->d, &s->dispatch);
+	if (!vp_guard_request_begin(s->guard, conn, r->d.source)) {
 		free(r); /* over its source's cap, or past its deadline: closed */
 		return NULL;
 	}
 	r->server = s;
-	r->start = (double)vp_clock_monotonic_ms() / 1e3;
 	r->uri = strdup(uri ? uri : "");
 	if (!r->uri) {
 		free(r);
 		return NULL;
 	}
-	vp_access_log_request_id(r->id);
 	vp_buf_init(&r->body, s->cfg.max_body);
-	r->call.n = -1;
-	r->call.request_id = r->id;
-	r->call.broker = s->broker;
-	r->call.metrics = s->metrics;
-	r->call.ready = &s->ready;
 	pthread_mutex_lock(&s->lock);
 	s->in_flight++;
 	pthread_mutex_unlock(&s->lock);
@@ -341,9 +225,8 @@ static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
 
 static void free_request(struct request *r)
 {
-	drop_authorization(r);
+	vp_dispatch_request_cleanup(&r->d);
 	vp_buf_cleanup(&r->body);
-	vp_api_call_cleanup(&r->call);
 	free(r->uri);
 	free(r);
 }
@@ -360,7 +243,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 	/* Nothing answered (the client went away, a timeout, a body cut off): still one line. */
 	if (!r->answered && r->started)
-		account_request(r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? 500 : 499, true);
+		vp_dispatch_log(&r->d, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? 500 : 499,
+				true);
 	free_request(r);
 	pthread_mutex_lock(&s->lock);
 	if (s->in_flight)
@@ -374,41 +258,15 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static enum MHD_Result begin(struct request *r, struct MHD_Connection *conn, const char *method)
 {
 	struct vp_server *s = r->server;
-	struct vp_api_call *call = &r->call;
-	struct vp_error err = {VP_OK, ""};
+	struct vp_api_call *call = &r->d.call;
 	const char *value;
-	char *query;
-	vp_code rc;
 
 	r->started = true;
 	r->conn = conn;
-	snprintf(r->method, sizeof(r->method), "%s", method);
-	query = strchr(r->uri, '?');
-	if (query) {
-		call->query = query + 1;
-		call->query_len = strlen(query + 1);
-		*query = '\0'; /* the path for routing; the query stays readable after it */
-	} else {
-		call->query = "";
-	}
-	rc = vp_route_match(method, r->uri, &r->match, &err);
-	if (rc == VP_ERR_CONFLICT) {
-		call->allow = r->match.allowed_methods;
-		vp_render_problem(call, 405, "method_not_allowed", err.message);
+	if (vp_dispatch_begin(&r->d, method, r->uri) == VP_DISPATCH_ANSWER)
 		return answer(r);
-	}
-	if (rc != VP_OK) {
-		vp_render_error(call, VP_ERR_NOT_FOUND, err.message);
-		return answer(r);
-	}
-	if (!vp_route_on_listener(r->match.route, s->cfg.metrics_only)) {
-		vp_render_error(call, VP_ERR_NOT_FOUND, "no such route on this listener");
-		return answer(r);
-	}
-	r->matched = true;
-	call->match = r->match;
 	value = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
-	if (!vp_guard_forwarded(s->guard, conn, value, r->source)) {
+	if (!vp_guard_forwarded(s->guard, conn, value, r->d.source)) {
 		vp_render_problem(call, 429, "rate_limited",
 				  "too many connections from this source address");
 		call->retry_after = QUEUE_RETRY_AFTER;
@@ -428,41 +286,24 @@ static enum MHD_Result begin(struct request *r, struct MHD_Connection *conn, con
 			return answer(r);
 		}
 	}
-	/*
-	 * Answered on this thread, but on the request's last call: libmicrohttpd
-	 * 0.9.75 closes the connection after an answer queued on the first one
-	 * (it cannot know the request is complete), so a health check answered
-	 * there cost a new TCP connection each time.
-	 */
-	switch (r->match.route) {
-	case VP_ROUTE_HEALTHZ:
-		vp_api_healthz(call);
-		r->rendered = true;
-		return MHD_YES;
-	case VP_ROUTE_METRICS:
-		vp_api_metrics(call);
-		r->rendered = true;
-		return MHD_YES;
-	case VP_ROUTE_READYZ:
-		return MHD_YES;
-	default:
-		break;
-	}
 	value = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	if (!value || !*value) {
-		vp_render_error(call, VP_ERR_AUTH,
-				"no identity proof: send 'Authorization: " VP_PROOF_SCHEME
-				" ...' (docs/api.md)");
+	switch (vp_dispatch_admit(&r->d, value)) {
+	case VP_DISPATCH_ANSWER:
 		return answer(r);
-	}
-	if (strlen(value) > VP_PROOF_MAX_HEADER) {
-		vp_render_error(call, VP_ERR_AUTH, "the identity proof is larger than 12 KiB");
-		return answer(r);
-	}
-	r->authorization = strdup(value);
-	if (!r->authorization)
+	case VP_DISPATCH_RENDERED:
+		/*
+		 * Answered on this thread, but on the request's last call: libmicrohttpd
+		 * 0.9.75 closes the connection after an answer queued on the first one
+		 * (it cannot know the request is complete), so a health check answered
+		 * there cost a new TCP connection each time.
+		 */
+		r->rendered = true;
+		return MHD_YES;
+	case VP_DISPATCH_RUN:
+		return MHD_YES; /* to a worker once the body is in */
+	default:
 		return MHD_NO;
-	return MHD_YES;
+	}
 }
 
 /* The whole request is in: hand it to a worker, or answer 503 when the workers are gone. */
@@ -473,14 +314,14 @@ static enum MHD_Result dispatch(struct request *r)
 	pthread_mutex_lock(&s->lock);
 	if (s->workers_done || !s->worker_count) {
 		pthread_mutex_unlock(&s->lock);
-		vp_render_error(&r->call, VP_ERR_UNAVAILABLE, "the broker is shutting down");
+		vp_render_error(&r->d.call, VP_ERR_UNAVAILABLE, "the broker is shutting down");
 		return answer(r);
 	}
 	if (s->queued >= s->cfg.max_queue) {
 		pthread_mutex_unlock(&s->lock);
-		vp_render_error(&r->call, VP_ERR_UNAVAILABLE,
+		vp_render_error(&r->d.call, VP_ERR_UNAVAILABLE,
 				"every worker is busy and the queue is full; retry later");
-		r->call.retry_after = QUEUE_RETRY_AFTER;
+		r->d.call.retry_after = QUEUE_RETRY_AFTER;
 		return answer(r);
 	}
 	s->queued++;
@@ -524,16 +365,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (r->dispatched || r->rendered)
 		return answer(
-			r); /* resumed (a worker has filled r->call), or answered in begin() */
+			r); /* resumed (a worker has filled the call), or rendered in begin() */
 	if (r->too_large) {
 		char message[96];
 		snprintf(message, sizeof(message), "the body is larger than %zu bytes",
 			 r->server->cfg.max_body);
-		vp_render_problem(&r->call, 413, "too_large", message);
+		vp_render_problem(&r->d.call, 413, "too_large", message);
 		return answer(r);
 	}
-	r->call.body = vp_buf_str(&r->body);
-	r->call.body_len = r->body.len;
+	vp_dispatch_set_body(&r->d, vp_buf_str(&r->body), r->body.len);
 	return dispatch(r);
 }
 
@@ -625,17 +465,6 @@ static enum MHD_Result accept_open(void *cls, const struct sockaddr *addr, sockl
 	return open ? MHD_YES : MHD_NO;
 }
 
-static void declare_metrics(struct vp_metrics *m)
-{
-	struct vp_error err;
-
-	/* Declared already (a second server on the same metrics) is fine. */
-	vp_access_log_declare(m);
-	vp_ignore(vp_metrics_declare(m, M_RATE_LIMITED, VP_METRIC_COUNTER,
-				     "Requests refused by the per-account rate limit (429).",
-				     &err));
-}
-
 vp_code vp_server_run(struct vp_server *s, struct vp_broker *broker, struct vp_auth *auth,
 		      struct vp_metrics *metrics, struct vp_error *err)
 {
@@ -659,8 +488,17 @@ vp_code vp_server_run(struct vp_server *s, struct vp_broker *broker, struct vp_a
 	s->broker = broker;
 	s->auth = auth;
 	s->metrics = metrics;
+	s->dispatch = (struct vp_dispatch){
+		.broker = broker,
+		.auth = auth,
+		.metrics = metrics,
+		.rate = s->rate,
+		.account_rate = s->cfg.account_rate,
+		.ready = &s->ready,
+		.metrics_listener = s->cfg.metrics_only,
+	};
 	if (metrics)
-		declare_metrics(metrics);
+		vp_dispatch_declare_metrics(metrics);
 	s->workers = calloc(s->cfg.workers, sizeof(*s->workers));
 	if (!s->workers)
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory for %u workers", s->cfg.workers);

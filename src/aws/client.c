@@ -22,8 +22,28 @@ static int global_users;
 
 vp_code vp_aws_global_init(struct vp_error *err)
 {
+	return vp_aws_global_init_lean(false, err);
+}
+
+vp_code vp_aws_global_init_lean(bool no_openssl_config, struct vp_error *err)
+{
+	const char *conf = getenv("OPENSSL_CONF");
+
 	if (global_users++ > 0)
 		return VP_OK;
+	/*
+	 * curl_global_init() initialises OpenSSL with OPENSSL_INIT_LOAD_CONFIG
+	 * (lib/vtls/openssl.c), and loading the configuration, even a missing
+	 * file, touches OpenSSL's error state, which loads every error string:
+	 * about a third of the Lambda handler's start (docs/lambda.md). Marking
+	 * the configuration done first makes that call skip it (OPENSSL_init_crypto(3):
+	 * "OPENSSL_INIT_NO_LOAD_CONFIG"); the strings then load on first use.
+	 */
+	if (no_openssl_config && !(conf && conf[0]) &&
+	    !OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL)) {
+		global_users = 0;
+		return vp_fail(err, VP_ERR_INTERNAL, "OpenSSL failed to initialise");
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		global_users = 0;
 		return vp_fail(err, VP_ERR_INTERNAL, "libcurl failed to initialise");
@@ -110,8 +130,8 @@ static void resolve_endpoint(struct vp_aws_client *c, const struct vp_aws_client
 		if (!url)
 			url = vp_aws_env("AWS_ENDPOINT_URL");
 		if (!url)
-			url = vp_aws_config_service_value(files, profile, vp_aws_service_name(svc),
-							  "endpoint_url");
+			url = vp_aws_config_service_value(
+				files, profile, vp_aws_service_config_key(svc), "endpoint_url");
 		if (!url)
 			url = vp_aws_config_file_value(files, VP_AWS_CONFIG_FILE, profile,
 						       "endpoint_url");
@@ -311,24 +331,51 @@ void vp_aws_params_addf(struct vp_aws_params *p, const char *value, const char *
 /* --- calls ------------------------------------------------------------------- */
 
 static const char *const form_type = "application/x-www-form-urlencoded; charset=utf-8";
+static const char *const json_type = "application/json";
+
+/* What a call sends: a Query-API form POST to "/", a REST-JSON document to its path, or a
+ * REST-XML request (Route 53: any method, the path holds the query). */
+struct payload {
+	const char *method;
+	const char *path; /* "/", "/getresourceshares" or "/2013-04-01/hostedzone/Z..[?query]" */
+	const char *content_type;
+	const char *data;
+	size_t len;
+	bool json; /* errors are REST-JSON (x-amzn-ErrorType, {"message": ..}) */
+	const struct vp_aws_header *extra; /* more headers, signed (Lambda's invocation type) */
+	size_t extra_count;
+	long timeout_ms;      /* per attempt; 0: the client's */
+	int max_attempts;     /* 0: the client's */
+	char *function_error; /* out: X-Amz-Function-Error of a 2xx answer, or NULL */
+};
+
+static struct payload form_payload(const struct vp_aws_params *params)
+{
+	return (struct payload){.method = "POST",
+				.path = "/",
+				.content_type = form_type,
+				.data = params->body.data,
+				.len = params->body.len};
+}
 
 static vp_code sign_params(struct vp_aws_client *c, const struct vp_aws_endpoint *ep,
-			   const struct vp_aws_params *params, const struct vp_aws_header *extra,
+			   const struct payload *pl, const struct vp_aws_header *extra,
 			   size_t extra_count, struct vp_aws_signed_request **out,
 			   struct vp_error *err)
 {
 	struct vp_aws_header headers[VP_AWS_SIGV4_MAX_HEADERS];
 	struct vp_aws_credentials creds;
 	struct vp_aws_sigv4_params sp;
-	char url[VP_AWS_URL_MAX + 2];
+	char url[VP_AWS_URL_MAX + VP_AWS_PATH_MAX];
 	vp_code rc;
 
 	if (extra_count + 1 > VP_AWS_SIGV4_MAX_HEADERS - 3)
 		return vp_fail(err, VP_ERR_RANGE, "too many headers");
-	headers[0] = (struct vp_aws_header){"Content-Type", form_type};
+	headers[0] = (struct vp_aws_header){"Content-Type", pl->content_type};
 	for (size_t i = 0; i < extra_count; i++)
 		headers[i + 1] = extra[i];
-	snprintf(url, sizeof(url), "%s/", ep->url);
+	if ((size_t)snprintf(url, sizeof(url), "%s%s", ep->url, pl->path) >= sizeof(url))
+		return vp_fail(err, VP_ERR_RANGE, "request URL too long");
 	vp_aws_credentials_init(&creds);
 	rc = vp_aws_credentials_provider_get(c->credentials, &creds, err);
 	if (rc != VP_OK)
@@ -341,8 +388,8 @@ static vp_code sign_params(struct vp_aws_client *c, const struct vp_aws_endpoint
 		.service = ep->service,
 		.time = c->clock(c->clock_ctx),
 	};
-	rc = vp_aws_sigv4_sign("POST", url, headers, extra_count + 1, params->body.data,
-			       params->body.len, &sp, out, err);
+	rc = vp_aws_sigv4_sign(pl->method, url, headers, extra_count + 1, pl->data, pl->len, &sp,
+			       out, err);
 	vp_aws_credentials_cleanup(&creds);
 	return rc;
 }
@@ -358,36 +405,40 @@ vp_code vp_aws_client_sign(struct vp_aws_client *c, enum vp_aws_service svc,
 		return vp_fail(err, VP_ERR_RANGE, "request parameters too long");
 	if (c->anonymous)
 		return vp_fail(err, VP_ERR_AUTH, "an anonymous client cannot sign");
-	return sign_params(c, &c->endpoints[svc], params, extra, extra_count, out, err);
+	{
+		struct payload pl = form_payload(params);
+		return sign_params(c, &c->endpoints[svc], &pl, extra, extra_count, out, err);
+	}
 }
 
 /* One attempt: sign (unless anonymous) and send. */
 static vp_code attempt(struct vp_aws_client *c, const struct vp_aws_endpoint *ep,
-		       const struct vp_aws_params *params, struct vp_aws_http_response *resp,
+		       const struct payload *pl, struct vp_aws_http_response *resp,
 		       bool *credentials_failed, struct vp_error *err)
 {
 	struct vp_aws_http_request req = {
-		.method = "POST",
-		.body = params->body.data,
-		.body_len = params->body.len,
+		.method = pl->method,
+		.body = pl->data,
+		.body_len = pl->len,
 		.connect_timeout_ms = c->connect_timeout_ms,
-		.timeout_ms = c->timeout_ms,
+		.timeout_ms = pl->timeout_ms ? pl->timeout_ms : c->timeout_ms,
 	};
-	struct vp_aws_header plain[1] = {{"Content-Type", form_type}};
+	struct vp_aws_header plain[1] = {{"Content-Type", pl->content_type}};
 	struct vp_aws_header headers[VP_AWS_SIGV4_MAX_HEADERS];
 	struct vp_aws_signed_request *signed_req = NULL;
-	char url[VP_AWS_URL_MAX + 2];
+	char url[VP_AWS_URL_MAX + VP_AWS_PATH_MAX];
 	vp_code rc;
 
 	*credentials_failed = false;
 	if (c->anonymous) {
-		snprintf(url, sizeof(url), "%s/", ep->url);
+		if ((size_t)snprintf(url, sizeof(url), "%s%s", ep->url, pl->path) >= sizeof(url))
+			return vp_fail(err, VP_ERR_RANGE, "request URL too long");
 		req.url = url;
 		req.headers = plain;
 		req.header_count = 1;
 		return vp_aws_http_send(c->http, &req, resp, err);
 	}
-	rc = sign_params(c, ep, params, NULL, 0, &signed_req, err);
+	rc = sign_params(c, ep, pl, pl->extra, pl->extra_count, &signed_req, err);
 	if (rc != VP_OK) {
 		*credentials_failed = true;
 		return rc;
@@ -407,9 +458,9 @@ static vp_code attempt(struct vp_aws_client *c, const struct vp_aws_endpoint *ep
 	return rc;
 }
 
-vp_code vp_aws_client_call(struct vp_aws_client *c, enum vp_aws_service svc, const char *action,
-			   const struct vp_aws_params *params, struct vp_buf *response,
-			   struct vp_aws_error *aerr)
+static vp_code call(struct vp_aws_client *c, enum vp_aws_service svc, const char *action,
+		    const struct payload *pl, vp_code params_status, struct vp_buf *response,
+		    struct vp_aws_error *aerr)
 {
 	struct vp_aws_error local;
 	struct vp_aws_http_response resp;
@@ -427,7 +478,7 @@ vp_code vp_aws_client_call(struct vp_aws_client *c, enum vp_aws_service svc, con
 	if (!c->have_endpoint[svc])
 		return vp_aws_error_fail(aerr, VP_ERR_INVALID, "%s: %s", what,
 					 c->endpoint_error[svc]);
-	if (params->status != VP_OK)
+	if (params_status != VP_OK)
 		return vp_aws_error_fail(aerr, VP_ERR_RANGE, "%s: request parameters too long",
 					 what);
 	ep = &c->endpoints[svc];
@@ -438,7 +489,7 @@ vp_code vp_aws_client_call(struct vp_aws_client *c, enum vp_aws_service svc, con
 
 		aerr->attempts = n;
 		vp_error_clear(&err);
-		rc = attempt(c, ep, params, &resp, &credentials_failed, &err);
+		rc = attempt(c, ep, pl, &resp, &credentials_failed, &err);
 		if (credentials_failed) {
 			vp_aws_error_fail(aerr,
 					  err.code == VP_ERR_NOMEM ? VP_ERR_NOMEM : VP_ERR_AUTH,
@@ -450,6 +501,9 @@ vp_code vp_aws_client_call(struct vp_aws_client *c, enum vp_aws_service svc, con
 			vp_aws_retry_quota_release(&c->quota,
 						   retry_cost ? retry_cost
 							      : VP_AWS_RETRY_NO_RETRY_INCREMENT);
+			if (pl->function_error)
+				snprintf(pl->function_error, sizeof(resp.function_error), "%s",
+					 resp.function_error);
 			vp_buf_reset(response);
 			if (vp_buf_append(response, resp.body.data ? resp.body.data : "",
 					  resp.body.len) != VP_OK) {
@@ -466,8 +520,13 @@ vp_code vp_aws_client_call(struct vp_aws_client *c, enum vp_aws_service svc, con
 			aerr->code[0] = aerr->message[0] = '\0';
 		} else {
 			/* Not an error document: aerr->code stays "" and the status speaks. */
-			vp_ignore(vp_aws_error_parse(resp.status, resp.body.data, resp.body.len,
-						     aerr));
+			if (pl->json)
+				vp_ignore(vp_aws_error_parse_json(resp.status, resp.error_type,
+								  resp.body.data, resp.body.len,
+								  aerr));
+			else
+				vp_ignore(vp_aws_error_parse(resp.status, resp.body.data,
+							     resp.body.len, aerr));
 			if (!aerr->request_id[0])
 				snprintf(aerr->request_id, sizeof(aerr->request_id), "%s",
 					 resp.request_id);
@@ -479,7 +538,9 @@ vp_code vp_aws_client_call(struct vp_aws_client *c, enum vp_aws_service svc, con
 						      &throttling);
 		aerr->retryable = retryable;
 		aerr->throttling = throttling;
-		if (!retryable || n >= c->max_attempts)
+		if (!retryable || n >= (pl->max_attempts > 0 && pl->max_attempts < c->max_attempts
+						? pl->max_attempts
+						: c->max_attempts))
 			break;
 		cost = transport && resp.failure == VP_AWS_HTTP_TIMEOUT ? VP_AWS_RETRY_TIMEOUT_COST
 									: VP_AWS_RETRY_COST;
@@ -510,16 +571,25 @@ done:
 	return rc;
 }
 
-vp_code vp_aws_client_call_parse(struct vp_aws_client *c, enum vp_aws_service svc,
-				 const char *action, const struct vp_aws_params *params,
-				 vp_aws_body_parser parse, void *ctx, struct vp_aws_error *err)
+vp_code vp_aws_client_call(struct vp_aws_client *c, enum vp_aws_service svc, const char *action,
+			   const struct vp_aws_params *params, struct vp_buf *response,
+			   struct vp_aws_error *aerr)
+{
+	struct payload pl = form_payload(params);
+	return call(c, svc, action, &pl, params->status, response, aerr);
+}
+
+/* The answer of a call (form or JSON) read by `parse`; the body wiped before it is freed. */
+static vp_code call_and_parse(struct vp_aws_client *c, enum vp_aws_service svc, const char *action,
+			      const struct payload *pl, vp_code params_status,
+			      vp_aws_body_parser parse, void *ctx, struct vp_aws_error *err)
 {
 	struct vp_buf body;
 	struct vp_error perr;
 	vp_code rc;
 
 	vp_buf_init(&body, VP_AWS_XML_MAX);
-	rc = vp_aws_client_call(c, svc, action, params, &body, err);
+	rc = call(c, svc, action, pl, params_status, &body, err);
 	if (rc == VP_OK && parse) {
 		rc = parse(body.data, body.len, ctx, &perr);
 		if (rc != VP_OK)
@@ -530,4 +600,75 @@ vp_code vp_aws_client_call_parse(struct vp_aws_client *c, enum vp_aws_service sv
 		OPENSSL_cleanse(body.data, body.len);
 	vp_buf_cleanup(&body);
 	return rc;
+}
+
+vp_code vp_aws_client_call_json(struct vp_aws_client *c, enum vp_aws_service svc,
+				const char *action, const char *path, const char *json,
+				vp_aws_body_parser parse, void *ctx, struct vp_aws_error *err)
+{
+	struct payload pl = {.method = "POST",
+			     .path = path,
+			     .content_type = json_type,
+			     .data = json,
+			     .len = json ? strlen(json) : 0,
+			     .json = true};
+
+	if (!path || path[0] != '/' || strlen(path) >= VP_AWS_PATH_MAX || !json)
+		return vp_aws_error_fail(err, VP_ERR_INVALID, "%s %s: a path and a body are needed",
+					 vp_aws_service_name(svc), action);
+	return call_and_parse(c, svc, action, &pl, VP_OK, parse, ctx, err);
+}
+
+vp_code vp_aws_client_rest(struct vp_aws_client *c, enum vp_aws_service svc, const char *action,
+			   const char *method, const char *path, const char *content_type,
+			   const void *body, size_t body_len, struct vp_buf *response,
+			   struct vp_aws_error *aerr)
+{
+	struct vp_aws_rest_request req = {
+		.method = method,
+		.path = path,
+		.content_type = content_type ? content_type : "application/xml",
+		.body = body,
+		.body_len = body_len,
+	};
+
+	return vp_aws_client_rest_ex(c, svc, action, &req, response, NULL, aerr);
+}
+
+vp_code vp_aws_client_call_parse(struct vp_aws_client *c, enum vp_aws_service svc,
+				 const char *action, const struct vp_aws_params *params,
+				 vp_aws_body_parser parse, void *ctx, struct vp_aws_error *err)
+{
+	struct payload pl = form_payload(params);
+	return call_and_parse(c, svc, action, &pl, params->status, parse, ctx, err);
+}
+
+vp_code vp_aws_client_rest_ex(struct vp_aws_client *c, enum vp_aws_service svc, const char *action,
+			      const struct vp_aws_rest_request *req, struct vp_buf *response,
+			      char function_error[VP_AWS_FUNCTION_ERROR_MAX],
+			      struct vp_aws_error *aerr)
+{
+	struct payload pl = {req->method,
+			     req->path,
+			     req->content_type ? req->content_type : json_type,
+			     (const char *)req->body,
+			     req->body_len,
+			     req->json_errors,
+			     req->headers,
+			     req->header_count,
+			     req->timeout_ms,
+			     req->max_attempts,
+			     function_error};
+
+	if (function_error)
+		function_error[0] = '\0';
+	if (!req->method || !req->path || req->path[0] != '/' ||
+	    strlen(req->path) >= VP_AWS_PATH_MAX) {
+		vp_aws_error_clear(aerr);
+		return vp_aws_error_fail(aerr, VP_ERR_INVALID,
+					 "%s %s: the request path must start with / and be shorter "
+					 "than %d bytes",
+					 vp_aws_service_name(svc), action, VP_AWS_PATH_MAX);
+	}
+	return call(c, svc, action, &pl, VP_OK, response, aerr);
 }

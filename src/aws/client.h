@@ -38,6 +38,14 @@
 #include "core/buf.h"
 
 VP_NODISCARD vp_code vp_aws_global_init(struct vp_error *err);
+/*
+ * The same, and when no_openssl_config is set and OPENSSL_CONF is unset or
+ * empty, OpenSSL reads no configuration file (the Lambda handler: the zip's
+ * libcrypto would look for the build machine's /usr/lib/ssl/openssl.cnf,
+ * which the Lambda image does not have; docs/lambda.md). Must come before any
+ * other use of OpenSSL, libcurl included, to take effect.
+ */
+VP_NODISCARD vp_code vp_aws_global_init_lean(bool no_openssl_config, struct vp_error *err);
 void vp_aws_global_cleanup(void);
 
 struct vp_aws_client_config {
@@ -117,6 +125,47 @@ VP_NODISCARD vp_code vp_aws_client_call(struct vp_aws_client *client, enum vp_aw
 					const char *action, const struct vp_aws_params *params,
 					struct vp_buf *response, struct vp_aws_error *err);
 
+/* Longest REST request path with its query (Route 53's nexttoken may be 1024 bytes escaped). */
+#define VP_AWS_PATH_MAX 3200
+
+/*
+ * One REST call (Route 53's REST-XML) with the same signing, retries and
+ * error handling as vp_aws_client_call(): `method` to endpoint URL + `path`
+ * (which starts with '/' and holds any query, already URI-encoded), the body
+ * sent as `content_type` (NULL: application/xml). AWS's error code is in
+ * err->code; the vp code is vp_aws_error_map()'s (a service may remap it).
+ */
+VP_NODISCARD vp_code vp_aws_client_rest(struct vp_aws_client *client, enum vp_aws_service svc,
+					const char *action, const char *method, const char *path,
+					const char *content_type, const void *body, size_t body_len,
+					struct vp_buf *response, struct vp_aws_error *err);
+
+/*
+ * A REST call with more to say (Lambda Invoke, lambda.h): extra headers
+ * (signed), a longer timeout per attempt (the function runs while the
+ * answer waits), REST-JSON errors, and the X-Amz-Function-Error header of a
+ * 2xx answer copied to function_error ("" when none; may be NULL).
+ */
+#define VP_AWS_FUNCTION_ERROR_MAX 32
+struct vp_aws_rest_request {
+	const char *method;
+	const char *path;         /* starts with '/', already URI-encoded */
+	const char *content_type; /* NULL: application/json */
+	const void *body;
+	size_t body_len;
+	const struct vp_aws_header *headers; /* at most VP_AWS_SIGV4_MAX_HEADERS - 4 */
+	size_t header_count;
+	long timeout_ms;  /* per attempt; 0: the client's */
+	int max_attempts; /* at most the client's; 0: the client's */
+	bool json_errors; /* errors are REST-JSON (x-amzn-ErrorType) */
+};
+VP_NODISCARD vp_code vp_aws_client_rest_ex(struct vp_aws_client *client, enum vp_aws_service svc,
+					   const char *action,
+					   const struct vp_aws_rest_request *req,
+					   struct vp_buf *response,
+					   char function_error[VP_AWS_FUNCTION_ERROR_MAX],
+					   struct vp_aws_error *err);
+
 /* Reads a 2xx answer's body for vp_aws_client_call_parse(); ctx is the caller's. */
 typedef vp_code (*vp_aws_body_parser)(const char *body, size_t len, void *ctx,
 				      struct vp_error *err);
@@ -132,6 +181,20 @@ VP_NODISCARD vp_code vp_aws_client_call_parse(struct vp_aws_client *client, enum
 					      const struct vp_aws_params *params,
 					      vp_aws_body_parser parse, void *ctx,
 					      struct vp_aws_error *err);
+
+/*
+ * One REST-JSON call (RAM; the first of them): POST `json` (a complete
+ * document) to `path` ("/getresourceshares") of the service's endpoint with
+ * Content-Type application/json, signed and retried like a Query-API call,
+ * then parse(body) unless parse is NULL. Errors are read from the
+ * x-amzn-ErrorType header or the body's "__type"/"code" and "message"
+ * (vp_aws_error_parse_json). The answer is parsed as XML is not: the parser
+ * gets the raw JSON.
+ */
+VP_NODISCARD vp_code vp_aws_client_call_json(struct vp_aws_client *client, enum vp_aws_service svc,
+					     const char *action, const char *path, const char *json,
+					     vp_aws_body_parser parse, void *ctx,
+					     struct vp_aws_error *err);
 
 /*
  * Sign a Query-API POST for `svc` with the client's credentials without

@@ -11,7 +11,7 @@
 
 /* --- freeing ------------------------------------------------------------------ */
 
-static void tags_cleanup(struct vp_aws_ec2_tags *t)
+void vp_aws_ec2_tags_cleanup(struct vp_aws_ec2_tags *t)
 {
 	for (size_t i = 0; i < t->count; i++) {
 		free(t->items[i].key);
@@ -36,7 +36,7 @@ static void vpc_cleanup(struct vp_aws_ec2_vpc *v)
 	free(v->state);
 	free(v->cidr_block);
 	free(v->owner_id);
-	tags_cleanup(&v->tags);
+	vp_aws_ec2_tags_cleanup(&v->tags);
 }
 
 void vp_aws_ec2_vpc_list_free(struct vp_aws_ec2_vpc_list *l)
@@ -74,7 +74,7 @@ static void route_table_cleanup(struct vp_aws_ec2_route_table *t)
 		free(t->associations[i].subnet_id);
 	}
 	free(t->associations);
-	tags_cleanup(&t->tags);
+	vp_aws_ec2_tags_cleanup(&t->tags);
 }
 
 void vp_aws_ec2_route_table_list_free(struct vp_aws_ec2_route_table_list *l)
@@ -106,7 +106,7 @@ static void peering_cleanup(struct vp_aws_ec2_peering *p)
 	free(p->status_code);
 	free(p->status_message);
 	free(p->expiration_time);
-	tags_cleanup(&p->tags);
+	vp_aws_ec2_tags_cleanup(&p->tags);
 }
 
 void vp_aws_ec2_peering_list_free(struct vp_aws_ec2_peering_list *l)
@@ -130,7 +130,7 @@ void vp_aws_ec2_peering_free(struct vp_aws_ec2_peering *p)
 /* --- parsing -------------------------------------------------------------------- */
 
 /* Room for one more element of `size` bytes in *items (zeroed). */
-static void *grow(void **items, size_t *count, size_t size, struct vp_error *err)
+void *vp_aws_ec2_grow(void **items, size_t *count, size_t size, struct vp_error *err)
 {
 	char *g;
 
@@ -148,18 +148,15 @@ static void *grow(void **items, size_t *count, size_t size, struct vp_error *err
 	return g + (*count)++ * size;
 }
 
-#define FOR_ITEMS(node, set)                                                                       \
-	for (xmlNode *node = vp_aws_xml_child(set, "item"); node;                                  \
-	     node = vp_aws_xml_next(node, "item"))
-
-static vp_code parse_tags(const xmlNode *parent, struct vp_aws_ec2_tags *tags, struct vp_error *err)
+vp_code vp_aws_ec2_parse_tags(const xmlNode *parent, struct vp_aws_ec2_tags *tags,
+			      struct vp_error *err)
 {
 	vp_code rc = VP_OK;
 
 	FOR_ITEMS(item, vp_aws_xml_child(parent, "tagSet"))
 	{
 		struct vp_aws_ec2_tag *t =
-			grow((void **)&tags->items, &tags->count, sizeof(*t), err);
+			vp_aws_ec2_grow((void **)&tags->items, &tags->count, sizeof(*t), err);
 		if (!t)
 			return err ? err->code : VP_ERR_NOMEM;
 		rc = vp_aws_xml_text(item, "key", true, &t->key, err);
@@ -172,8 +169,8 @@ static vp_code parse_tags(const xmlNode *parent, struct vp_aws_ec2_tags *tags, s
 }
 
 /* The root, and the page's nextToken. */
-static vp_code page_root(const char *body, size_t len, xmlDoc **doc, xmlNode **root,
-			 char **next_token, struct vp_error *err)
+vp_code vp_aws_ec2_page_root(const char *body, size_t len, xmlDoc **doc, xmlNode **root,
+			     char **next_token, struct vp_error *err)
 {
 	vp_code rc = vp_aws_xml_parse(body, len, doc, err);
 
@@ -206,68 +203,9 @@ static vp_code parse_vpc(const xmlNode *item, struct vp_aws_ec2_vpc *v, struct v
 	if (rc == VP_OK)
 		rc = vp_aws_xml_bool(item, "isDefault", false, &v->is_default, err);
 	if (rc == VP_OK)
-		rc = parse_tags(item, &v->tags, err);
+		rc = vp_aws_ec2_parse_tags(item, &v->tags, err);
 	return rc;
 }
-
-/*
- * The common shape of the three Describe parsers: a new list is built from
- * a copy, so a failure leaves the caller's list as it was.
- */
-#define PARSE_PAGE(list_type, elem_type, set_name, parse_one, cleanup_one)                         \
-	do {                                                                                       \
-		list_type *l = *list;                                                              \
-		size_t before = l ? l->count : 0;                                                  \
-		xmlDoc *doc = NULL;                                                                \
-		xmlNode *root;                                                                     \
-		char *token = NULL;                                                                \
-		vp_code rc;                                                                        \
-		bool fresh = false;                                                                \
-		rc = page_root(body, len, &doc, &root, next_token ? &token : NULL, err);           \
-		if (rc != VP_OK)                                                                   \
-			return rc;                                                                 \
-		if (!vp_aws_xml_child(root, set_name) && !vp_aws_xml_child(root, "requestId")) {   \
-			rc = vp_fail(err, VP_ERR_INVALID, "answer has no <%s>", set_name);         \
-		}                                                                                  \
-		if (rc == VP_OK && !l) {                                                           \
-			l = calloc(1, sizeof(*l));                                                 \
-			fresh = true;                                                              \
-			if (!l)                                                                    \
-				rc = vp_fail(err, VP_ERR_NOMEM, "out of memory");                  \
-		}                                                                                  \
-		if (rc == VP_OK) {                                                                 \
-			FOR_ITEMS(item, vp_aws_xml_child(root, set_name))                          \
-			{                                                                          \
-				elem_type *e =                                                     \
-					grow((void **)&l->items, &l->count, sizeof(*e), err);      \
-				if (!e) {                                                          \
-					rc = err ? err->code : VP_ERR_NOMEM;                       \
-					break;                                                     \
-				}                                                                  \
-				rc = parse_one(item, e, err);                                      \
-				if (rc != VP_OK)                                                   \
-					break;                                                     \
-			}                                                                          \
-		}                                                                                  \
-		xmlFreeDoc(doc);                                                                   \
-		if (rc != VP_OK) {                                                                 \
-			if (l) {                                                                   \
-				for (size_t i = before; i < l->count; i++)                         \
-					cleanup_one(&l->items[i]);                                 \
-				l->count = before;                                                 \
-				if (fresh) {                                                       \
-					free(l->items);                                            \
-					free(l);                                                   \
-				}                                                                  \
-			}                                                                          \
-			free(token);                                                               \
-			return rc;                                                                 \
-		}                                                                                  \
-		*list = l;                                                                         \
-		if (next_token)                                                                    \
-			*next_token = token;                                                       \
-		return VP_OK;                                                                      \
-	} while (0)
 
 vp_code vp_aws_ec2_parse_vpcs(const char *body, size_t len, struct vp_aws_ec2_vpc_list **list,
 			      char **next_token, struct vp_error *err)
@@ -313,7 +251,7 @@ static vp_code parse_route_table(const xmlNode *item, struct vp_aws_ec2_route_ta
 	FOR_ITEMS(ri, vp_aws_xml_child(item, "routeSet"))
 	{
 		struct vp_aws_ec2_route *r =
-			grow((void **)&t->routes, &t->route_count, sizeof(*r), err);
+			vp_aws_ec2_grow((void **)&t->routes, &t->route_count, sizeof(*r), err);
 		if (!r)
 			return err ? err->code : VP_ERR_NOMEM;
 		rc = parse_route(ri, r, err);
@@ -322,8 +260,8 @@ static vp_code parse_route_table(const xmlNode *item, struct vp_aws_ec2_route_ta
 	}
 	FOR_ITEMS(ai, vp_aws_xml_child(item, "associationSet"))
 	{
-		struct vp_aws_ec2_association *a =
-			grow((void **)&t->associations, &t->association_count, sizeof(*a), err);
+		struct vp_aws_ec2_association *a = vp_aws_ec2_grow(
+			(void **)&t->associations, &t->association_count, sizeof(*a), err);
 		if (!a)
 			return err ? err->code : VP_ERR_NOMEM;
 		rc = vp_aws_xml_text(ai, "routeTableAssociationId", false, &a->association_id, err);
@@ -334,7 +272,7 @@ static vp_code parse_route_table(const xmlNode *item, struct vp_aws_ec2_route_ta
 		if (rc != VP_OK)
 			return rc;
 	}
-	return parse_tags(item, &t->tags, err);
+	return vp_aws_ec2_parse_tags(item, &t->tags, err);
 }
 
 vp_code vp_aws_ec2_parse_route_tables(const char *body, size_t len,
@@ -364,7 +302,8 @@ static vp_code parse_vpc_info(const xmlNode *node, struct vp_aws_ec2_vpc_info *v
 		char **slot;
 		if (rc != VP_OK)
 			break;
-		slot = grow((void **)&v->cidr_blocks, &v->cidr_block_count, sizeof(*slot), err);
+		slot = vp_aws_ec2_grow((void **)&v->cidr_blocks, &v->cidr_block_count,
+				       sizeof(*slot), err);
 		if (!slot)
 			return err ? err->code : VP_ERR_NOMEM;
 		rc = vp_aws_xml_text(item, "cidrBlock", true, slot, err);
@@ -397,7 +336,7 @@ static vp_code parse_peering(const xmlNode *item, struct vp_aws_ec2_peering *p,
 	if (rc == VP_OK)
 		rc = vp_aws_xml_text(item, "expirationTime", false, &p->expiration_time, err);
 	if (rc == VP_OK)
-		rc = parse_tags(item, &p->tags, err);
+		rc = vp_aws_ec2_parse_tags(item, &p->tags, err);
 	return rc;
 }
 
@@ -458,8 +397,8 @@ vp_code vp_aws_ec2_parse_return(const char *body, size_t len, bool required, str
 
 /* --- calls ----------------------------------------------------------------------- */
 
-static vp_code add_query(struct vp_aws_params *p, const char *id_name,
-			 const struct vp_aws_ec2_query *q, struct vp_aws_error *err)
+vp_code vp_aws_ec2_add_query(struct vp_aws_params *p, const char *id_name,
+			     const struct vp_aws_ec2_query *q, struct vp_aws_error *err)
 {
 	if (!q)
 		return VP_OK;
@@ -480,36 +419,30 @@ static vp_code add_query(struct vp_aws_params *p, const char *id_name,
 	return VP_OK;
 }
 
-/* One page of a Describe answer: added to *list; *next is its nextToken (NULL on the last). */
-struct page {
-	void **list;
-	char *next;
-};
-
 static vp_code parse_vpcs_page(const char *b, size_t n, void *ctx, struct vp_error *e)
 {
-	struct page *pg = ctx;
+	struct vp_aws_ec2_page *pg = ctx;
 	return vp_aws_ec2_parse_vpcs(b, n, (struct vp_aws_ec2_vpc_list **)pg->list, &pg->next, e);
 }
 
 static vp_code parse_tables_page(const char *b, size_t n, void *ctx, struct vp_error *e)
 {
-	struct page *pg = ctx;
+	struct vp_aws_ec2_page *pg = ctx;
 	return vp_aws_ec2_parse_route_tables(b, n, (struct vp_aws_ec2_route_table_list **)pg->list,
 					     &pg->next, e);
 }
 
 static vp_code parse_peerings_page(const char *b, size_t n, void *ctx, struct vp_error *e)
 {
-	struct page *pg = ctx;
+	struct vp_aws_ec2_page *pg = ctx;
 	return vp_aws_ec2_parse_peerings(b, n, (struct vp_aws_ec2_peering_list **)pg->list,
 					 &pg->next, e);
 }
 
 /* A paged Describe call; *list is built over all pages. */
-static vp_code describe(struct vp_aws_client *c, const char *action, const char *id_name,
-			const struct vp_aws_ec2_query *q, vp_aws_body_parser parse, void **list,
-			struct vp_aws_error *err)
+vp_code vp_aws_ec2_describe_pages(struct vp_aws_client *c, const char *action, const char *id_name,
+				  const struct vp_aws_ec2_query *q, vp_aws_body_parser parse,
+				  void **list, struct vp_aws_error *err)
 {
 	char *token = NULL;
 	vp_code rc = VP_OK;
@@ -517,10 +450,10 @@ static vp_code describe(struct vp_aws_client *c, const char *action, const char 
 
 	for (page = 0; page < VP_AWS_EC2_MAX_PAGES; page++) {
 		struct vp_aws_params p;
-		struct page pg = {list, NULL};
+		struct vp_aws_ec2_page pg = {list, NULL};
 
 		vp_aws_params_init(&p, VP_AWS_EC2, action);
-		rc = add_query(&p, id_name, q, err);
+		rc = vp_aws_ec2_add_query(&p, id_name, q, err);
 		if (rc == VP_OK && (!q || q->id_count == 0) && vp_aws_client_page_size(c) > 0) {
 			char n[16];
 			snprintf(n, sizeof(n), "%d", vp_aws_client_page_size(c));
@@ -555,7 +488,8 @@ vp_code vp_aws_ec2_describe_vpcs(struct vp_aws_client *c, const struct vp_aws_ec
 				 struct vp_aws_ec2_vpc_list **out, struct vp_aws_error *err)
 {
 	struct vp_aws_ec2_vpc_list *l = NULL;
-	vp_code rc = describe(c, "DescribeVpcs", "VpcId", q, parse_vpcs_page, (void **)&l, err);
+	vp_code rc = vp_aws_ec2_describe_pages(c, "DescribeVpcs", "VpcId", q, parse_vpcs_page,
+					       (void **)&l, err);
 
 	if (rc == VP_OK && !l && !(l = calloc(1, sizeof(*l))))
 		rc = vp_aws_error_fail(err, VP_ERR_NOMEM, "out of memory");
@@ -572,8 +506,8 @@ vp_code vp_aws_ec2_describe_route_tables(struct vp_aws_client *c, const struct v
 					 struct vp_aws_error *err)
 {
 	struct vp_aws_ec2_route_table_list *l = NULL;
-	vp_code rc = describe(c, "DescribeRouteTables", "RouteTableId", q, parse_tables_page,
-			      (void **)&l, err);
+	vp_code rc = vp_aws_ec2_describe_pages(c, "DescribeRouteTables", "RouteTableId", q,
+					       parse_tables_page, (void **)&l, err);
 
 	if (rc == VP_OK && !l && !(l = calloc(1, sizeof(*l))))
 		rc = vp_aws_error_fail(err, VP_ERR_NOMEM, "out of memory");
@@ -591,8 +525,9 @@ vp_code vp_aws_ec2_describe_vpc_peering_connections(struct vp_aws_client *c,
 						    struct vp_aws_error *err)
 {
 	struct vp_aws_ec2_peering_list *l = NULL;
-	vp_code rc = describe(c, "DescribeVpcPeeringConnections", "VpcPeeringConnectionId", q,
-			      parse_peerings_page, (void **)&l, err);
+	vp_code rc = vp_aws_ec2_describe_pages(c, "DescribeVpcPeeringConnections",
+					       "VpcPeeringConnectionId", q, parse_peerings_page,
+					       (void **)&l, err);
 
 	if (rc == VP_OK && !l && !(l = calloc(1, sizeof(*l))))
 		rc = vp_aws_error_fail(err, VP_ERR_NOMEM, "out of memory");

@@ -69,8 +69,9 @@ vp_code vp_aws_ec2_delete_vpc_peering_connection(struct vp_aws_client *c, const 
 }
 
 /* Tag.N.Key / Tag.N.Value under `prefix` ("" or "TagSpecification.1."). */
-static vp_code add_tags(struct vp_aws_params *p, const char *action, const char *prefix,
-			const struct vp_aws_ec2_tag *tags, size_t count, struct vp_aws_error *err)
+vp_code vp_aws_ec2_add_tags(struct vp_aws_params *p, const char *action, const char *prefix,
+			    const struct vp_aws_ec2_tag *tags, size_t count,
+			    struct vp_aws_error *err)
 {
 	if (count > VP_AWS_EC2_MAX_TAGS)
 		return vp_aws_error_fail(err, VP_ERR_INVALID, "ec2 %s: more than %d tags", action,
@@ -109,7 +110,8 @@ vp_code vp_aws_ec2_create_vpc_peering_connection(struct vp_aws_client *c,
 	rc = VP_OK;
 	if (req->tag_count) {
 		vp_aws_params_add(&p, "TagSpecification.1.ResourceType", "vpc-peering-connection");
-		rc = add_tags(&p, action, "TagSpecification.1.", req->tags, req->tag_count, err);
+		rc = vp_aws_ec2_add_tags(&p, action, "TagSpecification.1.", req->tags,
+					 req->tag_count, err);
 	}
 	if (rc == VP_OK)
 		rc = vp_aws_client_call_parse(c, VP_AWS_EC2, action, &p, parse_peering_answer,
@@ -129,7 +131,7 @@ vp_code vp_aws_ec2_create_tags(struct vp_aws_client *c, const char *resource_id,
 					 "ec2 CreateTags: a resource id and a tag are needed");
 	vp_aws_params_init(&p, VP_AWS_EC2, "CreateTags");
 	vp_aws_params_add(&p, "ResourceId.1", resource_id);
-	rc = add_tags(&p, "CreateTags", "", tags, count, err);
+	rc = vp_aws_ec2_add_tags(&p, "CreateTags", "", tags, count, err);
 	if (rc == VP_OK)
 		rc = vp_aws_ec2_call_return(c, "CreateTags", &p, false, err);
 	vp_aws_params_cleanup(&p);

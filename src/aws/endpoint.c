@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const names[] = {"sts", "iam", "ec2"};
-static const char *const env_ids[] = {"STS", "IAM", "EC2"};
-static const char *const versions[] = {"2011-06-15", "2010-05-08", "2016-11-15"};
+static const char *const names[] = {"sts", "iam", "ec2", "ram", "route53", "lambda"};
+static const char *const env_ids[] = {"STS", "IAM", "EC2", "RAM", "ROUTE_53", "LAMBDA"};
+static const char *const config_keys[] = {"sts", "iam", "ec2", "ram", "route_53", "lambda"};
+static const char *const versions[] = {"2011-06-15", "2010-05-08", "2016-11-15",
+				       "",           "2013-04-01", "2015-03-31"};
 
 const char *vp_aws_service_name(enum vp_aws_service svc)
 {
@@ -20,6 +22,16 @@ const char *vp_aws_service_env_id(enum vp_aws_service svc)
 const char *vp_aws_service_version(enum vp_aws_service svc)
 {
 	return versions[svc];
+}
+const char *vp_aws_service_config_key(enum vp_aws_service svc)
+{
+	return config_keys[svc];
+}
+
+/* Route 53's global signing region in a partition (it differs from IAM's in aws-cn). */
+static const char *route53_region(const struct vp_aws_partition *part)
+{
+	return strcmp(part->name, "aws-cn") == 0 ? "cn-northwest-1" : part->global_region;
 }
 
 static const struct vp_aws_partition partitions[] = {
@@ -147,6 +159,25 @@ vp_code vp_aws_endpoint_default(enum vp_aws_service svc, const char *region, boo
 				       "EC2 needs a region: set AWS_REGION, a profile's region or "
 				       "--region");
 		return set(out, svc, "ec2.", region, part->dns_suffix, region, err);
+	case VP_AWS_RAM: /* regional: https://docs.aws.amazon.com/general/latest/gr/ram.html */
+		if (!region)
+			return vp_fail(err, VP_ERR_INVALID,
+				       "RAM needs a region: set AWS_REGION, a profile's region or "
+				       "--region");
+		return set(out, svc, "ram.", region, part->dns_suffix, region, err);
+	case VP_AWS_ROUTE53:
+		if (strcmp(part->name, "aws-us-gov") == 0)
+			return set(out, svc, "route53.", "us-gov", part->dns_suffix,
+				   route53_region(part), err);
+		return set(out, svc, "route53.", part->dns_suffix, "", route53_region(part), err);
+	case VP_AWS_LAMBDA: /* regional:
+			       https://docs.aws.amazon.com/general/latest/gr/lambda-service.html */
+		if (!region)
+			return vp_fail(
+				err, VP_ERR_INVALID,
+				"Lambda needs a region: set AWS_REGION, a profile's region or "
+				"--region");
+		return set(out, svc, "lambda.", region, part->dns_suffix, region, err);
 	case VP_AWS_SERVICE_COUNT:
 		break;
 	}
@@ -171,10 +202,14 @@ vp_code vp_aws_endpoint_custom(enum vp_aws_service svc, const char *url, const c
 	memcpy(out->url, url, n);
 	out->url[n] = '\0';
 	/* IAM is global: whatever the URL, it only accepts its partition's signing region. */
-	snprintf(out->signing_region, sizeof(out->signing_region), "%s",
-		 region && strcmp(region, "aws-global") != 0 && svc != VP_AWS_IAM
-			 ? region
-			 : vp_aws_partition_for_region(region)->global_region);
+	if (svc == VP_AWS_ROUTE53)
+		snprintf(out->signing_region, sizeof(out->signing_region), "%s",
+			 route53_region(vp_aws_partition_for_region(region)));
+	else
+		snprintf(out->signing_region, sizeof(out->signing_region), "%s",
+			 region && strcmp(region, "aws-global") != 0 && svc != VP_AWS_IAM
+				 ? region
+				 : vp_aws_partition_for_region(region)->global_region);
 	out->service = names[svc];
 	out->custom = true;
 	return VP_OK;

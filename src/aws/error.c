@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <libxml/tree.h>
 
 #include "aws/retry.h"
@@ -65,6 +66,49 @@ vp_code vp_aws_error_parse(long http_status, const char *body, size_t len, struc
 	}
 	xmlFreeDoc(doc);
 	return rc;
+}
+
+/* The code part of a REST-JSON type: after the last '#', before the first ':'. */
+static void copy_type(char *dst, size_t cap, const char *type)
+{
+	const char *hash = strrchr(type, '#');
+	const char *start = hash ? hash + 1 : type;
+	size_t n = strcspn(start, ":");
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, start, n);
+	dst[n] = '\0';
+}
+
+static const char *json_text(const json_t *obj, const char *a, const char *b)
+{
+	const char *v = json_string_value(json_object_get(obj, a));
+	return v ? v : json_string_value(json_object_get(obj, b));
+}
+
+vp_code vp_aws_error_parse_json(long http_status, const char *error_type, const char *body,
+				size_t len, struct vp_aws_error *e)
+{
+	json_t *doc = NULL;
+	const char *type = NULL, *message = NULL;
+
+	e->http_status = http_status;
+	e->code[0] = e->message[0] = '\0';
+	if (body && len > 0 && len <= VP_AWS_XML_MAX)
+		doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	if (json_is_object(doc)) {
+		type = json_text(doc, "__type", "code");
+		message = json_text(doc, "message", "Message");
+	}
+	if (error_type && error_type[0])
+		type = error_type;
+	if (type)
+		copy_type(e->code, sizeof(e->code), type);
+	if (message)
+		snprintf(e->message, sizeof(e->message), "%s", message);
+	json_decref(doc);
+	return e->code[0] ? VP_OK : VP_ERR_INVALID;
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -131,14 +175,20 @@ vp_code vp_aws_error_map(const char *code, long http_status)
 		return VP_ERR_AUTH;
 	if (in_list(code, forbidden))
 		return VP_ERR_FORBIDDEN;
+	/* RAM: UnknownResourceException, "the specified resource was not found". */
 	if (strcmp(code, "NoSuchEntity") == 0 || strcmp(code, "NoSuchEntityException") == 0 ||
-	    ends_with(code, "NotFound"))
+	    strcmp(code, "UnknownResourceException") == 0 || ends_with(code, "NotFound") ||
+	    ends_with(code, "NotFoundException"))
 		return VP_ERR_NOT_FOUND;
+	/* RAM: ResourceShareLimitExceededException, a share's quota (principals, resources). */
 	if (strcmp(code, "LimitExceeded") == 0 || ends_with(code, "LimitExceeded") ||
-	    ends_with(code, "QuotaExceeded"))
+	    ends_with(code, "QuotaExceeded") ||
+	    strcmp(code, "ResourceShareLimitExceededException") == 0)
 		return VP_ERR_EXHAUSTED;
+	/* RAM: ResourceShareInvitationAlreadyAcceptedException, ...AlreadyRejectedException. */
 	if (in_list(code, conflict) || ends_with(code, "AlreadyExists") ||
-	    ends_with(code, ".Duplicate"))
+	    ends_with(code, "AlreadyAcceptedException") ||
+	    ends_with(code, "AlreadyRejectedException") || ends_with(code, ".Duplicate"))
 		return VP_ERR_CONFLICT;
 	if (in_list(code, invalid) || strncmp(code, "Invalid", 7) == 0 ||
 	    ends_with(code, ".Malformed"))

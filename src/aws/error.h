@@ -53,6 +53,16 @@ VP_NODISCARD vp_code vp_aws_error_parse(long http_status, const char *body, size
  * RouteLimitExceeded...) -> EXHAUSTED, AlreadyExists/state errors -> CONFLICT,
  * validation errors -> INVALID, anything else -> AWS.
  */
+/*
+ * A REST-JSON error answer (RAM): the code is the x-amzn-ErrorType header
+ * (`error_type`, may be NULL or "") or else the body's "__type" or "code",
+ * each cut at ':' and after the last '#' ("aws.ram#UnknownResourceException:
+ * http://..." -> "UnknownResourceException"); the message is "message" or
+ * "Message". VP_OK when a code was found, as vp_aws_error_parse.
+ */
+VP_NODISCARD vp_code vp_aws_error_parse_json(long http_status, const char *error_type,
+					     const char *body, size_t len, struct vp_aws_error *e);
+
 VP_NODISCARD vp_code vp_aws_error_map(const char *aws_code, long http_status);
 
 /*

@@ -147,10 +147,17 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
 {
 	struct vp_aws_http_response *resp = ctx;
 	size_t n = size * nmemb;
-	static const char *const names[] = {"x-amzn-requestid:", "x-amz-request-id:"};
+	static const char *const names[] = {"x-amzn-requestid:", "x-amz-request-id:",
+					    "x-amzn-errortype:", "x-amz-function-error:"};
 
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		size_t k = strlen(names[i]);
+		char *dst = i < 2    ? resp->request_id
+			    : i == 2 ? resp->error_type
+				     : resp->function_error;
+		size_t cap = i < 2    ? sizeof(resp->request_id)
+			     : i == 2 ? sizeof(resp->error_type)
+				      : sizeof(resp->function_error);
 		if (n > k && strncasecmp(data, names[i], k) == 0) {
 			const char *v = data + k;
 			size_t vn = n - k;
@@ -160,10 +167,10 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
 			}
 			while (vn && (v[vn - 1] == '\r' || v[vn - 1] == '\n' || v[vn - 1] == ' '))
 				vn--;
-			if (vn >= sizeof(resp->request_id))
-				vn = sizeof(resp->request_id) - 1;
-			memcpy(resp->request_id, v, vn);
-			resp->request_id[vn] = '\0';
+			if (vn >= cap)
+				vn = cap - 1;
+			memcpy(dst, v, vn);
+			dst[vn] = '\0';
 		}
 	}
 	return n;
@@ -183,6 +190,8 @@ vp_code vp_aws_http_send(struct vp_aws_http *http, const struct vp_aws_http_requ
 	vp_buf_init(&resp->body, req->max_response ? req->max_response : VP_AWS_XML_MAX);
 	resp->status = 0;
 	resp->request_id[0] = '\0';
+	resp->error_type[0] = '\0';
+	resp->function_error[0] = '\0';
 	resp->failure = VP_AWS_HTTP_OK;
 	resp->new_connections = 0;
 

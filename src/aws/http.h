@@ -54,7 +54,9 @@ enum vp_aws_http_failure {
 struct vp_aws_http_response {
 	long status;
 	struct vp_buf body;
-	char request_id[128]; /* x-amzn-RequestId / x-amz-request-id, "" when none */
+	char request_id[128];    /* x-amzn-RequestId / x-amz-request-id, "" when none */
+	char error_type[128];    /* x-amzn-ErrorType (REST-JSON errors), "" when none */
+	char function_error[32]; /* X-Amz-Function-Error (Lambda Invoke), "" when none */
 	enum vp_aws_http_failure failure;
 	long new_connections; /* connections opened for this request (0 = reused) */
 };

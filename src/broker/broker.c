@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/metrics.h"
+#include "core/version.h"
 #include "core/ids.h"
 #include "aws/client.h"
 #include "aws/ec2.h"
@@ -23,7 +24,9 @@
 #include "broker/policy.h"
 #include "broker/hub_side.h"
 #include "broker/prefix_list.h"
+#include "broker/hosted_zone.h"
 #include "broker/quota.h"
+#include "broker/tgw.h"
 #include "core/log.h"
 
 static bool copy_bounded(char *dst, size_t size, const char *src)
@@ -75,6 +78,16 @@ void vp_broker_fill(const struct vp_broker *b, const struct vp_namespace_record 
 	 * peer-role mode keeps its ARN in the registry, not in the answer). */
 	if (b->accepter == VP_PEERING_ACCEPTER_BROKER)
 		out->record.peer_role_arn[0] = '\0';
+	if (rec->state == VP_NS_ACTIVE)
+		copy_bounded(out->hosted_zone, sizeof(out->hosted_zone), b->hosted_zone);
+	copy_bounded(out->attach, sizeof(out->attach),
+		     vp_broker_attach_name(b->tgw ? VP_BROKER_ATTACH_TRANSIT_GATEWAY
+						  : VP_BROKER_ATTACH_PEERING));
+	if (b->tgw) {
+		copy_bounded(out->transit_gateway_id, sizeof(out->transit_gateway_id), b->tgw->tgw);
+		copy_bounded(out->resource_share_arn, sizeof(out->resource_share_arn),
+			     b->tgw->share);
+	}
 }
 
 vp_code vp_broker_describe_tables(struct vp_broker *b, struct vp_aws_ec2_route_table_list **out,
@@ -104,28 +117,6 @@ vp_code vp_broker_delete_route(struct vp_broker *b, const char *table, const cha
 	if (code != VP_OK)
 		return vp_broker_aws_fail(err, &aerr, what);
 	return VP_OK;
-}
-
-/* The namespace gauges, counted when /metrics is asked (vp_metrics_on_render): a count per
- * change cost every registration a registry read, and a count when asked also shows what the
- * other brokers of a shared registry changed. */
-static void collect_gauges(void *ctx)
-{
-	struct vp_broker *b = ctx;
-	int64_t counts[VP_NS_STATE_COUNT], live = 0;
-
-	if (!b->metrics || vp_registry_count_states(b->registry, counts, NULL) != VP_OK)
-		return;
-	for (int s = 0; s < VP_NS_STATE_COUNT; s++) {
-		if (s == VP_NS_RELEASED)
-			continue;
-		vp_metrics_set(b->metrics, VP_BROKER_METRIC_NAMESPACES,
-			       (const char *const[]){
-				       "state", vp_registry_state_name((enum vp_ns_state)s), NULL},
-			       (double)counts[s]);
-		live += counts[s];
-	}
-	vp_metrics_set(b->metrics, VP_BROKER_METRIC_CAPACITY_USED, NULL, (double)live);
 }
 
 void vp_broker_outcome(struct vp_broker *b, const char *workflow, const char *request_id,
@@ -300,14 +291,34 @@ vp_code vp_broker_get(struct vp_broker *b, const struct vp_identity *caller, int
 	return code;
 }
 
+vp_code vp_broker_page(struct vp_broker *b, unsigned states, const char *account, int64_t cursor,
+		       struct vp_registration *out, size_t max, size_t *count, int64_t *next_cursor,
+		       struct vp_error *err)
+{
+	struct vp_registry_filter filter = {
+		.states = states, .account = account, .after_id = cursor};
+	struct vp_namespace_record *recs;
+	size_t got = 0;
+	int64_t next = 0;
+	vp_code code;
+
+	if (!(recs = calloc(max, sizeof(*recs))))
+		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
+	code = vp_registry_list(b->registry, &filter, recs, max, &got, &next, err);
+	if (code == VP_OK) {
+		for (size_t i = 0; i < got; i++)
+			vp_broker_fill(b, &recs[i], &out[i]);
+		*count = got;
+		*next_cursor = next;
+	}
+	free(recs);
+	return code;
+}
+
 vp_code vp_broker_list(struct vp_broker *b, const struct vp_identity *caller, unsigned states,
 		       const char *account, int64_t cursor, struct vp_registration *out, size_t max,
 		       size_t *count, int64_t *next_cursor, struct vp_error *err)
 {
-	struct vp_registry_filter filter = {.states = states, .after_id = cursor};
-	struct vp_namespace_record *recs;
-	size_t got = 0;
-	int64_t next = 0;
 	vp_code code;
 
 	if ((code = vp_broker_check_caller(b, caller, err)) != VP_OK)
@@ -320,7 +331,6 @@ vp_code vp_broker_list(struct vp_broker *b, const struct vp_identity *caller, un
 				       "only an admin may list another account's namespaces");
 		account = caller->account;
 	}
-	filter.account = account;
 	if (cursor < 0)
 		return vp_fail(err, VP_ERR_INVALID, "cursor must not be negative");
 	if (max == 0) {
@@ -330,17 +340,7 @@ vp_code vp_broker_list(struct vp_broker *b, const struct vp_identity *caller, un
 	}
 	if (max > VP_REGISTRY_PAGE_MAX)
 		max = VP_REGISTRY_PAGE_MAX;
-	if (!(recs = calloc(max, sizeof(*recs))))
-		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
-	code = vp_registry_list(b->registry, &filter, recs, max, &got, &next, err);
-	if (code == VP_OK) {
-		for (size_t i = 0; i < got; i++)
-			vp_broker_fill(b, &recs[i], &out[i]);
-		*count = got;
-		*next_cursor = next;
-	}
-	free(recs);
-	return code;
+	return vp_broker_page(b, states, account, cursor, out, max, count, next_cursor, err);
 }
 
 const char *vp_broker_readiness(struct vp_broker *b)
@@ -443,7 +443,7 @@ static vp_code check_config(const struct vp_broker_config *cfg, struct vp_error 
 		vp_error_prefix(err, "address plan");
 		return VP_ERR_INVALID;
 	}
-	return VP_OK;
+	return vp_broker_tgw_check_config(cfg->attach, &cfg->tgw, err);
 }
 
 /* The hub VPC: exists in the hub account; its CIDR overlaps no client namespace. */
@@ -568,63 +568,6 @@ static vp_code check_route_tables(struct vp_broker *b, const struct vp_broker_co
 	return code;
 }
 
-static vp_code declare_metrics(struct vp_metrics *m, struct vp_error *err)
-{
-	static const double batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128};
-	static const struct {
-		const char *name;
-		enum vp_metric_type type;
-		const char *help;
-	} plain[] = {
-		{VP_BROKER_METRIC_NAMESPACES, VP_METRIC_GAUGE, "Live namespaces by state."},
-		{VP_BROKER_METRIC_CAPACITY_USED, VP_METRIC_GAUGE,
-		 "Live namespaces (each needs an active peering of the hub VPC)."},
-		{VP_BROKER_METRIC_CAPACITY_TOTAL, VP_METRIC_GAUGE,
-		 "Live namespaces the broker allows: the lower of --max-peerings and the plan."},
-		{VP_BROKER_METRIC_AWS_CALLS, VP_METRIC_COUNTER,
-		 "AWS calls made by the broker's workflows, by action and outcome."},
-		{VP_BROKER_METRIC_WORKFLOWS, VP_METRIC_COUNTER,
-		 "Broker workflows (register, confirm, release) by outcome."},
-		{VP_BROKER_METRIC_RECONCILE_RUNS, VP_METRIC_COUNTER,
-		 "Reconcile passes by outcome (ok, failed, fenced: the lease was lost, skipped: "
-		 "another broker leads)."},
-		{VP_BROKER_METRIC_RECONCILE_CHANGES, VP_METRIC_COUNTER,
-		 "What reconcile passes found, by kind and outcome (done, failed, reported, "
-		 "skipped)."},
-		{VP_BROKER_METRIC_PEERINGS_LOST, VP_METRIC_COUNTER,
-		 "Active namespaces marked failed because their peering is gone."},
-		{VP_BROKER_METRIC_LOST_RACES, VP_METRIC_COUNTER,
-		 "Writes refused because the record they were read from changed since (a stale "
-		 "snapshot: nothing changed), by workflow."},
-		{VP_BROKER_METRIC_LEASE_LOST, VP_METRIC_COUNTER,
-		 "Times this broker lost the reconciler lease (expired or taken over) while "
-		 "leading."},
-	};
-	struct vp_error e;
-
-	if (!m)
-		return VP_OK;
-	/* A name declared already (by the server, or an earlier broker) is shared. */
-	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
-		if (vp_metrics_declare(m, plain[i].name, plain[i].type, plain[i].help, &e) !=
-			    VP_OK &&
-		    e.code != VP_ERR_CONFLICT) {
-			if (err)
-				*err = e;
-			return e.code;
-		}
-	if (vp_metrics_declare_histogram(
-		    m, VP_BROKER_METRIC_TRUST_BATCH,
-		    "Changes applied per trust-policy update (group commit).", batch_bounds,
-		    sizeof(batch_bounds) / sizeof(batch_bounds[0]), &e) != VP_OK &&
-	    e.code != VP_ERR_CONFLICT) {
-		if (err)
-			*err = e;
-		return e.code;
-	}
-	return VP_OK;
-}
-
 vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *registry,
 		      struct vp_aws_client *aws, struct vp_metrics *metrics, struct vp_broker **out,
 		      struct vp_error *err)
@@ -645,7 +588,9 @@ vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *re
 	if (!region || !*region)
 		return vp_fail(err, VP_ERR_INVALID,
 			       "--hub-region is required (no region configured)");
-	if (!(b = calloc(1, sizeof(*b))))
+	if ((b = calloc(1, sizeof(*b))))
+		pthread_mutex_init(&b->pass_lock, NULL);
+	if (!b)
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
 	b->registry = registry;
 	b->aws = aws;
@@ -677,12 +622,15 @@ vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *re
 		vp_error_prefix(err, "reading the registry's id");
 		goto fail;
 	}
-	if ((code = declare_metrics(metrics, err)) != VP_OK ||
+	if ((code = vp_broker_metrics_declare(metrics, err)) != VP_OK ||
 	    (code = check_hub_vpc(b, err)) != VP_OK ||
 	    (code = check_route_tables(b, cfg, err)) != VP_OK ||
 	    (code = vp_broker_quota_new(b, cfg->max_namespaces_per_account, cfg->quota_refresh,
 					&b->quota, err)) != VP_OK ||
-	    (code = vp_broker_hub_side_start(b, cfg->prefix_list, cfg->peering_dns, err)) != VP_OK)
+	    (code = vp_broker_hub_side_start(b, cfg->prefix_list, cfg->peering_dns, err)) !=
+		    VP_OK ||
+	    (code = vp_broker_hosted_zone_start(b, cfg->hosted_zone, err)) != VP_OK ||
+	    (code = vp_broker_tgw_start(b, cfg->attach, &cfg->tgw, err)) != VP_OK)
 		goto fail;
 
 	for (size_t i = 0; i < cfg->peer_role_count; i++) {
@@ -726,11 +674,13 @@ vp_code vp_broker_new(const struct vp_broker_config *cfg, struct vp_registry *re
 	if (metrics) {
 		int64_t plan_room =
 			vp_plan_capacity(&b->plan) - 1 - vp_plan_reserved_count(&b->plan);
-		vp_metrics_set(metrics, VP_BROKER_METRIC_CAPACITY_TOTAL, NULL,
-			       (double)(plan_room < b->max_peerings ? plan_room : b->max_peerings));
+		/* AWS's cap: peerings per VPC, or attachments per transit gateway */
+		int64_t aws_room = b->tgw ? b->tgw->max_attachments - 1 : b->max_peerings;
+		vp_metrics_set(metrics, VP_BROKER_METRIC_CAPACITY_LIMIT, NULL,
+			       (double)(plan_room < aws_room ? plan_room : aws_room));
 	}
 	if (metrics)
-		vp_metrics_on_render(metrics, collect_gauges, b);
+		vp_metrics_on_render(metrics, vp_broker_metrics_collect, b);
 	vp_log(VP_LOG_INFO,
 	       "broker: hub VPC %s (%s) in %s, account %s; peering accepter %s; %zu peer "
 	       "role(s), %zu route table(s)",
@@ -746,6 +696,9 @@ fail:
 		vp_aws_iam_role_free(roles[i]);
 	vp_broker_quota_free(b->quota);
 	vp_broker_prefix_list_free(b->prefix_list);
+	vp_broker_tgw_free(b->tgw);
+	free(b->last_pass);
+	pthread_mutex_destroy(&b->pass_lock);
 	free(b);
 	return code;
 }
@@ -759,5 +712,8 @@ void vp_broker_free(struct vp_broker *b)
 	vp_broker_quota_free(b->quota);
 	vp_broker_prefix_list_free(b->prefix_list);
 	vp_grants_free(b->grants);
+	vp_broker_tgw_free(b->tgw);
+	free(b->last_pass);
+	pthread_mutex_destroy(&b->pass_lock);
 	free(b);
 }

@@ -95,7 +95,19 @@ struct vp_broker_config {
 	/* The hub side beyond routes (issue 19; hub_side.h). */
 	const char *prefix_list;         /* pl-...: the list of live clients; NULL: none */
 	enum vp_peering_dns peering_dns; /* default AUTO */
+	const char *hosted_zone;         /* Z...: the hub's private hosted zone; NULL: none */
+
+	/* The transit-gateway mode (issue 16; tgw.h, docs/broker.md "The transit-gateway mode"). */
+	enum vp_broker_attach attach; /* default PEERING */
+	struct vp_broker_tgw_config tgw;
 };
+
+/* How clients attach (enum vp_broker_attach, broker/types.h; mode.c): */
+/* "peering" or "transit-gateway". */
+const char *vp_broker_attach_name(enum vp_broker_attach attach);
+/* "peering" / "transit-gateway" into *out; VP_ERR_INVALID naming --attach. */
+VP_NODISCARD vp_code vp_broker_attach_parse(const char *text, enum vp_broker_attach *out,
+					    struct vp_error *err);
 
 /* The defaults: broker mode, TTL 1800 s, settle 10 s, 50 peerings, 50 routes, quota 2048,
  * 5 namespaces per account, quota view refreshed after 30 s, accept wait 30 s. */
@@ -117,6 +129,12 @@ struct vp_registration {
 	char peer_region[64];
 	char peer_cidr[20];
 	char peering_accepter[16]; /* vp_broker_accepter_name() of the broker's mode */
+	char hosted_zone[40];      /* active, with --hosted-zone: the zone the client associates */
+	/* The transit-gateway mode: "transit-gateway" (else "peering"), the gateway and its share.
+	 */
+	char attach[16];
+	char transit_gateway_id[VP_AWS_ID_MAX + 1];
+	char resource_share_arn[256];
 };
 
 /* VP_ERR_FORBIDDEN when the caller's account may not use the broker. */
@@ -136,9 +154,10 @@ VP_NODISCARD vp_code vp_broker_confirm(struct vp_broker *broker, const struct vp
 				       const char *request_id, struct vp_registration *out,
 				       struct vp_error *err);
 
-/* DELETE /v1/namespaces/{n}. Idempotent. */
+/* DELETE /v1/namespaces/{n}. Idempotent. client_ref (NULL or "": any) names the
+ * registration meant: VP_ERR_NOT_FOUND, nothing changed, when n holds another. */
 VP_NODISCARD vp_code vp_broker_release(struct vp_broker *broker, const struct vp_identity *caller,
-				       int64_t n, const char *request_id,
+				       int64_t n, const char *client_ref, const char *request_id,
 				       struct vp_registration *out, struct vp_error *err);
 
 /* GET /v1/namespaces/{n}. */

@@ -15,8 +15,10 @@
 #include "broker/accept.h"
 #include "broker/broker.h"
 #include "broker/crash.h"
+#include "broker/hosted_zone.h"
 #include "broker/hub_side.h"
 #include "broker/internal.h"
+#include "broker/tgw.h"
 #include "core/log.h"
 
 static const char *or_none(const char *s)
@@ -170,14 +172,19 @@ static vp_code confirm_step(struct vp_broker *b, const struct vp_identity *calle
 	    (code = vp_ids_aws_id_check(req->vpc_id, "vpc", "vpc_id", err)) != VP_OK)
 		return code;
 	if ((code = vp_broker_load(b, caller, n, rec, err)) != VP_OK ||
-	    (code = vp_broker_check_principal(b, caller, rec, "confirm", err)) != VP_OK)
+	    (code = vp_broker_check_principal(b, caller, rec, "confirm", err)) != VP_OK ||
+	    (code = vp_broker_check_registration(rec, req->client_ref, VP_ERR_CONFLICT, "confirm",
+						 err)) != VP_OK)
 		return code;
 	if ((code = vp_broker_check_not_expired(b, rec, err)) != VP_OK)
 		return code;
 	if (rec->state == VP_NS_ACTIVE) {
 		if (strcmp(rec->peering_id, req->peering_id) == 0 &&
-		    strcmp(rec->vpc_id, req->vpc_id) == 0)
+		    strcmp(rec->vpc_id, req->vpc_id) == 0) {
+			vp_broker_hosted_zone_again(b, n, rec->vpc_id, NULL, rec->peering_id,
+						    request_id);
 			return VP_OK; /* the same confirmation again */
+		}
 		return vp_fail(err, VP_ERR_CONFLICT,
 			       "namespace %lld is active with peering %s from VPC %s", (long long)n,
 			       rec->peering_id, rec->vpc_id);
@@ -232,6 +239,9 @@ static vp_code confirm_step(struct vp_broker *b, const struct vp_identity *calle
 		vp_crash_point("confirm.after_route");
 	if (code == VP_OK)
 		code = vp_broker_hub_side_join(b, rec, req->peering_id, err);
+	if (code == VP_OK)
+		code = vp_broker_hosted_zone_join(b, req->vpc_id, p->requester.region,
+						  req->peering_id, err);
 	if (code == VP_OK) {
 		struct vp_namespace_record *now = malloc(sizeof(*now));
 		if (!now) {
@@ -276,6 +286,9 @@ vp_code vp_broker_confirm(struct vp_broker *b, const struct vp_identity *caller,
 					     .lock_timeout_ms = VP_BROKER_NS_LOCK_TIMEOUT_MS,
 					     .step = confirm_step,
 					     .input = req};
+
+	if (b->tgw) /* the transit-gateway mode: an attachment instead of a peering */
+		call.step = vp_broker_tgw_confirm_step;
 
 	return vp_broker_run_locked(b, &call, out, NULL, err);
 }

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,9 @@ struct role {
 	char *known;
 	int64_t known_at;
 	struct accounts left;
+	/* The known document's size as IAM's quota counts it (0: not known); read by the
+	 * metrics at any time, hence atomic. */
+	atomic_size_t known_size;
 };
 
 struct vp_grants {
@@ -415,6 +419,7 @@ static void remember(struct role *r, char *text, const struct vp_trust_policy *p
 	r->left = left;
 	r->known = text;
 	r->known_at = vp_clock_monotonic_ms();
+	atomic_store(&r->known_size, vp_policy_quota_size(policy));
 }
 
 /* Forget the document: the next batch reads it (after a failure, IAM may hold either). */
@@ -704,4 +709,14 @@ vp_code vp_grants_remove(struct vp_grants *g, const char *account, size_t role,
 	if (removed)
 		*removed = op.changed;
 	return VP_OK;
+}
+
+size_t vp_grants_policy_size(struct vp_grants *g, size_t index)
+{
+	return index < g->role_count ? atomic_load(&g->roles[index].known_size) : 0;
+}
+
+size_t vp_grants_quota(const struct vp_grants *g)
+{
+	return g->quota;
 }

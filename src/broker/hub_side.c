@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "aws/ec2_prefix_list.h"
+#include "broker/hosted_zone.h"
 #include "broker/internal.h"
 #include "broker/prefix_list.h"
 #include "core/log.h"
@@ -69,7 +70,9 @@ static vp_code set_entry(struct vp_broker *b, const struct vp_namespace_record *
 vp_code vp_broker_hub_side_join(struct vp_broker *b, const struct vp_namespace_record *rec,
 				const char *peering_id, struct vp_error *err)
 {
-	if (b->peering_dns && b->accepter == VP_PEERING_ACCEPTER_BROKER) {
+	/* A peering's DNS option; a transit-gateway attachment has none (the hub's names
+	 * resolve in the client's VPC through the hosted zone). */
+	if (b->peering_dns && b->accepter == VP_PEERING_ACCEPTER_BROKER && !b->tgw) {
 		struct vp_aws_error aerr;
 		vp_code code = vp_aws_ec2_allow_peering_dns(b->aws, peering_id, true, &aerr);
 
@@ -85,5 +88,9 @@ vp_code vp_broker_hub_side_join(struct vp_broker *b, const struct vp_namespace_r
 vp_code vp_broker_hub_side_leave(struct vp_broker *b, const struct vp_namespace_record *rec,
 				 struct vp_error *err)
 {
-	return set_entry(b, rec, false, err);
+	vp_code code = set_entry(b, rec, false, err);
+
+	if (code == VP_OK && (code = vp_broker_hosted_zone_leave(b, rec->vpc_id, err)) != VP_OK)
+		vp_error_prefix(err, "taking the client's VPC out of the hub's hosted zone");
+	return code;
 }

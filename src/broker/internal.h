@@ -10,11 +10,13 @@
 #ifndef VP_BROKER_INTERNAL_H
 #define VP_BROKER_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "addr/plan.h"
+#include "aws/route53.h"
 #include "broker/accounts.h"
 #include "broker/limits.h"
 #include "broker/outcome.h"
@@ -26,6 +28,7 @@
 struct vp_aws_ec2_route_table_list;
 struct vp_broker_prefix_list;
 struct vp_broker_quota;
+struct vp_broker_tgw;
 struct vp_grants;
 struct vp_identity;
 struct vp_registration;
@@ -45,6 +48,9 @@ struct vp_broker {
 	/* hub_side.h: the prefix list of live clients (NULL: none), the peering DNS option */
 	struct vp_broker_prefix_list *prefix_list;
 	bool peering_dns;
+	/* hosted_zone.h: the hub's private hosted zone ("Z...", "" for none) */
+	char hosted_zone[VP_AWS_ROUTE53_ZONE_MAX];
+	struct vp_broker_tgw *tgw; /* tgw.h: the transit-gateway mode; NULL: peering */
 
 	char hub_account[13];
 	char hub_vpc[VP_AWS_ID_MAX + 1];
@@ -66,12 +72,22 @@ struct vp_broker {
 	int max_routes_per_table;
 	size_t trust_quota;
 	struct vp_plan plan;
+	/* hub_view.c: the last reconciler pass's report, compact JSON text (NULL: none yet) */
+	pthread_mutex_t pass_lock;
+	char *last_pass;
 };
 
 /* Fill a registration from a record (the plan and the hub side). */
 void vp_broker_fill(const struct vp_broker *broker, const struct vp_namespace_record *rec,
 		    struct vp_registration *out);
 
+/*
+ * A page of namespaces as vp_registry_list has them (max 1..VP_REGISTRY_PAGE_MAX), filled
+ * as the API shows them: no caller check (vp_broker_list's, hub_view.h's).
+ */
+VP_NODISCARD vp_code vp_broker_page(struct vp_broker *broker, unsigned states, const char *account,
+				    int64_t cursor, struct vp_registration *out, size_t max,
+				    size_t *count, int64_t *next_cursor, struct vp_error *err);
 /*
  * The live (or last released) record of n, if the caller may see it: its
  * account's or an admin (caller NULL: the broker itself, the reconciler).
@@ -91,6 +107,17 @@ VP_NODISCARD vp_code vp_broker_check_principal(const struct vp_broker *broker,
 					       const struct vp_identity *caller,
 					       const struct vp_namespace_record *rec,
 					       const char *action, struct vp_error *err);
+
+/*
+ * Whether rec is the registration the caller names (client_ref; NULL or "":
+ * any): n is reused after its registration ends, possibly by the same
+ * account (--quarantine 0), and a late confirm or release by n alone would
+ * act on the newer registration. `code` (VP_ERR_CONFLICT for confirm,
+ * VP_ERR_NOT_FOUND for release: the named one is gone) names both refs.
+ */
+VP_NODISCARD vp_code vp_broker_check_registration(const struct vp_namespace_record *rec,
+						  const char *client_ref, vp_code code,
+						  const char *action, struct vp_error *err);
 
 /*
  * VP_ERR_CONFLICT when rec is a pending registration whose TTL has passed
@@ -155,7 +182,8 @@ struct vp_broker_locked_call {
 	 * lost race (counted), never applied to a newer record of n. */
 	int64_t expect_id;
 	unsigned expect_states;
-	bool expect_expired; /* and still pending past its TTL (registry time) */
+	bool expect_expired;    /* and still pending past its TTL (registry time) */
+	const char *client_ref; /* a caller's release: only while n holds this registration */
 };
 
 /*
@@ -184,6 +212,14 @@ VP_NODISCARD vp_code vp_broker_release_system(struct vp_broker *broker,
 					      unsigned states, bool expired, const char *request_id,
 					      int lock_timeout_ms, struct vp_namespace_record *rec,
 					      struct vp_error *err);
+
+/* Declare the broker's metric families in m (NULL: none; a name declared already is
+ * shared) and set vpcpeer_build_info (metrics.c). */
+VP_NODISCARD vp_code vp_broker_metrics_declare(struct vp_metrics *m, struct vp_error *err);
+
+/* The gauges counted when /metrics is asked: vp_metrics_on_render's collector, ctx the
+ * broker (metrics.c). */
+void vp_broker_metrics_collect(void *ctx);
 
 /* Count a lost race of `workflow` (a write refused: its snapshot was stale). */
 void vp_broker_count_lost_race(struct vp_broker *broker, const char *workflow);

@@ -67,3 +67,21 @@ void vp_broker_warn_old_grants(struct vp_broker *b)
 			 : "give the old --peer-role names so that the reconciler revokes them, "
 			   "or remove them from the roles' trust policies by hand");
 }
+
+const char *vp_broker_attach_name(enum vp_broker_attach attach)
+{
+	return attach == VP_BROKER_ATTACH_TRANSIT_GATEWAY ? "transit-gateway" : "peering";
+}
+
+vp_code vp_broker_attach_parse(const char *text, enum vp_broker_attach *out, struct vp_error *err)
+{
+	if (text && strcmp(text, "peering") == 0)
+		*out = VP_BROKER_ATTACH_PEERING;
+	else if (text && strcmp(text, "transit-gateway") == 0)
+		*out = VP_BROKER_ATTACH_TRANSIT_GATEWAY;
+	else
+		return vp_fail(err, VP_ERR_INVALID,
+			       "--attach '%.32s' is neither peering nor transit-gateway",
+			       text ? text : "");
+	return VP_OK;
+}

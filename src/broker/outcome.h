@@ -16,7 +16,7 @@ struct vp_metrics;
 /* Metric names (declared in vp_broker_new; a name the server declared already is shared). */
 #define VP_BROKER_METRIC_NAMESPACES        "vpcpeer_namespaces"
 #define VP_BROKER_METRIC_CAPACITY_USED     "vpcpeer_capacity_used"
-#define VP_BROKER_METRIC_CAPACITY_TOTAL    "vpcpeer_capacity_total"
+#define VP_BROKER_METRIC_CAPACITY_LIMIT    "vpcpeer_capacity_limit"
 #define VP_BROKER_METRIC_AWS_CALLS         "vpcpeer_aws_calls_total"
 #define VP_BROKER_METRIC_TRUST_BATCH       "vpcpeer_trust_batch_size"
 #define VP_BROKER_METRIC_WORKFLOWS         "vpcpeer_broker_workflows_total"
@@ -25,6 +25,10 @@ struct vp_metrics;
 #define VP_BROKER_METRIC_PEERINGS_LOST     "vpcpeer_peerings_lost_total"
 #define VP_BROKER_METRIC_LOST_RACES        "vpcpeer_registry_lost_races_total"
 #define VP_BROKER_METRIC_LEASE_LOST        "vpcpeer_reconcile_lease_lost_total"
+#define VP_BROKER_METRIC_RECONCILE_OK_AT   "vpcpeer_reconcile_last_success_timestamp_seconds"
+#define VP_BROKER_METRIC_BUILD_INFO        "vpcpeer_build_info"
+#define VP_BROKER_METRIC_QUOTA_USED        "vpcpeer_quota_used"
+#define VP_BROKER_METRIC_QUOTA_LIMIT       "vpcpeer_quota_limit"
 
 /*
  * Count an AWS call in vpcpeer_aws_calls_total{action, outcome}: "ok", or the

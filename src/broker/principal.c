@@ -84,3 +84,15 @@ vp_code vp_broker_check_principal(const struct vp_broker *b, const struct vp_ide
 		       "that role) or an admin may %s it, not %s (--authorize principal)",
 		       (long long)rec->n, rec->principal, action, principal);
 }
+
+vp_code vp_broker_check_registration(const struct vp_namespace_record *rec, const char *client_ref,
+				     vp_code code, const char *action, struct vp_error *err)
+{
+	if (!client_ref || !client_ref[0] || strcmp(client_ref, rec->client_ref) == 0)
+		return VP_OK;
+	return vp_fail(err, code,
+		       "namespace %lld now holds registration '%.64s' of account %s, not '%.64s': "
+		       "yours ended (released, or expired after --pending-ttl) and n was reused; "
+		       "nothing to %s (register again for a namespace)",
+		       (long long)rec->n, rec->client_ref, rec->account, client_ref, action);
+}

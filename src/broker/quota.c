@@ -380,3 +380,18 @@ vp_code vp_broker_check_not_expired(struct vp_broker *b, const struct vp_namespa
 		       (long long)rec->n, (long long)b->pending_ttl, when,
 		       (long long)(now - rec->expires_at));
 }
+
+bool vp_broker_quota_use(struct vp_broker *b, struct vp_broker_quota_use *out)
+{
+	struct vp_broker_quota *q = b->quota;
+
+	if (!q)
+		return false;
+	pthread_mutex_lock(&q->mu);
+	out->strays = q->fig.strays;
+	out->table_count = q->fig.table_count;
+	memcpy(out->tables, q->fig.tables, sizeof(out->tables));
+	memcpy(out->other, q->fig.other, sizeof(out->other));
+	pthread_mutex_unlock(&q->mu);
+	return true;
+}

@@ -22,9 +22,12 @@
 #ifndef VP_BROKER_QUOTA_H
 #define VP_BROKER_QUOTA_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "broker/limits.h"
 #include "core/error.h"
+#include "core/ids.h"
 #include "registry/registry.h"
 
 struct vp_broker;
@@ -42,6 +45,17 @@ VP_NODISCARD vp_code vp_broker_quota_new(struct vp_broker *b, int max_per_accoun
 					 int64_t refresh_s, struct vp_broker_quota **out,
 					 struct vp_error *err);
 void vp_broker_quota_free(struct vp_broker_quota *q);
+
+/* What the view holds that live namespaces do not account for (the metrics). */
+struct vp_broker_quota_use {
+	size_t strays; /* active peerings of the hub VPC no live namespace owns */
+	size_t table_count;
+	char tables[VP_BROKER_MAX_ROUTE_TABLES][VP_AWS_ID_MAX + 1];
+	size_t other[VP_BROKER_MAX_ROUTE_TABLES]; /* routes not the broker's to a live one */
+};
+
+/* The view's figures as last loaded; false when b has no view. */
+bool vp_broker_quota_use(struct vp_broker *b, struct vp_broker_quota_use *out);
 
 /*
  * Whether `held` live namespaces (those counting toward quotas, the new one

@@ -74,7 +74,12 @@ enum vp_reconcile_kind {
 	VP_RECONCILE_FOREIGN_REQUEST, /* a pending request no live namespace's account asked for */
 	VP_RECONCILE_ADD_PL_ENTRY, /* active namespace missing from the prefix list of live clients
 				    */
-	VP_RECONCILE_REMOVE_PL_ENTRY, /* a prefix list entry no active namespace explains */
+	VP_RECONCILE_REMOVE_PL_ENTRY,  /* a prefix list entry no active namespace explains */
+	VP_RECONCILE_AUTHORIZE_ZONE,   /* active VPC neither associated with the zone nor authorized
+					*/
+	VP_RECONCILE_DEAUTHORIZE_ZONE, /* an authorization done with (associated) or of no client */
+	VP_RECONCILE_DISASSOCIATE_ZONE, /* a VPC in the hub's zone that no active namespace explains
+					 */
 	VP_RECONCILE_KIND_COUNT
 };
 

@@ -16,6 +16,7 @@
 #include "broker/internal.h"
 #include "broker/policy.h"
 #include "broker/quota.h"
+#include "broker/tgw.h"
 #include "core/log.h"
 
 static vp_code labels_json(const struct vp_register_request *req, char *out, size_t size,
@@ -61,6 +62,8 @@ static vp_code ensure_grant(struct vp_broker *b, struct vp_namespace_record *rec
 	bool added = false;
 	vp_code code;
 
+	if (b->tgw) /* the transit-gateway mode: the account as a principal of the share */
+		return vp_broker_tgw_share_add(b, rec, request_id, err);
 	if (b->accepter == VP_PEERING_ACCEPTER_BROKER)
 		return VP_OK; /* nobody gets a role in the hub: no IAM call */
 	code = vp_registry_account_get(b->registry, rec->account, &acct, err);
@@ -118,6 +121,8 @@ static vp_code check_limits(struct vp_broker *b, const char *account, int64_t he
 {
 	vp_code code = vp_broker_quota_check_account(b, account, account_held, err);
 
+	if (code == VP_OK && b->tgw) /* attachments, routes and principals instead of peerings */
+		return vp_broker_tgw_check_quota(b, held, account_held == 1, err);
 	if (code == VP_OK)
 		code = vp_broker_quota_check(b, held, err);
 	return code;
@@ -133,7 +138,8 @@ static vp_code do_register(struct vp_broker *b, const struct vp_identity *caller
 
 	if ((code = vp_broker_check_caller(b, caller, err)) != VP_OK ||
 	    (code = vp_ids_client_ref_check(req->client_ref, err)) != VP_OK ||
-	    (code = labels_json(req, labels, sizeof(labels), err)) != VP_OK)
+	    (code = labels_json(req, labels, sizeof(labels), err)) != VP_OK ||
+	    (code = vp_broker_tgw_check_region(b, req->region, err)) != VP_OK)
 		return code;
 
 	/* The key's live record, the account and the quota counts: one read. */
@@ -184,6 +190,8 @@ static vp_code do_register(struct vp_broker *b, const struct vp_identity *caller
 		code = check_limits(b, caller->account, view.rank, view.account_rank, err);
 	if (code == VP_OK)
 		code = ensure_grant(b, rec, request_id, err);
+	if (code == VP_OK && b->tgw && view.account_rank == 1) /* the account's first: counted */
+		vp_broker_tgw_count_principal(b, 1);
 	if (code != VP_OK)
 		undo_allocation(b, rec, request_id);
 	return code;

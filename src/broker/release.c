@@ -17,6 +17,7 @@
 #include "broker/crash.h"
 #include "broker/hub_side.h"
 #include "broker/internal.h"
+#include "broker/tgw.h"
 #include "core/log.h"
 #include "core/metrics.h"
 
@@ -36,8 +37,11 @@ static vp_code remove_routes(struct vp_broker *b, const struct vp_namespace_reco
 			     struct vp_error *err)
 {
 	struct vp_aws_ec2_route_table_list *tables = NULL;
-	vp_code code = vp_broker_describe_tables(b, &tables, err);
+	vp_code code;
 
+	if (b->tgw) /* the hub VPC routes the pool once; the client's route is the gateway's */
+		return vp_broker_tgw_remove_route(b, rec, err);
+	code = vp_broker_describe_tables(b, &tables, err);
 	for (size_t i = 0; code == VP_OK && i < tables->count; i++) {
 		const struct vp_aws_ec2_route_table *t = &tables->items[i];
 		for (size_t k = 0; code == VP_OK && k < t->route_count; k++)
@@ -55,8 +59,11 @@ static vp_code revoke(struct vp_broker *b, const struct vp_namespace_record *rec
 	struct vp_account_record acct;
 	bool in_use = false;
 	int role;
-	vp_code code = vp_registry_account_get(b->registry, rec->account, &acct, err);
+	vp_code code;
 
+	if (b->tgw) /* the transit-gateway mode: the share's principal, not a trust entry */
+		return vp_broker_tgw_share_remove(b, rec, request_id, err);
+	code = vp_registry_account_get(b->registry, rec->account, &acct, err);
 	if (code == VP_ERR_NOT_FOUND)
 		return VP_OK;
 	if (code != VP_OK)
@@ -113,7 +120,9 @@ static vp_code release_step(struct vp_broker *b, const struct vp_identity *calle
 	vp_code code;
 
 	if ((code = vp_broker_load(b, caller, n, rec, err)) != VP_OK ||
-	    (code = vp_broker_check_principal(b, caller, rec, "release", err)) != VP_OK)
+	    (code = vp_broker_check_principal(b, caller, rec, "release", err)) != VP_OK ||
+	    (code = vp_broker_check_registration(rec, call->client_ref, VP_ERR_NOT_FOUND, "release",
+						 err)) != VP_OK)
 		return code;
 	if ((code = check_expected(b, call, rec, err)) != VP_OK)
 		return code;
@@ -133,7 +142,8 @@ static vp_code release_step(struct vp_broker *b, const struct vp_identity *calle
 		goto stays;
 	vp_crash_point("release.after_routes");
 	/* Ended from the hub side, so a reused n never inherits the old owner's peering. */
-	if ((code = vp_broker_end_peering(b, rec, request_id, err)) != VP_OK)
+	if ((code = b->tgw ? vp_broker_tgw_end_attachment(b, rec, request_id, err)
+			   : vp_broker_end_peering(b, rec, request_id, err)) != VP_OK)
 		goto stays;
 	vp_crash_point("release.after_peering");
 	if ((code = revoke(b, rec, request_id, err)) != VP_OK)
@@ -178,14 +188,17 @@ void vp_broker_count_lost_race(struct vp_broker *b, const char *workflow)
 }
 
 vp_code vp_broker_release(struct vp_broker *b, const struct vp_identity *caller, int64_t n,
-			  const char *request_id, struct vp_registration *out, struct vp_error *err)
+			  const char *client_ref, const char *request_id,
+			  struct vp_registration *out, struct vp_error *err)
 {
 	struct vp_broker_locked_call call = {.workflow = "release",
 					     .caller = caller,
 					     .n = n,
 					     .request_id = request_id,
 					     .lock_timeout_ms = VP_BROKER_NS_LOCK_TIMEOUT_MS,
-					     .step = release_step};
+					     .step = release_step,
+					     .client_ref = client_ref};
 
+	call.input = &call;
 	return vp_broker_run_locked(b, &call, out, NULL, err);
 }

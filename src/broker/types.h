@@ -34,6 +34,26 @@ enum vp_peering_dns { VP_PEERING_DNS_AUTO = 0, VP_PEERING_DNS_ON, VP_PEERING_DNS
  */
 enum vp_broker_authorize { VP_BROKER_AUTHORIZE_PRINCIPAL = 0, VP_BROKER_AUTHORIZE_ACCOUNT };
 
+/*
+ * How a client's VPC reaches the hub (--attach, issue 16; docs/broker.md "The
+ * transit-gateway mode"): PEERING (the default, one VPC peering per client) or
+ * TRANSIT_GATEWAY (one VPC attachment per client to the hub's transit gateway,
+ * shared with the client's account through RAM).
+ */
+enum vp_broker_attach { VP_BROKER_ATTACH_PEERING = 0, VP_BROKER_ATTACH_TRANSIT_GATEWAY };
+
+/* The transit-gateway mode's settings (struct vp_broker_config's `tgw`; 0: AWS's default). */
+struct vp_broker_tgw_config {
+	const char *transit_gateway; /* tgw-...: the hub's, auto-accept off */
+	const char *resource_share;  /* the RAM share holding it */
+	const char *client_table;    /* tgw-rtb-...: every client attachment's, the hub's route */
+	const char *hub_table;       /* tgw-rtb-...: the hub attachment's, one route per client */
+	int max_attachments;         /* AWS: 5,000 per transit gateway, not raisable */
+	int max_routes;              /* AWS: 10,000 across the transit gateway's route tables */
+	int max_principals;          /* principals one resource share may hold */
+	const char *verify_table;    /* tgw-rtb-...: no association; confirm reads CIDRs there */
+};
+
 /* Who signed an identity proof, as STS said. */
 struct vp_identity {
 	char account[VP_IDS_ACCOUNT_LEN + 1]; /* 12 digits */
@@ -46,17 +66,28 @@ struct vp_label {
 	char value[VP_LABEL_VALUE_MAX + 1];
 };
 
-/* Register: {"client_ref": "...", "labels": {"k": "v", ...}} */
+/* Register: {"client_ref": "...", "labels": {"k": "v", ...}, "region": "..."} */
 struct vp_register_request {
 	char client_ref[VP_CLIENT_REF_MAX + 1];
+	/* the client VPC's region, optional ("": not said); the transit-gateway mode refuses
+	 * another region than the hub's (a transit gateway serves one region) */
+	char region[64];
 	struct vp_label labels[VP_LABELS_MAX];
 	unsigned label_count;
 };
 
-/* Confirm: {"vpc_peering_connection_id": "pcx-...", "vpc_id": "vpc-..."} */
+/*
+ * Confirm: {"vpc_peering_connection_id": "pcx-...", "vpc_id": "vpc-..."}, or in
+ * the transit-gateway mode {"transit_gateway_attachment_id": "tgw-attach-...",
+ * "vpc_id": "vpc-..."} (attachment_id).
+ */
 struct vp_confirm_request {
 	char peering_id[VP_AWS_ID_MAX + 1];
+	char attachment_id[VP_AWS_ID_MAX + 1];
 	char vpc_id[VP_AWS_ID_MAX + 1];
+	/* "" or the registration the caller means: n may have been reused since (the
+	 * registration expired) by another registration of the same account. */
+	char client_ref[VP_CLIENT_REF_MAX + 1];
 };
 
 #endif

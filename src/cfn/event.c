@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "aws/lambda.h"
 #include "aws/sigv4.h"
+#include "cfn/probe_mode.h"
 #include "core/num.h"
 
 static bool printable(const char *s)
@@ -336,48 +338,6 @@ static vp_code namespace_prop(const json_t *props, int64_t *out, struct vp_error
 	return VP_OK;
 }
 
-vp_code vp_cfn_host_port_parse(const char *text, char host[VP_CFN_HOST_MAX + 1], unsigned *port,
-			       struct vp_error *err)
-{
-	const char *colon, *h = text;
-	size_t hlen;
-	int64_t p;
-
-	if (text[0] == '[') {
-		const char *close = strchr(text, ']');
-		if (!close || close[1] != ':' || close == text + 1)
-			goto bad;
-		h = text + 1;
-		hlen = (size_t)(close - h);
-		colon = close + 1;
-		if (strspn(h, "0123456789abcdefABCDEF:.") < hlen)
-			goto bad;
-	} else {
-		colon = strrchr(text, ':');
-		if (!colon || colon == text)
-			goto bad;
-		hlen = (size_t)(colon - text);
-		if (strspn(text,
-			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") <
-			    hlen ||
-		    text[0] == '-' || text[0] == '.')
-			goto bad;
-	}
-	if (hlen > VP_CFN_HOST_MAX || !colon[1] ||
-	    strspn(colon + 1, "0123456789") != strlen(colon + 1) || colon[1] == '0' ||
-	    vp_parse_int64(colon + 1, 1, 65535, "port", &p, NULL) != VP_OK)
-		goto bad;
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	*port = (unsigned)p;
-	return VP_OK;
-bad:
-	return vp_fail(err, VP_ERR_INVALID,
-		       "'%.80s' is not HOST:PORT (a host name, IPv4 address or [IPv6] address, and "
-		       "a port 1..65535)",
-		       text);
-}
-
 /* The peering request's target in broker mode: PeerVpcId, PeerOwnerId, PeerRegion. */
 static vp_code peer_props(const json_t *props, struct vp_cfn_confirmation_props *p,
 			  struct vp_error *err)
@@ -410,7 +370,7 @@ vp_code vp_cfn_confirmation_props_parse(const struct vp_cfn_event *ev, const jso
 					struct vp_cfn_confirmation_props *out, struct vp_error *err)
 {
 	struct vp_cfn_confirmation_props p;
-	const char *pcx = NULL, *vpc, *health;
+	const char *pcx = NULL, *vpc, *health, *probe;
 	vp_code rc;
 
 	memset(&p, 0, sizeof(p));
@@ -443,7 +403,10 @@ vp_code vp_cfn_confirmation_props_parse(const struct vp_cfn_event *ev, const jso
 		return rc;
 	if ((rc = vp_ids_aws_id_check(vpc, "vpc", "property VpcId", err)) != VP_OK)
 		return rc;
-	if ((rc = prop_string(props, "HealthCheck", VP_CFN_HOST_MAX + 8, &health, err)) != VP_OK)
+	if ((rc = prop_string(props, "HealthCheck", VP_CFN_HEALTH_CHECK_MAX, &health, err)) !=
+		    VP_OK ||
+	    (rc = prop_string(props, "ProbeFunction", VP_CFN_PROBE_FUNCTION_MAX, &probe, err)) !=
+		    VP_OK)
 		return rc;
 	if (health && !pcx)
 		return vp_fail(
@@ -453,13 +416,110 @@ vp_code vp_cfn_confirmation_props_parse(const struct vp_cfn_event *ev, const jso
 			"on a second " VP_CFN_CONFIRMATION_TYPE
 			" given this one's VpcPeeringConnectionId (templates/client.yaml "
 			"does)");
-	if (health &&
-	    (rc = vp_cfn_host_port_parse(health, p.health_host, &p.health_port, err)) != VP_OK) {
+	if (health && (rc = vp_cfn_probe_list_parse(health, NULL, VP_PROBE_MAX_TARGETS,
+						    &p.health_count, err)) != VP_OK) {
 		vp_error_prefix(err, "property HealthCheck");
 		return rc;
 	}
+	/* The handler runs outside the VPC: only a function inside it can reach a private hub
+	 * address (issue 21). */
+	if (health && !probe)
+		return vp_fail(err, VP_ERR_INVALID,
+			       "property HealthCheck needs ProbeFunction, the function that probes "
+			       "from this VPC (templates/client.yaml makes it)");
+	if (probe && !vp_aws_lambda_function_name_valid(probe))
+		return vp_fail(
+			err, VP_ERR_INVALID,
+			"property ProbeFunction: '%.60s' is not a Lambda function name or ARN",
+			probe);
+	snprintf(p.health_check, sizeof(p.health_check), "%s", health ? health : "");
+	snprintf(p.probe_function, sizeof(p.probe_function), "%s", probe && health ? probe : "");
 	snprintf(p.peering_id, sizeof(p.peering_id), "%s", pcx ? pcx : "");
 	snprintf(p.vpc_id, sizeof(p.vpc_id), "%s", vpc);
 	*out = p;
+	return VP_OK;
+}
+
+/* The transit-gateway mode's confirmation properties (issue 16). */
+static vp_code subnet_prop(const json_t *v, struct vp_cfn_tgw_props *t, struct vp_error *err)
+{
+	const char *s = json_string_value(v);
+	vp_code rc;
+
+	if (!s)
+		return vp_fail(err, VP_ERR_INVALID, "property SubnetIds: each must be a string");
+	if (t->subnet_count == VP_CFN_MAX_SUBNETS)
+		return vp_fail(err, VP_ERR_INVALID,
+			       "property SubnetIds: at most %d (one per Availability Zone)",
+			       VP_CFN_MAX_SUBNETS);
+	if ((rc = vp_ids_aws_id_check(s, "subnet", "property SubnetIds", err)) != VP_OK)
+		return rc;
+	snprintf(t->subnets[t->subnet_count++], VP_AWS_ID_MAX + 1, "%s", s);
+	return VP_OK;
+}
+
+vp_code vp_cfn_tgw_props_parse(const struct vp_cfn_event *ev, const json_t *props,
+			       struct vp_cfn_tgw_props *out, struct vp_error *err)
+{
+	struct vp_cfn_tgw_props parsed, *t = &parsed;
+	const char *tgw, *arn;
+	const json_t *subnets;
+	vp_code rc;
+
+	props = props_of(ev, props);
+	tgw = json_string_value(json_object_get(props, "TransitGatewayId"));
+	arn = json_string_value(json_object_get(props, "ResourceShareArn"));
+	subnets = json_object_get(props, "SubnetIds");
+	memset(t, 0, sizeof(*t));
+	if (!tgw || !tgw[0])
+		return vp_fail(err, VP_ERR_INVALID,
+			       "property TransitGatewayId is required in the transit-gateway "
+			       "mode (Registration's TransitGatewayId)");
+	if ((rc = vp_ids_aws_id_check(tgw, "tgw", "property TransitGatewayId", err)) != VP_OK)
+		return rc;
+	snprintf(t->tgw_id, sizeof(t->tgw_id), "%s", tgw);
+	if (arn && arn[0]) {
+		size_t n = strlen(arn);
+		if (n > VP_CFN_SHARE_ARN_MAX || strncmp(arn, "arn:", 4) != 0 ||
+		    !strstr(arn, ":resource-share/"))
+			return vp_fail(err, VP_ERR_INVALID,
+				       "property ResourceShareArn: '%.80s' is not a resource share "
+				       "ARN (arn:aws:ram:REGION:ACCOUNT:resource-share/ID)",
+				       arn);
+		for (size_t i = 0; i < n; i++)
+			if (arn[i] <= ' ' || arn[i] > '~')
+				return vp_fail(err, VP_ERR_INVALID,
+					       "property ResourceShareArn has a blank or a "
+					       "non-ASCII character");
+		snprintf(t->share_arn, sizeof(t->share_arn), "%s", arn);
+	}
+	if (json_is_array(subnets)) {
+		size_t i;
+		const json_t *v;
+		json_array_foreach(subnets, i, v)
+		{
+			if ((rc = subnet_prop(v, t, err)) != VP_OK)
+				return rc;
+		}
+	} else if (json_is_string(subnets)) {
+		/* A comma-separated list (a !Join, or a CommaDelimitedList parameter). */
+		char buf[VP_CFN_MAX_SUBNETS * (VP_AWS_ID_MAX + 1) + 1], *save = NULL;
+		if (json_string_length(subnets) >= sizeof(buf))
+			return vp_fail(err, VP_ERR_INVALID, "property SubnetIds is too long");
+		snprintf(buf, sizeof(buf), "%s", json_string_value(subnets));
+		for (char *s = strtok_r(buf, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+			json_t *one = json_string(s);
+			rc = one ? subnet_prop(one, t, err)
+				 : vp_fail(err, VP_ERR_NOMEM, "out of memory");
+			json_decref(one);
+			if (rc != VP_OK)
+				return rc;
+		}
+	}
+	if (t->subnet_count == 0)
+		return vp_fail(err, VP_ERR_INVALID,
+			       "property SubnetIds is required in the transit-gateway mode: this "
+			       "VPC's subnets for the attachment, one per Availability Zone");
+	*out = parsed;
 	return VP_OK;
 }

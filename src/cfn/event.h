@@ -28,14 +28,16 @@
 #include "core/ids.h"
 #include "core/error.h"
 
-#define VP_CFN_EVENT_MAX       ((size_t)256 * 1024) /* Lambda's asynchronous payload limit */
-#define VP_CFN_URL_MAX         8192                 /* a pre-signed S3 URL with a session token */
-#define VP_CFN_STACK_ID_MAX    1024
-#define VP_CFN_REQUEST_ID_MAX  256
-#define VP_CFN_LOGICAL_ID_MAX  256
-#define VP_CFN_PHYSICAL_ID_MAX 1024 /* CloudFormation's limit: 1 KB */
-#define VP_CFN_BROKER_URL_MAX  511  /* the broker client's URL limit */
-#define VP_CFN_HOST_MAX        253
+#define VP_CFN_EVENT_MAX          ((size_t)256 * 1024) /* Lambda's asynchronous payload limit */
+#define VP_CFN_URL_MAX            8192 /* a pre-signed S3 URL with a session token */
+#define VP_CFN_STACK_ID_MAX       1024
+#define VP_CFN_REQUEST_ID_MAX     256
+#define VP_CFN_LOGICAL_ID_MAX     256
+#define VP_CFN_PHYSICAL_ID_MAX    1024 /* CloudFormation's limit: 1 KB */
+#define VP_CFN_BROKER_URL_MAX     511  /* the broker client's URL limit */
+#define VP_CFN_HOST_MAX           253
+#define VP_CFN_HEALTH_CHECK_MAX   4096 /* the HealthCheck list's text */
+#define VP_CFN_PROBE_FUNCTION_MAX 170  /* Lambda Invoke's FunctionName (aws/lambda.h) */
 
 #define VP_CFN_REGISTRATION_TYPE "Custom::PeeringRegistration"
 #define VP_CFN_CONFIRMATION_TYPE "Custom::PeeringConfirmation"
@@ -107,7 +109,7 @@ struct vp_cfn_registration_props {
 
 /*
  * Custom::PeeringConfirmation: BrokerUrl, ServerId, NamespaceId, VpcId,
- * HealthCheck, PeeringAccepter (absent: peer-role), and
+ * HealthCheck with ProbeFunction, PeeringAccepter (absent: peer-role), and
  *   peer-role mode: VpcPeeringConnectionId (required);
  *   broker mode: PeerVpcId, PeerOwnerId, PeerRegion (the handler requests the
  *   peering; HealthCheck refused, the client's routes are not there yet), or
@@ -122,8 +124,11 @@ struct vp_cfn_confirmation_props {
 	char peer_vpc_id[VP_AWS_ID_MAX + 1];        /* broker mode */
 	char peer_owner_id[VP_IDS_ACCOUNT_LEN + 1]; /* broker mode */
 	char peer_region[32];                       /* broker mode */
-	char health_host[VP_CFN_HOST_MAX + 1];      /* "" when no HealthCheck */
-	unsigned health_port;
+	/* HealthCheck: probe targets, comma-separated (cfn/probe_mode.h), checked; "" when none.
+	 * ProbeFunction: the function that probes them from the VPC (required with them). */
+	char health_check[VP_CFN_HEALTH_CHECK_MAX + 1];
+	int health_count;
+	char probe_function[VP_CFN_PROBE_FUNCTION_MAX + 1];
 };
 
 /*
@@ -143,6 +148,24 @@ VP_NODISCARD vp_code vp_cfn_confirmation_props_parse(const struct vp_cfn_event *
 						     struct vp_error *err);
 
 /*
+ * The transit-gateway mode's confirmation (issue 16; property AttachMode
+ * "transit-gateway"), besides the broker-mode properties above:
+ * TransitGatewayId (required), ResourceShareArn (optional), SubnetIds (a list,
+ * or a comma-separated string; 1..VP_CFN_MAX_SUBNETS subnet ids, one per
+ * Availability Zone). VP_ERR_INVALID names the property; *out untouched then.
+ */
+#define VP_CFN_MAX_SUBNETS   32 /* CreateTransitGatewayVpcAttachment's bound, ours */
+#define VP_CFN_SHARE_ARN_MAX 256
+struct vp_cfn_tgw_props {
+	char tgw_id[VP_AWS_ID_MAX + 1];
+	char share_arn[VP_CFN_SHARE_ARN_MAX + 1]; /* "" when not given */
+	char subnets[VP_CFN_MAX_SUBNETS][VP_AWS_ID_MAX + 1];
+	size_t subnet_count;
+};
+VP_NODISCARD vp_code vp_cfn_tgw_props_parse(const struct vp_cfn_event *ev, const json_t *props,
+					    struct vp_cfn_tgw_props *out, struct vp_error *err);
+
+/*
  * The default client reference of a registration: "<StackId>/<LogicalResourceId>",
  * or, when that is not a valid client reference (longer than
  * VP_CLIENT_REF_MAX, or with a blank), "cfn-sha256:" and the SHA-256 of it in hex. Deterministic:
@@ -150,9 +173,5 @@ VP_NODISCARD vp_code vp_cfn_confirmation_props_parse(const struct vp_cfn_event *
  */
 void vp_cfn_default_client_ref(const char *stack_id, const char *logical_id,
 			       char out[VP_CLIENT_REF_MAX + 1]);
-
-/* A "HOST:PORT" health check: a host name, IPv4 address or [IPv6] address, and a port 1..65535. */
-VP_NODISCARD vp_code vp_cfn_host_port_parse(const char *text, char host[VP_CFN_HOST_MAX + 1],
-					    unsigned *port, struct vp_error *err);
 
 #endif

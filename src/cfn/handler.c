@@ -237,6 +237,8 @@ static void dispatch(struct vp_cfn_job *j)
 	case VP_CFN_CONFIRMATION:
 		if (ev->request_type == VP_CFN_DELETE && vp_cfn_peering_owned(ev->physical_id)) {
 			vp_cfn_peering_delete(j);
+		} else if (ev->request_type == VP_CFN_DELETE && vp_cfn_tgw_owned(ev->physical_id)) {
+			vp_cfn_tgw_delete(j);
 		} else if (ev->request_type == VP_CFN_DELETE) {
 			vp_cfn_job_set_physical_id(j, "%s", ev->physical_id);
 			/* The registration's Delete undoes the routes and the number. */

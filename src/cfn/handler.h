@@ -45,14 +45,15 @@ struct vp_cfn_handler_config {
 	 * no broker_url every event is. server_id NULL: broker_url's host:port. */
 	const char *broker_url;
 	const char *server_id;
-	const char *ca_file;     /* CA bundle for the broker and the ResponseURL; NULL: libcurl's */
-	long reserve_ms;         /* left for the answer at the deadline; 0: 2000 */
-	long max_call_ms;        /* at most per broker call; 0: 30 s */
-	long health_timeout_ms;  /* the HealthCheck keeps trying this long; 0: 20 s */
-	int put_attempts;        /* 0: 4 */
-	long put_retry_delay_ms; /* 0: 250 */
-	long default_budget_ms;  /* when the invocation has no deadline; 0: 60 s */
-	int64_t (*now_ms)(void); /* NULL: the real clock (unix ms) */
+	const char *ca_file;    /* CA bundle for the broker and the ResponseURL; NULL: libcurl's */
+	long reserve_ms;        /* left for the answer at the deadline; 0: 2000 */
+	long max_call_ms;       /* at most per broker call; 0: 30 s */
+	long health_timeout_ms; /* the HealthCheck keeps trying this long; 0: 20 s */
+	long invoke_retry_delay_ms; /* the probe's Invoke refused: wait n times this; 0: 2 s */
+	int put_attempts;           /* 0: 4 */
+	long put_retry_delay_ms;    /* 0: 250 */
+	long default_budget_ms;     /* when the invocation has no deadline; 0: 60 s */
+	int64_t (*now_ms)(void);    /* NULL: the real clock (unix ms) */
 };
 
 /* What happened to one request. */

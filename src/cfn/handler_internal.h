@@ -97,10 +97,38 @@ bool vp_cfn_job_confirm(struct vp_cfn_job *j, const struct vp_cfn_confirmation_p
  */
 void vp_cfn_peering_upsert(struct vp_cfn_job *j, const struct vp_cfn_confirmation_props *p);
 
+/*
+ * The hub's hosted zone (handler_zone.c): when the active namespace `ns`
+ * names a HostedZoneId, associate p->vpc_id with it from this account, then
+ * POST path/body (the confirm) again so the broker deletes its authorization.
+ * False after answering FAILED.
+ */
+bool vp_cfn_zone_join(struct vp_cfn_job *j, const struct vp_cfn_confirmation_props *p,
+		      const json_t *ns, const char *path, const char *body);
+
+/* Before a release: disassociate the namespace's VPC from its zone, best effort. */
+void vp_cfn_zone_leave(struct vp_cfn_job *j, const json_t *ns);
+
 /* True when id is a PhysicalResourceId of vp_cfn_peering_upsert(). */
 bool vp_cfn_peering_owned(const char *id);
 
 /* Delete of such a resource: DeleteVpcPeeringConnection (gone counts as done). */
 void vp_cfn_peering_delete(struct vp_cfn_job *j);
+
+/*
+ * The transit-gateway mode (handler_tgw.c, issue 16): a confirmation whose
+ * property AttachMode is "transit-gateway". The handler accepts the resource
+ * share's invitation when one is pending, creates this VPC's attachment to
+ * TransitGatewayId in SubnetIds (or reuses this VPC's live one), confirms it;
+ * a failure deletes it again. PhysicalResourceId "vpcpeer-tgw-<n>-<attachment>".
+ */
+bool vp_cfn_tgw_wanted(const struct vp_cfn_event *ev);
+void vp_cfn_tgw_upsert(struct vp_cfn_job *j, const struct vp_cfn_confirmation_props *p);
+
+/* True when id is a PhysicalResourceId of vp_cfn_tgw_upsert(). */
+bool vp_cfn_tgw_owned(const char *id);
+
+/* Delete of such a resource: DeleteTransitGatewayVpcAttachment (gone counts as done). */
+void vp_cfn_tgw_delete(struct vp_cfn_job *j);
 
 #endif

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "aws/sigv4.h"
+#include "aws/client.h"
 #include "cfn/handler_internal.h"
 #include "proof/proof.h"
 
@@ -71,6 +72,7 @@ static const char *const registration_keys[] = {
 	"VpcCidrBlock", "PeerVpcId", "PeerOwnerId", "PeerRegion", "PeerCidrBlock", "PeerRoleArn",
 };
 #define PEER_ROLE_KEY 5 /* required in peer-role mode only */
+static const char *const attach_keys[] = {"Attach", "TransitGatewayId", "ResourceShareArn"};
 
 /*
  * The mode: the broker's PeeringAccepter, cross-checked with the property
@@ -107,6 +109,45 @@ static enum vp_cfn_accepter registration_mode(struct vp_cfn_job *j, json_t *ns,
 	return broker;
 }
 
+/*
+ * The attach mode (issue 16): the broker's Attach ("peering" when absent),
+ * cross-checked with the property AttachMode when given (templates/client.yaml
+ * passes its parameter). False after answering FAILED.
+ */
+static bool registration_attach(struct vp_cfn_job *j, const json_t *ns)
+{
+	const char *v = json_string_value(json_object_get(ns, "Attach"));
+	const char *prop = json_string_value(json_object_get(j->ev->properties, "AttachMode"));
+
+	if (!v || !v[0])
+		v = "peering";
+	if (strcmp(v, "peering") != 0 && strcmp(v, "transit-gateway") != 0) {
+		vp_cfn_job_fail(j,
+				"the broker answered Attach '%.20s' (peering or transit-gateway "
+				"expected); is BrokerUrl a vpcpeer broker?",
+				v);
+		return false;
+	}
+	if (prop && prop[0] && strcmp(prop, v) != 0) {
+		vp_cfn_job_fail(j,
+				"this stack was built for AttachMode %.20s but the broker runs "
+				"with --attach %s: set the stack's AttachMode parameter to %s",
+				prop, v, v);
+		return false;
+	}
+	if (strcmp(v, "transit-gateway") == 0 &&
+	    (!json_string_value(json_object_get(ns, "TransitGatewayId")) ||
+	     !json_string_value(json_object_get(ns, "ResourceShareArn")))) {
+		vp_cfn_job_fail(j,
+				"the broker's answer for namespace %" PRId64
+				" is in the transit-gateway mode but has no TransitGatewayId or "
+				"ResourceShareArn; ask the hub operator to check the broker",
+				j->namespace_id);
+		return false;
+	}
+	return true;
+}
+
 /* Data for Fn::GetAtt: every value a string, as CloudFormation hands them on. */
 static bool registration_data(struct vp_cfn_job *j, json_t *ns, enum vp_cfn_accepter mode)
 {
@@ -136,6 +177,13 @@ static bool registration_data(struct vp_cfn_job *j, json_t *ns, enum vp_cfn_acce
 			return false;
 		}
 		bad |= json_object_set_new(data, registration_keys[i], json_string(v));
+	}
+	/* The transit-gateway mode's (issue 16); "" keeps them defined in the peering mode. */
+	for (size_t i = 0; !bad && i < sizeof(attach_keys) / sizeof(attach_keys[0]); i++) {
+		const char *v = json_string_value(json_object_get(ns, attach_keys[i]));
+		if (i == 0 && (!v || !v[0]))
+			v = "peering";
+		bad |= json_object_set_new(data, attach_keys[i], json_string(v ? v : ""));
 	}
 	for (int s = 0; !bad && s < 26; s++) {
 		const char *v;
@@ -192,7 +240,7 @@ void vp_cfn_registration_upsert(struct vp_cfn_job *j)
 	struct vp_broker_response resp;
 	char server_id[VP_PROOF_SERVER_ID_MAX + 1], *body = NULL;
 	struct vp_error err;
-	const char *state;
+	const char *state, *attach, *region;
 	json_t *ns = NULL, *req;
 	enum vp_cfn_accepter mode;
 
@@ -204,6 +252,12 @@ void vp_cfn_registration_upsert(struct vp_cfn_job *j)
 		return;
 	}
 	req = json_pack("{ss}", "client_ref", p.client_ref);
+	/* A transit gateway serves one region (issue 16): the hub refuses another at register,
+	 * before allocating. Only for such a stack: an older broker knows no "region". */
+	attach = json_string_value(json_object_get(j->ev->properties, "AttachMode"));
+	region = vp_aws_client_region(j->cfg->aws);
+	if (req && attach && strcmp(attach, "transit-gateway") == 0 && region && region[0])
+		json_object_set_new(req, "region", json_string(region));
 	body = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	json_decref(req);
 	if (!body) {
@@ -236,6 +290,11 @@ void vp_cfn_registration_upsert(struct vp_cfn_job *j)
 			release_unused(j, &p.broker);
 		goto done;
 	}
+	if (!registration_attach(j, ns)) {
+		if (resp.status == 201)
+			release_unused(j, &p.broker);
+		goto done;
+	}
 	if (!registration_data(j, ns, mode))
 		goto done;
 	vp_cfn_registration_id(j->namespace_id, server_id, p.client_ref, j->physical_id);
@@ -248,11 +307,29 @@ done:
 	vp_broker_response_cleanup(&resp);
 }
 
+/* "/v1/namespaces/N?client_ref=R" (R URI-encoded; without the query when R is empty). */
+static vp_code release_path_of(int64_t n, const char *client_ref, char *out, size_t size)
+{
+	struct vp_buf b;
+	vp_code rc;
+
+	vp_buf_init(&b, size - 1);
+	rc = vp_buf_appendf(&b, "/v1/namespaces/%" PRId64, n);
+	if (rc == VP_OK && client_ref && client_ref[0] &&
+	    (rc = vp_buf_appends(&b, "?client_ref=")) == VP_OK)
+		rc = vp_aws_uri_encode(&b, client_ref, strlen(client_ref), false);
+	if (rc == VP_OK)
+		snprintf(out, size, "%s", vp_buf_str(&b));
+	vp_buf_cleanup(&b);
+	return rc;
+}
+
 void vp_cfn_registration_delete(struct vp_cfn_job *j)
 {
 	struct vp_cfn_registration_props p;
 	struct vp_broker_response resp;
 	char server_id[VP_PROOF_SERVER_ID_MAX + 1], path[64], expected[VP_CFN_PHYSICAL_ID_MAX + 1];
+	char release_path[64 + 3 * VP_CLIENT_REF_MAX];
 	const char *id = j->ev->physical_id, *state, *ref;
 	struct vp_error err;
 	json_t *ns = NULL;
@@ -312,12 +389,25 @@ void vp_cfn_registration_delete(struct vp_cfn_job *j)
 		vp_cfn_job_succeed(j, "namespace %" PRId64 " was already released", n);
 		goto done;
 	}
-	if (vp_cfn_job_broker_call(j, &p.broker, "DELETE", path, NULL, &resp, &err) != VP_OK) {
+	vp_cfn_zone_leave(j, ns);
+	/* Named by its client reference: should n change hands after the look-up, the broker
+	 * answers 404 and releases nothing. */
+	if (release_path_of(n, ref, release_path, sizeof(release_path)) != VP_OK) {
+		vp_cfn_job_fail(j, "cannot release namespace %" PRId64 ": out of memory", n);
+		goto done;
+	}
+	if (vp_cfn_job_broker_call(j, &p.broker, "DELETE", release_path, NULL, &resp, &err) !=
+	    VP_OK) {
 		vp_cfn_job_unreachable(j, "release the namespace at the broker", &err);
 		goto done;
 	}
-	if (resp.status == 200 || resp.status == 404)
+	if (resp.status == 200)
 		vp_cfn_job_succeed(j, "namespace %" PRId64 " released", n);
+	else if (resp.status == 404) /* released meanwhile, or n changed hands since the GET */
+		vp_cfn_job_succeed(j,
+				   "namespace %" PRId64 " is no longer this registration's: "
+				   "nothing released",
+				   n);
 	else
 		vp_cfn_job_refused(j, "release", resp.status, &resp.body);
 done:

@@ -18,6 +18,7 @@
 struct vp_lambda_runtime {
 	char base[API_HOST_MAX + 32]; /* http://host:port/2018-06-01 */
 	CURL *curl;
+	volatile sig_atomic_t *stop; /* vp_lambda_runtime_set_stop; NULL: none */
 };
 
 void vp_lambda_invocation_init(struct vp_lambda_invocation *inv)
@@ -65,6 +66,24 @@ void vp_lambda_runtime_free(struct vp_lambda_runtime *rt)
 		return;
 	curl_easy_cleanup(rt->curl);
 	free(rt);
+}
+
+void vp_lambda_runtime_set_stop(struct vp_lambda_runtime *rt, volatile sig_atomic_t *stop)
+{
+	rt->stop = stop;
+}
+
+/* libcurl calls it about once a second while the long poll waits: non-zero aborts it. */
+static int stop_raised(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	const struct vp_lambda_runtime *rt = ctx;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return *rt->stop ? 1 : 0;
 }
 
 static size_t on_body(char *data, size_t size, size_t count, void *ctx)
@@ -142,8 +161,15 @@ vp_code vp_lambda_next(struct vp_lambda_runtime *rt, struct vp_lambda_invocation
 	curl_easy_setopt(rt->curl, CURLOPT_HEADERDATA, inv);
 	curl_easy_setopt(rt->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(rt->curl, CURLOPT_WRITEDATA, &inv->event);
+	if (rt->stop) {
+		curl_easy_setopt(rt->curl, CURLOPT_XFERINFOFUNCTION, stop_raised);
+		curl_easy_setopt(rt->curl, CURLOPT_XFERINFODATA, rt);
+		curl_easy_setopt(rt->curl, CURLOPT_NOPROGRESS, 0L);
+	}
 	cc = curl_easy_perform(rt->curl);
 	curl_easy_setopt(rt->curl, CURLOPT_ERRORBUFFER, NULL);
+	if (cc == CURLE_ABORTED_BY_CALLBACK)
+		return vp_fail(err, VP_ERR_UNAVAILABLE, "stopped while waiting for the next event");
 	if (cc == CURLE_WRITE_ERROR && inv->request_id[0])
 		return vp_fail(err, VP_ERR_RANGE, "the event is larger than %zu bytes",
 			       VP_LAMBDA_MAX_EVENT);
@@ -286,6 +312,10 @@ vp_code vp_lambda_run(struct vp_lambda_runtime *rt, vp_lambda_handler_fn handler
 				vp_log(VP_LOG_ERROR, "%s", perr.message);
 			rc = VP_OK;
 			continue;
+		}
+		if (rc == VP_ERR_UNAVAILABLE && rt->stop && *rt->stop) {
+			rc = VP_OK; /* asked to stop (vp_lambda_runtime_set_stop) */
+			break;
 		}
 		if (rc != VP_OK)
 			break;

@@ -14,6 +14,7 @@
 #ifndef VP_CFN_RUNTIME_H
 #define VP_CFN_RUNTIME_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,9 +44,18 @@ VP_NODISCARD vp_code vp_lambda_runtime_new(const char *api, struct vp_lambda_run
 void vp_lambda_runtime_free(struct vp_lambda_runtime *rt);
 
 /*
+ * A flag a signal handler sets to stop the loop (serve-lambda's SIGTERM,
+ * issue 18): the long poll for the next event checks it about once a second
+ * and then fails with VP_ERR_UNAVAILABLE, which ends vp_lambda_run() with
+ * VP_OK. An invocation in progress is finished first. NULL (the default): none.
+ */
+void vp_lambda_runtime_set_stop(struct vp_lambda_runtime *rt, volatile sig_atomic_t *stop);
+
+/*
  * GET /runtime/invocation/next, waiting as long as it takes. VP_ERR_IO when
  * the Runtime API cannot be reached or answers other than 200; VP_ERR_INVALID
- * when the answer has no request id. An event larger than
+ * when the answer has no request id; VP_ERR_UNAVAILABLE when the stop flag
+ * was raised while waiting. An event larger than
  * VP_LAMBDA_MAX_EVENT gives VP_ERR_RANGE with inv->request_id set, so it can
  * be reported as that invocation's error.
  */

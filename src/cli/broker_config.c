@@ -6,6 +6,7 @@
 
 #include "core/metrics.h"
 #include "aws/chain.h"
+#include "aws/route53.h"
 #include "core/ids.h"
 #include "registry/registry.h"
 
@@ -77,6 +78,38 @@ const struct cli_option cli_broker_config_options[] = {
 	 "broker mode: let clients resolve the hub's DNS names over the peering (default auto: "
 	 "on when the hub VPC has DNS hostnames and resolution on)",
 	 E},
+	{"hosted-zone", 0, "ZONE_ID", CLI_BCFG_OPT_HOSTED_ZONE,
+	 "the hub's private hosted zone (Z...): at confirm the broker authorizes the client's VPC "
+	 "to associate with it, at release disassociates it",
+	 E},
+	{"attach", 0, "MODE", CLI_BCFG_OPT_ATTACH,
+	 "how client VPCs reach the hub: peering (default) or transit-gateway (one attachment "
+	 "per client to --transit-gateway, shared through --resource-share)",
+	 E},
+	{"transit-gateway", 0, "TGW_ID", CLI_BCFG_OPT_TRANSIT_GATEWAY,
+	 "transit-gateway mode: the hub's transit gateway (auto-accept and default route table "
+	 "association and propagation off)",
+	 E},
+	{"resource-share", 0, "ARN", CLI_BCFG_OPT_RESOURCE_SHARE,
+	 "transit-gateway mode: the RAM resource share holding the transit gateway; client "
+	 "accounts are added as its principals",
+	 E},
+	{"transit-gateway-client-table", 0, "TGW_RTB_ID", CLI_BCFG_OPT_TGW_CLIENT_TABLE,
+	 "transit-gateway mode: the route table of every client attachment (the hub's route "
+	 "only)",
+	 E},
+	{"transit-gateway-hub-table", 0, "TGW_RTB_ID", CLI_BCFG_OPT_TGW_HUB_TABLE,
+	 "transit-gateway mode: the hub attachment's route table (one static route per client)", E},
+	{"transit-gateway-max-attachments", 0, "N", CLI_BCFG_OPT_TGW_MAX_ATTACHMENTS,
+	 "attachments the transit gateway may have (default and most 5000, AWS's quota)", E},
+	{"transit-gateway-max-routes", 0, "N", CLI_BCFG_OPT_TGW_MAX_ROUTES,
+	 "static routes the transit gateway may hold (default 10000, AWS's quota)", E},
+	{"share-max-principals", 0, "N", CLI_BCFG_OPT_SHARE_MAX_PRINCIPALS,
+	 "principals the resource share may hold (default 5000)", E},
+	{"transit-gateway-verify-table", 0, "TGW_RTB_ID", CLI_BCFG_OPT_TGW_VERIFY_TABLE,
+	 "transit-gateway mode: a third route table of the gateway, associated with nothing: "
+	 "confirm propagates a client's attachment there for a moment to read its VPC's CIDR",
+	 E},
 	CLI_OPTIONS_END,
 };
 
@@ -117,6 +150,97 @@ static bool check_account(const char *command, const char *flag, const char *val
 	return true;
 }
 
+/* A flag of the transit-gateway mode (issue 16); the ids are checked at start-up. */
+static bool apply_tgw(const char *command, struct vp_broker_config *b, const struct cli_arg *arg)
+{
+	struct vp_error err;
+	int64_t n = 0;
+
+	switch (arg->id) {
+	case CLI_BCFG_OPT_ATTACH:
+		if (vp_broker_attach_parse(arg->value, &b->attach, &err) != VP_OK) {
+			cli_error(command, "%s", err.message);
+			return false;
+		}
+		return true;
+	case CLI_BCFG_OPT_TRANSIT_GATEWAY:
+		b->tgw.transit_gateway = arg->value;
+		return true;
+	case CLI_BCFG_OPT_RESOURCE_SHARE:
+		b->tgw.resource_share = arg->value;
+		return true;
+	case CLI_BCFG_OPT_TGW_CLIENT_TABLE:
+		b->tgw.client_table = arg->value;
+		return true;
+	case CLI_BCFG_OPT_TGW_HUB_TABLE:
+		b->tgw.hub_table = arg->value;
+		return true;
+	case CLI_BCFG_OPT_TGW_VERIFY_TABLE:
+		b->tgw.verify_table = arg->value;
+		return true;
+	case CLI_BCFG_OPT_TGW_MAX_ATTACHMENTS:
+		if (!cli_number_arg(command, "--transit-gateway-max-attachments", arg->value, 1,
+				    5000, &n))
+			return false;
+		b->tgw.max_attachments = (int)n;
+		return true;
+	case CLI_BCFG_OPT_TGW_MAX_ROUTES:
+		if (!cli_number_arg(command, "--transit-gateway-max-routes", arg->value, 1, 1000000,
+				    &n))
+			return false;
+		b->tgw.max_routes = (int)n;
+		return true;
+	case CLI_BCFG_OPT_SHARE_MAX_PRINCIPALS:
+		if (!cli_number_arg(command, "--share-max-principals", arg->value, 1, 1000000, &n))
+			return false;
+		b->tgw.max_principals = (int)n;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * --peer-role takes a role name; a role ARN of the form IAM gives
+ * (arn:PARTITION:iam::ACCOUNT:role/NAME) is taken for its name, its account
+ * remembered for cli_broker_config_check to compare with the hub's. A role
+ * with a path is refused: the broker names its roles by name alone.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html
+ */
+static bool add_peer_role(const char *command, struct cli_broker_config *c, const char *value)
+{
+	struct vp_broker_config *b = &c->broker;
+	const char *iam, *role;
+	size_t slot = b->peer_role_count;
+
+	if (strncmp(value, "arn:", 4) != 0)
+		return add_item(command, "peer-role", b->peer_roles, &b->peer_role_count,
+				VP_BROKER_MAX_PEER_ROLES, value);
+	iam = strstr(value, ":iam::");
+	role = iam ? iam + 6 + 12 : NULL;
+	if (!iam || strlen(iam + 6) < 12 + 6 || strspn(iam + 6, "0123456789") != 12 ||
+	    strncmp(role, ":role/", 6) != 0 || !role[6]) {
+		cli_error(command,
+			  "--peer-role takes a role's name (e.g. vpcpeer-peer-1) or its ARN "
+			  "arn:aws:iam::HUB_ACCOUNT:role/NAME, not '%.200s'",
+			  value);
+		return false;
+	}
+	if (strchr(role + 6, '/')) {
+		cli_error(command,
+			  "--peer-role '%.200s' has a path: give the name of a hub role without a "
+			  "path (the broker names its roles by name alone)",
+			  value);
+		return false;
+	}
+	if (!add_item(command, "peer-role", b->peer_roles, &b->peer_role_count,
+		      VP_BROKER_MAX_PEER_ROLES, role + 6))
+		return false;
+	memcpy(c->peer_role_account[slot], iam + 6, 12);
+	c->peer_role_account[slot][12] = '\0';
+	return true;
+}
+
 /* One broker flag into the configuration; false (the error printed) when it is bad. */
 static bool apply_one(const char *command, struct cli_broker_config *c, const struct cli_arg *arg)
 {
@@ -138,8 +262,7 @@ static bool apply_one(const char *command, struct cli_broker_config *c, const st
 		b->hub_region = arg->value;
 		return true;
 	case CLI_BCFG_OPT_PEER_ROLE:
-		return add_item(command, "peer-role", b->peer_roles, &b->peer_role_count,
-				VP_BROKER_MAX_PEER_ROLES, arg->value);
+		return add_peer_role(command, c, arg->value);
 	case CLI_BCFG_OPT_HUB_ROUTE_TABLE:
 		return add_item(command, "hub-route-table", b->route_tables, &b->route_table_count,
 				VP_BROKER_MAX_ROUTE_TABLES, arg->value);
@@ -228,6 +351,19 @@ static bool apply_one(const char *command, struct cli_broker_config *c, const st
 		}
 		b->prefix_list = arg->value;
 		return true;
+	case CLI_BCFG_OPT_HOSTED_ZONE: {
+		char zone[VP_AWS_ROUTE53_ZONE_MAX];
+		if (vp_aws_route53_zone_id(arg->value, zone, &err) != VP_OK) {
+			cli_error(command,
+				  "--hosted-zone \"%.40s\" is not a hosted zone id: give Z... (the "
+				  "Id of aws route53 list-hosted-zones, with or without "
+				  "/hostedzone/)",
+				  arg->value);
+			return false;
+		}
+		b->hosted_zone = arg->value;
+		return true;
+	}
 	case CLI_BCFG_OPT_PEERING_DNS:
 		if (strcmp(arg->value, "auto") == 0)
 			b->peering_dns = VP_PEERING_DNS_AUTO;
@@ -241,14 +377,14 @@ static bool apply_one(const char *command, struct cli_broker_config *c, const st
 		}
 		return true;
 	default:
-		return false;
+		return apply_tgw(command, b, arg);
 	}
 }
 
 bool cli_broker_config_apply(const char *command, struct cli_broker_config *c,
 			     const struct cli_arg *arg, bool *failed)
 {
-	if (arg->id >= CLI_BCFG_OPT_DB && arg->id <= CLI_BCFG_OPT_AUTHORIZE) {
+	if (arg->id >= CLI_BCFG_OPT_DB && arg->id <= CLI_BCFG_OPT_TGW_VERIFY_TABLE) {
 		if (!apply_one(command, c, arg))
 			*failed = true;
 		return true;
@@ -269,6 +405,31 @@ bool cli_broker_config_check(const char *command, const struct cli_broker_config
 				  ? "--hub-vpc VPC_ID"
 				  : "--peer-role NAME (--peering-accepter peer-role needs it)",
 			  command);
+		return false;
+	}
+	for (size_t i = 0; i < b->peer_role_count; i++)
+		if (c->peer_role_account[i][0] &&
+		    strcmp(c->peer_role_account[i], b->hub_account) != 0) {
+			cli_error(command,
+				  "--peer-role %s: that role ARN is in account %s, not the hub "
+				  "account %s: give the name of a role in the hub account",
+				  b->peer_roles[i], c->peer_role_account[i], b->hub_account);
+			return false;
+		}
+	if (c->db && c->db[0] && !strchr(c->db, ':')) {
+		cli_error(command,
+			  "--db '%.200s' is not a database URL: for a SQLite file give "
+			  "sqlite:%.200s (or postgresql://...)",
+			  c->db, c->db);
+		return false;
+	}
+	if (b->attach == VP_BROKER_ATTACH_TRANSIT_GATEWAY &&
+	    (!b->tgw.transit_gateway || !b->tgw.resource_share || !b->tgw.client_table ||
+	     !b->tgw.hub_table || !b->tgw.verify_table)) {
+		cli_error(command,
+			  "--attach transit-gateway needs --transit-gateway, --resource-share, "
+			  "--transit-gateway-client-table, --transit-gateway-hub-table and "
+			  "--transit-gateway-verify-table");
 		return false;
 	}
 	if (b->allow_any_account && b->allow_account_count) {
@@ -320,6 +481,7 @@ int cli_broker_runtime_open(const char *command, struct cli_broker_config *c, in
 		vp_fail(&err, VP_ERR_NOMEM, "out of memory for the metrics");
 		goto failed;
 	}
+	vp_metrics_with_process(rt->metrics);
 	if (vp_broker_new(&c->broker, rt->registry, rt->aws, rt->metrics, &rt->broker, &err) !=
 	    VP_OK)
 		goto failed;

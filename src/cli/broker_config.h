@@ -46,8 +46,18 @@ enum {
 	CLI_BCFG_OPT_LOG_FORMAT,
 	CLI_BCFG_OPT_AWS_RETRY_BASE,
 	CLI_BCFG_OPT_PREFIX_LIST, /* the hub side beyond routes (issue 19) */
+	CLI_BCFG_OPT_HOSTED_ZONE, /* the hub's private hosted zone (issue 19) */
 	CLI_BCFG_OPT_PEERING_DNS,
 	CLI_BCFG_OPT_AUTHORIZE, /* issue 14 */
+	CLI_BCFG_OPT_ATTACH,    /* the transit-gateway mode (issue 16) */
+	CLI_BCFG_OPT_TRANSIT_GATEWAY,
+	CLI_BCFG_OPT_RESOURCE_SHARE,
+	CLI_BCFG_OPT_TGW_CLIENT_TABLE,
+	CLI_BCFG_OPT_TGW_HUB_TABLE,
+	CLI_BCFG_OPT_TGW_MAX_ATTACHMENTS,
+	CLI_BCFG_OPT_TGW_MAX_ROUTES,
+	CLI_BCFG_OPT_SHARE_MAX_PRINCIPALS,
+	CLI_BCFG_OPT_TGW_VERIFY_TABLE, /* issue 16; the last: cli_broker_config_apply's range */
 };
 
 #define CLI_BROKER_DEFAULT_DB "sqlite:vpcpeer.db"
@@ -62,6 +72,8 @@ struct cli_broker_config {
 	enum vp_log_level log_level;
 	enum vp_log_format log_format;
 	int64_t aws_retry_base_ms; /* 0: the AWS client's default (1 s) */
+	/* The account of each --peer-role given as a role ARN (checked against the hub's). */
+	char peer_role_account[VP_BROKER_MAX_PEER_ROLES][13];
 };
 
 void cli_broker_config_init(struct cli_broker_config *c);

@@ -4,7 +4,9 @@
  * and the argument parsing they share (args.c).
  *
  * Exit statuses: 0 success, 1 the operation failed (or the answer is "no"),
- * 2 bad usage or input. Errors are one line on stderr: "vpcpeer CMD: message".
+ * 2 bad usage or input, 3 reconcile --dry-run --detailed-exitcode found drift
+ * (no error uses it). Errors are one line on stderr: "vpcpeer CMD: message";
+ * progress lines (broker calls that wait) too, unless --quiet.
  */
 #ifndef VP_CLI_H
 #define VP_CLI_H
@@ -20,7 +22,7 @@
 struct vp_aws_client;
 struct vp_broker_client;
 
-enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILED = 1, CLI_EXIT_USAGE = 2 };
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILED = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_DRIFT = 3 };
 
 /* cli_option.flags */
 enum {
@@ -131,6 +133,36 @@ void cli_walk_unexpected(struct cli_walk *w, const struct cli_arg *arg);
 bool cli_number_arg(const char *command, const char *flag, const char *value, int64_t min,
 		    int64_t max, int64_t *out);
 
+/*
+ * --output table|json (output.c): every command that prints an answer. The
+ * default (CLI_OUTPUT_AUTO) is a table when stdout is a terminal, one JSON
+ * object on one line otherwise.
+ */
+enum { CLI_OUTPUT_OPT_OUTPUT = 1200 };
+enum cli_output { CLI_OUTPUT_AUTO = 0, CLI_OUTPUT_TABLE, CLI_OUTPUT_JSON };
+extern const struct cli_option cli_output_options[];
+/* Like cli_plan_apply: true when `arg` was --output; a bad value sets *failed. */
+bool cli_output_apply(const char *command, enum cli_output *o, const struct cli_arg *arg,
+		      bool *failed);
+/*
+ * The form asked for: `alias` (a command's older --json or --table, when
+ * given) over `output` (--output, or VPCPEER_OUTPUT): the command line wins.
+ */
+enum cli_output cli_output_choose(enum cli_output output, enum cli_output alias);
+/* Whether the answer goes out as JSON (given, or by default on a pipe or file). */
+bool cli_output_is_json(enum cli_output o);
+
+typedef struct json_t json_t;
+struct vp_buf;
+/* One JSON object on one line on stdout. The exit status (an error printed). */
+int cli_output_json(const char *command, json_t *doc);
+/* An object as rows "Key  value" (null as "-", an object as k=v,k=v). The exit status. */
+int cli_output_object_table(const char *command, json_t *doc);
+/* One of the two, as `o` says. */
+int cli_output_print(const char *command, enum cli_output o, json_t *doc);
+/* A JSON value as a table cell's text into out (replaced). False when out of memory. */
+bool cli_output_value_text(json_t *v, struct vp_buf *out);
+
 /* The address-plan flags shared by every command that uses the plan. */
 extern const struct cli_option cli_plan_options[];
 
@@ -167,18 +199,25 @@ enum {
 	CLI_BROKER_OPT_TIMEOUT,
 	CLI_BROKER_OPT_REGION,
 	CLI_BROKER_OPT_PROFILE,
+	CLI_BROKER_OPT_QUIET,
 };
+/* The connection flags, --quiet and --output: a client command's tables end with these two. */
 extern const struct cli_option cli_broker_options[];
 
 struct cli_broker {
+	const char *command; /* for the messages */
 	const char *url, *server_id, *ca_file, *region, *profile;
+	/* What the broker does while the call waits, for the progress line ("it checks ..."). */
+	const char *waits_for;
 	long timeout_ms;
+	enum cli_output output;
+	bool quiet; /* no progress lines */
 	bool initialised;
 	struct vp_aws_client *aws;
 	struct vp_broker_client *client;
 };
 
-void cli_broker_init(struct cli_broker *b);
+void cli_broker_init(struct cli_broker *b, const char *command);
 /* Like cli_plan_apply: true when `arg` was a broker flag; a bad value sets *failed. */
 bool cli_broker_apply(const char *command, struct cli_broker *b, const struct cli_arg *arg,
 		      bool *failed);
@@ -187,7 +226,16 @@ const struct cli_arg *cli_broker_walk_next(struct cli_walk *w, struct cli_broker
 /* Make the clients (no network yet). CLI_EXIT_OK, or the exit status after printing why. */
 int cli_broker_open(const char *command, struct cli_broker *b);
 void cli_broker_close(struct cli_broker *b);
-/* One call; prints the answer or the refusal. Returns the exit status. */
+/*
+ * One call: CLI_EXIT_OK with the answer's JSON object in *doc (the caller
+ * json_decref()s it), or the exit status after printing the refusal or the
+ * failure. An answer 429 or 503 with Retry-After is asked again (the broker's
+ * calls are idempotent) while --timeout allows, at most 3 times in all,
+ * saying so on stderr unless --quiet.
+ */
+int cli_broker_call(const char *command, struct cli_broker *b, const char *method, const char *path,
+		    const char *json_body, json_t **doc);
+/* One call; prints the answer (--output) or the refusal. Returns the exit status. */
 int cli_broker_run(const char *command, struct cli_broker *b, const char *method, const char *path,
 		   const char *json_body);
 /* A namespace number as the API takes it; prints the error for `command` otherwise. */
@@ -195,11 +243,13 @@ bool cli_namespace_arg(const char *command, const char *text, int64_t *out);
 /*
  * The whole of a command that takes the broker flags and one namespace N and
  * makes one call on /v1/namespaces/{n} (show: GET, release: DELETE). Options
- * with id help_id print the help. Returns the exit status.
+ * with id help_id print the help; with id client_ref_id (0: none) name the
+ * registration meant (?client_ref=R, release). Returns the exit status.
  */
 int cli_broker_namespace_command(const char *command, const char *method, int argc, char **argv,
 				 const struct cli_option *const *tables, int help_id,
-				 void (*print_help)(void));
+				 int client_ref_id, void (*print_help)(void),
+				 const char *waits_for);
 
 /* The subcommands. Each gets argv with argv[0] the command's name. */
 struct cli_command {
@@ -242,7 +292,12 @@ extern const struct cli_option *const cmd_show_tables[];
 int cmd_list_main(int argc, char **argv);
 extern const struct cli_option *const cmd_list_tables[];
 
+int cmd_probe_main(int argc, char **argv);
+extern const struct cli_option *const cmd_probe_tables[];
+
 int cmd_lambda_main(int argc, char **argv);
 extern const struct cli_option *const cmd_lambda_tables[];
+int cmd_serve_lambda_main(int argc, char **argv);
+extern const struct cli_option *const cmd_serve_lambda_tables[];
 
 #endif

@@ -4,23 +4,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "registry/registry.h"
+#include "registry/url.h"
 
 #define DEFAULT_DB "sqlite:vpcpeer.db"
 
 enum { OPT_HELP = 1, OPT_DB, OPT_JSON };
 
+/* status's output: the shared --output, and --json as its old spelling. */
+
 static const struct cli_option db_command_options[] = {
 	{"db", 0, "URL", OPT_DB,
 	 "the registry: sqlite:PATH or postgresql://... (default " DEFAULT_DB ")", CLI_OPT_ENV},
-	{"json", 0, NULL, OPT_JSON, "status: print one JSON object", 0},
+	{"json", 0, NULL, OPT_JSON, "status: the same as --output json", 0},
 	{"help", 'h', NULL, OPT_HELP, "show this help", 0},
 	CLI_OPTIONS_END,
 };
 
-const struct cli_option *const cmd_db_tables[] = {db_command_options, NULL};
+const struct cli_option *const cmd_db_tables[] = {db_command_options, cli_output_options, NULL};
 
 static void print_help(void)
 {
@@ -29,8 +33,9 @@ static void print_help(void)
 	       "\n"
 	       "migrate applies the registry's pending schema migrations (one transaction);\n"
 	       "status shows the database's schema version and the latest this program knows\n"
-	       "(exit status 1 when migrations are pending). A database whose schema is newer\n"
-	       "than the program is refused.\n"
+	       "(exit status 1 when migrations are pending or the SQLite file is missing:\n"
+	       "status creates nothing), as a table on a terminal, JSON otherwise. A\n"
+	       "database whose schema is newer than the program is refused.\n"
 	       "\n"
 	       "Options:\n");
 	cli_print_options(stdout, cmd_db_tables);
@@ -73,12 +78,38 @@ static int do_migrate(const char *url)
 	return CLI_EXIT_OK;
 }
 
-static int do_status(const char *url, bool json)
+/*
+ * Status only looks: opening a SQLite file that is not there would create it
+ * (an empty database, schema version 0), so a missing file is said instead.
+ */
+static int check_exists(const char *url)
+{
+	struct vp_registry_url parsed;
+	struct vp_error err;
+
+	if (vp_registry_url_parse(url, strlen(url), &parsed, &err) != VP_OK) {
+		cli_error("db", "%s", err.message);
+		return CLI_EXIT_USAGE;
+	}
+	if (parsed.scheme == VP_REGISTRY_SQLITE && access(parsed.target, F_OK) != 0) {
+		cli_error("db",
+			  "no database at %.200s (status creates none): check --db, or create it "
+			  "with 'vpcpeer db migrate --db %.200s'",
+			  parsed.target, url);
+		return CLI_EXIT_FAILED;
+	}
+	return CLI_EXIT_OK;
+}
+
+static int do_status(const char *url, enum cli_output output)
 {
 	struct vp_registry *reg = NULL;
 	struct vp_error err;
-	int rc = open_registry(url, &reg), current = 0, latest = 0;
+	int rc = check_exists(url), current = 0, latest = 0;
+	bool json = cli_output_is_json(output);
 
+	if (rc == CLI_EXIT_OK)
+		rc = open_registry(url, &reg);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	if (vp_registry_schema_version(reg, &current, &latest, &err) != VP_OK) {
@@ -110,6 +141,7 @@ static int do_status(const char *url, bool json)
 int cmd_db_main(int argc, char **argv)
 {
 	const char *url = NULL, *action = NULL;
+	enum cli_output output = CLI_OUTPUT_AUTO, alias = CLI_OUTPUT_AUTO;
 	const struct cli_arg *arg;
 	struct cli_walk w;
 	bool json = false;
@@ -122,6 +154,10 @@ int cmd_db_main(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			json = true;
+			alias = CLI_OUTPUT_JSON;
+			break;
+		case CLI_OUTPUT_OPT_OUTPUT:
+			cli_output_apply("db", &output, arg, &w.failed);
 			break;
 		default:
 			if (action)
@@ -130,23 +166,32 @@ int cmd_db_main(int argc, char **argv)
 				action = arg->value;
 		}
 	}
+	output = cli_output_choose(output, alias);
 	if (w.stopped)
 		return w.status;
 	if (!url || !*url)
 		url = DEFAULT_DB;
+	if (!strchr(url, ':')) {
+		cli_error(
+			"db",
+			"--db '%.200s' is not a database URL: for a SQLite file give sqlite:%.200s "
+			"(or postgresql://...)",
+			url, url);
+		return CLI_EXIT_USAGE;
+	}
 	if (!action) {
 		cli_error("db", "missing action: migrate or status (see 'vpcpeer db --help')");
 		return CLI_EXIT_USAGE;
 	}
 	if (strcmp(action, "migrate") == 0) {
-		if (json) {
-			cli_error("db", "--json is for status");
+		if (json || output != CLI_OUTPUT_AUTO) {
+			cli_error("db", "--json and --output are for status");
 			return CLI_EXIT_USAGE;
 		}
 		return do_migrate(url);
 	}
 	if (strcmp(action, "status") == 0)
-		return do_status(url, json);
+		return do_status(url, output);
 	cli_error("db", "unknown action '%s' (use migrate or status)", action);
 	return CLI_EXIT_USAGE;
 }

@@ -3,13 +3,21 @@
  * vpcpeer lambda: the CloudFormation custom-resource handler as a Lambda
  * custom runtime (provided.al2023). The same program named `bootstrap` runs
  * this (main.c). docs/lambda.md.
+ *
+ * Two modes, one program (issue 21): "handler" (the default) answers
+ * CloudFormation; "probe" answers probe events from inside the client VPC
+ * (cfn/probe_mode.h), for the template's ProbeFunction. The mode comes from
+ * --lambda-mode / VPCPEER_LAMBDA_MODE, else from the function's Handler
+ * setting (Lambda's _HANDLER): "probe" means the probe mode.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "aws/chain.h"
 #include "cfn/handler.h"
+#include "cfn/probe_mode.h"
 #include "cfn/runtime.h"
 #include "cli/cli.h"
 #include "core/log.h"
@@ -25,9 +33,14 @@ enum {
 	OPT_MAX_EVENTS,
 	OPT_BROKER_URL,
 	OPT_SERVER_ID,
+	OPT_MODE,
 };
 
 static const struct cli_option lambda_options[] = {
+	{"lambda-mode", 0, "MODE", OPT_MODE,
+	 "handler (the custom-resource handler) or probe (the probe function: probe events, "
+	 "docs/lambda.md); default: probe when the function's Handler is 'probe', else handler",
+	 CLI_OPT_ENV},
 	{"broker-url", 0, "URL", OPT_BROKER_URL,
 	 "the only broker to sign identity proofs for (an event naming another is refused; "
 	 "templates/client.yaml sets it)",
@@ -62,7 +75,10 @@ static void print_help(void)
 	       "Custom::PeeringConfirmation) as a Lambda custom runtime: fetch each event\n"
 	       "from the Runtime API, call the broker with an identity proof signed by the\n"
 	       "function's role, and answer CloudFormation. Named 'bootstrap', vpcpeer runs\n"
-	       "this directly. Logs one JSON line per request on stderr. See docs/lambda.md.\n"
+	       "this directly. Logs one JSON line per request on stderr. With --lambda-mode\n"
+	       "probe it is the client template's probe function instead: each event\n"
+	       "{\"targets\": [...], \"timeout_s\": N} is probed from where it runs and\n"
+	       "answered with vpcpeer probe's JSON. See docs/lambda.md.\n"
 	       "\n"
 	       "Options:\n");
 	cli_print_options(stdout, cmd_lambda_tables);
@@ -94,6 +110,8 @@ int cmd_lambda_main(int argc, char **argv)
 	enum vp_log_level level = VP_LOG_INFO;
 	enum vp_log_format format = VP_LOG_JSON;
 	int64_t max_events = 0, value;
+	const char *mode = NULL;
+	bool probe_mode;
 	const struct cli_arg *arg;
 	struct vp_error err;
 	struct cli_walk w;
@@ -113,6 +131,14 @@ int cmd_lambda_main(int argc, char **argv)
 			break;
 		case OPT_SERVER_ID:
 			cfg.server_id = arg->value;
+			break;
+		case OPT_MODE:
+			mode = arg->value;
+			if (strcmp(mode, "handler") != 0 && strcmp(mode, "probe") != 0) {
+				cli_error("lambda", "--lambda-mode: '%s' is not handler or probe",
+					  mode);
+				w.failed = true;
+			}
 			break;
 		case OPT_LOG_LEVEL:
 			if (vp_log_level_parse(arg->value, &level, &err) != VP_OK) {
@@ -152,14 +178,33 @@ int cmd_lambda_main(int argc, char **argv)
 	if (!cfg.ca_file)
 		cfg.ca_file = system_ca_file();
 	vp_log_setup(level, format, NULL);
-	/* This command is an edge: it owns libcurl's and libxml2's global state. */
-	if (vp_aws_global_init(&err) != VP_OK) {
+	/*
+	 * This command is an edge: it owns libcurl's and libxml2's global state.
+	 * No OpenSSL configuration file unless OPENSSL_CONF names one: it is
+	 * not in the Lambda image, and looking for it costs start time.
+	 */
+	if (vp_aws_global_init_lean(true, &err) != VP_OK) {
 		cli_error("lambda", "%s", err.message);
 		return CLI_EXIT_FAILED;
 	}
 	if (vp_lambda_runtime_new(api, &rt, &err) != VP_OK) {
 		cli_error("lambda", "%s", err.message);
 		rc = CLI_EXIT_USAGE;
+		goto done;
+	}
+	probe_mode = mode ? strcmp(mode, "probe") == 0
+			  : getenv("_HANDLER") && strcmp(getenv("_HANDLER"), "probe") == 0;
+	if (probe_mode) {
+		/* No AWS call, no credentials: the probe only connects to its targets. */
+		struct vp_cfn_probe_config pcfg = {.ca_file = cfg.ca_file,
+						   .reserve_ms = cfg.reserve_ms};
+		vp_log(VP_LOG_INFO, "vpcpeer lambda probe ready");
+		if (vp_lambda_run(rt, vp_cfn_probe_lambda_handler, &pcfg, (unsigned long)max_events,
+				  &err) != VP_OK) {
+			vp_log(VP_LOG_ERROR, "%s", err.message);
+			goto done;
+		}
+		rc = CLI_EXIT_OK;
 		goto done;
 	}
 	/* The role's credentials and region come from the environment Lambda sets. */

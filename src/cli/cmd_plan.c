@@ -2,6 +2,7 @@
 /* vpcpeer plan: show a namespace's address plan, or the plan's capacity. */
 #include <jansson.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "core/num.h"
@@ -9,13 +10,14 @@
 enum { OPT_HELP = 1, OPT_JSON, OPT_CAPACITY };
 
 static const struct cli_option plan_command_options[] = {
-	{"json", 0, NULL, OPT_JSON, "print one JSON object", 0},
+	{"json", 0, NULL, OPT_JSON, "the same as --output json", 0},
 	{"capacity", 0, NULL, OPT_CAPACITY, "print how many namespaces the plan holds", 0},
 	{"help", 'h', NULL, OPT_HELP, "show this help", 0},
 	CLI_OPTIONS_END,
 };
 
-const struct cli_option *const cmd_plan_tables[] = {plan_command_options, cli_plan_options, NULL};
+const struct cli_option *const cmd_plan_tables[] = {plan_command_options, cli_output_options,
+						    cli_plan_options, NULL};
 
 static void print_help(void)
 {
@@ -24,6 +26,9 @@ static void print_help(void)
 	       "\n"
 	       "Show the CIDR blocks of namespace N: its VPC and its subnets. Namespace 0 is\n"
 	       "the hub; clients get 1, 2, ... Exit status 1 when N overlaps a reserved range.\n"
+	       "--capacity: how many namespaces the plan holds, how many the reserved ranges\n"
+	       "take and how many are left for clients. A table on a terminal, one JSON\n"
+	       "object otherwise (--output).\n"
 	       "\n"
 	       "Options:\n");
 	cli_print_options(stdout, cmd_plan_tables);
@@ -38,20 +43,18 @@ static int print_json(json_t *obj)
 	return rc;
 }
 
-static int print_capacity(const struct vp_plan *plan, bool json)
+static int print_capacity(const struct vp_plan *plan, enum cli_output output)
 {
 	int64_t capacity = vp_plan_capacity(plan);
 	int64_t reserved = vp_plan_reserved_count(plan);
 	/* The hub's n = 0 is never a client's, reserved or not. */
 	int64_t available = capacity - reserved - (vp_plan_reserved_overlap(plan, 0) ? 0 : 1);
+	json_t *obj = json_pack("{sI sI sI}", "Capacity", (json_int_t)capacity, "Reserved",
+				(json_int_t)reserved, "AvailableForClients", (json_int_t)available);
+	int rc = cli_output_print("plan", output, obj);
 
-	if (!json) {
-		printf("%lld\n", (long long)capacity);
-		return CLI_EXIT_OK;
-	}
-	return print_json(json_pack("{sI sI sI}", "Capacity", (json_int_t)capacity, "Reserved",
-				    (json_int_t)reserved, "AvailableForClients",
-				    (json_int_t)available));
+	json_decref(obj);
+	return rc;
 }
 
 static int print_namespace(const struct vp_namespace_plan *ns, bool json)
@@ -82,6 +85,13 @@ static int print_namespace(const struct vp_namespace_plan *ns, bool json)
 	return CLI_EXIT_OK;
 }
 
+/* An optional '-' and digits only: a number, whatever its size. */
+static bool is_integer(const char *s)
+{
+	const char *digits = s + (s[0] == '-');
+	return digits[0] && strspn(digits, "0123456789") == strlen(digits);
+}
+
 int cmd_plan_main(int argc, char **argv)
 {
 	struct vp_namespace_plan ns;
@@ -90,7 +100,8 @@ int cmd_plan_main(int argc, char **argv)
 	struct vp_error err;
 	const struct vp_cidr *reserved;
 	const char *number = NULL;
-	bool json = false, capacity = false, failed = false;
+	enum cli_output output = CLI_OUTPUT_AUTO, alias = CLI_OUTPUT_AUTO;
+	bool capacity = false, failed = false;
 	int64_t n;
 
 	vp_plan_init(&plan);
@@ -105,7 +116,11 @@ int cmd_plan_main(int argc, char **argv)
 			print_help();
 			return CLI_EXIT_OK;
 		case OPT_JSON:
-			json = true;
+			alias = CLI_OUTPUT_JSON;
+			break;
+		case CLI_OUTPUT_OPT_OUTPUT:
+			if (!cli_output_apply("plan", &output, arg, &failed))
+				return CLI_EXIT_USAGE;
 			break;
 		case OPT_CAPACITY:
 			capacity = true;
@@ -120,6 +135,7 @@ int cmd_plan_main(int argc, char **argv)
 			number = arg->value;
 		}
 	}
+	output = cli_output_choose(output, alias);
 	if (failed || !cli_plan_check("plan", &plan))
 		return CLI_EXIT_USAGE;
 	if (capacity) {
@@ -127,10 +143,20 @@ int cmd_plan_main(int argc, char **argv)
 			cli_error("plan", "--capacity takes no namespace number");
 			return CLI_EXIT_USAGE;
 		}
-		return print_capacity(&plan, json);
+		return print_capacity(&plan, output);
 	}
 	if (!number) {
 		cli_error("plan", "missing namespace number N (see 'vpcpeer plan --help')");
+		return CLI_EXIT_USAGE;
+	}
+	/* A number past int64 is out of the plan's range too: say the plan's, not int64's. */
+	if (is_integer(number) &&
+	    vp_parse_int64(number, INT64_MIN, INT64_MAX, "namespace", &n, &err) != VP_OK) {
+		cli_error("plan",
+			  "namespace %.40s is out of range: the plan holds %lld namespaces "
+			  "(0..%lld)",
+			  number, (long long)vp_plan_capacity(&plan),
+			  (long long)vp_plan_capacity(&plan) - 1);
 		return CLI_EXIT_USAGE;
 	}
 	if (vp_parse_int64(number, INT64_MIN, INT64_MAX, "namespace", &n, &err) != VP_OK ||
@@ -148,5 +174,5 @@ int cmd_plan_main(int argc, char **argv)
 			  vp_cidr_format(*reserved, range));
 		return CLI_EXIT_FAILED;
 	}
-	return print_namespace(&ns, json);
+	return print_namespace(&ns, cli_output_is_json(output));
 }

@@ -22,12 +22,14 @@
 #define REGISTRY_POOL  4
 #define LEADER_WAIT_MS 10000
 
-enum { OPT_HELP = 1, OPT_ONCE = 500, OPT_DRY_RUN, OPT_JSON, OPT_WAIT, OPT_FORCE };
+enum { OPT_HELP = 1, OPT_ONCE = 500, OPT_DRY_RUN, OPT_JSON, OPT_WAIT, OPT_FORCE, OPT_DETAILED };
 
 static const struct cli_option reconcile_options[] = {
 	{"once", 0, NULL, OPT_ONCE, "run one pass and exit (required)", 0},
 	{"dry-run", 'n', NULL, OPT_DRY_RUN, "print the changes it would make; make none", 0},
-	{"json", 0, NULL, OPT_JSON, "print the report as one JSON object", 0},
+	{"json", 0, NULL, OPT_JSON, "the same as --output json", 0},
+	{"detailed-exitcode", 0, NULL, OPT_DETAILED,
+	 "exit status 3 when the pass found drift (and nothing failed), 0 when none", 0},
 	{"force", 0, NULL, OPT_FORCE,
 	 "make every destructive repair, past --max-destructive-repairs", 0},
 	{"lock-wait", 0, "MS", OPT_WAIT,
@@ -36,9 +38,13 @@ static const struct cli_option reconcile_options[] = {
 	CLI_OPTIONS_END,
 };
 
-const struct cli_option *const cmd_reconcile_tables[] = {
-	reconcile_options,        cli_broker_config_options, cli_reconcile_limit_options,
-	cmd_serve_server_options, cli_plan_options,          NULL};
+const struct cli_option *const cmd_reconcile_tables[] = {reconcile_options,
+							 cli_output_options,
+							 cli_broker_config_options,
+							 cli_reconcile_limit_options,
+							 cmd_serve_server_options,
+							 cli_plan_options,
+							 NULL};
 
 static void print_help(void)
 {
@@ -59,8 +65,12 @@ static void print_help(void)
 	       "rest is held back (exit status 1) until --force.\n"
 	       "With --dry-run nothing is changed. Takes the same configuration as\n"
 	       "'vpcpeer serve' (flags or VPCPEER_* variables; serve's server flags are\n"
-	       "ignored). Exit status 0 when nothing failed, 1 when a change failed or the\n"
-	       "pass could not run, 2 for bad usage. See docs/reconciler.md.\n"
+	       "ignored). The report: text on a terminal, one JSON object otherwise\n"
+	       "(--output). Exit status 0 when nothing failed, 1 when a change failed or the\n"
+	       "pass could not run, 2 for bad usage; with --detailed-exitcode, 3 when the\n"
+	       "pass found drift (something planned, changed, reported or held back) and\n"
+	       "nothing failed, so 'reconcile --once --dry-run --detailed-exitcode' tells\n"
+	       "drift (3) from an error (1). See docs/reconciler.md.\n"
 	       "\n"
 	       "Options:\n");
 	cli_print_options(stdout, cmd_reconcile_tables);
@@ -109,7 +119,8 @@ int cmd_reconcile_main(int argc, char **argv)
 	struct vp_error err;
 	const char *server_id = NULL;
 	int64_t ignored = 0, wait_ms = LEADER_WAIT_MS;
-	bool once = false, json = false;
+	enum cli_output output = CLI_OUTPUT_AUTO, alias = CLI_OUTPUT_AUTO;
+	bool once = false, detailed = false;
 	int rc;
 
 	cli_broker_config_init(&c);
@@ -132,7 +143,13 @@ int cmd_reconcile_main(int argc, char **argv)
 			opts.dry_run = true;
 			break;
 		case OPT_JSON:
-			json = true;
+			alias = CLI_OUTPUT_JSON;
+			break;
+		case CLI_OUTPUT_OPT_OUTPUT:
+			cli_output_apply("reconcile", &output, arg, &w.failed);
+			break;
+		case OPT_DETAILED:
+			detailed = true;
 			break;
 		case OPT_FORCE:
 			opts.force = true;
@@ -150,6 +167,7 @@ int cmd_reconcile_main(int argc, char **argv)
 			w.failed = true;
 		}
 	}
+	output = cli_output_choose(output, alias);
 	if (w.stopped)
 		return w.status;
 	if (!once) {
@@ -179,7 +197,7 @@ int cmd_reconcile_main(int argc, char **argv)
 	if (fence.epoch > 0)
 		vp_reconcile_lease_end(rt.broker, &fence);
 	if (report) {
-		if (json) {
+		if (cli_output_is_json(output)) {
 			json_t *doc = vp_reconcile_report_json(report);
 			if (!doc || json_dumpf(doc, stdout, JSON_COMPACT) != 0 ||
 			    putchar('\n') == EOF) {
@@ -194,6 +212,9 @@ int cmd_reconcile_main(int argc, char **argv)
 			rc = CLI_EXIT_FAILED;
 		if (report->failed > 0 || report->held > 0)
 			rc = CLI_EXIT_FAILED;
+		else if (rc == CLI_EXIT_OK && detailed &&
+			 report->planned + report->changed + report->reported + report->held > 0)
+			rc = CLI_EXIT_DRIFT;
 		if (report->held > 0)
 			cli_error("reconcile",
 				  "%zu destructive repair(s) held back past "

@@ -25,7 +25,7 @@ static void print_help(void)
 	printf("usage: vpcpeer register --broker URL --client-ref REF [--label KEY=VALUE ...]\n"
 	       "\n"
 	       "Register this AWS account with the broker: it allocates the lowest free\n"
-	       "namespace and its address plan. Prints the namespace object as JSON. The\n"
+	       "namespace and its address plan. Prints the namespace object (--output). The\n"
 	       "same --client-ref again answers the same namespace and allocates nothing.\n"
 	       "\n"
 	       "Then request a VPC peering from this account to the hub VPC and run\n"
@@ -91,7 +91,7 @@ int cmd_register_main(int argc, char **argv)
 	char *text = NULL;
 	int rc = CLI_EXIT_USAGE;
 
-	cli_broker_init(&broker);
+	cli_broker_init(&broker, "register");
 	if (!body || !labels)
 		goto done;
 	cli_walk_start(&w, "register", argc, argv, cmd_register_tables, OPT_HELP, print_help);
@@ -128,6 +128,9 @@ int cmd_register_main(int argc, char **argv)
 		rc = CLI_EXIT_FAILED;
 		goto done;
 	}
+	broker.waits_for = "it allocates a namespace; in peer-role mode it then lets this account "
+			   "into a peer role and waits for IAM to settle (its --grant-settle, 10 s "
+			   "by default)";
 	rc = cli_broker_open("register", &broker);
 	if (rc == CLI_EXIT_OK)
 		rc = cli_broker_run("register", &broker, "POST", "/v1/namespaces", text);

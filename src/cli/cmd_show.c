@@ -18,7 +18,8 @@ static void print_help(void)
 	printf("usage: vpcpeer show --broker URL N\n"
 	       "\n"
 	       "Show namespace N as the broker records it (state, account, CIDRs, peering,\n"
-	       "times) as one JSON object. A caller sees its own account's namespaces.\n"
+	       "times): a table on a terminal, one JSON object otherwise (--output). A\n"
+	       "caller sees its own account's namespaces.\n"
 	       "\n"
 	       "Options:\n");
 	cli_print_options(stdout, cmd_show_tables);
@@ -26,6 +27,6 @@ static void print_help(void)
 
 int cmd_show_main(int argc, char **argv)
 {
-	return cli_broker_namespace_command("show", "GET", argc, argv, cmd_show_tables, OPT_HELP,
-					    print_help);
+	return cli_broker_namespace_command("show", "GET", argc, argv, cmd_show_tables, OPT_HELP, 0,
+					    print_help, NULL);
 }

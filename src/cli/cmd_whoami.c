@@ -10,14 +10,14 @@
 enum { OPT_HELP = 1, OPT_JSON, OPT_REGION, OPT_PROFILE };
 
 static const struct cli_option whoami_options[] = {
-	{"json", 0, NULL, OPT_JSON, "print one JSON object", 0},
+	{"json", 0, NULL, OPT_JSON, "the same as --output json", 0},
 	{"region", 0, "REGION", OPT_REGION, "AWS region (default: AWS_REGION, the profile's)", 0},
 	{"profile", 0, "PROFILE", OPT_PROFILE, "profile of the shared AWS config files", 0},
 	{"help", 'h', NULL, OPT_HELP, "show this help", 0},
 	CLI_OPTIONS_END,
 };
 
-const struct cli_option *const cmd_whoami_tables[] = {whoami_options, NULL};
+const struct cli_option *const cmd_whoami_tables[] = {whoami_options, cli_output_options, NULL};
 
 static void print_help(void)
 {
@@ -25,7 +25,8 @@ static void print_help(void)
 	       "\n"
 	       "Show the AWS account, ARN and user id of the credentials found the way the\n"
 	       "AWS SDKs find them (environment, profile, web identity, container, EC2\n"
-	       "instance metadata), like 'aws sts get-caller-identity'.\n"
+	       "instance metadata), like 'aws sts get-caller-identity'. A table on a\n"
+	       "terminal, one JSON object otherwise (--output).\n"
 	       "\n"
 	       "Options:\n");
 	cli_print_options(stdout, cmd_whoami_tables);
@@ -55,14 +56,17 @@ int cmd_whoami_main(int argc, char **argv)
 	const struct cli_arg *arg;
 	struct vp_error err;
 	struct cli_walk w;
-	bool json = false;
+	enum cli_output output = CLI_OUTPUT_AUTO, alias = CLI_OUTPUT_AUTO;
 	int rc;
 
 	cli_walk_start(&w, "whoami", argc, argv, cmd_whoami_tables, OPT_HELP, print_help);
 	while ((arg = cli_walk_next(&w))) {
 		switch (arg->id) {
 		case OPT_JSON:
-			json = true;
+			alias = CLI_OUTPUT_JSON;
+			break;
+		case CLI_OUTPUT_OPT_OUTPUT:
+			cli_output_apply("whoami", &output, arg, &w.failed);
 			break;
 		case OPT_REGION:
 			cfg.region = arg->value;
@@ -94,7 +98,7 @@ int cmd_whoami_main(int argc, char **argv)
 		rc = CLI_EXIT_FAILED;
 		goto done;
 	}
-	rc = print_identity(id, json);
+	rc = print_identity(id, cli_output_is_json(cli_output_choose(output, alias)));
 done:
 	vp_aws_caller_identity_free(id);
 	vp_aws_client_free(client);

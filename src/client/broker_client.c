@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "aws/endpoint.h"
 #include "core/url.h"
@@ -19,7 +20,16 @@ struct vp_broker_client {
 	char *ca_file;
 	struct vp_aws_client *aws;
 	long connect_timeout_ms, timeout_ms;
+	void (*on_wait)(void *ctx, long waited_ms);
+	void *on_wait_ctx;
 	CURL *curl;
+};
+
+/* The progress of one call, for on_wait. */
+struct wait_state {
+	const struct vp_broker_client *c;
+	struct timespec start;
+	long reported_s; /* the last whole second on_wait was called for */
 };
 
 static vp_code check_url(const char *url, struct vp_error *err)
@@ -48,6 +58,54 @@ static vp_code check_url(const char *url, struct vp_error *err)
 	return rc;
 }
 
+/* The URL's length without its trailing '/'s. */
+static size_t base_url_len(const char *url)
+{
+	size_t n = strlen(url);
+
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	return n;
+}
+
+vp_code vp_broker_client_config_check(const struct vp_broker_client_config *cfg,
+				      struct vp_error *err)
+{
+	char server_id[VP_PROOF_SERVER_ID_MAX + 1], base[VP_AWS_URL_MAX];
+	size_t n;
+	vp_code rc;
+
+	if (!cfg->base_url || !cfg->base_url[0])
+		return vp_fail(err, VP_ERR_INVALID, "no broker URL");
+	n = base_url_len(cfg->base_url);
+	if (n >= VP_AWS_URL_MAX)
+		return vp_fail(err, VP_ERR_INVALID, "the broker URL is longer than %d bytes",
+			       VP_AWS_URL_MAX - 1);
+	rc = check_url(cfg->base_url, err);
+	if (rc != VP_OK)
+		return rc;
+	if (cfg->server_id) {
+		if (strlen(cfg->server_id) > VP_PROOF_SERVER_ID_MAX || !cfg->server_id[0])
+			return vp_fail(err, VP_ERR_INVALID,
+				       "the server id must be 1..%d characters",
+				       VP_PROOF_SERVER_ID_MAX);
+	} else {
+		memcpy(base, cfg->base_url, n);
+		base[n] = '\0';
+		rc = vp_proof_default_server_id(base, server_id, sizeof(server_id), err);
+		if (rc != VP_OK)
+			return rc;
+	}
+	if (cfg->ca_file) {
+		FILE *f = fopen(cfg->ca_file, "r");
+		if (!f)
+			return vp_fail(err, VP_ERR_INVALID, "cannot read the CA file %.200s",
+				       cfg->ca_file);
+		fclose(f);
+	}
+	return VP_OK;
+}
+
 vp_code vp_broker_client_new(const struct vp_broker_client_config *cfg,
 			     struct vp_broker_client **out, struct vp_error *err)
 {
@@ -55,29 +113,17 @@ vp_code vp_broker_client_new(const struct vp_broker_client_config *cfg,
 	size_t n;
 	vp_code rc;
 
-	if (!cfg->base_url || !cfg->base_url[0])
-		return vp_fail(err, VP_ERR_INVALID, "no broker URL");
-	if (!cfg->aws)
-		return vp_fail(err, VP_ERR_INVALID, "no AWS client to sign the identity proofs");
-	n = strlen(cfg->base_url);
-	while (n > 0 && cfg->base_url[n - 1] == '/')
-		n--;
-	if (n >= VP_AWS_URL_MAX)
-		return vp_fail(err, VP_ERR_INVALID, "the broker URL is longer than %d bytes",
-			       VP_AWS_URL_MAX - 1);
-	rc = check_url(cfg->base_url, err);
+	rc = vp_broker_client_config_check(cfg, err);
 	if (rc != VP_OK)
 		return rc;
+	if (!cfg->aws)
+		return vp_fail(err, VP_ERR_INVALID, "no AWS client to sign the identity proofs");
+	n = base_url_len(cfg->base_url);
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return vp_fail(err, VP_ERR_NOMEM, "out of memory");
 	memcpy(c->base_url, cfg->base_url, n);
 	if (cfg->server_id) {
-		if (strlen(cfg->server_id) > VP_PROOF_SERVER_ID_MAX || !cfg->server_id[0]) {
-			rc = vp_fail(err, VP_ERR_INVALID, "the server id must be 1..%d characters",
-				     VP_PROOF_SERVER_ID_MAX);
-			goto fail;
-		}
 		memcpy(c->server_id, cfg->server_id, strlen(cfg->server_id) + 1);
 	} else {
 		rc = vp_proof_default_server_id(c->base_url, c->server_id, sizeof(c->server_id),
@@ -86,13 +132,6 @@ vp_code vp_broker_client_new(const struct vp_broker_client_config *cfg,
 			goto fail;
 	}
 	if (cfg->ca_file) {
-		FILE *f = fopen(cfg->ca_file, "r");
-		if (!f) {
-			rc = vp_fail(err, VP_ERR_INVALID, "cannot read the CA file %.200s",
-				     cfg->ca_file);
-			goto fail;
-		}
-		fclose(f);
 		c->ca_file = strdup(cfg->ca_file);
 		if (!c->ca_file) {
 			rc = vp_fail(err, VP_ERR_NOMEM, "out of memory");
@@ -100,6 +139,8 @@ vp_code vp_broker_client_new(const struct vp_broker_client_config *cfg,
 		}
 	}
 	c->aws = cfg->aws;
+	c->on_wait = cfg->on_wait;
+	c->on_wait_ctx = cfg->on_wait_ctx;
 	c->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000L;
 	c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 60000L;
 	c->curl = curl_easy_init();
@@ -132,6 +173,7 @@ const char *vp_broker_client_server_id(const struct vp_broker_client *c)
 void vp_broker_response_init(struct vp_broker_response *r)
 {
 	r->status = 0;
+	r->retry_after_s = 0;
 	vp_buf_init(&r->body, VP_BROKER_MAX_RESPONSE);
 }
 
@@ -147,6 +189,78 @@ static size_t on_body(char *data, size_t size, size_t count, void *ctx)
 	if (vp_buf_append(b, data, size * count) != VP_OK)
 		return 0; /* too large: curl stops with a write error */
 	return size * count;
+}
+
+static long elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - start->tv_sec) * 1000L +
+	       (long)(now.tv_nsec - start->tv_nsec) / 1000000L;
+}
+
+/* libcurl calls this about once a second while the transfer runs (and more often while data moves).
+ */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct wait_state *w = ctx;
+	long ms = elapsed_ms(&w->start);
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	if (ms / 1000 > w->reported_s) {
+		w->reported_s = ms / 1000;
+		w->c->on_wait(w->c->on_wait_ctx, ms);
+	}
+	return 0;
+}
+
+/*
+ * The message for a transfer that failed: what happened and, where the cause
+ * is known, the fix. The scheme decides what a failed handshake means.
+ */
+static vp_code transfer_error(const struct vp_broker_client *c, CURLcode cc, const char *errbuf,
+			      struct vp_error *err)
+{
+	const char *why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
+	bool https = strncmp(c->base_url, "https:", 6) == 0;
+
+	if (cc == CURLE_WRITE_ERROR)
+		return vp_fail(err, VP_ERR_IO,
+			       "the broker's answer from %s is larger than %zu bytes", c->base_url,
+			       VP_BROKER_MAX_RESPONSE);
+	/* OpenSSL reads an HTTP answer's first bytes as a TLS record of a version it does not know.
+	 */
+	if (https && cc == CURLE_SSL_CONNECT_ERROR &&
+	    (strstr(why, "wrong version number") || strstr(why, "packet length too long") ||
+	     strstr(why, "record layer failure")))
+		return vp_fail(err, VP_ERR_IO,
+			       "%s answers plain HTTP, not TLS: the broker's URL has the wrong "
+			       "scheme or port (use the broker's TLS port; plain http:// is for a "
+			       "loopback broker only) (%s)",
+			       c->base_url, why);
+	if (https && cc == CURLE_PEER_FAILED_VERIFICATION && strstr(why, "subject name"))
+		return vp_fail(err, VP_ERR_IO,
+			       "the certificate of the broker at %s is not for that host name: "
+			       "give --broker a name the certificate holds (%s)",
+			       c->base_url, why);
+	if (https && (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+		      cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_CONNECT_ERROR))
+		return vp_fail(err, VP_ERR_IO, "TLS with the broker at %s failed: %s%s",
+			       c->base_url, why,
+			       cc != CURLE_PEER_FAILED_VERIFICATION ? ""
+			       : c->ca_file ? " (is --ca-file the CA that signed the broker's "
+					      "certificate?)"
+					    : " (a private CA? give it with --ca-file FILE)");
+	/* A TLS server answers a plain request with nothing, or with an alert that is not HTTP. */
+	if (!https && (cc == CURLE_GOT_NOTHING || cc == CURLE_WEIRD_SERVER_REPLY ||
+		       cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_RECV_ERROR))
+		return vp_fail(err, VP_ERR_IO,
+			       "%s gave no HTTP answer to plain http://: a TLS port? use https:// "
+			       "(with --ca-file for a private CA) (%s)",
+			       c->base_url, why);
+	return vp_fail(err, VP_ERR_IO, "cannot reach the broker at %s: %s", c->base_url, why);
 }
 
 static struct curl_slist *add_header(struct curl_slist *list, const char *line, bool *failed)
@@ -165,6 +279,7 @@ vp_code vp_broker_client_call(struct vp_broker_client *c, const char *method, co
 	char url[VP_AWS_URL_MAX + 1024], errbuf[CURL_ERROR_SIZE] = "";
 	char request[VP_PROOF_REQUEST_MAX + 1];
 	struct curl_slist *headers = NULL;
+	struct wait_state wait = {.c = c};
 	char *proof = NULL, *auth_line = NULL;
 	bool failed = false;
 	size_t auth_len;
@@ -202,6 +317,7 @@ vp_code vp_broker_client_call(struct vp_broker_client *c, const char *method, co
 
 	vp_buf_reset(&resp->body);
 	resp->status = 0;
+	resp->retry_after_s = 0;
 	curl_easy_reset(c->curl);
 	curl_easy_setopt(c->curl, CURLOPT_URL, url);
 	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -227,21 +343,23 @@ vp_code vp_broker_client_call(struct vp_broker_client *c, const char *method, co
 		if (strcmp(method, "POST") != 0)
 			curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
 	}
+	if (c->on_wait) {
+		clock_gettime(CLOCK_MONOTONIC, &wait.start);
+		curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, &wait);
+		curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
+	}
 	cc = curl_easy_perform(c->curl);
 	if (cc == CURLE_OK) {
+		curl_off_t retry_after = 0;
 		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+		/* Seconds, or an HTTP date made relative (libcurl 7.66). */
+		if (curl_easy_getinfo(c->curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
+		    retry_after > 0)
+			resp->retry_after_s = retry_after > 3600 ? 3600 : (long)retry_after;
 		rc = VP_OK;
-	} else if (cc == CURLE_WRITE_ERROR) {
-		rc = vp_fail(err, VP_ERR_IO, "the broker's answer from %s is larger than %zu bytes",
-			     c->base_url, VP_BROKER_MAX_RESPONSE);
-	} else if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CONNECT_ERROR ||
-		   cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_CERTPROBLEM) {
-		rc = vp_fail(err, VP_ERR_IO, "TLS with the broker at %s failed: %s%s", c->base_url,
-			     errbuf[0] ? errbuf : curl_easy_strerror(cc),
-			     c->ca_file ? "" : " (a private CA? use --ca-file)");
 	} else {
-		rc = vp_fail(err, VP_ERR_IO, "cannot reach the broker at %s: %s", c->base_url,
-			     errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		rc = transfer_error(c, cc, errbuf, err);
 	}
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);

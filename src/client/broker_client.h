@@ -31,9 +31,23 @@ struct vp_broker_client_config {
 	struct vp_aws_client *aws; /* signs the proofs (borrowed); required */
 	long connect_timeout_ms;   /* 0: 10 s */
 	long timeout_ms;           /* whole request; 0: 60 s */
+	/*
+	 * Called about once a second while a call waits for its answer, with the
+	 * milliseconds since it started (the CLI's progress line); NULL: none.
+	 */
+	void (*on_wait)(void *ctx, long waited_ms);
+	void *on_wait_ctx;
 };
 
 struct vp_broker_client;
+
+/*
+ * The checks of vp_broker_client_new() that need no AWS client (the URL, the
+ * server id, the CA file): a caller can make them before it looks for
+ * credentials. VP_ERR_INVALID names what is wrong.
+ */
+VP_NODISCARD vp_code vp_broker_client_config_check(const struct vp_broker_client_config *cfg,
+						   struct vp_error *err);
 
 /* VP_ERR_INVALID names what is wrong with the URL, server id or CA file. */
 VP_NODISCARD vp_code vp_broker_client_new(const struct vp_broker_client_config *cfg,
@@ -45,6 +59,7 @@ const char *vp_broker_client_server_id(const struct vp_broker_client *c);
 
 struct vp_broker_response {
 	long status;        /* HTTP status */
+	long retry_after_s; /* the answer's Retry-After in seconds; 0: none */
 	struct vp_buf body; /* the answer's body (JSON from the broker) */
 };
 
@@ -55,7 +70,9 @@ void vp_broker_response_cleanup(struct vp_broker_response *r);
  * One call: `method` ("GET", "POST", "DELETE") to base_url + path ("/v1/...",
  * with its query string), with a JSON body or NULL. VP_OK whenever the broker
  * answered, whatever the status (resp is replaced); VP_ERR_IO when it could
- * not be reached ("cannot reach the broker at URL: ..."); the proof's errors
+ * not be reached ("cannot reach the broker at URL: ..."; a scheme that does
+ * not match the port, https:// to plain HTTP or http:// to TLS, and an
+ * untrusted certificate are named with their fix); the proof's errors
  * (credentials) as they come.
  */
 VP_NODISCARD vp_code vp_broker_client_call(struct vp_broker_client *c, const char *method,

@@ -51,12 +51,20 @@ vp_code vp_ids_client_ref_check(const char *ref, struct vp_error *err)
 	if (len > VP_CLIENT_REF_MAX)
 		return vp_fail(err, VP_ERR_INVALID, "client_ref is %zu characters, more than %d",
 			       len, VP_CLIENT_REF_MAX);
-	for (size_t i = 0; i < len; i++)
-		if (ref[i] < 0x21 || ref[i] > 0x7e)
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)ref[i];
+		if (c == ' ')
+			return vp_fail(
+				err, VP_ERR_INVALID,
+				"client_ref has a space at position %zu: use printable ASCII "
+				"without spaces ('!' to '~', e.g. stack/1)",
+				i + 1);
+		if (c < 0x21 || c > 0x7e)
 			return vp_fail(err, VP_ERR_INVALID,
-				       "client_ref has a character that is not printable ASCII at "
-				       "position %zu",
-				       i + 1);
+				       "client_ref has byte 0x%02x at position %zu: use printable "
+				       "ASCII without spaces ('!' to '~', e.g. stack/1)",
+				       c, i + 1);
+	}
 	return VP_OK;
 }
 

@@ -13,8 +13,9 @@
 
 #define VP_IDS_ACCOUNT_LEN 12  /* an AWS account id: exactly 12 decimal digits */
 #define VP_CLIENT_REF_MAX  256 /* a client reference (the idempotency key) */
-/* The longest EC2 id: a three-letter prefix, '-' and 17 hex digits ("pcx-0123456789abcdef0"). */
-#define VP_AWS_ID_MAX 21
+/* The longest EC2 id the broker keeps: "tgw-attach-", then 17 hex digits (issue 16; a
+ * peering's "pcx-0123456789abcdef0" is 21). */
+#define VP_AWS_ID_MAX 28
 
 /* Whether account is exactly VP_IDS_ACCOUNT_LEN decimal digits. NULL: false. */
 bool vp_ids_account_valid(const char *account);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "core/metrics.h"
+#include "core/process_metrics.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -37,6 +38,7 @@ struct vp_metrics {
 	unsigned long long dropped;
 	void (*collect)(void *ctx); /* vp_metrics_on_render */
 	void *collect_ctx;
+	bool process; /* vp_metrics_with_process */
 };
 
 struct vp_metrics *vp_metrics_new(void)
@@ -282,12 +284,19 @@ void vp_metrics_on_render(struct vp_metrics *metrics, void (*collect)(void *ctx)
 	pthread_mutex_unlock(&metrics->lock);
 }
 
+void vp_metrics_with_process(struct vp_metrics *metrics)
+{
+	pthread_mutex_lock(&metrics->lock);
+	metrics->process = true;
+	pthread_mutex_unlock(&metrics->lock);
+}
+
 char *vp_metrics_render(struct vp_metrics *metrics)
 {
 	struct vp_buf out;
 	void (*collect)(void *ctx);
 	void *collect_ctx;
-	bool ok = true;
+	bool ok = true, process;
 
 	pthread_mutex_lock(&metrics->lock);
 	collect = metrics->collect;
@@ -329,7 +338,10 @@ char *vp_metrics_render(struct vp_metrics *metrics)
 		     "bound.\n# TYPE vpcpeer_metrics_dropped_total counter\n"
 		     "vpcpeer_metrics_dropped_total %llu\n",
 		     metrics->dropped));
+	process = metrics->process;
 	pthread_mutex_unlock(&metrics->lock);
+	if (process)
+		note(&ok, vp_process_metrics_append(&out));
 	/* A cut exposition would read as valid and wrong: none at all instead. */
 	if (!ok) {
 		vp_buf_cleanup(&out);

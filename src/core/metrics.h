@@ -49,6 +49,10 @@ void vp_metrics_set(struct vp_metrics *metrics, const char *name, const char *co
 void vp_metrics_observe(struct vp_metrics *metrics, const char *name, const char *const *labels,
 			double value);
 
+/* Render the standard process_* metrics too (core/process_metrics.h): a program's own
+ * registry, not a library's. */
+void vp_metrics_with_process(struct vp_metrics *metrics);
+
 /* The whole exposition as text; the caller frees it. NULL when out of memory. */
 char *vp_metrics_render(struct vp_metrics *metrics);
 

@@ -13,6 +13,12 @@ static const char SQL_EVENT_INSERT[] =
 	"VALUES ($1, $2, $3, $4, $5, $6)";
 static const char SQL_EVENTS[] = "SELECT id, at, n, account_id, type, detail, request_id "
 				 "FROM events WHERE n = $1 AND id > $2 ORDER BY id LIMIT $3";
+/* Newest first, each filter off at its zero value: the hub page and GET /v1/events (issue 17). */
+static const char SQL_EVENTS_RECENT[] =
+	"SELECT id, at, n, account_id, type, detail, request_id FROM events "
+	"WHERE (CAST($1 AS BIGINT) = 0 OR n = $1) AND ($2 = '' OR account_id = $2) "
+	"AND (CAST($3 AS BIGINT) = 0 OR id < $3) "
+	"ORDER BY id DESC LIMIT $4";
 
 vp_code vp_registry_add_event(struct vp_registry *reg, struct vp_db_conn *conn, int64_t at,
 			      int64_t n, const char *account, const char *type, const char *detail,
@@ -63,6 +69,22 @@ vp_code vp_registry_events(struct vp_registry *reg, int64_t n, int64_t after_id,
 		.params = {VP_DB_INT_PARAM(n), VP_DB_INT_PARAM(after_id),
 			   VP_DB_INT_PARAM((int64_t)max)},
 		.nparams = 3,
+		.size = sizeof(*out),
+		.read_row = read_event,
+	};
+
+	return vp_registry_read_page(reg, &page, out, max, count, NULL, err);
+}
+
+vp_code vp_registry_events_recent(struct vp_registry *reg, int64_t n, const char *account,
+				  int64_t before_id, struct vp_event_record *out, size_t max,
+				  size_t *count, struct vp_error *err)
+{
+	struct vp_registry_page page = {
+		.sql = SQL_EVENTS_RECENT,
+		.params = {VP_DB_INT_PARAM(n), VP_DB_TEXT_PARAM(account ? account : ""),
+			   VP_DB_INT_PARAM(before_id), VP_DB_INT_PARAM((int64_t)max)},
+		.nparams = 4,
 		.size = sizeof(*out),
 		.read_row = read_event,
 	};

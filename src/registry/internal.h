@@ -93,7 +93,8 @@ struct vp_registry {
 #define VP_REGISTRY_NS_COLS                                                                        \
 	"id, n, account_id, client_ref, state, vpc_cidr, peer_role_arn, vpc_id, peering_id, "      \
 	"labels, created_at, updated_at, expires_at, released_at, request_id, principal"
-/* A live record: one per n and one per (account, client_ref). */
+/* A live record: one per n and one per (account, client_ref). Word for word the WHERE of the
+ * partial index namespaces_live (migrations.c, v5): changed here, it must change there too. */
 #define VP_REGISTRY_LIVE "state <> 'released'"
 
 /* The registry's time now (unix seconds): the options' clock, or time(). */

@@ -20,8 +20,11 @@
 static const char SQL_LEASE_GET[] = "SELECT holder, epoch, expires_at FROM leases WHERE name = $1";
 static const char SQL_LEASE_GET_LOCK[] =
 	"SELECT holder, epoch, expires_at FROM leases WHERE name = $1 FOR UPDATE";
+/* Two brokers starting together both find no row (FOR UPDATE locks nothing): the second
+ * insert changes nothing instead of failing on the primary key. */
 static const char SQL_LEASE_INSERT[] =
-	"INSERT INTO leases (name, holder, epoch, expires_at) VALUES ($1, $2, 1, $3)";
+	"INSERT INTO leases (name, holder, epoch, expires_at) VALUES ($1, $2, 1, $3) "
+	"ON CONFLICT (name) DO NOTHING";
 static const char SQL_LEASE_TAKE[] =
 	"UPDATE leases SET holder = $2, epoch = epoch + 1, expires_at = $3 WHERE name = $1";
 static const char SQL_LEASE_RENEW[] =
@@ -134,8 +137,12 @@ static vp_code lease_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *
 		code = reg->ops->exec(conn, SQL_LEASE_RENEW, p, 4, NULL, err);
 		ctx->epoch = ctx->held;
 	} else if (!found) {
+		int64_t created = 0;
 		p[2] = VP_DB_INT_PARAM(expires);
-		code = reg->ops->exec(conn, SQL_LEASE_INSERT, p, 3, NULL, err);
+		code = reg->ops->exec(conn, SQL_LEASE_INSERT, p, 3, &created, err);
+		if (code == VP_OK && created == 0)
+			return vp_fail(err, VP_ERR_UNAVAILABLE,
+				       "lease '%s' was just created by another holder", ctx->name);
 		ctx->epoch = 1;
 	} else if (row.expires_at > now) {
 		return vp_fail(err, VP_ERR_UNAVAILABLE, "lease '%s' is held by %s (epoch %lld)",

@@ -24,17 +24,29 @@ struct vp_registry_lock {
 	char name[VP_REGISTRY_LOCK_NAME_MAX + 1];
 };
 
-/* Taken when free or expired; changes 1 row when taken. */
+/* Taken when free, expired, or this handle's own: its give failed (the database was away)
+ * and the in-process lock, taken first, says no thread of this handle holds it. Changes 1
+ * row when taken. */
 static const char SQL_LOCK_TAKE[] =
 	"INSERT INTO lock_rows (name, holder, expires_at) VALUES ($1, $2, $3) "
 	"ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
-	"expires_at = excluded.expires_at WHERE lock_rows.expires_at <= $4";
+	"expires_at = excluded.expires_at WHERE lock_rows.expires_at <= $4 "
+	"OR lock_rows.holder = excluded.holder";
 static const char SQL_LOCK_GIVE[] = "DELETE FROM lock_rows WHERE name = $1 AND holder = $2";
-static const char SQL_LOCK_RENEW[] = "UPDATE lock_rows SET expires_at = $2 WHERE holder = $1";
+/* Only the names held now: a row whose give failed must expire, not be kept alive by the
+ * other locks of its handle (both brokers waited a minute for one such row, fault suite). */
+static const char SQL_LOCK_RENEW[] =
+	"UPDATE lock_rows SET expires_at = $3 WHERE holder = $1 AND name = $2";
+
+/* The most names one renewal covers; more wait for the next period (the TTL is 3 of them). */
+#define RENEW_MAX 64
 
 struct row_ctx {
 	const char *name, *holder;
 	int64_t changes;
+	/* renew_tx: the names held when the keeper woke */
+	char (*names)[VP_REGISTRY_LOCK_NAME_MAX + 1];
+	int count;
 };
 
 static vp_code take_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *ctx_,
@@ -60,9 +72,15 @@ static vp_code renew_tx(struct vp_registry *reg, struct vp_db_conn *conn, void *
 			struct vp_error *err)
 {
 	struct row_ctx *ctx = ctx_;
-	struct vp_db_param p[] = {VP_DB_TEXT_PARAM(ctx->holder),
-				  VP_DB_INT_PARAM((int64_t)time(NULL) + VP_REGISTRY_LOCK_ROW_TTL)};
-	return reg->ops->exec(conn, SQL_LOCK_RENEW, p, 2, NULL, err);
+	vp_code code = VP_OK;
+
+	for (int i = 0; code == VP_OK && i < ctx->count; i++) {
+		struct vp_db_param p[] = {
+			VP_DB_TEXT_PARAM(ctx->holder), VP_DB_TEXT_PARAM(ctx->names[i]),
+			VP_DB_INT_PARAM((int64_t)time(NULL) + VP_REGISTRY_LOCK_ROW_TTL)};
+		code = reg->ops->exec(conn, SQL_LOCK_RENEW, p, 3, NULL, err);
+	}
+	return code;
 }
 
 static bool lock_held(const struct vp_registry *reg, const char *name)
@@ -89,7 +107,8 @@ static void lock_forget(struct vp_registry *reg, struct vp_registry_lock *lock)
 static void *keeper(void *arg)
 {
 	struct vp_registry *reg = arg;
-	struct row_ctx ctx = {.holder = reg->lock_holder};
+	char names[RENEW_MAX][VP_REGISTRY_LOCK_NAME_MAX + 1];
+	struct row_ctx ctx = {.holder = reg->lock_holder, .names = names};
 
 	pthread_mutex_lock(&reg->mu);
 	while (!reg->keeper_stop) {
@@ -100,6 +119,10 @@ static void *keeper(void *arg)
 			;
 		if (reg->keeper_stop || !reg->held)
 			continue;
+		ctx.count = 0;
+		for (const struct vp_registry_lock *l = reg->held; l && ctx.count < RENEW_MAX;
+		     l = l->next)
+			memcpy(names[ctx.count++], l->name, sizeof(l->name));
 		pthread_mutex_unlock(&reg->mu);
 		/* A failure is retried at the next period; the rows outlive two of them. */
 		vp_ignore(vp_registry_run_tx_alone(reg, renew_tx, &ctx, NULL));

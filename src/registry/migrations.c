@@ -185,11 +185,26 @@ static const char postgres_v3[] =
 static const char sqlite_v4[] = LEASES_V4;
 static const char postgres_v4[] = LEASES_V4;
 
+/*
+ * v5 (issue 16): the live namespaces alone, indexed. Every registration counts them
+ * (view.c's SQL_COUNTS; VP_REGISTRY_LIVE is "state <> 'released'", which no ordinary index
+ * serves), and released rows stay as history: without it each count read every row ever
+ * registered (7.9 ms at 5,000 live and 20,000 released, 1.7 ms with it, covering). The
+ * partial index's WHERE is VP_REGISTRY_LIVE word for word, so both planners use it.
+ */
+#define LIVE_INDEX_V5                                                                              \
+	"CREATE INDEX namespaces_live ON namespaces (account_id, state, expires_at, id) "          \
+	"WHERE state <> 'released';"
+
+static const char sqlite_v5[] = LIVE_INDEX_V5;
+static const char postgres_v5[] = LIVE_INDEX_V5;
+
 const struct vp_migration vp_registry_sqlite_migrations[] = {
 	{1, "namespaces, accounts, events, free list", sqlite_v1},
 	{2, "registry id", sqlite_v2},
 	{3, "namespace principal", sqlite_v3},
 	{4, "leases, lock rows, heartbeats", sqlite_v4},
+	{5, "live namespaces index", sqlite_v5},
 	{0, NULL, NULL},
 };
 
@@ -198,6 +213,7 @@ const struct vp_migration vp_registry_postgres_migrations[] = {
 	{2, "registry id", postgres_v2},
 	{3, "namespace principal", postgres_v3},
 	{4, "leases, lock rows, heartbeats", postgres_v4},
+	{5, "live namespaces index", postgres_v5},
 	{0, NULL, NULL},
 };
 

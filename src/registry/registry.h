@@ -336,6 +336,15 @@ VP_NODISCARD vp_code vp_registry_events(struct vp_registry *reg, int64_t n, int6
 					struct vp_error *err);
 
 /*
+ * Events newest first: of namespace n (0: any), of `account` (NULL or "": any),
+ * with id < before_id (0: from the newest), at most max (<= VP_REGISTRY_PAGE_MAX).
+ */
+VP_NODISCARD vp_code vp_registry_events_recent(struct vp_registry *reg, int64_t n,
+					       const char *account, int64_t before_id,
+					       struct vp_event_record *out, size_t max,
+					       size_t *count, struct vp_error *err);
+
+/*
  * Set the peer role ARN of the live namespace n (the role whose trust policy
  * lets its account in), with a "peer_role" event. The state is unchanged.
  * VP_ERR_NOT_FOUND when n has no live record.

@@ -47,13 +47,21 @@ import botocore.session  # noqa: E402
 
 from hub_side import HubSide  # noqa: E402
 from peering import PeeringError, Peerings  # noqa: E402
+from tgw import Tgw  # noqa: E402
+from ram import ACTIONS as RAM_ACTIONS, Ram, RamError  # noqa: E402
+import route53 as r53rest  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
 VERSIONS = {"2011-06-15": "sts", "2010-05-08": "iam", "2016-11-15": "ec2"}
+# The broker's compute (templates/broker.yaml, deployed by tests/cfnsim): moto answers these
+# Query APIs as it is (no rules of ours on top).
+VERSIONS.update({"2015-12-01": "elasticloadbalancing", "2011-01-01": "autoscaling",
+                 "2014-10-31": "rds"})
 NAMESPACES = {
     "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
     "ec2": "http://ec2.amazonaws.com/doc/2016-11-15/",
+    "route53": "https://route53.amazonaws.com/doc/2013-04-01/",
 }
 RESPONSES = {int(x): x.phrase for x in HTTPStatus}
 DEAD_PCX = ("deleted", "rejected", "failed", "expired", "deleting")
@@ -67,6 +75,12 @@ DEFAULTS = {
     "max_routes_per_table": 50,
     "max_clock_skew": 900,
     "require_signed_token": True,
+    # RAM quotas (ram.py; RAM User Guide, "Service quotas for AWS RAM"), settable low
+    "ram_max_principals_per_share": 5000,
+    "ram_max_shares_per_account": 5000,
+    # transit gateway quotas (tgw.py; Transit Gateway Guide, "Quotas"), settable low
+    "tgw_max_attachments_per_tgw": 5000,
+    "tgw_max_routes_per_tgw": 10000,
 }
 
 
@@ -371,10 +385,15 @@ def fault_error(service, rule):
     if rule["fault"] == "throttle":
         if service == "ec2":  # EC2 API throttling: RequestLimitExceeded, HTTP 503
             d = (503, "RequestLimitExceeded", "Request limit exceeded.")
+        elif service == "ram":  # RAM's ThrottlingException, HTTP 429 (botocore's ram model)
+            d = (429, "ThrottlingException", "Rate exceeded")
         else:                 # IAM/STS: Throttling, HTTP 400
             d = (400, "Throttling", "Rate exceeded")
     else:
-        if service == "ec2":
+        if service == "ram":  # RAM's ServerInternalException, HTTP 500 (botocore's ram model)
+            d = (500, "ServerInternalException", "The operation failed because the service "
+                 "could not respond to the request due to an internal problem.")
+        elif service == "ec2":
             d = (500, "InternalError", "An internal error has occurred")
         else:
             d = (500, "InternalFailure",
@@ -501,6 +520,9 @@ class AwsEnv:
             "max_clock_skew": args.max_clock_skew,
             "require_signed_token": not args.allow_unsigned_token,
         }
+        for k in ("ram_max_principals_per_share", "ram_max_shares_per_account",
+                  "tgw_max_attachments_per_tgw", "tgw_max_routes_per_tgw"):
+            self.cli_config.setdefault(k, DEFAULTS[k])
         self.config = dict(self.cli_config)
         self.policy_history = {}   # (account, role name) -> [(visible_from, doc)]
         self.stale_reads = {}      # (account, role name) -> (written_at, previous stored doc)
@@ -512,10 +534,15 @@ class AwsEnv:
             "ec2": set(session.get_available_regions("ec2")),
             "sts": set(session.get_available_regions("sts")),
             "iam": {"us-east-1"},
+            "ram": set(session.get_available_regions("ram")),
+            "route53": {"us-east-1"},  # route53.py [R53-REST]: global, signed for us-east-1
         }
         self.moto = Moto()
         self.peerings = Peerings(Moto.ec2, lambda: self.config)
         self.hub_side = HubSide(Moto.ec2)
+        self.ram = Ram(self.accounts_doc, lambda: self.config)
+        self.route53 = r53rest.Route53(self.vpc_owner)
+        self.tgw = Tgw(Moto.ec2, self.ram, lambda: self.config)
         self.log = args.log_requests
 
     # ---------------- control API ----------------
@@ -553,6 +580,9 @@ class AwsEnv:
         if p == "/_awsenv/clock" or p.startswith("/_awsenv/peerings/"):
             with self.moto.lock:
                 return self.peerings.control(method, p, doc)
+        if p.startswith("/_awsenv/tgw/"):  # tgw.py: hold attachments in `pending`
+            with self.moto.lock:
+                return self.tgw.control(method, p, doc)
         if p == "/_awsenv/reset" and method == "POST":
             self.reset()
             return 200, {"ok": True}
@@ -564,6 +594,10 @@ class AwsEnv:
         self.moto.reset()
         with self.moto.lock:
             self.peerings.reset()
+            self.tgw.reset()
+        with self.ram.lock:
+            self.ram.reset()
+        self.route53.reset()
         with self.creds_lock:
             self.creds = dict(self.configured)
         with self.policy_lock:
@@ -808,8 +842,13 @@ class AwsEnv:
             try:
                 self.peerings.before(action, params, cred.account, region)
                 self.hub_side.before(action, params, cred.account, region)
+                self.tgw.before(action, params, cred.account, region)
+                # transit gateways: answered by tgw.py, not moto (README, "Transit gateways")
+                ready = self.tgw.handle(action, params, cred.account, region, request_id())
+                if ready is not None:
+                    return ready
             except PeeringError as e:
-                raise AwsError(400, e.code, e.message)
+                raise AwsError(getattr(e, "status", 400), e.code, e.message)
         return None
 
     def check_route_quota(self, cred, params, region):
@@ -890,12 +929,29 @@ class AwsEnv:
         call.action = call.params.get("Action", "")
         call.svc = call.svc_hint or "sts"
         try:
-            if method not in ("GET", "POST"):
+            if method not in ("GET", "POST") and not (  # RAM's one DELETE (tests/cfnsim)
+                    method == "DELETE" and urlsplit(path).path.rstrip("/").lower() == "/deleteresourceshare"):
                 raise AwsError(405, "InvalidAction", f"Method {method} is not allowed")
             call.cred, call.region, sservice = self.authenticate(method, path, query, headers,
                                                                  body, call.svc_hint)
             call.svc = call.svc_hint or sservice
             call.account = call.cred.account
+            if call.svc == "ram" and not call.svc_hint:  # REST-JSON: the action is the path
+                call.action = RAM_ACTIONS.get(urlsplit(path).path.rstrip("/").lower(), "") \
+                    if method == "POST" else ""
+                if method == "DELETE" and urlsplit(path).path.rstrip("/").lower() == "/deleteresourceshare":
+                    call.action = "DeleteResourceShare"  # its parameters are in the query string
+                if not call.action:
+                    raise AwsError(404, "UnknownOperationException",
+                                   f"No RAM operation {method} {path}")
+            if not call.action and headers.get("x-amz-target") and call.svc == "acm":
+                # JSON 1.1 (ACM, for the broker's load balancer in tests/cfnsim): the action
+                # is the target's operation; moto answers it as it is.
+                call.action = headers["x-amz-target"].rsplit(".", 1)[-1]
+            if call.svc == "route53" and not call.svc_hint:  # REST-XML: method and path
+                call.action = r53rest.action_of(method, urlsplit(path).path)
+                if not call.action:
+                    raise AwsError(404, "InvalidAction", f"No Route 53 operation {method} {path}")
             if not call.action:
                 raise AwsError(400, "MissingAction", "Could not find operation to perform.")
             call.latency, call.rule = self.faults.decide(call.svc, call.action, call.account)
@@ -915,6 +971,12 @@ class AwsEnv:
                 raise call.error
             if rule is not None and rule["fault"] != "latency":
                 raise fault_error(svc, rule)
+            if svc == "ram":
+                if action == "DeleteResourceShare":
+                    body = json.dumps(dict(parse_qsl(call.query or ""))).encode()
+                return self.ram_call(action, account, region, body, rid)
+            if svc == "route53":
+                return self.route53_call(call, rid)
             pending = None
             with self.moto.lock:
                 ready = self.pre_rules(svc, action, params, cred, region)
@@ -952,8 +1014,46 @@ class AwsEnv:
             return status, ct, data, extra
         except AwsError as e:
             self.calls.add(svc, action or "(none)", e.code, account)
+            if svc == "ram":
+                return e.status, "application/json", json.dumps({"message": e.message}).encode(), \
+                    {"x-amzn-RequestId": rid, "x-amzn-ErrorType": e.code}
             return e.status, "text/xml", error_xml(svc, e.code, e.message, rid, e.sender), \
                 {"x-amzn-RequestId": rid}
+
+    def ram_call(self, action, account, region, body, rid):
+        """One RAM (REST-JSON) call, answered by ram.py; errors as x-amzn-ErrorType."""
+        try:
+            doc = json.loads(body) if body.strip() else {}
+            out = self.ram.handle(action, account, region, doc)
+        except ValueError:
+            raise AwsError(400, "InvalidParameterException", "The request body is not JSON.")
+        except RamError as e:
+            raise AwsError(e.status, e.code, e.message)
+        self.calls.add("ram", action, "ok", account)
+        return 200, "application/json", json.dumps(out).encode(), {"x-amzn-RequestId": rid}
+
+    def route53_call(self, call, rid):
+        """One Route 53 (REST-XML) call, answered by route53.py."""
+        try:
+            status, out = r53rest.handle(self.route53, call.action, call.account, call.method,
+                                         urlsplit(call.path).path, call.query, call.body)
+        except r53rest.Route53Error as e:
+            raise AwsError(e.status, e.code, e.message)
+        self.calls.add("route53", call.action, "ok", call.account)
+        return status, "text/xml", out, {"x-amzn-RequestId": rid}
+
+    def vpc_owner(self, region, vpc_id):
+        """The account that created vpc_id in region (moto's model), or None."""
+        from moto.ec2.models import ec2_backends
+        with self.moto.lock:
+            for account in list(ec2_backends.keys()):
+                try:
+                    vpc = ec2_backends[account][region].vpcs.get(vpc_id)
+                except KeyError:
+                    continue
+                if vpc is not None:
+                    return vpc.owner_id
+        return None
 
     @staticmethod
     def error_code(data):

@@ -47,6 +47,11 @@ from urllib.parse import quote, urlsplit, parse_qs
 
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import iam_eval  # noqa: E402
+import rules as template_rules  # noqa: E402
+import servicecatalog  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
@@ -403,6 +408,16 @@ class Sandbox:
         self.server = _Server(("127.0.0.1", 0), H)
         self.api = f"127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # A function with VpcConfig runs in its data-plane host's namespace, which cannot reach
+        # this server on the machine's loopback: a forwarder listens on the namespace's own
+        # loopback and carries each connection here (only the Runtime API goes this way; the
+        # function's packets to its targets go through the data plane).
+        self.netns = None
+        self.forwarder = None
+        if fn.vpc_host is not None:
+            self.netns = fn.vpc_host.ns
+            self.forwarder = _NetnsForwarder(self.netns, self.server.server_address[1])
+            self.api = f"127.0.0.1:{self.forwarder.port}"
 
     # ---- the Runtime API ----
     def _next(self, h):
@@ -470,7 +485,10 @@ class Sandbox:
         self.init_error = None
         env = self.fn.environment(self.api, self.service)
         self.logf = open(self.fn.log_path, "ab")
-        self.proc = subprocess.Popen([os.path.join(self.fn.task_root, "bootstrap")],
+        argv = [os.path.join(self.fn.task_root, "bootstrap")]
+        if self.netns is not None:
+            argv = ["ip", "netns", "exec", self.netns] + argv
+        self.proc = subprocess.Popen(argv,
                                      cwd=self.fn.task_root, env=env, stdin=subprocess.DEVNULL,
                                      stdout=self.logf, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -528,9 +546,74 @@ class Sandbox:
                     self.proc.wait()
             rc = self.proc.returncode
             self.logf.close()
+        if self.forwarder is not None:
+            self.forwarder.close()
         self.server.shutdown()
         self.server.server_close()
         return rc
+
+
+class _NetnsForwarder:
+    """A TCP listener on 127.0.0.1 inside network namespace `ns` (lo brought up there), each
+    connection forwarded to 127.0.0.1:target_port of the machine's namespace. The listening
+    socket is created by a thread that entered ns (setns is per thread; a socket stays in the
+    namespace it was made in), so nothing is added to the machine's namespace."""
+
+    def __init__(self, ns, target_port):
+        import socket
+        sys.path.insert(0, os.path.join(ROOT, "tests", "dataplane"))
+        import dataplane                          # noqa: E402  (only VPC functions need it)
+        self.target_port = target_port
+        subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+
+        def listen():
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(16)
+            return sock
+        self.sock = dataplane.in_netns(ns, listen)
+        self.port = self.sock.getsockname()[1]
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import socket
+        while not self.closed:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                up = socket.create_connection(("127.0.0.1", self.target_port), timeout=10)
+                up.settimeout(None)
+            except OSError:
+                conn.close()
+                continue
+            for a, b in ((conn, up), (up, conn)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst):
+        import socket
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for x in (dst, src):
+                try:
+                    x.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.closed = True
+        self.sock.close()
 
 
 class Function:
@@ -547,6 +630,9 @@ class Function:
         self.worker = None
         self.invocations = []
         self.stand_in_role = None
+        self.vpc_config = None     # {"SubnetIds": [...], "SecurityGroupIds": [...]} or None
+        self.vpc_host = None       # its data-plane host (the first subnet), made at first use
+        self.sync_lock = threading.Lock()
 
     def environment(self, api, service):
         creds = service.credentials_for(self)
@@ -568,8 +654,10 @@ class Function:
             "TZ": ":UTC",
             "LANG": "en_US.UTF-8",
             "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
-            # not in real Lambda: where "AWS" is in this test environment
+            # not in real Lambda: where "AWS" is in this test environment; Lambda's API
+            # (Invoke) is this simulator's own (LambdaService.api_url)
             "AWS_ENDPOINT_URL": service.aws.url,
+            "AWS_ENDPOINT_URL_LAMBDA": service.api_url(),
             "AWS_EC2_METADATA_DISABLED": "true",
         }
         if creds[2]:
@@ -595,6 +683,10 @@ class LambdaService:
         self.verbose = verbose
         self.functions = {}
         self.lock = threading.Lock()
+        self.data_plane = None     # tests/dataplane's DataPlane: where VPC functions run
+        self.keys = {}             # access key id -> the function it was issued to
+        self.api_server = None
+        self.sync_invocations = [] # (caller function name or None, target arn, decision)
 
     def log(self, fn, msg):
         with open(fn.log_path, "ab") as f:
@@ -659,7 +751,119 @@ class LambdaService:
         sts = self.aws.client("sts", fn.account)
         c = sts.assume_role(RoleArn=f"arn:aws:iam::{fn.account}:role/{fn.stand_in_role}",
                             RoleSessionName=fn.name[:64])["Credentials"]
+        with self.lock:
+            self.keys[c["AccessKeyId"]] = fn
         return c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]
+
+    # ---- Lambda's API: Invoke (synchronous) ----
+    def api_url(self):
+        """The URL of this simulator's Lambda API (POST /2015-03-31/functions/{name}/invocations,
+        RequestResponse), started on first use."""
+        with self.lock:
+            if self.api_server is None:
+                svc = self
+
+                class H(_QuietHandler):
+                    def do_POST(self):
+                        svc._invoke_request(self)
+
+                self.api_server = _Server(("127.0.0.1", 0), H)
+                threading.Thread(target=self.api_server.serve_forever, daemon=True).start()
+            return f"http://127.0.0.1:{self.api_server.server_address[1]}"
+
+    @staticmethod
+    def _lambda_error(h, status, code, message):
+        h._send(status, json.dumps({"Type": "User", "message": message}), "application/json",
+                {"x-amzn-ErrorType": code, "x-amzn-RequestId": str(uuid.uuid4())})
+
+    def _invoke_request(self, h):
+        """Invoke as Lambda answers it (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html):
+        the caller is the function its access key was issued to, and its execution role's
+        identity policies must allow lambda:InvokeFunction on the target (iam_eval); the target
+        runs synchronously; a function error is 200 with X-Amz-Function-Error: Unhandled."""
+        from urllib.parse import unquote
+        body, problem = h._read_body(LAMBDA_PAYLOAD_LIMIT)
+        m = re.fullmatch(r"/2015-03-31/functions/([^/?]+)/invocations", urlsplit(h.path).path)
+        if m is None:
+            return self._lambda_error(h, 404, "UnknownOperationException", "Unknown operation")
+        if problem == "too large":
+            return self._lambda_error(h, 413, "RequestTooLargeException",
+                                      "Request must be smaller than 6291456 bytes")
+        itype = h.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+        if itype != "RequestResponse":
+            return self._lambda_error(h, 400, "InvalidParameterValueException",
+                                      f"cfnsim models only RequestResponse, not {itype}")
+        cred = re.search(r"Credential=([A-Z0-9]+)/", h.headers.get("Authorization") or "")
+        with self.lock:
+            caller = self.keys.get(cred.group(1)) if cred else None
+        if caller is None:
+            return self._lambda_error(h, 403, "UnrecognizedClientException",
+                                      "The security token included in the request is invalid.")
+        name = unquote(m.group(1))
+        arn = name if name.startswith("arn:") else \
+            f"arn:aws:lambda:{caller.region}:{caller.account}:function:{name}"
+        role = caller.role_arn.rsplit("/", 1)[1]
+        try:
+            docs = iam_eval.role_policies(self.aws.client("iam", caller.account), role)
+            decision = iam_eval.decide(docs, "lambda:InvokeFunction", arn)
+        except iam_eval.PolicyUnsupported as e:
+            return self._lambda_error(h, 500, "ServiceException", f"cfnsim: {e}")
+        self.sync_invocations.append((caller.name, arn, decision))
+        if decision != "Allow":
+            why = "an explicit deny" if decision == "ExplicitDeny" else \
+                "no identity-based policy allows the lambda:InvokeFunction action"
+            return self._lambda_error(h, 403, "AccessDeniedException", (
+                f"User: arn:aws:sts::{caller.account}:assumed-role/{role}/{caller.name} is not "
+                f"authorized to perform: lambda:InvokeFunction on resource: {arn} because {why}"))
+        target = self.get(arn)
+        if target is None:
+            return self._lambda_error(h, 404, "ResourceNotFoundException",
+                                      f"Function not found: {arn}")
+        try:
+            event = json.loads(body or b"{}")
+        except ValueError:
+            return self._lambda_error(h, 400, "InvalidRequestContentException",
+                                      "Could not parse request body into json")
+        inv = self.invoke_sync(target, event)
+        if inv.outcome == "response":
+            return h._send(200, inv.body or b"null", "application/json",
+                           {"X-Amz-Executed-Version": "$LATEST"})
+        err = inv.body or b""
+        if inv.outcome != "error":
+            err = json.dumps({"errorType": inv.error_type or "Runtime.Unknown",
+                              "errorMessage": err.decode(errors="replace")}).encode()
+        h._send(200, err, "application/json",
+                {"X-Amz-Function-Error": "Unhandled", "X-Amz-Executed-Version": "$LATEST"})
+
+    def invoke_sync(self, fn, event):
+        """One RequestResponse invocation of fn, in its own sandbox; a VPC function's in the
+        data plane, synced first so that its namespaces follow the API's current state."""
+        with fn.sync_lock:
+            if fn.vpc_config is not None:
+                self._vpc_host(fn)
+            if fn.sandbox is None:
+                fn.sandbox = Sandbox(fn, self)
+            inv = fn.sandbox.invoke(Invocation(event, fn))
+            fn.invocations.append(inv)
+            if inv.outcome != "response":
+                self.log(fn, f"invocation {inv.id} failed: {inv.outcome} {inv.error_type}: "
+                             f"{(inv.body or b'')[:300]!r}")
+            return inv
+
+    def _vpc_host(self, fn):
+        """The data-plane host of a function with VpcConfig: in its first subnet, filtered by
+        its security groups (Lambda's network interface there). Lambda places a function in
+        any of its subnets; the first is taken so that tests know where."""
+        dp = self.data_plane
+        if dp is None:
+            raise CfnError(f"{fn.name} has VpcConfig: give the simulator a data plane "
+                           "(sim.lambdas.data_plane = tests/dataplane's DataPlane) to run it")
+        dp.sync()
+        if fn.vpc_host is None:
+            fn.vpc_host = dp.host(fn.vpc_config["SubnetIds"][0],
+                                  security_groups=list(fn.vpc_config.get("SecurityGroupIds") or []))
+            self.log(fn, f"runs in data-plane host {fn.vpc_host.name} ({fn.vpc_host.addr}, "
+                         f"namespace {fn.vpc_host.ns})")
 
     def delete(self, arn):
         with self.lock:
@@ -683,6 +887,12 @@ class LambdaService:
             rc = fn.sandbox.close()
             self.log(fn, f"sandbox stopped (status {rc})")
             fn.sandbox = None
+        if fn.vpc_host is not None and self.data_plane is not None:
+            # Lambda deletes the function's network interface (in AWS: later; see
+            # docs/templates.md, "The probe function")
+            if fn.vpc_host.name in self.data_plane.hosts:
+                self.data_plane._drop_host(fn.vpc_host.name)
+            fn.vpc_host = None
 
     def get(self, arn):
         with self.lock:
@@ -722,6 +932,9 @@ class LambdaService:
             fns = list(self.functions.values())
         for fn in fns:
             self._stop(fn)
+        if self.api_server is not None:
+            self.api_server.shutdown()
+            self.api_server.server_close()
 
 
 # ==========================================================================================
@@ -885,7 +1098,7 @@ class IamPolicy(Provider):
 
 class LambdaFunction(Provider):
     props = ("Architectures", "Code", "Description", "Environment", "FunctionName", "Handler",
-             "MemorySize", "Role", "Runtime", "Timeout", "Tags")
+             "MemorySize", "Role", "Runtime", "Timeout", "Tags", "VpcConfig")
     required = ("Code", "Role")
     attributes = ("Arn",)
     RUNTIMES = ("provided.al2023", "provided.al2", "provided")
@@ -925,14 +1138,48 @@ class LambdaFunction(Provider):
         if not _trusts_service(trust, "lambda.amazonaws.com"):
             raise CfnError("The role defined for the function cannot be assumed by Lambda.")
         name = props.get("FunctionName") or ctx.physical_name(logical, 64)
+        ctx.authorize("lambda:CreateFunction", f"arn:aws:lambda:{ctx.region}:{ctx.account}:function:{name}")
+        ctx.authorize("iam:PassRole", role_arn)
         variables = (props.get("Environment") or {}).get("Variables") or {}
+        vpc = self._vpc_config(ctx, logical, props.get("VpcConfig"), role_arn)
         fn = ctx.sim.lambdas.create(name, ctx.account, ctx.region, role_arn, runtime,
                                     props.get("Handler", "bootstrap"), timeout, memory,
                                     {k: str(v) for k, v in variables.items()},
                                     code["S3Bucket"], code["S3Key"])
+        fn.vpc_config = vpc
         return name, {"Arn": fn.arn}
 
+    # Lambda creates the function's network interfaces with its execution role: without
+    # these actions the create fails (Lambda Developer Guide, "Giving Lambda functions access
+    # to resources in an Amazon VPC"; the managed AWSLambdaVPCAccessExecutionRole holds them).
+    VPC_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
+                   "ec2:DeleteNetworkInterface")
+
+    def _vpc_config(self, ctx, logical, vpc, role_arn):
+        if not vpc or not vpc.get("SubnetIds"):
+            return None
+        if set(vpc) - {"SubnetIds", "SecurityGroupIds"}:
+            raise Unsupported(f"{logical}: VpcConfig {sorted(set(vpc) - {'SubnetIds', 'SecurityGroupIds'})}")
+        ec2 = ctx.client("ec2")
+        try:
+            subs = ec2.describe_subnets(SubnetIds=vpc["SubnetIds"])["Subnets"]
+            if vpc.get("SecurityGroupIds"):
+                ec2.describe_security_groups(GroupIds=vpc["SecurityGroupIds"])
+        except Exception as e:                    # noqa: BLE001
+            raise CfnError(_aws_message(e)) from None
+        if len({x["VpcId"] for x in subs}) != 1:
+            raise CfnError("The subnets of a function's VpcConfig must be in one VPC")
+        role = role_arn.rsplit("/", 1)[1]
+        docs = iam_eval.role_policies(ctx.client("iam"), role)
+        for action in self.VPC_ACTIONS:
+            if iam_eval.decide(docs, action, "*") != "Allow":
+                raise CfnError(f"The provided execution role does not have permissions to call "
+                               f"{action.split(':')[1]} on EC2")
+        return {"SubnetIds": list(vpc["SubnetIds"]),
+                "SecurityGroupIds": list(vpc.get("SecurityGroupIds") or [])}
+
     def delete(self, ctx, res):
+        ctx.authorize("lambda:DeleteFunction", res["Attributes"].get("Arn", "*"))
         ctx.sim.lambdas.delete(res["Attributes"].get("Arn", ""))
 
 
@@ -964,6 +1211,7 @@ class CustomResource(Provider):
             raise CfnError(f"Invalid service token: {token!r} (no such Lambda function)")
         if fn.region != ctx.region:
             raise CfnError("Invalid service token: the function must be in the stack's region")
+        ctx.authorize("lambda:InvokeFunction", fn.arn)
         timeout = int(str(props.get("ServiceTimeout", "3600")))
         if not 1 <= timeout <= 3600:
             raise CfnError(f"ServiceTimeout {timeout} must be between 1 and 3600")
@@ -1301,6 +1549,564 @@ class Ec2VpcPeeringConnection(Provider):
             "InvalidVpcPeeringConnectionID.NotFound", "InvalidVpcPeeringConnectionId.NotFound")
 
 
+# ---- the broker's compute (templates/broker.yaml): moto behind awsenv answers the calls ----
+
+def _call(call):
+    return _ec2(call)
+
+
+def _ints(d, *keys):
+    return {k: (int(v) if k in keys else v) for k, v in d.items()}
+
+
+class IamInstanceProfile(Provider):
+    props = ("InstanceProfileName", "Path", "Roles")
+    required = ("Roles",)
+    attributes = ("Arn",)
+
+    def create(self, ctx, logical, props):
+        iam = ctx.client("iam")
+        name = props.get("InstanceProfileName") or ctx.physical_name(logical, 128)
+        if len(props["Roles"]) != 1:
+            raise CfnError("Roles: an instance profile holds exactly one role")
+        p = _call(lambda: iam.create_instance_profile(InstanceProfileName=name,
+                                                      Path=props.get("Path", "/"))["InstanceProfile"])
+        ctx.partial(name, {"Arn": p["Arn"]})
+        _call(lambda: iam.add_role_to_instance_profile(InstanceProfileName=name,
+                                                       RoleName=props["Roles"][0]))
+        return name, {"Arn": p["Arn"]}
+
+    def delete(self, ctx, res):
+        iam = ctx.client("iam")
+        name = res["PhysicalResourceId"]
+        try:
+            for r in iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"]["Roles"]:
+                iam.remove_role_from_instance_profile(InstanceProfileName=name, RoleName=r["RoleName"])
+            iam.delete_instance_profile(InstanceProfileName=name)
+        except Exception as e:                    # noqa: BLE001
+            if not _gone(e, "NoSuchEntity"):
+                raise CfnError(_aws_message(e)) from None
+
+
+_RULE_KEYS = ("IpProtocol", "FromPort", "ToPort", "CidrIp", "CidrIpv6", "SourceSecurityGroupId",
+              "SourcePrefixListId", "DestinationPrefixListId", "DestinationSecurityGroupId",
+              "Description")
+
+
+def _permission(rule, where):
+    extra = sorted(set(rule) - set(_RULE_KEYS) - {"GroupId"})
+    if extra:
+        raise Unsupported(f"{where}: rule properties not modelled: {extra}")
+    p = {"IpProtocol": str(rule["IpProtocol"])}
+    if "FromPort" in rule:
+        p["FromPort"] = int(rule["FromPort"])
+    if "ToPort" in rule:
+        p["ToPort"] = int(rule["ToPort"])
+    d = {"Description": rule["Description"]} if "Description" in rule else {}
+    if "CidrIp" in rule:
+        p["IpRanges"] = [{"CidrIp": rule["CidrIp"], **d}]
+    elif "CidrIpv6" in rule:
+        p["Ipv6Ranges"] = [{"CidrIpv6": rule["CidrIpv6"], **d}]
+    elif "SourcePrefixListId" in rule or "DestinationPrefixListId" in rule:
+        p["PrefixListIds"] = [{"PrefixListId": rule.get("SourcePrefixListId")
+                               or rule["DestinationPrefixListId"], **d}]
+    elif "SourceSecurityGroupId" in rule or "DestinationSecurityGroupId" in rule:
+        p["UserIdGroupPairs"] = [{"GroupId": rule.get("SourceSecurityGroupId")
+                                  or rule["DestinationSecurityGroupId"], **d}]
+    else:
+        raise CfnError(f"{where}: a rule needs a CIDR, a prefix list or a security group")
+    return p
+
+
+class Ec2SecurityGroup(Provider):
+    props = ("GroupDescription", "GroupName", "SecurityGroupEgress", "SecurityGroupIngress",
+             "Tags", "VpcId")
+    required = ("GroupDescription",)
+    attributes = ("GroupId", "VpcId")
+
+    def create(self, ctx, logical, props):
+        ec2 = ctx.client("ec2")
+        kw = {"GroupName": props.get("GroupName") or ctx.physical_name(logical, 255),
+              "Description": props["GroupDescription"],
+              "TagSpecifications": _spec(ctx, logical, props, "security-group")}
+        if props.get("VpcId"):
+            kw["VpcId"] = props["VpcId"]
+        gid = _call(lambda: ec2.create_security_group(**kw)["GroupId"])
+        ctx.partial(gid, {"GroupId": gid, "VpcId": props.get("VpcId")})
+        ing = [_permission(r, logical) for r in props.get("SecurityGroupIngress", [])]
+        if ing:
+            _call(lambda: ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=ing))
+        if "SecurityGroupEgress" in props:
+            # CloudFormation: given egress rules replace the default allow-all rule.
+            _call(lambda: ec2.revoke_security_group_egress(GroupId=gid, IpPermissions=[
+                {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]))
+            eg = [_permission(r, logical) for r in props["SecurityGroupEgress"]]
+            if eg:
+                _call(lambda: ec2.authorize_security_group_egress(GroupId=gid, IpPermissions=eg))
+        return gid, {"GroupId": gid, "VpcId": props.get("VpcId")}
+
+    def delete(self, ctx, res):
+        _delete(ctx, lambda ec2: ec2.delete_security_group(GroupId=res["PhysicalResourceId"]),
+                "InvalidGroup.NotFound")
+
+
+class Ec2SecurityGroupIngress(Provider):
+    props = ("GroupId",) + _RULE_KEYS
+    required = ("GroupId", "IpProtocol")
+
+    def create(self, ctx, logical, props):
+        ec2 = ctx.client("ec2")
+        perm = _permission(props, logical)
+        r = _call(lambda: ec2.authorize_security_group_ingress(GroupId=props["GroupId"],
+                                                                IpPermissions=[perm]))
+        rid = (r.get("SecurityGroupRules") or [{}])[0].get("SecurityGroupRuleId") or \
+            f"sgr-{uuid.uuid4().hex[:17]}"
+        return rid, {}
+
+    def delete(self, ctx, res):
+        p = res["Properties"]
+        _delete(ctx, lambda ec2: ec2.revoke_security_group_ingress(
+            GroupId=p["GroupId"], IpPermissions=[_permission(p, res["LogicalResourceId"])]),
+            "InvalidGroup.NotFound", "InvalidPermission.NotFound")
+
+
+def _elb(ctx):
+    return ctx.client("elbv2")
+
+
+def _elb_name(ctx, logical):
+    # CloudFormation's generated load balancer / target group names fit ELB's 32 characters
+    # of letters, digits and hyphens.
+    base = re.sub(r"[^A-Za-z0-9-]", "", f"{ctx.stack.name[:10]}-{logical[:8]}")
+    return f"{base}-{uuid.uuid4().hex[:12]}"[:32].strip("-")
+
+
+class ElbLoadBalancer(Provider):
+    props = ("IpAddressType", "LoadBalancerAttributes", "Name", "Scheme", "SecurityGroups",
+             "Subnets", "Tags", "Type")
+    attributes = ("CanonicalHostedZoneID", "DNSName", "LoadBalancerFullName", "LoadBalancerName",
+                  "SecurityGroups")
+
+    def create(self, ctx, logical, props):
+        elb = _elb(ctx)
+        kw = {"Name": props.get("Name") or _elb_name(ctx, logical),
+              "Subnets": props.get("Subnets", []), "Type": props.get("Type", "application"),
+              "Scheme": props.get("Scheme", "internet-facing"), "Tags": _tags(ctx, logical, props)}
+        if "SecurityGroups" in props:
+            kw["SecurityGroups"] = props["SecurityGroups"]
+        if "IpAddressType" in props:
+            kw["IpAddressType"] = props["IpAddressType"]
+        lb = _call(lambda: elb.create_load_balancer(**kw)["LoadBalancers"][0])
+        arn = lb["LoadBalancerArn"]
+        attrs = {"CanonicalHostedZoneID": lb.get("CanonicalHostedZoneId"), "DNSName": lb["DNSName"],
+                 "LoadBalancerFullName": arn.split(":loadbalancer/", 1)[1],
+                 "LoadBalancerName": lb["LoadBalancerName"], "SecurityGroups": lb.get("SecurityGroups", [])}
+        ctx.partial(arn, attrs)
+        if props.get("LoadBalancerAttributes"):
+            _call(lambda: elb.modify_load_balancer_attributes(
+                LoadBalancerArn=arn, Attributes=[{"Key": a["Key"], "Value": str(a["Value"])}
+                                                 for a in props["LoadBalancerAttributes"]]))
+        return arn, attrs
+
+    def delete(self, ctx, res):
+        try:
+            _elb(ctx).delete_load_balancer(LoadBalancerArn=res["PhysicalResourceId"])
+        except Exception as e:                    # noqa: BLE001
+            if not _gone(e, "LoadBalancerNotFound"):
+                raise CfnError(_aws_message(e)) from None
+
+
+class ElbTargetGroup(Provider):
+    props = ("HealthCheckEnabled", "HealthCheckIntervalSeconds", "HealthCheckPath",
+             "HealthCheckPort", "HealthCheckProtocol", "HealthCheckTimeoutSeconds",
+             "HealthyThresholdCount", "Matcher", "Name", "Port", "Protocol", "Tags", "TargetType",
+             "UnhealthyThresholdCount", "VpcId")
+    attributes = ("LoadBalancerArns", "TargetGroupFullName", "TargetGroupName")
+    INTS = ("Port", "HealthCheckIntervalSeconds", "HealthCheckTimeoutSeconds",
+            "HealthyThresholdCount", "UnhealthyThresholdCount")
+
+    def create(self, ctx, logical, props):
+        kw = _ints({k: v for k, v in props.items() if k not in ("Tags", "Name")}, *self.INTS)
+        if "HealthCheckEnabled" in kw:
+            kw["HealthCheckEnabled"] = _bool(kw["HealthCheckEnabled"])
+        kw["Name"] = props.get("Name") or _elb_name(ctx, logical)
+        kw["Tags"] = _tags(ctx, logical, props)
+        tg = _call(lambda: _elb(ctx).create_target_group(**kw)["TargetGroups"][0])
+        arn = tg["TargetGroupArn"]
+        return arn, {"LoadBalancerArns": tg.get("LoadBalancerArns", []),
+                     "TargetGroupFullName": arn.split(":", 5)[5], "TargetGroupName": tg["TargetGroupName"]}
+
+    def delete(self, ctx, res):
+        try:
+            _elb(ctx).delete_target_group(TargetGroupArn=res["PhysicalResourceId"])
+        except Exception as e:                    # noqa: BLE001
+            if not _gone(e, "TargetGroupNotFound"):
+                raise CfnError(_aws_message(e)) from None
+
+
+class ElbListener(Provider):
+    props = ("AlpnPolicy", "Certificates", "DefaultActions", "LoadBalancerArn", "Port",
+             "Protocol", "SslPolicy")
+    required = ("DefaultActions", "LoadBalancerArn")
+    attributes = ("ListenerArn",)
+
+    def create(self, ctx, logical, props):
+        kw = _ints(dict(props), "Port")
+        li = _call(lambda: _elb(ctx).create_listener(**kw)["Listeners"][0])
+        return li["ListenerArn"], {"ListenerArn": li["ListenerArn"]}
+
+    def delete(self, ctx, res):
+        try:
+            _elb(ctx).delete_listener(ListenerArn=res["PhysicalResourceId"])
+        except Exception as e:                    # noqa: BLE001
+            if not _gone(e, "ListenerNotFound", "LoadBalancerNotFound"):
+                raise CfnError(_aws_message(e)) from None
+
+
+class RdsSubnetGroup(Provider):
+    props = ("DBSubnetGroupDescription", "DBSubnetGroupName", "SubnetIds", "Tags")
+    required = ("DBSubnetGroupDescription", "SubnetIds")
+
+    def create(self, ctx, logical, props):
+        name = props.get("DBSubnetGroupName") or ctx.physical_name(logical, 255).lower()
+        _call(lambda: ctx.client("rds").create_db_subnet_group(
+            DBSubnetGroupName=name, DBSubnetGroupDescription=props["DBSubnetGroupDescription"],
+            SubnetIds=props["SubnetIds"], Tags=_tags(ctx, logical, props)))
+        return name, {}
+
+    def delete(self, ctx, res):
+        try:
+            ctx.client("rds").delete_db_subnet_group(DBSubnetGroupName=res["PhysicalResourceId"])
+        except Exception as e:                    # noqa: BLE001
+            if not _gone(e, "DBSubnetGroupNotFoundFault"):
+                raise CfnError(_aws_message(e)) from None
+
+
+class RdsDbInstance(Provider):
+    props = ("AllocatedStorage", "BackupRetentionPeriod", "DBInstanceClass",
+             "DBInstanceIdentifier", "DBName", "DBSubnetGroupName", "DeletionProtection",
+             "EnableIAMDatabaseAuthentication", "Engine", "EngineVersion",
+             "ManageMasterUserPassword", "MasterUsername", "MultiAZ", "PubliclyAccessible",
+             "StorageEncrypted", "StorageType", "Tags", "VPCSecurityGroups")
+    required = ("DBInstanceClass",)
+    attributes = ("DBInstanceArn", "Endpoint.Address", "Endpoint.Port",
+                  "MasterUserSecret.SecretArn")
+    BOOLS = ("DeletionProtection", "EnableIAMDatabaseAuthentication", "ManageMasterUserPassword",
+             "MultiAZ", "PubliclyAccessible", "StorageEncrypted")
+
+    def create(self, ctx, logical, props):
+        kw = {k: v for k, v in props.items() if k not in ("VPCSecurityGroups", "Tags")}
+        for k in self.BOOLS:
+            if k in kw:
+                kw[k] = _bool(kw[k])
+        for k in ("AllocatedStorage", "BackupRetentionPeriod"):
+            if k in kw:
+                kw[k] = int(kw[k])
+        kw["DBInstanceIdentifier"] = props.get("DBInstanceIdentifier") or \
+            ctx.physical_name(logical, 63).lower()
+        if "VPCSecurityGroups" in props:
+            kw["VpcSecurityGroupIds"] = props["VPCSecurityGroups"]
+        kw["Tags"] = _tags(ctx, logical, props)
+        db = _call(lambda: ctx.client("rds").create_db_instance(**kw)["DBInstance"])
+        ep = db.get("Endpoint") or {}
+        return kw["DBInstanceIdentifier"], {
+            "DBInstanceArn": db["DBInstanceArn"], "Endpoint.Address": ep.get("Address"),
+            "Endpoint.Port": str(ep.get("Port", "")),
+            "MasterUserSecret.SecretArn": (db.get("MasterUserSecret") or {}).get("SecretArn")}
+
+    def delete(self, ctx, res):
+        kw = {"DBInstanceIdentifier": res["PhysicalResourceId"]}
+        if ctx.deletion_policy == "Snapshot":
+            kw["FinalDBSnapshotIdentifier"] = f"{res['PhysicalResourceId']}-final"[:255]
+        else:
+            kw["SkipFinalSnapshot"] = True
+        try:
+            ctx.client("rds").delete_db_instance(**kw)
+        except Exception as e:                    # noqa: BLE001
+            if not _gone(e, "DBInstanceNotFound", "DBInstanceNotFoundFault"):
+                raise CfnError(_aws_message(e)) from None
+
+
+class Ec2Volume(Provider):
+    props = ("AutoEnableIO", "AvailabilityZone", "Encrypted", "Iops", "KmsKeyId", "Size",
+             "SnapshotId", "Tags", "Throughput", "VolumeType")
+    required = ("AvailabilityZone",)
+    attributes = ("VolumeId",)
+
+    def create(self, ctx, logical, props):
+        if "AutoEnableIO" in props:
+            raise Unsupported(f"{logical}: AutoEnableIO is not modelled")
+        kw = _ints({k: v for k, v in props.items() if k != "Tags"}, "Size", "Iops", "Throughput")
+        if "Encrypted" in kw:
+            kw["Encrypted"] = _bool(kw["Encrypted"])
+        kw["TagSpecifications"] = _spec(ctx, logical, props, "volume")
+        v = _call(lambda: ctx.client("ec2").create_volume(**kw))
+        return v["VolumeId"], {"VolumeId": v["VolumeId"]}
+
+    def delete(self, ctx, res):
+        vid = res["PhysicalResourceId"]
+        if ctx.deletion_policy == "Snapshot":
+            ec2 = ctx.client("ec2")
+            try:
+                ec2.create_snapshot(VolumeId=vid, Description=f"{ctx.stack.name} {res['LogicalResourceId']}")
+            except Exception as e:                # noqa: BLE001
+                if not _gone(e, "InvalidVolume.NotFound"):
+                    raise CfnError(_aws_message(e)) from None
+        _delete(ctx, lambda ec2: ec2.delete_volume(VolumeId=vid), "InvalidVolume.NotFound")
+
+
+class Ec2LaunchTemplate(Provider):
+    props = ("LaunchTemplateData", "LaunchTemplateName", "TagSpecifications", "VersionDescription")
+    required = ("LaunchTemplateData",)
+    attributes = ("DefaultVersionNumber", "LatestVersionNumber", "LaunchTemplateId")
+
+    def create(self, ctx, logical, props):
+        data = json.loads(json.dumps(props["LaunchTemplateData"]))
+        for bd in data.get("BlockDeviceMappings", []):
+            ebs = bd.get("Ebs") or {}
+            for k in ("VolumeSize", "Iops", "Throughput"):
+                if k in ebs:
+                    ebs[k] = int(ebs[k])
+            for k in ("Encrypted", "DeleteOnTermination"):
+                if k in ebs:
+                    ebs[k] = _bool(ebs[k])
+        mo = data.get("MetadataOptions") or {}
+        if "HttpPutResponseHopLimit" in mo:
+            mo["HttpPutResponseHopLimit"] = int(mo["HttpPutResponseHopLimit"])
+        name = props.get("LaunchTemplateName") or ctx.physical_name(logical, 128)
+        lt = _call(lambda: ctx.client("ec2").create_launch_template(
+            LaunchTemplateName=name, LaunchTemplateData=data)["LaunchTemplate"])
+        return lt["LaunchTemplateId"], {
+            "DefaultVersionNumber": str(lt["DefaultVersionNumber"]),
+            "LatestVersionNumber": str(lt["LatestVersionNumber"]),
+            "LaunchTemplateId": lt["LaunchTemplateId"]}
+
+    def delete(self, ctx, res):
+        _delete(ctx, lambda ec2: ec2.delete_launch_template(LaunchTemplateId=res["PhysicalResourceId"]),
+                "InvalidLaunchTemplateId.NotFound")
+
+
+def _iso_duration(text):
+    m = re.fullmatch(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?", str(text))
+    if not m or not any(m.groups()):
+        raise CfnError(f"CreationPolicy Timeout {text!r} is not an ISO 8601 duration PT#H#M#S")
+    h, mi, s = (int(x or 0) for x in m.groups())
+    return h * 3600 + mi * 60 + s
+
+
+class AutoScalingGroup(Provider):
+    props = ("AutoScalingGroupName", "Cooldown", "DesiredCapacity", "HealthCheckGracePeriod",
+             "HealthCheckType", "LaunchTemplate", "MaxSize", "MinSize", "Tags",
+             "TargetGroupARNs", "VPCZoneIdentifier")
+    required = ("MaxSize", "MinSize")
+    INTS = ("Cooldown", "DesiredCapacity", "HealthCheckGracePeriod", "MaxSize", "MinSize")
+
+    def create(self, ctx, logical, props):
+        kw = _ints({k: v for k, v in props.items() if k != "Tags"}, *self.INTS)
+        kw["AutoScalingGroupName"] = props.get("AutoScalingGroupName") or ctx.physical_name(logical, 255)
+        if isinstance(kw.get("VPCZoneIdentifier"), list):
+            kw["VPCZoneIdentifier"] = ",".join(kw["VPCZoneIdentifier"])
+        kw["Tags"] = [dict(t, PropagateAtLaunch=_bool(t.get("PropagateAtLaunch", True)))
+                      for t in _tags(ctx, logical, props)]
+        asg = ctx.client("autoscaling")
+        name = kw["AutoScalingGroupName"]
+        _call(lambda: asg.create_auto_scaling_group(**kw))
+        ctx.partial(name, {})
+        policy = ctx.stack.template["Resources"][logical].get("CreationPolicy")
+        if policy:
+            g = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
+            ctx.stack.wait_for_signals(logical, ctx.stack.eval(policy),
+                                       [i["InstanceId"] for i in g["Instances"]])
+        return name, {}
+
+    def delete(self, ctx, res):
+        try:
+            ctx.client("autoscaling").delete_auto_scaling_group(
+                AutoScalingGroupName=res["PhysicalResourceId"], ForceDelete=True)
+        except Exception as e:                    # noqa: BLE001
+            if "not found" not in str(e).lower():
+                raise CfnError(_aws_message(e)) from None
+
+
+# ---- Service Catalog (servicecatalog.py holds the catalog and AWS's rules) ----
+
+def _sc(call):
+    try:
+        return call()
+    except servicecatalog.ScError as e:
+        raise CfnError(e.message) from None
+
+
+class ScPortfolio(Provider):
+    props = ("AcceptLanguage", "Description", "DisplayName", "ProviderName", "Tags")
+    required = ("DisplayName", "ProviderName")
+    attributes = ("PortfolioName",)
+
+    def create(self, ctx, logical, props):
+        pid = _sc(lambda: ctx.sim.catalog.create_portfolio(ctx.account, props))
+        return pid, {"PortfolioName": props["DisplayName"]}
+
+    def delete(self, ctx, res):
+        _sc(lambda: ctx.sim.catalog.delete_portfolio(ctx.account, res["PhysicalResourceId"]))
+
+
+class ScProduct(Provider):
+    props = ("AcceptLanguage", "Description", "Distributor", "Name", "Owner", "ProductType",
+             "ProvisioningArtifactParameters", "ReplaceProvisioningArtifacts", "SupportDescription",
+             "SupportEmail", "SupportUrl", "Tags")
+    required = ("Name", "Owner")
+    attributes = ("ProductName", "ProvisioningArtifactIds", "ProvisioningArtifactNames")
+
+    def create(self, ctx, logical, props):
+        if props.get("ProductType", "CLOUD_FORMATION_TEMPLATE") != "CLOUD_FORMATION_TEMPLATE":
+            raise Unsupported(f"{logical}: ProductType {props['ProductType']} is not modelled")
+        pid, arts = _sc(lambda: ctx.sim.catalog.create_product(ctx.account, props))
+        return pid, {"ProductName": props["Name"],
+                     "ProvisioningArtifactIds": ",".join(a["id"] for a in arts),
+                     "ProvisioningArtifactNames": ",".join(a["name"] for a in arts)}
+
+    def delete(self, ctx, res):
+        _sc(lambda: ctx.sim.catalog.delete_product(ctx.account, res["PhysicalResourceId"]))
+
+
+class ScAssociation(Provider):
+    props = ("AcceptLanguage", "PortfolioId", "ProductId", "SourcePortfolioId")
+    required = ("PortfolioId", "ProductId")
+
+    def create(self, ctx, logical, props):
+        if "SourcePortfolioId" in props:
+            raise Unsupported(f"{logical}: SourcePortfolioId is not modelled")
+        return _sc(lambda: ctx.sim.catalog.associate(ctx.account, props["PortfolioId"],
+                                                     props["ProductId"])), {}
+
+    def delete(self, ctx, res):
+        p = res["Properties"]
+        _sc(lambda: ctx.sim.catalog.disassociate(ctx.account, p["PortfolioId"], p["ProductId"]))
+
+
+class ScLaunchRoleConstraint(Provider):
+    props = ("AcceptLanguage", "Description", "LocalRoleName", "PortfolioId", "ProductId", "RoleArn")
+    required = ("PortfolioId", "ProductId")
+
+    def create(self, ctx, logical, props):
+        # "The given role name must exist in the account used to create the launch constraint
+        # and the account of the user who launches a product with this launch constraint."
+        # (aws-resource-servicecatalog-launchroleconstraint.html)
+        name = props.get("LocalRoleName") or str(props.get("RoleArn", "")).rsplit("/", 1)[-1]
+        if name:
+            try:
+                ctx.client("iam").get_role(RoleName=name)
+            except Exception as e:                # noqa: BLE001
+                if _aws_code(e) == "NoSuchEntity":
+                    raise CfnError(f"launch role {name} does not exist in account {ctx.account}: "
+                                   "deploy templates/client-launch-role.yaml here first") from None
+                raise
+        return _sc(lambda: ctx.sim.catalog.create_constraint(ctx.account, "LAUNCH", props)), {}
+
+    def delete(self, ctx, res):
+        _sc(lambda: ctx.sim.catalog.delete_constraint(ctx.account, res["PhysicalResourceId"]))
+
+
+class ScTemplateConstraint(ScLaunchRoleConstraint):
+    props = ("AcceptLanguage", "Description", "PortfolioId", "ProductId", "Rules")
+    required = ("PortfolioId", "ProductId", "Rules")
+
+    def create(self, ctx, logical, props):
+        return _sc(lambda: ctx.sim.catalog.create_constraint(ctx.account, "TEMPLATE", props)), {}
+
+
+class ScPortfolioShare(Provider):
+    props = ("AcceptLanguage", "AccountId", "PortfolioId", "ShareTagOptions")
+    required = ("AccountId", "PortfolioId")
+
+    def create(self, ctx, logical, props):
+        return _sc(lambda: ctx.sim.catalog.share(ctx.account, props["PortfolioId"],
+                                                 str(props["AccountId"]))), {}
+
+    def delete(self, ctx, res):
+        p = res["Properties"]
+        _sc(lambda: ctx.sim.catalog.unshare(ctx.account, p["PortfolioId"], str(p["AccountId"])))
+
+
+class LaunchRole:
+    """A played Service Catalog launch: the product's stack is created (and deleted) as the
+    launch role. awsenv does not model the servicecatalog.amazonaws.com principal, so cfnsim
+    checks the role's trust itself, makes the calls with a stand-in session (a role of the
+    account that trusts the account and has no policies, assumed through awsenv's STS and
+    deleted when the operation ends) and judges every call against the launch role's own
+    policies (iam_eval.py): what the role does not allow fails as AccessDenied."""
+
+    def __init__(self, sim, account, role_arn, template_url):
+        self.sim, self.account, self.role_arn, self.template_url = sim, account, role_arn, template_url
+        self.role_name = role_arn.rsplit("/", 1)[1]
+        self.docs, self.creds, self.stand_in = None, None, None
+
+    def begin(self, stack, action="cloudformation:CreateStack"):
+        iam = self.sim.aws.client("iam", self.account)
+        try:
+            role = iam.get_role(RoleName=self.role_name)["Role"]
+        except Exception:                         # noqa: BLE001
+            raise CfnError(f"launch role {self.role_arn} does not exist") from None
+        trust = role["AssumeRolePolicyDocument"]
+        if isinstance(trust, str):
+            from urllib.parse import unquote
+            trust = json.loads(unquote(trust))
+        if not _trusts_service(trust, "servicecatalog.amazonaws.com"):
+            raise CfnError(f"launch role {self.role_arn} does not trust servicecatalog.amazonaws.com")
+        self.docs = iam_eval.role_policies(iam, self.role_name)
+        try:
+            self.authorize(action, stack.id)
+            if action == "cloudformation:CreateStack":
+                self.authorize("s3:GetObject", _s3_arn(self.template_url))
+        except Exception as e:                    # noqa: BLE001  (AccessDenied)
+            raise CfnError(_aws_message(e)) from None
+        name = "cfnsim-sc-" + uuid.uuid4().hex[:20]
+        doc = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{self.account}:root"},
+            "Action": "sts:AssumeRole"}]}
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(doc),
+                        Description="cfnsim: stands in for a Service Catalog launch role's session")
+        self.stand_in = name
+        c = self.sim.aws.client("sts", self.account).assume_role(
+            RoleArn=f"arn:aws:iam::{self.account}:role/{name}",
+            RoleSessionName="ServiceCatalogProvisioning")["Credentials"]
+        self.creds = (c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+
+    def end(self):
+        if self.stand_in:
+            self.sim.aws.client("iam", self.account).delete_role(RoleName=self.stand_in)
+        self.stand_in, self.creds = None, None
+
+    def credentials(self):
+        return self.creds
+
+    def authorize(self, action, resource):
+        try:
+            d = iam_eval.decide(self.docs, action, resource)
+        except iam_eval.PolicyUnsupported as e:
+            raise Unsupported(f"launch role {self.role_name}: {e}") from None
+        if d != "Allow":
+            why = "an explicit deny" if d == "ExplicitDeny" else "no identity-based policy allows it"
+            from botocore.exceptions import ClientError
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": (
+                f"User: arn:aws:sts::{self.account}:assumed-role/{self.role_name}/"
+                f"ServiceCatalogProvisioning is not authorized to perform: {action} on resource: "
+                f"{resource} because {why}")}}, action.split(":", 1)[1])
+
+
+def _s3_arn(url):
+    u = urlsplit(url)
+    host, path = u.hostname or "", u.path.lstrip("/")
+    m = re.fullmatch(r"(.+)\.s3[.-]?([a-z0-9-]*)\.amazonaws\.com", host)
+    if m and not m.group(1).startswith("s3"):
+        return f"arn:aws:s3:::{m.group(1)}/{path}"
+    if re.fullmatch(r"s3[.-]?([a-z0-9-]*)\.amazonaws\.com", host):
+        return f"arn:aws:s3:::{path}"
+    raise CfnError(f"TemplateURL {url} is not an Amazon S3 URL")
+
+
+EC2_ID_TYPES = ("AWS::EC2::VPC::Id", "AWS::EC2::Subnet::Id", "AWS::EC2::SecurityGroup::Id")
+
 PROVIDERS = {
     "AWS::IAM::Role": IamRole(),
     "AWS::IAM::Policy": IamPolicy(),
@@ -1315,7 +2121,30 @@ PROVIDERS = {
     "AWS::EC2::PrefixList": Ec2PrefixList(),
     "AWS::EC2::SubnetRouteTableAssociation": Ec2SubnetRouteTableAssociation(),
     "AWS::EC2::VPCPeeringConnection": Ec2VpcPeeringConnection(),
+    "AWS::ServiceCatalog::Portfolio": ScPortfolio(),
+    "AWS::ServiceCatalog::CloudFormationProduct": ScProduct(),
+    "AWS::ServiceCatalog::PortfolioProductAssociation": ScAssociation(),
+    "AWS::ServiceCatalog::LaunchRoleConstraint": ScLaunchRoleConstraint(),
+    "AWS::ServiceCatalog::LaunchTemplateConstraint": ScTemplateConstraint(),
+    "AWS::ServiceCatalog::PortfolioShare": ScPortfolioShare(),
+    "AWS::IAM::InstanceProfile": IamInstanceProfile(),
+    "AWS::EC2::SecurityGroup": Ec2SecurityGroup(),
+    "AWS::EC2::SecurityGroupIngress": Ec2SecurityGroupIngress(),
+    "AWS::EC2::Volume": Ec2Volume(),
+    "AWS::EC2::LaunchTemplate": Ec2LaunchTemplate(),
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": ElbLoadBalancer(),
+    "AWS::ElasticLoadBalancingV2::TargetGroup": ElbTargetGroup(),
+    "AWS::ElasticLoadBalancingV2::Listener": ElbListener(),
+    "AWS::RDS::DBSubnetGroup": RdsSubnetGroup(),
+    "AWS::RDS::DBInstance": RdsDbInstance(),
+    "AWS::AutoScaling::AutoScalingGroup": AutoScalingGroup(),
 }
+# templates/hub-tgw.yaml's types (tgw_providers.py): through awsenv's own transit gateways
+# and RAM, not moto's backend.
+import tgw_providers  # noqa: E402
+PROVIDERS.update(tgw_providers.providers(sys.modules[__name__]))
+# DeletionPolicy Snapshot, where CloudFormation offers it among the modelled types.
+SNAPSHOT_TYPES = ("AWS::EC2::Volume", "AWS::RDS::DBInstance")
 IAM_TYPES = ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Policy",
              "AWS::IAM::ManagedPolicy", "AWS::IAM::InstanceProfile", "AWS::IAM::AccessKey")
 # The parts of templates/hub.yaml that run the broker host; the tests run the broker locally.
@@ -1337,9 +2166,26 @@ class _Ctx:
     def __init__(self, stack, rtype, record):
         self.stack, self.sim, self.rtype, self.record = stack, stack.sim, rtype, record
         self.account, self.region = stack.account, stack.region
+        self.deletion_policy = record.get("DeletionPolicy", "Delete")
 
     def client(self, service):
-        return self.sim.aws.client(service, self.account)
+        launch = self.stack.launch
+        if launch is None:
+            return self.sim.aws.client(service, self.account)
+        c = self.sim.aws.client(service, creds=launch.credentials())
+        prefix = c.meta.service_model.endpoint_prefix
+
+        def judge(params, model, **_):
+            self.authorize(f"{prefix}:{model.name}",
+                           iam_eval.resource_of(prefix, model.name, params, self.account, self.region))
+        c.meta.events.register("before-parameter-build", judge)
+        return c
+
+    def authorize(self, action, resource):
+        """In a played Service Catalog launch, the launch role must allow ACTION on
+        RESOURCE (iam_eval); elsewhere nothing to judge."""
+        if self.stack.launch is not None:
+            self.stack.launch.authorize(action, resource)
 
     def physical_name(self, logical, limit):
         rand = uuid.uuid4().hex[:12].upper()
@@ -1356,8 +2202,9 @@ class _Ctx:
 
 class Stack:
     def __init__(self, sim, name, template, account, parameters, capabilities, skip_types,
-                 disable_rollback):
+                 disable_rollback, launch=None):
         self.sim = sim
+        self.launch = launch       # a played Service Catalog launch (LaunchRole) or None
         self.name = name
         self.account = sim.aws.account_id(account)
         self.region = sim.aws.region
@@ -1410,17 +2257,24 @@ class Stack:
             raise Unsupported(f"Template format error: resource types not modelled by cfnsim: {unknown}")
         for k in t:
             if k not in ("AWSTemplateFormatVersion", "Description", "Parameters", "Conditions",
-                         "Resources", "Outputs", "Mappings", "Metadata"):
+                         "Resources", "Outputs", "Mappings", "Metadata", "Rules"):
                 raise Unsupported(f"Template section {k} is not modelled")
         names = set(res) | set(t.get("Parameters", {})) | set(PSEUDO)
         conds = t.get("Conditions", {})
         for logical, r in res.items():
             for k in r:
                 if k not in ("Type", "Properties", "DependsOn", "Condition", "DeletionPolicy",
-                             "UpdateReplacePolicy", "Metadata"):
+                             "UpdateReplacePolicy", "Metadata", "CreationPolicy", "UpdatePolicy"):
                     raise Unsupported(f"{logical}: resource attribute {k} is not modelled")
-            if r.get("DeletionPolicy", "Delete") != "Delete":
-                raise Unsupported(f"{logical}: DeletionPolicy {r['DeletionPolicy']} is not modelled")
+            dp = r.get("DeletionPolicy", "Delete")
+            if dp not in ("Delete", "Retain") and not (dp == "Snapshot" and r["Type"] in SNAPSHOT_TYPES):
+                raise Unsupported(f"{logical}: DeletionPolicy {dp} is not modelled for {r['Type']}")
+            cp = r.get("CreationPolicy")
+            if cp is not None and (r["Type"] != "AWS::AutoScaling::AutoScalingGroup"
+                                   or set(cp) != {"ResourceSignal"}):
+                raise Unsupported(f"{logical}: only an Auto Scaling group's CreationPolicy "
+                                  "ResourceSignal is modelled")
+            # UpdatePolicy is read only by stack updates, which cfnsim does not model.
             if "Condition" in r and r["Condition"] not in conds:
                 raise ValidationError(f"Template format error: Unresolved condition "
                                       f"{r['Condition']} for resource {logical}")
@@ -1525,8 +2379,12 @@ class Stack:
                 self._check_parameter(k, p, c, typ)
             if typ in ("CommaDelimitedList", "List<Number>"):
                 self.params[k] = v.split(",")
-            elif typ in ("String", "Number", "AWS::EC2::VPC::Id", "AWS::EC2::Subnet::Id"):
+            elif typ in ("String", "Number") + EC2_ID_TYPES + ("AWS::EC2::AvailabilityZone::Name",):
                 self.params[k] = v
+            elif typ.startswith("List<") and typ[5:-1] in EC2_ID_TYPES:
+                self.params[k] = v.split(",")
+                for c in self.params[k]:
+                    self._check_parameter(k, p, c, typ[5:-1])
             else:
                 raise Unsupported(f"Parameter {k}: type {typ} is not modelled")
 
@@ -1546,16 +2404,76 @@ class Stack:
                 raise ValidationError(f"Parameter '{k}' must be a number") from None
             if "MinValue" in p and x < float(p["MinValue"]) or "MaxValue" in p and x > float(p["MaxValue"]):
                 raise ValidationError(f"Parameter '{k}' out of range")
-        if typ in ("AWS::EC2::VPC::Id", "AWS::EC2::Subnet::Id"):
+        if typ in EC2_ID_TYPES:
             ec2 = self.sim.aws.client("ec2", self.account)
             try:
                 if typ == "AWS::EC2::VPC::Id":
                     ec2.describe_vpcs(VpcIds=[v])
+                elif typ == "AWS::EC2::SecurityGroup::Id":
+                    ec2.describe_security_groups(GroupIds=[v])
                 else:
                     ec2.describe_subnets(SubnetIds=[v])
             except Exception:                     # noqa: BLE001
                 raise ValidationError(f"Parameter validation failed: parameter value {v} for "
                                       f"parameter name {k} does not exist") from None
+
+    def wait_for_signals(self, logical, policy, instances):
+        """CreationPolicy ResourceSignal: Count SUCCESS signals (SignalResource, played by
+        the test through Simulator.signal_resource) within Timeout; a FAILURE signal or the
+        timeout fails the resource, as CloudFormation does."""
+        rs = policy["ResourceSignal"]
+        count = int(rs.get("Count", 1))
+        timeout = _iso_duration(rs.get("Timeout", "PT5M"))
+        wait = timeout if self.sim.service_timeout_cap is None else min(timeout, self.sim.service_timeout_cap)
+        sig = self.sim.signals
+        key = (self.name, logical)
+        with sig:
+            self.sim.waiting[key] = {}
+        try:
+            if self.sim.on_signal_wait:
+                self.sim.on_signal_wait(self, logical, list(instances))
+            deadline = time.monotonic() + wait
+            with sig:
+                while True:
+                    got = self.sim.waiting[key]
+                    bad = [u for u, st in got.items() if st == "FAILURE"]
+                    if bad:
+                        raise CfnError(f"Received FAILURE signal with UniqueId {bad[0]}")
+                    if sum(1 for st in got.values() if st == "SUCCESS") >= count:
+                        return
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        n = count - sum(1 for st in got.values() if st == "SUCCESS")
+                        raise CfnError(f"Failed to receive {n} resource signal(s) within the "
+                                       f"specified duration")
+                    sig.wait(left)
+        finally:
+            with sig:
+                self.sim.waiting.pop(key, None)
+
+    def check_rules(self):
+        """The template's Rules, after the parameters (rules.py)."""
+        rules = self.template.get("Rules")
+        if not rules:
+            return
+        decl = self.template.get("Parameters", {})
+
+        def value_of(name, attr):
+            typ = decl[name].get("Type", "")
+            ids = self.params[name] if isinstance(self.params[name], list) else [self.params[name]]
+            if typ.endswith("AWS::EC2::Subnet::Id>") or typ == "AWS::EC2::Subnet::Id":
+                if attr not in ("AvailabilityZone", "VpcId"):
+                    raise Unsupported(f"Fn::ValueOf {name} {attr} is not modelled")
+                subs = self.sim.aws.client("ec2", self.account).describe_subnets(SubnetIds=ids)["Subnets"]
+                by = {x["SubnetId"]: x[attr] for x in subs}
+                return [by[i] for i in ids]
+            raise Unsupported(f"Fn::ValueOf of a {typ} parameter is not modelled")
+        try:
+            failed = template_rules.evaluate(rules, lambda n: self.params[n], value_of)
+        except template_rules.RuleError as e:
+            raise Unsupported(f"Rules: {e}") from None
+        if failed:
+            raise ValidationError("; ".join(failed))
 
     # ---- intrinsic evaluation ----
     def condition(self, name):
@@ -1697,6 +2615,9 @@ class Stack:
         try:
             self.validate()
             self.resolve_parameters()
+            self.check_rules()
+            if self.launch is not None:
+                self.launch.begin(self)
             for c in self.template.get("Conditions", {}):
                 self.condition(c)
             order = self.dependencies()
@@ -1716,7 +2637,8 @@ class Stack:
             if "Condition" in r and not self.condition(r["Condition"]):
                 continue
             record = {"LogicalResourceId": logical, "Type": rtype, "Status": "CREATE_IN_PROGRESS",
-                      "PhysicalResourceId": None, "Attributes": {}, "Properties": {}}
+                      "PhysicalResourceId": None, "Attributes": {}, "Properties": {},
+                      "DeletionPolicy": r.get("DeletionPolicy", "Delete")}
             self.event(logical, rtype, "CREATE_IN_PROGRESS")
             try:
                 props = self.eval(r.get("Properties") or {})
@@ -1740,6 +2662,13 @@ class Stack:
                            f"{type(e).__name__}: {e}")
                 failure = f"The following resource(s) failed to create: [{logical}]. {e}"
                 break
+        try:
+            return self._finish_create(failure)
+        finally:
+            if self.launch is not None:
+                self.launch.end()
+
+    def _finish_create(self, failure):
         if failure is None:
             try:
                 for k, o in (self.template.get("Outputs") or {}).items():
@@ -1769,6 +2698,11 @@ class Stack:
                 self.resources.pop(logical)
                 self.order.remove(logical)
                 continue
+            if rec.get("DeletionPolicy") == "Retain" and self.status != "ROLLBACK_IN_PROGRESS":
+                self.event(logical, rec["Type"], "DELETE_SKIPPED", rec["PhysicalResourceId"])
+                self.resources.pop(logical)
+                self.order.remove(logical)
+                continue
             if rec["PhysicalResourceId"] is None:       # a custom resource that never answered
                 rec["PhysicalResourceId"] = f"{self.name}-{logical}-{uuid.uuid4().hex[:12].upper()}"
             self.event(logical, rec["Type"], "DELETE_IN_PROGRESS", rec["PhysicalResourceId"])
@@ -1786,6 +2720,19 @@ class Stack:
 
     def delete(self):
         self.stack_status("DELETE_IN_PROGRESS", "User Initiated")
+        if self.launch is not None:
+            try:
+                self.launch.begin(self, "cloudformation:DeleteStack")
+            except CfnError as e:
+                self.stack_status("DELETE_FAILED", str(e))
+                return self
+            try:
+                ok = self._delete_all()
+            finally:
+                self.launch.end()
+            self.stack_status("DELETE_COMPLETE" if ok else "DELETE_FAILED",
+                              None if ok else "; ".join(self.failure_reasons()[-3:]))
+            return self
         ok = self._delete_all()
         self.stack_status("DELETE_COMPLETE" if ok else "DELETE_FAILED",
                           None if ok else "; ".join(self.failure_reasons()[-3:]))
@@ -1832,7 +2779,8 @@ class Simulator:
     def __init__(self, aws, lambda_code=None, workdir=None, lambda_credentials="session",
                  lambda_env=None, service_timeout_cap=None, peer_role_timeout=60.0,
                  peering_active_timeout=30.0, lambda_retry_delays=(1.0, 2.0),
-                 strict_response_content_type=True, ssm_parameters=None, on_event=None):
+                 strict_response_content_type=True, ssm_parameters=None, on_event=None,
+                 on_signal_wait=None):
         """lambda_code: the handler's deployment package for every function (a zip with a
         `bootstrap`, or an executable used as `bootstrap`), or a dict "bucket/key" -> path.
         service_timeout_cap: wait at most this long for a custom resource (the template's
@@ -1850,15 +2798,40 @@ class Simulator:
         self.ssm_parameters = dict(ssm_parameters or {})
         self.on_event = on_event
         self.stacks = []
+        self.catalog = servicecatalog.Catalog()
+        self.signals = threading.Condition()
+        self.waiting = {}          # (stack name, logical id) -> {unique id: status}
+        self.on_signal_wait = on_signal_wait
+
+    def signal_resource(self, stack_name, logical, unique_id, status):
+        """CloudFormation's SignalResource: only a resource waiting on its CreationPolicy
+        takes signals; a unique id counts once."""
+        if status not in ("SUCCESS", "FAILURE"):
+            raise ValidationError(f"Status {status!r} must be SUCCESS or FAILURE")
+        with self.signals:
+            got = self.waiting.get((stack_name, logical))
+            if got is None:
+                raise ValidationError(f"Resource {logical} of stack {stack_name} is not waiting "
+                                      "for signals and cannot be signaled")
+            got.setdefault(unique_id, status)
+            self.signals.notify_all()
+
+    @staticmethod
+    def load_template(path_or_text):
+        return load_template(path_or_text)
 
     def create_stack(self, name, template, account, parameters=None, capabilities=(),
-                     skip_types=(), disable_rollback=False):
+                     skip_types=(), disable_rollback=False, launch_role=None):
         """Creates the stack and returns it whatever the outcome (look at .status); raises
-        ValidationError (Unsupported) only for a template or parameters refused up front."""
+        ValidationError (Unsupported) only for a template or parameters refused up front.
+        launch_role=(role ARN, template URL): a played Service Catalog launch (servicecatalog.py),
+        every call judged against that role's policies."""
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,127}", name):
             raise ValidationError(f"Stack name {name!r} must match [a-zA-Z][-a-zA-Z0-9]*")
         doc = load_template(template) if isinstance(template, str) else template
-        st = Stack(self, name, doc, account, parameters, capabilities, skip_types, disable_rollback)
+        launch = LaunchRole(self, self.aws.account_id(account), *launch_role) if launch_role else None
+        st = Stack(self, name, doc, account, parameters, capabilities, skip_types, disable_rollback,
+                   launch)
         self.stacks.append(st)
         return st.create()
 
@@ -1902,22 +2875,54 @@ def _common(ap):
     ap.add_argument("--accounts", default=os.path.join(ROOT, "tests", "awsenv", "accounts.json"))
 
 
+def _data_plane(aws, serve):
+    """tests/dataplane's DataPlane over every account of aws, with a host serving each
+    SUBNET_ID:PORT of serve (their addresses printed on stderr)."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "dataplane"))
+    import dataplane                              # noqa: E402
+    ok, why = dataplane.available()
+    if not ok:
+        raise CfnError(f"--data-plane: {why}")
+    dp = dataplane.DataPlane({aws.account_id(n): aws.client("ec2", n) for n in aws.accounts})
+    for item in serve:
+        subnet, port = item.rsplit(":", 1)
+        h = dp.host(subnet)
+        dp.serve(h, int(port))
+        print(f"cfnsim: data-plane host {h.addr} in {subnet} serves port {port}",
+              file=sys.stderr, flush=True)
+    return dp
+
+
 def cmd_deploy(a):
     params = dict(p.split("=", 1) for p in a.param)
-    sim = Simulator(Aws(a.endpoint, a.accounts), lambda_code=a.lambda_code, workdir=a.workdir,
+    aws = Aws(a.endpoint, a.accounts)
+    sim = Simulator(aws, lambda_code=a.lambda_code, workdir=a.workdir,
                     service_timeout_cap=a.service_timeout_cap,
                     on_event=None if a.quiet else _print_event)
+    dp = None
     try:
+        if a.data_plane or a.serve:
+            dp = sim.lambdas.data_plane = _data_plane(aws, a.serve)
         st = sim.create_stack(a.stack_name, a.template, a.account, params,
                               capabilities=a.capability or ["CAPABILITY_NAMED_IAM"],
                               skip_types=HUB_BROKER_HOST_TYPES if a.skip_broker_host else ())
-    except ValidationError as e:
+    except (ValidationError, CfnError) as e:
         print(f"cfnsim: {e}", file=sys.stderr)
         sim.close()
+        if dp is not None:
+            dp.close()
         return 2
-    print(json.dumps({"StackName": st.name, "StackId": st.id, "StackStatus": st.status,
-                      "Outputs": st.outputs}, indent=1))
+    # The answers of the functions that ran in the data plane (the client template's probe).
+    probes = [json.loads(i.body) for f in sim.lambdas.functions.values() if f.vpc_config
+              for i in f.invocations if i.outcome == "response"]
+    out = {"StackName": st.name, "StackId": st.id, "StackStatus": st.status,
+           "Outputs": st.outputs}
+    if probes:
+        out["Probes"] = probes
+    print(json.dumps(out, indent=1))
     sim.close()
+    if dp is not None:
+        dp.close()
     return 0 if st.status == "CREATE_COMPLETE" else 1
 
 
@@ -1934,11 +2939,8 @@ def cmd_hub(a):
     sim = Simulator(aws, on_event=None if a.quiet else _print_event)
     try:
         st = sim.create_stack(a.stack_name, os.path.join(ROOT, "templates", "hub.yaml"), a.account, {
-            "HubVpcId": vpc, "BrokerSubnetId": subnet,
-            "BrokerSourceUrl": "https://example.invalid/vpcpeer.tar.gz",
-            "BrokerPublicUrl": "https://broker.example.com",
-            "BrokerTlsSecretArn": f"arn:aws:secretsmanager:{aws.region}:{aws.account_id(a.account)}:secret:vpcpeer-tls",
-            "AllowedAccounts": ",".join(a.allow), "PeeringAccepter": a.peering_accepter,
+            "HubVpcId": vpc,
+            "PeeringAccepter": a.peering_accepter,
             "KeepPeerRoles": "true" if a.keep_peer_roles else "false"},
             capabilities=["CAPABILITY_NAMED_IAM"], skip_types=HUB_BROKER_HOST_TYPES)
     finally:
@@ -1949,7 +2951,8 @@ def cmd_hub(a):
     arns = st.outputs.get("PeerRoleArns")
     roles = [r.rsplit("/", 1)[1] for r in arns.split(",")] if arns else []
     acct = aws.account(a.account)
-    for k, v in (("HUB_ACCOUNT", acct["id"]), ("HUB_VPC", vpc), ("HUB_ROUTE_TABLE", rtb),
+    for k, v in (("HUB_ACCOUNT", acct["id"]), ("HUB_VPC", vpc), ("HUB_SUBNET", subnet),
+                 ("HUB_ROUTE_TABLE", rtb),
                  ("HUB_PEER_ROLES", ",".join(roles)), ("HUB_ACCESS_KEY_ID", acct["access_key_id"]),
                  ("HUB_SECRET_ACCESS_KEY", acct["secret_access_key"])):
         print(f"{k}={v}")
@@ -1986,6 +2989,10 @@ def main(argv=None):
     d.add_argument("--service-timeout-cap", type=float)
     d.add_argument("--workdir", help="keep the Lambda logs here")
     d.add_argument("--quiet", action="store_true", help="no stack events on stderr")
+    d.add_argument("--data-plane", action="store_true",
+                   help="run functions with VpcConfig in tests/dataplane's namespaces (root)")
+    d.add_argument("--serve", action="append", default=[], metavar="SUBNET_ID:PORT",
+                   help="a data-plane host in the subnet serving PORT (implies --data-plane)")
     d.set_defaults(fn=cmd_deploy)
     h = sub.add_parser("hub", help="hub VPC + templates/hub.yaml; prints shell assignments")
     _common(h)

@@ -401,7 +401,10 @@ class Peering(SimCase):
         self.assertEqual(self.vpcs(), [])
 
     def test_waits_for_iam_propagation(self):
-        self.env.post("/_awsenv/config", {"iam_propagation_delay": 2})
+        # long enough that the stack's first AssumeRole comes before the trust has propagated
+        # even on a loaded machine (2 s was not: the deploy's first steps took longer)
+        self.sim.peer_role_timeout = 60.0
+        self.env.post("/_awsenv/config", {"iam_propagation_delay": 8})
         self.hub_iam.update_assume_role_policy(RoleName="peer",
                                                PolicyDocument=self.trust("111111111111", "222222222222"))
         st = self.deploy()

@@ -61,12 +61,7 @@ class TemplateHub(bh.Hub if bh else object):
             {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]["RouteTableId"]
         self.stack = sim.create_stack(
             "vpcpeer-hub", HUB_TEMPLATE, "hub",
-            parameters={"HubVpcId": self.vpc, "BrokerSubnetId": self.subnet,
-                        "BrokerSourceUrl": "https://example.invalid/vpcpeer.tar.gz",
-                        "BrokerPublicUrl": "https://broker.example.com",
-                        "BrokerTlsSecretArn": "arn:aws:secretsmanager:us-east-1:111111111111:secret:tls",
-                        "AllowedAccounts": ",".join(env.accounts[c]["id"] for c in CLIENTS),
-                        "PeeringAccepter": mode},
+            parameters={"HubVpcId": self.vpc, "PeeringAccepter": mode},
             capabilities=["CAPABILITY_NAMED_IAM"], skip_types=cfnsim.HUB_BROKER_HOST_TYPES)
         if self.stack.status != "CREATE_COMPLETE":
             raise AssertionError(f"hub stack: {self.stack.status}: {self.stack.failure_reasons()}")
@@ -102,7 +97,9 @@ class StackCase(unittest.TestCase):
         self.workdir = tempfile.mkdtemp(prefix=self._testMethodName[:40] + ".", dir=self.tmp)
         simdir = os.path.join(self.workdir, "sim")
         os.makedirs(simdir)
-        self.sim = cfnsim.Simulator(cfnsim.Aws.of(self.env), lambda_code=self.bin,
+        # CFNSIM_LAMBDA_CODE: the Lambda zip instead (tests/integration/cfn/test_zip_stacks.sh).
+        code = os.environ.get("CFNSIM_LAMBDA_CODE") or self.bin
+        self.sim = cfnsim.Simulator(cfnsim.Aws.of(self.env), lambda_code=code,
                                     service_timeout_cap=WAIT, workdir=simdir,
                                     lambda_env={"VPCPEER_LOG_LEVEL": "debug"})
         self.addCleanup(self._close_sim)

@@ -4,6 +4,26 @@
 set -u
 vpcpeer=$1
 . "$(dirname "$0")/lib.sh"
+unset VPCPEER_OUTPUT
+
+# The output follows stdout: JSON on a pipe (as here), a table with --output table
+# (or VPCPEER_OUTPUT=table); --json is --output json.
+run "$vpcpeer" plan 1
+expect_out_has '{"NamespaceId":1,"VpcCidrBlock":"10.0.4.0/22"'
+run "$vpcpeer" plan 1 --output table
+expect_out_has 'vpc        10.0.4.0/22'
+run "$vpcpeer" -o table plan 1
+expect_out_has 'vpc        10.0.4.0/22'
+run "$vpcpeer" plan 1 -o yaml
+expect_status 2
+expect_err_has "vpcpeer plan: --output must be table or json, not 'yaml'"
+# a pseudo-terminal on stdout: the table by default
+if command -v script >/dev/null; then
+	out=$(script -qec "$vpcpeer plan 1" /dev/null </dev/null | tr -d '\r')
+	case "$out" in *"vpc        10.0.4.0/22"*) passed=$((passed + 1)) ;; *) fail "no table on a terminal: $out" ;; esac
+fi
+# the rest of this file reads the tables
+export VPCPEER_OUTPUT=table
 
 # The table of docs/design.md "The address plan", as JSON.
 run "$vpcpeer" plan 1 --json
@@ -41,16 +61,29 @@ expect_status 2
 expect_err_has "namespace 'abc' is not a number"
 run "$vpcpeer" plan 99999999999999999999999
 expect_status 2
-expect_err_has 'out of range'
+expect_err_has 'vpcpeer plan: namespace 99999999999999999999999 is out of range: the plan holds 16384 namespaces (0..16383)'
+expect_one_err_line
+run "$vpcpeer" plan --pool 100.64.0.0/10 -99999999999999999999
+expect_status 2
+expect_err_has 'the plan holds 4096 namespaces (0..4095)'
 
 # Capacity.
+# Capacity: one answer, the same fields as a table or JSON, with or without --reserve.
 run "$vpcpeer" plan --capacity
 expect_status 0
-expect_out '16384'
+expect_out 'Capacity             16384
+Reserved             0
+AvailableForClients  16383'
 run "$vpcpeer" plan --capacity --pool 100.64.0.0/10
-expect_out '4096'
+expect_out_has 'Capacity             4096'
+run "$vpcpeer" plan --capacity --reserve 10.0.16.0/20
+expect_out 'Capacity             16384
+Reserved             4
+AvailableForClients  16379'
 run "$vpcpeer" plan --capacity --json --reserve 10.0.16.0/20
 expect_out '{"Capacity":16384,"Reserved":4,"AvailableForClients":16379}'
+run "$vpcpeer" plan --capacity --output json
+expect_out '{"Capacity":16384,"Reserved":0,"AvailableForClients":16383}'
 
 # Plan flags, before or after the subcommand, with = or a separate value.
 run "$vpcpeer" --pool 172.16.0.0/12 --vpc-prefix=20 plan 1 --subnet-prefix 22 --subnets 3 --json
@@ -61,9 +94,9 @@ expect_out_has '"VpcCidrBlock":"100.127.252.0/22"'
 
 # The plan flags from the environment; the command line wins.
 run env VPCPEER_POOL=100.64.0.0/10 "$vpcpeer" plan --capacity
-expect_out '4096'
+expect_out_has 'Capacity             4096'
 run env VPCPEER_POOL=100.64.0.0/10 "$vpcpeer" plan --capacity --pool 10.0.0.0/8
-expect_out '16384'
+expect_out_has 'Capacity             16384'
 run env VPCPEER_RESERVE=10.0.16.0/20,10.0.32.0/24 "$vpcpeer" plan --capacity --json
 expect_out '{"Capacity":16384,"Reserved":5,"AvailableForClients":16378}'
 run env VPCPEER_VPC_PREFIX=x "$vpcpeer" plan 1

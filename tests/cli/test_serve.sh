@@ -37,6 +37,26 @@ expect_err_has 'give --allow-account ID (repeatable) or --allow-any-account'
 run "$vpcpeer" serve --hub-account 111111111111 --hub-vpc vpc-1 --peer-role r
 expect_status 2
 expect_err_has 'give --allow-account ID (repeatable) or --allow-any-account'
+# --peer-role: a hub role's ARN is taken for its name; another account's, a path or a
+# malformed ARN say what to give (issue 17)
+run "$vpcpeer" serve "${good[@]}" --peer-role arn:aws:iam::333333333333:role/vpcpeer-peer-2
+expect_status 2
+expect_err_has "vpcpeer serve: --peer-role vpcpeer-peer-2: that role ARN is in account 333333333333, not the hub account 111111111111: give the name of a role in the hub account"
+expect_one_err_line
+run "$vpcpeer" serve "${good[@]}" --peer-role arn:aws:iam::111111111111:role/team/vpcpeer-peer-2
+expect_status 2
+expect_err_has "has a path: give the name of a hub role without a path"
+run "$vpcpeer" serve "${good[@]}" --peer-role arn:aws:iam::111111111111:user/bob
+expect_status 2
+expect_err_has "--peer-role takes a role's name (e.g. vpcpeer-peer-1) or its ARN arn:aws:iam::HUB_ACCOUNT:role/NAME, not 'arn:aws:iam::111111111111:user/bob'"
+# a hub role's ARN passes (the next check, --db, is what stops this one)
+run "$vpcpeer" serve "${good[@]}" --peer-role arn:aws:iam::111111111111:role/vpcpeer-peer-2 --db /var/lib/vpcpeer/registry.db
+expect_status 2
+expect_err_has "vpcpeer serve: --db '/var/lib/vpcpeer/registry.db' is not a database URL: for a SQLite file give sqlite:/var/lib/vpcpeer/registry.db (or postgresql://...)"
+expect_one_err_line
+run "$vpcpeer" reconcile --once "${good[@]}" --db registry.db
+expect_status 2
+expect_err_has "give sqlite:registry.db"
 run "$vpcpeer" serve "${good[@]}" --allow-any-account
 expect_status 2
 expect_err_has 'not both'
@@ -130,5 +150,19 @@ run env VPCPEER_HUB_ACCOUNT=111111111111 VPCPEER_HUB_VPC=vpc-1 VPCPEER_PEER_ROLE
 	VPCPEER_ALLOW_ACCOUNT=222222222222 VPCPEER_LOG_LEVEL=nope "$vpcpeer" serve
 expect_status 2
 expect_err_has "unknown log level 'nope'"
+
+# The transit-gateway mode (issue 16): its flags, and their env twins.
+run "$vpcpeer" serve "${good[@]}" --attach tunnel
+expect_status 2
+expect_err_has "--attach 'tunnel' is neither peering nor transit-gateway"
+run "$vpcpeer" serve "${good[@]}" --attach transit-gateway --transit-gateway tgw-0a1b2c3d
+expect_status 2
+expect_err_has '--attach transit-gateway needs --transit-gateway, --resource-share'
+run env VPCPEER_ATTACH=transit-gateway "$vpcpeer" serve "${good[@]}"
+expect_status 2
+expect_err_has '--attach transit-gateway needs'
+run "$vpcpeer" serve "${good[@]}" --transit-gateway-max-attachments 5001
+expect_status 2
+expect_err_has '--transit-gateway-max-attachments'
 
 finish

@@ -36,6 +36,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
 from contextlib import contextmanager
 from unittest import mock
 from urllib.parse import urlsplit
@@ -69,6 +70,11 @@ SECRET_RE = re.compile(r"Signature=[0-9a-f]{16}|Vpcpeer-Proof [A-Za-z0-9+/=]{24}
 READY_RE = re.compile(r"(?:serving|listening)\b.*?(https?://127\.0\.0\.1:(\d+))", re.I)
 # The ready line's metrics_url field (--metrics-listen), JSON or text logs.
 METRICS_RE = re.compile(r"metrics_url\W+(http://127\.0\.0\.1:\d+)")
+# How brokers run (issue 18): "serve", or "lambda": `vpcpeer serve-lambda` behind a local API
+# Gateway (fake_apigw.py), the same tests through the function. VPCPEER_E2E_MODE sets it.
+BROKER_MODE = os.environ.get("VPCPEER_E2E_MODE", "serve")
+# serve-lambda's ready line.
+LAMBDA_READY_RE = re.compile(r"serve-lambda ready for events")
 
 # The starting trust policy of each peer role, as templates/hub.yaml creates it.
 HUB_TRUST = {
@@ -304,12 +310,16 @@ class Api:
     def get(self, who, n, **kw):
         return self.request("GET", f"/v1/namespaces/{n}", who=who, **kw)
 
-    def confirm(self, who, n, pcx, vpc, **kw):
-        return self.request("POST", f"/v1/namespaces/{n}/confirm",
-                            {"vpc_peering_connection_id": pcx, "vpc_id": vpc}, who=who, **kw)
+    def confirm(self, who, n, pcx, vpc, client_ref=None, **kw):
+        body = {"vpc_peering_connection_id": pcx, "vpc_id": vpc}
+        if client_ref is not None:
+            body["client_ref"] = client_ref
+        return self.request("POST", f"/v1/namespaces/{n}/confirm", body, who=who, **kw)
 
-    def release(self, who, n, **kw):
-        return self.request("DELETE", f"/v1/namespaces/{n}", who=who, **kw)
+    def release(self, who, n, client_ref=None, **kw):
+        query = "" if client_ref is None else "?client_ref=" + urllib.parse.quote(client_ref,
+                                                                                 safe="")
+        return self.request("DELETE", f"/v1/namespaces/{n}{query}", who=who, **kw)
 
     def list(self, who, query="", **kw):
         return self.request("GET", "/v1/namespaces" + (("?" + query) if query else ""),
@@ -422,10 +432,16 @@ class Broker:
     def __init__(self, env, hub, workdir, db=None, args=(), server_id=SERVER_ID,
                  allow=CLIENTS, admins=(ADMIN_ARN,), route_tables="hub", roles=None,
                  binary=None, env_extra=None, name="broker", defaults=True, ca_file=None,
-                 command=None, accepter="peer-role"):
+                 command=None, accepter="peer-role", mode=None, gateway=None, function=0):
         """command: run exactly this argv instead (e.g. configuration from the environment).
         accepter: --peering-accepter (the tests written before issue 13 are peer-role mode's;
-        None: the flag not given, the broker's default, broker mode)."""
+        None: the flag not given, the broker's default, broker mode).
+        mode: "serve" or "lambda" (default BROKER_MODE); in lambda mode the broker runs as
+        `serve-lambda` on function slot `function` of `gateway` (a FakeApiGateway; None: one
+        of its own), its url is the gateway's, and the server id SERVER_ID is not given but
+        comes from the gateway's domain name, as behind a custom domain."""
+        self.mode = mode or BROKER_MODE
+        self.gateway, self.function, self.own_gateway = gateway, function, False
         self.env, self.hub, self.workdir, self.name = env, hub, workdir, name
         self.db = db or f"sqlite:{os.path.join(workdir, name + '.db')}"
         self.server_id = server_id
@@ -453,6 +469,11 @@ class Broker:
             if "--grant-settle" not in args:
                 cmd += ["--grant-settle", "0"]
         cmd += list(args)
+        if self.mode == "lambda":
+            cmd[1] = "serve-lambda"
+            if server_id == SERVER_ID:
+                i = cmd.index("--server-id")
+                del cmd[i:i + 2]
         self.cmd = command if command is not None else cmd
         self.ca_file = ca_file
         self.env_vars = self._environment(env_extra)
@@ -492,6 +513,8 @@ class Broker:
         return e
 
     def start(self, timeout=60):
+        if self.mode == "lambda":
+            self._start_gateway()
         self.logf = open(self.log_path, "w")
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
                                      stdout=self.logf, stderr=subprocess.PIPE,
@@ -513,7 +536,11 @@ class Broker:
             self.lines.append(line)
             self.logf.write(line)
             self.logf.flush()
-            if self.url is None:
+            if self.url is None and self.mode == "lambda":
+                if LAMBDA_READY_RE.search(line):
+                    self.url = self.gateway.url
+                    self._ready.set()
+            elif self.url is None:
                 m = READY_RE.search(line)
                 if m:
                     mm = METRICS_RE.search(line)
@@ -551,6 +578,19 @@ class Broker:
             self.proc.kill()
             self.proc.wait()
         self._close()
+        self._close_gateway()
+
+    def _start_gateway(self):
+        from fake_apigw import FakeApiGateway
+        if self.gateway is None:
+            self.gateway = FakeApiGateway(functions=1).start()
+            self.own_gateway = True
+        self.env_vars["AWS_LAMBDA_RUNTIME_API"] = self.gateway.runtime_api(self.function)
+
+    def _close_gateway(self):
+        if self.own_gateway and self.gateway is not None:
+            self.gateway.close()
+            self.gateway = None
 
     def _close(self):
         if self._reader:
@@ -597,6 +637,7 @@ class Broker:
         if problems:
             problems.append(f"--- {self.name} log tail ({self.log_path}) ---\n" + self.log_tail())
         self.proc = None
+        self._close_gateway()
         return problems
 
 
@@ -708,6 +749,7 @@ class E2ECase(unittest.TestCase):
 
     AWSENV_ARGS = ()
     GENERATED_ACCOUNTS = 0
+    maxDiff = None  # a failed comparison of documents shows all of them
     HUB_ROLES = 2
 
     @classmethod
@@ -818,9 +860,11 @@ def parallel(fn, items, threads=16):
         return list(ex.map(fn, items))
 
 
-def register_burst(api, jobs):
+def register_burst(api, jobs, busy_tries=10):
     """jobs: [(who, client_ref)], one thread each, all sent at once (a barrier): the answers,
-    in order."""
+    in order. A 503 (the broker's admission control: too many proofs in verification) is
+    tried again after its Retry-After with a new proof, as the handler does; the last
+    answer counts."""
     barrier = threading.Barrier(len(jobs))
 
     def one(job):
@@ -830,5 +874,55 @@ def register_burst(api, jobs):
             barrier.wait(60)
         except threading.BrokenBarrierError:
             pass
-        return api.register(who, ref, auth=auth)
+        for _ in range(busy_tries):
+            r = api.register(who, ref, auth=auth)
+            if r.status != 503 or "retry-after" not in r.headers:
+                return r
+            time.sleep(float(r.headers["retry-after"]))
+            auth = api.proof(who)
+        return r
     return parallel(one, jobs, threads=len(jobs))
+
+
+# --------------------------------------------------------------------------------------------
+# the client template's network (templates/client.yaml), for tests that send packets
+# --------------------------------------------------------------------------------------------
+
+def client_network(client, ns, vpc, zones=("us-east-1a", "us-east-1b")):
+    """What templates/client.yaml builds in the client VPC besides the peering: subnets A-D of
+    the namespace (A, C in the first zone, B, D in the second), a public route table for A and
+    B with a default route to an internet gateway, a private one for C and D. Returns
+    {"subnets": {"A": id, ...}, "public": rtb, "private": rtb}; route_to_hub adds the routes."""
+    ec2 = client.ec2
+    subnets = {}
+    for letter, zone in zip("ABCD", zones * 2):
+        subnets[letter] = ec2.create_subnet(VpcId=vpc, CidrBlock=ns[f"Subnet{letter}CidrBlock"],
+                                            AvailabilityZone=zone)["Subnet"]["SubnetId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    public, private = (ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+                       for _ in range(2))
+    ec2.create_route(RouteTableId=public, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    for letter in "AB":
+        ec2.associate_route_table(RouteTableId=public, SubnetId=subnets[letter])
+    for letter in "CD":
+        ec2.associate_route_table(RouteTableId=private, SubnetId=subnets[letter])
+    return {"subnets": subnets, "public": public, "private": private}
+
+
+def route_to_hub(client, net, ns, **target):
+    """The template's PublicHubRoute and PrivateHubRoute (or their transit-gateway twins):
+    the hub's CIDR through target (VpcPeeringConnectionId= or TransitGatewayId=)."""
+    for rtb in (net["public"], net["private"]):
+        client.ec2.create_route(RouteTableId=rtb, DestinationCidrBlock=ns["PeerCidrBlock"],
+                                **target)
+
+
+# --------------------------------------------------------------------------------------------
+# the function mode (issue 18)
+# --------------------------------------------------------------------------------------------
+
+def serve_only(reason):
+    """Skip a test in the function mode: it is about what only `serve` has (its listener,
+    TLS, metrics listener, connection limits, the PROXY protocol)."""
+    return unittest.skipIf(BROKER_MODE == "lambda", f"serve only: {reason}")

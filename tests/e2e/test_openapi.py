@@ -99,9 +99,12 @@ class OpenApi(unittest.TestCase):
         reg, conf = s["RegisterRequest"], s["ConfirmRequest"]
         self.assertIs(reg["additionalProperties"], False, "unknown fields are 400")
         self.assertIs(conf["additionalProperties"], False)
-        self.assertEqual(set(reg["properties"]), {"client_ref", "labels"})
+        self.assertEqual(set(reg["properties"]), {"client_ref", "labels", "region"})
         self.assertEqual(reg["required"], ["client_ref"])
-        self.assertEqual(set(conf["required"]), {"vpc_peering_connection_id", "vpc_id"})
+        # a peering or (a transit-gateway hub, issue 16) an attachment, and the VPC
+        self.assertEqual(set(conf["required"]), {"vpc_id"})
+        self.assertEqual(set(conf["properties"]), {"vpc_peering_connection_id",
+                                                   "transit_gateway_attachment_id", "vpc_id"})
         n = self.doc["components"]["parameters"]["n"]
         self.assertEqual((n["in"], n["required"], n["schema"]["type"]), ("path", True, "integer"))
         listing = {q["name"] for q in self.doc["paths"]["/v1/namespaces"]["get"]["parameters"]}

@@ -350,8 +350,10 @@ class Load:
             return
         if self.hold_s:
             self.stop_ev.wait(self.hold_s + rnd.random() * self.hold_jitter_s)
+        # named by its client_ref: with --quarantine 0 the account's next registration may
+        # hold n by now (this one expired), and a release by n alone would end that one
         op = self.call("release", w + i + 2, who, ref,
-                       lambda api: api.release(who, n, timeout=self.timeout))
+                       lambda api: api.release(who, n, client_ref=ref, timeout=self.timeout))
         with self.lock:        # after a failed release its outcome is unknown: not checked
             self.acked.pop((who, ref), None)
             if op.status == 200:
@@ -399,7 +401,8 @@ class Load:
                     self.accept_denied += 1
             return
         op = self.call("confirm", target_i, who, ref,
-                       lambda api: api.confirm(who, n, pcx, vpc, timeout=self.timeout))
+                       lambda api: api.confirm(who, n, pcx, vpc, client_ref=ref,
+                                               timeout=self.timeout))
         if op.status == 200:
             with self.lock:
                 self.confirmed.add((who, ref))

@@ -14,16 +14,11 @@
 #include "aws/ec2.h"
 #include "aws/ec2_prefix_list.h"
 #include "aws/error.h"
+#include "fuzz_check.h"
 #include "aws/iam.h"
 #include "aws/sts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void refused_with_reason(vp_code rc, const struct vp_error *err)
-{
-	if (rc != VP_OK && err->message[0] == '\0')
-		abort();
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -43,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct vp_aws_caller_identity *id = NULL;
 		err.message[0] = '\0';
 		rc = vp_aws_sts_parse_caller_identity(text, size, &id, &err);
-		refused_with_reason(rc, &err);
+		fuzz_refused_with_reason(rc, &err);
 		if (rc == VP_OK && (!id->account || !id->arn || !id->user_id))
 			abort();
 		vp_aws_caller_identity_free(id);
@@ -52,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct vp_aws_assumed_role *r = NULL;
 		err.message[0] = '\0';
 		rc = vp_aws_sts_parse_assume_role(text, size, &r, &err);
-		refused_with_reason(rc, &err);
+		fuzz_refused_with_reason(rc, &err);
 		if (rc == VP_OK && !r->credentials.session_token)
 			abort();
 		vp_aws_assumed_role_free(r);
@@ -61,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct vp_aws_iam_role *r = NULL;
 		err.message[0] = '\0';
 		rc = vp_aws_iam_parse_get_role(text, size, &r, &err);
-		refused_with_reason(rc, &err);
+		fuzz_refused_with_reason(rc, &err);
 		vp_aws_iam_role_free(r);
 	}
 	{
@@ -73,15 +68,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		err.message[0] = '\0';
 		rc = vp_aws_ec2_parse_vpcs(text, size, &v, &next, &err);
-		refused_with_reason(rc, &err);
+		fuzz_refused_with_reason(rc, &err);
 		free(next);
 		next = NULL;
 		rc = vp_aws_ec2_parse_route_tables(text, size, &t, &next, &err);
-		refused_with_reason(rc, &err);
+		fuzz_refused_with_reason(rc, &err);
 		free(next);
 		next = NULL;
 		rc = vp_aws_ec2_parse_peerings(text, size, &p, &next, &err);
-		refused_with_reason(rc, &err);
+		fuzz_refused_with_reason(rc, &err);
 		/* a second page appends to the first */
 		if (rc == VP_OK) {
 			size_t before = p->count;
@@ -91,9 +86,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		free(next);
 		rc = vp_aws_ec2_parse_accept(text, size, &a, &err);
-		refused_with_reason(rc, &err);
+		fuzz_refused_with_reason(rc, &err);
 		rc = vp_aws_ec2_parse_return(text, size, true, &err);
-		refused_with_reason(rc, &err);
+		fuzz_refused_with_reason(rc, &err);
 		vp_aws_ec2_vpc_list_free(v);
 		vp_aws_ec2_route_table_list_free(t);
 		vp_aws_ec2_peering_list_free(p);
@@ -106,15 +101,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		err.message[0] = '\0';
 		rc = vp_aws_ec2_parse_prefix_list(text, size, &pl, &err);
-		refused_with_reason(rc, &err);
+		fuzz_refused_with_reason(rc, &err);
 		if (rc == VP_OK && !pl->prefix_list_id)
 			abort();
 		vp_aws_prefix_list_free(pl);
 		rc = vp_aws_ec2_parse_prefix_entries(text, size, &e, &next, &err);
-		refused_with_reason(rc, &err);
-		for (size_t i = 0; rc == VP_OK && i < e->count; i++)
-			if (!e->items[i].cidr)
-				abort();
+		fuzz_refused_with_reason(rc, &err);
+		FUZZ_EACH_ITEM_HAS(rc, e, cidr);
 		free(next);
 		vp_aws_prefix_entries_free(e);
 	}
@@ -123,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (vp_aws_config_new(&cfg, &err) == VP_OK) {
 			err.message[0] = '\0';
 			rc = vp_aws_config_parse(cfg, VP_AWS_CONFIG_FILE, "fuzz", text, size, &err);
-			refused_with_reason(rc, &err);
+			fuzz_refused_with_reason(rc, &err);
 			vp_aws_config_free(cfg);
 		}
 	}

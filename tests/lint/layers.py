@@ -28,8 +28,9 @@ ALLOWED = {
     "proof": {"broker", "registry", "aws", "addr", "core"},
     "api": {"proof", "broker", "registry", "aws", "addr", "core"},
     "client": {"proof", "broker", "registry", "aws", "addr", "core"},
-    "cfn": {"client", "proof", "broker", "registry", "aws", "addr", "core"},
-    "cli": {"api", "client", "cfn", "proof", "broker", "registry", "aws", "addr", "core"},
+    "probe": {"core"},
+    "cfn": {"client", "probe", "proof", "broker", "registry", "aws", "addr", "core"},
+    "cli": {"api", "client", "cfn", "probe", "proof", "broker", "registry", "aws", "addr", "core"},
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')

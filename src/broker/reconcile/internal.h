@@ -10,6 +10,9 @@
  *   routes.c    hub routes: missing ones created, the broker's strays deleted
  *   trust.c     trust entries: missing ones added, unneeded ones removed
  *   prefix_list.c  the prefix list of live clients: missing entries added, extra removed
+ *   hosted_zone.c  the hub's hosted zone: active VPCs authorized, done authorizations
+ *                  deleted, VPCs of no active namespace disassociated
+ *   tgw.c       the transit-gateway mode's attachments, routes and share principals
  * pass.c runs them (vp_broker_reconcile), report.c keeps the items,
  * thread.c is serve's thread and leader lock. Not for other modules: they
  * use broker/reconcile.h.
@@ -133,5 +136,9 @@ VP_NODISCARD vp_code vp_reconcile_check_routes(struct vp_reconcile_pass *p, stru
 VP_NODISCARD vp_code vp_reconcile_check_trust(struct vp_reconcile_pass *p, struct vp_error *err);
 VP_NODISCARD vp_code vp_reconcile_check_prefix_list(struct vp_reconcile_pass *p,
 						    struct vp_error *err);
+VP_NODISCARD vp_code vp_reconcile_check_hosted_zone(struct vp_reconcile_pass *p,
+						    struct vp_error *err);
+/* The transit-gateway mode (tgw.c), in place of peerings, strays and routes. */
+VP_NODISCARD vp_code vp_reconcile_check_tgw(struct vp_reconcile_pass *p, struct vp_error *err);
 
 #endif

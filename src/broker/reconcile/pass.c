@@ -14,6 +14,7 @@
 #include "aws/ec2.h"
 #include "broker/internal.h"
 #include "broker/quota.h"
+#include "broker/hub_view.h"
 #include "broker/reconcile/internal.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -309,16 +310,20 @@ static vp_code run_pass(struct vp_broker *b, const struct vp_reconcile_options *
 		code = load_records(&p, err);
 	if (code == VP_OK)
 		p.r->namespaces = p.live_count;
-	if (code == VP_OK && !vp_reconcile_stopping(&p))
+	if (code == VP_OK && b->tgw && !vp_reconcile_stopping(&p)) /* issue 16 */
+		code = vp_reconcile_check_tgw(&p, err);
+	if (code == VP_OK && !b->tgw && !vp_reconcile_stopping(&p))
 		code = vp_reconcile_check_peerings(&p, err);
-	if (code == VP_OK && !vp_reconcile_stopping(&p))
+	if (code == VP_OK && !b->tgw && !vp_reconcile_stopping(&p))
 		code = vp_reconcile_check_strays(&p, err);
-	if (code == VP_OK && !vp_reconcile_stopping(&p))
+	if (code == VP_OK && !b->tgw && !vp_reconcile_stopping(&p))
 		code = vp_reconcile_check_routes(&p, err);
 	if (code == VP_OK && !vp_reconcile_stopping(&p))
 		code = vp_reconcile_check_trust(&p, err);
 	if (code == VP_OK && !vp_reconcile_stopping(&p))
 		code = vp_reconcile_check_prefix_list(&p, err);
+	if (code == VP_OK && !vp_reconcile_stopping(&p))
+		code = vp_reconcile_check_hosted_zone(&p, err);
 done:
 	free(p.live);
 	free(p.known);
@@ -354,5 +359,7 @@ vp_code vp_broker_reconcile(struct vp_broker *b, const struct vp_reconcile_optio
 	vp_registry_fence_set(opts ? opts->fence : NULL);
 	code = run_pass(b, opts, out, err);
 	vp_registry_fence_set(NULL);
+	if (code == VP_OK && !(opts && opts->adopt_only))
+		vp_broker_note_pass(b, *out); /* the hub page's "last pass" (not start-up's step) */
 	return code;
 }

@@ -17,6 +17,7 @@ static const char *const kind_names[VP_RECONCILE_KIND_COUNT] = {
 	"add_trust",       "remove_trust",     "account_record",
 	"adopt",           "adopt_conflict",   "stray_peering",
 	"foreign_request", "add_prefix_entry", "remove_prefix_entry",
+	"authorize_zone",  "deauthorize_zone", "disassociate_zone",
 };
 
 const char *vp_reconcile_kind_name(enum vp_reconcile_kind kind)

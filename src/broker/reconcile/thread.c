@@ -115,10 +115,10 @@ static void *renew_loop(void *arg)
 	return NULL;
 }
 
-static void log_pass(int64_t epoch, int64_t started_ms, const char *outcome)
+static void log_pass(int64_t epoch, int64_t started_ms, int64_t ended_ms, const char *outcome)
 {
 	vp_log(VP_LOG_INFO, "reconcile: pass epoch=%lld started_ms=%lld ended_ms=%lld outcome=%s",
-	       (long long)epoch, (long long)started_ms, (long long)unix_ms(), outcome);
+	       (long long)epoch, (long long)started_ms, (long long)ended_ms, outcome);
 }
 
 static void one_pass(struct vp_reconciler *rc)
@@ -129,7 +129,7 @@ static void one_pass(struct vp_reconciler *rc)
 					    .memory = rc->memory,
 					    .fence = &rc->fence};
 	struct vp_reconcile_report *report = NULL;
-	int64_t started_ms = unix_ms(), epoch;
+	int64_t started_ms = unix_ms(), ended_ms, epoch;
 	const char *outcome = "ok";
 	struct vp_error e;
 
@@ -145,7 +145,7 @@ static void one_pass(struct vp_reconciler *rc)
 					       (const char *const[]){"outcome", "skipped", NULL},
 					       1);
 			vp_log(VP_LOG_DEBUG, "reconcile: skipped: %s", e.message);
-			log_pass(0, started_ms, "skipped");
+			log_pass(0, started_ms, unix_ms(), "skipped");
 			return;
 		}
 		pthread_mutex_lock(&rc->mu);
@@ -155,6 +155,9 @@ static void one_pass(struct vp_reconciler *rc)
 		atomic_store(&rc->fence.lost, false);
 		pthread_mutex_unlock(&rc->mu);
 		vp_log(VP_LOG_DEBUG, "reconcile: leading (lease epoch %lld)", (long long)epoch);
+		/* The pass starts once the lease is ours: taking it may wait on the registry
+		 * (a reconnect), and the previous leader's pass may end during that wait. */
+		started_ms = unix_ms();
 	}
 	if (vp_broker_reconcile(rc->b, &opts, &report, &e) != VP_OK) {
 		vp_log(VP_LOG_WARN, "%s", e.message);
@@ -180,11 +183,17 @@ static void one_pass(struct vp_reconciler *rc)
 		if (rc->fence.epoch != 0) /* refused by a write before the renewer noticed */
 			lease_lost(rc, "a write of the pass was fenced");
 	}
+	/* The pass ends before the lease does: the next leader may start the moment it is
+	 * given back, and the pass line must not claim the time after that. */
+	ended_ms = unix_ms();
 	/* The lease is held for a pass, not between passes: `vpcpeer reconcile --once` (an
 	 * operator's --force run included) and the other brokers get their turn. */
 	vp_reconcile_lease_end(rc->b, &rc->fence);
 	pthread_mutex_unlock(&rc->mu);
-	log_pass(epoch, started_ms, outcome);
+	if (strcmp(outcome, "ok") == 0 && rc->b->metrics)
+		vp_metrics_set(rc->b->metrics, VP_BROKER_METRIC_RECONCILE_OK_AT, NULL,
+			       (double)ended_ms / 1000.0);
+	log_pass(epoch, started_ms, ended_ms, outcome);
 }
 
 static void *run(void *arg)

@@ -24,6 +24,10 @@ unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_REGION AWS_DEFAULT_REGION AWS_CONFIG_F
 	AWS_SHARED_CREDENTIALS_FILE AWS_SESSION_TOKEN
 export AWS_ACCESS_KEY_ID=AKIAHUB1111111111111 AWS_SECRET_ACCESS_KEY=hubSecret0000000000000000000000000000000
 
+# The table (whoami's output on a terminal; on this pipe JSON unless asked, issue 17).
+out=$("$vpcpeer" whoami 2>&1); st=$?
+check piped-json 0 $st "$out" '^\{"UserId":"AIDA[0-9A-F]+","Account":"111111111111"'
+export VPCPEER_OUTPUT=table
 out=$("$vpcpeer" whoami 2>&1); st=$?
 check text 0 $st "$out" '^Account  111111111111'
 check text-arn 0 $st "$out" 'Arn      arn:aws:iam::111111111111:user/hub'

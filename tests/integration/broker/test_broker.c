@@ -288,7 +288,7 @@ static vp_code release(struct world *w, const char *account, int64_t n, struct v
 		       struct vp_error *err)
 {
 	struct vp_identity id = who(account);
-	return vp_broker_release(w->broker, &id, n, "req-release", out, err);
+	return vp_broker_release(w->broker, &id, n, NULL, "req-release", out, err);
 }
 
 static int64_t live_count(struct world *w)
@@ -372,6 +372,10 @@ static void test_life_cycle(void **state)
 	assert_int_equal(confirm(&w, C, 1, pcx, vpc, again, &err), VP_ERR_NOT_FOUND);
 	assert_int_equal(release(&w, C, 1, again, &err), VP_ERR_NOT_FOUND);
 
+	metrics = vp_metrics_render(w.metrics); /* one live namespace holds one peering */
+	assert_non_null(strstr(metrics, "\nvpcpeer_quota_used{quota=\"peerings\"} 1\n"));
+	free(metrics);
+
 	/* release: the route and the trust entry go, the namespace is released; again is fine */
 	assert_int_equal(release(&w, B, 1, r, &err), VP_OK);
 	assert_int_equal(r->record.state, VP_NS_RELEASED);
@@ -392,6 +396,26 @@ static void test_life_cycle(void **state)
 	assert_non_null(
 		strstr(metrics, "vpcpeer_aws_calls_total{action=\"CreateRoute\",outcome=\"ok\"}"));
 	assert_non_null(strstr(metrics, "vpcpeer_namespaces{state=\"active\"} 0"));
+	{ /* quota use (issue 17): nothing live, the hub's own routes, the role's document */
+		char want[256];
+		const char *at;
+		assert_non_null(strstr(metrics, "\nvpcpeer_quota_used{quota=\"peerings\"} 0\n"));
+		assert_non_null(strstr(metrics, "\nvpcpeer_quota_limit{quota=\"peerings\"} 50\n"));
+		snprintf(want, sizeof(want),
+			 "\nvpcpeer_quota_used{quota=\"routes\",route_table=\"%s\"} ", w.main_rtb);
+		at = strstr(metrics, want);
+		assert_non_null(at);
+		assert_int_equal(strtol(at + strlen(want), NULL, 10), 0); /* none of the broker's */
+		snprintf(want, sizeof(want),
+			 "\nvpcpeer_quota_limit{quota=\"routes\",route_table=\"%s\"} 50\n",
+			 w.main_rtb);
+		assert_non_null(strstr(metrics, want));
+		at = strstr(metrics,
+			    "\nvpcpeer_quota_used{quota=\"trust_policy_chars\",role=\"" ROLE1_ARN
+			    "\"} ");
+		assert_non_null(at);
+		assert_true(strtod(strchr(at + 1, '}') + 1, NULL) > 50.0);
+	}
 	free(metrics);
 	free(vpc);
 	free(pcx);
@@ -590,7 +614,8 @@ static void test_trust_pool_spills_then_exhausted(void **state)
 	{
 		struct vp_identity owner =
 			who("500000000000"); /* the principal that registered 1 */
-		assert_int_equal(vp_broker_release(w.broker, &owner, 1, "req", r, &err), VP_OK);
+		assert_int_equal(vp_broker_release(w.broker, &owner, 1, NULL, "req", r, &err),
+				 VP_OK);
 	}
 	assert_int_equal(trust_count(&w, ROLE1, "500000000000"), 0);
 	must_register(&w, acct, "ref-6", r, true);
@@ -651,7 +676,7 @@ static void *race_release(void *arg)
 		struct vp_error err;
 		assert_int_equal(vp_registry_get(rc->w->reg, rc->n[i], &rec, NULL), VP_OK);
 		id = who(rec.account);
-		rc->code = vp_broker_release(rc->w->broker, &id, rc->n[i], "rel", r, &err);
+		rc->code = vp_broker_release(rc->w->broker, &id, rc->n[i], NULL, "rel", r, &err);
 		if (rc->code != VP_OK) {
 			memcpy(rc->message, err.message, sizeof(rc->message));
 			break;

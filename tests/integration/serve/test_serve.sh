@@ -107,6 +107,13 @@ if [ -n "$url" ]; then
 	out=$(curl -s --noproxy '*' "$murl/metrics"); st=$?
 	check metrics 0 $st "$out" '^vpcpeer_http_requests_total\{route="/healthz",method="GET",status="200"\} 2$'
 	check metrics-401 0 $st "$out" '^vpcpeer_http_requests_total\{route="/v1/namespaces",method="POST",status="401"\} 2$'
+	# issue 17: the running version, the standard process metrics (gauges not named _total)
+	check metrics-build-info 0 $st "$out" '^vpcpeer_build_info\{version="[0-9][^"]*"\} 1$'
+	check metrics-process-cpu 0 $st "$out" '^# TYPE process_cpu_seconds_total counter$'
+	check metrics-process-rss 0 $st "$out" '^process_resident_memory_bytes [1-9]'
+	check metrics-process-fds 0 $st "$out" '^process_open_fds [1-9]'
+	check metrics-capacity-limit 0 $st "$out" '^# TYPE vpcpeer_capacity_limit gauge$'
+	check metrics-no-gauge-total 0 $st "$(grep '^# TYPE .*_total gauge' <<<"$out" || echo none)" '^none$'
 fi
 kill -TERM "$broker_pid"
 wait "$broker_pid"

@@ -132,7 +132,8 @@ static void test_register_body_refusals(void **state)
 		{"{}", "client_ref is missing"},
 		{"{\"client_ref\": 7}", "client_ref must be a string"},
 		{"{\"client_ref\": \"\"}", "client_ref is empty"},
-		{"{\"client_ref\": \"a b\"}", "not printable ASCII"},
+		{"{\"client_ref\": \"a b\"}",
+		 "space at position 2: use printable ASCII without spaces"},
 		{"{\"client_ref\": \"a\\u0000b\"}", "not valid JSON"},
 		{"{\"client_ref\": \"a\", \"client_ref\": \"b\"}", "not valid JSON"},
 		{"{\"client_ref\": \"a\", \"account\": \"222222222222\"}",
@@ -202,14 +203,23 @@ static void test_confirm_body(void **state)
 		{"{\"vpc_peering_connection_id\": \"pcx-01234567\", \"vpc_id\": \"vpc-01234567\", "
 		 "\"x\": 1}",
 		 "unknown field 'x'"},
-		{"{\"vpc_peering_connection_id\": \"pcx-0123456789abcdef0123\", \"vpc_id\": "
-		 "\"vpc-01234567\"}",
-		 "more than 21"},
-		/* AWS's real maximum is 21 (issue 11: the API allowed 22 before the shared rule).
-		 */
+		{"{\"vpc_peering_connection_id\": \"pcx-0123456789abcdef0123456789\", "
+		 "\"vpc_id\": \"vpc-01234567\"}",
+		 "more than 28"},
+		/* A pcx's real maximum is 21 (issue 11: the API allowed 22 before the shared rule);
+		 * the bound is 28, a transit gateway attachment's (issue 16). */
 		{"{\"vpc_peering_connection_id\": \"pcx-0123456789abcdef01\", \"vpc_id\": "
 		 "\"vpc-01234567\"}",
-		 "is 22 bytes, more than 21"},
+		 "8 or 17 hex digits"},
+		{"{\"transit_gateway_attachment_id\": \"tgw-attach-0123456789abcdef0\", "
+		 "\"vpc_id\": \"vpc-01234567\"}",
+		 NULL},
+		{"{\"transit_gateway_attachment_id\": \"pcx-01234567\", \"vpc_id\": "
+		 "\"vpc-01234567\"}",
+		 "must start with 'tgw-attach-'"},
+		{"{\"transit_gateway_attachment_id\": \"tgw-attach-01234567\", "
+		 "\"vpc_peering_connection_id\": \"pcx-01234567\", \"vpc_id\": \"vpc-01234567\"}",
+		 "not both"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -219,7 +229,10 @@ static void test_confirm_body(void **state)
 			vp_confirm_request_parse(cases[i].body, strlen(cases[i].body), &c, &err);
 		if (!cases[i].fragment) {
 			assert_int_equal(rc, VP_OK);
-			assert_string_equal(c.peering_id, "pcx-0123456789abcdef0");
+			/* one of the two ids, as given */
+			assert_true(strcmp(c.peering_id, "pcx-0123456789abcdef0") == 0 ||
+				    strcmp(c.attachment_id, "tgw-attach-0123456789abcdef0") == 0);
+			assert_true(!c.peering_id[0] || !c.attachment_id[0]);
 			assert_string_equal(c.vpc_id, "vpc-01234567");
 		} else {
 			assert_int_equal(rc, VP_ERR_INVALID);

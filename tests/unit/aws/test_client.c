@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "aws/client.h"
+#include "aws/route53.h"
 #include "aws/ec2.h"
 #include "aws/sts.h"
 #include "stub.h"
@@ -381,6 +382,104 @@ static void test_credentials_given_after_creation(void **state)
 	vp_aws_client_free(c);
 }
 
+/* A REST-XML call (Route 53): method and path as given, signed for route53 in us-east-1,
+ * PriorRequestNotComplete retried (Route 53 API Reference, "Common errors"), the answer's
+ * body handed back; an error names AWS's code. */
+static void test_rest_call(void **state)
+{
+	static const char prior[] =
+		"<ErrorResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><Error>"
+		"<Type>Sender</Type><Code>PriorRequestNotComplete</Code><Message>wait</Message>"
+		"</Error><RequestId>r1</RequestId></ErrorResponse>";
+	static const char zone[] = "<GetHostedZoneResponse><HostedZone><Id>/hostedzone/ZABC</Id>"
+				   "</HostedZone></GetHostedZoneResponse>";
+	static const char missing[] =
+		"<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchHostedZone</Code>"
+		"<Message>No hosted zone found with ID: ZX</Message></Error>"
+		"<RequestId>r2</RequestId></ErrorResponse>";
+	static const char assoc[] = "<AssociateVPCWithHostedZoneRequest/>";
+	struct vp_aws_client *c = client(0, 0, NULL);
+	struct vp_aws_error err;
+	struct vp_buf body;
+	struct stub_request r;
+	(void)state;
+
+	vp_buf_init(&body, 1 << 16);
+	stub_on(stub, "GET", "/2013-04-01/hostedzone/ZABC", 1, 400, prior);
+	stub_on(stub, "GET", "/2013-04-01/hostedzone/ZABC", -1, 200, zone);
+	assert_int_equal(vp_aws_client_rest(c, VP_AWS_ROUTE53, "GetHostedZone", "GET",
+					    "/2013-04-01/hostedzone/ZABC", NULL, NULL, 0, &body,
+					    &err),
+			 VP_OK);
+	assert_int_equal(err.attempts, 2);
+	assert_int_equal(body.len, strlen(zone));
+	r = stub_request_at(stub, 1);
+	assert_string_equal(r.method, "GET");
+	assert_string_equal(r.path, "/2013-04-01/hostedzone/ZABC");
+	assert_non_null(strstr(r.authorization, "/us-east-1/route53/aws4_request"));
+
+	stub_on(stub, "POST", "/2013-04-01/hostedzone/ZABC/associatevpc", -1, 200, zone);
+	assert_int_equal(vp_aws_client_rest(c, VP_AWS_ROUTE53, "AssociateVPCWithHostedZone", "POST",
+					    "/2013-04-01/hostedzone/ZABC/associatevpc", NULL, assoc,
+					    strlen(assoc), &body, &err),
+			 VP_OK);
+	r = stub_request_at(stub, 2);
+	assert_string_equal(r.method, "POST");
+	assert_string_equal(r.body, assoc);
+
+	stub_on(stub, "GET", "/2013-04-01/hostedzone/ZX", -1, 404, missing);
+	assert_int_equal(vp_aws_client_rest(c, VP_AWS_ROUTE53, "GetHostedZone", "GET",
+					    "/2013-04-01/hostedzone/ZX", NULL, NULL, 0, &body,
+					    &err),
+			 VP_ERR_AWS);
+	assert_string_equal(err.code, "NoSuchHostedZone");
+	assert_int_equal(err.http_status, 404);
+	assert_int_equal(err.attempts, 1);
+	assert_non_null(strstr(err.error.message, "route53 GetHostedZone: NoSuchHostedZone"));
+
+	assert_int_equal(vp_aws_client_rest(c, VP_AWS_ROUTE53, "GetHostedZone", "GET", "no-slash",
+					    NULL, NULL, 0, &body, &err),
+			 VP_ERR_INVALID);
+	vp_buf_cleanup(&body);
+	vp_aws_client_free(c);
+}
+
+/* Route 53's calls over the REST path: errors remapped, authorizations listed page by page. */
+static void test_route53_calls(void **state)
+{
+	static const char denied[] =
+		"<ErrorResponse><Error><Type>Sender</Type><Code>NotAuthorizedException</Code>"
+		"<Message>no</Message></Error><RequestId>r</RequestId></ErrorResponse>";
+	static const char page1[] =
+		"<ListVPCAssociationAuthorizationsResponse><HostedZoneId>ZABC</HostedZoneId>"
+		"<NextToken>t/2</NextToken><VPCs><VPC><VPCRegion>eu-west-1</VPCRegion>"
+		"<VPCId>vpc-1a2b3c4d</VPCId></VPC></VPCs></"
+		"ListVPCAssociationAuthorizationsResponse>";
+	static const char page2[] =
+		"<ListVPCAssociationAuthorizationsResponse><HostedZoneId>ZABC</HostedZoneId><VPCs>"
+		"<VPC><VPCRegion>eu-west-1</VPCRegion><VPCId>vpc-2a2b3c4d</VPCId></VPC></VPCs>"
+		"</ListVPCAssociationAuthorizationsResponse>";
+	struct vp_aws_client *c = client(0, 0, NULL);
+	struct vp_aws_route53_vpcs *l = NULL;
+	struct vp_aws_error err;
+	(void)state;
+
+	stub_on(stub, "POST", "/2013-04-01/hostedzone/ZABC/associatevpc", -1, 401, denied);
+	assert_int_equal(vp_aws_route53_vpc_call(c, VP_R53_ASSOCIATE, "ZABC", "eu-west-1",
+						 "vpc-1a2b3c4d", &err),
+			 VP_ERR_FORBIDDEN);
+	assert_int_equal(err.error.code, VP_ERR_FORBIDDEN);
+	assert_string_equal(err.code, "NotAuthorizedException");
+	stub_on(stub, "GET", "/2013-04-01/hostedzone/ZABC/authorizevpcassociation", 1, 200, page1);
+	stub_on(stub, "GET", "/2013-04-01/hostedzone/ZABC/authorizevpcassociation", 1, 200, page2);
+	assert_int_equal(vp_aws_route53_list_authorizations(c, "ZABC", &l, &err), VP_OK);
+	assert_int_equal(l->count, 2);
+	assert_true(vp_aws_route53_vpcs_has(l, "eu-west-1", "vpc-2a2b3c4d"));
+	assert_int_equal(stub_request_count(stub), 3);
+	vp_aws_route53_vpcs_free(l);
+	vp_aws_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +496,8 @@ int main(void)
 		cmocka_unit_test_setup(test_create_route_is_repeat_safe, reset),
 		cmocka_unit_test_setup(test_unsent_identity_proof, reset),
 		cmocka_unit_test_setup(test_credentials_given_after_creation, reset),
+		cmocka_unit_test_setup(test_rest_call, reset),
+		cmocka_unit_test_setup(test_route53_calls, reset),
 	};
 	int rc;
 

@@ -71,9 +71,34 @@ static void test_default_endpoints(void **state)
 	       "cn-north-1");
 	expect(VP_AWS_IAM, "us-gov-east-1", false, "https://iam.us-gov.amazonaws.com",
 	       "us-gov-west-1");
+	/* Route 53 is global per partition (docs.aws.amazon.com/general/latest/gr/r53.html) */
+	expect(VP_AWS_ROUTE53, "eu-west-1", false, "https://route53.amazonaws.com", "us-east-1");
+	expect(VP_AWS_ROUTE53, NULL, false, "https://route53.amazonaws.com", "us-east-1");
+	expect(VP_AWS_ROUTE53, "cn-north-1", false, "https://route53.amazonaws.com.cn",
+	       "cn-northwest-1");
+	expect(VP_AWS_ROUTE53, "us-gov-east-1", false, "https://route53.us-gov.amazonaws.com",
+	       "us-gov-west-1");
+	assert_string_equal(vp_aws_service_env_id(VP_AWS_ROUTE53), "ROUTE_53");
+	assert_string_equal(vp_aws_service_config_key(VP_AWS_ROUTE53), "route_53");
+	assert_string_equal(vp_aws_service_config_key(VP_AWS_EC2), "ec2");
+	assert_int_equal(
+		vp_aws_endpoint_custom(VP_AWS_ROUTE53, "http://127.0.0.1:1", "eu-west-1", &e, &err),
+		VP_OK);
+	assert_string_equal(e.signing_region, "us-east-1");
+	assert_string_equal(e.service, "route53");
 	assert_int_equal(vp_aws_endpoint_default(VP_AWS_EC2, NULL, false, &e, &err),
 			 VP_ERR_INVALID);
 	assert_non_null(strstr(err.message, "region"));
+	/* RAM is regional, signed as "ram"
+	 * (https://docs.aws.amazon.com/general/latest/gr/ram.html). */
+	expect(VP_AWS_RAM, "eu-west-1", false, "https://ram.eu-west-1.amazonaws.com", "eu-west-1");
+	expect(VP_AWS_RAM, "cn-north-1", false, "https://ram.cn-north-1.amazonaws.com.cn",
+	       "cn-north-1");
+	assert_string_equal(vp_aws_service_name(VP_AWS_RAM), "ram");
+	assert_string_equal(vp_aws_service_env_id(VP_AWS_RAM), "RAM");
+	assert_int_equal(vp_aws_endpoint_default(VP_AWS_RAM, NULL, false, &e, &err),
+			 VP_ERR_INVALID);
+	assert_non_null(strstr(err.message, "RAM needs a region"));
 	assert_int_equal(vp_aws_endpoint_custom(VP_AWS_EC2, "ftp://x", "us-east-1", &e, &err),
 			 VP_ERR_INVALID);
 	assert_int_equal(vp_aws_endpoint_custom(VP_AWS_EC2, "http://127.0.0.1:1/", NULL, &e, &err),
@@ -91,6 +116,8 @@ static void clear_env(void)
 					   "AWS_ENDPOINT_URL_STS",
 					   "AWS_ENDPOINT_URL_IAM",
 					   "AWS_ENDPOINT_URL_EC2",
+					   "AWS_ENDPOINT_URL_RAM",
+					   "AWS_ENDPOINT_URL_ROUTE_53",
 					   "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
 					   "AWS_STS_REGIONAL_ENDPOINTS",
 					   "AWS_PROFILE",
@@ -168,6 +195,26 @@ static void test_client_resolution(void **state)
 	assert_string_equal(vp_aws_client_endpoint(c, VP_AWS_STS)->url, "http://sts-only:4");
 	assert_string_equal(vp_aws_client_endpoint(c, VP_AWS_IAM)->url, "http://global:3");
 	assert_string_equal(vp_aws_client_endpoint(c, VP_AWS_EC2)->url, "http://global:3");
+	vp_aws_client_free(c);
+	/* Route 53: AWS_ENDPOINT_URL_ROUTE_53, the services key route_53; signed for us-east-1 */
+	c = client_with(NULL, "us-west-2");
+	assert_string_equal(vp_aws_client_endpoint(c, VP_AWS_ROUTE53)->url, "http://global:3");
+	vp_aws_client_free(c);
+	setenv("AWS_ENDPOINT_URL_ROUTE_53", "http://r53-only:5", 1);
+	c = client_with(NULL, "us-west-2");
+	assert_string_equal(vp_aws_client_endpoint(c, VP_AWS_ROUTE53)->url, "http://r53-only:5");
+	assert_string_equal(vp_aws_client_endpoint(c, VP_AWS_ROUTE53)->signing_region, "us-east-1");
+	assert_string_equal(vp_aws_client_endpoint(c, VP_AWS_EC2)->url, "http://global:3");
+	vp_aws_client_free(c);
+	unsetenv("AWS_ENDPOINT_URL_ROUTE_53");
+	unsetenv("AWS_ENDPOINT_URL");
+	c = client_with("[default]\nservices = local\n[services local]\nroute_53 =\n"
+			"  endpoint_url = http://services-r53:6\n",
+			"us-west-2");
+	assert_string_equal(vp_aws_client_endpoint(c, VP_AWS_ROUTE53)->url,
+			    "http://services-r53:6");
+	assert_string_equal(vp_aws_client_endpoint(c, VP_AWS_EC2)->url,
+			    "https://ec2.us-west-2.amazonaws.com");
 	vp_aws_client_free(c);
 	setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true", 1);
 	c = client_with(NULL, "us-west-2");

@@ -80,6 +80,8 @@ static void test_mapping(void **state)
 	assert_int_equal(vp_aws_error_map("UnauthorizedOperation", 403), VP_ERR_FORBIDDEN);
 	assert_int_equal(vp_aws_error_map("LimitExceeded", 409), VP_ERR_EXHAUSTED);
 	assert_int_equal(vp_aws_error_map("RouteLimitExceeded", 400), VP_ERR_EXHAUSTED);
+	assert_int_equal(vp_aws_error_map("ResourceShareLimitExceededException", 400),
+			 VP_ERR_EXHAUSTED);
 	assert_int_equal(vp_aws_error_map("VpcPeeringConnectionLimitExceeded", 400),
 			 VP_ERR_EXHAUSTED);
 	assert_int_equal(vp_aws_error_map("RouteAlreadyExists", 400), VP_ERR_CONFLICT);

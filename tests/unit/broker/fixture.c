@@ -355,3 +355,41 @@ struct vp_namespace_record fx_record(struct fx *f, int64_t n)
 		fail_msg("namespace %lld: %s", (long long)n, err.message);
 	return rec;
 }
+
+static void fx_propagation(struct fx *f, const char *action, const char *att, const char *state)
+{
+	char body[1024];
+
+	snprintf(body, sizeof(body),
+		 "<%sResponse" XMLNS_EC2 "><requestId>r</requestId><propagation>"
+		 "<transitGatewayAttachmentId>%s</transitGatewayAttachmentId><state>%s</state>"
+		 "</propagation></%sResponse>",
+		 action, att, state, action);
+	fx_answer(f, body);
+}
+
+void fx_tgw_verified(struct fx *f, const char *att, const char *cidrs)
+{
+	char body[4096], copy[512], *save = NULL;
+	size_t used;
+
+	used = (size_t)snprintf(body, sizeof(body),
+				"<SearchTransitGatewayRoutesResponse" XMLNS_EC2
+				"><requestId>r</requestId><routeSet>");
+	snprintf(copy, sizeof(copy), "%s", cidrs);
+	for (char *c = strtok_r(copy, " ", &save); c; c = strtok_r(NULL, " ", &save))
+		used += (size_t)snprintf(
+			body + used, sizeof(body) - used,
+			"<item><destinationCidrBlock>%s</destinationCidrBlock><state>active</state>"
+			"<type>propagated</type><transitGatewayAttachments><item><resourceId>vpc-1"
+			"</resourceId><transitGatewayAttachmentId>%s</transitGatewayAttachmentId>"
+			"</item></transitGatewayAttachments></item>",
+			c, att);
+	snprintf(body + used, sizeof(body) - used,
+		 "</routeSet><additionalRoutesAvailable>false</additionalRoutesAvailable>"
+		 "</SearchTransitGatewayRoutesResponse>");
+	fx_propagation(f, "EnableTransitGatewayRouteTablePropagation", att, "enabling");
+	fx_answer(f, body);
+	fx_answer(f, body);
+	fx_propagation(f, "DisableTransitGatewayRouteTablePropagation", att, "disabling");
+}

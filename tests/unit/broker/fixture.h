@@ -102,4 +102,11 @@ void fx_confirm(struct fx *f, const struct vp_registration *reg, const char *pcx
 /* The record of n as the registry has it. */
 struct vp_namespace_record fx_record(struct fx *f, int64_t n);
 
+/*
+ * The transit-gateway confirm's CIDR check (tgw_attach.c): the propagation of att into the
+ * verify table turned on, the routes att propagated there (cidrs: space-separated, each an
+ * active propagated route of att) read twice, the propagation turned off.
+ */
+void fx_tgw_verified(struct fx *f, const char *att, const char *cidrs);
+
 #endif

@@ -60,8 +60,8 @@ static void test_routes_and_grant_removed(void **state)
 	 * registry's grants are the ones it left (grants.c, "known document"). */
 	fx_ok(f, "UpdateAssumeRolePolicy");
 
-	assert_int_equal(vp_broker_release(f->broker, &b, reg.record.n, "rid-rel", &out, &err),
-			 VP_OK);
+	assert_int_equal(
+		vp_broker_release(f->broker, &b, reg.record.n, NULL, "rid-rel", &out, &err), VP_OK);
 	assert_int_equal(out.record.state, VP_NS_RELEASED);
 
 	fx_form_cidr(reg.record.vpc_cidr, dest, sizeof(dest));
@@ -95,8 +95,8 @@ static void test_grant_kept_for_another_namespace(void **state)
 	fx_get_role(f, FX_ROLE_A, FX_HUB_TRUST); /* there to be used by mistake */
 	fx_ok(f, "UpdateAssumeRolePolicy");
 
-	assert_int_equal(vp_broker_release(f->broker, &b, one.record.n, "rid-rel", &out, &err),
-			 VP_OK);
+	assert_int_equal(
+		vp_broker_release(f->broker, &b, one.record.n, NULL, "rid-rel", &out, &err), VP_OK);
 	assert_int_equal(fx_count(f), 1);
 	fx_expect(f, 0, "DescribeRouteTables", NULL);
 	assert_int_equal(fx_record(f, one.record.n).state, VP_NS_RELEASED);
@@ -163,6 +163,50 @@ static void test_stale_snapshot_released_nothing(void **state)
 	assert_int_equal(fx_record(f, c.n).state, VP_NS_ACTIVE);
 }
 
+/* n reused by the same account: a late release or confirm naming the earlier registration
+ * (client_ref) refuses and changes nothing; by n alone it would act on the newer one. */
+static void test_named_registration_only(void **state)
+{
+	struct fx *f = *state;
+	struct vp_identity b = fx_caller(FX_B);
+	struct vp_confirm_request req = {.peering_id = PCX, .vpc_id = CLIENT};
+	struct vp_namespace_record old, now;
+	struct vp_registration out;
+	struct vp_error err;
+
+	fx_now = 200000;
+	old = pending(f, "stack-old", 60);
+	assert_int_equal(vp_registry_transition(f->reg, old.n, VP_NS_STATE_BIT(VP_NS_PENDING),
+						VP_NS_RELEASING, NULL, "r", NULL, &err),
+			 VP_OK);
+	assert_int_equal(vp_registry_transition(f->reg, old.n, VP_NS_STATE_BIT(VP_NS_RELEASING),
+						VP_NS_RELEASED, NULL, "r", NULL, &err),
+			 VP_OK);
+	fx_now += VP_REGISTRY_DEFAULT_QUARANTINE + 1;
+	now = pending(f, "stack-new", 0);
+	assert_int_equal(now.n, old.n);
+
+	assert_int_equal(vp_broker_release(f->broker, &b, old.n, "stack-old", "rid", &out, &err),
+			 VP_ERR_NOT_FOUND);
+	assert_non_null(strstr(err.message, "stack-new"));
+	snprintf(req.client_ref, sizeof(req.client_ref), "stack-old");
+	assert_int_equal(vp_broker_confirm(f->broker, &b, old.n, &req, "rid", &out, &err),
+			 VP_ERR_CONFLICT);
+	assert_non_null(strstr(err.message, "stack-old"));
+	assert_int_equal(fx_count(f), 0); /* no AWS call */
+	assert_int_equal(fx_record(f, now.n).id, now.id);
+	assert_int_equal(fx_record(f, now.n).state, VP_NS_PENDING);
+
+	/* naming the registration n holds: released as by n alone */
+	fx_tables(f, "");
+	assert_int_equal(vp_broker_release(f->broker, &b, now.n, "stack-new", "rid", &out, &err),
+			 VP_OK);
+	assert_int_equal(fx_record(f, now.n).state, VP_NS_RELEASED);
+	/* and again: idempotent for the registration that was n's last */
+	assert_int_equal(vp_broker_release(f->broker, &b, now.n, "stack-new", "rid", &out, &err),
+			 VP_OK);
+}
+
 /* Defect 6: readiness proves a write, not only a read. */
 static void test_readiness_needs_a_write(void **state)
 {
@@ -192,6 +236,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stale_snapshot_released_nothing, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_readiness_needs_a_write, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_named_registration_only, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_routes_and_grant_removed, fx_setup,
 						fx_teardown),

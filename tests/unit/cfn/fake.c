@@ -19,6 +19,7 @@
 #include <microhttpd.h>
 
 #include "aws/chain.h"
+#include "cfn/probe_mode.h"
 #include "core/log.h"
 
 #define MAX_EVENTS     64
@@ -58,6 +59,18 @@ struct fake {
 	struct ns namespaces[MAX_NAMESPACES];
 	size_t ns_count;
 	char accepter[16]; /* the answers' PeeringAccepter; "" answers none (an older broker) */
+	char zone[40];     /* the active answers' HostedZoneId; "": null */
+	bool tgw;          /* the transit-gateway mode's answers (issue 16) */
+	struct fake_call r53[MAX_RECORDS]; /* Route 53 calls (the function's own) */
+	size_t r53_count;
+	int r53_status;
+	char r53_code[64];
+	struct fake_call invokes[MAX_RECORDS]; /* Lambda Invoke calls (the probe function's) */
+	size_t invoke_count;
+	char invoke_types[MAX_RECORDS][32]; /* their X-Amz-Invocation-Type */
+	int invoke_status;                  /* 0: run the probe mode in-process */
+	char invoke_function_error[32];
+	char invoke_body[1024];
 };
 
 struct conn_state {
@@ -174,7 +187,7 @@ static enum MHD_Result response_url(struct fake *f, struct MHD_Connection *conn,
 }
 
 /* The namespace object as the broker renders it (docs/api.md). */
-static char *ns_json(const struct ns *ns, const char *accepter)
+static char *ns_json(const struct ns *ns, const char *accepter, const char *zone, bool tgw)
 {
 	char vpc[32], sub[4][32];
 	unsigned base = (unsigned)ns->n * 4;
@@ -194,10 +207,22 @@ static char *ns_json(const struct ns *ns, const char *accepter)
 		      "arn:aws:iam::111111111111:role/vpcpeer-peer-1", "PeerCidrBlock",
 		      "10.0.0.0/22", "VpcId", ns->vpc[0] ? json_string(ns->vpc) : json_null(),
 		      "VpcPeeringConnectionId", ns->pcx[0] ? json_string(ns->pcx) : json_null());
+	if (o)
+		json_object_set_new(o, "HostedZoneId",
+				    zone[0] && strcmp(ns->state, "active") == 0 ? json_string(zone)
+										: json_null());
 	if (o && accepter[0]) {
 		json_object_set_new(o, "PeeringAccepter", json_string(accepter));
 		if (strcmp(accepter, "broker") == 0) /* no role in broker mode */
 			json_object_set_new(o, "PeerRoleArn", json_null());
+	}
+	if (o && tgw) {
+		json_object_set_new(o, "Attach", json_string("transit-gateway"));
+		json_object_set_new(o, "TransitGatewayId", json_string(FAKE_TGW_ID));
+		json_object_set_new(o, "ResourceShareArn", json_string(FAKE_SHARE_ARN));
+		json_object_set_new(o, "TransitGatewayAttachmentId",
+				    ns->pcx[0] ? json_string(ns->pcx) : json_null());
+		json_object_set_new(o, "VpcPeeringConnectionId", json_null());
 	}
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -226,9 +251,14 @@ static enum MHD_Result broker(struct fake *f, struct MHD_Connection *conn, const
 	struct ns *ns;
 	int64_t n;
 
+	const char *client_ref =
+		MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "client_ref");
+
 	memset(&c, 0, sizeof(c));
 	copy(c.method, sizeof(c.method), method);
-	copy(c.path, sizeof(c.path), url);
+	/* the path as sent, its query decoded: the release names its registration */
+	snprintf(c.path, sizeof(c.path), "%s%s%s", url, client_ref ? "?client_ref=" : "",
+		 client_ref ? client_ref : "");
 	memcpy(c.body, st->body, st->len < sizeof(c.body) - 1 ? st->len : sizeof(c.body) - 1);
 	c.proof = auth && strncmp(auth, "Vpcpeer-Proof ", 14) == 0;
 	pthread_mutex_lock(&f->lock);
@@ -268,7 +298,7 @@ static enum MHD_Result broker(struct fake *f, struct MHD_Connection *conn, const
 			status = 201;
 		}
 		if (ns)
-			text = ns_json(ns, f->accepter);
+			text = ns_json(ns, f->accepter, f->zone, f->tgw);
 		else
 			status = 400;
 	} else if (strncmp(url, "/v1/namespaces/", 15) == 0 &&
@@ -277,17 +307,24 @@ static enum MHD_Result broker(struct fake *f, struct MHD_Connection *conn, const
 		if (!ns) {
 			status = 404;
 		} else if (strcmp(end, "/confirm") == 0 && strcmp(method, "POST") == 0) {
-			copy(ns->pcx, sizeof(ns->pcx),
-			     json_string_value(json_object_get(body, "vpc_peering_connection_id")));
+			const char *id = json_string_value(
+				json_object_get(body, "vpc_peering_connection_id"));
+			if (!id)
+				id = json_string_value(
+					json_object_get(body, "transit_gateway_attachment_id"));
+			copy(ns->pcx, sizeof(ns->pcx), id);
 			copy(ns->vpc, sizeof(ns->vpc),
 			     json_string_value(json_object_get(body, "vpc_id")));
 			copy(ns->state, sizeof(ns->state), "active");
-			text = ns_json(ns, f->accepter);
+			text = ns_json(ns, f->accepter, f->zone, f->tgw);
 		} else if (*end == '\0' && strcmp(method, "GET") == 0) {
-			text = ns_json(ns, f->accepter);
+			text = ns_json(ns, f->accepter, f->zone, f->tgw);
+		} else if (*end == '\0' && strcmp(method, "DELETE") == 0 && client_ref &&
+			   strcmp(client_ref, ns->client_ref) != 0) {
+			status = 404; /* n holds another registration now (the broker's check) */
 		} else if (*end == '\0' && strcmp(method, "DELETE") == 0) {
 			copy(ns->state, sizeof(ns->state), "released");
-			text = ns_json(ns, f->accepter);
+			text = ns_json(ns, f->accepter, f->zone, f->tgw);
 		} else {
 			status = 405;
 		}
@@ -303,6 +340,102 @@ static enum MHD_Result broker(struct fake *f, struct MHD_Connection *conn, const
 				     : "{\"error\":{\"code\":\"invalid\",\"message\":\"bad\"}}"),
 		     NULL);
 	free(text);
+	return ret;
+}
+
+/* Route 53 (REST-XML): recorded; associatevpc/disassociatevpc answer INSYNC, or the scripted error.
+ */
+static enum MHD_Result route53(struct fake *f, struct MHD_Connection *conn, const char *url,
+			       const char *method, const struct conn_state *st)
+{
+	struct fake_call c;
+	char body[512];
+	int status;
+
+	const char *client_ref =
+		MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "client_ref");
+
+	memset(&c, 0, sizeof(c));
+	copy(c.method, sizeof(c.method), method);
+	/* the path as sent, its query decoded: the release names its registration */
+	snprintf(c.path, sizeof(c.path), "%s%s%s", url, client_ref ? "?client_ref=" : "",
+		 client_ref ? client_ref : "");
+	memcpy(c.body, st->body, st->len < sizeof(c.body) - 1 ? st->len : sizeof(c.body) - 1);
+	pthread_mutex_lock(&f->lock);
+	if (f->r53_count < MAX_RECORDS)
+		f->r53[f->r53_count++] = c;
+	status = f->r53_status;
+	if (status)
+		snprintf(body, sizeof(body),
+			 "<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>"
+			 "scripted</Message></Error><RequestId>r</RequestId></ErrorResponse>",
+			 f->r53_code);
+	pthread_mutex_unlock(&f->lock);
+	if (!status)
+		snprintf(body, sizeof(body),
+			 "<AssociateVPCWithHostedZoneResponse><ChangeInfo><Id>/change/C1</Id>"
+			 "<Status>INSYNC</Status><SubmittedAt>2026-01-01T00:00:00Z</SubmittedAt>"
+			 "</ChangeInfo></AssociateVPCWithHostedZoneResponse>");
+	return answer(conn, status ? (unsigned)status : 200, body, NULL);
+}
+
+/*
+ * Lambda Invoke: recorded; by default the probe mode answers in-process
+ * (cfn/probe_mode.h, probing from this host as the probe function would from
+ * the VPC), its failure answered as Lambda does: 200, X-Amz-Function-Error.
+ */
+static enum MHD_Result lambda_invoke(struct fake *f, struct MHD_Connection *conn, const char *url,
+				     const char *method, const struct conn_state *st)
+{
+	struct vp_cfn_probe_config pcfg = {0};
+	struct vp_lambda_invocation inv;
+	struct fake_call c;
+	struct vp_buf out;
+	struct vp_error err;
+	char error_type[64], *text = NULL, body[1024], kind[32];
+	const char *type =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Amz-Invocation-Type");
+	const char *hdr[3] = {"X-Amz-Function-Error", kind, NULL};
+	int status;
+	enum MHD_Result ret;
+
+	memset(&c, 0, sizeof(c));
+	copy(c.method, sizeof(c.method), method);
+	copy(c.path, sizeof(c.path), url);
+	memcpy(c.body, st->body, st->len < sizeof(c.body) - 1 ? st->len : sizeof(c.body) - 1);
+	c.proof = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization") != NULL;
+	pthread_mutex_lock(&f->lock);
+	if (f->invoke_count < MAX_RECORDS) {
+		copy(f->invoke_types[f->invoke_count], sizeof(f->invoke_types[0]), type);
+		f->invokes[f->invoke_count++] = c;
+	}
+	status = f->invoke_status;
+	copy(kind, sizeof(kind), f->invoke_function_error);
+	copy(body, sizeof(body), f->invoke_body);
+	pthread_mutex_unlock(&f->lock);
+	if (status) {
+		if (status != 200) /* Lambda's refusal: its code in x-amzn-ErrorType */
+			hdr[0] = "x-amzn-ErrorType";
+		return answer(conn, (unsigned)status, body, kind[0] ? hdr : NULL);
+	}
+	vp_lambda_invocation_init(&inv);
+	if (vp_buf_append(&inv.event, st->body, st->len) != VP_OK)
+		return answer(conn, 500, "{}", NULL);
+	vp_buf_init(&out, (size_t)1 << 20);
+	if (vp_cfn_probe_lambda_handler(&pcfg, &inv, &out, error_type, sizeof(error_type), &err) ==
+	    VP_OK) {
+		ret = answer(conn, 200, out.data ? out.data : "{}", NULL);
+	} else {
+		json_t *e =
+			json_pack("{ss ss}", "errorType", error_type, "errorMessage", err.message);
+		text = e ? json_dumps(e, JSON_COMPACT) : NULL;
+		json_decref(e);
+		copy(kind, sizeof(kind), "Unhandled");
+		ret = answer(conn, 200, text ? text : "{}", hdr);
+		free(text);
+	}
+	vp_buf_cleanup(&out);
+	vp_lambda_invocation_cleanup(&inv);
 	return ret;
 }
 
@@ -334,6 +467,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return response_url(f, conn, url, method, st);
 	if (strncmp(url, "/v1/", 4) == 0)
 		return broker(f, conn, url, method, st);
+	if (strncmp(url, "/2013-04-01/", 12) == 0)
+		return route53(f, conn, url, method, st);
+	if (strncmp(url, "/2015-03-31/functions/", 22) == 0)
+		return lambda_invoke(f, conn, url, method, st);
 	return answer(conn, 404, "{}", NULL);
 }
 
@@ -387,6 +524,12 @@ void fake_reset(struct fake *f)
 	f->refuse_status = 0;
 	f->hang = 0;
 	f->accepter[0] = '\0';
+	f->zone[0] = '\0';
+	f->tgw = false;
+	f->r53_count = 0;
+	f->r53_status = 0;
+	f->invoke_count = 0;
+	f->invoke_status = 0;
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -418,11 +561,13 @@ int fake_group_setup(void **state)
 	setenv("AWS_CONFIG_FILE", "/dev/null", 1);
 	setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
 	vp_log_setup(VP_LOG_ERROR, VP_LOG_JSON, NULL);
+	fake = fake_start();
+	assert_non_null(fake);
+	setenv("AWS_ENDPOINT_URL_ROUTE_53", fake->url, 1); /* the function's Route 53 calls */
+	setenv("AWS_ENDPOINT_URL_LAMBDA", fake->url, 1);   /* its probe function's invocations */
 	if (vp_aws_global_init(&err) != VP_OK ||
 	    vp_aws_client_new_default(&acfg, &fake_aws, &err) != VP_OK)
 		fail_msg("%s", err.message);
-	fake = fake_start();
-	assert_non_null(fake);
 	return 0;
 }
 
@@ -522,5 +667,74 @@ void fake_broker_set_client_ref(struct fake *f, int64_t n, const char *ref)
 	struct ns *ns = find_ns(f, n);
 	if (ns)
 		copy(ns->client_ref, sizeof(ns->client_ref), ref);
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_broker_set_hosted_zone(struct fake *f, const char *zone)
+{
+	pthread_mutex_lock(&f->lock);
+	copy(f->zone, sizeof(f->zone), zone);
+	pthread_mutex_unlock(&f->lock);
+}
+
+size_t fake_route53_call_count(struct fake *f)
+{
+	size_t n;
+	pthread_mutex_lock(&f->lock);
+	n = f->r53_count;
+	pthread_mutex_unlock(&f->lock);
+	return n;
+}
+
+struct fake_call fake_route53_call_at(struct fake *f, size_t i)
+{
+	struct fake_call c;
+	pthread_mutex_lock(&f->lock);
+	c = f->r53[i < f->r53_count ? i : 0];
+	pthread_mutex_unlock(&f->lock);
+	return c;
+}
+
+void fake_route53_fail(struct fake *f, int status, const char *code)
+{
+	pthread_mutex_lock(&f->lock);
+	f->r53_status = status;
+	copy(f->r53_code, sizeof(f->r53_code), code);
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_broker_set_tgw(struct fake *f, bool on)
+{
+	pthread_mutex_lock(&f->lock);
+	f->tgw = on;
+	pthread_mutex_unlock(&f->lock);
+}
+
+size_t fake_invoke_count(struct fake *f)
+{
+	size_t n;
+	pthread_mutex_lock(&f->lock);
+	n = f->invoke_count;
+	pthread_mutex_unlock(&f->lock);
+	return n;
+}
+
+struct fake_call fake_invoke_at(struct fake *f, size_t i, char type[32])
+{
+	struct fake_call c;
+	pthread_mutex_lock(&f->lock);
+	c = f->invokes[i < f->invoke_count ? i : 0];
+	if (type)
+		snprintf(type, 32, "%s", f->invoke_types[i < f->invoke_count ? i : 0]);
+	pthread_mutex_unlock(&f->lock);
+	return c;
+}
+
+void fake_invoke_answer(struct fake *f, int status, const char *function_error, const char *body)
+{
+	pthread_mutex_lock(&f->lock);
+	f->invoke_status = status;
+	copy(f->invoke_function_error, sizeof(f->invoke_function_error), function_error);
+	copy(f->invoke_body, sizeof(f->invoke_body), body);
 	pthread_mutex_unlock(&f->lock);
 }

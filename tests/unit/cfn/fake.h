@@ -6,6 +6,7 @@
  *   /cfn/...         CloudFormation's pre-signed ResponseURL: recorded PUTs
  *   /v1/...          a broker with a small in-memory registry, or scripted
  *                    refusals, or one that hangs
+ *   /2015-03-31/...  Lambda Invoke of the probe function (the probe mode in-process)
  * Thread-safe. Everything recorded is copied out.
  */
 #ifndef VP_TEST_CFN_FAKE_H
@@ -79,6 +80,30 @@ void fake_broker_set_state(struct fake *f, int64_t n, const char *state);
 /* The answers' PeeringAccepter ("broker": PeerRoleArn null too); NULL or "": none. */
 void fake_broker_set_accepter(struct fake *f, const char *mode);
 void fake_broker_set_client_ref(struct fake *f, int64_t n, const char *ref);
+/* Active answers name this HostedZoneId (NULL or "": null). */
+void fake_broker_set_hosted_zone(struct fake *f, const char *zone);
+/*
+ * The transit-gateway mode's answers (issue 16): Attach "transit-gateway",
+ * FAKE_TGW_ID, FAKE_SHARE_ARN, TransitGatewayAttachmentId; confirm takes
+ * transit_gateway_attachment_id. false: back to peering answers.
+ */
+#define FAKE_TGW_ID    "tgw-0123456789abcdef0"
+#define FAKE_SHARE_ARN "arn:aws:ram:us-east-1:111111111111:resource-share/0f1e2d3c-share"
+void fake_broker_set_tgw(struct fake *f, bool on);
+/* Route 53 (/2013-04-01/...): the calls made; every call answers status+code (0: INSYNC). */
+size_t fake_route53_call_count(struct fake *f);
+struct fake_call fake_route53_call_at(struct fake *f, size_t i);
+void fake_route53_fail(struct fake *f, int status, const char *code);
+/*
+ * Lambda Invoke (/2015-03-31/functions/...): the calls made (type: their
+ * X-Amz-Invocation-Type). By default the probe mode answers in-process;
+ * fake_invoke_answer() scripts status, X-Amz-Function-Error ("" none; with a
+ * status other than 200 it is sent as x-amzn-ErrorType, Lambda's error code)
+ * and body instead (status 0: back to the probe mode).
+ */
+size_t fake_invoke_count(struct fake *f);
+struct fake_call fake_invoke_at(struct fake *f, size_t i, char type[32]);
+void fake_invoke_answer(struct fake *f, int status, const char *function_error, const char *body);
 /* Forget everything recorded and scripted (the registry too). */
 void fake_reset(struct fake *f);
 

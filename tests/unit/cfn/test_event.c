@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "cfn/event.h"
+#include "cfn/probe_mode.h"
 
 #define ENVELOPE                                                                                   \
 	"\"ResponseURL\": \"https://cloudformation-custom-resource-response-useast1.s3.amazonaws." \
@@ -122,35 +123,48 @@ static void test_default_client_ref(void **state)
 	assert_int_equal(strncmp(ref, "cfn-sha256:", 11), 0);
 }
 
-static void test_host_port(void **state)
+/* HealthCheck: probe targets separated by commas; the old HOST:PORT is one (issue 21). */
+static void test_health_check_list(void **state)
 {
 	static const struct {
-		const char *text, *host;
-		unsigned port;
+		const char *text;
+		int count;
+		const char *last;
 	} good[] = {
-		{"10.0.0.10:443", "10.0.0.10", 443},
-		{"hub.internal.example:8080", "hub.internal.example", 8080},
-		{"[fd00::1]:22", "fd00::1", 22},
-		{"a:65535", "a", 65535},
+		{"10.0.0.10:443", 1, "10.0.0.10:443"},
+		{"hub.internal.example:8080", 1, "hub.internal.example:8080"},
+		{"[fd00::1]:22", 1, "[fd00::1]:22"},
+		{" 10.0.0.10:443 ,http://10.0.0.11:8080/health,\thttps://hub.example/ready ", 3,
+		 "https://hub.example/ready"},
 	};
 	static const char *const bad[] = {
-		"",        ":80",      "host",        "host:", "host:0",   "host:65536", "host:08",
-		"host:-1", "ho st:80", "[fd00::1]80", "[]:80", "-host:80", "host:80x",   "h/x:80",
+		"",         ":80",      "host",        "host:",    "host:0",   "host:65536",
+		"host:-1",  "ho st:80", "[fd00::1]80", "[]:80",    "host:80x", "h/x:80",
+		"a:1,,b:2", "a:1,",     " , ",         "ftp://a/",
 	};
-	char host[VP_CFN_HOST_MAX + 1];
-	unsigned port;
+	static struct vp_probe_target targets[VP_PROBE_MAX_TARGETS];
+	char many[VP_PROBE_MAX_TARGETS * 8 + 16] = "";
 	struct vp_error err;
+	int count;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		if (vp_cfn_host_port_parse(good[i].text, host, &port, &err) != VP_OK)
+		if (vp_cfn_probe_list_parse(good[i].text, targets, VP_PROBE_MAX_TARGETS, &count,
+					    &err) != VP_OK)
 			fail_msg("%s: %s", good[i].text, err.message);
-		assert_string_equal(host, good[i].host);
-		assert_int_equal(port, good[i].port);
+		assert_int_equal(count, good[i].count);
+		assert_string_equal(targets[count - 1].text, good[i].last);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (vp_cfn_host_port_parse(bad[i], host, &port, &err) == VP_OK)
+		if (vp_cfn_probe_list_parse(bad[i], targets, VP_PROBE_MAX_TARGETS, &count, &err) ==
+		    VP_OK)
 			fail_msg("accepted '%s'", bad[i]);
+	/* 65 targets: one too many. */
+	for (int i = 0, used = 0; i <= VP_PROBE_MAX_TARGETS; i++)
+		used += snprintf(many + used, sizeof(many) - (size_t)used, "%sa:1", i ? "," : "");
+	assert_int_equal(vp_cfn_probe_list_parse(many, NULL, VP_PROBE_MAX_TARGETS, &count, &err),
+			 VP_ERR_INVALID);
+	assert_non_null(strstr(err.message, "at most 64"));
 }
 
 static void test_properties(void **state)
@@ -165,7 +179,8 @@ static void test_properties(void **state)
 		 "Confirmation\", \"ResourceProperties\": {\"BrokerUrl\": \"https://b:8443\", "
 		 "\"ServerId\": \"\", \"NamespaceId\": 7, \"VpcPeeringConnectionId\": "
 		 "\"pcx-0123abcd\", \"VpcId\": \"vpc-0123456789abcdef0\", \"HealthCheck\": "
-		 "\"10.0.0.5:80\", \"Unknown\": {\"x\": 1}}}",
+		 "\"10.0.0.5:80 , http://10.0.0.6:8080/health\", \"ProbeFunction\": "
+		 "\"client-a-ProbeFunction-AbC123\", \"Unknown\": {\"x\": 1}}}",
 		 &ev);
 	if (vp_cfn_confirmation_props_parse(&ev, NULL, &conf, &err) != VP_OK)
 		fail_msg("%s", err.message);
@@ -173,8 +188,9 @@ static void test_properties(void **state)
 	assert_string_equal(conf.broker.server_id, ""); /* "" counts as absent */
 	assert_int_equal(conf.namespace_id, 7);
 	assert_string_equal(conf.peering_id, "pcx-0123abcd");
-	assert_string_equal(conf.health_host, "10.0.0.5");
-	assert_int_equal(conf.health_port, 80);
+	assert_string_equal(conf.health_check, "10.0.0.5:80 , http://10.0.0.6:8080/health");
+	assert_int_equal(conf.health_count, 2);
+	assert_string_equal(conf.probe_function, "client-a-ProbeFunction-AbC123");
 	if (vp_cfn_registration_props_parse(&ev, NULL, &reg, &err) != VP_OK)
 		fail_msg("%s", err.message);
 	assert_false(reg.client_ref_given);
@@ -233,12 +249,44 @@ static void test_peering_accepter(void **state)
 	assert_string_equal(c.peer_owner_id, "111111111111");
 	assert_string_equal(c.peer_region, "eu-west-1");
 	/* Broker mode with a peering id: that one is confirmed, a HealthCheck is fine. */
+	assert_int_equal(
+		confirmation(", \"PeeringAccepter\": \"broker\", "
+			     "\"VpcPeeringConnectionId\": \"pcx-0123abcd\", "
+			     "\"HealthCheck\": \"10.0.0.5:80\", \"ProbeFunction\": \"probe\"",
+			     &c, &err),
+		VP_OK);
+	assert_string_equal(c.peering_id, "pcx-0123abcd");
+	/* The handler runs outside the VPC: a HealthCheck needs the function that probes in it
+	 * (issue 21). */
 	assert_int_equal(confirmation(", \"PeeringAccepter\": \"broker\", "
 				      "\"VpcPeeringConnectionId\": \"pcx-0123abcd\", "
 				      "\"HealthCheck\": \"10.0.0.5:80\"",
 				      &c, &err),
-			 VP_OK);
-	assert_string_equal(c.peering_id, "pcx-0123abcd");
+			 VP_ERR_INVALID);
+	assert_non_null(strstr(err.message, "needs ProbeFunction"));
+	assert_int_equal(
+		confirmation(", \"PeeringAccepter\": \"broker\", "
+			     "\"VpcPeeringConnectionId\": \"pcx-0123abcd\", "
+			     "\"HealthCheck\": \"10.0.0.5:80\", \"ProbeFunction\": \"a/b\"",
+			     &c, &err),
+		VP_ERR_INVALID);
+	assert_non_null(strstr(err.message, "property ProbeFunction"));
+	/* Each target of the list is checked, named by its place; an empty one is refused. */
+	assert_int_equal(
+		confirmation(", \"PeeringAccepter\": \"broker\", "
+			     "\"VpcPeeringConnectionId\": \"pcx-0123abcd\", "
+			     "\"HealthCheck\": \"10.0.0.5:80,10.0.0.6\", \"ProbeFunction\": "
+			     "\"probe\"",
+			     &c, &err),
+		VP_ERR_INVALID);
+	assert_non_null(strstr(err.message, "property HealthCheck: target 2"));
+	assert_int_equal(
+		confirmation(", \"PeeringAccepter\": \"broker\", "
+			     "\"VpcPeeringConnectionId\": \"pcx-0123abcd\", "
+			     "\"HealthCheck\": \"10.0.0.5:80,\", \"ProbeFunction\": \"probe\"",
+			     &c, &err),
+		VP_ERR_INVALID);
+	assert_non_null(strstr(err.message, "target 2 is empty"));
 	/* Each part of the request's target is required and checked, by name. */
 	assert_int_equal(confirmation(", \"PeeringAccepter\": \"broker\"", &c, &err),
 			 VP_ERR_INVALID);
@@ -295,7 +343,7 @@ int main(void)
 		cmocka_unit_test(test_create_update_delete),
 		cmocka_unit_test(test_unanswerable),
 		cmocka_unit_test(test_default_client_ref),
-		cmocka_unit_test(test_host_port),
+		cmocka_unit_test(test_health_check_list),
 		cmocka_unit_test(test_properties),
 		cmocka_unit_test(test_peering_accepter),
 	};

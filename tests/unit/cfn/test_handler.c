@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "cfn/handler.h"
+#include "cfn/probe_mode.h"
 #include "cfn/response.h"
 #include "fake.h"
 
@@ -35,6 +36,7 @@ static int setup(void **state)
 	cfg.broker_url = fake_url(fake); /* pinned, as templates/client.yaml does */
 	cfg.put_retry_delay_ms = 10;
 	cfg.health_timeout_ms = 300;
+	cfg.invoke_retry_delay_ms = 10;
 	return 0;
 }
 
@@ -287,7 +289,8 @@ static void test_registration_delete_releases(void **state)
 	assert_string_equal(call.path, "/v1/namespaces/1");
 	call = fake_broker_call_at(fake, 2);
 	assert_string_equal(call.method, "DELETE");
-	assert_string_equal(call.path, "/v1/namespaces/1");
+	/* named by its client reference: n cannot change hands between the GET and this */
+	assert_string_equal(call.path, "/v1/namespaces/1?client_ref=" STACK_ID "/Registration");
 
 	/* Again (Lambda's retry): already released, nothing more is deleted. */
 	calls = fake_broker_call_count(fake);
@@ -439,6 +442,7 @@ static void test_confirmation(void **state)
 	props = confirmation_props("1");
 	/* The fake itself listens: a health check that passes. */
 	json_object_set_new(props, "HealthCheck", json_string(fake_hostport(fake)));
+	json_object_set_new(props, "ProbeFunction", json_string("client-a-ProbeFunction-1"));
 	a = send_request("Create", VP_CFN_CONFIRMATION_TYPE, NULL, props, &conf);
 	assert_true(conf.success);
 	assert_string_equal(conf.physical_id, "vpcpeer-confirm-1");
@@ -468,22 +472,216 @@ static void test_confirmation(void **state)
 	assert_int_equal(fake_broker_call_count(fake), calls);
 }
 
-static void test_confirmation_health_check_failure(void **state)
+/* The hub's hosted zone (handler_zone.c): associate from this account, confirm again, and
+ * disassociate before the release; no zone, no Route 53 call. */
+static void test_confirmation_associates_with_hosted_zone(void **state)
 {
-	struct vp_cfn_result reg, conf;
-	json_t *props, *a;
+	struct vp_cfn_result reg, conf, del;
+	struct fake_call call;
+	json_t *a;
 
 	(void)state;
 	json_decref(
 		send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &reg));
-	props = confirmation_props("1");
-	/* Port 1 on loopback: nothing listens there. */
-	json_object_set_new(props, "HealthCheck", json_string("127.0.0.1:1"));
-	a = send_request("Create", VP_CFN_CONFIRMATION_TYPE, NULL, props, &conf);
+	a = send_request("Create", VP_CFN_CONFIRMATION_TYPE, NULL, confirmation_props("1"), &conf);
+	assert_true(conf.success);
+	assert_string_equal(data_of(a, "HostedZoneId"), "");
+	json_decref(a);
+	assert_int_equal(fake_route53_call_count(fake), 0);
+	assert_int_equal(fake_broker_call_count(fake), 2);
+
+	fake_broker_set_hosted_zone(fake, "Z0HUBZONE1");
+	a = send_request("Update", VP_CFN_CONFIRMATION_TYPE, conf.physical_id,
+			 confirmation_props("1"), &conf);
+	assert_true(conf.success);
+	assert_string_equal(data_of(a, "HostedZoneId"), "Z0HUBZONE1");
+	json_decref(a);
+	assert_int_equal(fake_route53_call_count(fake), 1);
+	call = fake_route53_call_at(fake, 0);
+	assert_string_equal(call.method, "POST");
+	assert_string_equal(call.path, "/2013-04-01/hostedzone/Z0HUBZONE1/associatevpc");
+	assert_contains(call.body, "<VPCId>vpc-0a1b2c3d4e5f60718</VPCId>");
+	assert_contains(call.body, "<VPCRegion>us-east-1</VPCRegion>");
+	/* confirm, then the same confirm again (the broker deletes its authorization) */
+	assert_int_equal(fake_broker_call_count(fake), 4);
+	call = fake_broker_call_at(fake, 3);
+	assert_string_equal(call.method, "POST");
+	assert_string_equal(call.path, "/v1/namespaces/1/confirm");
+
+	/* Associated already: the state wanted. */
+	fake_route53_fail(fake, 400, "ConflictingDomainExists");
+	json_decref(send_request("Update", VP_CFN_CONFIRMATION_TYPE, conf.physical_id,
+				 confirmation_props("1"), &conf));
+	assert_true(conf.success);
+	/* Refused: FAILED, naming the permission, and no second confirm. */
+	fake_route53_fail(fake, 401, "NotAuthorizedException");
+	a = send_request("Update", VP_CFN_CONFIRMATION_TYPE, conf.physical_id,
+			 confirmation_props("1"), &conf);
 	assert_false(conf.success);
-	assert_contains(reason_of(a), "health check: no TCP connection to 127.0.0.1:1");
+	assert_contains(reason_of(a), "route53:AssociateVPCWithHostedZone");
+	assert_contains(reason_of(a), "Z0HUBZONE1");
+	json_decref(a);
+	assert_int_equal(fake_broker_call_count(fake), 7);
+
+	/* Delete of the registration: disassociate (best effort, even refused), then release. */
+	json_decref(send_request("Delete", VP_CFN_REGISTRATION_TYPE, reg.physical_id,
+				 registration_props(), &del));
+	assert_true(del.success);
+	call = fake_route53_call_at(fake, fake_route53_call_count(fake) - 1);
+	assert_string_equal(call.path, "/2013-04-01/hostedzone/Z0HUBZONE1/disassociatevpc");
+	call = fake_broker_call_at(fake, fake_broker_call_count(fake) - 1);
+	assert_string_equal(call.method, "DELETE");
+}
+
+/* A confirmation with a HealthCheck of `targets`, after a registration: its answer. */
+static json_t *health_checked(const char *targets, struct vp_cfn_result *conf)
+{
+	struct vp_cfn_result reg;
+	json_t *props;
+
+	json_decref(
+		send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &reg));
+	props = confirmation_props("1");
+	json_object_set_new(props, "HealthCheck", json_string(targets));
+	json_object_set_new(props, "ProbeFunction",
+			    json_string("arn:aws:lambda:us-east-1:222222222222:function:probe-1"));
+	return send_request("Create", VP_CFN_CONFIRMATION_TYPE, NULL, props, conf);
+}
+
+static void test_confirmation_health_check_failure(void **state)
+{
+	struct vp_cfn_result conf;
+	struct fake_call call;
+	char type[32], reached[96];
+	json_t *a, *ev;
+
+	(void)state;
+	/* Port 1 on loopback: nothing listens there; the fake's own port does. */
+	snprintf(reached, sizeof(reached), "%s, 127.0.0.1:1", fake_hostport(fake));
+	a = health_checked(reached, &conf);
+	assert_false(conf.success);
+	assert_contains(reason_of(a), "health check from this VPC failed for 1 target: "
+				      "127.0.0.1:1: refused: ");
 	assert_int_equal(strncmp(conf.physical_id, "vpcpeer-failed-", 15), 0);
 	json_decref(a);
+	/* One synchronous invocation of the named function (its ARN's ':' sent as %3A, which
+	 * the fake's server decodes), the targets in the event. */
+	assert_int_equal(fake_invoke_count(fake), 1);
+	call = fake_invoke_at(fake, 0, type);
+	assert_string_equal(call.method, "POST");
+	assert_string_equal(call.path, "/2015-03-31/functions/"
+				       "arn:aws:lambda:us-east-1:222222222222:function:probe-1/"
+				       "invocations");
+	assert_string_equal(type, "RequestResponse");
+	assert_true(call.proof); /* signed (SigV4) */
+	ev = json_loads(call.body, 0, NULL);
+	assert_non_null(ev);
+	assert_int_equal(json_array_size(json_object_get(ev, "targets")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(ev, "targets"), 1)),
+			    "127.0.0.1:1");
+	assert_true(json_integer_value(json_object_get(ev, "timeout_s")) >= 1);
+	json_decref(ev);
+}
+
+/* What Lambda answers other than the probe's result becomes FAILED words that say so. */
+static void test_confirmation_probe_invoke_errors(void **state)
+{
+	static const struct {
+		int status;
+		const char *function_error, *body, *named;
+	} cases[] = {
+		/* The handler's role may not invoke it (the template allows its own probe only). */
+		{403, "AccessDeniedException",
+		 "{\"Type\":\"User\",\"message\":\"User: arn:aws:sts::2:assumed-role/h is not "
+		 "authorized to perform: lambda:InvokeFunction\"}",
+		 "cannot invoke the probe function arn:aws:lambda:us-east-1:222222222222:function:"
+		 "probe-1: lambda Invoke: AccessDeniedException"},
+		{404, "ResourceNotFoundException",
+		 "{\"Type\":\"User\",\"message\":\"Function not found\"}",
+		 "ResourceNotFoundException"},
+		/* It ran and failed: Lambda's 200 with X-Amz-Function-Error. */
+		{200, "Unhandled",
+		 "{\"errorType\":\"Runtime.ExitError\",\"errorMessage\":\"RequestId: r Error: "
+		 "Runtime exited\"}",
+		 "failed (Unhandled): Runtime.ExitError: RequestId: r Error: Runtime exited"},
+		/* Lambda's own failure: not retried (the function may have run already, and a
+		 * second wait would pass the handler's deadline). */
+		{500, "ServiceException", "{\"Type\":\"Service\",\"message\":\"internal\"}",
+		 "ServiceException"},
+		/* Another function's answer. */
+		{200, "", "{\"Status\":\"SUCCESS\"}", "answered no probe result"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vp_cfn_result conf;
+		json_t *a;
+
+		setup(NULL);
+		fake_invoke_answer(fake, cases[i].status, cases[i].function_error, cases[i].body);
+		a = health_checked("10.0.0.5:443", &conf);
+		assert_false(conf.success);
+		assert_contains(reason_of(a), cases[i].named);
+		/* Only a denial is tried again (IAM's propagation), 4 times in all. */
+		assert_int_equal(fake_invoke_count(fake), cases[i].status == 403 ? 4 : 1);
+		json_decref(a);
+	}
+}
+
+/* The probe mode itself: the event checked, the answer the probe's JSON. */
+static void test_probe_mode_events(void **state)
+{
+	static const struct {
+		const char *event, *named;
+	} bad[] = {
+		{"[]", "JSON object"},
+		{"{\"targets\": []}", "1 to 64"},
+		{"{\"targets\": [\"10.0.0.5\"]}", "target 1"},
+		{"{\"targets\": [5]}", "not a string"},
+		{"{\"targets\": [\"10.0.0.5:1\"], \"timeout_s\": 0}", "timeout_s"},
+		{"{\"targets\": [\"10.0.0.5:1\"], \"timeout_s\": 1.5}", "timeout_s"},
+		{"{\"targets\": [\"10.0.0.5:1\"], \"extra\": 1}", "unknown key 'extra'"},
+	};
+	struct vp_cfn_probe_config pcfg = {0};
+	struct vp_lambda_invocation inv;
+	struct vp_error err;
+	struct vp_buf out;
+	char type[64], event[128];
+	json_t *doc, *t;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		vp_lambda_invocation_init(&inv);
+		vp_buf_init(&out, 1 << 20);
+		assert_int_equal(vp_buf_appends(&inv.event, bad[i].event), VP_OK);
+		assert_int_equal(
+			vp_cfn_probe_lambda_handler(&pcfg, &inv, &out, type, sizeof(type), &err),
+			VP_ERR_INVALID);
+		assert_string_equal(type, "InvalidEvent");
+		assert_contains(err.message, bad[i].named);
+		vp_buf_cleanup(&out);
+		vp_lambda_invocation_cleanup(&inv);
+	}
+	/* A target that answers and one that refuses, with a 1 s bound. */
+	snprintf(event, sizeof(event), "{\"targets\": [\"%s\", \"127.0.0.1:1\"], \"timeout_s\": 1}",
+		 fake_hostport(fake));
+	vp_lambda_invocation_init(&inv);
+	vp_buf_init(&out, 1 << 20);
+	assert_int_equal(vp_buf_appends(&inv.event, event), VP_OK);
+	if (vp_cfn_probe_lambda_handler(&pcfg, &inv, &out, type, sizeof(type), &err) != VP_OK)
+		fail_msg("%s", err.message);
+	doc = json_loadb(out.data, out.len, 0, NULL);
+	assert_non_null(doc);
+	assert_true(json_is_false(json_object_get(doc, "Reached")));
+	t = json_array_get(json_object_get(doc, "Targets"), 0);
+	assert_true(json_is_true(json_object_get(t, "Reached")));
+	assert_string_equal(json_string_value(json_object_get(t, "Outcome")), "connected");
+	t = json_array_get(json_object_get(doc, "Targets"), 1);
+	assert_string_equal(json_string_value(json_object_get(t, "Target")), "127.0.0.1:1");
+	assert_string_equal(json_string_value(json_object_get(t, "Outcome")), "refused");
+	json_decref(doc);
+	vp_buf_cleanup(&out);
+	vp_lambda_invocation_cleanup(&inv);
 }
 
 static void test_broker_refusal_is_actionable(void **state)
@@ -729,7 +927,10 @@ int main(void)
 		cmocka_unit_test_setup(test_rollback_of_failed_create_touches_nothing, setup),
 		cmocka_unit_test_setup(test_missing_or_malformed_properties_are_named, setup),
 		cmocka_unit_test_setup(test_confirmation, setup),
+		cmocka_unit_test_setup(test_confirmation_associates_with_hosted_zone, setup),
 		cmocka_unit_test_setup(test_confirmation_health_check_failure, setup),
+		cmocka_unit_test_setup(test_confirmation_probe_invoke_errors, setup),
+		cmocka_unit_test_setup(test_probe_mode_events, setup),
 		cmocka_unit_test_setup(test_broker_refusal_is_actionable, setup),
 		cmocka_unit_test_setup(test_broker_unreachable, setup),
 		cmocka_unit_test_setup(test_event_naming_another_broker_is_refused, setup),

@@ -53,8 +53,13 @@ static void test_client_ref(void **state)
 			 VP_OK);
 	/* The one rule for everyone: no space (the registry used to accept one). */
 	assert_int_equal(vp_ids_client_ref_check("my stack", &err), VP_ERR_INVALID);
-	assert_string_equal(err.message,
-			    "client_ref has a character that is not printable ASCII at position 3");
+	assert_string_equal(
+		err.message,
+		"client_ref has a space at position 3: use printable ASCII without spaces "
+		"('!' to '~', e.g. stack/1)");
+	assert_int_equal(vp_ids_client_ref_check("tab\there", &err), VP_ERR_INVALID);
+	assert_string_equal(err.message, "client_ref has byte 0x09 at position 4: use printable "
+					 "ASCII without spaces ('!' to '~', e.g. stack/1)");
 	assert_int_equal(vp_ids_client_ref_check("tab\there", NULL), VP_ERR_INVALID);
 	assert_int_equal(vp_ids_client_ref_check("caf\xc3\xa9", NULL), VP_ERR_INVALID);
 	assert_int_equal(vp_ids_client_ref_check("", &err), VP_ERR_INVALID);
@@ -75,9 +80,13 @@ static void test_aws_ids(void **state)
 	struct vp_error err;
 
 	(void)state;
-	/* AWS's real maximum: prefix, '-', 17 hex digits (the API allowed 22, others 64). */
-	assert_int_equal(VP_AWS_ID_MAX, 21);
-	assert_int_equal(strlen("pcx-0123456789abcdef0"), VP_AWS_ID_MAX);
+	/* AWS's real maximum: prefix, '-', 17 hex digits (the API allowed 22, others 64); the
+	 * longest prefix the broker keeps is a transit gateway attachment's (issue 16). */
+	assert_int_equal(VP_AWS_ID_MAX, 28);
+	assert_int_equal(strlen("tgw-attach-0123456789abcdef0"), VP_AWS_ID_MAX);
+	assert_int_equal(
+		vp_ids_aws_id_check("tgw-attach-0123456789abcdef0", "tgw-attach", "id", NULL),
+		VP_OK);
 	assert_int_equal(vp_ids_aws_id_check("pcx-0123456789abcdef0", "pcx", "id", NULL), VP_OK);
 	assert_int_equal(vp_ids_aws_id_check("vpc-0123abcd", "vpc", "id", NULL), VP_OK);
 	assert_int_equal(vp_ids_aws_id_check("rtb-0123456789abcdef0", "rtb", "id", NULL), VP_OK);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -178,6 +179,38 @@ static void test_threads_lose_no_update(void **state)
 	vp_metrics_free(m);
 }
 
+/* The process_* families only where asked for, each with a plausible value. */
+static void test_process_metrics(void **state)
+{
+	struct vp_metrics *m = vp_metrics_new();
+	const char *at;
+	char *text;
+	double v;
+
+	(void)state;
+	text = vp_metrics_render(m);
+	assert_null(strstr(text, "process_"));
+	free(text);
+	vp_metrics_with_process(m);
+	text = vp_metrics_render(m);
+	assert_non_null(strstr(text, "# TYPE process_cpu_seconds_total counter\n"));
+	at = strstr(text, "\nprocess_resident_memory_bytes ");
+	assert_non_null(at);
+	v = strtod(at + strlen("\nprocess_resident_memory_bytes "), NULL);
+	assert_true(v > 1024.0 * 1024.0); /* this test program is more than 1 MiB resident */
+	at = strstr(text, "\nprocess_open_fds ");
+	assert_non_null(at);
+	assert_true(strtod(at + strlen("\nprocess_open_fds "), NULL) >= 3.0); /* stdio */
+	at = strstr(text, "\nprocess_start_time_seconds ");
+	assert_non_null(at);
+	v = strtod(at + strlen("\nprocess_start_time_seconds "), NULL);
+	assert_true(v > (double)time(NULL) - 3600.0 && v <= (double)time(NULL) + 1.0);
+	assert_non_null(strstr(text, "\nprocess_max_fds "));
+	assert_non_null(strstr(text, "\nprocess_virtual_memory_bytes "));
+	free(text);
+	vp_metrics_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_declarations_are_checked_and_series_bounded),
 		cmocka_unit_test(test_collector_runs_at_render),
 		cmocka_unit_test(test_threads_lose_no_update),
+		cmocka_unit_test(test_process_metrics),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,12 @@
  *   namespace's named lock, activate, unlock; plus the leader lease. No
  *   session state (advisory session locks, SET, prepared statements) may be
  *   relied on (defect 4). The time is printed, not asserted.
+ * - a lock given back while the server is away leaves its row: its own handle
+ *   takes it back at once, and the handle's keeper, still renewing its other
+ *   locks, does not keep that row alive, so another handle gets it once it
+ *   expires (the fault suite's pg_outage froze both brokers on such a row);
+ * - brokers creating one lease row at once: one takes it, the others are
+ *   told it is held, none fails on the primary key (pg_restart, at start-up).
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -176,6 +182,109 @@ static void test_pgbouncer(void **state)
 	vp_registry_close(regs[0]);
 }
 
+static void server(const char *action)
+{
+	assert_int_equal(sh("bash '%s' %s '%s'", getenv("VP_TEST_PG_CLUSTER"), action, state_file),
+			 0);
+}
+
+static void test_give_while_away(void **state)
+{
+	struct vp_registry *a = open_reg(url), *b = open_reg(url);
+	struct vp_registry_lock *kept = NULL, *x = NULL;
+	int64_t start;
+	struct vp_error err;
+	(void)state;
+
+	/* held throughout: the keeper of a keeps renewing a's rows */
+	assert_int_equal(vp_registry_lock(a, "test:kept", 5000, &kept, &err), VP_OK);
+	assert_int_equal(vp_registry_lock(a, "test:x", 5000, &x, &err), VP_OK);
+	server("pause");
+	vp_registry_unlock(x); /* the give fails: the row stays, a's own */
+	server("resume");
+	/* a takes it back without waiting for the row to expire (15 s) */
+	if (vp_registry_lock(a, "test:x", 2000, &x, &err) != VP_OK)
+		fail_msg("a cannot retake its own orphaned row: %s", err.message);
+	server("pause");
+	vp_registry_unlock(x);
+	server("resume");
+	/* b gets it once the row expires: a's keeper renews only what a holds */
+	start = vp_clock_monotonic_ms();
+	if (vp_registry_lock(b, "test:x", 3 * 15 * 1000, &x, &err) != VP_OK)
+		fail_msg("the orphaned row is kept alive: %s", err.message);
+	printf("b took the orphaned lock row after %lld ms\n",
+	       (long long)(vp_clock_monotonic_ms() - start));
+	vp_registry_unlock(x);
+	vp_registry_unlock(kept);
+	vp_registry_close(b);
+	vp_registry_close(a);
+}
+
+#define RACERS 6
+#define ROUNDS 40
+
+struct racer {
+	struct vp_registry *reg;
+	pthread_barrier_t *start;
+	int index, took[ROUNDS];
+	char failure[1024];
+};
+
+static void *race_leases(void *arg)
+{
+	struct racer *r = arg;
+	char holder[32], name[64];
+
+	snprintf(holder, sizeof(holder), "racer-%d", r->index);
+	for (int i = 0; i < ROUNDS; i++) {
+		int64_t epoch = 0;
+		struct vp_error err;
+		vp_code code;
+
+		snprintf(name, sizeof(name), "race-%d", i);
+		pthread_barrier_wait(r->start);
+		code = vp_registry_lease_take(r->reg, name, holder, 15, 0, &epoch, NULL, &err);
+		if (code == VP_OK)
+			r->took[i] = 1;
+		else if (code != VP_ERR_UNAVAILABLE && !r->failure[0])
+			snprintf(r->failure, sizeof(r->failure), "%s: %s", name, err.message);
+	}
+	return NULL;
+}
+
+static void test_lease_created_together(void **state)
+{
+	pthread_barrier_t start;
+	struct racer r[RACERS];
+	pthread_t t[RACERS];
+	(void)state;
+
+	assert_int_equal(pthread_barrier_init(&start, NULL, RACERS), 0);
+	for (int i = 0; i < RACERS; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].reg = open_reg(url);
+		r[i].start = &start;
+		r[i].index = i;
+	}
+	for (int i = 0; i < RACERS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, race_leases, &r[i]), 0);
+	for (int i = 0; i < RACERS; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < RACERS; i++)
+		if (r[i].failure[0])
+			fail_msg("racer %d: %s", i, r[i].failure);
+	for (int round = 0; round < ROUNDS; round++) {
+		int takers = 0;
+		for (int i = 0; i < RACERS; i++)
+			takers += r[i].took[round];
+		if (takers != 1)
+			fail_msg("lease race-%d: taken by %d holders", round, takers);
+	}
+	for (int i = 0; i < RACERS; i++)
+		vp_registry_close(r[i].reg);
+	pthread_barrier_destroy(&start);
+}
+
 static int setup(void **state)
 {
 	char tmpl[] = "/tmp/vpcpeer-pgfaults-XXXXXX", conf[1024];
@@ -246,6 +355,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_pgbouncer),
+		cmocka_unit_test(test_give_while_away),
+		cmocka_unit_test(test_lease_created_together),
 	};
 
 	if (system("command -v pgbouncer >/dev/null && ls /usr/lib/postgresql/*/bin/initdb "

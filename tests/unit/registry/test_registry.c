@@ -317,6 +317,51 @@ static void test_transition_fields_and_expectation(void **state)
 	vp_registry_close(reg);
 }
 
+/* The history newest first, filtered and paged (GET /v1/events, the hub page: issue 17). */
+static void test_events_recent(void **state)
+{
+	struct vp_registry *reg = open_default();
+	struct vp_namespace_record a, b;
+	struct vp_event_record events[8];
+	struct vp_error err;
+	size_t count = 0;
+	bool created;
+	(void)state;
+
+	assert_int_equal(
+		vp_registry_allocate(reg, ACCOUNT_A, "a", NULL, "r1", 0, &a, &created, NULL),
+		VP_OK);
+	assert_int_equal(
+		vp_registry_allocate(reg, ACCOUNT_B, "b", NULL, "r2", 0, &b, &created, NULL),
+		VP_OK);
+	move(reg, a.n, VP_NS_ACTIVE);
+	/* All, newest first: a's "active", b's and a's "allocated". */
+	assert_int_equal(vp_registry_events_recent(reg, 0, NULL, 0, events, 8, &count, &err),
+			 VP_OK);
+	assert_int_equal(count, 3);
+	assert_string_equal(events[0].type, "active");
+	assert_true(events[0].id > events[1].id && events[1].id > events[2].id);
+	/* A page of one, then the next below its id. */
+	assert_int_equal(
+		vp_registry_events_recent(reg, 0, "", events[1].id, events, 8, &count, &err),
+		VP_OK);
+	assert_int_equal(count, 1);
+	assert_int_equal(events[0].n, a.n);
+	assert_string_equal(events[0].type, "allocated");
+	/* By namespace, by account, both. */
+	assert_int_equal(vp_registry_events_recent(reg, a.n, NULL, 0, events, 8, &count, &err),
+			 VP_OK);
+	assert_int_equal(count, 2);
+	assert_int_equal(vp_registry_events_recent(reg, 0, ACCOUNT_B, 0, events, 8, &count, &err),
+			 VP_OK);
+	assert_int_equal(count, 1);
+	assert_int_equal(events[0].n, b.n);
+	assert_int_equal(vp_registry_events_recent(reg, a.n, ACCOUNT_B, 0, events, 8, &count, &err),
+			 VP_OK);
+	assert_int_equal(count, 0);
+	vp_registry_close(reg);
+}
+
 static void test_quarantine(void **state)
 {
 	struct vp_registry_options opts;
@@ -1035,6 +1080,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_principal_recorded),
 		cmocka_unit_test(test_every_transition),
 		cmocka_unit_test(test_transition_fields_and_expectation),
+		cmocka_unit_test(test_events_recent),
 		cmocka_unit_test(test_quarantine),
 		cmocka_unit_test(test_reuse_merges_free_ranges),
 		cmocka_unit_test(test_capacity_exhausted),

@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: Apache-2.0
+"""scripts/publish-lambda against moto's S3 on 127.0.0.1 (issue 15): one bucket per region,
+the zip uploaded, a bucket policy for the organization or the listed accounts; bad input
+refused before any call."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCRIPT = os.path.join(HERE, "..", "..", "scripts", "publish-lambda")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PublishLambda(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.port = free_port()
+        cls.server = ThreadedMotoServer(ip_address="127.0.0.1", port=cls.port)
+        cls.server.start()
+        cls.url = f"http://127.0.0.1:{cls.port}"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.zip = os.path.join(self.tmp.name, "handler.zip")
+        with open(self.zip, "wb") as f:
+            f.write(b"PK\x05\x06" + b"\0" * 18)
+        self.env = dict(os.environ, AWS_ENDPOINT_URL=self.url, AWS_ACCESS_KEY_ID="testing",
+                        AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def run_publish(self, *args):
+        return subprocess.run(["bash", SCRIPT, "--zip", self.zip, *args], env=self.env,
+                              capture_output=True, text=True, timeout=120)
+
+    def s3(self, region):
+        return boto3.client("s3", region_name=region, endpoint_url=self.url,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def test_organization(self):
+        r = self.run_publish("--bucket-prefix", "vp-org", "--regions", "us-east-1,eu-west-1",
+                             "--org-id", "o-abcdef1234")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for region in ("us-east-1", "eu-west-1"):
+            s3 = self.s3(region)
+            body = s3.get_object(Bucket=f"vp-org-{region}", Key="vpcpeer-lambda-x86_64.zip")["Body"].read()
+            with open(self.zip, "rb") as f:
+                self.assertEqual(body, f.read())
+            policy = json.loads(s3.get_bucket_policy(Bucket=f"vp-org-{region}")["Policy"])
+            st = policy["Statement"][0]
+            self.assertEqual(st["Condition"]["StringEquals"]["aws:PrincipalOrgID"], "o-abcdef1234")
+            self.assertEqual(st["Action"], "s3:GetObject")
+            self.assertEqual(st["Resource"], f"arn:aws:s3:::vp-org-{region}/*")
+            self.assertTrue(s3.get_public_access_block(Bucket=f"vp-org-{region}")[
+                "PublicAccessBlockConfiguration"]["BlockPublicPolicy"])
+
+    def test_accounts(self):
+        r = self.run_publish("--bucket-prefix", "vp-acc", "--regions", "us-east-1",
+                             "--accounts", "111111111111,222222222222")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        st = json.loads(self.s3("us-east-1").get_bucket_policy(Bucket="vp-acc-us-east-1")["Policy"])["Statement"][0]
+        principals = st["Principal"]["AWS"]
+        self.assertEqual(sorted(principals if isinstance(principals, list) else [principals]),
+                         ["arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"])
+        self.assertNotIn("Condition", st)
+
+    def test_bad_account_is_refused_before_any_bucket(self):
+        r = self.run_publish("--bucket-prefix", "vp-bad", "--regions", "us-east-1",
+                             "--accounts", "1111,222222222222")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("'1111'", r.stderr)
+        names = [b["Name"] for b in self.s3("us-east-1").list_buckets()["Buckets"]]
+        self.assertNotIn("vp-bad-us-east-1", names)
+
+    def test_reader_required(self):
+        r = self.run_publish("--bucket-prefix", "vp-none", "--regions", "us-east-1")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--org-id or --accounts", r.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(unittest.main())
