@@ -80,112 +80,7 @@ static vp_code parse_states(const char *value, unsigned *out, struct vp_error *e
 	return VP_OK;
 }
 
-enum { P_STATE = 1, P_ACCOUNT = 2, P_CURSOR = 4, P_LIMIT = 8 };
-
-vp_code vp_list_query_parse(const char *query, size_t len, struct vp_list_query *out,
-			    struct vp_error *err)
-{
-	struct vp_list_query q = {0, "", 0, VP_LIST_LIMIT_DEFAULT};
-	unsigned seen = 0;
-	size_t at = 0;
-
-	if (len > VP_LIST_QUERY_MAX)
-		return vp_fail(err, VP_ERR_INVALID, "the query string is longer than %d bytes",
-			       VP_LIST_QUERY_MAX);
-	while (at < len) {
-		const char *pair = query + at, *amp, *eq;
-		size_t pair_len, name_len, value_len;
-		char value[VALUE_MAX + 1];
-		struct vp_error num_err;
-		unsigned which;
-		int64_t n;
-
-		amp = memchr(pair, '&', len - at);
-		pair_len = amp ? (size_t)(amp - pair) : len - at;
-		at += pair_len + 1;
-		if (pair_len == 0)
-			continue; /* "a=1&&b=2", a trailing '&' */
-		eq = memchr(pair, '=', pair_len);
-		name_len = eq ? (size_t)(eq - pair) : pair_len;
-		value_len = eq ? pair_len - name_len - 1 : 0;
-		if (name_len == 5 && memcmp(pair, "state", 5) == 0)
-			which = P_STATE;
-		else if (name_len == 7 && memcmp(pair, "account", 7) == 0)
-			which = P_ACCOUNT;
-		else if (name_len == 6 && memcmp(pair, "cursor", 6) == 0)
-			which = P_CURSOR;
-		else if (name_len == 5 && memcmp(pair, "limit", 5) == 0)
-			which = P_LIMIT;
-		else
-			return vp_fail(err, VP_ERR_INVALID,
-				       "unknown query parameter '%.*s' (state, account, cursor, "
-				       "limit)",
-				       (int)(name_len > 32 ? 32 : name_len), pair);
-		if (seen & which)
-			return vp_fail(err, VP_ERR_INVALID, "query parameter '%.*s' is given twice",
-				       (int)name_len, pair);
-		seen |= which;
-		if (!decode(eq ? eq + 1 : pair, value_len, value, sizeof(value)) || !value[0])
-			return vp_fail(err, VP_ERR_INVALID,
-				       "query parameter '%.*s' has an empty, malformed or too long "
-				       "value",
-				       (int)name_len, pair);
-		switch (which) {
-		case P_STATE:
-			if (parse_states(value, &q.states, err) != VP_OK)
-				return VP_ERR_INVALID;
-			break;
-		case P_ACCOUNT:
-			if (vp_ids_account_check(value, err) != VP_OK) {
-				vp_error_prefix(err, "account");
-				return VP_ERR_INVALID;
-			}
-			memcpy(q.account, value, sizeof(q.account));
-			break;
-		case P_CURSOR:
-			if (vp_parse_int64(value, 0, INT64_MAX, "cursor", &n, &num_err) != VP_OK)
-				return vp_fail(err, VP_ERR_INVALID, "%s", num_err.message);
-			q.cursor = n;
-			break;
-		default:
-			if (vp_parse_int64(value, 1, VP_LIST_LIMIT_MAX, "limit", &n, &num_err) !=
-			    VP_OK)
-				return vp_fail(err, VP_ERR_INVALID, "%s", num_err.message);
-			q.limit = (unsigned)n;
-		}
-	}
-	*out = q;
-	return VP_OK;
-}
-
-vp_code vp_release_query_parse(const char *query, size_t len, char *out, struct vp_error *err)
-{
-	static const char name[] = "client_ref=";
-	char value[VP_CLIENT_REF_MAX + 1];
-
-	out[0] = '\0';
-	if (len == 0)
-		return VP_OK;
-	if (len < sizeof(name) - 1 || memcmp(query, name, sizeof(name) - 1) != 0) {
-		const char *eq = memchr(query, '=', len);
-		size_t name_len = eq ? (size_t)(eq - query) : len;
-		return vp_fail(err, VP_ERR_INVALID,
-			       "unknown query parameter '%.*s' (a release takes client_ref only)",
-			       (int)(name_len > 32 ? 32 : name_len), query);
-	}
-	if (memchr(query, '&', len))
-		return vp_fail(err, VP_ERR_INVALID,
-			       "a release takes one query parameter, client_ref, once");
-	if (!decode(query + sizeof(name) - 1, len - (sizeof(name) - 1), value, sizeof(value)))
-		return vp_fail(err, VP_ERR_INVALID,
-			       "query parameter 'client_ref' has a malformed or too long value");
-	if (vp_ids_client_ref_check(value, err) != VP_OK)
-		return VP_ERR_INVALID;
-	memcpy(out, value, strlen(value) + 1);
-	return VP_OK;
-}
-
-/* ---- the shared walk of the newer parsers (issue 17) ---- */
+/* ---- one walk over name=value pairs, shared by every parser below ---- */
 
 /* One name=value pair, the value decoded; names[] lists the accepted ones. */
 struct query_walk {
@@ -241,7 +136,7 @@ static int walk_next(struct query_walk *w, unsigned *which, char *value, size_t 
 	return 0;
 }
 
-/* The parameters both parsers share: account, cursor, limit. */
+/* The parameters the list parsers share: account, cursor, limit. */
 static vp_code common_param(const char *name, const char *value, char account[13], int64_t *cursor,
 			    unsigned *limit, struct vp_error *err)
 {
@@ -266,12 +161,15 @@ static vp_code common_param(const char *name, const char *value, char account[13
 	return VP_OK;
 }
 
-vp_code vp_events_query_parse(const char *query, size_t len, struct vp_events_query *out,
-			      struct vp_error *err)
+/*
+ * A page of namespaces or of events: FIRST (state or n, one filter of its own) and the
+ * shared account, cursor and limit. n is NULL for a list of namespaces (FIRST is state).
+ */
+static vp_code parse_page(const char *query, size_t len, const char *const names[],
+			  const char *expected, struct vp_list_query *q, int64_t *n,
+			  struct vp_error *err)
 {
-	static const char *const names[] = {"n", "account", "cursor", "limit", NULL};
-	struct query_walk w = {query, len, 0, names, "n, account, cursor, limit", 0};
-	struct vp_events_query q = {0, "", 0, VP_LIST_LIMIT_DEFAULT};
+	struct query_walk w = {query, len, 0, names, expected, 0};
 	char value[VALUE_MAX + 1];
 	struct vp_error num_err;
 	unsigned which;
@@ -281,17 +179,64 @@ vp_code vp_events_query_parse(const char *query, size_t len, struct vp_events_qu
 		return vp_fail(err, VP_ERR_INVALID, "the query string is longer than %d bytes",
 			       VP_LIST_QUERY_MAX);
 	while ((got = walk_next(&w, &which, value, sizeof(value), err)) > 0) {
-		if (which == 0) {
-			if (vp_parse_int64(value, 1, INT32_MAX, "n", &q.n, &num_err) != VP_OK)
+		if (which == 0 && n) {
+			if (vp_parse_int64(value, 1, INT32_MAX, "n", n, &num_err) != VP_OK)
 				return vp_fail(err, VP_ERR_INVALID, "%s", num_err.message);
-		} else if (common_param(names[which], value, q.account, &q.cursor, &q.limit, err) !=
-			   VP_OK) {
+		} else if (which == 0) {
+			if (parse_states(value, &q->states, err) != VP_OK)
+				return VP_ERR_INVALID;
+		} else if (common_param(names[which], value, q->account, &q->cursor, &q->limit,
+					err) != VP_OK) {
 			return VP_ERR_INVALID;
 		}
 	}
-	if (got < 0)
+	return got < 0 ? VP_ERR_INVALID : VP_OK;
+}
+
+vp_code vp_list_query_parse(const char *query, size_t len, struct vp_list_query *out,
+			    struct vp_error *err)
+{
+	static const char *const names[] = {"state", "account", "cursor", "limit", NULL};
+	struct vp_list_query q = {0, "", 0, VP_LIST_LIMIT_DEFAULT};
+
+	if (parse_page(query, len, names, "state, account, cursor, limit", &q, NULL, err) != VP_OK)
 		return VP_ERR_INVALID;
 	*out = q;
+	return VP_OK;
+}
+
+vp_code vp_events_query_parse(const char *query, size_t len, struct vp_events_query *out,
+			      struct vp_error *err)
+{
+	static const char *const names[] = {"n", "account", "cursor", "limit", NULL};
+	struct vp_list_query q = {0, "", 0, VP_LIST_LIMIT_DEFAULT};
+	int64_t n = 0;
+
+	if (parse_page(query, len, names, "n, account, cursor, limit", &q, &n, err) != VP_OK)
+		return VP_ERR_INVALID;
+	out->n = n;
+	memcpy(out->account, q.account, sizeof(out->account));
+	out->cursor = q.cursor;
+	out->limit = q.limit;
+	return VP_OK;
+}
+
+vp_code vp_release_query_parse(const char *query, size_t len, char *out, struct vp_error *err)
+{
+	static const char *const names[] = {"client_ref", NULL};
+	struct query_walk w = {query, len, 0, names, "a release takes client_ref only", 0};
+	char value[VP_CLIENT_REF_MAX + 1];
+	unsigned which;
+	int got;
+
+	out[0] = '\0';
+	while ((got = walk_next(&w, &which, value, sizeof(value), err)) > 0)
+		if (vp_ids_client_ref_check(value, err) != VP_OK)
+			return VP_ERR_INVALID;
+	if (got < 0)
+		return VP_ERR_INVALID;
+	if (w.seen)
+		memcpy(out, value, strlen(value) + 1);
 	return VP_OK;
 }
 
