@@ -20,186 +20,8 @@
 #include <cmocka.h>
 
 #include "broker/tgw.h" /* the principals counter, as a reconciler pass sets it */
-#include "fixture.h"
+#include "tgw_fixture.h"
 #include "broker/reconcile.h"
-
-#define NS     " xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\""
-#define TGW    "tgw-0a1b2c3d"
-#define CRTB   "tgw-rtb-0c0c0c0c" /* the clients' table */
-#define HRTB   "tgw-rtb-0d0d0d0d" /* the hub's table */
-#define VRTB   "tgw-rtb-0a0a0a0a" /* the verify table (test_tgw_verify.c) */
-#define SHARE  "arn:aws:ram:us-east-1:" FX_HUB ":resource-share/abc-123"
-#define TGWARN "arn:aws:ec2:us-east-1:" FX_HUB ":transit-gateway/" TGW
-#define ATT    "tgw-attach-0e0e0e0e"
-#define HUBATT "tgw-attach-0f0f0f0f"
-#define CLIENT "vpc-0c0c0c0c"
-
-/* ---- answers ---- */
-
-static void gateway(struct fx *f, const char *auto_accept)
-{
-	char body[2048];
-
-	snprintf(body, sizeof(body),
-		 "<DescribeTransitGatewaysResponse" NS "><requestId>r</requestId>"
-		 "<transitGatewaySet><item><options><autoAcceptSharedAttachments>%s"
-		 "</autoAcceptSharedAttachments><defaultRouteTableAssociation>disable"
-		 "</defaultRouteTableAssociation><defaultRouteTablePropagation>disable"
-		 "</defaultRouteTablePropagation></options><ownerId>" FX_HUB "</ownerId>"
-		 "<state>available</state><transitGatewayId>" TGW "</transitGatewayId></item>"
-		 "</transitGatewaySet></DescribeTransitGatewaysResponse>",
-		 auto_accept);
-	fx_answer(f, body);
-}
-
-/* SearchTransitGatewayRoutes answering these <item> elements (may be ""). */
-static void routes(struct fx *f, const char *items)
-{
-	char body[4096];
-
-	snprintf(body, sizeof(body),
-		 "<SearchTransitGatewayRoutesResponse" NS "><requestId>r</requestId><routeSet>%s"
-		 "</routeSet><additionalRoutesAvailable>false</additionalRoutesAvailable>"
-		 "</SearchTransitGatewayRoutesResponse>",
-		 items);
-	fx_answer(f, body);
-}
-
-static void route_item(char *out, size_t size, const char *cidr, const char *att, const char *state)
-{
-	snprintf(out, size,
-		 "<item><destinationCidrBlock>%s</destinationCidrBlock><state>%s</state>"
-		 "<type>static</type><transitGatewayAttachments><item><resourceId>" CLIENT
-		 "</resourceId><resourceType>vpc</resourceType><transitGatewayAttachmentId>%s"
-		 "</transitGatewayAttachmentId></item></transitGatewayAttachments></item>",
-		 cidr, state, att);
-}
-
-/* DescribeTransitGatewayVpcAttachments: one attachment (NULL id: none). */
-static void attachment(struct fx *f, const char *id, const char *tgw, const char *vpc,
-		       const char *owner, const char *state)
-{
-	char body[2048];
-
-	if (!id) {
-		fx_answer(f, "<DescribeTransitGatewayVpcAttachmentsResponse" NS
-			     "><requestId>r</requestId><transitGatewayVpcAttachments/>"
-			     "</DescribeTransitGatewayVpcAttachmentsResponse>");
-		return;
-	}
-	snprintf(body, sizeof(body),
-		 "<DescribeTransitGatewayVpcAttachmentsResponse" NS "><requestId>r</requestId>"
-		 "<transitGatewayVpcAttachments><item><state>%s</state><subnetIds>"
-		 "<item>subnet-01010101</item></subnetIds><transitGatewayAttachmentId>%s"
-		 "</transitGatewayAttachmentId><transitGatewayId>%s</transitGatewayId><vpcId>%s"
-		 "</vpcId><vpcOwnerId>%s</vpcOwnerId></item></transitGatewayVpcAttachments>"
-		 "</DescribeTransitGatewayVpcAttachmentsResponse>",
-		 state, id, tgw, vpc, owner);
-	fx_answer(f, body);
-}
-
-/* The answer of an EC2 write of the attachment, its association or a route: `element`. */
-static void wrote(struct fx *f, const char *action, const char *element)
-{
-	char body[1024];
-
-	snprintf(body, sizeof(body),
-		 "<%sResponse" NS "><requestId>r</requestId><%s><transitGatewayAttachmentId>" ATT
-		 "</transitGatewayAttachmentId><destinationCidrBlock>10.0.4.0/22"
-		 "</destinationCidrBlock><state>pending</state></%s></%sResponse>",
-		 action, element, element, action);
-	fx_answer(f, body);
-}
-
-static void ram(struct fx *f, const char *path, const char *json)
-{
-	stub_on(f->stub, "POST", path, 1, 200, json);
-}
-
-static bool org_only; /* the next start's share: to the organization, no outsiders */
-
-static void share(struct fx *f, bool holds)
-{
-	ram(f, "/getresourceshares",
-	    org_only ? "{\"resourceShares\":[{\"allowExternalPrincipals\":false,\"name\":\"hub\","
-		       "\"owningAccountId\":\"" FX_HUB "\",\"resourceShareArn\":\"" SHARE "\","
-		       "\"status\":\"ACTIVE\"}]}"
-		     : "{\"resourceShares\":[{\"allowExternalPrincipals\":true,\"name\":\"hub\","
-		       "\"owningAccountId\":\"" FX_HUB "\",\"resourceShareArn\":\"" SHARE "\","
-		       "\"status\":\"ACTIVE\"}]}");
-	ram(f, "/getresourceshareassociations",
-	    holds ? "{\"resourceShareAssociations\":[{\"resourceShareArn\":\"" SHARE "\","
-		    "\"associatedEntity\":\"" TGWARN "\",\"associationType\":\"RESOURCE\","
-		    "\"status\":\"ASSOCIATED\"}]}"
-		  : "{\"resourceShareAssociations\":[]}");
-	ram(f, "/getresourceshareassociations",
-	    org_only ? "{\"resourceShareAssociations\":[{\"resourceShareArn\":\"" SHARE "\","
-		       "\"associatedEntity\":\"arn:aws:organizations::" FX_HUB
-		       ":organization/o-abc\",\"associationType\":\"PRINCIPAL\","
-		       "\"status\":\"ASSOCIATED\"}]}"
-		     : "{\"resourceShareAssociations\":[]}");
-}
-
-static void ram_ok(struct fx *f, const char *path)
-{
-	ram(f, path,
-	    "{\"resourceShareAssociations\":[{\"resourceShareArn\":\"" SHARE "\","
-	    "\"associatedEntity\":\"" FX_B "\",\"associationType\":\"PRINCIPAL\","
-	    "\"status\":\"ASSOCIATING\",\"external\":true}]}");
-}
-
-/* The requests to `path` (RAM's) recorded so far. */
-static size_t count_path(struct fx *f, const char *path)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < fx_count(f); i++)
-		n += strcmp(stub_request_at(f->stub, i).path, path) == 0;
-	return n;
-}
-
-/* ---- the world ---- */
-
-static void configure(struct fx *f)
-{
-	fx_init(f);
-	f->cfg.peering_accepter = VP_PEERING_ACCEPTER_BROKER;
-	f->cfg.peer_role_count = 0;
-	f->cfg.peering_dns = VP_PEERING_DNS_OFF;
-	f->cfg.accept_wait = 1;
-	f->cfg.attach = VP_BROKER_ATTACH_TRANSIT_GATEWAY;
-	f->cfg.tgw.transit_gateway = TGW;
-	f->cfg.tgw.resource_share = SHARE;
-	f->cfg.tgw.client_table = CRTB;
-	f->cfg.tgw.hub_table = HRTB;
-	f->cfg.tgw.verify_table = VRTB;
-}
-
-/* vp_broker_new with the start-up calls answered; the gateway and the share as given. */
-static vp_code start(struct fx *f, const char *auto_accept, bool holds, struct vp_error *err)
-{
-	char hub_route[512];
-
-	fx_answer(f, "<DescribeVpcsResponse" NS "><requestId>r</requestId><vpcSet><item>"
-		     "<vpcId>" FX_VPC "</vpcId><state>available</state><cidrBlock>" FX_HUB_CIDR
-		     "</cidrBlock><ownerId>" FX_HUB "</ownerId></item></vpcSet>"
-		     "</DescribeVpcsResponse>");
-	fx_tables(f, "");
-	fx_peerings(f, ""); /* the quota view */
-	fx_tables(f, "");
-	gateway(f, auto_accept);
-	route_item(hub_route, sizeof(hub_route), FX_HUB_CIDR, HUBATT, "active");
-	routes(f, hub_route);                   /* the clients' table: the hub's route */
-	routes(f, "");                          /* the hub's table: no client yet */
-	routes(f, "");                          /* the verify table */
-	fx_answer(f, "<X><associations/></X>"); /* the verify table has no association */
-	attachment(f, HUBATT, TGW, FX_VPC, FX_HUB, "available");
-	fx_tables(f, ""); /* the hub VPC's tables: the pool's route missing in both */
-	fx_ok(f, "CreateRoute");
-	fx_ok(f, "CreateRoute");
-	share(f, holds);
-	return vp_broker_new(&f->cfg, f->reg, f->aws, NULL, &f->broker, err);
-}
 
 struct world {
 	struct fx f;
@@ -211,8 +33,8 @@ static int setup(void **state)
 	struct vp_error err;
 
 	assert_non_null(w);
-	configure(&w->f);
-	if (start(&w->f, "disable", true, &err) != VP_OK)
+	tfx_configure(&w->f);
+	if (tfx_start(&w->f, "disable", TFX_SHARE_HOLDS, &err) != VP_OK)
 		fail_msg("start: %s", err.message);
 	stub_reset(w->f.stub);
 	*state = w;
@@ -228,40 +50,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static vp_code do_register(struct fx *f, const char *account, const char *ref, const char *region,
-			   struct vp_registration *out, struct vp_error *err)
-{
-	struct vp_identity id = fx_caller(account);
-	struct vp_register_request req;
-	bool created = false;
-
-	memset(&req, 0, sizeof(req));
-	snprintf(req.client_ref, sizeof(req.client_ref), "%s", ref);
-	snprintf(req.region, sizeof(req.region), "%s", region);
-	return vp_broker_register(f->broker, &id, &req, "rid-register", out, &created, err);
-}
-
-static int64_t live(struct fx *f)
-{
-	int64_t n = -1;
-	struct vp_error err;
-
-	assert_int_equal(vp_registry_count_live(f->reg, &n, &err), VP_OK);
-	return n;
-}
-
-static vp_code confirm(struct fx *f, const struct vp_registration *reg, const char *att,
-		       struct vp_registration *out, struct vp_error *err)
-{
-	struct vp_identity id = fx_caller(reg->record.account);
-	struct vp_confirm_request req;
-
-	memset(&req, 0, sizeof(req));
-	snprintf(req.attachment_id, sizeof(req.attachment_id), "%s", att);
-	snprintf(req.vpc_id, sizeof(req.vpc_id), "%s", CLIENT);
-	return vp_broker_confirm(f->broker, &id, reg->record.n, &req, "rid-confirm", out, err);
-}
-
 /* ---- start-up ---- */
 
 static void test_start_routes_pool_once(void **state)
@@ -270,8 +58,8 @@ static void test_start_routes_pool_once(void **state)
 	struct vp_error err;
 
 	(void)state;
-	configure(&f);
-	if (start(&f, "disable", true, &err) != VP_OK)
+	tfx_configure(&f);
+	if (tfx_start(&f, "disable", TFX_SHARE_HOLDS, &err) != VP_OK)
 		fail_msg("start: %s", err.message);
 	/* the pool (10.0.0.0/8) to the gateway in each hub VPC table, nothing per client */
 	fx_expect(&f, 14, "CreateRoute", "RouteTableId=" FX_RTB1,
@@ -286,8 +74,8 @@ static void test_start_refuses_auto_accept(void **state)
 	struct vp_error err;
 
 	(void)state;
-	configure(&f);
-	assert_int_equal(start(&f, "enable", true, &err), VP_ERR_INVALID);
+	tfx_configure(&f);
+	assert_int_equal(tfx_start(&f, "enable", TFX_SHARE_HOLDS, &err), VP_ERR_INVALID);
 	assert_non_null(strstr(err.message, "accepts shared attachments automatically"));
 	assert_null(f.broker);
 	fx_free(&f);
@@ -299,8 +87,8 @@ static void test_start_refuses_share_without_gateway(void **state)
 	struct vp_error err;
 
 	(void)state;
-	configure(&f);
-	assert_int_equal(start(&f, "disable", false, &err), VP_ERR_INVALID);
+	tfx_configure(&f);
+	assert_int_equal(tfx_start(&f, "disable", TFX_SHARE_MISSING, &err), VP_ERR_INVALID);
 	assert_non_null(strstr(err.message, "does not hold transit gateway " TGW));
 	fx_free(&f);
 }
@@ -311,7 +99,7 @@ static void test_start_refuses_one_table_for_both(void **state)
 	struct vp_error err;
 
 	(void)state;
-	configure(&f);
+	tfx_configure(&f);
 	f.cfg.tgw.hub_table = CRTB;
 	assert_int_equal(vp_broker_new(&f.cfg, f.reg, f.aws, NULL, &f.broker, &err),
 			 VP_ERR_INVALID);
@@ -329,8 +117,8 @@ static void test_register_shares_with_account(void **state)
 	struct vp_error err;
 
 	stub_reset(f->stub);
-	ram_ok(f, "/associateresourceshare");
-	if (do_register(f, FX_B, "stack-share", "us-east-1", &reg, &err) != VP_OK)
+	tfx_ram_ok(f, "/associateresourceshare");
+	if (tfx_register(f, FX_B, "stack-share", "us-east-1", &reg, &err) != VP_OK)
 		fail_msg("register: %s", err.message);
 	assert_string_equal(reg.attach, "transit-gateway");
 	assert_string_equal(reg.transit_gateway_id, TGW);
@@ -347,15 +135,16 @@ static void test_register_other_region_refused(void **state)
 	struct fx *f = &w->f;
 	struct vp_registration reg;
 	struct vp_error err;
-	int64_t before = live(f);
+	int64_t before = tfx_live(f);
 
 	stub_reset(f->stub);
-	ram_ok(f, "/associateresourceshare"); /* there to be used by mistake */
-	assert_int_equal(do_register(f, FX_C, "stack-eu", "eu-west-1", &reg, &err), VP_ERR_INVALID);
+	tfx_ram_ok(f, "/associateresourceshare"); /* there to be used by mistake */
+	assert_int_equal(tfx_register(f, FX_C, "stack-eu", "eu-west-1", &reg, &err),
+			 VP_ERR_INVALID);
 	assert_non_null(strstr(err.message, "region 'eu-west-1'"));
 	assert_non_null(strstr(err.message, "serves region us-east-1 only"));
 	assert_int_equal(fx_count(f), 0);
-	assert_int_equal(live(f), before);
+	assert_int_equal(tfx_live(f), before);
 }
 
 static void test_register_attachment_quota(void **state)
@@ -365,20 +154,20 @@ static void test_register_attachment_quota(void **state)
 	struct vp_error err;
 
 	(void)state;
-	configure(&f);
+	tfx_configure(&f);
 	f.cfg.tgw.max_attachments = 2; /* the hub's attachment and one client */
-	if (start(&f, "disable", true, &err) != VP_OK)
+	if (tfx_start(&f, "disable", TFX_SHARE_HOLDS, &err) != VP_OK)
 		fail_msg("start: %s", err.message);
 	stub_reset(f.stub);
-	ram_ok(&f, "/associateresourceshare");
-	ram_ok(&f, "/associateresourceshare");
-	if (do_register(&f, FX_B, "stack-1", "", &reg, &err) != VP_OK)
+	tfx_ram_ok(&f, "/associateresourceshare");
+	tfx_ram_ok(&f, "/associateresourceshare");
+	if (tfx_register(&f, FX_B, "stack-1", "", &reg, &err) != VP_OK)
 		fail_msg("register: %s", err.message);
-	assert_int_equal(do_register(&f, FX_C, "stack-2", "", &reg, &err), VP_ERR_EXHAUSTED);
+	assert_int_equal(tfx_register(&f, FX_C, "stack-2", "", &reg, &err), VP_ERR_EXHAUSTED);
 	assert_non_null(strstr(err.message, "attachments per transit gateway"));
 	assert_non_null(strstr(err.message, "cannot be raised"));
-	assert_int_equal(live(&f), 1);
-	assert_int_equal(count_path(&f, "/associateresourceshare"), 1);
+	assert_int_equal(tfx_live(&f), 1);
+	assert_int_equal(tfx_count_path(&f, "/associateresourceshare"), 1);
 	fx_free(&f);
 }
 
@@ -389,19 +178,19 @@ static void test_register_principal_quota(void **state)
 	struct vp_error err;
 
 	(void)state;
-	configure(&f);
+	tfx_configure(&f);
 	f.cfg.tgw.max_principals = 1;
-	if (start(&f, "disable", true, &err) != VP_OK)
+	if (tfx_start(&f, "disable", TFX_SHARE_HOLDS, &err) != VP_OK)
 		fail_msg("start: %s", err.message);
 	stub_reset(f.stub);
-	ram_ok(&f, "/associateresourceshare");
-	ram_ok(&f, "/associateresourceshare");
-	if (do_register(&f, FX_B, "stack-1", "", &reg, &err) != VP_OK)
+	tfx_ram_ok(&f, "/associateresourceshare");
+	tfx_ram_ok(&f, "/associateresourceshare");
+	if (tfx_register(&f, FX_B, "stack-1", "", &reg, &err) != VP_OK)
 		fail_msg("register: %s", err.message);
 	assert_int_equal(f.broker->tgw->principals, 1); /* B's, counted at register */
-	assert_int_equal(do_register(&f, FX_C, "stack-2", "", &reg, &err), VP_ERR_EXHAUSTED);
+	assert_int_equal(tfx_register(&f, FX_C, "stack-2", "", &reg, &err), VP_ERR_EXHAUSTED);
 	assert_non_null(strstr(err.message, "principals per resource share"));
-	assert_int_equal(live(&f), 1);
+	assert_int_equal(tfx_live(&f), 1);
 	fx_free(&f);
 }
 
@@ -416,10 +205,10 @@ static void refused(struct fx *f, const struct vp_registration *reg, const char 
 	struct vp_error err;
 
 	stub_reset(f->stub);
-	attachment(f, ATT, tgw, CLIENT, owner, "pendingAcceptance");
-	wrote(f, "AcceptTransitGatewayVpcAttachment",
-	      "transitGatewayVpcAttachment"); /* there to be used by mistake */
-	assert_int_equal(confirm(f, reg, ATT, &out, &err), VP_ERR_CONFLICT);
+	tfx_attachment(f, ATT, tgw, CLIENT, owner, "pendingAcceptance");
+	tfx_wrote(f, "AcceptTransitGatewayVpcAttachment",
+		  "transitGatewayVpcAttachment"); /* there to be used by mistake */
+	assert_int_equal(tfx_confirm(f, reg, ATT, &out, &err), VP_ERR_CONFLICT);
 	if (!strstr(err.message, why))
 		fail_msg("'%s' does not say '%s'", err.message, why);
 	assert_int_equal(fx_count(f), 1);
@@ -438,8 +227,8 @@ static void test_confirm_foreign_attachment_refused(void **state)
 	struct vp_error err;
 
 	stub_reset(f->stub);
-	ram_ok(f, "/associateresourceshare");
-	if (do_register(f, FX_B, "stack-foreign", "", &reg, &err) != VP_OK)
+	tfx_ram_ok(f, "/associateresourceshare");
+	if (tfx_register(f, FX_B, "stack-foreign", "", &reg, &err) != VP_OK)
 		fail_msg("register: %s", err.message);
 	refused(f, &reg, TGW, FX_C, "of a VPC of account " FX_C);
 	refused(f, &reg, "tgw-09090909", FX_B, "not the hub's " TGW);
@@ -453,12 +242,12 @@ static void test_confirm_missing_attachment(void **state)
 	struct vp_error err;
 
 	stub_reset(f->stub);
-	ram_ok(f, "/associateresourceshare");
-	if (do_register(f, FX_B, "stack-none", "", &reg, &err) != VP_OK)
+	tfx_ram_ok(f, "/associateresourceshare");
+	if (tfx_register(f, FX_B, "stack-none", "", &reg, &err) != VP_OK)
 		fail_msg("register: %s", err.message);
 	stub_reset(f->stub);
-	attachment(f, NULL, NULL, NULL, NULL, NULL);
-	assert_int_equal(confirm(f, &reg, ATT, &out, &err), VP_ERR_CONFLICT);
+	tfx_attachment(f, NULL, NULL, NULL, NULL, NULL);
+	assert_int_equal(tfx_confirm(f, &reg, ATT, &out, &err), VP_ERR_CONFLICT);
 	assert_non_null(strstr(err.message, "create it from the client's account"));
 }
 
@@ -473,20 +262,20 @@ static void test_confirm_then_release(void **state)
 	char dest[64], route[512];
 
 	stub_reset(f->stub);
-	ram_ok(f, "/associateresourceshare");
-	if (do_register(f, FX_B, "stack-ok", "us-east-1", &reg, &err) != VP_OK)
+	tfx_ram_ok(f, "/associateresourceshare");
+	if (tfx_register(f, FX_B, "stack-ok", "us-east-1", &reg, &err) != VP_OK)
 		fail_msg("register: %s", err.message);
 	fx_form_cidr(reg.record.vpc_cidr, dest, sizeof(dest));
 
 	stub_reset(f->stub);
-	attachment(f, ATT, TGW, CLIENT, FX_B, "pendingAcceptance");
-	wrote(f, "AcceptTransitGatewayVpcAttachment", "transitGatewayVpcAttachment");
-	attachment(f, ATT, TGW, CLIENT, FX_B, "available");
+	tfx_attachment(f, ATT, TGW, CLIENT, FX_B, "pendingAcceptance");
+	tfx_wrote(f, "AcceptTransitGatewayVpcAttachment", "transitGatewayVpcAttachment");
+	tfx_attachment(f, ATT, TGW, CLIENT, FX_B, "available");
 	fx_tgw_verified(f, ATT, reg.record.vpc_cidr);
-	wrote(f, "AssociateTransitGatewayRouteTable", "association");
-	routes(f, "");
-	wrote(f, "CreateTransitGatewayRoute", "route");
-	if (confirm(f, &reg, ATT, &out, &err) != VP_OK)
+	tfx_wrote(f, "AssociateTransitGatewayRouteTable", "association");
+	tfx_routes(f, "");
+	tfx_wrote(f, "CreateTransitGatewayRoute", "route");
+	if (tfx_confirm(f, &reg, ATT, &out, &err) != VP_OK)
 		fail_msg("confirm: %s", err.message);
 	assert_int_equal(out.record.state, VP_NS_ACTIVE);
 	assert_string_equal(out.record.peering_id, ATT);
@@ -506,17 +295,17 @@ static void test_confirm_then_release(void **state)
 
 	/* the same confirmation again: nothing asked of AWS */
 	stub_reset(f->stub);
-	assert_int_equal(confirm(f, &reg, ATT, &out, &err), VP_OK);
+	assert_int_equal(tfx_confirm(f, &reg, ATT, &out, &err), VP_OK);
 	assert_int_equal(fx_count(f), 0);
 
 	/* release: the route, the attachment from the hub side, the principal */
 	stub_reset(f->stub);
-	route_item(route, sizeof(route), reg.record.vpc_cidr, ATT, "active");
-	routes(f, route);
-	wrote(f, "DeleteTransitGatewayRoute", "route");
-	attachment(f, ATT, TGW, CLIENT, FX_B, "available");
-	wrote(f, "DeleteTransitGatewayVpcAttachment", "transitGatewayVpcAttachment");
-	ram_ok(f, "/disassociateresourceshare");
+	tfx_route_item(route, sizeof(route), reg.record.vpc_cidr, ATT, "active");
+	tfx_routes(f, route);
+	tfx_wrote(f, "DeleteTransitGatewayRoute", "route");
+	tfx_attachment(f, ATT, TGW, CLIENT, FX_B, "available");
+	tfx_wrote(f, "DeleteTransitGatewayVpcAttachment", "transitGatewayVpcAttachment");
+	tfx_ram_ok(f, "/disassociateresourceshare");
 	if (vp_broker_release(f->broker, &id, reg.record.n, NULL, "rid-release", &out, &err) !=
 	    VP_OK)
 		fail_msg("release: %s", err.message);
@@ -539,13 +328,13 @@ static void test_release_keeps_another_attachments_route(void **state)
 	char route[512];
 
 	stub_reset(f->stub);
-	ram_ok(f, "/associateresourceshare");
-	if (do_register(f, FX_C, "stack-keep", "", &reg, &err) != VP_OK)
+	tfx_ram_ok(f, "/associateresourceshare");
+	if (tfx_register(f, FX_C, "stack-keep", "", &reg, &err) != VP_OK)
 		fail_msg("register: %s", err.message);
 	stub_reset(f->stub);
-	route_item(route, sizeof(route), reg.record.vpc_cidr, "tgw-attach-01234567", "active");
-	routes(f, route);
-	ram_ok(f, "/disassociateresourceshare");
+	tfx_route_item(route, sizeof(route), reg.record.vpc_cidr, "tgw-attach-01234567", "active");
+	tfx_routes(f, route);
+	tfx_ram_ok(f, "/disassociateresourceshare");
 	if (vp_broker_release(f->broker, &id, reg.record.n, NULL, "rid-release", &out, &err) !=
 	    VP_OK)
 		fail_msg("release: %s", err.message);
@@ -563,23 +352,23 @@ static void test_release_keeps_principal_while_account_in_use(void **state)
 	struct vp_error err;
 
 	stub_reset(f->stub);
-	ram_ok(f, "/associateresourceshare");
-	ram_ok(f, "/associateresourceshare");
-	if (do_register(f, FX_B, "stack-one", "", &one, &err) != VP_OK ||
-	    do_register(f, FX_B, "stack-two", "", &two, &err) != VP_OK)
+	tfx_ram_ok(f, "/associateresourceshare");
+	tfx_ram_ok(f, "/associateresourceshare");
+	if (tfx_register(f, FX_B, "stack-one", "", &one, &err) != VP_OK ||
+	    tfx_register(f, FX_B, "stack-two", "", &two, &err) != VP_OK)
 		fail_msg("register: %s", err.message);
 	stub_reset(f->stub);
-	routes(f, "");
-	ram_ok(f, "/disassociateresourceshare"); /* there to be used by mistake */
+	tfx_routes(f, "");
+	tfx_ram_ok(f, "/disassociateresourceshare"); /* there to be used by mistake */
 	if (vp_broker_release(f->broker, &id, one.record.n, NULL, "rid-1", &out, &err) != VP_OK)
 		fail_msg("release: %s", err.message);
-	assert_int_equal(count_path(f, "/disassociateresourceshare"), 0);
+	assert_int_equal(tfx_count_path(f, "/disassociateresourceshare"), 0);
 	stub_reset(f->stub);
-	routes(f, "");
-	ram_ok(f, "/disassociateresourceshare");
+	tfx_routes(f, "");
+	tfx_ram_ok(f, "/disassociateresourceshare");
 	if (vp_broker_release(f->broker, &id, two.record.n, NULL, "rid-2", &out, &err) != VP_OK)
 		fail_msg("release: %s", err.message);
-	assert_int_equal(count_path(f, "/disassociateresourceshare"), 1);
+	assert_int_equal(tfx_count_path(f, "/disassociateresourceshare"), 1);
 	assert_non_null(strstr(stub_request_at(f->stub, 1).body, "\"principals\":[\"" FX_B "\"]"));
 }
 
@@ -591,14 +380,12 @@ static void test_organization_share_adds_no_principal(void **state)
 	struct vp_error err;
 
 	(void)state;
-	configure(&f);
-	org_only = true;
-	if (start(&f, "disable", true, &err) != VP_OK)
+	tfx_configure(&f);
+	if (tfx_start(&f, "disable", TFX_SHARE_ORG, &err) != VP_OK)
 		fail_msg("start: %s", err.message);
-	org_only = false;
 	stub_reset(f.stub);
-	ram_ok(&f, "/associateresourceshare"); /* there to be used by mistake */
-	if (do_register(&f, FX_B, "stack-org", "", &reg, &err) != VP_OK)
+	tfx_ram_ok(&f, "/associateresourceshare"); /* there to be used by mistake */
+	if (tfx_register(&f, FX_B, "stack-org", "", &reg, &err) != VP_OK)
 		fail_msg("register: %s", err.message);
 	assert_int_equal(fx_count(&f), 0);
 	fx_free(&f);
@@ -614,18 +401,18 @@ static void confirmed(struct fx *f, const char *account, const char *ref,
 	struct vp_error err;
 
 	stub_reset(f->stub);
-	ram_ok(f, "/associateresourceshare");
-	if (do_register(f, account, ref, "", reg, &err) != VP_OK)
+	tfx_ram_ok(f, "/associateresourceshare");
+	if (tfx_register(f, account, ref, "", reg, &err) != VP_OK)
 		fail_msg("register: %s", err.message);
 	stub_reset(f->stub);
-	attachment(f, ATT, TGW, CLIENT, account, "pendingAcceptance");
-	wrote(f, "AcceptTransitGatewayVpcAttachment", "transitGatewayVpcAttachment");
-	attachment(f, ATT, TGW, CLIENT, account, "available");
+	tfx_attachment(f, ATT, TGW, CLIENT, account, "pendingAcceptance");
+	tfx_wrote(f, "AcceptTransitGatewayVpcAttachment", "transitGatewayVpcAttachment");
+	tfx_attachment(f, ATT, TGW, CLIENT, account, "available");
 	fx_tgw_verified(f, ATT, reg->record.vpc_cidr);
-	wrote(f, "AssociateTransitGatewayRouteTable", "association");
-	routes(f, "");
-	wrote(f, "CreateTransitGatewayRoute", "route");
-	if (confirm(f, reg, ATT, &out, &err) != VP_OK)
+	tfx_wrote(f, "AssociateTransitGatewayRouteTable", "association");
+	tfx_routes(f, "");
+	tfx_wrote(f, "CreateTransitGatewayRoute", "route");
+	if (tfx_confirm(f, reg, ATT, &out, &err) != VP_OK)
 		fail_msg("confirm: %s", err.message);
 	stub_reset(f->stub);
 }
@@ -692,14 +479,14 @@ static void repairs(struct fx *f, bool dry_run)
 	fx_peerings(f, "");
 	fx_tables(f, "");
 	two_attachments(f, FX_B, "available", "tgw-attach-0a0a0a0a", FX_D, "pendingAcceptance");
-	wrote(f, "RejectTransitGatewayVpcAttachment", "transitGatewayVpcAttachment");
-	routes(f, ""); /* B's route: gone */
-	wrote(f, "CreateTransitGatewayRoute", "route");
-	routes(f, ""); /* no blackhole */
-	ram(f, "/getresourceshareassociations",
-	    "{\"resourceShareAssociations\":[{\"resourceShareArn\":\"" SHARE "\","
-	    "\"associatedEntity\":\"" FX_B "\",\"associationType\":\"PRINCIPAL\","
-	    "\"status\":\"ASSOCIATED\"}]}");
+	tfx_wrote(f, "RejectTransitGatewayVpcAttachment", "transitGatewayVpcAttachment");
+	tfx_routes(f, ""); /* B's route: gone */
+	tfx_wrote(f, "CreateTransitGatewayRoute", "route");
+	tfx_routes(f, ""); /* no blackhole */
+	tfx_ram(f, "/getresourceshareassociations",
+		"{\"resourceShareAssociations\":[{\"resourceShareArn\":\"" SHARE "\","
+		"\"associatedEntity\":\"" FX_B "\",\"associationType\":\"PRINCIPAL\","
+		"\"status\":\"ASSOCIATED\"}]}");
 	r = reconcile(f, dry_run);
 	assert_false(asked(f, "Action=AcceptTransitGatewayVpcAttachment"));
 	assert_true(asked(f, "route-search.exact-match"));
@@ -734,9 +521,9 @@ static void test_reconcile_deletes_stray_attachment(void **state)
 
 	confirmed(f, FX_C, "stack-stray", &reg);
 	/* released, but AWS kept the attachment (its delete was lost) */
-	routes(f, "");
-	attachment(f, NULL, NULL, NULL, NULL, NULL);
-	ram_ok(f, "/disassociateresourceshare");
+	tfx_routes(f, "");
+	tfx_attachment(f, NULL, NULL, NULL, NULL, NULL);
+	tfx_ram_ok(f, "/disassociateresourceshare");
 	if (vp_broker_release(f->broker, &id, reg.record.n, NULL, "rid-release", &out, &err) !=
 	    VP_OK)
 		fail_msg("release: %s", err.message);
@@ -744,12 +531,12 @@ static void test_reconcile_deletes_stray_attachment(void **state)
 	fx_peerings(f, "");
 	fx_tables(f, "");
 	two_attachments(f, FX_C, "available", "tgw-attach-0b0b0b0b", FX_D, "deleted");
-	route_item(route, sizeof(route), reg.record.vpc_cidr, ATT, "active");
-	routes(f, route); /* by attachment */
-	wrote(f, "DeleteTransitGatewayRoute", "route");
-	wrote(f, "DeleteTransitGatewayVpcAttachment", "transitGatewayVpcAttachment");
-	routes(f, ""); /* no blackhole */
-	ram(f, "/getresourceshareassociations", "{\"resourceShareAssociations\":[]}");
+	tfx_route_item(route, sizeof(route), reg.record.vpc_cidr, ATT, "active");
+	tfx_routes(f, route); /* by attachment */
+	tfx_wrote(f, "DeleteTransitGatewayRoute", "route");
+	tfx_wrote(f, "DeleteTransitGatewayVpcAttachment", "transitGatewayVpcAttachment");
+	tfx_routes(f, ""); /* no blackhole */
+	tfx_ram(f, "/getresourceshareassociations", "{\"resourceShareAssociations\":[]}");
 	r = reconcile(f, false);
 	assert_true(asked(f, "attachment.transit-gateway-attachment-id"));
 	assert_true(asked(f, "Action=DeleteTransitGatewayRoute&"));

@@ -22,173 +22,24 @@
 
 #include "broker/tgw.h"
 #include "core/clock.h"
-#include "fixture.h"
-
-#define NS     " xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\""
-#define TGW    "tgw-0a1b2c3d"
-#define CRTB   "tgw-rtb-0c0c0c0c" /* the clients' table */
-#define HRTB   "tgw-rtb-0d0d0d0d" /* the hub's table */
-#define VRTB   "tgw-rtb-0a0a0a0a" /* the verify table (test_tgw_verify.c) */
-#define SHARE  "arn:aws:ram:us-east-1:" FX_HUB ":resource-share/abc-123"
-#define TGWARN "arn:aws:ec2:us-east-1:" FX_HUB ":transit-gateway/" TGW
-#define ATT    "tgw-attach-0e0e0e0e"
-#define HUBATT "tgw-attach-0f0f0f0f"
-#define CLIENT "vpc-0c0c0c0c"
-
-/* ---- answers ---- */
-
-static void gateway(struct fx *f, const char *auto_accept)
-{
-	char body[2048];
-
-	snprintf(body, sizeof(body),
-		 "<DescribeTransitGatewaysResponse" NS "><requestId>r</requestId>"
-		 "<transitGatewaySet><item><options><autoAcceptSharedAttachments>%s"
-		 "</autoAcceptSharedAttachments><defaultRouteTableAssociation>disable"
-		 "</defaultRouteTableAssociation><defaultRouteTablePropagation>disable"
-		 "</defaultRouteTablePropagation></options><ownerId>" FX_HUB "</ownerId>"
-		 "<state>available</state><transitGatewayId>" TGW "</transitGatewayId></item>"
-		 "</transitGatewaySet></DescribeTransitGatewaysResponse>",
-		 auto_accept);
-	fx_answer(f, body);
-}
-
-/* SearchTransitGatewayRoutes answering these <item> elements (may be ""). */
-static void routes(struct fx *f, const char *items)
-{
-	char body[4096];
-
-	snprintf(body, sizeof(body),
-		 "<SearchTransitGatewayRoutesResponse" NS "><requestId>r</requestId><routeSet>%s"
-		 "</routeSet><additionalRoutesAvailable>false</additionalRoutesAvailable>"
-		 "</SearchTransitGatewayRoutesResponse>",
-		 items);
-	fx_answer(f, body);
-}
-
-static void route_item(char *out, size_t size, const char *cidr, const char *att, const char *state)
-{
-	snprintf(out, size,
-		 "<item><destinationCidrBlock>%s</destinationCidrBlock><state>%s</state>"
-		 "<type>static</type><transitGatewayAttachments><item><resourceId>" CLIENT
-		 "</resourceId><resourceType>vpc</resourceType><transitGatewayAttachmentId>%s"
-		 "</transitGatewayAttachmentId></item></transitGatewayAttachments></item>",
-		 cidr, state, att);
-}
-
-/* DescribeTransitGatewayVpcAttachments: one attachment (NULL id: none). */
-static void attachment(struct fx *f, const char *id, const char *tgw, const char *vpc,
-		       const char *owner, const char *state)
-{
-	char body[2048];
-
-	if (!id) {
-		fx_answer(f, "<DescribeTransitGatewayVpcAttachmentsResponse" NS
-			     "><requestId>r</requestId><transitGatewayVpcAttachments/>"
-			     "</DescribeTransitGatewayVpcAttachmentsResponse>");
-		return;
-	}
-	snprintf(body, sizeof(body),
-		 "<DescribeTransitGatewayVpcAttachmentsResponse" NS "><requestId>r</requestId>"
-		 "<transitGatewayVpcAttachments><item><state>%s</state><subnetIds>"
-		 "<item>subnet-01010101</item></subnetIds><transitGatewayAttachmentId>%s"
-		 "</transitGatewayAttachmentId><transitGatewayId>%s</transitGatewayId><vpcId>%s"
-		 "</vpcId><vpcOwnerId>%s</vpcOwnerId></item></transitGatewayVpcAttachments>"
-		 "</DescribeTransitGatewayVpcAttachmentsResponse>",
-		 state, id, tgw, vpc, owner);
-	fx_answer(f, body);
-}
-
-static void ram(struct fx *f, const char *path, const char *json)
-{
-	stub_on(f->stub, "POST", path, 1, 200, json);
-}
-
-static bool org_only; /* the next start's share: to the organization, no outsiders */
-
-static void share(struct fx *f, bool holds)
-{
-	ram(f, "/getresourceshares",
-	    org_only ? "{\"resourceShares\":[{\"allowExternalPrincipals\":false,\"name\":\"hub\","
-		       "\"owningAccountId\":\"" FX_HUB "\",\"resourceShareArn\":\"" SHARE "\","
-		       "\"status\":\"ACTIVE\"}]}"
-		     : "{\"resourceShares\":[{\"allowExternalPrincipals\":true,\"name\":\"hub\","
-		       "\"owningAccountId\":\"" FX_HUB "\",\"resourceShareArn\":\"" SHARE "\","
-		       "\"status\":\"ACTIVE\"}]}");
-	ram(f, "/getresourceshareassociations",
-	    holds ? "{\"resourceShareAssociations\":[{\"resourceShareArn\":\"" SHARE "\","
-		    "\"associatedEntity\":\"" TGWARN "\",\"associationType\":\"RESOURCE\","
-		    "\"status\":\"ASSOCIATED\"}]}"
-		  : "{\"resourceShareAssociations\":[]}");
-	ram(f, "/getresourceshareassociations",
-	    org_only ? "{\"resourceShareAssociations\":[{\"resourceShareArn\":\"" SHARE "\","
-		       "\"associatedEntity\":\"arn:aws:organizations::" FX_HUB
-		       ":organization/o-abc\",\"associationType\":\"PRINCIPAL\","
-		       "\"status\":\"ASSOCIATED\"}]}"
-		     : "{\"resourceShareAssociations\":[]}");
-}
-
-/* The requests to `path` (RAM's) recorded so far. */
-static size_t count_path(struct fx *f, const char *path)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < fx_count(f); i++)
-		n += strcmp(stub_request_at(f->stub, i).path, path) == 0;
-	return n;
-}
+#include "tgw_fixture.h"
 
 /* ---- the world ---- */
 
 #define ACCOUNTS 8
 static char allowed[5][ACCOUNTS][16];
 
+/* The mode's settings, and the accounts of the tests below allowed: 5X000000000I, X a test,
+ * I a caller. */
 static void configure(struct fx *f)
 {
-	fx_init(f);
-	f->cfg.peering_accepter = VP_PEERING_ACCEPTER_BROKER;
-	f->cfg.peer_role_count = 0;
-	f->cfg.peering_dns = VP_PEERING_DNS_OFF;
-	f->cfg.accept_wait = 1;
-	f->cfg.attach = VP_BROKER_ATTACH_TRANSIT_GATEWAY;
-	f->cfg.tgw.transit_gateway = TGW;
-	f->cfg.tgw.resource_share = SHARE;
-	f->cfg.tgw.client_table = CRTB;
-	f->cfg.tgw.hub_table = HRTB;
-	f->cfg.tgw.verify_table = VRTB;
-	/* the accounts of the tests below: 5X000000000I, X a test, I a caller */
+	tfx_configure(f);
 	f->cfg.allow_account_count = 0;
 	for (size_t x = 0; x < 5; x++)
 		for (size_t i = 0; i < ACCOUNTS; i++) {
 			snprintf(allowed[x][i], sizeof(allowed[x][i]), "5%zu00000000%02zu", x, i);
 			f->cfg.allow_accounts[f->cfg.allow_account_count++] = allowed[x][i];
 		}
-}
-
-/* vp_broker_new with the start-up calls answered; the gateway and the share as given. */
-static vp_code start(struct fx *f, const char *auto_accept, bool holds, struct vp_error *err)
-{
-	char hub_route[512];
-
-	fx_answer(f, "<DescribeVpcsResponse" NS "><requestId>r</requestId><vpcSet><item>"
-		     "<vpcId>" FX_VPC "</vpcId><state>available</state><cidrBlock>" FX_HUB_CIDR
-		     "</cidrBlock><ownerId>" FX_HUB "</ownerId></item></vpcSet>"
-		     "</DescribeVpcsResponse>");
-	fx_tables(f, "");
-	fx_peerings(f, ""); /* the quota view */
-	fx_tables(f, "");
-	gateway(f, auto_accept);
-	route_item(hub_route, sizeof(hub_route), FX_HUB_CIDR, HUBATT, "active");
-	routes(f, hub_route);                   /* the clients' table: the hub's route */
-	routes(f, "");                          /* the hub's table: no client yet */
-	routes(f, "");                          /* the verify table */
-	fx_answer(f, "<X><associations/></X>"); /* the verify table has no association */
-	attachment(f, HUBATT, TGW, FX_VPC, FX_HUB, "available");
-	fx_tables(f, ""); /* the hub VPC's tables: the pool's route missing in both */
-	fx_ok(f, "CreateRoute");
-	fx_ok(f, "CreateRoute");
-	share(f, holds);
-	return vp_broker_new(&f->cfg, f->reg, f->aws, NULL, &f->broker, err);
 }
 
 struct world {
@@ -202,7 +53,7 @@ static int setup(void **state)
 
 	assert_non_null(w);
 	configure(&w->f);
-	if (start(&w->f, "disable", true, &err) != VP_OK)
+	if (tfx_start(&w->f, "disable", TFX_SHARE_HOLDS, &err) != VP_OK)
 		fail_msg("start: %s", err.message);
 	stub_reset(w->f.stub);
 	*state = w;
@@ -216,28 +67,6 @@ static int teardown(void **state)
 	fx_free(&w->f);
 	free(w);
 	return 0;
-}
-
-static vp_code do_register(struct fx *f, const char *account, const char *ref, const char *region,
-			   struct vp_registration *out, struct vp_error *err)
-{
-	struct vp_identity id = fx_caller(account);
-	struct vp_register_request req;
-	bool created = false;
-
-	memset(&req, 0, sizeof(req));
-	snprintf(req.client_ref, sizeof(req.client_ref), "%s", ref);
-	snprintf(req.region, sizeof(req.region), "%s", region);
-	return vp_broker_register(f->broker, &id, &req, "rid-register", out, &created, err);
-}
-
-static int64_t live(struct fx *f)
-{
-	int64_t n = -1;
-	struct vp_error err;
-
-	assert_int_equal(vp_registry_count_live(f->reg, &n, &err), VP_OK);
-	return n;
 }
 
 /* ---- concurrent requests ---- */
@@ -258,7 +87,7 @@ static void *run_register(void *arg)
 {
 	struct caller *c = arg;
 
-	c->code = do_register(c->f, c->account, c->ref, "", &c->reg, &c->err);
+	c->code = tfx_register(c->f, c->account, c->ref, "", &c->reg, &c->err);
 	return NULL;
 }
 
@@ -359,10 +188,10 @@ static void test_concurrent_registrations_batched(void **state)
 			fail_msg("register %s: %s", c[i].account, c[i].err.message);
 		assert_int_equal(named(f, "/associateresourceshare", c[i].account), 1);
 	}
-	assert_int_equal(count_path(f, "/associateresourceshare"), 2);
+	assert_int_equal(tfx_count_path(f, "/associateresourceshare"), 2);
 	assert_int_equal(fx_count(f), 2);
 	assert_int_equal(f->broker->tgw->principals, N);
-	assert_int_equal(live(f), N);
+	assert_int_equal(tfx_live(f), N);
 }
 
 /* The batch's call fails (RAM unavailable): each of its registrations fails with AWS's
@@ -384,8 +213,8 @@ static void test_failed_batch_fails_each(void **state)
 	for (size_t i = 0; i < N; i++)
 		if (c[i].code != VP_OK)
 			assert_non_null(strstr(c[i].err.message, "RAM is down"));
-	assert_int_equal(count_path(f, "/associateresourceshare"), 2);
-	assert_int_equal(live(f), 1); /* nothing half-recorded */
+	assert_int_equal(tfx_count_path(f, "/associateresourceshare"), 2);
+	assert_int_equal(tfx_live(f), 1); /* nothing half-recorded */
 	assert_int_equal(f->broker->tgw->principals, 1);
 }
 
@@ -413,8 +242,8 @@ static void test_one_refused_account_fails_alone(void **state)
 		if (c[i].code != VP_OK)
 			assert_non_null(strstr(c[i].err.message, "outside the organization"));
 	/* the leader's own, the batch, then each of the batch's N - 1 alone */
-	assert_int_equal(count_path(f, "/associateresourceshare"), 2 + (N - 1));
-	assert_int_equal(live(f), N - 1);
+	assert_int_equal(tfx_count_path(f, "/associateresourceshare"), 2 + (N - 1));
+	assert_int_equal(tfx_live(f), N - 1);
 }
 
 /* RAM says the share is full: the registration is refused naming the quota, nothing kept. */
@@ -433,8 +262,8 @@ static void test_full_share_refused(void **state)
 	assert_int_equal(c[0].code, VP_ERR_EXHAUSTED);
 	assert_non_null(strstr(c[0].err.message, "is full"));
 	assert_non_null(strstr(c[0].err.message, "Service Quotas"));
-	assert_int_equal(count_path(f, "/associateresourceshare"), 1);
-	assert_int_equal(live(f), 0);
+	assert_int_equal(tfx_count_path(f, "/associateresourceshare"), 1);
+	assert_int_equal(tfx_live(f), 0);
 	assert_int_equal(f->broker->tgw->principals, 0);
 }
 
@@ -454,11 +283,11 @@ static void test_concurrent_removals_batched(void **state)
 		"{\"resourceShareAssociations\":[]}");
 	callers(f, c, N, "5300000000");
 	for (size_t i = 0; i < N; i++) {
-		if (do_register(f, c[i].account, c[i].ref, "", &c[i].reg, &c[i].err) != VP_OK)
+		if (tfx_register(f, c[i].account, c[i].ref, "", &c[i].reg, &c[i].err) != VP_OK)
 			fail_msg("register: %s", c[i].err.message);
 		c[i].n = c[i].reg.record.n;
 	}
-	if (do_register(f, c[0].account, "stack-other", "", &other, &err) != VP_OK)
+	if (tfx_register(f, c[0].account, "stack-other", "", &other, &err) != VP_OK)
 		fail_msg("register: %s", err.message);
 	assert_int_equal(f->broker->tgw->principals, N);
 	stub_reset(f->stub);
@@ -477,9 +306,9 @@ static void test_concurrent_removals_batched(void **state)
 	for (size_t i = 1; i < N; i++)
 		assert_int_equal(named(f, "/disassociateresourceshare", c[i].account), 1);
 	/* at most the leader's own and one batch (the leader's may be account 0's: none) */
-	assert_true(count_path(f, "/disassociateresourceshare") <= 2);
+	assert_true(tfx_count_path(f, "/disassociateresourceshare") <= 2);
 	assert_int_equal(f->broker->tgw->principals, 1);
-	assert_int_equal(live(f), 1);
+	assert_int_equal(tfx_live(f), 1);
 }
 
 int main(void)

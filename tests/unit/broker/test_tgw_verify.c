@@ -17,77 +17,12 @@
 
 #include <cmocka.h>
 
-#include "fixture.h"
+#include "tgw_fixture.h"
 
-#define NS     " xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\""
-#define TGW    "tgw-0a1b2c3d"
-#define CRTB   "tgw-rtb-0c0c0c0c"
-#define HRTB   "tgw-rtb-0d0d0d0d"
-#define VRTB   "tgw-rtb-0a0a0a0a"
-#define SHARE  "arn:aws:ram:us-east-1:" FX_HUB ":resource-share/abc-123"
-#define TGWARN "arn:aws:ec2:us-east-1:" FX_HUB ":transit-gateway/" TGW
-#define ATT    "tgw-attach-0e0e0e0e"
-#define HUBATT "tgw-attach-0f0f0f0f"
-#define CLIENT "vpc-0c0c0c0c"
-
-static void search_answer(struct fx *f, const char *items)
-{
-	char body[2048];
-
-	snprintf(body, sizeof(body),
-		 "<SearchTransitGatewayRoutesResponse" NS "><requestId>r</requestId><routeSet>%s"
-		 "</routeSet></SearchTransitGatewayRoutesResponse>",
-		 items);
-	fx_answer(f, body);
-}
-
-static void one_attachment(struct fx *f, const char *id, const char *vpc, const char *owner,
-			   const char *state)
-{
-	char body[2048];
-
-	snprintf(body, sizeof(body),
-		 "<DescribeTransitGatewayVpcAttachmentsResponse" NS "><requestId>r</requestId>"
-		 "<transitGatewayVpcAttachments><item><state>%s</state><subnetIds>"
-		 "<item>subnet-01010101</item></subnetIds><transitGatewayAttachmentId>%s"
-		 "</transitGatewayAttachmentId><transitGatewayId>" TGW
-		 "</transitGatewayId><vpcId>%s"
-		 "</vpcId><vpcOwnerId>%s</vpcOwnerId></item></transitGatewayVpcAttachments>"
-		 "</DescribeTransitGatewayVpcAttachmentsResponse>",
-		 state, id, vpc, owner);
-	fx_answer(f, body);
-}
-
-/* An EC2 write's answer: <element> naming ATT. */
-static void written(struct fx *f, const char *element)
-{
-	char body[1024];
-
-	snprintf(body, sizeof(body),
-		 "<X" NS "><%s><transitGatewayAttachmentId>" ATT "</transitGatewayAttachmentId>"
-		 "<destinationCidrBlock>10.0.4.0/22</destinationCidrBlock><state>pending</state>"
-		 "</%s></X>",
-		 element, element);
-	fx_answer(f, body);
-}
-
-static void ram_answer(struct fx *f, const char *path, const char *json)
-{
-	stub_on(f->stub, "POST", path, 1, 200, json);
-}
-
+/* The mode with `verify_table` (may be NULL). */
 static void configure(struct fx *f, const char *verify_table)
 {
-	fx_init(f);
-	f->cfg.peering_accepter = VP_PEERING_ACCEPTER_BROKER;
-	f->cfg.peer_role_count = 0;
-	f->cfg.peering_dns = VP_PEERING_DNS_OFF;
-	f->cfg.accept_wait = 1;
-	f->cfg.attach = VP_BROKER_ATTACH_TRANSIT_GATEWAY;
-	f->cfg.tgw.transit_gateway = TGW;
-	f->cfg.tgw.resource_share = SHARE;
-	f->cfg.tgw.client_table = CRTB;
-	f->cfg.tgw.hub_table = HRTB;
+	tfx_configure(f);
 	f->cfg.tgw.verify_table = verify_table;
 }
 
@@ -101,15 +36,10 @@ static void start_answers(struct fx *f)
 	fx_tables(f, "");
 	fx_peerings(f, "");
 	fx_tables(f, "");
-	fx_answer(f, "<DescribeTransitGatewaysResponse" NS "><requestId>r</requestId>"
-		     "<transitGatewaySet><item><options><autoAcceptSharedAttachments>disable"
-		     "</autoAcceptSharedAttachments><defaultRouteTableAssociation>disable"
-		     "</defaultRouteTableAssociation></options><ownerId>" FX_HUB "</ownerId>"
-		     "<state>available</state><transitGatewayId>" TGW "</transitGatewayId></item>"
-		     "</transitGatewaySet></DescribeTransitGatewaysResponse>");
-	search_answer(f, ""); /* the clients', the hub's and the verify table */
-	search_answer(f, "");
-	search_answer(f, "");
+	tfx_gateway(f, "disable");
+	tfx_routes(f, ""); /* the clients', the hub's and the verify table */
+	tfx_routes(f, "");
+	tfx_routes(f, "");
 }
 
 /* A broker in the transit-gateway mode, its start-up calls answered. */
@@ -119,23 +49,8 @@ static int setup(void **state)
 	struct vp_error err;
 
 	assert_non_null(f);
-	configure(f, VRTB);
-	start_answers(f);
-	fx_answer(f, "<X><associations/></X>");
-	one_attachment(f, HUBATT, FX_VPC, FX_HUB, "available");
-	fx_tables(f, "");
-	fx_ok(f, "CreateRoute");
-	fx_ok(f, "CreateRoute");
-	ram_answer(f, "/getresourceshares",
-		   "{\"resourceShares\":[{\"allowExternalPrincipals\":true,\"name\":\"hub\","
-		   "\"owningAccountId\":\"" FX_HUB "\",\"resourceShareArn\":\"" SHARE "\","
-		   "\"status\":\"ACTIVE\"}]}");
-	ram_answer(f, "/getresourceshareassociations",
-		   "{\"resourceShareAssociations\":[{\"resourceShareArn\":\"" SHARE "\","
-		   "\"associatedEntity\":\"" TGWARN "\",\"associationType\":\"RESOURCE\","
-		   "\"status\":\"ASSOCIATED\"}]}");
-	ram_answer(f, "/getresourceshareassociations", "{\"resourceShareAssociations\":[]}");
-	if (vp_broker_new(&f->cfg, f->reg, f->aws, NULL, &f->broker, &err) != VP_OK)
+	tfx_configure(f);
+	if (tfx_start(f, "disable", TFX_SHARE_HOLDS, &err) != VP_OK)
 		fail_msg("start: %s", err.message);
 	stub_reset(f->stub);
 	*state = f;
@@ -163,25 +78,22 @@ static vp_code confirm_with(struct fx *f, const char *wrong, const char *extra,
 
 	memset(&rreq, 0, sizeof(rreq));
 	snprintf(rreq.client_ref, sizeof(rreq.client_ref), "stack-verify");
-	ram_answer(f, "/associateresourceshare",
-		   "{\"resourceShareAssociations\":[{\"resourceShareArn\":\"" SHARE "\","
-		   "\"associatedEntity\":\"" FX_B "\",\"associationType\":\"PRINCIPAL\","
-		   "\"status\":\"ASSOCIATING\",\"external\":true}]}");
+	tfx_ram_ok(f, "/associateresourceshare");
 	if (vp_broker_register(f->broker, &id, &rreq, "rid-register", reg, &created, err) != VP_OK)
 		fail_msg("register: %s", err->message);
 	stub_reset(f->stub);
-	one_attachment(f, ATT, CLIENT, FX_B, "pendingAcceptance");
-	written(f, "transitGatewayVpcAttachment"); /* Accept */
-	one_attachment(f, ATT, CLIENT, FX_B, "available");
+	tfx_attachment(f, ATT, TGW, CLIENT, FX_B, "pendingAcceptance");
+	tfx_wrote(f, "X", "transitGatewayVpcAttachment"); /* Accept */
+	tfx_attachment(f, ATT, TGW, CLIENT, FX_B, "available");
 	snprintf(cidrs, sizeof(cidrs), "%s%s%s", wrong ? wrong : reg->record.vpc_cidr,
 		 extra ? " " : "", extra ? extra : "");
 	fx_tgw_verified(f, ATT, cidrs);
 	if (wrong || extra) {
-		written(f, "transitGatewayVpcAttachment"); /* Delete */
+		tfx_wrote(f, "X", "transitGatewayVpcAttachment"); /* Delete */
 	} else {
-		written(f, "association");
-		search_answer(f, "");
-		written(f, "route");
+		tfx_wrote(f, "X", "association");
+		tfx_routes(f, "");
+		tfx_wrote(f, "X", "route");
 	}
 	memset(&req, 0, sizeof(req));
 	snprintf(req.attachment_id, sizeof(req.attachment_id), "%s", ATT);
@@ -267,17 +179,17 @@ static void test_propagation_off_after_failure(void **state)
 
 	memset(&rreq, 0, sizeof(rreq));
 	snprintf(rreq.client_ref, sizeof(rreq.client_ref), "stack-fail");
-	ram_answer(f, "/associateresourceshare", "{\"resourceShareAssociations\":[]}");
+	tfx_ram(f, "/associateresourceshare", "{\"resourceShareAssociations\":[]}");
 	if (vp_broker_register(f->broker, &id, &rreq, "rid-register", &reg, &created, &err) !=
 	    VP_OK)
 		fail_msg("register: %s", err.message);
 	stub_reset(f->stub);
-	one_attachment(f, ATT, CLIENT, FX_B, "pendingAcceptance");
-	written(f, "transitGatewayVpcAttachment");
-	one_attachment(f, ATT, CLIENT, FX_B, "available");
-	written(f, "propagation");
+	tfx_attachment(f, ATT, TGW, CLIENT, FX_B, "pendingAcceptance");
+	tfx_wrote(f, "X", "transitGatewayVpcAttachment");
+	tfx_attachment(f, ATT, TGW, CLIENT, FX_B, "available");
+	tfx_wrote(f, "X", "propagation");
 	fx_error(f, 403, "UnauthorizedOperation", "not allowed to search");
-	written(f, "propagation");
+	tfx_wrote(f, "X", "propagation");
 	memset(&req, 0, sizeof(req));
 	snprintf(req.attachment_id, sizeof(req.attachment_id), "%s", ATT);
 	snprintf(req.vpc_id, sizeof(req.vpc_id), "%s", CLIENT);
@@ -305,7 +217,7 @@ static void test_slow_propagation_polled(void **state)
 
 	memset(&rreq, 0, sizeof(rreq));
 	snprintf(rreq.client_ref, sizeof(rreq.client_ref), "stack-slow");
-	ram_answer(f, "/associateresourceshare", "{\"resourceShareAssociations\":[]}");
+	tfx_ram(f, "/associateresourceshare", "{\"resourceShareAssociations\":[]}");
 	if (vp_broker_register(f->broker, &id, &rreq, "rid-register", &reg, &created, &err) !=
 	    VP_OK)
 		fail_msg("register: %s", err.message);
@@ -316,17 +228,17 @@ static void test_slow_propagation_polled(void **state)
 		 "<transitGatewayAttachmentId>" ATT "</transitGatewayAttachmentId></item>"
 		 "</transitGatewayAttachments></item>",
 		 reg.record.vpc_cidr);
-	one_attachment(f, ATT, CLIENT, FX_B, "pendingAcceptance");
-	written(f, "transitGatewayVpcAttachment");
-	one_attachment(f, ATT, CLIENT, FX_B, "available");
-	written(f, "propagation");
-	search_answer(f, ""); /* not propagated yet */
-	search_answer(f, item);
-	search_answer(f, item);
-	written(f, "propagation");
-	written(f, "association");
-	search_answer(f, "");
-	written(f, "route");
+	tfx_attachment(f, ATT, TGW, CLIENT, FX_B, "pendingAcceptance");
+	tfx_wrote(f, "X", "transitGatewayVpcAttachment");
+	tfx_attachment(f, ATT, TGW, CLIENT, FX_B, "available");
+	tfx_wrote(f, "X", "propagation");
+	tfx_routes(f, ""); /* not propagated yet */
+	tfx_routes(f, item);
+	tfx_routes(f, item);
+	tfx_wrote(f, "X", "propagation");
+	tfx_wrote(f, "X", "association");
+	tfx_routes(f, "");
+	tfx_wrote(f, "X", "route");
 	memset(&req, 0, sizeof(req));
 	snprintf(req.attachment_id, sizeof(req.attachment_id), "%s", ATT);
 	snprintf(req.vpc_id, sizeof(req.vpc_id), "%s", CLIENT);
