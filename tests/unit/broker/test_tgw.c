@@ -23,33 +23,6 @@
 #include "tgw_fixture.h"
 #include "broker/reconcile.h"
 
-struct world {
-	struct fx f;
-};
-
-static int setup(void **state)
-{
-	struct world *w = calloc(1, sizeof(*w));
-	struct vp_error err;
-
-	assert_non_null(w);
-	tfx_configure(&w->f);
-	if (tfx_start(&w->f, "disable", TFX_SHARE_HOLDS, &err) != VP_OK)
-		fail_msg("start: %s", err.message);
-	stub_reset(w->f.stub);
-	*state = w;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct world *w = *state;
-
-	fx_free(&w->f);
-	free(w);
-	return 0;
-}
-
 /* ---- start-up ---- */
 
 static void test_start_routes_pool_once(void **state)
@@ -111,8 +84,7 @@ static void test_start_refuses_one_table_for_both(void **state)
 
 static void test_register_shares_with_account(void **state)
 {
-	struct world *w = *state;
-	struct fx *f = &w->f;
+	struct fx *f = *state;
 	struct vp_registration reg;
 	struct vp_error err;
 
@@ -131,8 +103,7 @@ static void test_register_shares_with_account(void **state)
 
 static void test_register_other_region_refused(void **state)
 {
-	struct world *w = *state;
-	struct fx *f = &w->f;
+	struct fx *f = *state;
 	struct vp_registration reg;
 	struct vp_error err;
 	int64_t before = tfx_live(f);
@@ -221,8 +192,7 @@ static void refused(struct fx *f, const struct vp_registration *reg, const char 
 
 static void test_confirm_foreign_attachment_refused(void **state)
 {
-	struct world *w = *state;
-	struct fx *f = &w->f;
+	struct fx *f = *state;
 	struct vp_registration reg;
 	struct vp_error err;
 
@@ -236,8 +206,7 @@ static void test_confirm_foreign_attachment_refused(void **state)
 
 static void test_confirm_missing_attachment(void **state)
 {
-	struct world *w = *state;
-	struct fx *f = &w->f;
+	struct fx *f = *state;
 	struct vp_registration reg, out;
 	struct vp_error err;
 
@@ -253,8 +222,7 @@ static void test_confirm_missing_attachment(void **state)
 
 static void test_confirm_then_release(void **state)
 {
-	struct world *w = *state;
-	struct fx *f = &w->f;
+	struct fx *f = *state;
 	struct vp_identity id = fx_caller(FX_B);
 	struct vp_registration reg, out;
 	struct vp_namespace_record rec;
@@ -320,8 +288,7 @@ static void test_confirm_then_release(void **state)
 /* A route to the block through another attachment is not the namespace's: release keeps it. */
 static void test_release_keeps_another_attachments_route(void **state)
 {
-	struct world *w = *state;
-	struct fx *f = &w->f;
+	struct fx *f = *state;
 	struct vp_identity id = fx_caller(FX_C);
 	struct vp_registration reg, out;
 	struct vp_error err;
@@ -345,8 +312,7 @@ static void test_release_keeps_another_attachments_route(void **state)
 /* The account keeps its principal while another of its namespaces is live. */
 static void test_release_keeps_principal_while_account_in_use(void **state)
 {
-	struct world *w = *state;
-	struct fx *f = &w->f;
+	struct fx *f = *state;
 	struct vp_identity id = fx_caller(FX_B);
 	struct vp_registration one, two, out;
 	struct vp_error err;
@@ -500,19 +466,18 @@ static void repairs(struct fx *f, bool dry_run)
 
 static void test_reconcile_repairs(void **state)
 {
-	repairs(&((struct world *)*state)->f, false);
+	repairs(*state, false);
 }
 
 static void test_reconcile_dry_run_changes_nothing(void **state)
 {
-	repairs(&((struct world *)*state)->f, true);
+	repairs(*state, true);
 }
 
 /* An attachment the registry held for a released namespace: its route and itself deleted. */
 static void test_reconcile_deletes_stray_attachment(void **state)
 {
-	struct world *w = *state;
-	struct fx *f = &w->f;
+	struct fx *f = *state;
 	struct vp_identity id = fx_caller(FX_C);
 	struct vp_registration reg, out;
 	struct vp_reconcile_report *r;
@@ -554,23 +519,25 @@ int main(void)
 		cmocka_unit_test(test_start_refuses_one_table_for_both),
 		cmocka_unit_test(test_register_attachment_quota),
 		cmocka_unit_test(test_register_principal_quota),
-		cmocka_unit_test_setup_teardown(test_register_shares_with_account, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_register_other_region_refused, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_confirm_foreign_attachment_refused, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_confirm_missing_attachment, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_confirm_then_release, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_keeps_another_attachments_route, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_register_shares_with_account, tfx_setup,
+						tfx_teardown),
+		cmocka_unit_test_setup_teardown(test_register_other_region_refused, tfx_setup,
+						tfx_teardown),
+		cmocka_unit_test_setup_teardown(test_confirm_foreign_attachment_refused, tfx_setup,
+						tfx_teardown),
+		cmocka_unit_test_setup_teardown(test_confirm_missing_attachment, tfx_setup,
+						tfx_teardown),
+		cmocka_unit_test_setup_teardown(test_confirm_then_release, tfx_setup, tfx_teardown),
+		cmocka_unit_test_setup_teardown(test_release_keeps_another_attachments_route,
+						tfx_setup, tfx_teardown),
 		cmocka_unit_test_setup_teardown(test_release_keeps_principal_while_account_in_use,
-						setup, teardown),
+						tfx_setup, tfx_teardown),
 		cmocka_unit_test(test_organization_share_adds_no_principal),
-		cmocka_unit_test_setup_teardown(test_reconcile_repairs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reconcile_dry_run_changes_nothing, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_reconcile_deletes_stray_attachment, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_reconcile_repairs, tfx_setup, tfx_teardown),
+		cmocka_unit_test_setup_teardown(test_reconcile_dry_run_changes_nothing, tfx_setup,
+						tfx_teardown),
+		cmocka_unit_test_setup_teardown(test_reconcile_deletes_stray_attachment, tfx_setup,
+						tfx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,11 +29,9 @@
 #define ACCOUNTS 8
 static char allowed[5][ACCOUNTS][16];
 
-/* The mode's settings, and the accounts of the tests below allowed: 5X000000000I, X a test,
- * I a caller. */
-static void configure(struct fx *f)
+/* The accounts of the tests below allowed: 5X000000000I, X a test, I a caller. */
+static void allow_accounts(struct fx *f)
 {
-	tfx_configure(f);
 	f->cfg.allow_account_count = 0;
 	for (size_t x = 0; x < 5; x++)
 		for (size_t i = 0; i < ACCOUNTS; i++) {
@@ -42,31 +40,9 @@ static void configure(struct fx *f)
 		}
 }
 
-struct world {
-	struct fx f;
-};
-
-static int setup(void **state)
+static int setup_share(void **state)
 {
-	struct world *w = calloc(1, sizeof(*w));
-	struct vp_error err;
-
-	assert_non_null(w);
-	configure(&w->f);
-	if (tfx_start(&w->f, "disable", TFX_SHARE_HOLDS, &err) != VP_OK)
-		fail_msg("start: %s", err.message);
-	stub_reset(w->f.stub);
-	*state = w;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct world *w = *state;
-
-	fx_free(&w->f);
-	free(w);
-	return 0;
+	return tfx_setup_with(state, allow_accounts);
 }
 
 /* ---- concurrent requests ---- */
@@ -174,8 +150,7 @@ static size_t succeeded(const struct caller *c, size_t n)
 /* N registrations of new accounts: two calls (the leader's own, then all the others). */
 static void test_concurrent_registrations_batched(void **state)
 {
-	struct world *w = *state;
-	struct fx *f = &w->f;
+	struct fx *f = *state;
 	struct caller c[N];
 
 	stub_reset(f->stub);
@@ -198,8 +173,7 @@ static void test_concurrent_registrations_batched(void **state)
  * error, and its namespace is taken back. */
 static void test_failed_batch_fails_each(void **state)
 {
-	struct world *w = *state;
-	struct fx *f = &w->f;
+	struct fx *f = *state;
 	struct caller c[N];
 
 	stub_reset(f->stub);
@@ -222,8 +196,7 @@ static void test_failed_batch_fails_each(void **state)
  * registration fails. */
 static void test_one_refused_account_fails_alone(void **state)
 {
-	struct world *w = *state;
-	struct fx *f = &w->f;
+	struct fx *f = *state;
 	struct caller c[N];
 	const char *refused = "{\"__type\":\"OperationNotPermittedException\",\"message\":"
 			      "\"account outside the organization\"}";
@@ -249,8 +222,7 @@ static void test_one_refused_account_fails_alone(void **state)
 /* RAM says the share is full: the registration is refused naming the quota, nothing kept. */
 static void test_full_share_refused(void **state)
 {
-	struct world *w = *state;
-	struct fx *f = &w->f;
+	struct fx *f = *state;
 	struct caller c[1];
 
 	stub_reset(f->stub);
@@ -271,8 +243,7 @@ static void test_full_share_refused(void **state)
  * left; the account with another live namespace keeps its principal. */
 static void test_concurrent_removals_batched(void **state)
 {
-	struct world *w = *state;
-	struct fx *f = &w->f;
+	struct fx *f = *state;
 	struct caller c[N + 1];
 	struct vp_registration other;
 	struct vp_error err;
@@ -314,13 +285,15 @@ static void test_concurrent_removals_batched(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_concurrent_registrations_batched, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_failed_batch_fails_each, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_one_refused_account_fails_alone, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_full_share_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_removals_batched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_registrations_batched, setup_share,
+						tfx_teardown),
+		cmocka_unit_test_setup_teardown(test_failed_batch_fails_each, setup_share,
+						tfx_teardown),
+		cmocka_unit_test_setup_teardown(test_one_refused_account_fails_alone, setup_share,
+						tfx_teardown),
+		cmocka_unit_test_setup_teardown(test_full_share_refused, setup_share, tfx_teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_removals_batched, setup_share,
+						tfx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

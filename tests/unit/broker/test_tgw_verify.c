@@ -42,28 +42,6 @@ static void start_answers(struct fx *f)
 	tfx_routes(f, "");
 }
 
-/* A broker in the transit-gateway mode, its start-up calls answered. */
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	struct vp_error err;
-
-	assert_non_null(f);
-	tfx_configure(f);
-	if (tfx_start(f, "disable", TFX_SHARE_HOLDS, &err) != VP_OK)
-		fail_msg("start: %s", err.message);
-	stub_reset(f->stub);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fx_free(*state);
-	free(*state);
-	return 0;
-}
-
 /* Registered (account B), then a confirm of ATT whose VPC propagates the plan's block (or
  * `wrong` instead) and `extra` (when not NULL): its answer; *reg the registration. */
 static vp_code confirm_with(struct fx *f, const char *wrong, const char *extra,
@@ -286,12 +264,13 @@ static void test_start_refuses_verify_table_in_use(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_exact_cidr_passes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_cidr_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_extra_cidr_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_propagation_off_after_failure, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_slow_propagation_polled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exact_cidr_passes, tfx_setup, tfx_teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_cidr_refused, tfx_setup, tfx_teardown),
+		cmocka_unit_test_setup_teardown(test_extra_cidr_refused, tfx_setup, tfx_teardown),
+		cmocka_unit_test_setup_teardown(test_propagation_off_after_failure, tfx_setup,
+						tfx_teardown),
+		cmocka_unit_test_setup_teardown(test_slow_propagation_polled, tfx_setup,
+						tfx_teardown),
 		cmocka_unit_test(test_start_refuses_verify_table_in_use),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

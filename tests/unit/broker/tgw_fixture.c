@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -178,6 +179,34 @@ vp_code tfx_start(struct fx *f, const char *auto_accept, enum tfx_share share, s
 	fx_ok(f, "CreateRoute");
 	share_answers(f, share);
 	return vp_broker_new(&f->cfg, f->reg, f->aws, NULL, &f->broker, err);
+}
+
+int tfx_setup_with(void **state, void (*extra)(struct fx *f))
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct vp_error err;
+
+	assert_non_null(f);
+	tfx_configure(f);
+	if (extra)
+		extra(f);
+	if (tfx_start(f, "disable", TFX_SHARE_HOLDS, &err) != VP_OK)
+		fail_msg("start: %s", err.message);
+	stub_reset(f->stub);
+	*state = f;
+	return 0;
+}
+
+int tfx_setup(void **state)
+{
+	return tfx_setup_with(state, NULL);
+}
+
+int tfx_teardown(void **state)
+{
+	fx_free(*state);
+	free(*state);
+	return 0;
 }
 
 vp_code tfx_register(struct fx *f, const char *account, const char *ref, const char *region,

@@ -57,6 +57,13 @@ void tfx_configure(struct fx *f);
 vp_code tfx_start(struct fx *f, const char *auto_accept, enum tfx_share share,
 		  struct vp_error *err);
 
+/* cmocka setup: *state a struct fx (calloc'd) with a broker started on a share that holds
+ * the gateway, its recorded requests cleared; `extra` (may be NULL) adjusts the settings
+ * before the start. tfx_teardown frees it. */
+int tfx_setup(void **state);
+int tfx_setup_with(void **state, void (*extra)(struct fx *f));
+int tfx_teardown(void **state);
+
 /* vp_broker_register by `account`. */
 vp_code tfx_register(struct fx *f, const char *account, const char *ref, const char *region,
 		     struct vp_registration *out, struct vp_error *err);
