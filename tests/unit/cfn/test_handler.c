@@ -1061,6 +1061,24 @@ static void test_delete_of_cloudformation_id_releases_by_client_ref(void **state
 	assert_string_equal(res.physical_id, "client-a-Registration-1A2B3C4D5E6F");
 }
 
+/* BrokerCaFile that is not in the function: FAILED naming the setting, the broker not called. */
+static void test_unreadable_broker_ca_file_is_named(void **state)
+{
+	struct vp_cfn_result res;
+	json_t *a;
+
+	(void)state;
+	cfg.broker_ca_file = "/nonexistent/private-ca.pem";
+	a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &res);
+	assert_false(res.success);
+	assert_contains(reason_of(a), "'/nonexistent/private-ca.pem' (VPCPEER_BROKER_CA_FILE, the "
+				      "stack's BrokerCaFile parameter) cannot be read");
+	json_decref(a);
+	assert_int_equal(fake_broker_call_count(fake), 0);
+	/* The ResponseURL still got the answer: that file is for the broker alone. */
+	assert_int_equal(fake_put_count(fake), 1);
+}
+
 /* Every subnet key the template reads (SubnetCount) is in the broker's plan, or FAILED. */
 static void test_registration_subnet_count(void **state)
 {
@@ -1191,6 +1209,7 @@ int main(void)
 		cmocka_unit_test_setup(test_delete_of_cloudformation_id_releases_by_client_ref,
 				       setup),
 		cmocka_unit_test_setup(test_registration_subnet_count, setup),
+		cmocka_unit_test_setup(test_unreadable_broker_ca_file_is_named, setup),
 		cmocka_unit_test_setup(test_unknown_types, setup),
 		cmocka_unit_test_setup(test_unanswerable_events, setup),
 	};
