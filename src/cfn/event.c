@@ -281,6 +281,28 @@ static vp_code accepter_prop(const json_t *props, enum vp_cfn_accepter *out, str
 	return VP_OK;
 }
 
+/* SubnetCount: how many subnet keys (SubnetACidrBlock on) the template reads; absent: 0. */
+static vp_code subnet_count_prop(const json_t *props, int *out, struct vp_error *err)
+{
+	const char *s;
+	int64_t n;
+	vp_code rc = prop_string(props, "SubnetCount", 8, &s, err);
+
+	if (rc != VP_OK)
+		return rc;
+	*out = 0;
+	if (!s)
+		return VP_OK;
+	if (strspn(s, "0123456789") != strlen(s) || s[0] == '0' ||
+	    vp_parse_int64(s, 1, VP_CFN_SUBNET_KEYS_MAX, "SubnetCount", &n, NULL) != VP_OK)
+		return vp_fail(err, VP_ERR_INVALID,
+			       "property SubnetCount must be 1..%d (the subnets the template "
+			       "reads: SubnetACidrBlock, SubnetBCidrBlock, ...)",
+			       VP_CFN_SUBNET_KEYS_MAX);
+	*out = (int)n;
+	return VP_OK;
+}
+
 vp_code vp_cfn_registration_props_parse(const struct vp_cfn_event *ev, const json_t *props,
 					struct vp_cfn_registration_props *out, struct vp_error *err)
 {
@@ -304,7 +326,8 @@ vp_code vp_cfn_registration_props_parse(const struct vp_cfn_event *ev, const jso
 	} else {
 		vp_cfn_default_client_ref(ev->stack_id, ev->logical_id, p.client_ref);
 	}
-	if ((rc = accepter_prop(props, &p.accepter, err)) != VP_OK)
+	if ((rc = accepter_prop(props, &p.accepter, err)) != VP_OK ||
+	    (rc = subnet_count_prop(props, &p.subnet_count, err)) != VP_OK)
 		return rc;
 	*out = p;
 	return VP_OK;

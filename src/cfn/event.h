@@ -99,12 +99,20 @@ enum vp_cfn_accepter {
 /* "broker", "peer-role" ("" for UNSET). */
 const char *vp_cfn_accepter_name(enum vp_cfn_accepter a);
 
-/* Custom::PeeringRegistration: BrokerUrl, ServerId, ClientRef, PeeringAccepter. */
+/* Subnet keys of a registration's Data: SubnetACidrBlock .. SubnetZCidrBlock. */
+#define VP_CFN_SUBNET_KEYS_MAX 26
+
+/*
+ * Custom::PeeringRegistration: BrokerUrl, ServerId, ClientRef, PeeringAccepter,
+ * SubnetCount (1..VP_CFN_SUBNET_KEYS_MAX: the subnet keys the template reads
+ * with Fn::GetAtt, checked at Create against the broker's plan).
+ */
 struct vp_cfn_registration_props {
 	struct vp_cfn_broker_props broker;
 	char client_ref[VP_CLIENT_REF_MAX + 1]; /* the property, or the default */
 	bool client_ref_given;
 	enum vp_cfn_accepter accepter; /* UNSET when not given: no cross-check */
+	int subnet_count;              /* SubnetCount: the plan must have this many; 0: not given */
 };
 
 /*

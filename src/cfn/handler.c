@@ -7,11 +7,13 @@
  */
 #include "cfn/handler.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -140,6 +142,16 @@ vp_code vp_cfn_job_broker_call(struct vp_cfn_job *j, const struct vp_cfn_broker_
 	cfg.base_url = bp->broker_url;
 	cfg.server_id = bp->server_id[0] ? bp->server_id : NULL;
 	cfg.ca_file = j->cfg->ca_file;
+	if (j->cfg->broker_ca_file && j->cfg->broker_ca_file[0]) {
+		/* libcurl would only say "error setting certificate file": name the setting. */
+		if (access(j->cfg->broker_ca_file, R_OK) != 0)
+			return vp_fail(err, VP_ERR_INVALID,
+				       "the broker's CA file '%.200s' (VPCPEER_BROKER_CA_FILE, the "
+				       "stack's BrokerCaFile parameter) cannot be read: %s; give a "
+				       "path in the function's code or a layer (/opt/...)",
+				       j->cfg->broker_ca_file, strerror(errno));
+		cfg.ca_file = j->cfg->broker_ca_file;
+	}
 	cfg.aws = j->cfg->aws;
 	cfg.timeout_ms = budget;
 	cfg.connect_timeout_ms = budget < 10000 ? budget : 10000;
@@ -374,15 +386,16 @@ vp_code vp_cfn_handle(const struct vp_cfn_handler_config *cfg, const char *event
 	put.now_ms = cfg->now_ms;
 	rc = vp_cfn_response_put(ev.response_url, body.data, body.len, &put, &perr);
 	log_request(&j, started, rc == VP_OK, &perr);
-	if (rc != VP_OK) {
-		rc = vp_fail(err, VP_ERR_IO, "%s", perr.message);
-		goto done;
-	}
-	result->answered = true;
 	result->success = j.success;
 	snprintf(result->physical_id, sizeof(result->physical_id), "%s", j.physical_id);
 	snprintf(result->reason, sizeof(result->reason), "%s", j.reason);
 	result->namespace_id = j.namespace_id;
+	if (rc != VP_OK) {
+		rc = vp_fail(err, rc == VP_ERR_FORBIDDEN ? VP_ERR_FORBIDDEN : VP_ERR_IO, "%s",
+			     perr.message);
+		goto done;
+	}
+	result->answered = true;
 done:
 	vp_buf_cleanup(&body);
 	json_decref(j.data);
@@ -402,15 +415,22 @@ vp_code vp_cfn_lambda_handler(void *ctx, const struct vp_lambda_invocation *inv,
 
 	rc = vp_cfn_handle(cfg, inv->event.data ? inv->event.data : "", inv->event.len,
 			   inv->deadline_ms, &result, err);
-	if (rc != VP_OK) {
+	if (rc == VP_ERR_FORBIDDEN) {
+		/* The ResponseURL refused the answer for good: a failed invocation would make
+		 * Lambda repeat the request (and its broker calls) only to be refused again. */
+		doc = json_pack("{ss ss sb ss}", "Status", result.success ? "SUCCESS" : "FAILED",
+				"PhysicalResourceId", result.physical_id, "Delivered", 0, "Error",
+				err ? err->message : "");
+	} else if (rc != VP_OK) {
 		snprintf(error_type, error_type_size, "%s",
 			 rc == VP_ERR_INVALID ? "InvalidEvent"
 			 : rc == VP_ERR_IO    ? "ResponseNotDelivered"
 					      : "HandlerError");
 		return rc;
+	} else {
+		doc = json_pack("{ss ss}", "Status", result.success ? "SUCCESS" : "FAILED",
+				"PhysicalResourceId", result.physical_id);
 	}
-	doc = json_pack("{ss ss}", "Status", result.success ? "SUCCESS" : "FAILED",
-			"PhysicalResourceId", result.physical_id);
 	text = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(doc);
 	if (!text || vp_buf_appends(response, text) != VP_OK) {

@@ -45,10 +45,13 @@ struct vp_cfn_handler_config {
 	 * no broker_url every event is. server_id NULL: broker_url's host:port. */
 	const char *broker_url;
 	const char *server_id;
-	const char *ca_file;    /* CA bundle for the broker and the ResponseURL; NULL: libcurl's */
-	long reserve_ms;        /* left for the answer at the deadline; 0: 2000 */
-	long max_call_ms;       /* at most per broker call; 0: 30 s */
-	long health_timeout_ms; /* the HealthCheck keeps trying this long; 0: 20 s */
+	const char *ca_file; /* CA bundle for the broker and the ResponseURL; NULL: libcurl's */
+	/* CA bundle for the broker alone (a private CA: VPCPEER_BROKER_CA_FILE, the template's
+	 * BrokerCaFile); NULL: ca_file. The ResponseURL (S3) keeps ca_file's public CAs. */
+	const char *broker_ca_file;
+	long reserve_ms;            /* left for the answer at the deadline; 0: 2000 */
+	long max_call_ms;           /* at most per broker call; 0: 30 s */
+	long health_timeout_ms;     /* the HealthCheck keeps trying this long; 0: 20 s */
 	long invoke_retry_delay_ms; /* the probe's Invoke refused: wait n times this; 0: 2 s */
 	int put_attempts;           /* 0: 4 */
 	long put_retry_delay_ms;    /* 0: 250 */
@@ -71,8 +74,10 @@ struct vp_cfn_result {
  * whatever the answer (see result). VP_ERR_INVALID when the event cannot be
  * answered (not a custom-resource request); VP_ERR_IO when the answer could
  * not be delivered (Lambda's retry of the invocation may deliver it: every
- * action is idempotent). Logs one JSON line per request, never the
- * ResponseURL or a proof.
+ * action is idempotent); VP_ERR_FORBIDDEN when the ResponseURL refused it
+ * (4xx: expired, final). result holds the answer made in both cases, with
+ * answered false. Logs one JSON line per request, never the ResponseURL or
+ * a proof.
  */
 VP_NODISCARD vp_code vp_cfn_handle(const struct vp_cfn_handler_config *cfg, const char *event,
 				   size_t len, int64_t deadline_ms, struct vp_cfn_result *result,
@@ -80,8 +85,10 @@ VP_NODISCARD vp_code vp_cfn_handle(const struct vp_cfn_handler_config *cfg, cons
 
 /*
  * vp_cfn_handle() as a vp_lambda_handler_fn (ctx: the config): the Lambda
- * result is {"Status": "SUCCESS"|"FAILED", "PhysicalResourceId": ...}; error
- * types "InvalidEvent" and "ResponseNotDelivered".
+ * result is {"Status": "SUCCESS"|"FAILED", "PhysicalResourceId": ...}, with
+ * "Delivered": false and "Error" when the ResponseURL refused the answer (no
+ * invocation error then: Lambda's retry could not deliver it either); error
+ * types "InvalidEvent" and "ResponseNotDelivered" (worth Lambda's retry).
  */
 VP_NODISCARD vp_code vp_cfn_lambda_handler(void *ctx, const struct vp_lambda_invocation *inv,
 					   struct vp_buf *response, char *error_type,

@@ -149,11 +149,12 @@ static bool registration_attach(struct vp_cfn_job *j, const json_t *ns)
 }
 
 /* Data for Fn::GetAtt: every value a string, as CloudFormation hands them on. */
-static bool registration_data(struct vp_cfn_job *j, json_t *ns, enum vp_cfn_accepter mode)
+static bool registration_data(struct vp_cfn_job *j, json_t *ns, enum vp_cfn_accepter mode,
+			      int subnets_read)
 {
 	char key[32], number[24];
 	json_t *data = json_object();
-	int bad = !data;
+	int bad = !data, subnets = 0;
 
 	snprintf(number, sizeof(number), "%" PRId64, j->namespace_id);
 	bad |= json_object_set_new(data, "NamespaceId", json_string(number));
@@ -185,19 +186,34 @@ static bool registration_data(struct vp_cfn_job *j, json_t *ns, enum vp_cfn_acce
 			v = "peering";
 		bad |= json_object_set_new(data, attach_keys[i], json_string(v ? v : ""));
 	}
-	for (int s = 0; !bad && s < 26; s++) {
+	for (; !bad && subnets < VP_CFN_SUBNET_KEYS_MAX; subnets++) {
 		const char *v;
-		snprintf(key, sizeof(key), "Subnet%cCidrBlock", 'A' + s);
+		snprintf(key, sizeof(key), "Subnet%cCidrBlock", 'A' + subnets);
 		v = json_string_value(json_object_get(ns, key));
 		if (!v)
 			break;
 		bad |= json_object_set_new(data, key, json_string(v));
 	}
-	if (!bad && !json_object_get(data, "SubnetACidrBlock")) {
+	if (!bad && subnets == 0) {
 		json_decref(data);
 		vp_cfn_job_fail(
 			j, "the broker's answer for namespace %" PRId64 " has no SubnetACidrBlock",
 			j->namespace_id);
+		return false;
+	}
+	/* A key the template reads with Fn::GetAtt and the Data lacks would fail the stack
+	 * later, at that resource, with a message about the vendor response: say it here. */
+	if (!bad && subnets < subnets_read) {
+		json_decref(data);
+		vp_cfn_job_fail(
+			j,
+			"the broker's plan for namespace %" PRId64
+			" has %d subnet%s (SubnetACidrBlock..Subnet%cCidrBlock) but this "
+			"template reads %d (property SubnetCount): ask the hub operator for "
+			"a broker with --subnets %d or more, or use a template with %d "
+			"subnet%s",
+			j->namespace_id, subnets, subnets == 1 ? "" : "s", 'A' + subnets - 1,
+			subnets_read, subnets_read, subnets, subnets == 1 ? "" : "s");
 		return false;
 	}
 	if (bad) {
@@ -210,7 +226,7 @@ static bool registration_data(struct vp_cfn_job *j, json_t *ns, enum vp_cfn_acce
 }
 
 /*
- * A registration this Create cannot use (the wrong mode): released at once
+ * A registration this Create cannot use (the wrong mode, too few subnets): released at once
  * (best effort, the reason says how it went), since the failed Create's
  * rollback Delete has no namespace to release.
  */
@@ -295,8 +311,11 @@ void vp_cfn_registration_upsert(struct vp_cfn_job *j)
 			release_unused(j, &p.broker);
 		goto done;
 	}
-	if (!registration_data(j, ns, mode))
+	if (!registration_data(j, ns, mode, p.subnet_count)) {
+		if (resp.status == 201)
+			release_unused(j, &p.broker);
 		goto done;
+	}
 	vp_cfn_registration_id(j->namespace_id, server_id, p.client_ref, j->physical_id);
 	vp_cfn_job_succeed(j, "namespace %" PRId64 " (%s) %s", j->namespace_id,
 			   json_string_value(json_object_get(ns, "VpcCidrBlock")),
@@ -324,6 +343,126 @@ static vp_code release_path_of(int64_t n, const char *client_ref, char *out, siz
 	return rc;
 }
 
+#define LIST_PAGES_MAX 20 /* 20,000 pending namespaces of one account: far past any quota */
+
+/*
+ * The pending namespace of client reference `ref` among the caller's (GET
+ * /v1/namespaces?state=pending, page by page): its number, -1 when there is
+ * none, or -2 after answering FAILED.
+ */
+static int64_t pending_namespace_of(struct vp_cfn_job *j, const struct vp_cfn_broker_props *bp,
+				    const char *ref)
+{
+	struct vp_broker_response resp;
+	char path[96], cursor[24] = "";
+	struct vp_error err;
+	int64_t found = -1;
+
+	vp_broker_response_init(&resp);
+	for (int page = 0; found == -1 && page < LIST_PAGES_MAX; page++) {
+		json_t *doc, *items, *item, *next;
+		size_t i;
+
+		snprintf(path, sizeof(path), "/v1/namespaces?state=pending&limit=1000%s%s",
+			 cursor[0] ? "&cursor=" : "", cursor);
+		if (vp_cfn_job_broker_call(j, bp, "GET", path, NULL, &resp, &err) != VP_OK) {
+			vp_cfn_job_unreachable(j, "look up the namespaces at the broker", &err);
+			found = -2;
+			break;
+		}
+		if (resp.status != 200) {
+			vp_cfn_job_refused(j, "list of namespaces", resp.status, &resp.body);
+			found = -2;
+			break;
+		}
+		doc = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
+		items = json_object_get(doc, "Namespaces");
+		if (!json_is_array(items)) {
+			json_decref(doc);
+			vp_cfn_job_fail(j, "the broker answered the list of namespaces without "
+					   "Namespaces; is BrokerUrl a vpcpeer broker?");
+			found = -2;
+			break;
+		}
+		json_array_foreach(items, i, item)
+		{
+			const char *r = json_string_value(json_object_get(item, "ClientRef"));
+			json_t *n = json_object_get(item, "NamespaceId");
+			if (r && strcmp(r, ref) == 0 && json_is_integer(n) &&
+			    json_integer_value(n) >= 0) {
+				found = json_integer_value(n);
+				break;
+			}
+		}
+		next = json_object_get(doc, "NextCursor");
+		cursor[0] = '\0';
+		if (json_is_string(next) && json_string_length(next) < sizeof(cursor) &&
+		    strspn(json_string_value(next), "0123456789") == json_string_length(next))
+			snprintf(cursor, sizeof(cursor), "%s", json_string_value(next));
+		json_decref(doc);
+		if (!cursor[0])
+			break;
+	}
+	vp_broker_response_cleanup(&resp);
+	return found;
+}
+
+/*
+ * Delete of an id CloudFormation made itself: the Create got no answer from
+ * this handler (lost, or past ServiceTimeout, or cancelled by a rollback), so
+ * whatever it registered is known only by the stack's client reference. Only
+ * a pending namespace is released: without the registration's answer nothing
+ * could confirm it, so an active one of that reference is another stack's
+ * (the same ClientRef given twice) and is left alone.
+ */
+static void release_by_client_ref(struct vp_cfn_job *j)
+{
+	struct vp_cfn_registration_props p;
+	struct vp_broker_response resp;
+	char path[64 + 3 * VP_CLIENT_REF_MAX];
+	struct vp_error err;
+	int64_t n;
+
+	j->action = "none";
+	if (vp_cfn_registration_props_parse(j->ev, NULL, &p, &err) != VP_OK ||
+	    vp_cfn_job_pin_broker(j, &p.broker, &err) != VP_OK) {
+		/* With these properties no Create could have registered anything. */
+		vp_cfn_job_succeed(j,
+				   "'%.200s' is not a vpcpeer registration and its properties "
+				   "name no broker of this function: nothing to release",
+				   j->ev->physical_id);
+		return;
+	}
+	j->action = "release-by-client-ref";
+	n = pending_namespace_of(j, &p.broker, p.client_ref);
+	if (n == -2)
+		return;
+	if (n == -1) {
+		vp_cfn_job_succeed(j,
+				   "no pending namespace of client reference '%.300s': nothing "
+				   "to release",
+				   p.client_ref);
+		return;
+	}
+	j->namespace_id = n;
+	if (release_path_of(n, p.client_ref, path, sizeof(path)) != VP_OK) {
+		vp_cfn_job_fail(j, "cannot release namespace %" PRId64 ": out of memory", n);
+		return;
+	}
+	vp_broker_response_init(&resp);
+	if (vp_cfn_job_broker_call(j, &p.broker, "DELETE", path, NULL, &resp, &err) != VP_OK)
+		vp_cfn_job_unreachable(j, "release the namespace at the broker", &err);
+	else if (resp.status == 200 || resp.status == 404)
+		vp_cfn_job_succeed(j,
+				   "namespace %" PRId64 " of client reference '%.300s' %s (its "
+				   "Create was not answered)",
+				   n, p.client_ref,
+				   resp.status == 200 ? "released" : "already gone");
+	else
+		vp_cfn_job_refused(j, "release", resp.status, &resp.body);
+	vp_broker_response_cleanup(&resp);
+}
+
 void vp_cfn_registration_delete(struct vp_cfn_job *j)
 {
 	struct vp_cfn_registration_props p;
@@ -343,9 +482,7 @@ void vp_cfn_registration_delete(struct vp_cfn_job *j)
 	}
 	n = registration_id_namespace(id);
 	if (n < 0) {
-		j->action = "none";
-		vp_cfn_job_succeed(j, "'%.200s' is not a vpcpeer registration: nothing to release",
-				   id);
+		release_by_client_ref(j);
 		return;
 	}
 	j->namespace_id = n;

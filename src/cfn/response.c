@@ -184,6 +184,7 @@ vp_code vp_cfn_response_put(const char *url, const char *body, size_t len,
 	long timeout = opt->attempt_timeout_ms > 0 ? opt->attempt_timeout_ms : 10000;
 	char where[300], last[CURL_ERROR_SIZE + 64] = "no attempt was made";
 	struct curl_slist *headers = NULL, *h;
+	bool refused = false;
 	CURL *curl;
 	int made = 0;
 
@@ -242,8 +243,13 @@ vp_code vp_cfn_response_put(const char *url, const char *body, size_t len,
 				return VP_OK;
 			}
 			snprintf(last, sizeof(last), "HTTP %ld", status);
-			if (status < 500 && status != 429)
-				break; /* a refusal (expired or wrong signature) stays one */
+			if (status < 500) {
+				/* S3 refused the pre-signed URL (expired, or signed for something
+				 * else): final, neither this loop nor Lambda's retry can deliver.
+				 */
+				refused = true;
+				break;
+			}
 		} else {
 			snprintf(last, sizeof(last), "%s",
 				 errbuf[0] ? errbuf : curl_easy_strerror(cc));
@@ -257,6 +263,11 @@ vp_code vp_cfn_response_put(const char *url, const char *body, size_t len,
 	}
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(curl);
+	if (refused)
+		return vp_fail(err, VP_ERR_FORBIDDEN,
+			       "%s refused the response (%s): the URL expired or was not signed "
+			       "for this request; CloudFormation will not hear this answer",
+			       where, last);
 	return vp_fail(err, VP_ERR_IO, "cannot deliver the response to %s after %d attempt%s: %s",
 		       where, made, made == 1 ? "" : "s", last);
 }

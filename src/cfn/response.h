@@ -7,7 +7,8 @@
  * fit (marked " [...]"), Data never is. The PUT sends an empty Content-Type
  * (a pre-signed S3 URL signs none) and a Content-Length, follows no redirect,
  * and is retried on 5xx answers and connection failures until its attempts
- * or the deadline run out.
+ * or the deadline run out; a 4xx answer (an expired or wrongly signed URL) is
+ * final and never retried.
  */
 #ifndef VP_CFN_RESPONSE_H
 #define VP_CFN_RESPONSE_H
@@ -50,8 +51,9 @@ struct vp_cfn_put_options {
 
 /*
  * PUT `body` to `url` (http(s)://; plain http only to a loopback address).
- * VP_OK on a 2xx answer; VP_ERR_IO otherwise, with the last status or
- * connection error and the attempts made. Never puts the URL (a credential)
+ * VP_OK on a 2xx answer; VP_ERR_FORBIDDEN on a 4xx one (final: no attempt
+ * can succeed); VP_ERR_IO otherwise, with the last status or connection
+ * error and the attempts made. Never puts the URL (a credential)
  * in the message, only its host.
  */
 VP_NODISCARD vp_code vp_cfn_response_put(const char *url, const char *body, size_t len,

@@ -26,6 +26,7 @@ enum {
 	OPT_HELP = 1,
 	OPT_RUNTIME_API,
 	OPT_CA_FILE,
+	OPT_BROKER_CA_FILE,
 	OPT_LOG_LEVEL,
 	OPT_LOG_FORMAT,
 	OPT_HEALTH_TIMEOUT,
@@ -52,6 +53,8 @@ static const struct cli_option lambda_options[] = {
 	{"ca-file", 0, "FILE", OPT_CA_FILE,
 	 "CA bundle for the broker and the ResponseURL (default: SSL_CERT_FILE, the system's)",
 	 CLI_OPT_ENV},
+	{"broker-ca-file", 0, "FILE", OPT_BROKER_CA_FILE,
+	 "CA bundle for the broker only, e.g. a private CA's (default: --ca-file's)", CLI_OPT_ENV},
 	{"log-level", 0, "LEVEL", OPT_LOG_LEVEL, "debug, info (default), warn or error",
 	 CLI_OPT_ENV},
 	{"log-format", 0, "FORMAT", OPT_LOG_FORMAT, "json (default) or text", CLI_OPT_ENV},
@@ -125,6 +128,9 @@ int cmd_lambda_main(int argc, char **argv)
 			break;
 		case OPT_CA_FILE:
 			cfg.ca_file = arg->value;
+			break;
+		case OPT_BROKER_CA_FILE:
+			cfg.broker_ca_file = arg->value;
 			break;
 		case OPT_BROKER_URL:
 			cfg.broker_url = arg->value;

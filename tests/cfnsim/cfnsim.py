@@ -251,6 +251,7 @@ class ResponseBucket:
         self.pending = {}        # path -> request record
         self.puts = []           # every PUT: {"path", "status", "body", "headers", "request_id"}
         self.faults = {}         # logical id -> PUTs still to answer 503 SlowDown (fail_puts)
+        self.refusals = {}       # logical id -> requests still to issue refused URLs (expire_urls)
         bucket = self
 
         class H(_QuietHandler):
@@ -278,9 +279,21 @@ class ResponseBucket:
         query = (f"AWSAccessKeyId=AKIACFNSIMRESPONSE00&Expires={int(time.time()) + expires_s}"
                  f"&Signature={quote(sig, safe='')}")
         with self.cv:
+            expired = self.refusals.get(logical_id, 0) > 0
+            if expired:
+                self.refusals[logical_id] -= 1
             self.pending[path] = {"query": query, "stack_id": stack_id, "logical_id": logical_id,
-                                  "request_id": request_id, "answer": None, "count": 0}
+                                  "request_id": request_id, "answer": None, "count": 0,
+                                  "expired": expired}
         return f"http://127.0.0.1:{self.port}{path}?{query}"
+
+    def expire_urls(self, logical_id, count=1):
+        """The next `count` requests for `logical_id` get ResponseURLs whose every PUT S3
+        refuses with 403 AccessDenied "Request has expired" (a pre-signed URL past its
+        Expires: final, the answer never reaches CloudFormation, which waits out
+        ServiceTimeout)."""
+        with self.cv:
+            self.refusals[logical_id] = count
 
     def fail_puts(self, logical_id, count):
         """The next `count` PUTs of answers for `logical_id` get S3's 503 SlowDown (a lost
@@ -306,6 +319,9 @@ class ResponseBucket:
             return answer(403, _s3_error("SignatureDoesNotMatch",
                                          "The request signature we calculated does not match "
                                          "the signature you provided. (path or query changed)"))
+        if rec.get("expired"):
+            h._read_body(1 << 20)
+            return answer(403, _s3_error("AccessDenied", "Request has expired"))
         ctype = h.headers.get("Content-Type")
         if self.strict_content_type and ctype not in (None, ""):
             h._read_body(1 << 20)
@@ -1098,7 +1114,7 @@ class IamPolicy(Provider):
 
 class LambdaFunction(Provider):
     props = ("Architectures", "Code", "Description", "Environment", "FunctionName", "Handler",
-             "MemorySize", "Role", "Runtime", "Timeout", "Tags", "VpcConfig")
+             "Layers", "MemorySize", "Role", "Runtime", "Timeout", "Tags", "VpcConfig")
     required = ("Code", "Role")
     attributes = ("Arn",)
     RUNTIMES = ("provided.al2023", "provided.al2", "provided")
@@ -1108,6 +1124,8 @@ class LambdaFunction(Provider):
         if runtime not in self.RUNTIMES:
             raise Unsupported(f"{logical}: Runtime {runtime!r}: only the OS-only runtimes "
                               f"{self.RUNTIMES} are run (a local bootstrap)")
+        if props.get("Layers"):       # only its absence (!Ref AWS::NoValue) is modelled
+            raise Unsupported(f"{logical}: Layers are not modelled (no layer is unpacked into /opt)")
         archs = props.get("Architectures", ["x86_64"])
         host = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(
             platform.machine(), platform.machine())

@@ -25,7 +25,8 @@ static void check_props(const struct vp_cfn_event *ev)
 
 	if (vp_cfn_registration_props_parse(ev, NULL, &reg, NULL) == VP_OK) {
 		if (!reg.broker.broker_url[0] ||
-		    vp_ids_client_ref_check(reg.client_ref, NULL) != VP_OK)
+		    vp_ids_client_ref_check(reg.client_ref, NULL) != VP_OK ||
+		    reg.subnet_count < 0 || reg.subnet_count > VP_CFN_SUBNET_KEYS_MAX)
 			abort();
 	}
 	if (vp_cfn_confirmation_props_parse(ev, NULL, &conf, NULL) == VP_OK) {

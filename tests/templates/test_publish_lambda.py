@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import zipfile
 
 import boto3
 from moto.server import ThreadedMotoServer
@@ -37,14 +38,23 @@ class PublishLambda(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
-        self.zip = os.path.join(self.tmp.name, "handler.zip")
-        with open(self.zip, "wb") as f:
-            f.write(b"PK\x05\x06" + b"\0" * 18)
+        self.zip = self.make_zip("handler.zip", 0x3e)
         self.env = dict(os.environ, AWS_ENDPOINT_URL=self.url, AWS_ACCESS_KEY_ID="testing",
                         AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
 
     def tearDown(self):
         self.tmp.cleanup()
+
+    def make_zip(self, name, machine=None):
+        """A zip whose bootstrap starts with an ELF header for `machine` (None: no bootstrap)."""
+        path = os.path.join(self.tmp.name, name)
+        with zipfile.ZipFile(path, "w") as z:
+            if machine is not None:
+                header = b"\x7fELF\x02\x01\x01" + b"\0" * 9 + b"\x02\x00" + bytes([machine, 0])
+                z.writestr("bootstrap", header + b"\0" * 44)
+            else:
+                z.writestr("README", "no program")
+        return path
 
     def run_publish(self, *args):
         return subprocess.run(["bash", SCRIPT, "--zip", self.zip, *args], env=self.env,
@@ -88,6 +98,34 @@ class PublishLambda(unittest.TestCase):
         self.assertIn("'1111'", r.stderr)
         names = [b["Name"] for b in self.s3("us-east-1").list_buckets()["Buckets"]]
         self.assertNotIn("vp-bad-us-east-1", names)
+
+    def test_key_follows_the_architecture(self):
+        """templates/client.yaml reads vpcpeer-lambda-<HandlerArchitecture>.zip: an arm64 zip
+        goes there, and --arch cannot put an x86_64 one under the arm64 name."""
+        self.zip = self.make_zip("arm.zip", 0xb7)
+        r = self.run_publish("--bucket-prefix", "vp-arm", "--regions", "us-east-1",
+                             "--accounts", "111111111111")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("s3://vp-arm-us-east-1/vpcpeer-lambda-arm64.zip", r.stdout)
+        keys = [o["Key"] for o in self.s3("us-east-1").list_objects_v2(
+            Bucket="vp-arm-us-east-1")["Contents"]]
+        self.assertEqual(keys, ["vpcpeer-lambda-arm64.zip"])
+        self.zip = self.make_zip("x86.zip", 0x3e)
+        r = self.run_publish("--bucket-prefix", "vp-mix", "--regions", "us-east-1",
+                             "--accounts", "111111111111", "--arch", "arm64")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("built for x86_64, not --arch arm64", r.stderr)
+        self.zip = self.make_zip("none.zip")
+        r = self.run_publish("--bucket-prefix", "vp-none", "--regions", "us-east-1",
+                             "--accounts", "111111111111")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("give --arch", r.stderr)
+        r = self.run_publish("--bucket-prefix", "vp-given", "--regions", "us-east-1",
+                             "--accounts", "111111111111", "--arch", "arm64")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("vpcpeer-lambda-arm64.zip", r.stdout)
+        names = [b["Name"] for b in self.s3("us-east-1").list_buckets()["Buckets"]]
+        self.assertNotIn("vp-mix-us-east-1", names)
 
     def test_reader_required(self):
         r = self.run_publish("--bucket-prefix", "vp-none", "--regions", "us-east-1")

@@ -61,6 +61,7 @@ struct fake {
 	char accepter[16]; /* the answers' PeeringAccepter; "" answers none (an older broker) */
 	char zone[40];     /* the active answers' HostedZoneId; "": null */
 	bool tgw;          /* the transit-gateway mode's answers (issue 16) */
+	int subnets;       /* subnets in the plan: 1..4 (0: 4) */
 	struct fake_call r53[MAX_RECORDS]; /* Route 53 calls (the function's own) */
 	size_t r53_count;
 	int r53_status;
@@ -187,8 +188,10 @@ static enum MHD_Result response_url(struct fake *f, struct MHD_Connection *conn,
 }
 
 /* The namespace object as the broker renders it (docs/api.md). */
-static char *ns_json(const struct ns *ns, const char *accepter, const char *zone, bool tgw)
+static char *ns_json(const struct fake *f, const struct ns *ns)
 {
+	const char *accepter = f->accepter, *zone = f->zone;
+	bool tgw = f->tgw;
 	char vpc[32], sub[4][32];
 	unsigned base = (unsigned)ns->n * 4;
 	json_t *o;
@@ -207,6 +210,11 @@ static char *ns_json(const struct ns *ns, const char *accepter, const char *zone
 		      "arn:aws:iam::111111111111:role/vpcpeer-peer-1", "PeerCidrBlock",
 		      "10.0.0.0/22", "VpcId", ns->vpc[0] ? json_string(ns->vpc) : json_null(),
 		      "VpcPeeringConnectionId", ns->pcx[0] ? json_string(ns->pcx) : json_null());
+	for (int sub_i = f->subnets > 0 ? f->subnets : 4; o && sub_i < 4; sub_i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "Subnet%cCidrBlock", 'A' + sub_i);
+		json_object_del(o, key); /* a broker with --subnets below 4 */
+	}
 	if (o)
 		json_object_set_new(o, "HostedZoneId",
 				    zone[0] && strcmp(ns->state, "active") == 0 ? json_string(zone)
@@ -235,6 +243,33 @@ static struct ns *find_ns(struct fake *f, int64_t n)
 		if (f->namespaces[i].n == n)
 			return &f->namespaces[i];
 	return NULL;
+}
+
+/* GET /v1/namespaces?state=S&cursor=C: FAKE_LIST_PAGE records a page, so paging is used. */
+#define FAKE_LIST_PAGE 2
+static char *list_json(const struct fake *f, const char *state, const char *cursor)
+{
+	json_t *items = json_array(), *doc;
+	size_t at = cursor ? strtoul(cursor, NULL, 10) : 0, taken = 0;
+	char next[24] = "", *text;
+
+	for (; items && at < f->ns_count && taken < FAKE_LIST_PAGE; at++) {
+		const struct ns *ns = &f->namespaces[at];
+		char *one;
+		if (state && strcmp(state, ns->state) != 0)
+			continue;
+		one = ns_json(f, ns);
+		json_array_append_new(items, json_loads(one, 0, NULL));
+		free(one);
+		taken++;
+	}
+	if (at < f->ns_count)
+		snprintf(next, sizeof(next), "%zu", at);
+	doc = json_pack("{so so}", "Namespaces", items, "NextCursor",
+			next[0] ? json_string(next) : json_null());
+	text = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	return text;
 }
 
 static enum MHD_Result broker(struct fake *f, struct MHD_Connection *conn, const char *url,
@@ -283,7 +318,11 @@ static enum MHD_Result broker(struct fake *f, struct MHD_Connection *conn, const
 			      NULL);
 	}
 	body = json_loadb(st->body, st->len, 0, NULL);
-	if (strcmp(method, "POST") == 0 && strcmp(url, "/v1/namespaces") == 0) {
+	if (strcmp(method, "GET") == 0 && strcmp(url, "/v1/namespaces") == 0) {
+		text = list_json(
+			f, MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "state"),
+			MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "cursor"));
+	} else if (strcmp(method, "POST") == 0 && strcmp(url, "/v1/namespaces") == 0) {
 		const char *ref = json_string_value(json_object_get(body, "client_ref"));
 		ns = NULL;
 		for (size_t i = 0; ref && i < f->ns_count; i++)
@@ -298,7 +337,7 @@ static enum MHD_Result broker(struct fake *f, struct MHD_Connection *conn, const
 			status = 201;
 		}
 		if (ns)
-			text = ns_json(ns, f->accepter, f->zone, f->tgw);
+			text = ns_json(f, ns);
 		else
 			status = 400;
 	} else if (strncmp(url, "/v1/namespaces/", 15) == 0 &&
@@ -316,15 +355,15 @@ static enum MHD_Result broker(struct fake *f, struct MHD_Connection *conn, const
 			copy(ns->vpc, sizeof(ns->vpc),
 			     json_string_value(json_object_get(body, "vpc_id")));
 			copy(ns->state, sizeof(ns->state), "active");
-			text = ns_json(ns, f->accepter, f->zone, f->tgw);
+			text = ns_json(f, ns);
 		} else if (*end == '\0' && strcmp(method, "GET") == 0) {
-			text = ns_json(ns, f->accepter, f->zone, f->tgw);
+			text = ns_json(f, ns);
 		} else if (*end == '\0' && strcmp(method, "DELETE") == 0 && client_ref &&
 			   strcmp(client_ref, ns->client_ref) != 0) {
 			status = 404; /* n holds another registration now (the broker's check) */
 		} else if (*end == '\0' && strcmp(method, "DELETE") == 0) {
 			copy(ns->state, sizeof(ns->state), "released");
-			text = ns_json(ns, f->accepter, f->zone, f->tgw);
+			text = ns_json(f, ns);
 		} else {
 			status = 405;
 		}
@@ -525,6 +564,7 @@ void fake_reset(struct fake *f)
 	f->hang = 0;
 	f->accepter[0] = '\0';
 	f->zone[0] = '\0';
+	f->subnets = 0;
 	f->tgw = false;
 	f->r53_count = 0;
 	f->r53_status = 0;
@@ -649,6 +689,13 @@ void fake_broker_set_accepter(struct fake *f, const char *mode)
 {
 	pthread_mutex_lock(&f->lock);
 	copy(f->accepter, sizeof(f->accepter), mode);
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_broker_set_subnets(struct fake *f, int subnets)
+{
+	pthread_mutex_lock(&f->lock);
+	f->subnets = subnets;
 	pthread_mutex_unlock(&f->lock);
 }
 

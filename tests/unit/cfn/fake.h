@@ -4,7 +4,8 @@
  * in for everything the Lambda handler talks to:
  *   /2018-06-01/...  the Lambda Runtime API: queued events, recorded posts
  *   /cfn/...         CloudFormation's pre-signed ResponseURL: recorded PUTs
- *   /v1/...          a broker with a small in-memory registry, or scripted
+ *   /v1/...          a broker with a small in-memory registry (register, get,
+ *                    list by state two to a page, confirm, release), or scripted
  *                    refusals, or one that hangs
  *   /2015-03-31/...  Lambda Invoke of the probe function (the probe mode in-process)
  * Thread-safe. Everything recorded is copied out.
@@ -80,6 +81,8 @@ void fake_broker_set_state(struct fake *f, int64_t n, const char *state);
 /* The answers' PeeringAccepter ("broker": PeerRoleArn null too); NULL or "": none. */
 void fake_broker_set_accepter(struct fake *f, const char *mode);
 void fake_broker_set_client_ref(struct fake *f, int64_t n, const char *ref);
+/* The plan's subnets, 1..4 (0: 4): answers name SubnetACidrBlock.. that many. */
+void fake_broker_set_subnets(struct fake *f, int subnets);
 /* Active answers name this HostedZoneId (NULL or "": null). */
 void fake_broker_set_hosted_zone(struct fake *f, const char *zone);
 /*

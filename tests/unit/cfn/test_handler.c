@@ -851,16 +851,281 @@ static void test_response_put_is_retried(void **state)
 	assert_int_equal(fake_put_count(fake), 3);
 	assert_string_equal(fake_put_at(fake, 0).body, fake_put_at(fake, 2).body);
 
-	/* A refusal is not retried, and the invocation fails (Lambda retries it). */
+	/* A lost answer (5xx every time) fails the invocation: Lambda's retry may deliver it. */
 	fake_reset(fake);
-	fake_put_fail(fake, 5, 403);
+	fake_put_fail(fake, 4, 503);
 	text = make_event("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props());
 	assert_int_equal(vp_cfn_handle(&cfg, text, strlen(text), 0, &res, &err), VP_ERR_IO);
 	free(text);
 	assert_false(res.answered);
+	assert_int_equal(fake_put_count(fake), 4);
+}
+
+/* One Lambda invocation of the handler: its result document, or NULL with the error type. */
+static json_t *invoke(const char *text, vp_code *rc, char error_type[64])
+{
+	struct vp_lambda_invocation inv;
+	struct vp_error err;
+	struct vp_buf out;
+	json_t *doc = NULL;
+
+	vp_lambda_invocation_init(&inv);
+	vp_buf_init(&out, 4096);
+	assert_int_equal(vp_buf_appends(&inv.event, text), VP_OK);
+	error_type[0] = '\0';
+	*rc = vp_cfn_lambda_handler(&cfg, &inv, &out, error_type, 64, &err);
+	if (*rc == VP_OK)
+		doc = json_loadb(out.data, out.len, 0, NULL);
+	vp_buf_cleanup(&out);
+	vp_lambda_invocation_cleanup(&inv);
+	return doc;
+}
+
+static void test_response_url_refusal_is_final(void **state)
+{
+	static const int statuses[] = {403, 400, 404, 429};
+	char error_type[64];
+	json_t *doc;
+	vp_code rc;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		struct vp_cfn_result res;
+		struct vp_error err;
+		char *text, status[16];
+
+		/* An expired pre-signed URL (403 AccessDenied) stays one: one PUT, no retry. */
+		fake_reset(fake);
+		fake_put_fail(fake, 5, statuses[i]);
+		text = make_event("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props());
+		assert_int_equal(vp_cfn_handle(&cfg, text, strlen(text), 0, &res, &err),
+				 VP_ERR_FORBIDDEN);
+		assert_false(res.answered);
+		assert_int_equal(fake_put_count(fake), 1);
+		snprintf(status, sizeof(status), "HTTP %d", statuses[i]);
+		assert_contains(err.message, status);
+		assert_null(strstr(err.message, "secret")); /* never the pre-signed URL's query */
+
+		/* ... and the invocation succeeds: Lambda's retry would repeat the broker calls
+		 * only to be refused again. */
+		doc = invoke(text, &rc, error_type);
+		free(text);
+		assert_int_equal(rc, VP_OK);
+		assert_string_equal(error_type, "");
+		assert_non_null(doc);
+		assert_true(json_is_false(json_object_get(doc, "Delivered")));
+		assert_contains(json_string_value(json_object_get(doc, "Error")), status);
+		assert_int_equal(fake_put_count(fake), 2);
+		json_decref(doc);
+	}
+
+	/* A 5xx every time is worth Lambda's retry: the invocation fails. */
+	fake_reset(fake);
+	fake_put_fail(fake, 4, 503);
+	{
+		char *text =
+			make_event("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props());
+		doc = invoke(text, &rc, error_type);
+		free(text);
+	}
+	assert_null(doc);
+	assert_int_equal(rc, VP_ERR_IO);
+	assert_string_equal(error_type, "ResponseNotDelivered");
+}
+
+/*
+ * Lambda retries an invocation that failed (here: the answer could not be
+ * delivered): the same event again registers nothing new and answers the
+ * same PhysicalResourceId.
+ */
+static void test_retried_create_is_idempotent(void **state)
+{
+	struct vp_cfn_result first, again;
+	char expected[VP_CFN_PHYSICAL_ID_MAX + 1];
+	struct vp_error err;
+	char *text;
+	json_t *a;
+
+	(void)state;
+	text = make_event("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props());
+	fake_put_fail(fake, 4, 503);
+	assert_int_equal(vp_cfn_handle(&cfg, text, strlen(text), 0, &first, &err), VP_ERR_IO);
+	assert_false(first.answered);
+	assert_int_equal(vp_cfn_handle(&cfg, text, strlen(text), 0, &again, &err), VP_OK);
+	assert_true(again.answered);
+	assert_true(again.success);
+	vp_cfn_registration_id(1, fake_hostport(fake), STACK_ID "/Registration", expected);
+	assert_string_equal(again.physical_id, expected);
+	assert_int_equal(again.namespace_id, 1);
+	a = json_loadb(fake_put_at(fake, 4).body, fake_put_at(fake, 4).len, 0, NULL);
+	assert_contains(reason_of(a), "registration confirmed (replay)");
+	json_decref(a);
+	free(text);
+	assert_int_equal(fake_broker_call_count(fake), 2); /* two POSTs, one namespace */
+
+	/* The confirmation too: the same peering confirmed again, the same id. */
+	text = make_event("Create", VP_CFN_CONFIRMATION_TYPE, NULL, confirmation_props("1"));
+	fake_put_fail(fake, 4, 503);
+	assert_int_equal(vp_cfn_handle(&cfg, text, strlen(text), 0, &first, &err), VP_ERR_IO);
+	assert_int_equal(vp_cfn_handle(&cfg, text, strlen(text), 0, &again, &err), VP_OK);
+	assert_true(again.success);
+	assert_string_equal(again.physical_id, "vpcpeer-confirm-1");
+	free(text);
+}
+
+/*
+ * A Create CloudFormation stopped waiting for (no answer within ServiceTimeout,
+ * or cancelled by a rollback) is deleted with an id CloudFormation made: the
+ * namespace it registered is found by the client reference and released.
+ */
+static void test_delete_of_cloudformation_id_releases_by_client_ref(void **state)
+{
+	struct vp_cfn_result res;
+	struct fake_call call;
+	json_t *props, *a;
+	size_t calls;
+	bool released = false;
+
+	(void)state;
+	/* Three other registrations of the account first: the lookup pages through them. */
+	for (int i = 0; i < 3; i++) {
+		char ref[32];
+		snprintf(ref, sizeof(ref), "other-%d", i);
+		props = registration_props();
+		json_object_set_new(props, "ClientRef", json_string(ref));
+		json_decref(send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, props, &res));
+	}
+	/* The Create whose answer CloudFormation never got (4). */
+	fake_put_fail(fake, 4, 503);
+	{
+		struct vp_error err;
+		char *text =
+			make_event("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props());
+		assert_int_equal(vp_cfn_handle(&cfg, text, strlen(text), 0, &res, &err), VP_ERR_IO);
+		free(text);
+	}
+	calls = fake_broker_call_count(fake);
+	a = send_request("Delete", VP_CFN_REGISTRATION_TYPE, "client-a-Registration-1A2B3C4D5E6F",
+			 registration_props(), &res);
+	assert_true(res.success);
+	assert_string_equal(res.physical_id, "client-a-Registration-1A2B3C4D5E6F");
+	assert_contains(reason_of(a),
+			"namespace 4 of client reference '" STACK_ID "/Registration' released");
+	json_decref(a);
+	for (size_t i = calls; i < fake_broker_call_count(fake); i++) {
+		call = fake_broker_call_at(fake, i);
+		assert_true(call.proof);
+		if (strcmp(call.method, "DELETE") == 0) {
+			assert_string_equal(call.path, "/v1/namespaces/4?client_ref=" STACK_ID
+						       "/Registration");
+			released = true;
+		} else {
+			assert_string_equal(call.method, "GET");
+			assert_int_equal(strncmp(call.path, "/v1/namespaces", 15), 0);
+		}
+	}
+	assert_true(released);
+
+	/* Again: nothing pending of that reference, nothing released. */
+	calls = fake_broker_call_count(fake);
+	a = send_request("Delete", VP_CFN_REGISTRATION_TYPE, "client-a-Registration-1A2B3C4D5E6F",
+			 registration_props(), &res);
+	assert_true(res.success);
+	assert_contains(reason_of(a), "nothing to release");
+	json_decref(a);
+	for (size_t i = calls; i < fake_broker_call_count(fake); i++)
+		assert_string_equal(fake_broker_call_at(fake, i).method, "GET");
+
+	/* An active namespace of that reference is another stack's: left alone. */
+	fake_broker_set_state(fake, 4, "active");
+	calls = fake_broker_call_count(fake);
+	json_decref(send_request("Delete", VP_CFN_REGISTRATION_TYPE,
+				 "client-a-Registration-1A2B3C4D5E6F", registration_props(), &res));
+	assert_true(res.success);
+	for (size_t i = calls; i < fake_broker_call_count(fake); i++)
+		assert_string_equal(fake_broker_call_at(fake, i).method, "GET");
+
+	/* Properties that name no broker of this function: nothing was registered. */
+	calls = fake_broker_call_count(fake);
+	json_decref(send_request("Delete", VP_CFN_REGISTRATION_TYPE,
+				 "client-a-Registration-1A2B3C4D5E6F", json_object(), &res));
+	assert_true(res.success);
+	assert_int_equal(fake_broker_call_count(fake), calls);
+
+	/* The broker refusing the look-up fails the Delete (the rollback can be retried). */
+	fake_broker_refuse(fake, 503,
+			   "{\"error\":{\"code\":\"unavailable\",\"message\":\"busy\"}}");
+	json_decref(send_request("Delete", VP_CFN_REGISTRATION_TYPE,
+				 "client-a-Registration-1A2B3C4D5E6F", registration_props(), &res));
+	assert_false(res.success);
+	assert_string_equal(res.physical_id, "client-a-Registration-1A2B3C4D5E6F");
+}
+
+/* BrokerCaFile that is not in the function: FAILED naming the setting, the broker not called. */
+static void test_unreadable_broker_ca_file_is_named(void **state)
+{
+	struct vp_cfn_result res;
+	json_t *a;
+
+	(void)state;
+	cfg.broker_ca_file = "/nonexistent/private-ca.pem";
+	a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &res);
+	assert_false(res.success);
+	assert_contains(reason_of(a), "'/nonexistent/private-ca.pem' (VPCPEER_BROKER_CA_FILE, the "
+				      "stack's BrokerCaFile parameter) cannot be read");
+	json_decref(a);
+	assert_int_equal(fake_broker_call_count(fake), 0);
+	/* The ResponseURL still got the answer: that file is for the broker alone. */
 	assert_int_equal(fake_put_count(fake), 1);
-	assert_non_null(strstr(err.message, "HTTP 403"));
-	assert_null(strstr(err.message, "secret")); /* never the pre-signed URL's query */
+}
+
+/* Every subnet key the template reads (SubnetCount) is in the broker's plan, or FAILED. */
+static void test_registration_subnet_count(void **state)
+{
+	static const char *const bad[] = {"0", "27", "x", "04", "-1", "4.0"};
+	struct vp_cfn_result res;
+	json_t *props, *a;
+	bool released = false;
+
+	(void)state;
+	fake_broker_set_subnets(fake, 2);
+	props = registration_props();
+	json_object_set_new(props, "SubnetCount", json_string("4"));
+	a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, props, &res);
+	assert_false(res.success);
+	assert_contains(reason_of(a), "has 2 subnets (SubnetACidrBlock..SubnetBCidrBlock) but "
+				      "this template reads 4");
+	assert_contains(reason_of(a), "--subnets 4");
+	/* registered just now: released again, so the rollback leaves nothing pending */
+	assert_contains(reason_of(a), "namespace 1 released");
+	assert_null(json_object_get(a, "Data")
+			    ? json_object_get(json_object_get(a, "Data"), "SubnetACidrBlock")
+			    : NULL);
+	json_decref(a);
+	for (size_t i = 0; i < fake_broker_call_count(fake); i++)
+		if (strcmp(fake_broker_call_at(fake, i).method, "DELETE") == 0)
+			released = true;
+	assert_true(released);
+
+	/* A template that reads two, or says nothing (as before), is served. */
+	fake_reset(fake);
+	fake_broker_set_subnets(fake, 2);
+	props = registration_props();
+	json_object_set_new(props, "SubnetCount", json_string("2"));
+	a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, props, &res);
+	assert_true(res.success);
+	assert_string_equal(data_of(a, "SubnetBCidrBlock"), "10.0.5.0/24");
+	assert_null(data_of(a, "SubnetCCidrBlock"));
+	json_decref(a);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		props = registration_props();
+		json_object_set_new(props, "SubnetCount", json_string(bad[i]));
+		a = send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, props, &res);
+		assert_false(res.success);
+		assert_contains(reason_of(a), "property SubnetCount must be 1..26");
+		json_decref(a);
+	}
 }
 
 static void test_unknown_types(void **state)
@@ -939,6 +1204,12 @@ int main(void)
 		cmocka_unit_test_setup(test_hanging_broker_is_answered_before_the_deadline, setup),
 		cmocka_unit_test_setup(test_no_time_left_is_failed_not_attempted, setup),
 		cmocka_unit_test_setup(test_response_put_is_retried, setup),
+		cmocka_unit_test_setup(test_response_url_refusal_is_final, setup),
+		cmocka_unit_test_setup(test_retried_create_is_idempotent, setup),
+		cmocka_unit_test_setup(test_delete_of_cloudformation_id_releases_by_client_ref,
+				       setup),
+		cmocka_unit_test_setup(test_registration_subnet_count, setup),
+		cmocka_unit_test_setup(test_unreadable_broker_ca_file_is_named, setup),
 		cmocka_unit_test_setup(test_unknown_types, setup),
 		cmocka_unit_test_setup(test_unanswerable_events, setup),
 	};
