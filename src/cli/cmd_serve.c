@@ -273,12 +273,19 @@ bool cmd_serve_server_apply(const char *command, struct vp_server_config *s, con
 				    proof_max_age);
 		break;
 	case OPT_STS_ENDPOINT:
-		ok = s->sts_host_count < VP_PROOF_MAX_STS_HOSTS;
-		if (ok)
-			s->sts_hosts[s->sts_host_count++] = arg->value;
-		else
+		/* The rest of the checks are vp_proof_rules_init's, at start-up. */
+		if (strstr(arg->value, "://") && strncmp(arg->value, "https://", 8) != 0) {
+			cli_error(command,
+				  "--sts-endpoint '%.200s' must be https:// or a bare host",
+				  arg->value);
+			ok = false;
+		} else if (s->sts_host_count >= VP_PROOF_MAX_STS_HOSTS) {
 			cli_error(command, "--sts-endpoint: at most %d values",
 				  VP_PROOF_MAX_STS_HOSTS);
+			ok = false;
+		} else {
+			s->sts_hosts[s->sts_host_count++] = arg->value;
+		}
 		break;
 	case OPT_THREADS:
 		if ((ok = cli_number_arg(command, "--threads", arg->value, 1, 256, &n)))
