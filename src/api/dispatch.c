@@ -106,7 +106,13 @@ enum vp_dispatch_next vp_dispatch_admit(struct vp_dispatch_request *r, const cha
 		return VP_DISPATCH_ANSWER;
 	}
 	if (strlen(authorization) > VP_PROOF_MAX_HEADER) {
-		vp_render_error(call, VP_ERR_AUTH, "the identity proof is larger than 12 KiB");
+		/* The same cap for serve and serve-lambda: what fits API Gateway's 10,240 bytes. */
+		char msg[128];
+		snprintf(msg, sizeof(msg),
+			 "the identity proof is larger than %d bytes (docs/api.md, \"Identity "
+			 "proof\")",
+			 VP_PROOF_MAX_HEADER);
+		vp_render_error(call, VP_ERR_AUTH, msg);
 		return VP_DISPATCH_ANSWER;
 	}
 	r->authorization = strdup(authorization);

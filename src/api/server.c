@@ -63,7 +63,7 @@
 #include "core/metrics.h"
 
 #define QUEUE_RETRY_AFTER 1 /* seconds, when the work queue is full */
-/* Room for the request line and headers (a proof is up to 12 KiB: test_largest_proof_fits);
+/* Room for the request line and headers (a proof is up to 8 KiB: test_largest_proof_fits);
  * above 32 KiB libmicrohttpd maps it per connection (docs/serving.md, "Connections"). */
 #define CONNECTION_MEMORY (32 * 1024)
 /* A chunked body past max_body is read and dropped up to this, then the connection closes. */

@@ -34,6 +34,7 @@
 #include <stddef.h>
 
 #include "api/admission.h"
+#include "proof/proof.h"
 #include "core/error.h"
 
 struct vp_auth;
@@ -61,6 +62,9 @@ struct vp_server_config {
 	bool proxy_protocol;         /* connections start with a PROXY v2 header */
 	/* For the proof verifier (vp_auth_config.admission): kept here for the flags only. */
 	struct vp_admission_config admission;
+	/* Extra STS hosts proofs may be signed for (vp_proof_config.sts_hosts): --sts-endpoint. */
+	const char *sts_hosts[VP_PROOF_MAX_STS_HOSTS];
+	size_t sts_host_count;
 	bool metrics_only; /* the --metrics-listen server: /metrics, /healthz, /readyz only */
 };
 

@@ -7,6 +7,7 @@
 #include "aws/assume_role.h"
 #include "aws/config.h"
 #include "aws/container.h"
+#include "aws/credentials_process.h"
 #include "aws/imds.h"
 #include "core/clock.h"
 #include "core/num.h"
@@ -91,6 +92,28 @@ static vp_code profile_keys_provider(const struct chain *c, const char *profile,
 static vp_code role_provider(const struct chain *c, const char *profile, int depth,
 			     struct vp_aws_credentials_provider **out, struct vp_error *err);
 
+/*
+ * IAM Identity Center profiles need the SSO token cache that `aws sso login` fills, which
+ * vpcpeer does not read: refused by name, rather than falling through to instance metadata
+ * and silently running as another identity.
+ */
+static vp_code refuse_sso(const struct chain *c, const char *profile, struct vp_error *err)
+{
+	static const char *const keys[] = {"sso_session", "sso_start_url", "sso_account_id",
+					   "sso_role_name", NULL};
+
+	for (size_t i = 0; keys[i]; i++)
+		if (vp_aws_config_value(c->cfg, profile, keys[i]))
+			return vp_fail(
+				err, VP_ERR_AUTH,
+				"profile '%s' uses IAM Identity Center (%s), which vpcpeer "
+				"does not support: give it credential_process = aws configure "
+				"export-credentials --profile %s --format process (after aws "
+				"sso login), or use keys or a role",
+				profile, keys[i], profile);
+	return VP_OK;
+}
+
 /* The credentials a role's source_profile stands for. */
 static vp_code source_profile_provider(const struct chain *c, const char *profile,
 				       const char *referrer, int depth,
@@ -110,6 +133,12 @@ static vp_code source_profile_provider(const struct chain *c, const char *profil
 	rc = profile_keys_provider(c, profile, VP_AWS_CREDENTIALS_FILE, &found, out, err);
 	if (rc == VP_OK && !found)
 		rc = profile_keys_provider(c, profile, VP_AWS_CONFIG_FILE, &found, out, err);
+	if (rc == VP_OK && !found && (rc = refuse_sso(c, profile, err)) != VP_OK)
+		return rc;
+	if (rc == VP_OK && !found && vp_aws_config_value(c->cfg, profile, "credential_process"))
+		return vp_aws_process_provider_new(
+			profile, vp_aws_config_value(c->cfg, profile, "credential_process"), c->o,
+			out, err);
 	if (rc == VP_OK && !found) {
 		const char *wit = vp_aws_config_value(c->cfg, profile, "web_identity_token_file");
 		const char *arn = vp_aws_config_value(c->cfg, profile, "role_arn");
@@ -246,20 +275,30 @@ vp_code vp_aws_credentials_provider_new_chain(const struct vp_aws_chain_options 
 			vp_aws_config_value(c.cfg, profile, "role_session_name"), out, err);
 		goto done;
 	}
-	/* 4, 5. the shared credentials file, then the config file */
+	/* 4. IAM Identity Center: refused by name */
+	if ((rc = refuse_sso(&c, profile, err)) != VP_OK)
+		goto done;
+	/* 5, 6, 7. the shared credentials file, credential_process, the config file (botocore's
+	 * order) */
 	rc = profile_keys_provider(&c, profile, VP_AWS_CREDENTIALS_FILE, &found, out, err);
 	if (rc != VP_OK || found)
 		goto done;
+	if (vp_aws_config_value(c.cfg, profile, "credential_process")) {
+		rc = vp_aws_process_provider_new(
+			profile, vp_aws_config_value(c.cfg, profile, "credential_process"), &o, out,
+			err);
+		goto done;
+	}
 	rc = profile_keys_provider(&c, profile, VP_AWS_CONFIG_FILE, &found, out, err);
 	if (rc != VP_OK || found)
 		goto done;
-	/* 6. the container endpoint */
+	/* 8. the container endpoint */
 	if (vp_aws_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") ||
 	    vp_aws_env("AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
 		rc = vp_aws_container_provider_new(&o, out, err);
 		goto done;
 	}
-	/* 7. instance metadata */
+	/* 9. instance metadata */
 	if (!vp_aws_env_true("AWS_EC2_METADATA_DISABLED")) {
 		rc = vp_aws_imds_provider_new(c.cfg, profile, &o, out, err);
 		goto done;

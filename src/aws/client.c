@@ -201,6 +201,8 @@ vp_code vp_aws_client_new(const struct vp_aws_client_config *cfg, struct vp_aws_
 		rc = resolve_region(cfg, files, profile, &c->region, err);
 	if (rc == VP_OK)
 		rc = resolve_attempts(cfg, files, profile, &c->max_attempts, err);
+	if (rc == VP_OK)
+		rc = vp_aws_region_check(c->region, err);
 	if (rc != VP_OK)
 		goto fail;
 	c->partition = vp_aws_partition_for_region(c->region);

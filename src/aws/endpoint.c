@@ -66,20 +66,40 @@ static bool matches_shape(const char *r, const char *prefix)
 	return *p == '\0' && digits > 0;
 }
 
-const struct vp_aws_partition *vp_aws_partition_for_region(const char *region)
+/* The partition of a region of a known shape; NULL for none. */
+static const struct vp_aws_partition *known_partition(const char *region)
 {
 	static const char *const aws_prefixes[] = {"us", "eu", "ap", "sa", "ca",
 						   "me", "af", "il", "mx", NULL};
-	if (!region)
-		return &partitions[0];
 	if (matches_shape(region, "us-gov") || strcmp(region, "aws-us-gov-global") == 0)
 		return &partitions[2];
 	if (matches_shape(region, "cn") || strcmp(region, "aws-cn-global") == 0)
 		return &partitions[1];
+	if (strcmp(region, "aws-global") == 0)
+		return &partitions[0];
 	for (size_t i = 0; aws_prefixes[i]; i++)
 		if (matches_shape(region, aws_prefixes[i]))
 			return &partitions[0];
-	return &partitions[0];
+	return NULL;
+}
+
+const struct vp_aws_partition *vp_aws_partition_for_region(const char *region)
+{
+	const struct vp_aws_partition *p = region ? known_partition(region) : NULL;
+
+	return p ? p : &partitions[0];
+}
+
+vp_code vp_aws_region_check(const char *region, struct vp_error *err)
+{
+	if (!region || known_partition(region))
+		return VP_OK;
+	return vp_fail(err, VP_ERR_INVALID,
+		       "region '%.63s' is in no partition vpcpeer knows (aws, aws-cn, aws-us-gov: "
+		       "not us-iso-*, us-isob-*, eusc-*): its ARNs and endpoint names would be "
+		       "guesses; use a region of those partitions (docs/aws-client.md, "
+		       "\"Partitions\")",
+		       region);
 }
 
 bool vp_aws_region_valid(const char *region)

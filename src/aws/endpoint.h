@@ -14,7 +14,10 @@
  *   aws         regions ^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$   amazonaws.com
  *   aws-cn      regions ^cn-\w+-\d+$                              amazonaws.com.cn
  *   aws-us-gov  regions ^us-gov-\w+-\d+$                          amazonaws.com
- * An unknown region falls back to "aws", as the SDKs do.
+ * A region of none of these shapes (us-iso-*, us-isob-*, eusc-*, a new prefix) is in a
+ * partition whose DNS suffix and ARN name this table does not know: the client refuses it
+ * (vp_aws_region_check) rather than guess "aws", whatever endpoint URLs are configured, since
+ * the ARNs the broker builds and the STS hosts it trusts would still be guesses.
  *
  * Default endpoints: EC2 https://ec2.<region>.<suffix>, RAM https://ram.<region>.<suffix>; STS
  * regional https://sts.<region>.<suffix> (the SDKs' default, "regional"), or with
@@ -65,8 +68,14 @@ struct vp_aws_partition {
 	const char *iam_host;      /* "iam.amazonaws.com" */
 };
 
-/* The partition a region belongs to (never NULL; "aws" for unknown or NULL). */
+/* The partition a region belongs to (never NULL; "aws" for unknown or NULL: check first). */
 const struct vp_aws_partition *vp_aws_partition_for_region(const char *region);
+
+/*
+ * Whether the region (NULL: none, fine) is one of the three known partitions' shapes, or
+ * aws-global, aws-cn-global, aws-us-gov-global. VP_ERR_INVALID naming the region otherwise.
+ */
+VP_NODISCARD vp_code vp_aws_region_check(const char *region, struct vp_error *err);
 
 /* Whether a region name is well-formed: [a-z0-9-], 1 to 63 characters. */
 bool vp_aws_region_valid(const char *region);

@@ -78,11 +78,19 @@ static vp_code fetch_imds(void *state, time_t now, struct vp_aws_credentials *ou
 	(void)now;
 	vp_aws_http_response_init(&resp);
 	rc = imds_get(p, "PUT", "/latest/api/token", NULL, &resp, err);
-	if (rc != VP_OK) {
-		vp_error_prefix(err, "instance metadata (IMDS)");
+	if (rc != VP_OK && rc != VP_ERR_NOMEM && !p->v1_disabled) {
+		/* No answer to the token request (a container's hop limit of 1 drops it): IMDSv1,
+		 * as the SDKs do. */
+		vp_error_clear(err);
+		rc = VP_OK;
+		resp.status = 0;
+	} else if (rc != VP_OK) {
+		vp_error_prefix(err, "instance metadata (IMDS) session token (IMDSv1 is disabled)");
 		goto fail;
 	}
-	if (resp.status == 200 && resp.body.len > 0) {
+	if (resp.status == 0) {
+		token = NULL;
+	} else if (resp.status == 200 && resp.body.len > 0) {
 		token = vp_buf_steal(&resp.body);
 		if (!token) {
 			rc = vp_fail(err, VP_ERR_NOMEM, "out of memory");

@@ -5,8 +5,11 @@
  *
  * IMDSv2: a session token first (PUT /latest/api/token, TTL 21600), then the
  * role name and its credentials with the token; IMDSv1 only when the token
- * call is refused with 403/404/405 and AWS_EC2_METADATA_V1_DISABLED (or the
- * profile's ec2_metadata_v1_disabled) is not true. The endpoint is
+ * call is refused with 403/404/405 or gets no answer (a timeout, a refused
+ * connection: the hop limit of 1 drops the answer in a container), and
+ * AWS_EC2_METADATA_V1_DISABLED (or the profile's ec2_metadata_v1_disabled) is
+ * not true (SDKs and Tools Reference Guide, "IMDS credential provider";
+ * botocore's token fetch). The endpoint is
  * AWS_EC2_METADATA_SERVICE_ENDPOINT or the profile's
  * ec2_metadata_service_endpoint, else http://169.254.169.254 (or
  * http://[fd00:ec2::254] with endpoint mode IPv6). Timeout and attempts:

@@ -66,6 +66,7 @@ enum {
 	OPT_STS_SOURCE_BURST,
 	OPT_STS_KEY_RATE,
 	OPT_STS_KEY_BURST,
+	OPT_STS_ENDPOINT,
 };
 
 #define E CLI_OPT_ENV
@@ -83,7 +84,13 @@ const struct cli_option cmd_serve_server_options[] = {
 	{"insecure-http", 0, NULL, OPT_INSECURE_HTTP,
 	 "allow plain HTTP on a non-loopback address (behind a TLS proxy)", E},
 	{"proof-max-age", 0, "SECONDS", OPT_PROOF_MAX_AGE,
-	 "accept proofs signed this close to the broker's clock (default 300)", E},
+	 "accept proofs signed this close to the broker's clock (default 300, at most 900: "
+	 "STS refuses older requests)",
+	 E},
+	{"sts-endpoint", 0, "HOST", OPT_STS_ENDPOINT,
+	 "also accept proofs signed for this STS host, https only (an STS VPC endpoint's name; "
+	 "repeatable, at most 8)",
+	 E | CLI_OPT_REPEAT},
 	{"threads", 0, "N", OPT_THREADS, "HTTP threads (default 2 x cores)", E},
 	{"workers", 0, "N", OPT_WORKERS, "threads running API calls (default 64)", E},
 	{"max-connections", 0, "N", OPT_MAX_CONNECTIONS, "open connections at most (default 1024)",
@@ -262,7 +269,23 @@ bool cmd_serve_server_apply(const char *command, struct vp_server_config *s, con
 		s->insecure_http = true;
 		break;
 	case OPT_PROOF_MAX_AGE:
-		ok = cli_number_arg(command, "--proof-max-age", arg->value, 1, 3600, proof_max_age);
+		ok = cli_number_arg(command, "--proof-max-age", arg->value, 1, VP_PROOF_MAX_MAX_AGE,
+				    proof_max_age);
+		break;
+	case OPT_STS_ENDPOINT:
+		/* The rest of the checks are vp_proof_rules_init's, at start-up. */
+		if (strstr(arg->value, "://") && strncmp(arg->value, "https://", 8) != 0) {
+			cli_error(command,
+				  "--sts-endpoint '%.200s' must be https:// or a bare host",
+				  arg->value);
+			ok = false;
+		} else if (s->sts_host_count >= VP_PROOF_MAX_STS_HOSTS) {
+			cli_error(command, "--sts-endpoint: at most %d values",
+				  VP_PROOF_MAX_STS_HOSTS);
+			ok = false;
+		} else {
+			s->sts_hosts[s->sts_host_count++] = arg->value;
+		}
 		break;
 	case OPT_THREADS:
 		if ((ok = cli_number_arg(command, "--threads", arg->value, 1, 256, &n)))
@@ -504,6 +527,8 @@ static int serve_start(struct serve_config *c, struct serve_state *st)
 	sts = vp_aws_client_endpoint(st->rt.aws, VP_AWS_STS);
 	auth_cfg.proof.sts_endpoint = sts && sts->custom ? sts->url : NULL;
 	auth_cfg.proof.max_age_seconds = c->proof_max_age;
+	auth_cfg.proof.sts_hosts = c->server.sts_hosts;
+	auth_cfg.proof.sts_host_count = c->server.sts_host_count;
 	auth_cfg.admission = c->server.admission;
 	if (vp_auth_new(&auth_cfg, &st->auth, &err) != VP_OK) {
 		vp_error_prefix(&err, "identity proofs");

@@ -194,6 +194,8 @@ static vp_code auth_for(void *ctx, const char *domain, struct vp_auth **out, str
 	sts = vp_aws_client_endpoint(st->rt.aws, VP_AWS_STS);
 	cfg.proof.sts_endpoint = sts && sts->custom ? sts->url : NULL;
 	cfg.proof.max_age_seconds = c->proof_max_age;
+	cfg.proof.sts_hosts = c->server.sts_hosts;
+	cfg.proof.sts_host_count = c->server.sts_host_count;
 	cfg.admission = c->server.admission;
 	rc = vp_auth_new(&cfg, out, err);
 	if (rc != VP_OK) {

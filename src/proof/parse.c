@@ -275,24 +275,37 @@ static bool region_of(const struct vp_aws_partition *part, const char *region)
 	return false;
 }
 
-/* The host of a partition STS endpoint: sts.amazonaws.com or sts.<region>.<suffix>. */
+/*
+ * The host of a partition STS endpoint: sts.amazonaws.com, sts.<region>.<suffix>, or the FIPS
+ * sts-fips.<region>.<suffix> (the SDKs' STS endpoint rules with use_fips; AWS General
+ * Reference, "AWS Security Token Service endpoints and quotas").
+ */
 static bool partition_host(const struct vp_aws_partition *part, const char *host)
 {
-	size_t n = strlen(host), suffix = strlen(part->dns_suffix);
+	size_t n = strlen(host), suffix = strlen(part->dns_suffix), prefix;
 	char region[VP_AWS_REGION_MAX];
 	size_t rlen;
 
 	if (strcmp(part->name, "aws") == 0 && strcmp(host, "sts.amazonaws.com") == 0)
 		return true;
-	if (n < 4 + suffix + 2 || strncmp(host, "sts.", 4) != 0 ||
+	prefix = strncmp(host, "sts-fips.", 9) == 0 ? 9 : 4;
+	if (n < prefix + suffix + 2 || (prefix == 4 && strncmp(host, "sts.", 4) != 0) ||
 	    strcmp(host + n - suffix, part->dns_suffix) != 0 || host[n - suffix - 1] != '.')
 		return false;
-	rlen = n - suffix - 1 - 4;
+	rlen = n - suffix - 1 - prefix;
 	if (rlen == 0 || rlen >= sizeof(region))
 		return false;
-	memcpy(region, host + 4, rlen);
+	memcpy(region, host + prefix, rlen);
 	region[rlen] = '\0';
 	return region_of(part, region);
+}
+
+static bool extra_host(const struct vp_proof_rules *r, const char *base)
+{
+	for (size_t i = 0; i < r->sts_host_count; i++)
+		if (strcmp(base, r->sts_hosts[i]) == 0)
+			return true;
+	return false;
 }
 
 /*
@@ -345,8 +358,9 @@ static vp_code check_url(const struct vp_proof_rules *r, const char *url, char *
 		rc = vp_fail(err, VP_ERR_AUTH, "the proof's URL is too long");
 		goto done;
 	}
-	if (r->have_endpoint && strcmp(expected, r->endpoint_url) == 0) {
-		/* the configured endpoint */
+	if ((r->have_endpoint && strcmp(expected, r->endpoint_url) == 0) ||
+	    extra_host(r, expected)) {
+		/* the configured endpoint, or one the operator added (--sts-endpoint) */
 	} else if (partition_host(r->partition, u.host) && !u.port) {
 		if (strcmp(u.scheme, "https") != 0) {
 			rc = vp_fail(err, VP_ERR_AUTH,
@@ -355,7 +369,8 @@ static vp_code check_url(const struct vp_proof_rules *r, const char *url, char *
 		}
 	} else {
 		rc = vp_fail(err, VP_ERR_AUTH,
-			     "the proof's URL '%.100s' is not an STS endpoint of partition %s%s%s",
+			     "the proof's URL '%.100s' is not an STS endpoint of partition %s%s%s "
+			     "(the broker takes others listed with --sts-endpoint)",
 			     url, r->partition->name, r->have_endpoint ? " nor " : "",
 			     r->have_endpoint ? r->endpoint_url : "");
 		goto done;

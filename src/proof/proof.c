@@ -244,6 +244,37 @@ done:
 	return rc;
 }
 
+/*
+ * An extra STS host ("host" or "https://host[:port]") as "https://host[:port]/". Plain http is
+ * refused: a proof replayed over it would hand its signature to anyone on the path.
+ */
+static vp_code sts_host_base(const char *given, char *out, size_t size, struct vp_error *err)
+{
+	char url[VP_AWS_URL_MAX + 16];
+	const char *p;
+	int n;
+
+	if (!given || !given[0] || strlen(given) > VP_AWS_URL_MAX)
+		return vp_fail(err, VP_ERR_INVALID,
+			       "--sts-endpoint needs a host name or an https:// URL");
+	if ((p = strstr(given, "://")) && strncmp(given, "https://", 8) != 0)
+		return vp_fail(err, VP_ERR_INVALID,
+			       "--sts-endpoint '%.200s' must be https:// (or a bare host name)",
+			       given);
+	n = p ? snprintf(url, sizeof(url), "%s", given)
+	      : snprintf(url, sizeof(url), "https://%s", given);
+	if (n < 0 || (size_t)n >= sizeof(url))
+		return vp_fail(err, VP_ERR_RANGE, "--sts-endpoint '%.200s' is too long", given);
+	n = (int)strlen(url);
+	if (n > 4 && strcmp(url + n - 4, ":443") == 0)
+		url[n - 4] = '\0'; /* the default port: proofs name the host alone */
+	if (endpoint_base(url, out, size, err) != VP_OK) {
+		vp_error_prefix(err, "--sts-endpoint");
+		return VP_ERR_INVALID;
+	}
+	return VP_OK;
+}
+
 vp_code vp_proof_rules_init(struct vp_proof_rules *out, const struct vp_proof_config *cfg,
 			    struct vp_error *err)
 {
@@ -269,6 +300,15 @@ vp_code vp_proof_rules_init(struct vp_proof_rules *out, const struct vp_proof_co
 			return rc;
 		r.have_endpoint = true;
 	}
+	if (cfg->sts_host_count > VP_PROOF_MAX_STS_HOSTS)
+		return vp_fail(err, VP_ERR_INVALID, "more than %d extra STS endpoints",
+			       VP_PROOF_MAX_STS_HOSTS);
+	for (size_t i = 0; i < cfg->sts_host_count; i++) {
+		rc = sts_host_base(cfg->sts_hosts[i], r.sts_hosts[i], sizeof(r.sts_hosts[i]), err);
+		if (rc != VP_OK)
+			return rc;
+	}
+	r.sts_host_count = cfg->sts_host_count;
 	r.max_age = cfg->max_age_seconds ? cfg->max_age_seconds : VP_PROOF_DEFAULT_MAX_AGE;
 	r.clock = cfg->clock ? cfg->clock : system_clock;
 	r.clock_ctx = cfg->clock_ctx;

@@ -26,16 +26,19 @@
 
 struct vp_aws_client;
 
-#define VP_PROOF_SCHEME            "Vpcpeer-Proof"
-#define VP_PROOF_SERVER_ID_HEADER  "X-Vpcpeer-Server-Id"
-#define VP_PROOF_REQUEST_HEADER    "X-Vpcpeer-Request" /* "<METHOD> <path>" it is for */
-#define VP_PROOF_REQUEST_MAX       1024
-#define VP_PROOF_MAX_HEADER        12288 /* the whole Authorization value */
+#define VP_PROOF_SCHEME           "Vpcpeer-Proof"
+#define VP_PROOF_SERVER_ID_HEADER "X-Vpcpeer-Server-Id"
+#define VP_PROOF_REQUEST_HEADER   "X-Vpcpeer-Request" /* "<METHOD> <path>" it is for */
+#define VP_PROOF_REQUEST_MAX      1024
+/* The whole Authorization value. API Gateway's HTTP API takes at most 10,240 bytes of request
+ * line and headers: 8 KiB leaves 2 KiB for the rest (docs/serverless.md). */
+#define VP_PROOF_MAX_HEADER        8192
 #define VP_PROOF_SERVER_ID_MAX     255
-#define VP_PROOF_DEFAULT_MAX_AGE   300  /* seconds either side of the broker's clock */
-#define VP_PROOF_MAX_MAX_AGE       3600 /* the longest a broker may accept */
-#define VP_PROOF_MAX_SKEW          60   /* seconds a proof may be dated ahead of the broker */
+#define VP_PROOF_DEFAULT_MAX_AGE   300 /* seconds either side of the broker's clock */
+#define VP_PROOF_MAX_MAX_AGE       900 /* STS refuses a request older than 15 min (RequestExpired) */
+#define VP_PROOF_MAX_SKEW          60  /* seconds a proof may be dated ahead of the broker */
 #define VP_PROOF_MAX_PROOF_HEADERS 16
+#define VP_PROOF_MAX_STS_HOSTS     8 /* extra STS hosts a broker may accept (--sts-endpoint) */
 
 /*
  * A server id: 1..VP_PROOF_SERVER_ID_MAX visible ASCII characters, no space
@@ -73,12 +76,15 @@ VP_NODISCARD vp_code vp_proof_default_server_id(const char *broker_url, char *ou
 
 /* What a broker accepts, as it configures it. */
 struct vp_proof_config {
-	const char *server_id;       /* required */
-	const char *partition;       /* "aws", "aws-cn", "aws-us-gov": which STS hosts count */
-	const char *sts_endpoint;    /* also accepted (the broker's own STS endpoint URL, e.g.
-					AWS_ENDPOINT_URL in tests); NULL: partition hosts only */
-	int64_t max_age_seconds;     /* 0: VP_PROOF_DEFAULT_MAX_AGE */
-	int64_t (*clock)(void *ctx); /* unix seconds; NULL: time() */
+	const char *server_id;        /* required */
+	const char *partition;        /* "aws", "aws-cn", "aws-us-gov": which STS hosts count */
+	const char *sts_endpoint;     /* also accepted (the broker's own STS endpoint URL, e.g.
+					 AWS_ENDPOINT_URL in tests); NULL: partition hosts only */
+	const char *const *sts_hosts; /* also accepted: "host" or "https://host[:port]", https
+					 only (VPC endpoint names...); --sts-endpoint */
+	size_t sts_host_count;        /* at most VP_PROOF_MAX_STS_HOSTS */
+	int64_t max_age_seconds;      /* 0: VP_PROOF_DEFAULT_MAX_AGE */
+	int64_t (*clock)(void *ctx);  /* unix seconds; NULL: time() */
 	void *clock_ctx;
 };
 
@@ -90,7 +96,9 @@ struct vp_proof_rules {
 	char server_id[VP_PROOF_SERVER_ID_MAX + 1];
 	const struct vp_aws_partition *partition;
 	bool have_endpoint;
-	char endpoint_url[VP_AWS_URL_MAX + 8]; /* "scheme://host[:port]/" */
+	char endpoint_url[VP_AWS_URL_MAX + 8];                      /* "scheme://host[:port]/" */
+	char sts_hosts[VP_PROOF_MAX_STS_HOSTS][VP_AWS_URL_MAX + 8]; /* "https://host[:port]/" */
+	size_t sts_host_count;
 	int64_t max_age;
 	int64_t (*clock)(void *ctx);
 	void *clock_ctx;

@@ -132,6 +132,20 @@ run "$vpcpeer" serve "${good[@]}" --subnets 9 --subnet-prefix 24
 expect_status 2
 expect_err_has 'invalid address plan'
 
+# Issue 22: a proof older than STS accepts, an http STS host, a region of no known partition.
+run "$vpcpeer" serve "${good[@]}" --proof-max-age 901
+expect_status 2
+expect_err_has '--proof-max-age'
+run "$vpcpeer" serve "${good[@]}" --sts-endpoint http://sts.example.internal
+expect_status 2
+expect_err_has 'must be https://'
+run env VPCPEER_STS_ENDPOINT=a.example,http://b.example "$vpcpeer" serve "${good[@]}"
+expect_status 2
+expect_err_has 'must be https://'
+run env AWS_REGION=us-iso-east-1 "$vpcpeer" serve "${good[@]}" --hub-region us-iso-east-1
+expect_status 2
+expect_err_has 'in no partition vpcpeer knows'
+
 # The same refusals from the environment.
 run env VPCPEER_MAX_PEERINGS=abc "$vpcpeer" serve "${good[@]}"
 expect_status 2

@@ -151,6 +151,21 @@ class Rejections(E2ECase):
         self.assertIn(r.status, (400, 401, 413, 431), r)
         self.unchanged("oversized proof")
 
+    def test_proof_over_8k_refused_by_name(self):
+        # Over the 8,192-byte cap, under API Gateway's 10,240 bytes of request line and
+        # headers: both ways of running refuse it with the cap named (issue 18).
+        def padded(n):
+            return self.api.proof("client-b", edit=lambda d: d["headers"].update(Pad="x" * n))
+        pad = 5000
+        auth = padded(pad)
+        pad += (8800 - len(auth)) * 3 // 4
+        auth = padded(pad)
+        self.assertTrue(8192 < len(auth) < 9400, len(auth))
+        r = self.api.list("client-b", auth=auth)
+        self.assertStatus(r, 401, "unauthenticated", "an 8.6 KiB proof:")
+        self.assertIn("larger than 8192 bytes", r.error[1])
+        self.unchanged("a proof over the cap")
+
     # ---- 403 ----------------------------------------------------------------------------
 
     def test_403_account_not_allowed(self):

@@ -353,7 +353,7 @@ static void do_request(const char *base, const struct req *q, struct reply *r)
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
 	struct upload up = {q->chunked};
-	char url[512], auth[sizeof("Authorization: ") + VP_PROOF_MAX_HEADER];
+	char url[512], auth[sizeof("Authorization: ") + VP_PROOF_MAX_HEADER + 16];
 
 	memset(r, 0, sizeof(*r));
 	assert_non_null(c);
@@ -660,6 +660,28 @@ static void test_largest_proof_fits(void **state)
 	start_default(&f);
 	get(&f, "/v1/namespaces/1", big, &r);
 	expect_error(&r, 401, "unauthenticated");
+	reply_done(&r);
+	finish(&f, NULL);
+	free(big);
+}
+
+/* One byte over the cap is refused by name, before any parse (serve-lambda shares the check). */
+static void test_proof_over_cap_refused(void **state)
+{
+	struct fixture f;
+	struct reply r;
+	const char prefix[] = "Vpcpeer-Proof ";
+	char *big = malloc(VP_PROOF_MAX_HEADER + 2);
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'A', VP_PROOF_MAX_HEADER + 1);
+	memcpy(big, prefix, sizeof(prefix) - 1);
+	big[VP_PROOF_MAX_HEADER + 1] = '\0';
+	start_default(&f);
+	get(&f, "/v1/namespaces/1", big, &r);
+	expect_error(&r, 401, "unauthenticated");
+	if (!strstr(r.body, "larger than 8192 bytes"))
+		fail_msg("%s", r.body);
 	reply_done(&r);
 	finish(&f, NULL);
 	free(big);
@@ -1670,6 +1692,7 @@ int main(void)
 		cmocka_unit_test(test_routing_404_405),
 		cmocka_unit_test(test_identity_proof),
 		cmocka_unit_test(test_largest_proof_fits),
+		cmocka_unit_test(test_proof_over_cap_refused),
 		cmocka_unit_test(test_register_and_errors),
 		cmocka_unit_test(test_bad_bodies),
 		cmocka_unit_test(test_body_limit),

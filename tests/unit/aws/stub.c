@@ -100,6 +100,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		body = r->body;
 		break;
 	}
+	if (status == 0) {
+		pthread_mutex_unlock(&s->lock);
+		return MHD_NO; /* no answer: the connection closes */
+	}
 	resp = MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body,
 					       MHD_RESPMEM_MUST_COPY);
 	pthread_mutex_unlock(&s->lock);

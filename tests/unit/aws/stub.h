@@ -27,7 +27,8 @@ void stub_stop(struct stub *s);
 /* "http://127.0.0.1:PORT" */
 const char *stub_url(const struct stub *s);
 
-/* Answer `times` requests (-1: all) to method+path with status and body. */
+/* Answer `times` requests (-1: all) to method+path with status and body; status 0: close the
+ * connection without an answer. */
 void stub_on(struct stub *s, const char *method, const char *path, int times, int status,
 	     const char *body);
 /* Forget the rules and the recorded requests. */

@@ -333,6 +333,31 @@ static void test_imds_v2(void **state)
 	vp_aws_credentials_provider_free(p);
 }
 
+/* Issue 22: a token request with no answer (hop limit 1 in a container) falls back to IMDSv1. */
+static void test_imds_token_unanswered(void **state)
+{
+	struct vp_aws_credentials_provider *p;
+	struct vp_aws_credentials c;
+	struct vp_error err;
+	(void)state;
+
+	imds_rules(0);
+	unsetenv("AWS_EC2_METADATA_DISABLED");
+	setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", stub_url(stub), 1);
+	p = chain(NULL, VP_OK);
+	get(p, "ASIAIMDS", "imds-token");
+	assert_string_equal(stub_request_at(stub, 0).method, "PUT");
+	assert_string_equal(stub_request_at(stub, 1).imds_token, "");
+	vp_aws_credentials_provider_free(p);
+	/* unless IMDSv1 is disabled: then the missing token is the error */
+	setenv("AWS_EC2_METADATA_V1_DISABLED", "true", 1);
+	p = chain(NULL, VP_OK);
+	vp_aws_credentials_init(&c);
+	assert_int_equal(vp_aws_credentials_provider_get(p, &c, &err), VP_ERR_AUTH);
+	assert_non_null(strstr(err.message, "IMDSv1 is disabled"));
+	vp_aws_credentials_provider_free(p);
+}
+
 static void test_refresh_before_expiry(void **state)
 {
 	struct vp_aws_credentials_provider *p;
@@ -551,6 +576,7 @@ int main(void)
 		cmocka_unit_test_setup(test_files_and_profiles, setup),
 		cmocka_unit_test_setup(test_container, setup),
 		cmocka_unit_test_setup(test_imds_v2, setup),
+		cmocka_unit_test_setup(test_imds_token_unanswered, setup),
 		cmocka_unit_test_setup(test_refresh_before_expiry, setup),
 		cmocka_unit_test_setup(test_threads_share_one_fetch, setup),
 		cmocka_unit_test_setup(test_web_identity, setup),

@@ -35,6 +35,37 @@ static void test_partitions(void **state)
 	assert_false(vp_aws_region_valid(""));
 }
 
+/* Issue 22: a region of an unknown partition is refused, not taken for "aws". */
+static void test_unknown_partitions_refused(void **state)
+{
+	static const char *const refused[] = {"us-iso-east-1", "us-isob-east-1", "eusc-de-east-1",
+					      "mars-north-1", "us-isof-south-1"};
+	static const char *const known[] = {"us-east-1",        "cn-north-1", "us-gov-west-1",
+					    "mx-central-1",     "aws-global", "aws-cn-global",
+					    "aws-us-gov-global"};
+	struct vp_error err;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct vp_aws_client_config cfg = {.region = refused[i],
+						   .anonymous = true,
+						   .config_file = "/nonexistent",
+						   .credentials_file = "/nonexistent"};
+		struct vp_aws_client *c = NULL;
+
+		assert_int_equal(vp_aws_region_check(refused[i], &err), VP_ERR_INVALID);
+		assert_non_null(strstr(err.message, refused[i]));
+		/* even with an explicit endpoint: the ARN partition would still be a guess */
+		cfg.endpoint_url = "https://ec2.example.internal";
+		assert_int_equal(vp_aws_client_new(&cfg, &c, &err), VP_ERR_INVALID);
+		assert_null(c);
+		assert_non_null(strstr(err.message, "in no partition vpcpeer knows"));
+	}
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		assert_int_equal(vp_aws_region_check(known[i], NULL), VP_OK);
+	assert_int_equal(vp_aws_region_check(NULL, NULL), VP_OK);
+}
+
 static void expect(enum vp_aws_service svc, const char *region, bool legacy, const char *url,
 		   const char *signing_region)
 {
@@ -234,6 +265,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_partitions),
+		cmocka_unit_test(test_unknown_partitions_refused),
 		cmocka_unit_test(test_default_endpoints),
 		cmocka_unit_test(test_client_resolution),
 	};

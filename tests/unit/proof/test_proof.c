@@ -289,7 +289,7 @@ static void test_scheme_and_encoding(void **state)
 		memset(big, 'A', VP_PROOF_MAX_HEADER + 1);
 		memcpy(big, "Vpcpeer-Proof ", 14);
 		big[VP_PROOF_MAX_HEADER + 1] = '\0';
-		refused(a, big, "longer than 12288 bytes");
+		refused(a, big, "longer than 8192 bytes");
 		free(big);
 	}
 	free(proof);
@@ -849,6 +849,126 @@ static void test_default_server_id(void **state)
 			 VP_ERR_RANGE);
 }
 
+/* A proof is at most 8 KiB, so request line and headers fit API Gateway's 10,240 bytes. */
+static void test_proof_size_cap(void **state)
+{
+	struct vp_auth *a = make_auth("aws", STS_URL);
+	char *pad = malloc(6001), *proof;
+	(void)state;
+
+	assert_non_null(pad);
+	memset(pad, 'a', 6000);
+	pad[6000] = '\0';
+	/* a well-formed proof padded with an allowed (unsigned) header: over 8 KiB, under 12 */
+	proof = with_header("User-Agent", pad);
+	assert_true(strlen(proof) > 8192 && strlen(proof) < 10240);
+	refused(a, proof, "longer than 8192 bytes");
+	free(proof);
+	free(pad);
+	vp_auth_free(a);
+}
+
+/* STS refuses a request signed more than 15 minutes ago: so does the broker's setting. */
+static void test_max_age_capped(void **state)
+{
+	struct vp_auth_config cfg = {.proof = {.server_id = SERVER_ID, .clock = broker_clock}};
+	struct vp_auth *a = NULL;
+	struct vp_proof p;
+	struct vp_error err;
+	char *proof = good_proof();
+	(void)state;
+
+	cfg.proof.max_age_seconds = 901;
+	assert_int_equal(vp_auth_new(&cfg, &a, &err), VP_ERR_INVALID);
+	assert_non_null(strstr(err.message, "1..900 seconds"));
+	cfg.proof.max_age_seconds = 3600;
+	assert_int_equal(vp_auth_new(&cfg, &a, &err), VP_ERR_INVALID);
+	cfg.proof.max_age_seconds = 900;
+	cfg.proof.sts_endpoint = STS_URL;
+	assert_int_equal(vp_auth_new(&cfg, &a, &err), VP_OK);
+	broker_now = T0 + 900;
+	assert_int_equal(vp_proof_parse(vp_auth_rules(a), proof, &p, NULL), VP_OK);
+	vp_proof_cleanup(&p);
+	broker_now = T0 + 901;
+	refused(a, proof, "stale");
+	reset_clocks();
+	free(proof);
+	vp_auth_free(a);
+}
+
+/* A proof for url, its Host header dropped (the URL check decides), parsed by a. */
+static vp_code parse_for_url(struct vp_auth *a, const char *url, struct vp_error *err)
+{
+	char *proof = with_field("url", json_string(url));
+	json_t *doc = unpack(proof);
+	struct vp_proof p;
+	vp_code rc;
+
+	json_object_del(json_object_get(doc, "headers"), "Host");
+	free(proof);
+	proof = pack(doc);
+	json_decref(doc);
+	rc = vp_proof_parse(vp_auth_rules(a), proof, &p, err);
+	if (rc == VP_OK)
+		vp_proof_cleanup(&p);
+	free(proof);
+	return rc;
+}
+
+/* FIPS hosts by default; a VPC endpoint's host only when the operator lists it, https only. */
+static void test_extra_sts_hosts(void **state)
+{
+	static const char *const hosts[] = {
+		"vpce-0abc-1234.sts.us-east-1.vpce.amazonaws.com",
+		"https://sts.example.internal:8443",
+		"https://sts2.example.internal:443",
+	};
+	struct vp_auth_config cfg = {.proof = {.server_id = SERVER_ID, .clock = broker_clock}};
+	struct vp_auth *a = make_auth("aws", NULL), *b = NULL;
+	struct vp_error err;
+	(void)state;
+
+	assert_int_equal(parse_for_url(a, "https://sts-fips.us-east-1.amazonaws.com/", &err),
+			 VP_OK);
+	assert_int_equal(parse_for_url(a, "https://sts-fips.us-west-2.amazonaws.com/", &err),
+			 VP_OK);
+	assert_int_equal(parse_for_url(a, "https://sts-fips.zz-west-2.amazonaws.com/", &err),
+			 VP_ERR_AUTH);
+	assert_int_equal(
+		parse_for_url(a, "https://vpce-0abc-1234.sts.us-east-1.vpce.amazonaws.com/", &err),
+		VP_ERR_AUTH);
+	assert_non_null(strstr(err.message, "--sts-endpoint"));
+	vp_auth_free(a);
+
+	cfg.proof.sts_hosts = hosts;
+	cfg.proof.sts_host_count = 3;
+	assert_int_equal(vp_auth_new(&cfg, &b, &err), VP_OK);
+	assert_int_equal(
+		parse_for_url(b, "https://vpce-0abc-1234.sts.us-east-1.vpce.amazonaws.com/", &err),
+		VP_OK);
+	assert_int_equal(parse_for_url(b, "https://sts.example.internal:8443/", &err), VP_OK);
+	assert_int_equal(parse_for_url(b, "https://sts2.example.internal/", &err), VP_OK);
+	/* the same host over plain http, or on another port, is another endpoint */
+	assert_int_equal(
+		parse_for_url(b, "http://vpce-0abc-1234.sts.us-east-1.vpce.amazonaws.com/", &err),
+		VP_ERR_AUTH);
+	assert_int_equal(parse_for_url(b, "https://sts.example.internal/", &err), VP_ERR_AUTH);
+	vp_auth_free(b);
+
+	/* http is refused at start-up, and so are more than 8 */
+	{
+		static const char *const bad[] = {"http://sts.example.internal"};
+		static const char *const many[9] = {"a", "b", "c", "d", "e", "f", "g", "h", "i"};
+		cfg.proof.sts_hosts = bad;
+		cfg.proof.sts_host_count = 1;
+		assert_int_equal(vp_auth_new(&cfg, &b, &err), VP_ERR_INVALID);
+		assert_non_null(strstr(err.message, "must be https://"));
+		cfg.proof.sts_hosts = many;
+		cfg.proof.sts_host_count = 9;
+		assert_int_equal(vp_auth_new(&cfg, &b, &err), VP_ERR_INVALID);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -870,6 +990,9 @@ int main(void)
 		cmocka_unit_test_setup(test_real_sts_hosts, setup),
 		cmocka_unit_test_setup(test_config, setup),
 		cmocka_unit_test_setup(test_default_server_id, setup),
+		cmocka_unit_test_setup(test_proof_size_cap, setup),
+		cmocka_unit_test_setup(test_max_age_capped, setup),
+		cmocka_unit_test_setup(test_extra_sts_hosts, setup),
 	};
 	struct vp_error err;
 	int rc;
