@@ -17,7 +17,7 @@ import unittest
 
 import boto3
 
-from broker_harness import (E2ECase, OnPostgres, REGION, SERVER_ID, generated_account,
+from broker_harness import (Broker, E2ECase, OnPostgres, REGION, SERVER_ID, generated_account,
                             register_burst)
 from fake_apigw import FakeApiGateway
 
@@ -233,6 +233,48 @@ class RegistrySecret(OnPostgres, E2ECase):
                 self.assertNotEqual(r.returncode, 0, r.stderr)
                 self.assertIn("--registry-secret", r.stderr)
                 self.assertIn(want, r.stderr)
+
+
+class Zip(E2ECase):
+    """scripts/package-lambda --serve: the zip's bootstrap, unpacked as Lambda unpacks it
+    (LAMBDA_TASK_ROOT), runs `bin/vpcpeer serve-lambda` with the bundled loader and libraries
+    and answers HTTP API events from the Runtime API."""
+
+    def test_zip_bootstrap_answers(self):
+        import stat
+        import tempfile
+        import zipfile
+        launcher = os.path.join(os.path.dirname(self.bin), "vpcpeer-serve-lambda-bootstrap")
+        if not os.path.exists(launcher):
+            self.skipTest("no vpcpeer-serve-lambda-bootstrap in this build (sanitizers)")
+        root = os.path.join(os.path.dirname(__file__), "..", "..")
+        task = tempfile.mkdtemp(dir=self.workdir)
+        zpath = os.path.join(task, "fn.zip")
+        subprocess.run([os.path.join(root, "scripts", "package-lambda"), "--serve", "--binary",
+                        self.bin, "--output", zpath], check=True, capture_output=True,
+                       timeout=300)
+        with zipfile.ZipFile(zpath) as z:
+            for info in z.infolist():
+                out = z.extract(info, os.path.join(task, "var-task"))
+                os.chmod(out, (info.external_attr >> 16) & 0o777 or stat.S_IRUSR)
+        names = sorted(z.namelist())
+        self.assertIn("bootstrap", names)
+        self.assertIn("bin/vpcpeer", names)
+        self.assertIn("lib/libpq.so.5", names)
+        taskroot = os.path.join(task, "var-task")
+        # serve-lambda's usual flags, after the bootstrap (which says serve-lambda itself)
+        flags = Broker(self.env, self.hub, self.workdir, binary=self.bin, mode="lambda",
+                       accepter="broker").cmd[2:]
+        cmd = [os.path.join(taskroot, "bootstrap")] + flags
+        b = self.start_broker(mode="lambda", accepter="broker", name="zip", command=cmd,
+                              env_extra={"LAMBDA_TASK_ROOT": taskroot, "LD_LIBRARY_PATH": ""})
+        kind, body = b.gateway.invoke(event())
+        self.assertEqual((kind, json.loads(body)["statusCode"]), ("response", 200), body)
+        self.assertEqual(b.api.register("client-b", "zip-1").status, 201)
+        # it is the bundled program that runs, through the bundled loader
+        with open(f"/proc/{b.proc.pid}/maps") as f:
+            maps = f.read()
+        self.assertIn(os.path.join(taskroot, "lib", "libpq.so.5"), maps)
 
 
 class Fleet(OnPostgres, E2ECase):
