@@ -411,11 +411,19 @@ int cmd_serve_lambda_main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	st.c = &c;
+	/* As `vpcpeer lambda`: no OpenSSL configuration file (the zip's libcrypto would look for
+	 * the build machine's, which the Lambda image lacks; docs/lambda.md). First, before any
+	 * other use of OpenSSL; the broker's own initialisation nests inside. */
+	if (vp_aws_global_init_lean(true, &err) != VP_OK) {
+		cli_error("serve-lambda", "%s", err.message);
+		return CLI_EXIT_FAILED;
+	}
 	rc = lambda_start(&c, &st);
 	if (rc != CLI_EXIT_OK) {
 		if (rc == CLI_EXIT_FAILED)
 			report_init_error(c.runtime_api);
 		lambda_cleanup(&st);
+		vp_aws_global_cleanup();
 		return rc;
 	}
 	vp_lambda_runtime_set_stop(st.lambda, &stop_requested);
@@ -433,5 +441,6 @@ int cmd_serve_lambda_main(int argc, char **argv)
 		vp_log(VP_LOG_INFO, "stopped on a signal");
 	}
 	lambda_cleanup(&st);
+	vp_aws_global_cleanup();
 	return rc;
 }
