@@ -31,6 +31,8 @@
 
 #define REGISTRY_POOL      1    /* one event at a time */
 #define ADOPT_LOCK_WAIT_MS 1000 /* another instance adopting: its pass is as good */
+/* A scheduled pass has no thread to renew the lease: it holds it for an invocation's 30 s. */
+#define SCHEDULED_LEASE_TTL 30
 
 enum {
 	OPT_HELP = 1,
@@ -238,7 +240,9 @@ static vp_code on_schedule(struct lambda_state *st, const char *request_id, stru
 	vp_code rc;
 
 	memset(&fence, 0, sizeof(fence));
-	rc = vp_reconcile_lease_take(st->rt.broker, &st->c->limits, 0, &fence, err);
+	if (opts.limits.lease_ttl_s < SCHEDULED_LEASE_TTL)
+		opts.limits.lease_ttl_s = SCHEDULED_LEASE_TTL;
+	rc = vp_reconcile_lease_take(st->rt.broker, &opts.limits, 0, &fence, err);
 	if (rc == VP_ERR_UNAVAILABLE) {
 		vp_log(VP_LOG_INFO, "reconcile: skipped: %s", err->message);
 		doc = json_pack("{ss ss}", "reconcile", "skipped", "reason", err->message);
