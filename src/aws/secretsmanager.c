@@ -227,21 +227,30 @@ static bool append_raw(char *out, size_t cap, size_t *len, const char *s, size_t
 	return true;
 }
 
-/* "HOST" or "HOST:PORT" of the secret. */
-static bool host_port(char *out, size_t cap, const struct vp_aws_rds_secret *s)
+/* A DNS name or an IPv4 address: nothing that could end the URL's host part. */
+static bool host_name(const char *h)
 {
-	int n = s->port ? snprintf(out, cap, "%s:%u", s->host, s->port)
-			: snprintf(out, cap, "%s", s->host);
+	size_t n = strlen(h);
 
-	return n >= 0 && (size_t)n < cap;
+	return n > 0 &&
+	       strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == n;
+}
+
+/* The secret's "HOST[:PORT]" at out + *len. */
+static bool append_host(char *out, size_t cap, size_t *len, const struct vp_aws_rds_secret *s)
+{
+	char port[8];
+
+	snprintf(port, sizeof(port), ":%u", s->port);
+	return append_raw(out, cap, len, s->host, strlen(s->host)) &&
+	       (!s->port || append_raw(out, cap, len, port, strlen(port)));
 }
 
 vp_code vp_aws_rds_secret_url(const char *db, const struct vp_aws_rds_secret *s, char *out,
 			      size_t cap, struct vp_error *err)
 {
-	const char *rest = NULL, *at, *end;
-	char tail[400];
-	size_t len = 0, scheme_len = 0;
+	const char *rest = NULL;
+	size_t len = 0, scheme_len = 0, host_len = 0;
 	bool ok;
 
 	if (s->engine[0] && strcmp(s->engine, "postgres") != 0)
@@ -249,6 +258,11 @@ vp_code vp_aws_rds_secret_url(const char *db, const struct vp_aws_rds_secret *s,
 			       "the registry secret is for engine '%s': the registry needs a "
 			       "PostgreSQL (engine postgres) secret",
 			       s->engine);
+	/* The secret's host goes into the URL as it is: it must not carry a path or a query. */
+	if (s->host[0] && !host_name(s->host))
+		return vp_fail(err, VP_ERR_INVALID,
+			       "the registry secret's host is not a host name (letters, digits, "
+			       "'.', '-')");
 	if (db) {
 		if (strncmp(db, "postgresql://", 13) == 0)
 			scheme_len = 13;
@@ -259,37 +273,27 @@ vp_code vp_aws_rds_secret_url(const char *db, const struct vp_aws_rds_secret *s,
 				       "--registry-secret gives a PostgreSQL user: --db must be a "
 				       "postgresql:// URL (or left out)");
 		rest = db + scheme_len;
-		end = rest + strcspn(rest, "/?");
-		at = memchr(rest, '@', (size_t)(end - rest));
-		if (at)
+		host_len = strcspn(rest, "/?");
+		if (memchr(rest, '@', host_len))
 			return vp_fail(err, VP_ERR_INVALID,
 				       "--db names a user and --registry-secret gives one: drop "
 				       "the user from --db");
-	} else {
-		if (!s->host[0])
-			return vp_fail(err, VP_ERR_INVALID,
-				       "the registry secret has no host: give --db "
-				       "postgresql://HOST:PORT/DB for its user and password");
-		size_t n;
-
-		if (!host_port(tail, sizeof(tail), s))
-			return vp_fail(err, VP_ERR_INTERNAL, "the secret's host is too long");
-		n = strlen(tail);
-		snprintf(tail + n, sizeof(tail) - n, "/%s", s->dbname);
-		rest = tail;
+	} else if (!s->host[0]) {
+		return vp_fail(err, VP_ERR_INVALID,
+			       "the registry secret has no host: give --db "
+			       "postgresql://HOST:PORT/DB for its user and password");
 	}
 	ok = append_raw(out, cap, &len, "postgresql://", 13) &&
 	     append_encoded(out, cap, &len, s->username) && append_raw(out, cap, &len, ":", 1) &&
 	     append_encoded(out, cap, &len, s->password) && append_raw(out, cap, &len, "@", 1);
-	/* --db without a host (postgresql:///DB): the secret's, else libpq's default. */
-	if (ok && db && (rest[0] != '/' && rest[0] != '?' ? true : !s->host[0]))
-		ok = append_raw(out, cap, &len, rest, strlen(rest));
-	else if (ok && db)
-		ok = host_port(tail, sizeof(tail), s) &&
-		     append_raw(out, cap, &len, tail, strlen(tail)) &&
+	if (!db) /* the secret's whole address; the database name encoded like the user */
+		ok = ok && append_host(out, cap, &len, s) && append_raw(out, cap, &len, "/", 1) &&
+		     append_encoded(out, cap, &len, s->dbname);
+	else if (host_len == 0 && s->host[0]) /* postgresql:///DB: the secret's host */
+		ok = ok && append_host(out, cap, &len, s) &&
 		     append_raw(out, cap, &len, rest, strlen(rest));
-	else if (ok)
-		ok = append_raw(out, cap, &len, rest, strlen(rest));
+	else /* --db's host, or none (libpq's default: the local socket, or host= in the query) */
+		ok = ok && append_raw(out, cap, &len, rest, strlen(rest));
 	if (!ok) {
 		OPENSSL_cleanse(out, cap);
 		return vp_fail(err, VP_ERR_INVALID,

@@ -65,6 +65,9 @@ static void test_urls(void **state)
 	expect_url(NULL, secret("u", "p w", "db.example", 5432, "vp", "postgres"),
 		   "postgresql://u:p%20w@db.example:5432/vp");
 	expect_url(NULL, secret("u", "p", "db.example", 0, "", ""), "postgresql://u:p@db.example/");
+	/* A database name cannot add parameters (sslmode=disable, say): encoded. */
+	expect_url(NULL, secret("u", "p", "db.example", 0, "vp?sslmode=disable", ""),
+		   "postgresql://u:p@db.example/vp%3Fsslmode%3Ddisable");
 }
 
 static void test_refused(void **state)
@@ -78,6 +81,10 @@ static void test_refused(void **state)
 	expect_refused("postgresql://me@db/x", secret("u", "p", "", 0, "", ""), "drop the user");
 	expect_refused(NULL, secret("u", "p", "", 0, "", ""), "no host");
 	expect_refused("postgresql://db/x", secret("u", "p", "", 0, "", "mysql"), "engine");
+	/* A host that would bring its own path and query into the URL. */
+	expect_refused(NULL, secret("u", "p", "evil.example/vp?sslmode=disable", 0, "", ""),
+		       "not a host name");
+	expect_refused("postgresql:///x", secret("u", "p", "h@evil", 0, "", ""), "not a host name");
 	memset(big.password, 'x', 200);
 	assert_int_equal(vp_aws_rds_secret_url("postgresql://db/x", &big, out, sizeof(out), &err),
 			 VP_ERR_INVALID);
