@@ -276,6 +276,19 @@ vp_code vp_apigw_event_parse(const char *event, size_t len, size_t max_body,
 	return rc;
 }
 
+bool vp_apigw_scheduled_event(const char *event, size_t len)
+{
+	json_t *ev = json_loadb(event, len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *type = json_object_get(ev, "detail-type"), *source = json_object_get(ev, "source");
+	bool yes = json_is_object(ev) && json_is_string(type) && json_is_string(source) &&
+		   strcmp(json_string_value(type), "Scheduled Event") == 0 &&
+		   strcmp(json_string_value(source), "aws.events") == 0 &&
+		   !json_object_get(ev, "requestContext");
+
+	json_decref(ev);
+	return yes;
+}
+
 /* ---- the response object ------------------------------------------------------------------ */
 
 static bool add_header(void *ctx, const char *name, const char *value)

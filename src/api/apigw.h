@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "api/dispatch.h"
 #include "core/error.h"
@@ -58,6 +59,14 @@ VP_NODISCARD vp_code vp_apigw_event_parse(const char *event, size_t len, size_t 
 					  struct vp_apigw_request *req, struct vp_error *err);
 
 /*
+ * An EventBridge Scheduled Event
+ * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html: "source":
+ * "aws.events", "detail-type": "Scheduled Event"), the reconciler's invocation, not an HTTP
+ * request. False for anything else (HTTP API events carry a requestContext and no such members).
+ */
+bool vp_apigw_scheduled_event(const char *event, size_t len);
+
+/*
  * The answer of a dispatched request as the function's response object
  * (statusCode, headers from vp_dispatch_headers, body; a body that is not
  * UTF-8 goes base64 with isBase64Encoded true). NULL when out of memory.
@@ -79,6 +88,7 @@ struct vp_apigw_function {
 	vp_code (*auth_for)(void *ctx, const char *domain, struct vp_auth **out,
 			    struct vp_error *err);
 	void *ctx;
+	FILE *emf; /* NULL, or where an embedded-metric-format line per request goes (api/emf.h) */
 };
 
 VP_NODISCARD vp_code vp_apigw_handle(struct vp_apigw_function *f, const char *event, size_t len,

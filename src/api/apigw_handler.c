@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* One API Gateway event through the dispatch steps (apigw.h): the function's vp_server. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/apigw.h"
+#include "api/emf.h"
 #include "api/render.h"
+#include "core/clock.h"
 
 /* The steps after parsing; the answer is in r->call when it returns. */
 static void answer_event(struct vp_apigw_function *f, struct vp_apigw_request *req,
@@ -47,6 +51,30 @@ static void answer_event(struct vp_apigw_function *f, struct vp_apigw_request *r
 	vp_dispatch_run(r);
 }
 
+/* The request's metrics as one EMF line; a line that cannot be made is left out. */
+static void write_emf(FILE *out, const struct vp_dispatch_request *r)
+{
+	struct timespec now;
+	struct vp_emf_request m = {
+		.route = r->matched ? vp_route_template(r->match.route) : "unmatched",
+		.method = r->method,
+		.status = r->call.status,
+		.latency_ms = (double)vp_clock_monotonic_ms() - r->start * 1e3,
+		.request_id = r->id,
+	};
+	char *line;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	m.timestamp_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	line = vp_emf_request_line(&m);
+	if (line) {
+		/* One write per line: CloudWatch Logs reads an EMF object only whole. */
+		fprintf(out, "%s\n", line);
+		fflush(out);
+	}
+	free(line);
+}
+
 vp_code vp_apigw_handle(struct vp_apigw_function *f, const char *event, size_t len, char **response,
 			struct vp_error *err)
 {
@@ -64,9 +92,11 @@ vp_code vp_apigw_handle(struct vp_apigw_function *f, const char *event, size_t l
 	snprintf(r.source, sizeof(r.source), "%s", req.source);
 	answer_event(f, &req, &r);
 	*response = vp_apigw_response(&r);
-	if (*response)
+	if (*response) {
 		vp_dispatch_log(&r, r.call.status, false);
-	else
+		if (f->emf)
+			write_emf(f->emf, &r);
+	} else
 		rc = vp_fail(err, VP_ERR_NOMEM, "out of memory for the response");
 	vp_dispatch_request_cleanup(&r);
 	vp_apigw_request_cleanup(&req);

@@ -5,11 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const names[] = {"sts", "iam", "ec2", "ram", "route53", "lambda"};
-static const char *const env_ids[] = {"STS", "IAM", "EC2", "RAM", "ROUTE_53", "LAMBDA"};
-static const char *const config_keys[] = {"sts", "iam", "ec2", "ram", "route_53", "lambda"};
-static const char *const versions[] = {"2011-06-15", "2010-05-08", "2016-11-15",
-				       "",           "2013-04-01", "2015-03-31"};
+static const char *const names[] = {"sts",     "iam",    "ec2",           "ram",
+				    "route53", "lambda", "secretsmanager"};
+static const char *const env_ids[] = {
+	"STS", "IAM", "EC2", "RAM", "ROUTE_53", "LAMBDA", "SECRETS_MANAGER"};
+static const char *const config_keys[] = {
+	"sts", "iam", "ec2", "ram", "route_53", "lambda", "secrets_manager"};
+static const char *const versions[] = {"2011-06-15", "2010-05-08", "2016-11-15", "",
+				       "2013-04-01", "2015-03-31", "2017-10-17"};
 
 const char *vp_aws_service_name(enum vp_aws_service svc)
 {
@@ -198,6 +201,13 @@ vp_code vp_aws_endpoint_default(enum vp_aws_service svc, const char *region, boo
 				"Lambda needs a region: set AWS_REGION, a profile's region or "
 				"--region");
 		return set(out, svc, "lambda.", region, part->dns_suffix, region, err);
+	case VP_AWS_SECRETSMANAGER: /* regional:
+				       https://docs.aws.amazon.com/general/latest/gr/asm.html */
+		if (!region)
+			return vp_fail(err, VP_ERR_INVALID,
+				       "Secrets Manager needs a region: set AWS_REGION, a "
+				       "profile's region or --region");
+		return set(out, svc, "secretsmanager.", region, part->dns_suffix, region, err);
 	case VP_AWS_SERVICE_COUNT:
 		break;
 	}

@@ -48,7 +48,8 @@ enum vp_aws_service {
 	VP_AWS_EC2,
 	VP_AWS_RAM,
 	VP_AWS_ROUTE53,
-	VP_AWS_LAMBDA, /* REST-JSON (lambda.h): Invoke only */
+	VP_AWS_LAMBDA,         /* REST-JSON (lambda.h): Invoke only */
+	VP_AWS_SECRETSMANAGER, /* awsJson1.1 (secretsmanager.h): GetSecretValue only */
 	VP_AWS_SERVICE_COUNT
 };
 

@@ -4,11 +4,14 @@
 
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "core/metrics.h"
 #include "aws/chain.h"
 #include "aws/route53.h"
 #include "core/ids.h"
 #include "registry/registry.h"
+#include "registry/url.h"
 
 #define E  CLI_OPT_ENV
 #define ER (CLI_OPT_ENV | CLI_OPT_REPEAT)
@@ -109,6 +112,10 @@ const struct cli_option cli_broker_config_options[] = {
 	{"transit-gateway-verify-table", 0, "TGW_RTB_ID", CLI_BCFG_OPT_TGW_VERIFY_TABLE,
 	 "transit-gateway mode: a third route table of the gateway, associated with nothing: "
 	 "confirm propagates a client's attachment there for a moment to read its VPC's CIDR",
+	 E},
+	{"registry-secret", 0, "ARN", CLI_BCFG_OPT_REGISTRY_SECRET,
+	 "a Secrets Manager secret in RDS's format (username, password; host, port, dbname): the "
+	 "PostgreSQL registry's credentials, added to --db's URL (or the URL, without --db)",
 	 E},
 	CLI_OPTIONS_END,
 };
@@ -251,6 +258,10 @@ static bool apply_one(const char *command, struct cli_broker_config *c, const st
 	switch (arg->id) {
 	case CLI_BCFG_OPT_DB:
 		c->db = arg->value;
+		c->db_given = true;
+		return true;
+	case CLI_BCFG_OPT_REGISTRY_SECRET:
+		c->registry_secret = arg->value;
 		return true;
 	case CLI_BCFG_OPT_HUB_ACCOUNT:
 		b->hub_account = arg->value;
@@ -384,7 +395,7 @@ static bool apply_one(const char *command, struct cli_broker_config *c, const st
 bool cli_broker_config_apply(const char *command, struct cli_broker_config *c,
 			     const struct cli_arg *arg, bool *failed)
 {
-	if (arg->id >= CLI_BCFG_OPT_DB && arg->id <= CLI_BCFG_OPT_TGW_VERIFY_TABLE) {
+	if (arg->id >= CLI_BCFG_OPT_DB && arg->id <= CLI_BCFG_OPT_REGISTRY_SECRET) {
 		if (!apply_one(command, c, arg))
 			*failed = true;
 		return true;
@@ -451,6 +462,8 @@ int cli_broker_runtime_open(const char *command, struct cli_broker_config *c, in
 	struct vp_registry_options reg_opts;
 	struct vp_error err;
 	int status = CLI_EXIT_FAILED;
+	char db[VP_REGISTRY_URL_CAP + 1];
+	vp_code rc;
 
 	if (vp_aws_global_init(&err) != VP_OK)
 		goto failed;
@@ -471,7 +484,16 @@ int cli_broker_runtime_open(const char *command, struct cli_broker_config *c, in
 	reg_opts.busy_timeout_ms = (int)(c->registry_wait * 1000);
 	reg_opts.pool_size = pool_size;
 	reg_opts.plan = c->broker.plan;
-	if (vp_registry_open(c->db, &reg_opts, &rt->registry, &err) != VP_OK) {
+	if (c->registry_secret)
+		rc = cli_registry_secret_fetch(rt->aws, c->registry_secret,
+					       c->db_given ? c->db : NULL, db, sizeof(db), &err);
+	else
+		rc = vp_registry_open(c->db, &reg_opts, &rt->registry, &err);
+	if (rc == VP_OK && c->registry_secret) {
+		rc = vp_registry_open(db, &reg_opts, &rt->registry, &err);
+		OPENSSL_cleanse(db, sizeof(db)); /* the password */
+	}
+	if (rc != VP_OK) {
 		vp_error_prefix(&err, "registry");
 		status = err.code == VP_ERR_INVALID ? CLI_EXIT_USAGE : CLI_EXIT_FAILED;
 		goto failed;

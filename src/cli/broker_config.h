@@ -57,7 +57,8 @@ enum {
 	CLI_BCFG_OPT_TGW_MAX_ATTACHMENTS,
 	CLI_BCFG_OPT_TGW_MAX_ROUTES,
 	CLI_BCFG_OPT_SHARE_MAX_PRINCIPALS,
-	CLI_BCFG_OPT_TGW_VERIFY_TABLE, /* issue 16; the last: cli_broker_config_apply's range */
+	CLI_BCFG_OPT_TGW_VERIFY_TABLE, /* issue 16 */
+	CLI_BCFG_OPT_REGISTRY_SECRET,  /* issue 18; the last: cli_broker_config_apply's range */
 };
 
 #define CLI_BROKER_DEFAULT_DB "sqlite:vpcpeer.db"
@@ -67,6 +68,8 @@ extern const struct cli_option cli_broker_config_options[];
 struct cli_broker_config {
 	struct vp_broker_config broker;
 	const char *db;
+	bool db_given;               /* --db was set (else the default) */
+	const char *registry_secret; /* --registry-secret: the credentials of a PostgreSQL db */
 	int64_t quarantine;
 	int64_t registry_wait; /* seconds a call waits for the registry's lock (default 5) */
 	enum vp_log_level log_level;
@@ -77,6 +80,16 @@ struct cli_broker_config {
 };
 
 void cli_broker_config_init(struct cli_broker_config *c);
+
+/*
+ * --registry-secret: fetch secret_arn through `aws` and build the registry
+ * URL from --db (NULL: not given) and it (vp_aws_rds_secret_url); the
+ * secret is wiped after. registry_secret.c.
+ */
+struct vp_aws_client;
+VP_NODISCARD vp_code cli_registry_secret_fetch(struct vp_aws_client *aws, const char *secret_arn,
+					       const char *db, char *out, size_t cap,
+					       struct vp_error *err);
 
 /*
  * Apply one argument when it is a broker or plan flag: returns true when it

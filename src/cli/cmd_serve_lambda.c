@@ -31,6 +31,8 @@
 
 #define REGISTRY_POOL      1    /* one event at a time */
 #define ADOPT_LOCK_WAIT_MS 1000 /* another instance adopting: its pass is as good */
+/* A scheduled pass has no thread to renew the lease: it holds it for an invocation's 30 s. */
+#define SCHEDULED_LEASE_TTL 30
 
 enum {
 	OPT_HELP = 1,
@@ -80,7 +82,9 @@ static void print_help(void)
 	       "--metrics-listen, the reconciler's interval) are accepted and ignored: API\n"
 	       "Gateway serves TLS and the custom domain. The server id is --server-id, else\n"
 	       "--public-url's HOST:PORT, else the event's domain name with port 443.\n"
-	       "An event that is not an HTTP API event is answered with an invocation error.\n"
+	       "An EventBridge Scheduled Event runs one reconciler pass under the leader\n"
+	       "lease (another instance leading: it skips) and answers a summary.\n"
+	       "An event that is neither is answered with an invocation error.\n"
 	       "SIGTERM stops it after the event in progress (exit status 0).\n"
 	       "See docs/serverless.md.\n"
 	       "\n"
@@ -91,7 +95,7 @@ static void print_help(void)
 struct lambda_config {
 	struct vp_server_config server; /* the limits that apply: rates, body, admission */
 	struct cli_broker_config bc;
-	struct vp_reconcile_limits limits; /* parsed for serve's configuration; unused */
+	struct vp_reconcile_limits limits; /* the scheduled passes' */
 	const char *server_id, *public_url, *runtime_api;
 	char derived_id[VP_PROOF_SERVER_ID_MAX + 1];
 	bool accept_unbound_proofs;
@@ -155,6 +159,7 @@ struct lambda_state {
 	bool ready_init;
 	struct vp_apigw_function fn;
 	struct vp_lambda_runtime *lambda;
+	struct vp_reconcile_memory *memory; /* first-seen strays, across this instance's passes */
 };
 
 static bool allowed_caller(void *broker, const struct vp_identity *id)
@@ -207,6 +212,70 @@ static vp_code auth_for(void *ctx, const char *domain, struct vp_auth **out, str
 	return VP_OK;
 }
 
+/* What a pass did, for the scheduler's answer (the findings are in the log). */
+static json_t *pass_summary(const struct vp_reconcile_report *r, int64_t epoch)
+{
+	return json_pack("{ss sI sI sI sI sI sI sI sI sI}", "reconcile", "ran", "epoch",
+			 (json_int_t)epoch, "namespaces", (json_int_t)r->namespaces, "peerings",
+			 (json_int_t)r->peerings, "changed", (json_int_t)r->changed, "failed",
+			 (json_int_t)r->failed, "reported", (json_int_t)r->reported, "skipped",
+			 (json_int_t)r->skipped, "planned", (json_int_t)r->planned, "held",
+			 (json_int_t)r->held);
+}
+
+/*
+ * An EventBridge Scheduled Event: one reconciler pass under the leader
+ * lease, taken without waiting (another instance leading: this one skips, as
+ * serve's reconciler threads do). The answer sums the pass up; a pass that
+ * cannot read the registry or AWS is the invocation's error.
+ */
+static vp_code on_schedule(struct lambda_state *st, const char *request_id, struct vp_buf *response,
+			   char *error_type, size_t error_type_size, struct vp_error *err)
+{
+	struct vp_reconcile_options opts = {
+		.request_id = request_id, .limits = st->c->limits, .memory = st->memory};
+	struct vp_reconcile_report *report = NULL;
+	struct vp_registry_fence fence;
+	json_t *doc = NULL;
+	int64_t epoch;
+	char *text;
+	vp_code rc;
+
+	memset(&fence, 0, sizeof(fence));
+	if (opts.limits.lease_ttl_s < SCHEDULED_LEASE_TTL)
+		opts.limits.lease_ttl_s = SCHEDULED_LEASE_TTL;
+	rc = vp_reconcile_lease_take(st->rt.broker, &opts.limits, 0, &fence, err);
+	if (rc == VP_ERR_UNAVAILABLE) {
+		vp_log(VP_LOG_INFO, "reconcile: skipped: %s", err->message);
+		doc = json_pack("{ss ss}", "reconcile", "skipped", "reason", err->message);
+		rc = VP_OK;
+	} else if (rc == VP_OK) {
+		epoch = fence.epoch;
+		opts.fence = &fence;
+		rc = vp_broker_reconcile(st->rt.broker, &opts, &report, err);
+		vp_reconcile_lease_end(st->rt.broker, &fence);
+		if (rc == VP_OK) {
+			vp_log(VP_LOG_INFO,
+			       "reconcile: pass epoch=%lld changed=%zu failed=%zu held=%zu",
+			       (long long)epoch, report->changed, report->failed, report->held);
+			doc = pass_summary(report, epoch);
+		}
+	}
+	vp_reconcile_report_free(report);
+	if (rc != VP_OK) {
+		snprintf(error_type, error_type_size, "ReconcileFailed");
+		vp_log(VP_LOG_ERROR, "reconcile: %s", err->message);
+		return rc;
+	}
+	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	rc = text ? vp_buf_append(response, text, strlen(text)) : VP_ERR_NOMEM;
+	free(text);
+	if (rc != VP_OK)
+		vp_fail(err, rc, "out of memory for the reconciler's answer");
+	return rc;
+}
+
 static vp_code on_event(void *ctx, const struct vp_lambda_invocation *inv, struct vp_buf *response,
 			char *error_type, size_t error_type_size, struct vp_error *err)
 {
@@ -214,6 +283,8 @@ static vp_code on_event(void *ctx, const struct vp_lambda_invocation *inv, struc
 	char *answer = NULL;
 	vp_code rc;
 
+	if (vp_apigw_scheduled_event(vp_buf_str(&inv->event), inv->event.len))
+		return on_schedule(st, inv->request_id, response, error_type, error_type_size, err);
 	rc = vp_apigw_handle(&st->fn, vp_buf_str(&inv->event), inv->event.len, &answer, err);
 	if (rc == VP_ERR_INVALID) {
 		snprintf(error_type, error_type_size, "InvalidEvent");
@@ -230,6 +301,7 @@ static vp_code on_event(void *ctx, const struct vp_lambda_invocation *inv, struc
 static void lambda_cleanup(struct lambda_state *st)
 {
 	vp_lambda_runtime_free(st->lambda);
+	vp_reconcile_memory_free(st->memory);
 	vp_auth_free(st->fn.dispatch.auth);
 	vp_ratelimit_free(st->rate);
 	if (st->ready_init)
@@ -260,6 +332,11 @@ static int lambda_start(struct lambda_config *c, struct lambda_state *st)
 		vp_log(VP_LOG_WARN, "adoption at start-up skipped: %s", err.message);
 	}
 	vp_server_config_fill(&c->server);
+	st->memory = vp_reconcile_memory_new();
+	if (!st->memory) {
+		vp_fail(&err, VP_ERR_NOMEM, "out of memory");
+		goto failed;
+	}
 	if (vp_ratelimit_new(c->server.account_rate, c->server.account_burst, &st->rate, &err) !=
 	    VP_OK)
 		goto failed;
@@ -274,6 +351,7 @@ static int lambda_start(struct lambda_config *c, struct lambda_state *st)
 		.max_body = c->server.max_body,
 		.auth_for = auth_for,
 		.ctx = st,
+		.emf = stdout, /* CloudWatch Logs reads the function's output */
 	};
 	if (st->rt.metrics)
 		vp_dispatch_declare_metrics(st->rt.metrics);
@@ -339,11 +417,19 @@ int cmd_serve_lambda_main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	st.c = &c;
+	/* As `vpcpeer lambda`: no OpenSSL configuration file (the zip's libcrypto would look for
+	 * the build machine's, which the Lambda image lacks; docs/lambda.md). First, before any
+	 * other use of OpenSSL; the broker's own initialisation nests inside. */
+	if (vp_aws_global_init_lean(true, &err) != VP_OK) {
+		cli_error("serve-lambda", "%s", err.message);
+		return CLI_EXIT_FAILED;
+	}
 	rc = lambda_start(&c, &st);
 	if (rc != CLI_EXIT_OK) {
 		if (rc == CLI_EXIT_FAILED)
 			report_init_error(c.runtime_api);
 		lambda_cleanup(&st);
+		vp_aws_global_cleanup();
 		return rc;
 	}
 	vp_lambda_runtime_set_stop(st.lambda, &stop_requested);
@@ -361,5 +447,6 @@ int cmd_serve_lambda_main(int argc, char **argv)
 		vp_log(VP_LOG_INFO, "stopped on a signal");
 	}
 	lambda_cleanup(&st);
+	vp_aws_global_cleanup();
 	return rc;
 }

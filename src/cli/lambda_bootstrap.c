@@ -11,6 +11,11 @@
  * /var/task), else this program's own directory. Lambda runs the zip's
  * executable named bootstrap (docs/aws-wire.md, RT-CUSTOM).
  *
+ * Built twice: for the custom-resource handler as above, and for the
+ * broker's function (issue 18, scripts/package-lambda --serve) with
+ * VP_BOOTSTRAP_PROGRAM "bin/vpcpeer" and VP_BOOTSTRAP_COMMAND
+ * "serve-lambda", which goes before ARGS.
+ *
  * It replaces a /bin/sh script that did the same: the shell's own dynamic
  * load and start-up came before the exec, about 1.7 ms of CPU time of the
  * handler's cold start (docs/lambda.md). Linked statically so that it needs
@@ -29,6 +34,10 @@
 #define LOADER "ld-linux-aarch64.so.1"
 #else
 #error "Lambda runs x86_64 and arm64 only"
+#endif
+
+#ifndef VP_BOOTSTRAP_PROGRAM
+#define VP_BOOTSTRAP_PROGRAM "bin/vpcpeer-lambda"
 #endif
 
 #define ARGS_MAX 64
@@ -50,7 +59,10 @@ int main(int argc, char **argv)
 {
 	char root[PATH_MAX], loader[PATH_MAX], libdir[PATH_MAX], program[PATH_MAX];
 	static char library_path[] = "--library-path";
-	char *args[ARGS_MAX + 5];
+	char *args[ARGS_MAX + 6];
+#ifdef VP_BOOTSTRAP_COMMAND
+	static char command[] = VP_BOOTSTRAP_COMMAND;
+#endif
 	const char *env = getenv("LAMBDA_TASK_ROOT");
 	int n = 0;
 
@@ -71,7 +83,7 @@ int main(int argc, char **argv)
 	}
 	if (!join(loader, sizeof(loader), root, "lib/" LOADER) ||
 	    !join(libdir, sizeof(libdir), root, "lib") ||
-	    !join(program, sizeof(program), root, "bin/vpcpeer-lambda"))
+	    !join(program, sizeof(program), root, VP_BOOTSTRAP_PROGRAM))
 		return fail("LAMBDA_TASK_ROOT", root, "too long");
 	if (argc - 1 > ARGS_MAX)
 		return fail("too many arguments", "for the handler", "at most 64");
@@ -79,6 +91,9 @@ int main(int argc, char **argv)
 	args[n++] = library_path;
 	args[n++] = libdir;
 	args[n++] = program;
+#ifdef VP_BOOTSTRAP_COMMAND
+	args[n++] = command;
+#endif
 	for (int i = 1; i < argc; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;

@@ -944,9 +944,11 @@ class AwsEnv:
                 if not call.action:
                     raise AwsError(404, "UnknownOperationException",
                                    f"No RAM operation {method} {path}")
-            if not call.action and headers.get("x-amz-target") and call.svc == "acm":
-                # JSON 1.1 (ACM, for the broker's load balancer in tests/cfnsim): the action
-                # is the target's operation; moto answers it as it is.
+            if not call.action and headers.get("x-amz-target") and call.svc in (
+                    "acm", "secretsmanager"):
+                # JSON 1.1 (ACM, for the broker's load balancer in tests/cfnsim; Secrets
+                # Manager, the registry's credentials of serve-lambda): the action is the
+                # target's operation; moto answers it as it is.
                 call.action = headers["x-amz-target"].rsplit(".", 1)[-1]
             if call.svc == "route53" and not call.svc_hint:  # REST-XML: method and path
                 call.action = r53rest.action_of(method, urlsplit(path).path)

@@ -102,7 +102,7 @@ class BrokerStack(unittest.TestCase):
         st = self.deploy(1)
         self.assertEqual(st.status, "CREATE_COMPLETE", st.failure_reasons())
         self.assertEqual(st.outputs["BrokerUrl"], "https://vpcpeer.hub.example.com")
-        self.assertEqual(st.outputs["ServerId"], "vpcpeer.hub.example.com")
+        self.assertEqual(st.outputs["ServerId"], "vpcpeer.hub.example.com:443")
         self.assertTrue(st.outputs["LoadBalancerDnsName"].endswith(".elb.amazonaws.com"))
         self.assertNotIn("Database", st.resources)
         vol_id = st.resources["RegistryVolume"]["PhysicalResourceId"]

@@ -27,6 +27,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *out;
 
 	vp_apigw_request_init(&req);
+
+	/* An event is a schedule or a request, never both. */
+	if (vp_apigw_scheduled_event((const char *)data, size) &&
+	    vp_apigw_event_parse((const char *)data, size, MAX_BODY, &req, &err) == VP_OK)
+		abort();
+	vp_apigw_request_cleanup(&req);
+	vp_apigw_request_init(&req);
 	rc = vp_apigw_event_parse((const char *)data, size, MAX_BODY, &req, &err);
 	fuzz_refused_with_reason(rc, &err);
 	if (rc == VP_OK) {

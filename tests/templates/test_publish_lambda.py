@@ -127,6 +127,27 @@ class PublishLambda(unittest.TestCase):
         names = [b["Name"] for b in self.s3("us-east-1").list_buckets()["Buckets"]]
         self.assertNotIn("vp-mix-us-east-1", names)
 
+    def test_hub_only(self):
+        """The broker's own zip (issue 18): no bucket policy; the first line is the
+        FunctionCodeSha256 of templates/broker-serverless.yaml."""
+        import base64
+        import hashlib
+        r = self.run_publish("--bucket-prefix", "vp-hub", "--regions", "us-east-1",
+                             "--hub-only", "--key", "vpcpeer-serve-lambda-x86_64.zip")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(self.zip, "rb") as f:
+            want = base64.b64encode(hashlib.sha256(f.read()).digest()).decode()
+        first = r.stdout.splitlines()[0]
+        self.assertEqual(first, f"code-sha256 {want}")
+        s3 = self.s3("us-east-1")
+        s3.head_object(Bucket="vp-hub-us-east-1", Key="vpcpeer-serve-lambda-x86_64.zip")
+        with self.assertRaises(s3.exceptions.ClientError):
+            s3.get_bucket_policy(Bucket="vp-hub-us-east-1")
+        r = self.run_publish("--bucket-prefix", "vp-hub2", "--regions", "us-east-1",
+                             "--hub-only", "--accounts", "111111111111")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--hub-only", r.stderr)
+
     def test_reader_required(self):
         r = self.run_publish("--bucket-prefix", "vp-none", "--regions", "us-east-1")
         self.assertNotEqual(r.returncode, 0)
