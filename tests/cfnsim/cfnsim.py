@@ -150,6 +150,24 @@ class Aws:
     def account_id(self, who):
         return self.account(who)["id"]
 
+    def service_session(self, role_arn, service, session_name):
+        """The temporary keys SERVICE gets for ROLE_ARN (awsenv's /_awsenv/iam/service-session:
+        the role must trust the service principal), as {"AccessKeyId", "SecretAccessKey",
+        "SessionToken", "Arn"}."""
+        import urllib.error
+        import urllib.request
+        req = urllib.request.Request(
+            self.url + "/_awsenv/iam/service-session", method="POST",
+            data=json.dumps({"role_arn": role_arn, "service": service,
+                             "session_name": session_name[:64]}).encode(),
+            headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            raise CfnError(f"{service} cannot assume {role_arn}: "
+                           f"{json.loads(e.read() or b'{}').get('error', e.code)}") from None
+
     def client(self, service, who=None, creds=None, region=None, retries=3):
         import boto3
         from botocore.config import Config
@@ -629,7 +647,6 @@ class Function:
         self.sandbox = None
         self.worker = None
         self.invocations = []
-        self.stand_in_role = None
         self.vpc_config = None     # {"SubnetIds": [...], "SecurityGroupIds": [...]} or None
         self.vpc_host = None       # its data-plane host (the first subnet), made at first use
         self.sync_lock = threading.Lock()
@@ -721,36 +738,17 @@ class LambdaService:
             raise CfnError(f"Runtime {runtime}: the deployment package has no executable bootstrap")
         fn = Function(name, arn, account, region, role_arn, runtime, handler, timeout, memory,
                       variables, root, os.path.join(self.workdir, f"lambda.{name}.log"))
-        if self.credentials == "session":
-            self._make_stand_in(fn)
         with self.lock:
             self.functions[arn] = fn
         return fn
-
-    def _make_stand_in(self, fn):
-        """awsenv cannot model the lambda.amazonaws.com service principal, so the function's
-        temporary credentials come from a stand-in role of the same account (no policies)
-        that trusts the account; deleted with the function."""
-        iam = self.aws.client("iam", fn.account)
-        name = "cfnsim-lambda-" + hashlib.sha1(fn.arn.encode()).hexdigest()[:24]
-        trust = {"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{fn.account}:root"},
-            "Action": "sts:AssumeRole"}]}
-        try:
-            iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
-                            Description="cfnsim: stands in for the Lambda execution role")
-        except Exception as e:                    # noqa: BLE001
-            if _aws_code(e) != "EntityAlreadyExists":
-                raise
-        fn.stand_in_role = name
 
     def credentials_for(self, fn):
         a = self.aws.account(fn.account)
         if self.credentials != "session":
             return a["access_key_id"], a["secret_access_key"], None
-        sts = self.aws.client("sts", fn.account)
-        c = sts.assume_role(RoleArn=f"arn:aws:iam::{fn.account}:role/{fn.stand_in_role}",
-                            RoleSessionName=fn.name[:64])["Credentials"]
+        # the execution role's own session, as Lambda gets it: its policies are what awsenv
+        # judges the function's calls by (tests/awsenv/iam_eval.py)
+        c = self.aws.service_session(fn.role_arn, "lambda.amazonaws.com", fn.name)
         with self.lock:
             self.keys[c["AccessKeyId"]] = fn
         return c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]
@@ -871,12 +869,6 @@ class LambdaService:
         if fn is None:
             return
         self._stop(fn)
-        if fn.stand_in_role:
-            try:
-                self.aws.client("iam", fn.account).delete_role(RoleName=fn.stand_in_role)
-            except Exception as e:                # noqa: BLE001
-                if _aws_code(e) != "NoSuchEntity":
-                    raise
 
     def _stop(self, fn):
         if fn.worker is not None:
@@ -2030,16 +2022,16 @@ class ScPortfolioShare(Provider):
 
 class LaunchRole:
     """A played Service Catalog launch: the product's stack is created (and deleted) as the
-    launch role. awsenv does not model the servicecatalog.amazonaws.com principal, so cfnsim
-    checks the role's trust itself, makes the calls with a stand-in session (a role of the
-    account that trusts the account and has no policies, assumed through awsenv's STS and
-    deleted when the operation ends) and judges every call against the launch role's own
-    policies (iam_eval.py): what the role does not allow fails as AccessDenied."""
+    launch role: cfnsim checks the role trusts servicecatalog.amazonaws.com, makes the calls
+    with the role's own session (awsenv's service sessions), which awsenv judges by the role's
+    policies (tests/awsenv/iam_eval.py), and judges the calls that do not reach awsenv
+    (Lambda, CloudFormation, S3, iam:PassRole) itself (iam_eval.py here): what the role does
+    not allow fails as AccessDenied."""
 
     def __init__(self, sim, account, role_arn, template_url):
         self.sim, self.account, self.role_arn, self.template_url = sim, account, role_arn, template_url
         self.role_name = role_arn.rsplit("/", 1)[1]
-        self.docs, self.creds, self.stand_in = None, None, None
+        self.docs, self.creds = None, None
 
     def begin(self, stack, action="cloudformation:CreateStack"):
         iam = self.sim.aws.client("iam", self.account)
@@ -2060,22 +2052,12 @@ class LaunchRole:
                 self.authorize("s3:GetObject", _s3_arn(self.template_url))
         except Exception as e:                    # noqa: BLE001  (AccessDenied)
             raise CfnError(_aws_message(e)) from None
-        name = "cfnsim-sc-" + uuid.uuid4().hex[:20]
-        doc = {"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{self.account}:root"},
-            "Action": "sts:AssumeRole"}]}
-        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(doc),
-                        Description="cfnsim: stands in for a Service Catalog launch role's session")
-        self.stand_in = name
-        c = self.sim.aws.client("sts", self.account).assume_role(
-            RoleArn=f"arn:aws:iam::{self.account}:role/{name}",
-            RoleSessionName="ServiceCatalogProvisioning")["Credentials"]
+        c = self.sim.aws.service_session(self.role_arn, "servicecatalog.amazonaws.com",
+                                         "ServiceCatalogProvisioning")
         self.creds = (c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
 
     def end(self):
-        if self.stand_in:
-            self.sim.aws.client("iam", self.account).delete_role(RoleName=self.stand_in)
-        self.stand_in, self.creds = None, None
+        self.creds = None
 
     def credentials(self):
         return self.creds
@@ -2749,8 +2731,7 @@ class Stack:
 
 def vars_of(fn):
     return {k: getattr(fn, k) for k in ("name", "arn", "account", "region", "role_arn", "runtime",
-                                        "handler", "timeout", "memory", "variables",
-                                        "stand_in_role")}
+                                        "handler", "timeout", "memory", "variables")}
 
 
 class _LazyMissing:
