@@ -154,6 +154,31 @@ class Table(unittest.TestCase):
         self.assertEqual((verdict, arn), ("ImplicitDeny", HUB_VPC))
 
 
+class UserPolicies(unittest.TestCase):
+    """A user's policies are its own and its groups' (IAM User Guide, "Policy evaluation
+    logic"); moto's model read in this process (awsenv learns no user keys today)."""
+
+    def test_user_and_group_policies(self):
+        from moto.iam.models import iam_backends
+        from iam_eval import identity_policies
+        acct = "999999999999"
+        iam = iam_backends[acct]["aws"]
+        iam.create_user(region_name="us-east-1", user_name="ops")
+        iam.create_group("admins", "/")
+        iam.add_user_to_group("admins", "ops")
+        iam.put_user_policy("ops", "own", json.dumps(doc(allow("ec2:DescribeVpcs"))))
+        iam.put_group_policy("admins", "grp", json.dumps(doc(deny("ec2:DeleteVpc"), allow("ec2:*"))))
+
+        class Cred:
+            account, role_arn, arn = acct, None, f"arn:aws:iam::{acct}:user/ops"
+        docs = identity_policies(Cred)
+        self.assertEqual(len(docs), 2)
+        self.assertEqual(decide(docs, "ec2:CreateVpc", [("*", {})])[0], "Allow")
+        self.assertEqual(decide(docs, "ec2:DeleteVpc", [("*", {})])[0], "ExplicitDeny")
+        Cred.role_arn = f"arn:aws:iam::{acct}:role/gone"
+        self.assertIsNone(identity_policies(Cred))  # a deleted role's sessions: nothing
+
+
 class ThroughAwsEnv(AwsEnvCase):
     """Assumed roles of the hub, their calls judged; the accounts' keys are not."""
 
