@@ -411,7 +411,7 @@ class IamEval:
             return None
         if call.svc == "sts" and call.action == "GetCallerIdentity":  # [GCI]
             return None
-        svc = {"elasticloadbalancing": "elasticloadbalancing"}.get(call.svc, call.svc)
+        svc = call.svc
         with self.env.moto.lock:
             docs = identity_policies(cred)
             resources = self.resources.for_call(call)
