@@ -23,6 +23,10 @@ Sources, cited by tag in the code:
 [PCX-IAM] VPC Peering Guide, "Identity and access management for VPC peering": accepting
         is authorized against the peering and the accepter VPC; "the VPC resource for the
         CreateVpcPeeringConnection action is always the requester VPC".
+[SAR-SVC] Service Authorization Reference, "... for AWS Lambda" (function:
+        arn:aws:lambda:REGION:ACCOUNT:function:NAME), "... for AWS CloudFormation" (stack:
+        arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/ID), "... for Amazon S3" (bucket
+        arn:aws:s3:::BUCKET, object arn:aws:s3:::BUCKET/KEY).
 [GCI]   STS API Reference, GetCallerIdentity: "No permissions are required to perform this
         operation."
 [EC2ERR] EC2 API Reference, "Error codes": UnauthorizedOperation, HTTP 403.
@@ -33,6 +37,10 @@ trust, which awsenv.py checks), permissions boundaries, session policies, SCPs, 
 outside the table below (judged on resource "*": only a statement granting "*" allows them,
 stricter than IAM). A peering's ARN carries the caller's account (each side sees its own
 copy, as tags); awsenv's choice, AWS's examples name the caller's account.
+
+The evaluation (decide, request_context, named_resource, trusts_service) is pure and is the
+test environment's only one: tests/cfnsim imports this file (as awsenv_iam_eval) for the calls
+that never reach awsenv (Lambda's Invoke, CloudFormation, S3, iam:PassRole, Service Catalog).
 """
 
 import datetime as dt
@@ -159,6 +167,19 @@ def decide(docs, action, resources, base_ctx=None):
     return verdict
 
 
+def request_context(principal_account, region, principal_arn):
+    """The global condition keys of every request: who calls, from which account, where."""
+    return {"aws:PrincipalAccount": principal_account, "aws:RequestedRegion": region,
+            "aws:PrincipalArn": principal_arn}
+
+
+def arn_resource(arn):
+    """(ARN, keys) for a resource known only by its ARN: aws:ResourceAccount is the ARN's
+    account field, absent where the ARN has none (S3's), so a condition on it fails then."""
+    parts = arn.split(":")
+    return arn, ({"aws:ResourceAccount": parts[4]} if len(parts) > 5 and parts[4] else {})
+
+
 # ---------------------------------------------------------------- the caller's policies
 
 def _iam(account):
@@ -209,6 +230,23 @@ EC2_PREFIX = {"vpc": "vpc", "subnet": "subnet", "rtb": "route-table",
 def ec2_arn(region, account, rid):
     kind = EC2_PREFIX.get(rid.rsplit("-", 1)[0], "*")
     return f"arn:aws:ec2:{region}:{account}:{kind}/{rid}"
+
+
+def named_resource(svc, params, account, region):
+    """[SAR-SVC] The ARN of the function, stack or S3 object (or bucket) a Lambda,
+    CloudFormation or S3 call names in PARAMS (FunctionName; StackName; Bucket and Key), "*"
+    when it names none. A stack known by name only has no id yet: its ARN ends in "/*"."""
+    if svc == "lambda" and params.get("FunctionName"):
+        name = params["FunctionName"]
+        return name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{name}"
+    if svc == "cloudformation" and params.get("StackName"):
+        name = params["StackName"]
+        return name if name.startswith("arn:") else \
+            f"arn:aws:cloudformation:{region}:{account}:stack/{name}/*"
+    if svc == "s3" and params.get("Bucket"):
+        key = params.get("Key")
+        return f"arn:aws:s3:::{params['Bucket']}" + (f"/{key}" if key else "")
+    return "*"
 
 
 class Resources:
@@ -361,6 +399,12 @@ class Resources:
                 return [(f"arn:aws:iam::{account}:role/aws-service-role/*",
                          {"iam:AWSServiceName": params.get("AWSServiceName")})]
             return [("*", {})]
+        if svc == "cloudformation":  # [SAR-SVC]
+            return [arn_resource(named_resource(svc, params, account, call.region))]
+        if svc == "lambda":  # [SAR-SVC]: REST, the function is in the path
+            m = re.match(r"/20\d\d-\d\d-\d\d/functions/([^/?]+)", call.path)
+            name = {"FunctionName": unquote(m.group(1))} if m else {}
+            return [arn_resource(named_resource(svc, name, account, call.region))]
         if svc == "sts" and action == "AssumeRole":
             return [(params.get("RoleArn", ""), {})]
         if svc == "route53":  # [SAR] Route 53: hostedzone
@@ -415,8 +459,7 @@ class IamEval:
         with self.env.moto.lock:
             docs = identity_policies(cred)
             resources = self.resources.for_call(call)
-        base = {"aws:PrincipalAccount": cred.account, "aws:RequestedRegion": call.region,
-                "aws:PrincipalArn": cred.role_arn or cred.arn}
+        base = request_context(cred.account, call.region, cred.role_arn or cred.arn)
         if docs is None:
             verdict, arn = "ImplicitDeny", resources[0][0]
         else:

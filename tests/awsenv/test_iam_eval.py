@@ -8,7 +8,7 @@ import unittest
 import botocore.exceptions
 
 from awsenv_base import HUB, AwsEnvCase, B, trust
-from iam_eval import Unsupported, condition_holds, decide
+from iam_eval import Resources, Unsupported, arn_resource, condition_holds, decide, named_resource
 
 R = "us-east-1"
 PCX = f"arn:aws:ec2:{R}:{HUB}:vpc-peering-connection/pcx-1"
@@ -152,6 +152,38 @@ class Table(unittest.TestCase):
         verdict, arn = decide([doc(allow("ec2:AcceptVpcPeeringConnection", PCX))],
                               "ec2:AcceptVpcPeeringConnection", ACCEPT)
         self.assertEqual((verdict, arn), ("ImplicitDeny", HUB_VPC))
+
+
+class NamedResources(unittest.TestCase):
+    """The resource types of the calls tests/cfnsim judges itself (Service Authorization
+    Reference: Lambda's function, CloudFormation's stack, S3's bucket and object), from the
+    parameters and through awsenv's table."""
+
+    def test_named_resource(self):
+        fn = f"arn:aws:lambda:{R}:{HUB}:function:f"
+        for svc, params, want in (
+                ("lambda", {"FunctionName": "f"}, fn),
+                ("lambda", {"FunctionName": fn}, fn),
+                ("cloudformation", {"StackName": "s"}, f"arn:aws:cloudformation:{R}:{HUB}:stack/s/*"),
+                ("s3", {"Bucket": "b", "Key": "k/x.yaml"}, "arn:aws:s3:::b/k/x.yaml"),
+                ("s3", {"Bucket": "b"}, "arn:aws:s3:::b"),
+                ("lambda", {}, "*")):
+            self.assertEqual(named_resource(svc, params, HUB, R), want, (svc, params))
+        self.assertEqual(arn_resource(fn), (fn, {"aws:ResourceAccount": HUB}))
+        self.assertEqual(arn_resource("arn:aws:s3:::b/k"), ("arn:aws:s3:::b/k", {}))
+
+    def test_table(self):
+        class Call:
+            account, region, params, body = HUB, R, {}, b""
+        lam, cfn = Call(), Call()
+        lam.svc, lam.action, lam.path = "lambda", "Invoke", "/2015-03-31/functions/f%2Dx/invocations"
+        cfn.svc, cfn.action, cfn.path = "cloudformation", "DeleteStack", "/"
+        cfn.params = {"StackName": "s"}
+        table = Resources(None)
+        self.assertEqual(table.for_call(lam), [(f"arn:aws:lambda:{R}:{HUB}:function:f-x",
+                                                {"aws:ResourceAccount": HUB})])
+        self.assertEqual(table.for_call(cfn), [(f"arn:aws:cloudformation:{R}:{HUB}:stack/s/*",
+                                                {"aws:ResourceAccount": HUB})])
 
 
 class UserPolicies(unittest.TestCase):

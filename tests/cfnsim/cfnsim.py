@@ -48,7 +48,7 @@ from urllib.parse import quote, urlsplit, parse_qs
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import iam_eval  # noqa: E402
+import cfnsim_iam  # noqa: E402
 import rules as template_rules  # noqa: E402
 import servicecatalog  # noqa: E402
 
@@ -777,7 +777,7 @@ class LambdaService:
     def _invoke_request(self, h):
         """Invoke as Lambda answers it (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html):
         the caller is the function its access key was issued to, and its execution role's
-        identity policies must allow lambda:InvokeFunction on the target (iam_eval); the target
+        identity policies must allow lambda:InvokeFunction on the target (cfnsim_iam); the target
         runs synchronously; a function error is 200 with X-Amz-Function-Error: Unhandled."""
         from urllib.parse import unquote
         body, problem = h._read_body(LAMBDA_PAYLOAD_LIMIT)
@@ -797,14 +797,14 @@ class LambdaService:
         if caller is None:
             return self._lambda_error(h, 403, "UnrecognizedClientException",
                                       "The security token included in the request is invalid.")
-        name = unquote(m.group(1))
-        arn = name if name.startswith("arn:") else \
-            f"arn:aws:lambda:{caller.region}:{caller.account}:function:{name}"
+        arn = cfnsim_iam.named_resource("lambda", {"FunctionName": unquote(m.group(1))},
+                                        caller.account, caller.region)
         role = caller.role_arn.rsplit("/", 1)[1]
         try:
-            docs = iam_eval.role_policies(self.aws.client("iam", caller.account), role)
-            decision = iam_eval.decide(docs, "lambda:InvokeFunction", arn)
-        except iam_eval.PolicyUnsupported as e:
+            docs = cfnsim_iam.role_policies(self.aws.client("iam", caller.account), role)
+            decision = cfnsim_iam.decide(docs, "lambda:InvokeFunction", arn, caller.role_arn,
+                                         caller.region)
+        except cfnsim_iam.Unsupported as e:
             return self._lambda_error(h, 500, "ServiceException", f"cfnsim: {e}")
         self.sync_invocations.append((caller.name, arn, decision))
         if decision != "Allow":
@@ -1127,10 +1127,11 @@ class LambdaFunction(Provider):
         if isinstance(trust, str):
             from urllib.parse import unquote
             trust = json.loads(unquote(trust))
-        if not _trusts_service(trust, "lambda.amazonaws.com"):
+        if not cfnsim_iam.trusts_service(trust, "lambda.amazonaws.com"):
             raise CfnError("The role defined for the function cannot be assumed by Lambda.")
         name = props.get("FunctionName") or ctx.physical_name(logical, 64)
-        ctx.authorize("lambda:CreateFunction", f"arn:aws:lambda:{ctx.region}:{ctx.account}:function:{name}")
+        ctx.authorize("lambda:CreateFunction",
+                      cfnsim_iam.named_resource("lambda", {"FunctionName": name}, ctx.account, ctx.region))
         ctx.authorize("iam:PassRole", role_arn)
         variables = (props.get("Environment") or {}).get("Variables") or {}
         vpc = self._vpc_config(ctx, logical, props.get("VpcConfig"), role_arn)
@@ -1162,9 +1163,13 @@ class LambdaFunction(Provider):
         if len({x["VpcId"] for x in subs}) != 1:
             raise CfnError("The subnets of a function's VpcConfig must be in one VPC")
         role = role_arn.rsplit("/", 1)[1]
-        docs = iam_eval.role_policies(ctx.client("iam"), role)
+        docs = cfnsim_iam.role_policies(ctx.client("iam"), role)
         for action in self.VPC_ACTIONS:
-            if iam_eval.decide(docs, action, "*") != "Allow":
+            try:
+                verdict = cfnsim_iam.decide(docs, action, "*", role_arn, ctx.region)
+            except cfnsim_iam.Unsupported as e:
+                raise Unsupported(f"{logical}: execution role {role}: {e}") from None
+            if verdict != "Allow":
                 raise CfnError(f"The provided execution role does not have permissions to call "
                                f"{action.split(':')[1]} on EC2")
         return {"SubnetIds": list(vpc["SubnetIds"]),
@@ -1173,20 +1178,6 @@ class LambdaFunction(Provider):
     def delete(self, ctx, res):
         ctx.authorize("lambda:DeleteFunction", res["Attributes"].get("Arn", "*"))
         ctx.sim.lambdas.delete(res["Attributes"].get("Arn", ""))
-
-
-def _trusts_service(doc, service):
-    sts = doc.get("Statement", [])
-    for st in sts if isinstance(sts, list) else [sts]:
-        p = st.get("Principal") or {}
-        svc = p.get("Service") if isinstance(p, dict) else None
-        svcs = svc if isinstance(svc, list) else [svc]
-        acts = st.get("Action")
-        acts = acts if isinstance(acts, list) else [acts]
-        if st.get("Effect") == "Allow" and service in svcs and \
-                any(a in ("sts:AssumeRole", "sts:*", "*") for a in acts):
-            return True
-    return False
 
 
 class CustomResource(Provider):
@@ -2025,8 +2016,8 @@ class LaunchRole:
     launch role: cfnsim checks the role trusts servicecatalog.amazonaws.com, makes the calls
     with the role's own session (awsenv's service sessions), which awsenv judges by the role's
     policies (tests/awsenv/iam_eval.py), and judges the calls that do not reach awsenv
-    (Lambda, CloudFormation, S3, iam:PassRole) itself (iam_eval.py here): what the role does
-    not allow fails as AccessDenied."""
+    (Lambda, CloudFormation, S3, iam:PassRole) itself with the same evaluator (cfnsim_iam):
+    what the role does not allow fails as AccessDenied."""
 
     def __init__(self, sim, account, role_arn, template_url):
         self.sim, self.account, self.role_arn, self.template_url = sim, account, role_arn, template_url
@@ -2043,9 +2034,9 @@ class LaunchRole:
         if isinstance(trust, str):
             from urllib.parse import unquote
             trust = json.loads(unquote(trust))
-        if not _trusts_service(trust, "servicecatalog.amazonaws.com"):
+        if not cfnsim_iam.trusts_service(trust, "servicecatalog.amazonaws.com"):
             raise CfnError(f"launch role {self.role_arn} does not trust servicecatalog.amazonaws.com")
-        self.docs = iam_eval.role_policies(iam, self.role_name)
+        self.docs = cfnsim_iam.role_policies(iam, self.role_name)
         try:
             self.authorize(action, stack.id)
             if action == "cloudformation:CreateStack":
@@ -2064,8 +2055,8 @@ class LaunchRole:
 
     def authorize(self, action, resource):
         try:
-            d = iam_eval.decide(self.docs, action, resource)
-        except iam_eval.PolicyUnsupported as e:
+            d = cfnsim_iam.decide(self.docs, action, resource, self.role_arn, self.sim.aws.region)
+        except cfnsim_iam.Unsupported as e:
             raise Unsupported(f"launch role {self.role_name}: {e}") from None
         if d != "Allow":
             why = "an explicit deny" if d == "ExplicitDeny" else "no identity-based policy allows it"
@@ -2081,10 +2072,12 @@ def _s3_arn(url):
     host, path = u.hostname or "", u.path.lstrip("/")
     m = re.fullmatch(r"(.+)\.s3[.-]?([a-z0-9-]*)\.amazonaws\.com", host)
     if m and not m.group(1).startswith("s3"):
-        return f"arn:aws:s3:::{m.group(1)}/{path}"
-    if re.fullmatch(r"s3[.-]?([a-z0-9-]*)\.amazonaws\.com", host):
-        return f"arn:aws:s3:::{path}"
-    raise CfnError(f"TemplateURL {url} is not an Amazon S3 URL")
+        bucket, key = m.group(1), path
+    elif re.fullmatch(r"s3[.-]?([a-z0-9-]*)\.amazonaws\.com", host):
+        bucket, _, key = path.partition("/")
+    else:
+        raise CfnError(f"TemplateURL {url} is not an Amazon S3 URL")
+    return cfnsim_iam.named_resource("s3", {"Bucket": bucket, "Key": key}, None, None)
 
 
 EC2_ID_TYPES = ("AWS::EC2::VPC::Id", "AWS::EC2::Subnet::Id", "AWS::EC2::SecurityGroup::Id")
@@ -2154,18 +2147,13 @@ class _Ctx:
         launch = self.stack.launch
         if launch is None:
             return self.sim.aws.client(service, self.account)
-        c = self.sim.aws.client(service, creds=launch.credentials())
-        prefix = c.meta.service_model.endpoint_prefix
-
-        def judge(params, model, **_):
-            self.authorize(f"{prefix}:{model.name}",
-                           iam_eval.resource_of(prefix, model.name, params, self.account, self.region))
-        c.meta.events.register("before-parameter-build", judge)
-        return c
+        # the launch role's session: awsenv judges each call by the role's policies
+        return self.sim.aws.client(service, creds=launch.credentials())
 
     def authorize(self, action, resource):
         """In a played Service Catalog launch, the launch role must allow ACTION on
-        RESOURCE (iam_eval); elsewhere nothing to judge."""
+        RESOURCE, a call that does not reach awsenv (cfnsim_iam); elsewhere nothing to
+        judge."""
         if self.stack.launch is not None:
             self.stack.launch.authorize(action, resource)
 
