@@ -214,7 +214,7 @@ class Catalog:
         Service Catalog does, then cfnsim creates the stack SC-<account>-pp-<id> in ACCOUNT as
         the launch role. templates maps a LoadTemplateFromURL to a local file. Returns the
         stack (look at .status); raises ScError for a refusal before any stack exists."""
-        # ProvisionProduct judged on "*" (stricter than a product ARN: only "*" grants it)
+        # judged on resource "*": only a statement whose Resource matches "*" grants it
         verdict = cfnsim_iam.decide(launcher["policies"], "servicecatalog:ProvisionProduct", "*",
                                     launcher["arn"], sim.aws.region)
         if verdict != "Allow":
