@@ -46,6 +46,7 @@ from botocore.credentials import Credentials  # noqa: E402
 import botocore.session  # noqa: E402
 
 from hub_side import HubSide  # noqa: E402
+from iam_eval import SWITCH as IAM_SWITCH, IamEval  # noqa: E402
 from peering import PeeringError, Peerings  # noqa: E402
 from tgw import Tgw  # noqa: E402
 from ram import ACTIONS as RAM_ACTIONS, Ram, RamError  # noqa: E402
@@ -81,6 +82,7 @@ DEFAULTS = {
     # transit gateway quotas (tgw.py; Transit Gateway Guide, "Quotas"), settable low
     "tgw_max_attachments_per_tgw": 5000,
     "tgw_max_routes_per_tgw": 10000,
+    IAM_SWITCH: True,  # iam_eval.py: identity policies of assumed roles and users judged
 }
 
 
@@ -519,6 +521,7 @@ class AwsEnv:
             "max_routes_per_table": args.max_routes_per_table,
             "max_clock_skew": args.max_clock_skew,
             "require_signed_token": not args.allow_unsigned_token,
+            IAM_SWITCH: not getattr(args, "no_iam_policies", False),
         }
         for k in ("ram_max_principals_per_share", "ram_max_shares_per_account",
                   "tgw_max_attachments_per_tgw", "tgw_max_routes_per_tgw"):
@@ -543,6 +546,7 @@ class AwsEnv:
         self.ram = Ram(self.accounts_doc, lambda: self.config)
         self.route53 = r53rest.Route53(self.vpc_owner)
         self.tgw = Tgw(Moto.ec2, self.ram, lambda: self.config)
+        self.iam_eval = IamEval(self, Cred)
         self.log = args.log_requests
 
     # ---------------- control API ----------------
@@ -583,6 +587,8 @@ class AwsEnv:
         if p.startswith("/_awsenv/tgw/"):  # tgw.py: hold attachments in `pending`
             with self.moto.lock:
                 return self.tgw.control(method, p, doc)
+        if p.startswith("/_awsenv/iam/"):
+            return self.iam_eval.control(method, p, doc)
         if p == "/_awsenv/reset" and method == "POST":
             self.reset()
             return 200, {"ok": True}
@@ -973,6 +979,9 @@ class AwsEnv:
                 raise call.error
             if rule is not None and rule["fault"] != "latency":
                 raise fault_error(svc, rule)
+            denied = self.iam_eval.check(call)
+            if denied is not None:
+                raise AwsError(*denied)
             if svc == "ram":
                 if action == "DeleteResourceShare":
                     body = json.dumps(dict(parse_qsl(call.query or ""))).encode()
@@ -1255,6 +1264,8 @@ def main(argv=None):
                     help="seconds a request's X-Amz-Date may differ from now (900)")
     ap.add_argument("--allow-unsigned-token", action="store_true",
                     help="accept x-amz-security-token outside SignedHeaders")
+    ap.add_argument("--no-iam-policies", action="store_true",
+                    help="do not judge assumed roles' and users' calls by their policies")
     ap.add_argument("--seed", type=int, default=0, help="default fault seed (0)")
     ap.add_argument("--log-requests", action="store_true", help="log each request to stderr")
     args = ap.parse_args(argv)

@@ -354,6 +354,12 @@ class Ec2Test(AwsEnvCase):
         a_rt = hub_ec2.create_route_table(VpcId=a_vpc)["RouteTable"]["RouteTableId"]
         role_arn = hub_iam.create_role(RoleName="vpc-peer",
                                        AssumeRolePolicyDocument=json.dumps(trust(f"arn:aws:iam::{C}:root")))["Role"]["Arn"]
+        # what the role may do (iam_eval.py): accept, judged on the peering and the hub VPC
+        hub_iam.put_role_policy(RoleName="vpc-peer", PolicyName="accept", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "ec2:AcceptVpcPeeringConnection",
+                "Resource": [f"arn:aws:ec2:us-east-1:{HUB}:vpc-peering-connection/*",
+                             f"arn:aws:ec2:us-east-1:{HUB}:vpc/{a_vpc}"]}]}))
         b_vpc = self.vpc("client-b", "10.0.4.0/22")
         # B requests the peering to A's VPC
         pcx = b_ec2.create_vpc_peering_connection(VpcId=b_vpc, PeerVpcId=a_vpc, PeerOwnerId=HUB,

@@ -78,6 +78,10 @@ class IamStsTest(AwsEnvCase):
         b_iam = self.client("iam", "client-b")
         app_arn = b_iam.create_role(RoleName="app", AssumeRolePolicyDocument=json.dumps(trust(B)))["Role"]["Arn"]
         hub_arn = self.make_role(trust(app_arn))
+        # chaining: the session's own policies must allow sts:AssumeRole too (iam_eval.py)
+        b_iam.put_role_policy(RoleName="app", PolicyName="chain", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Resource": hub_arn}]}))
         self.assertFalse(self.can_assume("client-b", hub_arn))  # the user, not the role
         c = self.client("sts", "client-b").assume_role(RoleArn=app_arn, RoleSessionName="app1")["Credentials"]
         sts_b_app = self.env.client("sts", creds=(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]))

@@ -128,6 +128,11 @@ class SigningTest(AwsEnvCase):
         import json
         from awsenv_base import trust
         arn = iam.create_role(RoleName="r1", AssumeRolePolicyDocument=json.dumps(trust(HUB)))["Role"]["Arn"]
+        # the session's own rights (iam_eval.py): the calls below are judged by them
+        iam.put_role_policy(RoleName="r1", PolicyName="describe", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                                                    "Action": ["ec2:DescribeVpcs", "iam:ListRoles"],
+                                                    "Resource": "*"}]}))
         c = self.client("sts").assume_role(RoleArn=arn, RoleSessionName="sess")["Credentials"]
         return (c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
 

@@ -48,7 +48,7 @@ from urllib.parse import quote, urlsplit, parse_qs
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import iam_eval  # noqa: E402
+import cfnsim_iam  # noqa: E402
 import rules as template_rules  # noqa: E402
 import servicecatalog  # noqa: E402
 
@@ -149,6 +149,24 @@ class Aws:
 
     def account_id(self, who):
         return self.account(who)["id"]
+
+    def service_session(self, role_arn, service, session_name):
+        """The temporary keys SERVICE gets for ROLE_ARN (awsenv's /_awsenv/iam/service-session:
+        the role must trust the service principal), as {"AccessKeyId", "SecretAccessKey",
+        "SessionToken", "Arn"}."""
+        import urllib.error
+        import urllib.request
+        req = urllib.request.Request(
+            self.url + "/_awsenv/iam/service-session", method="POST",
+            data=json.dumps({"role_arn": role_arn, "service": service,
+                             "session_name": session_name[:64]}).encode(),
+            headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            raise CfnError(f"{service} cannot assume {role_arn}: "
+                           f"{json.loads(e.read() or b'{}').get('error', e.code)}") from None
 
     def client(self, service, who=None, creds=None, region=None, retries=3):
         import boto3
@@ -645,7 +663,6 @@ class Function:
         self.sandbox = None
         self.worker = None
         self.invocations = []
-        self.stand_in_role = None
         self.vpc_config = None     # {"SubnetIds": [...], "SecurityGroupIds": [...]} or None
         self.vpc_host = None       # its data-plane host (the first subnet), made at first use
         self.sync_lock = threading.Lock()
@@ -737,36 +754,17 @@ class LambdaService:
             raise CfnError(f"Runtime {runtime}: the deployment package has no executable bootstrap")
         fn = Function(name, arn, account, region, role_arn, runtime, handler, timeout, memory,
                       variables, root, os.path.join(self.workdir, f"lambda.{name}.log"))
-        if self.credentials == "session":
-            self._make_stand_in(fn)
         with self.lock:
             self.functions[arn] = fn
         return fn
-
-    def _make_stand_in(self, fn):
-        """awsenv cannot model the lambda.amazonaws.com service principal, so the function's
-        temporary credentials come from a stand-in role of the same account (no policies)
-        that trusts the account; deleted with the function."""
-        iam = self.aws.client("iam", fn.account)
-        name = "cfnsim-lambda-" + hashlib.sha1(fn.arn.encode()).hexdigest()[:24]
-        trust = {"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{fn.account}:root"},
-            "Action": "sts:AssumeRole"}]}
-        try:
-            iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
-                            Description="cfnsim: stands in for the Lambda execution role")
-        except Exception as e:                    # noqa: BLE001
-            if _aws_code(e) != "EntityAlreadyExists":
-                raise
-        fn.stand_in_role = name
 
     def credentials_for(self, fn):
         a = self.aws.account(fn.account)
         if self.credentials != "session":
             return a["access_key_id"], a["secret_access_key"], None
-        sts = self.aws.client("sts", fn.account)
-        c = sts.assume_role(RoleArn=f"arn:aws:iam::{fn.account}:role/{fn.stand_in_role}",
-                            RoleSessionName=fn.name[:64])["Credentials"]
+        # the execution role's own session, as Lambda gets it: its policies are what awsenv
+        # judges the function's calls by (tests/awsenv/iam_eval.py)
+        c = self.aws.service_session(fn.role_arn, "lambda.amazonaws.com", fn.name)
         with self.lock:
             self.keys[c["AccessKeyId"]] = fn
         return c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]
@@ -795,7 +793,7 @@ class LambdaService:
     def _invoke_request(self, h):
         """Invoke as Lambda answers it (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html):
         the caller is the function its access key was issued to, and its execution role's
-        identity policies must allow lambda:InvokeFunction on the target (iam_eval); the target
+        identity policies must allow lambda:InvokeFunction on the target (cfnsim_iam); the target
         runs synchronously; a function error is 200 with X-Amz-Function-Error: Unhandled."""
         from urllib.parse import unquote
         body, problem = h._read_body(LAMBDA_PAYLOAD_LIMIT)
@@ -815,14 +813,14 @@ class LambdaService:
         if caller is None:
             return self._lambda_error(h, 403, "UnrecognizedClientException",
                                       "The security token included in the request is invalid.")
-        name = unquote(m.group(1))
-        arn = name if name.startswith("arn:") else \
-            f"arn:aws:lambda:{caller.region}:{caller.account}:function:{name}"
+        arn = cfnsim_iam.named_resource("lambda", {"FunctionName": unquote(m.group(1))},
+                                        caller.account, caller.region)
         role = caller.role_arn.rsplit("/", 1)[1]
         try:
-            docs = iam_eval.role_policies(self.aws.client("iam", caller.account), role)
-            decision = iam_eval.decide(docs, "lambda:InvokeFunction", arn)
-        except iam_eval.PolicyUnsupported as e:
+            docs = cfnsim_iam.role_policies(self.aws.client("iam", caller.account), role)
+            decision = cfnsim_iam.decide(docs, "lambda:InvokeFunction", arn, caller.role_arn,
+                                         caller.region)
+        except cfnsim_iam.Unsupported as e:
             return self._lambda_error(h, 500, "ServiceException", f"cfnsim: {e}")
         self.sync_invocations.append((caller.name, arn, decision))
         if decision != "Allow":
@@ -887,12 +885,6 @@ class LambdaService:
         if fn is None:
             return
         self._stop(fn)
-        if fn.stand_in_role:
-            try:
-                self.aws.client("iam", fn.account).delete_role(RoleName=fn.stand_in_role)
-            except Exception as e:                # noqa: BLE001
-                if _aws_code(e) != "NoSuchEntity":
-                    raise
 
     def _stop(self, fn):
         if fn.worker is not None:
@@ -1153,10 +1145,11 @@ class LambdaFunction(Provider):
         if isinstance(trust, str):
             from urllib.parse import unquote
             trust = json.loads(unquote(trust))
-        if not _trusts_service(trust, "lambda.amazonaws.com"):
+        if not cfnsim_iam.trusts_service(trust, "lambda.amazonaws.com"):
             raise CfnError("The role defined for the function cannot be assumed by Lambda.")
         name = props.get("FunctionName") or ctx.physical_name(logical, 64)
-        ctx.authorize("lambda:CreateFunction", f"arn:aws:lambda:{ctx.region}:{ctx.account}:function:{name}")
+        ctx.authorize("lambda:CreateFunction",
+                      cfnsim_iam.named_resource("lambda", {"FunctionName": name}, ctx.account, ctx.region))
         ctx.authorize("iam:PassRole", role_arn)
         variables = (props.get("Environment") or {}).get("Variables") or {}
         vpc = self._vpc_config(ctx, logical, props.get("VpcConfig"), role_arn)
@@ -1188,9 +1181,13 @@ class LambdaFunction(Provider):
         if len({x["VpcId"] for x in subs}) != 1:
             raise CfnError("The subnets of a function's VpcConfig must be in one VPC")
         role = role_arn.rsplit("/", 1)[1]
-        docs = iam_eval.role_policies(ctx.client("iam"), role)
+        docs = cfnsim_iam.role_policies(ctx.client("iam"), role)
         for action in self.VPC_ACTIONS:
-            if iam_eval.decide(docs, action, "*") != "Allow":
+            try:
+                verdict = cfnsim_iam.decide(docs, action, "*", role_arn, ctx.region)
+            except cfnsim_iam.Unsupported as e:
+                raise Unsupported(f"{logical}: execution role {role}: {e}") from None
+            if verdict != "Allow":
                 raise CfnError(f"The provided execution role does not have permissions to call "
                                f"{action.split(':')[1]} on EC2")
         return {"SubnetIds": list(vpc["SubnetIds"]),
@@ -1199,20 +1196,6 @@ class LambdaFunction(Provider):
     def delete(self, ctx, res):
         ctx.authorize("lambda:DeleteFunction", res["Attributes"].get("Arn", "*"))
         ctx.sim.lambdas.delete(res["Attributes"].get("Arn", ""))
-
-
-def _trusts_service(doc, service):
-    sts = doc.get("Statement", [])
-    for st in sts if isinstance(sts, list) else [sts]:
-        p = st.get("Principal") or {}
-        svc = p.get("Service") if isinstance(p, dict) else None
-        svcs = svc if isinstance(svc, list) else [svc]
-        acts = st.get("Action")
-        acts = acts if isinstance(acts, list) else [acts]
-        if st.get("Effect") == "Allow" and service in svcs and \
-                any(a in ("sts:AssumeRole", "sts:*", "*") for a in acts):
-            return True
-    return False
 
 
 class CustomResource(Provider):
@@ -2048,16 +2031,16 @@ class ScPortfolioShare(Provider):
 
 class LaunchRole:
     """A played Service Catalog launch: the product's stack is created (and deleted) as the
-    launch role. awsenv does not model the servicecatalog.amazonaws.com principal, so cfnsim
-    checks the role's trust itself, makes the calls with a stand-in session (a role of the
-    account that trusts the account and has no policies, assumed through awsenv's STS and
-    deleted when the operation ends) and judges every call against the launch role's own
-    policies (iam_eval.py): what the role does not allow fails as AccessDenied."""
+    launch role: cfnsim checks the role trusts servicecatalog.amazonaws.com, makes the calls
+    with the role's own session (awsenv's service sessions), which awsenv judges by the role's
+    policies (tests/awsenv/iam_eval.py), and judges the calls that do not reach awsenv
+    (Lambda, CloudFormation, S3, iam:PassRole) itself with the same evaluator (cfnsim_iam):
+    what the role does not allow fails as AccessDenied."""
 
     def __init__(self, sim, account, role_arn, template_url):
         self.sim, self.account, self.role_arn, self.template_url = sim, account, role_arn, template_url
         self.role_name = role_arn.rsplit("/", 1)[1]
-        self.docs, self.creds, self.stand_in = None, None, None
+        self.docs, self.creds = None, None
 
     def begin(self, stack, action="cloudformation:CreateStack"):
         iam = self.sim.aws.client("iam", self.account)
@@ -2069,39 +2052,29 @@ class LaunchRole:
         if isinstance(trust, str):
             from urllib.parse import unquote
             trust = json.loads(unquote(trust))
-        if not _trusts_service(trust, "servicecatalog.amazonaws.com"):
+        if not cfnsim_iam.trusts_service(trust, "servicecatalog.amazonaws.com"):
             raise CfnError(f"launch role {self.role_arn} does not trust servicecatalog.amazonaws.com")
-        self.docs = iam_eval.role_policies(iam, self.role_name)
+        self.docs = cfnsim_iam.role_policies(iam, self.role_name)
         try:
             self.authorize(action, stack.id)
             if action == "cloudformation:CreateStack":
                 self.authorize("s3:GetObject", _s3_arn(self.template_url))
         except Exception as e:                    # noqa: BLE001  (AccessDenied)
             raise CfnError(_aws_message(e)) from None
-        name = "cfnsim-sc-" + uuid.uuid4().hex[:20]
-        doc = {"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{self.account}:root"},
-            "Action": "sts:AssumeRole"}]}
-        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(doc),
-                        Description="cfnsim: stands in for a Service Catalog launch role's session")
-        self.stand_in = name
-        c = self.sim.aws.client("sts", self.account).assume_role(
-            RoleArn=f"arn:aws:iam::{self.account}:role/{name}",
-            RoleSessionName="ServiceCatalogProvisioning")["Credentials"]
+        c = self.sim.aws.service_session(self.role_arn, "servicecatalog.amazonaws.com",
+                                         "ServiceCatalogProvisioning")
         self.creds = (c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
 
     def end(self):
-        if self.stand_in:
-            self.sim.aws.client("iam", self.account).delete_role(RoleName=self.stand_in)
-        self.stand_in, self.creds = None, None
+        self.creds = None
 
     def credentials(self):
         return self.creds
 
     def authorize(self, action, resource):
         try:
-            d = iam_eval.decide(self.docs, action, resource)
-        except iam_eval.PolicyUnsupported as e:
+            d = cfnsim_iam.decide(self.docs, action, resource, self.role_arn, self.sim.aws.region)
+        except cfnsim_iam.Unsupported as e:
             raise Unsupported(f"launch role {self.role_name}: {e}") from None
         if d != "Allow":
             why = "an explicit deny" if d == "ExplicitDeny" else "no identity-based policy allows it"
@@ -2117,10 +2090,12 @@ def _s3_arn(url):
     host, path = u.hostname or "", u.path.lstrip("/")
     m = re.fullmatch(r"(.+)\.s3[.-]?([a-z0-9-]*)\.amazonaws\.com", host)
     if m and not m.group(1).startswith("s3"):
-        return f"arn:aws:s3:::{m.group(1)}/{path}"
-    if re.fullmatch(r"s3[.-]?([a-z0-9-]*)\.amazonaws\.com", host):
-        return f"arn:aws:s3:::{path}"
-    raise CfnError(f"TemplateURL {url} is not an Amazon S3 URL")
+        bucket, key = m.group(1), path
+    elif re.fullmatch(r"s3[.-]?([a-z0-9-]*)\.amazonaws\.com", host):
+        bucket, _, key = path.partition("/")
+    else:
+        raise CfnError(f"TemplateURL {url} is not an Amazon S3 URL")
+    return cfnsim_iam.named_resource("s3", {"Bucket": bucket, "Key": key}, None, None)
 
 
 EC2_ID_TYPES = ("AWS::EC2::VPC::Id", "AWS::EC2::Subnet::Id", "AWS::EC2::SecurityGroup::Id")
@@ -2190,18 +2165,13 @@ class _Ctx:
         launch = self.stack.launch
         if launch is None:
             return self.sim.aws.client(service, self.account)
-        c = self.sim.aws.client(service, creds=launch.credentials())
-        prefix = c.meta.service_model.endpoint_prefix
-
-        def judge(params, model, **_):
-            self.authorize(f"{prefix}:{model.name}",
-                           iam_eval.resource_of(prefix, model.name, params, self.account, self.region))
-        c.meta.events.register("before-parameter-build", judge)
-        return c
+        # the launch role's session: awsenv judges each call by the role's policies
+        return self.sim.aws.client(service, creds=launch.credentials())
 
     def authorize(self, action, resource):
         """In a played Service Catalog launch, the launch role must allow ACTION on
-        RESOURCE (iam_eval); elsewhere nothing to judge."""
+        RESOURCE, a call that does not reach awsenv (cfnsim_iam); elsewhere nothing to
+        judge."""
         if self.stack.launch is not None:
             self.stack.launch.authorize(action, resource)
 
@@ -2767,8 +2737,7 @@ class Stack:
 
 def vars_of(fn):
     return {k: getattr(fn, k) for k in ("name", "arn", "account", "region", "role_arn", "runtime",
-                                        "handler", "timeout", "memory", "variables",
-                                        "stand_in_role")}
+                                        "handler", "timeout", "memory", "variables")}
 
 
 class _LazyMissing:

@@ -6,7 +6,7 @@ where it is checked), and a product launch is **played**: `Catalog.provision()` 
 Service Catalog does on ProvisionProduct (the launcher may use the portfolio, the product's
 launch constraint names the role, the template constraint's rules hold), then cfnsim
 deploys the product's template in the launcher's account as the launch role: every call the
-stack makes is judged against that role's own policies (iam_eval.py), never the
+stack makes is judged against that role's own policies (cfnsim_iam.py), never the
 launcher's. Not modelled: TagOptions, StackSet/notification/resource-update constraints,
 provisioned-product updates, organization shares (docs/deploy.md: the management account's
 API), AcceptLanguage other than en.
@@ -17,7 +17,7 @@ import re
 import threading
 import uuid
 
-import iam_eval
+import cfnsim_iam
 import rules as rules_mod
 
 DOC = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/"
@@ -214,7 +214,10 @@ class Catalog:
         Service Catalog does, then cfnsim creates the stack SC-<account>-pp-<id> in ACCOUNT as
         the launch role. templates maps a LoadTemplateFromURL to a local file. Returns the
         stack (look at .status); raises ScError for a refusal before any stack exists."""
-        if iam_eval.decide(launcher["policies"], "servicecatalog:ProvisionProduct", "*") != "Allow":
+        # judged on resource "*": only a statement whose Resource matches "*" grants it
+        verdict = cfnsim_iam.decide(launcher["policies"], "servicecatalog:ProvisionProduct", "*",
+                                    launcher["arn"], sim.aws.region)
+        if verdict != "Allow":
             raise ScError("AccessDeniedException",
                           f"{launcher['arn']} is not authorized to perform servicecatalog:ProvisionProduct")
         with self.lock:

@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "awsenv"))
 os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
 import cfnsim  # noqa: E402
-import iam_eval  # noqa: E402
+import cfnsim_iam  # noqa: E402
 from harness import AwsEnvProcess  # noqa: E402
 
 HUB = os.path.join(ROOT, "templates", "hub.yaml")
@@ -212,9 +212,10 @@ class BrokerStack(unittest.TestCase):
         return {s.get("Sid"): s for s in doc["Statement"]}
 
     def decide(self, sids, action, resource):
-        # iam_eval models no Condition: judge the statements without one
-        plain = [s for s in sids.values() if "Condition" not in s]
-        return iam_eval.decide([{"Statement": plain}], action, resource)
+        # the role's statements, conditions included, by awsenv's evaluator as a hub role
+        role = f"arn:aws:iam::{self.env.accounts['hub']['id']}:role/vpcpeer-broker"
+        return cfnsim_iam.decide([{"Statement": list(sids.values())}], action, resource, role,
+                                 "us-east-1")
 
     def test_hub_with_hosted_zone_hands_the_broker_its_zone(self):
         zone = self.zone()

@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import cfnsim  # noqa: E402
-import iam_eval  # noqa: E402
+import cfnsim_iam  # noqa: E402
 import servicecatalog  # noqa: E402
 import test_stacks as ts  # noqa: E402
 
@@ -59,7 +59,7 @@ def app_team(env, who):
     arn = iam.create_user(UserName="app-team")["User"]["Arn"]
     iam.put_user_policy(UserName="app-team", PolicyName="service-catalog-end-user",
                         PolicyDocument=json.dumps(APP_TEAM_POLICY))
-    return {"arn": arn, "policies": iam_eval.user_policies(iam, "app-team")}
+    return {"arn": arn, "policies": cfnsim_iam.user_policies(iam, "app-team")}
 
 
 class Catalog(unittest.TestCase):
@@ -136,16 +136,21 @@ class Catalog(unittest.TestCase):
 
 
 class PolicyEvaluation(unittest.TestCase):
-    """iam_eval.decide: IAM's order (explicit deny, allow, implicit deny) and wildcards."""
+    """cfnsim_iam.decide (awsenv's evaluator on one resource): IAM's order (explicit deny,
+    allow, implicit deny), wildcards, and conditions on the request's context."""
 
+    ROLE = "arn:aws:iam::222222222222:role/launch"
     DOC = {"Statement": [
         {"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"},
         {"Effect": "Allow", "Action": "iam:CreateRole", "Resource": "arn:aws:iam::222222222222:role/SC-*"},
         {"Effect": "Deny", "Action": "ec2:DescribeVpcs", "Resource": "*"},
         {"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:s3:::bucket/*"}]}
 
+    def d(self, docs, action, resource, principal=ROLE, region="us-east-1"):
+        return cfnsim_iam.decide(docs, action, resource, principal, region)
+
     def test_decide(self):
-        d = iam_eval.decide
+        d = self.d
         self.assertEqual(d([self.DOC], "ec2:DescribeSubnets", "*"), "Allow")
         self.assertEqual(d([self.DOC], "EC2:describesubnets", "*"), "Allow")  # actions: any case
         self.assertEqual(d([self.DOC], "ec2:DescribeVpcs", "*"), "ExplicitDeny")
@@ -157,9 +162,30 @@ class PolicyEvaluation(unittest.TestCase):
         self.assertEqual(d([self.DOC], "s3:GetObject", "arn:aws:s3:::bucket/k"), "Allow")
         self.assertEqual(d([self.DOC], "iam:GetRole", "arn:aws:s3:::bucket/k"), "ImplicitDeny")
         self.assertEqual(d([], "ec2:DescribeSubnets", "*"), "ImplicitDeny")
-        with self.assertRaises(iam_eval.PolicyUnsupported):
-            d([{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*",
-                              "Condition": {"Bool": {"aws:SecureTransport": "true"}}}}], "s3:GetObject", "*")
+
+    def test_conditions_are_evaluated(self):
+        # cfnsim's former evaluator refused every Condition of a matching statement as
+        # unsupported; awsenv's evaluates them on the call's context
+        doc = {"Statement": [
+            {"Effect": "Allow", "Action": ["lambda:InvokeFunction", "s3:GetObject"], "Resource": "*",
+             "Condition": {"StringEquals": {"aws:ResourceAccount": "222222222222",
+                                            "aws:RequestedRegion": "us-east-1"}}},
+            {"Effect": "Deny", "Action": "lambda:InvokeFunction", "Resource": "*",
+             "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/launch"}}}]}
+        fn = "arn:aws:lambda:us-east-1:222222222222:function:f"
+        self.assertEqual(self.d([doc], "lambda:InvokeFunction", fn), "Allow")
+        self.assertEqual(self.d([doc], "lambda:InvokeFunction", fn, region="eu-west-1"), "ImplicitDeny")
+        self.assertEqual(self.d([doc], "lambda:InvokeFunction",
+                                "arn:aws:lambda:us-east-1:333333333333:function:f"), "ImplicitDeny")
+        self.assertEqual(self.d([doc], "lambda:InvokeFunction", fn,
+                                principal="arn:aws:iam::222222222222:role/other"), "ExplicitDeny")
+        # an S3 ARN names no account: a condition on aws:ResourceAccount does not hold
+        self.assertEqual(self.d([doc], "s3:GetObject", "arn:aws:s3:::bucket/k"), "ImplicitDeny")
+        # what awsenv does not model is refused, not guessed
+        odd = {"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*",
+                             "Condition": {"NumericLessThan": {"s3:max-keys": "10"}}}}
+        with self.assertRaises(cfnsim_iam.Unsupported):
+            self.d([odd], "s3:GetObject", "*")
 
 
 @unittest.skipIf(ts.MISSING, ts.MISSING or "")
@@ -193,7 +219,8 @@ class PlayedLaunch(ts.StackCase):
     def test_app_team_launches_through_the_launch_role(self):
         for action in ("ec2:CreateVpc", "ec2:CreateVpcPeeringConnection", "iam:CreateRole",
                        "iam:PassRole", "lambda:CreateFunction", "cloudformation:CreateStack"):
-            self.assertNotEqual(iam_eval.decide(self.team["policies"], action, "*"), "Allow", action)
+            self.assertNotEqual(cfnsim_iam.decide(self.team["policies"], action, "*", self.team["arn"],
+                                                  self.sim.aws.region), "Allow", action)
         st = self.provision()
         self.assertEqual(st.status, "CREATE_COMPLETE", self.diagnose(st))
         self.assertTrue(st.name.startswith(f"SC-{self.b}-pp-"), st.name)
@@ -222,7 +249,8 @@ class PlayedLaunch(ts.StackCase):
         st = self.provision()
         self.assertEqual(st.status, "ROLLBACK_COMPLETE", self.diagnose(st))
         why = " ".join(st.failure_reasons())
-        self.assertIn("AccessDenied", why)
+        # awsenv judges the launch role's session: EC2's UnauthorizedOperation
+        self.assertIn("UnauthorizedOperation", why)
         self.assertIn("assumed-role/vpcpeer-client-launch/ServiceCatalogProvisioning is not "
                       "authorized to perform: ec2:CreateVpc", why)
         # the registration made before the VPC was released on rollback

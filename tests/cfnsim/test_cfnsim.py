@@ -363,6 +363,13 @@ class Peering(SimCase):
         self.hub_iam = self.env.client("iam", "hub")
         self.hub_vpc = self.hub_ec2.create_vpc(CidrBlock="10.0.0.0/22")["Vpc"]["VpcId"]
         self.hub_iam.create_role(RoleName="peer", AssumeRolePolicyDocument=self.trust("111111111111"))
+        # what the role may do (awsenv judges its session): accept into the hub VPC, authorized
+        # against the peering and the accepter VPC (templates/hub.yaml's peer roles)
+        self.hub_iam.put_role_policy(RoleName="peer", PolicyName="accept", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "ec2:AcceptVpcPeeringConnection",
+                "Resource": ["arn:aws:ec2:us-east-1:111111111111:vpc-peering-connection/*",
+                             f"arn:aws:ec2:us-east-1:111111111111:vpc/{self.hub_vpc}"]}]}))
 
     @staticmethod
     def trust(*accounts):

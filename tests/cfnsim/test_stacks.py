@@ -126,9 +126,17 @@ class StackCase(unittest.TestCase):
                       "\n".join(f"--- {k}\n{v[-3000:]}" for k, v in bad.items()))
 
     def start_broker(self, args=()):
+        # The broker runs as hub.yaml's BrokerRole (its instance profile's session, as EC2
+        # gives it): awsenv judges each of its calls by that role's policies (issue 22).
+        c = self.sim.aws.service_session(self.hub.stack.outputs["BrokerRoleArn"],
+                                         "ec2.amazonaws.com", "i-broker")
         b = bh.Broker(self.env, self.hub, self.workdir, args=self.mode_args + list(args),
                       binary=self.bin,
-                      allow=CLIENTS, name=f"broker{len(self.brokers) + 1}")
+                      allow=CLIENTS, name=f"broker{len(self.brokers) + 1}",
+                      env_extra={"AWS_ACCESS_KEY_ID": c["AccessKeyId"],
+                                 "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
+                                 "AWS_SESSION_TOKEN": c["SessionToken"]})
+        b.secrets += [c["SecretAccessKey"], c["SessionToken"]]
         self.brokers.append(b)
         return b.start()
 
@@ -351,6 +359,17 @@ class Rollback(StackCase):
         doc["Resources"]["OtherVpc"] = {"Type": "AWS::EC2::VPC",
                                         "Properties": {"CidrBlock": "172.16.0.0/22"}}
         doc["Resources"][self.confirmation]["Properties"]["VpcId"] = {"Ref": "OtherVpc"}
+        if self.MODE == "broker":
+            # the handler requests from that VPC: the doctored template grants its role that
+            # VPC's requests too, else awsenv refuses the request as AWS would (issue 22)
+            other = {"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:"
+                                "vpc/${OtherVpc}"}
+            doc["Resources"]["PeeringPolicy"]["Properties"]["PolicyDocument"]["Statement"] += [
+                {"Effect": "Allow", "Action": "ec2:CreateVpcPeeringConnection", "Resource": other},
+                {"Effect": "Allow", "Action": "ec2:DeleteVpcPeeringConnection",
+                 "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:"
+                                         "${AWS::AccountId}:vpc-peering-connection/*"},
+                 "Condition": {"ArnEquals": {"ec2:RequesterVpc": other}}}]
         st = self.deploy(broker, "client-c", "client-c", template=doc)
         reason = self.assertRolledBack(st, broker, "client-c")
         self.assertRegex(reason.lower(), "vpc")

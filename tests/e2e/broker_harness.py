@@ -83,11 +83,16 @@ HUB_TRUST = {
                    "Principal": {"AWS": f"arn:aws:iam::{HUB_ACCOUNT}:root"},
                    "Action": "sts:AssumeRole"}],
 }
-ACCEPT_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "ec2:AcceptVpcPeeringConnection",
-                   "Resource": f"arn:aws:ec2:{REGION}:{HUB_ACCOUNT}:vpc-peering-connection/*"}],
-}
+def accept_policy(hub_vpc):
+    """templates/hub.yaml's peer-role policy: AcceptVpcPeeringConnection is authorized against
+    the peering and the accepter VPC (VPC Peering Guide, "Identity and access management for
+    VPC peering"); awsenv judges both (tests/awsenv/iam_eval.py)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "ec2:AcceptVpcPeeringConnection",
+                       "Resource": [f"arn:aws:ec2:{REGION}:{HUB_ACCOUNT}:vpc-peering-connection/*",
+                                    f"arn:aws:ec2:{REGION}:{HUB_ACCOUNT}:vpc/{hub_vpc}"]}],
+    }
 
 
 def vpcpeer_bin():
@@ -363,7 +368,7 @@ class Hub:
             name = f"{role_prefix}-{i}"
             self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(HUB_TRUST))
             self.iam.put_role_policy(RoleName=name, PolicyName="accept-peering-into-hub-vpc",
-                                     PolicyDocument=json.dumps(ACCEPT_POLICY))
+                                     PolicyDocument=json.dumps(accept_policy(self.vpc)))
             self.roles.append(name)
 
     def role_arn(self, i=0):

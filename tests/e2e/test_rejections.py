@@ -405,7 +405,8 @@ class Rejections(E2ECase):
         # a peering that was rejected by the hub
         rej_vpc = cb.create_vpc(right_cidr)
         rej_pcx = cb.request_peering(rej_vpc, self.ns3)
-        cb.assume_peer_role(role).reject_vpc_peering_connection(VpcPeeringConnectionId=rej_pcx)
+        # (the hub's own keys: the peer role may only accept, as templates/hub.yaml has it)
+        self.hub.ec2.reject_vpc_peering_connection(VpcPeeringConnectionId=rej_pcx)
         # the right peering, accepted (for the final check and the vpc mismatch)
         good_pcx = cb.request_peering(right_vpc, self.ns3)
         cb.accept(good_pcx, role)

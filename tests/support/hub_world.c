@@ -12,15 +12,26 @@
 void vp_test_create_peer_roles(struct vp_aws_client *hub, const char *hub_account,
 			       const char *const *roles, size_t count)
 {
-	char trust[256];
+	char trust[256], accept[384];
 
 	snprintf(trust, sizeof(trust),
 		 "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"
 		 "{\"AWS\":\"arn:aws:iam::%s:root\"},\"Action\":\"sts:AssumeRole\"}]}",
 		 hub_account);
-	for (size_t i = 0; i < count; i++)
+	/* awsenv judges a session by its role's policies (tests/awsenv/iam_eval.py): the accept
+	 * is authorized against the peering and the accepter VPC, as templates/hub.yaml grants */
+	snprintf(accept, sizeof(accept),
+		 "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":"
+		 "\"ec2:AcceptVpcPeeringConnection\",\"Resource\":["
+		 "\"arn:aws:ec2:*:%s:vpc-peering-connection/*\",\"arn:aws:ec2:*:%s:vpc/*\"]}]}",
+		 hub_account, hub_account);
+	for (size_t i = 0; i < count; i++) {
 		free(vp_test_aws_raw(hub, VP_AWS_IAM, "CreateRole", NULL, "RoleName", roles[i],
 				     "AssumeRolePolicyDocument", trust, (char *)NULL));
+		free(vp_test_aws_raw(hub, VP_AWS_IAM, "PutRolePolicy", NULL, "RoleName", roles[i],
+				     "PolicyName", "accept", "PolicyDocument", accept,
+				     (char *)NULL));
+	}
 }
 
 struct vp_registry *vp_test_registry_new(const char *prefix, char dir[VP_TEST_REGISTRY_DIR_MAX],
