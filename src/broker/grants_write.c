@@ -18,8 +18,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 
-/* The quota in "Cannot exceed quota for ACLSizePerRole: 2048", else 0. */
-static size_t named_quota(const char *message)
+size_t vp_grants_refused_quota(const char *message)
 {
 	const char *at = strstr(message, "ACLSizePerRole:");
 	unsigned long long q;
@@ -27,40 +26,42 @@ static size_t named_quota(const char *message)
 
 	if (!at)
 		return 0;
+	at += strlen("ACLSizePerRole:");
+	if (*at == ' ')
+		at++;
+	if (*at < '0' || *at > '9')
+		return 0; /* strtoull would take a sign or more blanks */
 	errno = 0;
-	q = strtoull(at + strlen("ACLSizePerRole:"), &end, 10);
-	if (errno || end == at + strlen("ACLSizePerRole:") || q == 0 || q > 1000000)
+	q = strtoull(at, &end, 10);
+	if (errno || end == at || q == 0 || q > 1000000)
 		return 0;
 	return (size_t)q;
 }
 
-/*
- * The account of the principal in "Invalid principal in policy: "AWS":"P"":
- * P is "arn:<partition>:iam::<12 digits>:..." or 12 digits. false otherwise.
- */
-static bool invalid_account(const char *message, char out[VP_IDS_ACCOUNT_LEN + 1])
+bool vp_grants_refused_principal(const char *message, char out[VP_IDS_ACCOUNT_LEN + 1])
 {
 	const char *p = strstr(message, "Invalid principal in policy");
-	const char *q, *digits = NULL;
+	const char *q, *digits = NULL, *close;
 
 	if (!p || !(q = strstr(p, "\"AWS\":\"")))
 		return false;
 	q += strlen("\"AWS\":\"");
+	if (!(close = strchr(q, '"')))
+		return false;
 	if (strncmp(q, "arn:", 4) == 0) {
 		const char *iam = strstr(q, ":iam::");
-		const char *close = strchr(q, '"');
-		if (iam && close && iam < close)
+		if (iam && iam < close)
 			digits = iam + strlen(":iam::");
 	} else {
 		digits = q;
 	}
-	if (!digits)
+	/* 12 digits, then the ARN's next ':' or the closing quote */
+	if (!digits || close - digits < VP_IDS_ACCOUNT_LEN ||
+	    (digits[VP_IDS_ACCOUNT_LEN] != ':' && digits[VP_IDS_ACCOUNT_LEN] != '"'))
 		return false;
 	memcpy(out, digits, VP_IDS_ACCOUNT_LEN);
 	out[VP_IDS_ACCOUNT_LEN] = '\0';
-	return strnlen(digits, VP_IDS_ACCOUNT_LEN) == VP_IDS_ACCOUNT_LEN &&
-	       vp_ids_account_valid(out) &&
-	       (digits[VP_IDS_ACCOUNT_LEN] == ':' || digits[VP_IDS_ACCOUNT_LEN] == '"');
+	return vp_ids_account_valid(out);
 }
 
 vp_code vp_grants_write(struct vp_aws_client *aws, struct vp_metrics *metrics, const char *role,
@@ -80,7 +81,7 @@ vp_code vp_grants_write(struct vp_aws_client *aws, struct vp_metrics *metrics, c
 			return VP_OK;
 		if (strcmp(aerr.code, "LimitExceeded") == 0) {
 			out->limit_exceeded = true;
-			out->quota = named_quota(aerr.message);
+			out->quota = vp_grants_refused_quota(aerr.message);
 			return vp_fail(err, VP_ERR_EXHAUSTED,
 				       "the trust policy of %s is full: IAM refused it (%s)", role,
 				       aerr.message);
@@ -88,7 +89,7 @@ vp_code vp_grants_write(struct vp_aws_client *aws, struct vp_metrics *metrics, c
 		/* An invalid principal fails the whole document: drop it, write the rest. */
 		if (strcmp(aerr.code, "MalformedPolicyDocument") != 0 ||
 		    out->dropped_count == VP_GRANTS_MAX_DROPPED ||
-		    !invalid_account(aerr.message, account) ||
+		    !vp_grants_refused_principal(aerr.message, account) ||
 		    vp_policy_remove_account(policy, account, &changed, NULL) != VP_OK || !changed)
 			return vp_broker_aws_fail(err, &aerr, "updating the trust policy");
 		vp_log(VP_LOG_WARN,

@@ -32,6 +32,15 @@ struct vp_grants_write {
 	size_t quota;        /* the quota IAM named (0: it named none) */
 };
 
+/* The quota IAM names in a LimitExceeded message ("... ACLSizePerRole: 2048"), else 0. */
+size_t vp_grants_refused_quota(const char *message);
+/*
+ * The account of the principal IAM names in a MalformedPolicyDocument message
+ * ("Invalid principal in policy: "AWS":"arn:aws:iam::<account>:root"", or the
+ * bare 12 digits) into out; false when the message names none.
+ */
+bool vp_grants_refused_principal(const char *message, char out[VP_IDS_ACCOUNT_LEN + 1]);
+
 /*
  * Write *text (the serialized policy) as role's trust policy. An invalid
  * principal of an account is removed from policy, logged, counted, and the
