@@ -36,6 +36,13 @@ static bool same(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
+/* An active peering an earlier try of this confirm accepted (its intent names it). */
+static bool accepted_before(const struct vp_namespace_record *rec,
+			    const struct vp_aws_ec2_peering *p, const char *pcx)
+{
+	return same(p->status_code, "active") && strcmp(rec->peering_id, pcx) == 0;
+}
+
 /*
  * The peering must be this namespace's: requester = the account, its VPC, the
  * hub as accepter, and the requester's CIDR set exactly the namespace's block
@@ -66,6 +73,9 @@ static vp_code check_peering(const struct vp_broker *b, const struct vp_namespac
 	if (p->accepter.region && *p->accepter.region && strcmp(p->accepter.region, b->hub_region))
 		return vp_fail(err, VP_ERR_CONFLICT, "peering %s goes to region %s, not %s", pcx,
 			       p->accepter.region, b->hub_region);
+	if (accepted_before(rec, p, pcx))
+		return VP_OK; /* its CIDR set is checked after (accept_checked), a mismatch deleted
+			       */
 	return vp_broker_check_cidr_set(p, rec, same(p->status_code, "active"), err);
 }
 
@@ -283,8 +293,9 @@ static vp_code confirm_step(struct vp_broker *b, const struct vp_identity *calle
 		goto out;
 	vp_crash_point("confirm.after_intent");
 	/* Not active: pending (broker mode), or provisioning (accepted by an earlier try, or
-	 * by the client in peer-role mode). */
-	if (!same(p->status_code, "active") &&
+	 * by the client in peer-role mode); or active, accepted by an earlier try that stopped
+	 * before its CIDR check (a crash, a failed delete): checked, deleted on a mismatch. */
+	if ((!same(p->status_code, "active") || accepted_before(rec, p, req->peering_id)) &&
 	    (code = accept_checked(b, rec, req->peering_id,
 				   same(p->status_code, "pending-acceptance"), until, request_id,
 				   err)) != VP_OK)

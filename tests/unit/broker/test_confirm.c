@@ -278,6 +278,34 @@ static void test_broker_accepts_tags_routes(void **state)
 	assert_int_equal(fx_record(f, w->reg.record.n).state, VP_NS_ACTIVE);
 }
 
+/* An earlier try accepted the peering and stopped after (here: CreateTags refused); the retry
+ * finds it active with an extra block: deleted at once, not merely refused. */
+static void test_broker_retry_of_accepted_checks_and_deletes(void **state)
+{
+	struct world *w = *state;
+	struct fx *f = &w->f;
+	struct vp_error err;
+	char good[256], bad[256];
+
+	block_items(good, sizeof(good), w->reg.record.vpc_cidr, NULL);
+	block_items(bad, sizeof(bad), w->reg.record.vpc_cidr, "10.200.0.0/24");
+	peering_with(f, "pending-acceptance", "");
+	accepted(f);
+	peering_with(f, "active", good);
+	fx_error(f, 400, "UnauthorizedOperation", "no tags");
+	assert_int_not_equal(confirm_b(w, &err), VP_OK);
+	assert_still_pending(w, PCX);
+	stub_reset(f->stub);
+	peering_with(f, "active", bad);
+	peering_with(f, "active", bad);
+	fx_ok(f, "DeleteVpcPeeringConnection");
+	fx_ok(f, "CreateRoute"); /* there to be used by mistake */
+	assert_int_equal(confirm_b(w, &err), VP_ERR_CONFLICT);
+	assert_non_null(strstr(err.message, "deleted"));
+	assert_int_equal(fx_count(f), 3);
+	fx_expect(f, 2, "DeleteVpcPeeringConnection", "VpcPeeringConnectionId=" PCX, NULL);
+}
+
 /* ---- EC2's passing states (issue 22): waited out within a bound, then 503, never 409 ---- */
 
 /* A peering id EC2 does not show yet (created moments ago): read again, then confirmed. */
@@ -452,6 +480,8 @@ int main(void)
 						setup_broker_mode, teardown),
 		cmocka_unit_test_setup_teardown(test_broker_accepts_tags_routes, setup_broker_mode,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_broker_retry_of_accepted_checks_and_deletes,
+						setup_broker_mode, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_id_read_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_id_past_bound_unavailable, setup,
 						teardown),
