@@ -72,6 +72,7 @@ static void route_table_cleanup(struct vp_aws_ec2_route_table *t)
 	for (size_t i = 0; i < t->association_count; i++) {
 		free(t->associations[i].association_id);
 		free(t->associations[i].subnet_id);
+		free(t->associations[i].gateway_id);
 	}
 	free(t->associations);
 	vp_aws_ec2_tags_cleanup(&t->tags);
@@ -267,6 +268,8 @@ static vp_code parse_route_table(const xmlNode *item, struct vp_aws_ec2_route_ta
 		rc = vp_aws_xml_text(ai, "routeTableAssociationId", false, &a->association_id, err);
 		if (rc == VP_OK)
 			rc = vp_aws_xml_text(ai, "subnetId", false, &a->subnet_id, err);
+		if (rc == VP_OK) /* an edge association: a gateway route table */
+			rc = vp_aws_xml_text(ai, "gatewayId", false, &a->gateway_id, err);
 		if (rc == VP_OK)
 			rc = vp_aws_xml_bool(ai, "main", false, &a->main, err);
 		if (rc != VP_OK)
@@ -651,7 +654,15 @@ vp_code vp_aws_ec2_create_route(struct vp_aws_client *c, const char *rtb, const 
 		vp_aws_error_clear(err);
 		err->attempts = attempts;
 		rc = VP_OK;
-	} else if (found && found->state && strcmp(found->state, "blackhole") == 0) {
+	} else if (!found) {
+		/* EC2 is eventually consistent: a route just made (our earlier try's) may not
+		 * show yet. Retryable: the caller tries CreateRoute again. */
+		vp_fail(&err->error, VP_ERR_UNAVAILABLE,
+			"ec2 CreateRoute: %s in %s already exists but DescribeRouteTables does not "
+			"show it yet",
+			cidr, rtb);
+		rc = VP_ERR_UNAVAILABLE;
+	} else if (found->state && strcmp(found->state, "blackhole") == 0) {
 		vp_fail(&err->error, VP_ERR_CONFLICT,
 			"ec2 CreateRoute: %s in %s already exists as a blackhole route; replace it",
 			cidr, rtb);

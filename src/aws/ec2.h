@@ -71,6 +71,7 @@ struct vp_aws_ec2_route {
 struct vp_aws_ec2_association {
 	char *association_id;
 	char *subnet_id;
+	char *gateway_id; /* an edge association (igw-, vgw-): a gateway route table */
 	bool main;
 };
 

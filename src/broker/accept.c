@@ -42,6 +42,39 @@ vp_code vp_broker_describe_peering(struct vp_broker *b, const char *pcx,
 	return VP_OK;
 }
 
+bool vp_broker_settle_pause(vp_code code, int64_t *delay_ms, int64_t until)
+{
+	if (code != VP_ERR_NOT_FOUND && code != VP_ERR_UNAVAILABLE)
+		return false;
+	if (vp_clock_monotonic_ms() + *delay_ms > until)
+		return false;
+	vp_clock_sleep_ms(*delay_ms); /* EC2 has no event to wait on */
+	*delay_ms = *delay_ms * 2 > VP_BROKER_ACCEPT_POLL_MAX_MS / 2
+			    ? VP_BROKER_ACCEPT_POLL_MAX_MS / 2
+			    : *delay_ms * 2;
+	return true;
+}
+
+vp_code vp_broker_describe_peering_settled(struct vp_broker *b, const char *pcx, int64_t until,
+					   struct vp_aws_ec2_peering_list **out,
+					   struct vp_error *err)
+{
+	int64_t delay = VP_BROKER_ACCEPT_POLL_MIN_MS;
+	vp_code code;
+
+	while ((code = vp_broker_describe_peering(b, pcx, out, err)) != VP_OK &&
+	       vp_broker_settle_pause(code, &delay, until))
+		;
+	if (code == VP_ERR_NOT_FOUND)
+		return vp_fail(
+			err, VP_ERR_UNAVAILABLE,
+			"peering %s is not known to EC2 (yet): an id created moments ago "
+			"can take a while to show (EC2 eventual consistency); confirm again, "
+			"and check the id if this persists",
+			pcx);
+	return code;
+}
+
 vp_code vp_broker_check_cidr_set(const struct vp_aws_ec2_peering *p,
 				 const struct vp_namespace_record *rec, bool required,
 				 struct vp_error *err)
@@ -97,7 +130,7 @@ vp_code vp_broker_accept_peering(struct vp_broker *b, const char *pcx, struct vp
 	return VP_OK;
 }
 
-vp_code vp_broker_wait_active(struct vp_broker *b, const char *pcx,
+vp_code vp_broker_wait_active(struct vp_broker *b, const char *pcx, int64_t until,
 			      struct vp_aws_ec2_peering_list **active, struct vp_error *err)
 {
 	int64_t deadline = vp_clock_monotonic_ms() + b->accept_wait_ms;
@@ -105,9 +138,12 @@ vp_code vp_broker_wait_active(struct vp_broker *b, const char *pcx,
 	vp_code code;
 
 	*active = NULL;
+	if (deadline > until)
+		deadline = until;
 	for (;;) {
 		struct vp_aws_ec2_peering_list *now = NULL;
 		const char *status;
+		bool provisioning;
 
 		code = vp_broker_describe_peering(b, pcx, &now, err);
 		if (code == VP_ERR_NOT_FOUND)
@@ -130,13 +166,18 @@ vp_code vp_broker_wait_active(struct vp_broker *b, const char *pcx,
 			vp_aws_ec2_peering_list_free(now);
 			return code;
 		}
+		provisioning = is(status, "provisioning");
 		vp_aws_ec2_peering_list_free(now);
 		if (vp_clock_monotonic_ms() + delay > deadline)
 			return vp_fail(
 				err, VP_ERR_UNAVAILABLE,
-				"peering %s was accepted but is not active after %lld s "
-				"(--accept-wait); confirm again (the same request) to finish",
-				pcx, (long long)(b->accept_wait_ms / 1000));
+				"in progress: peering %s was accepted and is %s, not active yet "
+				"(--accept-wait %lld s, and at most %d s per request); confirm "
+				"again "
+				"(the same request) to finish",
+				pcx, provisioning ? "provisioning" : "not active",
+				(long long)(b->accept_wait_ms / 1000),
+				VP_BROKER_CONFIRM_BUDGET_MS / 1000);
 		vp_clock_sleep_ms(delay); /* polling EC2: it has no event to wait on */
 		delay = delay * 2 > VP_BROKER_ACCEPT_POLL_MAX_MS ? VP_BROKER_ACCEPT_POLL_MAX_MS
 								 : delay * 2;

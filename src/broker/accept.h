@@ -18,12 +18,43 @@ struct vp_aws_ec2_peering_list;
 #define VP_BROKER_ACCEPT_POLL_MAX_MS 2000 /* the pause doubles up to this */
 
 /*
+ * Issue 18: an HTTP API integration times out at 30 s, so no confirm waits
+ * longer than this in all (from its first AWS call); what is not done by
+ * then answers 503 "in progress", and the same confirm again goes on.
+ */
+#define VP_BROKER_CONFIRM_BUDGET_MS 24000
+/*
+ * EC2 is eventually consistent (EC2 developer guide, "Eventual consistency"):
+ * an id created moments ago can answer NotFound, a route just made can be
+ * missing from DescribeRouteTables. Such an answer is read again for at most
+ * this long, then answered 503 (retryable), never 409.
+ */
+#define VP_BROKER_SETTLE_MS 4000
+
+/*
+ * Whether `code` may be EC2 not showing yet what exists (NotFound, or a
+ * retryable answer); if so and one more pause ends before `until`
+ * (monotonic ms), pauses *delay ms (doubling, capped) and says true.
+ */
+bool vp_broker_settle_pause(vp_code code, int64_t *delay_ms, int64_t until);
+
+/*
  * The peering pcx as EC2 has it (*out: one item, the caller frees it with
  * vp_aws_ec2_peering_list_free). VP_ERR_NOT_FOUND when EC2 does not know it.
  */
 VP_NODISCARD vp_code vp_broker_describe_peering(struct vp_broker *broker, const char *pcx,
 						struct vp_aws_ec2_peering_list **out,
 						struct vp_error *err);
+
+/*
+ * vp_broker_describe_peering, a NotFound read again until `until`
+ * (monotonic ms): still unknown then is VP_ERR_UNAVAILABLE (an id just
+ * created may not show yet; the message says to confirm again or check it).
+ */
+VP_NODISCARD vp_code vp_broker_describe_peering_settled(struct vp_broker *broker, const char *pcx,
+							int64_t until,
+							struct vp_aws_ec2_peering_list **out,
+							struct vp_error *err);
 
 /*
  * The requester VPC's CIDR set is exactly {rec->vpc_cidr} and it has no IPv6
@@ -40,11 +71,12 @@ VP_NODISCARD vp_code vp_broker_accept_peering(struct vp_broker *broker, const ch
 
 /*
  * Read the accepted peering pcx back (a short backoff) until it is active, at
- * most --accept-wait: *active gets it (free it). VP_ERR_UNAVAILABLE when it
- * is not active in time (a retry of the confirm waits again or finds it
- * active), VP_ERR_CONFLICT when it is gone or failed.
+ * most --accept-wait and never past `until` (monotonic ms): *active gets it
+ * (free it). VP_ERR_UNAVAILABLE ("in progress") when it is not active in time
+ * (a retry of the confirm waits again or finds it active), VP_ERR_CONFLICT
+ * when it is gone or failed.
  */
-VP_NODISCARD vp_code vp_broker_wait_active(struct vp_broker *broker, const char *pcx,
+VP_NODISCARD vp_code vp_broker_wait_active(struct vp_broker *broker, const char *pcx, int64_t until,
 					   struct vp_aws_ec2_peering_list **active,
 					   struct vp_error *err);
 

@@ -504,7 +504,23 @@ static vp_code check_hub_vpc(struct vp_broker *b, struct vp_error *err)
 	return VP_OK;
 }
 
-/* The route tables: the configured ones belong to the hub VPC; none configured: all of its. */
+/*
+ * A gateway route table (edge-associated with an internet or virtual private
+ * gateway) takes no peering or transit gateway target (VPC user guide,
+ * "Gateway route tables"): its gateway, else NULL.
+ */
+static const char *edge_gateway(const struct vp_aws_ec2_route_table *t)
+{
+	for (size_t i = 0; i < t->association_count; i++)
+		if (t->associations[i].gateway_id && *t->associations[i].gateway_id)
+			return t->associations[i].gateway_id;
+	return NULL;
+}
+
+/*
+ * The route tables: the configured ones belong to the hub VPC and are not gateway route
+ * tables; none configured: all of its but its gateway route tables.
+ */
 static vp_code check_route_tables(struct vp_broker *b, const struct vp_broker_config *cfg,
 				  struct vp_error *err)
 {
@@ -544,25 +560,46 @@ static vp_code check_route_tables(struct vp_broker *b, const struct vp_broker_co
 						       "VPC %s",
 						       b->tables[i], t->vpc_id ? t->vpc_id : "?",
 						       b->hub_vpc);
+				else if (edge_gateway(t))
+					code = vp_fail(
+						err, VP_ERR_INVALID,
+						"route table %s is a gateway route table "
+						"(associated with %s): AWS allows no peering "
+						"target in it; name another --hub-route-table",
+						b->tables[i], edge_gateway(t));
 			}
 			if (!found && code == VP_OK)
 				code = vp_fail(err, VP_ERR_INVALID, "route table %s does not exist",
 					       b->tables[i]);
 		}
 	} else {
-		if (tables->count == 0 || tables->count > VP_BROKER_MAX_ROUTE_TABLES)
+		size_t usable = 0;
+		for (size_t i = 0; i < tables->count; i++)
+			usable += edge_gateway(&tables->items[i]) == NULL;
+		if (usable == 0 || usable > VP_BROKER_MAX_ROUTE_TABLES)
 			code = vp_fail(
 				err, VP_ERR_INVALID,
-				"the hub VPC %s has %zu route tables; the broker handles 1 to "
-				"%d (name them with --hub-route-table)",
-				b->hub_vpc, tables->count, VP_BROKER_MAX_ROUTE_TABLES);
-		for (size_t i = 0; code == VP_OK && i < tables->count; i++)
-			if (!tables->items[i].route_table_id ||
-			    !copy_bounded(b->tables[i], sizeof(b->tables[i]),
-					  tables->items[i].route_table_id))
+				"the hub VPC %s has %zu route tables that take a peering "
+				"route (gateway route tables left out); the broker handles 1 "
+				"to %d (name them with --hub-route-table)",
+				b->hub_vpc, usable, VP_BROKER_MAX_ROUTE_TABLES);
+		for (size_t i = 0; code == VP_OK && i < tables->count; i++) {
+			const struct vp_aws_ec2_route_table *t = &tables->items[i];
+			if (edge_gateway(t)) {
+				vp_log(VP_LOG_INFO,
+				       "hub route table %s is a gateway route table (associated "
+				       "with %s): not routed",
+				       t->route_table_id ? t->route_table_id : "?",
+				       edge_gateway(t));
+				continue;
+			}
+			if (!t->route_table_id ||
+			    !copy_bounded(b->tables[b->table_count], sizeof(b->tables[0]),
+					  t->route_table_id))
 				code = vp_fail(err, VP_ERR_AWS, "a hub route table has a bad id");
-		if (code == VP_OK)
-			b->table_count = tables->count;
+			else
+				b->table_count++;
+		}
 	}
 	vp_aws_ec2_route_table_list_free(tables);
 	return code;

@@ -110,7 +110,7 @@ VP_NODISCARD vp_code vp_broker_attach_parse(const char *text, enum vp_broker_att
 					    struct vp_error *err);
 
 /* The defaults: broker mode, TTL 1800 s, settle 10 s, 50 peerings, 50 routes, quota 2048,
- * 5 namespaces per account, quota view refreshed after 30 s, accept wait 30 s. */
+ * 5 namespaces per account, quota view refreshed after 30 s, accept wait 20 s. */
 void vp_broker_config_init(struct vp_broker_config *cfg);
 
 struct vp_broker;

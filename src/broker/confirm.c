@@ -2,9 +2,13 @@
 /*
  * Confirm (POST /v1/namespaces/{n}/confirm): check the peering with EC2; in
  * broker mode record the intent, accept it and wait until it is active (a
- * pending request that fails a check is never accepted); tag it; route the
- * client's block from each hub route table, then active. Nothing
- * changes when a check fails; routes added before a failure are taken back.
+ * pending request that fails a check is never accepted), then check the
+ * requester's CIDR set, which AWS shows only now (a mismatch deletes the
+ * peering at once); tag it; route the client's block from each hub route
+ * table, then active. Nothing changes when a check fails; routes added
+ * before a failure are taken back. EC2's passing states (an id not shown
+ * yet, provisioning, a route not shown yet) are waited out within a bound,
+ * then answered 503 "in progress" (accept.h: VP_BROKER_CONFIRM_BUDGET_MS).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +23,7 @@
 #include "broker/hub_side.h"
 #include "broker/internal.h"
 #include "broker/tgw.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 static const char *or_none(const char *s)
@@ -29,6 +34,13 @@ static const char *or_none(const char *s)
 static bool same(const char *a, const char *b)
 {
 	return a && b && strcmp(a, b) == 0;
+}
+
+/* An active peering an earlier try of this confirm accepted (its intent names it). */
+static bool accepted_before(const struct vp_namespace_record *rec,
+			    const struct vp_aws_ec2_peering *p, const char *pcx)
+{
+	return same(p->status_code, "active") && strcmp(rec->peering_id, pcx) == 0;
 }
 
 /*
@@ -61,6 +73,9 @@ static vp_code check_peering(const struct vp_broker *b, const struct vp_namespac
 	if (p->accepter.region && *p->accepter.region && strcmp(p->accepter.region, b->hub_region))
 		return vp_fail(err, VP_ERR_CONFLICT, "peering %s goes to region %s, not %s", pcx,
 			       p->accepter.region, b->hub_region);
+	if (accepted_before(rec, p, pcx))
+		return VP_OK; /* its CIDR set is checked after (accept_checked), a mismatch deleted
+			       */
 	return vp_broker_check_cidr_set(p, rec, same(p->status_code, "active"), err);
 }
 
@@ -79,8 +94,8 @@ static vp_code check_status(const struct vp_broker *b, const struct vp_namespace
 	bool active = same(p->status_code, "active");
 
 	if (b->accepter == VP_PEERING_ACCEPTER_PEER_ROLE) {
-		if (active)
-			return VP_OK;
+		if (active || same(p->status_code, "provisioning"))
+			return VP_OK; /* accepted by the client: provisioning is waited out */
 		return vp_fail(err, VP_ERR_CONFLICT, "peering %s is %s, not active%s", pcx,
 			       or_none(p->status_code),
 			       same(p->status_code, "pending-acceptance")
@@ -100,13 +115,15 @@ static vp_code check_status(const struct vp_broker *b, const struct vp_namespace
 }
 
 /*
- * Broker mode: accept the checked request (unless an earlier try did: the
- * peering is provisioning) and wait until it is active, then check the
- * requester's CIDR set again (now shown); a mismatch (a block associated
- * meanwhile) deletes the peering at once.
+ * Verify-then-accept: accept the checked request (broker mode, pending; an
+ * earlier try, or the client in peer-role mode, may have accepted it: it is
+ * provisioning) and wait until it is active, then check the requester's CIDR
+ * set, which AWS shows only now; a mismatch (another or an extra block)
+ * deletes the peering at once, before any route, prefix-list entry or zone
+ * authorization exists for it.
  */
 static vp_code accept_checked(struct vp_broker *b, const struct vp_namespace_record *rec,
-			      const char *pcx, bool pending, const char *request_id,
+			      const char *pcx, bool pending, int64_t until, const char *request_id,
 			      struct vp_error *err)
 {
 	struct vp_aws_ec2_peering_list *active = NULL;
@@ -118,7 +135,7 @@ static vp_code accept_checked(struct vp_broker *b, const struct vp_namespace_rec
 			return code;
 		vp_crash_point("confirm.after_accept");
 	}
-	if ((code = vp_broker_wait_active(b, pcx, &active, err)) != VP_OK)
+	if ((code = vp_broker_wait_active(b, pcx, until, &active, err)) != VP_OK)
 		return code;
 	code = vp_broker_check_cidr_set(&active->items[0], rec, true, err);
 	vp_aws_ec2_peering_list_free(active);
@@ -139,6 +156,71 @@ static vp_code accept_checked(struct vp_broker *b, const struct vp_namespace_rec
 		vp_error_prefix(err, "peering %s deleted", pcx);
 	}
 	return VP_ERR_CONFLICT;
+}
+
+/* The end of one settle bound from now, never past the request's `until`. */
+static int64_t settle_until(int64_t until)
+{
+	int64_t end = vp_clock_monotonic_ms() + VP_BROKER_SETTLE_MS;
+
+	return end < until ? end : until;
+}
+
+/* A passing state still there at the end of its bound: retryable, never a conflict. */
+static vp_code in_progress(vp_code code, struct vp_error *err)
+{
+	if (code != VP_ERR_NOT_FOUND && code != VP_ERR_UNAVAILABLE)
+		return code;
+	vp_error_prefix(err, "in progress (EC2 does not show it yet; confirm again)");
+	err->code = VP_ERR_UNAVAILABLE;
+	return VP_ERR_UNAVAILABLE;
+}
+
+/* CreateTags, a NotFound of a peering just accepted read as EC2 not showing it yet. */
+static vp_code tag_settled(struct vp_broker *b, const struct vp_namespace_record *rec,
+			   const char *pcx, int64_t until, struct vp_error *err)
+{
+	int64_t delay = VP_BROKER_ACCEPT_POLL_MIN_MS;
+	vp_code code;
+
+	while ((code = vp_broker_tag_peering(b, rec, pcx, err)) != VP_OK &&
+	       vp_broker_settle_pause(code, &delay, until))
+		;
+	return in_progress(code, err);
+}
+
+/*
+ * CreateRoute in one hub table. RouteAlreadyExists that DescribeRouteTables
+ * does not show yet (ec2.c: VP_ERR_UNAVAILABLE) and a NotFound of the
+ * peering just accepted are tried again until `until`.
+ */
+static vp_code route_one(struct vp_broker *b, const char *table, const char *cidr,
+			 const struct vp_aws_ec2_route_target *target, int64_t until,
+			 struct vp_error *err)
+{
+	int64_t delay = VP_BROKER_ACCEPT_POLL_MIN_MS;
+	struct vp_aws_error aerr;
+	vp_code code;
+
+	for (;;) {
+		code = vp_aws_ec2_create_route(b->aws, table, cidr, target, &aerr);
+		vp_broker_note_aws(b->metrics, "CreateRoute", code, &aerr);
+		if (!vp_broker_settle_pause(code, &delay, until))
+			break;
+	}
+	if (code == VP_ERR_EXHAUSTED) {
+		vp_broker_quota_invalidate(b);
+		return vp_fail(
+			err, code,
+			"hub route table %s is full: AWS's quota of routes per route table "
+			"(--max-routes-per-table %d); raise the quota in Service Quotas (%s)",
+			table, b->max_routes_per_table, aerr.error.message);
+	}
+	if (code != VP_OK) {
+		vp_broker_aws_fail(err, &aerr, "routing the client from the hub");
+		return in_progress(code, err);
+	}
+	return VP_OK;
 }
 
 /* Remove the routes this request added (tables[0..count)); false when one could not be. */
@@ -163,7 +245,8 @@ static vp_code confirm_step(struct vp_broker *b, const struct vp_identity *calle
 	struct vp_aws_ec2_route_target target = {.vpc_peering_connection_id = req->peering_id};
 	struct vp_registry_change change = {.peering_id = req->peering_id, .vpc_id = req->vpc_id};
 	bool added[VP_BROKER_MAX_ROUTE_TABLES] = {false};
-	struct vp_aws_error aerr;
+	int64_t start = vp_clock_monotonic_ms();
+	int64_t until = start + VP_BROKER_CONFIRM_BUDGET_MS;
 	const struct vp_aws_ec2_peering *p;
 	vp_code code;
 
@@ -193,9 +276,9 @@ static vp_code confirm_step(struct vp_broker *b, const struct vp_identity *calle
 		return vp_fail(err, VP_ERR_CONFLICT, "namespace %lld is %s, not pending",
 			       (long long)n, vp_registry_state_name(rec->state));
 
-	code = vp_broker_describe_peering(b, req->peering_id, &peerings, err);
-	if (code == VP_ERR_NOT_FOUND) /* the caller named a wrong id */
-		code = vp_fail(err, VP_ERR_CONFLICT, "peering %s does not exist", req->peering_id);
+	/* Unknown past the bound: a wrong id, or one EC2 does not show yet (503). */
+	code = vp_broker_describe_peering_settled(b, req->peering_id, start + VP_BROKER_SETTLE_MS,
+						  &peerings, err);
 	if (code != VP_OK)
 		return code;
 	p = &peerings->items[0];
@@ -209,30 +292,20 @@ static vp_code confirm_step(struct vp_broker *b, const struct vp_identity *calle
 	if (code != VP_OK)
 		goto out;
 	vp_crash_point("confirm.after_intent");
-	/* Not active: pending (broker mode) or provisioning (accepted by an earlier try). */
-	if (!same(p->status_code, "active") &&
+	/* Not active: pending (broker mode), or provisioning (accepted by an earlier try, or
+	 * by the client in peer-role mode); or active, accepted by an earlier try that stopped
+	 * before its CIDR check (a crash, a failed delete): checked, deleted on a mismatch. */
+	if ((!same(p->status_code, "active") || accepted_before(rec, p, req->peering_id)) &&
 	    (code = accept_checked(b, rec, req->peering_id,
-				   same(p->status_code, "pending-acceptance"), request_id, err)) !=
-		    VP_OK)
+				   same(p->status_code, "pending-acceptance"), until, request_id,
+				   err)) != VP_OK)
 		goto out;
-	if ((code = vp_broker_tag_peering(b, rec, req->peering_id, err)) != VP_OK)
+	if ((code = tag_settled(b, rec, req->peering_id, settle_until(until), err)) != VP_OK)
 		goto out;
 	for (size_t i = 0; i < b->table_count; i++) {
-		code = vp_aws_ec2_create_route(b->aws, b->tables[i], rec->vpc_cidr, &target, &aerr);
-		vp_broker_note_aws(b->metrics, "CreateRoute", code, &aerr);
-		if (code == VP_ERR_EXHAUSTED) {
-			vp_broker_quota_invalidate(b);
-			vp_fail(err, code,
-				"hub route table %s is full: AWS's quota of routes per route table "
-				"(--max-routes-per-table %d); raise the quota in Service Quotas "
-				"(%s)",
-				b->tables[i], b->max_routes_per_table, aerr.error.message);
+		code = route_one(b, b->tables[i], rec->vpc_cidr, &target, settle_until(until), err);
+		if (code != VP_OK)
 			break;
-		}
-		if (code != VP_OK) {
-			vp_broker_aws_fail(err, &aerr, "routing the client from the hub");
-			break;
-		}
 		added[i] = true;
 	}
 	if (code == VP_OK)

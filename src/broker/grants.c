@@ -15,6 +15,7 @@
 #include "core/metrics.h"
 #include "aws/iam.h"
 #include "broker/crash.h"
+#include "broker/grants_write.h"
 #include "broker/accounts.h"
 #include "broker/outcome.h"
 #include "broker/policy.h"
@@ -54,7 +55,9 @@ struct role {
 	bool leading;           /* a batch is running (or gathering) */
 	bool gathering;         /* the leader waits for ops still arriving */
 	bool room;              /* one more account fitted when last seen */
-	int64_t settle_until;   /* monotonic ms: additions before this may not have propagated */
+	size_t quota;         /* the ACLSizePerRole quota IAM enforces here, as it last said (0: the
+			       * configured one) */
+	int64_t settle_until; /* monotonic ms: additions before this may not have propagated */
 	/* Touched only by the leader (under the registry lock): the document this process last
 	 * wrote (or read and merged), when, and the accounts the registry then granted in it. */
 	char *known;
@@ -80,14 +83,23 @@ struct vp_grants {
 
 static void forget(struct role *r);
 
+/* The role's quota: the configured one, or lower where IAM said so (LimitExceeded). */
+static size_t role_quota(const struct vp_grants *g, struct role *r)
+{
+	size_t q = atomic_load(&r->quota);
+
+	return q > 0 && q < g->quota ? q : g->quota;
+}
+
 /* Whether one more account (a placeholder id) still fits in the document. */
-static bool document_has_room(const struct vp_grants *g, struct vp_trust_policy *policy)
+static bool document_has_room(const struct vp_grants *g, size_t quota,
+			      struct vp_trust_policy *policy)
 {
 	bool changed = false, room;
 
 	if (vp_policy_add_account(policy, g->partition, "000000000000", &changed, NULL) != VP_OK)
 		return false;
-	room = vp_policy_quota_size(policy) <= g->quota;
+	room = vp_policy_quota_size(policy) <= quota;
 	if (changed)
 		vp_ignore(vp_policy_remove_account(policy, "000000000000", &changed, NULL));
 	return room;
@@ -135,7 +147,7 @@ vp_code vp_grants_new(const struct vp_grants_config *cfg, struct vp_grants **out
 		r->room = true;
 		if (in->document &&
 		    vp_policy_parse(in->document, strlen(in->document), &policy, NULL) == VP_OK)
-			r->room = document_has_room(g, policy);
+			r->room = document_has_room(g, g->quota, policy);
 		vp_policy_free(policy);
 	}
 	pthread_condattr_destroy(&monotonic);
@@ -430,13 +442,74 @@ static void forget(struct role *r)
 	accounts_free(&r->left);
 }
 
+/*
+ * IAM answered LimitExceeded: its quota for this role is lower than the configured one. Record
+ * it (the role's quota from now on), fail this batch's additions as full (vp_grants_add moves
+ * them to the next role) and write the rest of the batch, if any, without them.
+ */
+static vp_code over_quota(struct vp_grants *g, struct role *r, struct vp_trust_policy *policy,
+			  struct op *ops, char **text, bool *added_any, size_t said,
+			  struct vp_error *e)
+{
+	size_t size = vp_policy_quota_size(policy);
+	struct vp_grants_write again;
+	bool changed, other = false;
+
+	for (struct op *o = ops; o; o = o->next) {
+		if (o->add && o->changed && o->code == VP_OK) {
+			vp_ignore(vp_policy_remove_account(policy, o->account, &changed, NULL));
+			o->changed = false;
+			o->full = true;
+			o->code = vp_fail(&o->err, VP_ERR_EXHAUSTED, "%s", e->message);
+		} else if (!o->add && o->changed) {
+			other = true;
+		}
+	}
+	atomic_store(&r->quota, said > 0 && said < size ? said : size - 1);
+	vp_log(VP_LOG_WARN,
+	       "trust policy of %s: IAM enforces an ACLSizePerRole quota of %zu here, not %zu "
+	       "(--trust-policy-quota): the role counts as full past it",
+	       r->name, role_quota(g, r), g->quota);
+	*added_any = false;
+	free(*text);
+	if (!(*text = vp_policy_serialize(policy)))
+		return vp_fail(e, VP_ERR_NOMEM, "out of memory");
+	if (!other)
+		return VP_OK; /* nothing else to write: the document stays as IAM has it */
+	return vp_grants_write(g->aws, g->metrics, r->name, policy, text, &again, e);
+}
+
+/* Principals IAM refused, written out of the document: an addition of one fails, and the
+ * registry no longer counts it granted here (no later batch puts it back). */
+static void drop_refused(struct vp_grants *g, struct role *r, struct op *ops,
+			 const struct vp_grants_write *written)
+{
+	for (size_t i = 0; i < written->dropped_count; i++) {
+		const char *id = written->dropped[i];
+		struct vp_account_record rec;
+
+		for (struct op *o = ops; o; o = o->next)
+			if (o->add && o->code == VP_OK && strcmp(o->account, id) == 0) {
+				o->changed = false;
+				o->code = vp_fail(&o->err, VP_ERR_CONFLICT,
+						  "IAM refuses account %s as a principal of %s "
+						  "(Invalid principal in policy): check the "
+						  "account id",
+						  id, r->name);
+			}
+		if (vp_registry_account_get(g->registry, id, &rec, NULL) == VP_OK)
+			vp_ignore(vp_registry_account_upsert(g->registry, id, r->arn, false, "",
+							     NULL, NULL));
+	}
+}
+
 /* One batch on one role, by its leader, outside the role's mutex. */
 static void run_batch(struct vp_grants *g, struct role *r, struct op *ops, size_t count)
 {
 	struct vp_registry_lock *lock = NULL;
 	struct vp_trust_policy *policy = NULL;
 	struct accounts granted = {0};
-	struct vp_aws_error aerr;
+	struct vp_grants_write written;
 	struct vp_error e;
 	bool need_document = false, changed_any = false, added_any = false, room = true;
 	bool fixed = false;
@@ -488,34 +561,34 @@ static void run_batch(struct vp_grants *g, struct role *r, struct op *ops, size_
 			vp_policy_add_account(policy, g->partition, o->account, &changed, &o->err);
 		if (o->code != VP_OK || !changed)
 			continue;
-		if (vp_policy_quota_size(policy) > g->quota) {
+		if (vp_policy_quota_size(policy) > role_quota(g, r)) {
 			vp_ignore(vp_policy_remove_account(policy, o->account, &changed, NULL));
 			o->full = true;
 			o->code =
 				vp_fail(&o->err, VP_ERR_EXHAUSTED,
 					"the trust policy of %s is full (ACLSizePerRole quota %zu)",
-					r->name, g->quota);
+					r->name, role_quota(g, r));
 			continue;
 		}
 		o->changed = true;
 		changed_any = added_any = true;
 	}
-	room = document_has_room(g, policy);
 	if (!(text = vp_policy_serialize(policy))) {
 		code = vp_fail(&e, VP_ERR_NOMEM, "out of memory");
 		goto fail_changed;
 	}
 	if (changed_any || fixed) {
 		vp_crash_point("grants.before_update");
-		code = vp_aws_iam_update_assume_role_policy(g->aws, r->name, text, &aerr);
-		vp_broker_note_aws(g->metrics, "UpdateAssumeRolePolicy", code, &aerr);
+		code = vp_grants_write(g->aws, g->metrics, r->name, policy, &text, &written, &e);
+		if (code == VP_ERR_EXHAUSTED && written.limit_exceeded)
+			code = over_quota(g, r, policy, ops, &text, &added_any, written.quota, &e);
 		if (code == VP_OK)
 			vp_crash_point("grants.after_update");
-		if (code != VP_OK) {
-			vp_broker_aws_fail(&e, &aerr, "updating the trust policy");
+		if (code != VP_OK)
 			goto fail_changed;
-		}
+		drop_refused(g, r, ops, &written);
 	}
+	room = document_has_room(g, role_quota(g, r), policy);
 	/* The registry follows the document: each account added (or already there) is granted. */
 	for (struct op *o = ops; o; o = o->next)
 		if (o->add && o->code == VP_OK)
@@ -716,7 +789,7 @@ size_t vp_grants_policy_size(struct vp_grants *g, size_t index)
 	return index < g->role_count ? atomic_load(&g->roles[index].known_size) : 0;
 }
 
-size_t vp_grants_quota(const struct vp_grants *g)
+size_t vp_grants_quota(struct vp_grants *g, size_t index)
 {
-	return g->quota;
+	return index < g->role_count ? role_quota(g, &g->roles[index]) : g->quota;
 }

@@ -88,9 +88,10 @@ int vp_grants_role_index(const struct vp_grants *grants, const char *arn);
 const char *vp_grants_role_arn(const struct vp_grants *grants, size_t index);
 size_t vp_grants_role_count(const struct vp_grants *grants);
 /* The size IAM's quota counts of role index's trust policy as this process last wrote or
- * read it (0: not known yet), and the quota it is measured against (the metrics). */
+ * read it (0: not known yet), and the quota it is measured against (the metrics): the
+ * configured one, or the lower one IAM enforced (LimitExceeded). */
 size_t vp_grants_policy_size(struct vp_grants *grants, size_t index);
-size_t vp_grants_quota(const struct vp_grants *grants);
+size_t vp_grants_quota(struct vp_grants *grants, size_t index);
 
 /*
  * Make sure `account` is in a trust policy: the `preferred` role first (-1:

@@ -18,8 +18,12 @@
 #define VP_BROKER_DEFAULT_MAX_NS_PER_ACCOUNT 5  /* --max-namespaces-per-account */
 #define VP_BROKER_DEFAULT_QUOTA_REFRESH      30 /* --quota-refresh, seconds */
 
-/* How long confirm waits for a peering it accepted to become active (--accept-wait, s). */
-#define VP_BROKER_DEFAULT_ACCEPT_WAIT 30
-#define VP_BROKER_MAX_ACCEPT_WAIT     600
+/*
+ * How long confirm waits for a peering it accepted to become active (--accept-wait, s): at
+ * most 20, so that a confirm with its other waits stays under an HTTP API's 30 s (accept.h,
+ * VP_BROKER_CONFIRM_BUDGET_MS).
+ */
+#define VP_BROKER_DEFAULT_ACCEPT_WAIT 20
+#define VP_BROKER_MAX_ACCEPT_WAIT     20
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "broker/grants.h"
+#include "broker/grants_write.h"
 #include "broker/internal.h"
 #include "broker/quota.h"
 #include "core/metrics.h"
@@ -52,6 +53,9 @@ vp_code vp_broker_metrics_declare(struct vp_metrics *m, struct vp_error *err)
 		 "Use of AWS's quotas the broker fills, as its view of the hub has it: "
 		 "peerings (active peerings of the hub VPC), routes (per hub route table), "
 		 "trust_policy_chars (per peer role)."},
+		{VP_GRANTS_METRIC_INVALID_PRINCIPALS, VP_METRIC_COUNTER,
+		 "Principals IAM refused in a peer role's trust policy (Invalid principal in "
+		 "policy), left out of the document written."},
 		{VP_BROKER_METRIC_QUOTA_LIMIT, VP_METRIC_GAUGE,
 		 "The quota each vpcpeer_quota_used is measured against (--max-peerings, "
 		 "--max-routes-per-table, --trust-policy-quota)."},
@@ -113,7 +117,7 @@ static void collect_quota_use(struct vp_broker *b, int64_t live)
 		if (size > 0)
 			quota_gauges(b, "trust_policy_chars", "role",
 				     vp_grants_role_arn(b->grants, i), (double)size,
-				     (double)vp_grants_quota(b->grants));
+				     (double)vp_grants_quota(b->grants, i));
 	}
 }
 

@@ -24,6 +24,11 @@
 /* Besides the probe's own time: Lambda starting the function (a cold start in a VPC) and the
  * answer coming back. */
 #define VP_CFN_PROBE_OVERHEAD_MS 10000
+/* The time one more confirm needs: the broker answers within 25 s (issue 18). */
+#define VP_CFN_CONFIRM_ROOM_MS 27000
+/* Retries of "in progress" stop after this in all: what AWS has not done by then (an outage,
+ * not a peering still provisioning) fails the resource with the broker's reason. */
+#define VP_CFN_CONFIRM_RETRY_MS 60000
 
 /* Appends "; <target>: <outcome>: <message>" of each target not reached to why[]. */
 static int unreached(const json_t *answer, char *why, size_t size)
@@ -50,6 +55,29 @@ static int unreached(const json_t *answer, char *why, size_t size)
 		used = w < 0 ? used : used + (size_t)w >= size ? size - 1 : used + (size_t)w;
 	}
 	return n;
+}
+
+/*
+ * A 503 (or 429) from confirm is retryable (docs/api.md: "in progress", a
+ * peering EC2 does not show yet, the broker busy): wait its Retry-After
+ * (1..10 s) and say true while the deadline leaves room for another whole
+ * confirm (the broker answers within 25 s), for at most
+ * VP_CFN_CONFIRM_RETRY_MS since the first try (`since`).
+ */
+static bool confirm_again(struct vp_cfn_job *j, const struct vp_broker_response *resp,
+			  int64_t since)
+{
+	int64_t delay = resp->retry_after_s > 0 ? resp->retry_after_s * 1000 : 2000;
+	int64_t now = j->now();
+
+	if (resp->status != 503 && resp->status != 429)
+		return false;
+	delay = delay > 10000 ? 10000 : delay;
+	if (j->deadline_ms - j->reserve_ms - now - delay < VP_CFN_CONFIRM_ROOM_MS ||
+	    now + delay - since > VP_CFN_CONFIRM_RETRY_MS)
+		return false;
+	vp_clock_sleep_ms(delay);
+	return true;
 }
 
 /*
@@ -185,6 +213,7 @@ bool vp_cfn_job_confirm(struct vp_cfn_job *j, const struct vp_cfn_confirmation_p
 	json_t *ns = NULL, *req;
 	const char *state, *id_key = "vpc_peering_connection_id",
 			   *data_key = "VpcPeeringConnectionId";
+	int64_t since;
 	bool ok = false;
 
 	j->namespace_id = p->namespace_id;
@@ -200,9 +229,17 @@ bool vp_cfn_job_confirm(struct vp_cfn_job *j, const struct vp_cfn_confirmation_p
 	}
 	snprintf(path, sizeof(path), "/v1/namespaces/%" PRId64 "/confirm", p->namespace_id);
 	vp_broker_response_init(&resp);
-	if (vp_cfn_job_broker_call(j, &p->broker, "POST", path, body, &resp, &err) != VP_OK) {
-		vp_cfn_job_unreachable(j, "confirm the peering with the broker", &err);
-		goto done;
+	since = j->now();
+	for (;;) {
+		if (vp_cfn_job_broker_call(j, &p->broker, "POST", path, body, &resp, &err) !=
+		    VP_OK) {
+			vp_cfn_job_unreachable(j, "confirm the peering with the broker", &err);
+			goto done;
+		}
+		if (!confirm_again(j, &resp, since))
+			break;
+		vp_broker_response_cleanup(&resp);
+		vp_broker_response_init(&resp);
 	}
 	if (resp.status != 200) {
 		vp_cfn_job_refused(j, "confirmation", resp.status, &resp.body);

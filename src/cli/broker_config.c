@@ -66,7 +66,7 @@ const struct cli_option cli_broker_config_options[] = {
 	 "re-read the hub's peerings and route tables for the quotas after this (default 30)", E},
 	{"accept-wait", 0, "SECONDS", CLI_BCFG_OPT_ACCEPT_WAIT,
 	 "broker mode: how long confirm waits for a peering it accepted to become active, then "
-	 "answers 503 'confirm again' (default 30)",
+	 "answers 503 'in progress, confirm again' (default and at most 20)",
 	 E},
 	{"log-level", 0, "LEVEL", CLI_BCFG_OPT_LOG_LEVEL,
 	 "debug, info, warn or error (default info)", E},

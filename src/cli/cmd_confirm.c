@@ -136,7 +136,7 @@ int cmd_confirm_main(int argc, char **argv)
 	}
 	snprintf(path, sizeof(path), "/v1/namespaces/%" PRId64 "/confirm", n);
 	broker.waits_for = "it checks the peering, accepts it and waits for it to become active "
-			   "(its --accept-wait, 30 s by default), then routes the namespace";
+			   "(its --accept-wait, 20 s by default), then routes the namespace";
 	rc = cli_broker_open("confirm", &broker);
 	if (rc == CLI_EXIT_OK)
 		rc = cli_broker_run("confirm", &broker, "POST", path, text);

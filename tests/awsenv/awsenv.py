@@ -50,6 +50,7 @@ from iam_eval import SWITCH as IAM_SWITCH, IamEval  # noqa: E402
 from peering import PeeringError, Peerings  # noqa: E402
 from tgw import Tgw  # noqa: E402
 from ram import ACTIONS as RAM_ACTIONS, Ram, RamError  # noqa: E402
+import strict_ec2  # noqa: E402
 import route53 as r53rest  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
@@ -84,6 +85,7 @@ DEFAULTS = {
     "tgw_max_routes_per_tgw": 10000,
     IAM_SWITCH: True,  # iam_eval.py: identity policies of assumed roles and users judged
 }
+DEFAULTS.update(strict_ec2.DEFAULTS)  # strict_ec2.py: AWS's documented behaviour, each a switch
 
 
 class AwsError(Exception):
@@ -526,6 +528,8 @@ class AwsEnv:
         for k in ("ram_max_principals_per_share", "ram_max_shares_per_account",
                   "tgw_max_attachments_per_tgw", "tgw_max_routes_per_tgw"):
             self.cli_config.setdefault(k, DEFAULTS[k])
+        for k, v in (strict_ec2.LENIENT if args.lenient_ec2 else strict_ec2.DEFAULTS).items():
+            self.cli_config[k] = v
         self.config = dict(self.cli_config)
         self.policy_history = {}   # (account, role name) -> [(visible_from, doc)]
         self.stale_reads = {}      # (account, role name) -> (written_at, previous stored doc)
@@ -547,6 +551,7 @@ class AwsEnv:
         self.route53 = r53rest.Route53(self.vpc_owner)
         self.tgw = Tgw(Moto.ec2, self.ram, lambda: self.config)
         self.iam_eval = IamEval(self, Cred)
+        self.strict = strict_ec2.StrictEc2(Moto.ec2, lambda: self.config)
         self.log = args.log_requests
 
     # ---------------- control API ----------------
@@ -601,6 +606,7 @@ class AwsEnv:
         with self.moto.lock:
             self.peerings.reset()
             self.tgw.reset()
+            self.strict.reset()
         with self.ram.lock:
             self.ram.reset()
         self.route53.reset()
@@ -844,6 +850,10 @@ class AwsEnv:
             self.check_quota(params.get("PolicyDocument"))
         elif svc == "ec2" and action == "CreateRoute":
             self.check_route_quota(cred, params, region)
+        try:
+            self.strict.before(svc, action, params, cred.account, region)
+        except strict_ec2.StrictError as e:
+            raise AwsError(e.status, e.code, e.message)
         if svc == "ec2":
             try:
                 self.peerings.before(action, params, cred.account, region)
@@ -998,8 +1008,11 @@ class AwsEnv:
                     pending = self.before_update_policy(account, params, time.monotonic())
                 host = {"iam": "iam.amazonaws.com", "sts": "sts.amazonaws.com"}.get(
                     svc, f"{svc}.{region}.amazonaws.com")
-                status, mh, data = self.moto.call(method, path, query, headers.items(), body,
-                                                  host, account)
+                try:
+                    status, mh, data = self.moto.call(method, path, query, headers.items(),
+                                                      body, host, account)
+                finally:
+                    self.strict.after()
                 if status == 200:
                     if pending is not None:
                         self.after_update_policy(pending, params)
@@ -1266,6 +1279,8 @@ def main(argv=None):
                     help="accept x-amz-security-token outside SignedHeaders")
     ap.add_argument("--no-iam-policies", action="store_true",
                     help="do not judge assumed roles' and users' calls by their policies")
+    ap.add_argument("--lenient-ec2", action="store_true",
+                    help="turn off every rule of strict_ec2.py (moto's behaviour)")
     ap.add_argument("--seed", type=int, default=0, help="default fault seed (0)")
     ap.add_argument("--log-requests", action="store_true", help="log each request to stderr")
     args = ap.parse_args(argv)

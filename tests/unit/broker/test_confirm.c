@@ -278,6 +278,193 @@ static void test_broker_accepts_tags_routes(void **state)
 	assert_int_equal(fx_record(f, w->reg.record.n).state, VP_NS_ACTIVE);
 }
 
+/* An earlier try accepted the peering and stopped after (here: CreateTags refused); the retry
+ * finds it active with an extra block: deleted at once, not merely refused. */
+static void test_broker_retry_of_accepted_checks_and_deletes(void **state)
+{
+	struct world *w = *state;
+	struct fx *f = &w->f;
+	struct vp_error err;
+	char good[256], bad[256];
+
+	block_items(good, sizeof(good), w->reg.record.vpc_cidr, NULL);
+	block_items(bad, sizeof(bad), w->reg.record.vpc_cidr, "10.200.0.0/24");
+	peering_with(f, "pending-acceptance", "");
+	accepted(f);
+	peering_with(f, "active", good);
+	fx_error(f, 400, "UnauthorizedOperation", "no tags");
+	assert_int_not_equal(confirm_b(w, &err), VP_OK);
+	assert_still_pending(w, PCX);
+	stub_reset(f->stub);
+	peering_with(f, "active", bad);
+	peering_with(f, "active", bad);
+	fx_ok(f, "DeleteVpcPeeringConnection");
+	fx_ok(f, "CreateRoute"); /* there to be used by mistake */
+	assert_int_equal(confirm_b(w, &err), VP_ERR_CONFLICT);
+	assert_non_null(strstr(err.message, "deleted"));
+	assert_int_equal(fx_count(f), 3);
+	fx_expect(f, 2, "DeleteVpcPeeringConnection", "VpcPeeringConnectionId=" PCX, NULL);
+}
+
+/* ---- EC2's passing states (issue 22): waited out within a bound, then 503, never 409 ---- */
+
+/* A peering id EC2 does not show yet (created moments ago): read again, then confirmed. */
+static void test_unknown_id_read_again(void **state)
+{
+	struct world *w = *state;
+	struct fx *f = &w->f;
+	struct vp_error err;
+	char blocks[256];
+
+	block_items(blocks, sizeof(blocks), w->reg.record.vpc_cidr, NULL);
+	fx_error(f, 400, "InvalidVpcPeeringConnectionID.NotFound", "not yet");
+	peering_with(f, "active", blocks);
+	fx_ok(f, "CreateTags");
+	fx_ok(f, "CreateRoute");
+	fx_ok(f, "CreateRoute");
+	if (confirm_b(w, &err) != VP_OK)
+		fail_msg("confirm: %s", err.message);
+	assert_int_equal(fx_count(f), 5);
+	fx_expect(f, 1, "DescribeVpcPeeringConnections", NULL);
+	assert_int_equal(fx_record(f, w->reg.record.n).state, VP_NS_ACTIVE);
+}
+
+/* Still unknown past the bound: 503 "confirm again" (retryable), nothing recorded. */
+static void test_unknown_id_past_bound_unavailable(void **state)
+{
+	struct world *w = *state;
+	struct fx *f = &w->f;
+	struct vp_error err;
+
+	for (int i = 0; i < 12; i++)
+		fx_error(f, 400, "InvalidVpcPeeringConnectionID.NotFound", "unknown");
+	assert_int_equal(confirm_b(w, &err), VP_ERR_UNAVAILABLE);
+	assert_non_null(strstr(err.message, "confirm again"));
+	assert_true(fx_count(f) > 2 && fx_count(f) < 12);
+	assert_still_pending(w, "");
+}
+
+/* Peer-role mode: the client accepted, EC2 still provisioning: waited out, the CIDR set
+ * (shown once active) checked, then routed. */
+static void test_peer_role_provisioning_waited(void **state)
+{
+	struct world *w = *state;
+	struct fx *f = &w->f;
+	struct vp_error err;
+	char blocks[256];
+
+	block_items(blocks, sizeof(blocks), w->reg.record.vpc_cidr, NULL);
+	peering_with(f, "provisioning", "");
+	peering_with(f, "active", blocks);
+	fx_ok(f, "CreateTags");
+	fx_ok(f, "CreateRoute");
+	fx_ok(f, "CreateRoute");
+	if (confirm_b(w, &err) != VP_OK)
+		fail_msg("confirm: %s", err.message);
+	assert_int_equal(fx_count(f), 5);
+	assert_int_equal(fx_record(f, w->reg.record.n).state, VP_NS_ACTIVE);
+}
+
+/* Peer-role mode, provisioning, and once active the VPC shows another block: the peering is
+ * deleted at once, nothing routed (verify after acceptance). */
+static void test_peer_role_block_seen_once_active_deletes(void **state)
+{
+	struct world *w = *state;
+	struct fx *f = &w->f;
+	struct vp_error err;
+	char blocks[256];
+
+	block_items(blocks, sizeof(blocks), w->reg.record.vpc_cidr, "10.200.0.0/24");
+	peering_with(f, "provisioning", "");
+	peering_with(f, "active", blocks);
+	fx_ok(f, "DeleteVpcPeeringConnection");
+	fx_ok(f, "CreateRoute"); /* there to be used by mistake */
+	assert_int_equal(confirm_b(w, &err), VP_ERR_CONFLICT);
+	assert_non_null(strstr(err.message, "10.200.0.0/24"));
+	assert_int_equal(fx_count(f), 3);
+	fx_expect(f, 2, "DeleteVpcPeeringConnection", "VpcPeeringConnectionId=" PCX, NULL);
+	assert_still_pending(w, PCX);
+}
+
+/* RouteAlreadyExists for our own route that DescribeRouteTables does not show yet: tried
+ * again, not a conflict. */
+static void test_route_not_shown_yet_tried_again(void **state)
+{
+	struct world *w = *state;
+	struct fx *f = &w->f;
+	struct vp_error err;
+	char blocks[256];
+
+	block_items(blocks, sizeof(blocks), w->reg.record.vpc_cidr, NULL);
+	peering_with(f, "active", blocks);
+	fx_ok(f, "CreateTags");
+	fx_error(f, 400, "RouteAlreadyExists", "exists");
+	fx_tables(f, ""); /* not shown yet */
+	fx_ok(f, "CreateRoute");
+	fx_ok(f, "CreateRoute");
+	if (confirm_b(w, &err) != VP_OK)
+		fail_msg("confirm: %s", err.message);
+	assert_int_equal(fx_count(f), 6);
+	fx_expect(f, 4, "CreateRoute", "RouteTableId=" FX_RTB1, NULL);
+	fx_expect(f, 5, "CreateRoute", "RouteTableId=" FX_RTB2, NULL);
+	assert_int_equal(fx_record(f, w->reg.record.n).state, VP_NS_ACTIVE);
+}
+
+/* No --hub-route-table: a gateway route table (edge-associated) of the hub VPC is left out. */
+static int setup_discovered_tables(void **state)
+{
+	static struct world w;
+	struct vp_error err;
+
+	fx_init(&w.f);
+	w.f.cfg.route_table_count = 0;
+	fx_answer(&w.f, "<DescribeVpcsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+			"<requestId>r</requestId><vpcSet><item><vpcId>" FX_VPC "</vpcId><state>"
+			"available</state><cidrBlock>" FX_HUB_CIDR "</cidrBlock><ownerId>" FX_HUB
+			"</ownerId><isDefault>false</isDefault></item></vpcSet>"
+			"</DescribeVpcsResponse>");
+	fx_answer(&w.f,
+		  "<DescribeRouteTablesResponse "
+		  "xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>r</requestId>"
+		  "<routeTableSet><item><routeTableId>" FX_RTB1 "</routeTableId><vpcId>" FX_VPC
+		  "</vpcId><associationSet><item><routeTableAssociationId>rtbassoc-1"
+		  "</routeTableAssociationId><main>true</main></item></associationSet></item>"
+		  "<item><routeTableId>" FX_RTB2 "</routeTableId><vpcId>" FX_VPC "</vpcId>"
+		  "<associationSet><item><routeTableAssociationId>rtbassoc-2"
+		  "</routeTableAssociationId><gatewayId>igw-0e0e0e0e</gatewayId><main>false"
+		  "</main></item></associationSet></item></routeTableSet>"
+		  "</DescribeRouteTablesResponse>");
+	fx_peerings(&w.f, "");
+	fx_tables(&w.f, "");
+	fx_get_role(&w.f, FX_ROLE_A, FX_HUB_TRUST);
+	fx_get_role(&w.f, FX_ROLE_B, FX_HUB_TRUST);
+	if (vp_broker_new(&w.f.cfg, w.f.reg, w.f.aws, NULL, &w.f.broker, &err) != VP_OK)
+		fail_msg("broker: %s", err.message);
+	fx_expect(&w.f, 3, "DescribeRouteTables", "RouteTableId.1=" FX_RTB1, NULL);
+	stub_reset(w.f.stub);
+	fx_register(&w.f, FX_B, "stack-gw", true, &w.reg);
+	*state = &w;
+	return 0;
+}
+
+static void test_gateway_route_table_not_routed(void **state)
+{
+	struct world *w = *state;
+	struct fx *f = &w->f;
+	struct vp_error err;
+	char blocks[256];
+
+	block_items(blocks, sizeof(blocks), w->reg.record.vpc_cidr, NULL);
+	peering_with(f, "active", blocks);
+	fx_ok(f, "CreateTags");
+	fx_ok(f, "CreateRoute");
+	fx_ok(f, "CreateRoute"); /* there to be used by mistake */
+	if (confirm_b(w, &err) != VP_OK)
+		fail_msg("confirm: %s", err.message);
+	assert_int_equal(fx_count(f), 3);
+	fx_expect(f, 2, "CreateRoute", "RouteTableId=" FX_RTB1, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +480,19 @@ int main(void)
 						setup_broker_mode, teardown),
 		cmocka_unit_test_setup_teardown(test_broker_accepts_tags_routes, setup_broker_mode,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_broker_retry_of_accepted_checks_and_deletes,
+						setup_broker_mode, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_id_read_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_id_past_bound_unavailable, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_peer_role_provisioning_waited, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_peer_role_block_seen_once_active_deletes,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_not_shown_yet_tried_again, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_gateway_route_table_not_routed,
+						setup_discovered_tables, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -312,11 +312,72 @@ static void test_stale_read_merged_with_registry(void **state)
 	assert_false(fx_has(f, 1, "530000000001"));
 }
 
+/* IAM's LimitExceeded (its real ACLSizePerRole quota is lower than the configured one): the
+ * addition moves to the next role, and role A's quota is now IAM's. */
+static void test_limit_exceeded_moves_to_next_role(void **state)
+{
+	struct world *w = *state;
+	struct fx *f = &w->f;
+	struct vp_account_record acct;
+	struct vp_error err;
+	size_t role = 9;
+	bool added = false;
+
+	w->g = grants(f, 2048);
+	fx_get_role(f, FX_ROLE_A, FX_HUB_TRUST);
+	fx_error(f, 409, "LimitExceeded", "Cannot exceed quota for ACLSizePerRole: 100");
+	fx_get_role(f, FX_ROLE_B, FX_HUB_TRUST);
+	fx_ok(f, "UpdateAssumeRolePolicy");
+	if (vp_grants_add(w->g, FX_C, -1, "rid-limit", &role, &added, &err) != VP_OK)
+		fail_msg("add: %s", err.message);
+	assert_int_equal(role, 1);
+	assert_true(added);
+	assert_int_equal(fx_count(f), 4);
+	fx_expect(f, 3, "UpdateAssumeRolePolicy", "RoleName=" FX_ROLE_B, FX_C, NULL);
+	assert_int_equal(vp_grants_quota(w->g, 0), 100);
+	assert_int_equal(vp_grants_quota(w->g, 1), 2048);
+	assert_int_equal(vp_registry_account_get(f->reg, FX_C, &acct, &err), VP_OK);
+	assert_string_equal(acct.peer_role_arn, FX_ARN_B);
+}
+
+/* A principal IAM no longer accepts (a deleted account's) fails the whole document: it is
+ * found, left out, and the batch written without it. */
+static void test_invalid_principal_left_out(void **state)
+{
+	static const char *const gone[] = {"999999999999", NULL};
+	struct world *w = *state;
+	struct fx *f = &w->f;
+	struct vp_trust_policy *doc = trust_with(gone);
+	struct vp_error err;
+	size_t role = 9;
+	bool added = false;
+	char *text;
+
+	w->g = grants(f, 2048);
+	assert_non_null(text = vp_policy_serialize(doc));
+	vp_policy_free(doc);
+	fx_get_role(f, FX_ROLE_A, text);
+	free(text);
+	fx_error(f, 400, "MalformedPolicyDocument",
+		 "Invalid principal in policy: \"AWS\":\"arn:aws:iam::999999999999:root\"");
+	fx_ok(f, "UpdateAssumeRolePolicy");
+	if (vp_grants_add(w->g, FX_C, -1, "rid-invalid", &role, &added, &err) != VP_OK)
+		fail_msg("add: %s", err.message);
+	assert_int_equal(role, 0);
+	assert_int_equal(fx_count(f), 3);
+	fx_expect(f, 1, "UpdateAssumeRolePolicy", "999999999999", FX_C, NULL);
+	fx_expect(f, 2, "UpdateAssumeRolePolicy", "RoleName=" FX_ROLE_A, FX_C, NULL);
+	assert_false(fx_has(f, 2, "999999999999"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_concurrent_additions_batched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_role_spills_to_next, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limit_exceeded_moves_to_next_role, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_principal_left_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leader_gathers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_known_document_spares_get_role, setup,
 						teardown),

@@ -54,6 +54,7 @@ struct fake {
 	struct fake_call calls[MAX_RECORDS];
 	size_t call_count;
 	int refuse_status;
+	int refuse_left; /* > 0: only this many more calls are refused */
 	char refuse_body[1024];
 	_Atomic int hang;
 	struct ns namespaces[MAX_NAMESPACES];
@@ -307,9 +308,12 @@ static enum MHD_Result broker(struct fake *f, struct MHD_Connection *conn, const
 	if (f->refuse_status) {
 		char copy_body[sizeof(f->refuse_body)];
 		unsigned s = (unsigned)f->refuse_status;
+		static const char *const retry[] = {"Retry-After", "1", NULL};
 		memcpy(copy_body, f->refuse_body, sizeof(copy_body));
+		if (f->refuse_left > 0 && --f->refuse_left == 0)
+			f->refuse_status = 0;
 		pthread_mutex_unlock(&f->lock);
-		return answer(conn, s, copy_body, NULL);
+		return answer(conn, s, copy_body, s == 503 ? retry : NULL);
 	}
 	if (!c.proof) {
 		pthread_mutex_unlock(&f->lock);
@@ -561,6 +565,7 @@ void fake_reset(struct fake *f)
 	f->post_count = f->put_count = f->call_count = f->ns_count = 0;
 	f->put_fail_left = 0;
 	f->refuse_status = 0;
+	f->refuse_left = 0;
 	f->hang = 0;
 	f->accepter[0] = '\0';
 	f->zone[0] = '\0';
@@ -676,6 +681,15 @@ void fake_broker_refuse(struct fake *f, int status, const char *body)
 {
 	pthread_mutex_lock(&f->lock);
 	f->refuse_status = status;
+	copy(f->refuse_body, sizeof(f->refuse_body), body);
+	pthread_mutex_unlock(&f->lock);
+}
+
+void fake_broker_refuse_next(struct fake *f, int n, int status, const char *body)
+{
+	pthread_mutex_lock(&f->lock);
+	f->refuse_status = status;
+	f->refuse_left = n;
 	copy(f->refuse_body, sizeof(f->refuse_body), body);
 	pthread_mutex_unlock(&f->lock);
 }

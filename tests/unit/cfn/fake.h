@@ -74,6 +74,8 @@ size_t fake_broker_call_count(struct fake *f);
 struct fake_call fake_broker_call_at(struct fake *f, size_t i);
 /* Every broker call answers status+body (0: back to the registry). */
 void fake_broker_refuse(struct fake *f, int status, const char *body);
+/* Only the next n broker calls answer status+body (a 503 with Retry-After: 1). */
+void fake_broker_refuse_next(struct fake *f, int n, int status, const char *body);
 /* Broker calls hang until fake_stop() (or this is turned off). */
 void fake_broker_hang(struct fake *f, bool on);
 /* Set a namespace's state, or its client ref (as if the number had been reused). */

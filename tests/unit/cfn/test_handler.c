@@ -472,6 +472,35 @@ static void test_confirmation(void **state)
 	assert_int_equal(fake_broker_call_count(fake), calls);
 }
 
+/* A 503 "in progress" from confirm (issue 22) is tried again after its Retry-After, within the
+ * deadline; a 409 is not. */
+static void test_confirmation_in_progress_tried_again(void **state)
+{
+	struct vp_cfn_result reg, conf;
+	json_t *a;
+
+	(void)state;
+	json_decref(
+		send_request("Create", VP_CFN_REGISTRATION_TYPE, NULL, registration_props(), &reg));
+	fake_broker_refuse_next(
+		fake, 1, 503,
+		"{\"error\":{\"code\":\"unavailable\",\"message\":\"in progress: "
+		"peering pcx-0123456789abcdef0 was accepted and is provisioning\"}}");
+	a = send_request("Create", VP_CFN_CONFIRMATION_TYPE, NULL, confirmation_props("1"), &conf);
+	assert_true(conf.success);
+	assert_string_equal(data_of(a, "State"), "active");
+	json_decref(a);
+	assert_int_equal(fake_broker_call_count(fake), 3);
+	assert_string_equal(fake_broker_call_at(fake, 2).path, "/v1/namespaces/1/confirm");
+
+	fake_broker_refuse_next(fake, 1, 409,
+				"{\"error\":{\"code\":\"conflict\",\"message\":\"no\"}}");
+	a = send_request("Create", VP_CFN_CONFIRMATION_TYPE, NULL, confirmation_props("1"), &conf);
+	assert_false(conf.success);
+	json_decref(a);
+	assert_int_equal(fake_broker_call_count(fake), 4);
+}
+
 /* The hub's hosted zone (handler_zone.c): associate from this account, confirm again, and
  * disassociate before the release; no zone, no Route 53 call. */
 static void test_confirmation_associates_with_hosted_zone(void **state)
@@ -1192,6 +1221,7 @@ int main(void)
 		cmocka_unit_test_setup(test_rollback_of_failed_create_touches_nothing, setup),
 		cmocka_unit_test_setup(test_missing_or_malformed_properties_are_named, setup),
 		cmocka_unit_test_setup(test_confirmation, setup),
+		cmocka_unit_test_setup(test_confirmation_in_progress_tried_again, setup),
 		cmocka_unit_test_setup(test_confirmation_associates_with_hosted_zone, setup),
 		cmocka_unit_test_setup(test_confirmation_health_check_failure, setup),
 		cmocka_unit_test_setup(test_confirmation_probe_invoke_errors, setup),
