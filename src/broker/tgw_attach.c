@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "aws/ec2_tgw.h"
+#include "broker/accept.h"
 #include "broker/crash.h"
 #include "broker/hub_side.h"
 #include "broker/hosted_zone.h"
@@ -125,10 +126,20 @@ static vp_code describe_one(struct vp_broker *b, const char *id,
 	return VP_OK;
 }
 
-/* Read the accepted attachment back until it is available, at most --accept-wait. */
-static vp_code wait_available(struct vp_broker *b, const char *id, struct vp_error *err)
+/* The end of one wait: --accept-wait from now, but never past the confirm's `until`
+ * (VP_BROKER_CONFIRM_BUDGET_MS from its start: API Gateway cuts a request at 30 s). */
+static int64_t wait_deadline(const struct vp_broker *b, int64_t until)
 {
-	int64_t deadline = vp_clock_monotonic_ms() + b->accept_wait_ms;
+	int64_t end = vp_clock_monotonic_ms() + b->accept_wait_ms;
+
+	return end < until ? end : until;
+}
+
+/* Read the accepted attachment back until it is available, at most wait_deadline. */
+static vp_code wait_available(struct vp_broker *b, const char *id, int64_t until,
+			      struct vp_error *err)
+{
+	int64_t deadline = wait_deadline(b, until);
 	int64_t delay = POLL_MIN_MS;
 
 	for (;;) {
@@ -152,10 +163,11 @@ static vp_code wait_available(struct vp_broker *b, const char *id, struct vp_err
 				       "attachment %s became %s once accepted", id, state);
 		if (vp_clock_monotonic_ms() + delay > deadline)
 			return vp_fail(err, VP_ERR_UNAVAILABLE,
-				       "attachment %s was accepted but is not available after %lld "
-				       "s (--accept-wait); confirm again (the same request) to "
-				       "finish",
-				       id, (long long)(b->accept_wait_ms / 1000));
+				       "attachment %s was accepted but is not available yet "
+				       "(--accept-wait %lld s, at most %d s in one confirm); "
+				       "confirm again (the same request) to finish",
+				       id, (long long)(b->accept_wait_ms / 1000),
+				       VP_BROKER_CONFIRM_BUDGET_MS / 1000);
 		vp_clock_sleep_ms(delay); /* polling EC2: it has no event to wait on */
 		delay = delay * 2 > POLL_MAX_MS ? POLL_MAX_MS : delay * 2;
 	}
@@ -219,11 +231,11 @@ static vp_code read_propagated(struct vp_broker *b, const char *id, struct cidr_
 	return VP_OK;
 }
 
-/* Poll until the attachment's routes show, at most --accept-wait; then once more. */
+/* Poll until the attachment's routes show, at most wait_deadline; then once more. */
 static vp_code poll_propagated(struct vp_broker *b, const char *id, struct cidr_set *set,
-			       struct vp_error *err)
+			       int64_t until, struct vp_error *err)
 {
-	int64_t deadline = vp_clock_monotonic_ms() + b->accept_wait_ms;
+	int64_t deadline = wait_deadline(b, until);
 	int64_t delay = POLL_MIN_MS;
 	vp_code code;
 
@@ -235,10 +247,11 @@ static vp_code poll_propagated(struct vp_broker *b, const char *id, struct cidr_
 		if (vp_clock_monotonic_ms() + delay > deadline)
 			return vp_fail(err, VP_ERR_UNAVAILABLE,
 				       "transit gateway %s showed no CIDR block of attachment %s's "
-				       "VPC in %s after %lld s (--accept-wait); confirm again (the "
-				       "same request) to finish",
+				       "VPC in %s yet (--accept-wait %lld s, at most %d s in one "
+				       "confirm); confirm again (the same request) to finish",
 				       b->tgw->tgw, id, b->tgw->verify_table,
-				       (long long)(b->accept_wait_ms / 1000));
+				       (long long)(b->accept_wait_ms / 1000),
+				       VP_BROKER_CONFIRM_BUDGET_MS / 1000);
 		vp_clock_sleep_ms(delay); /* polling EC2: it has no event to wait on */
 		delay = delay * 2 > POLL_MAX_MS ? POLL_MAX_MS : delay * 2;
 	}
@@ -285,7 +298,8 @@ static void end_refused(struct vp_broker *b, const struct vp_namespace_record *r
  * The propagation into the verify table is always turned off again.
  */
 static vp_code verify_cidr(struct vp_broker *b, const struct vp_namespace_record *rec,
-			   const char *id, const char *request_id, struct vp_error *err)
+			   const char *id, int64_t until, const char *request_id,
+			   struct vp_error *err)
 {
 	struct cidr_set *set = calloc(1, sizeof(*set));
 	struct vp_aws_error aerr;
@@ -305,7 +319,7 @@ static vp_code verify_cidr(struct vp_broker *b, const struct vp_namespace_record
 					  "propagating the attachment to the verify "
 					  "table");
 	}
-	code = poll_propagated(b, id, set, err);
+	code = poll_propagated(b, id, set, until, err);
 	off = vp_aws_ec2_disable_tgw_propagation(b->aws, b->tgw->verify_table, id, NULL, &aerr);
 	vp_broker_note_aws(b->metrics, "DisableTransitGatewayRouteTablePropagation", off, &aerr);
 	if (off != VP_OK && code == VP_OK) { /* confirm again: the same request finds it on */
@@ -433,9 +447,9 @@ static vp_code accept(struct vp_broker *b, const char *attachment, struct vp_err
 	return VP_OK;
 }
 
-/* From a checked attachment to an active namespace. */
+/* From a checked attachment to an active namespace; the waits end by `until`. */
 static vp_code join(struct vp_broker *b, const struct vp_confirm_request *req,
-		    const struct vp_aws_tgw_attachment *a, const char *request_id,
+		    const struct vp_aws_tgw_attachment *a, int64_t until, const char *request_id,
 		    struct vp_namespace_record *rec, struct vp_error *err)
 {
 	const char *id = a->attachment_id;
@@ -449,10 +463,10 @@ static vp_code join(struct vp_broker *b, const struct vp_confirm_request *req,
 			return code;
 		vp_crash_point("confirm.after_accept");
 	}
-	if (!is(a->state, "available") && (code = wait_available(b, id, err)) != VP_OK)
+	if (!is(a->state, "available") && (code = wait_available(b, id, until, err)) != VP_OK)
 		return code;
 	/* Before any association or route: a VPC that is not the plan's never carries traffic. */
-	if ((code = verify_cidr(b, rec, id, request_id, err)) != VP_OK)
+	if ((code = verify_cidr(b, rec, id, until, request_id, err)) != VP_OK)
 		return code;
 	if ((code = associate(b, id, err)) != VP_OK ||
 	    (code = ensure_route(b, rec->vpc_cidr, id, &added, err)) != VP_OK)
@@ -499,6 +513,7 @@ vp_code vp_broker_tgw_confirm_step(struct vp_broker *b, const struct vp_identity
 	const struct vp_confirm_request *req = input;
 	struct vp_aws_tgw_attachment_list *list = NULL;
 	const struct vp_aws_tgw_attachment *a = NULL;
+	int64_t until = vp_clock_monotonic_ms() + VP_BROKER_CONFIRM_BUDGET_MS;
 	vp_code code;
 
 	if ((code = vp_ids_aws_id_check(req->vpc_id, "vpc", "vpc_id", err)) != VP_OK)
@@ -551,7 +566,7 @@ vp_code vp_broker_tgw_confirm_step(struct vp_broker *b, const struct vp_identity
 	if (code != VP_OK)
 		goto out;
 	vp_crash_point("confirm.after_intent");
-	code = join(b, req, a, request_id, rec, err);
+	code = join(b, req, a, until, request_id, rec, err);
 out:
 	vp_aws_tgw_attachment_list_free(list);
 	return code;

@@ -285,6 +285,34 @@ static void test_confirm_then_release(void **state)
 	assert_int_equal(rec.state, VP_NS_RELEASED);
 }
 
+/*
+ * Issue 18: API Gateway cuts a request at 30 s, so however long --accept-wait is, one
+ * confirm waits at most VP_BROKER_CONFIRM_BUDGET_MS for an accepted attachment, then answers
+ * 503 "confirm again". Without the cap it polls on (here until the scripted answers run
+ * out and the stub answers an error instead).
+ */
+static void test_confirm_waits_within_budget(void **state)
+{
+	struct fx *f = *state;
+	struct vp_registration reg, out;
+	struct vp_error err;
+
+	stub_reset(f->stub);
+	tfx_ram_ok(f, "/associateresourceshare");
+	if (tfx_register(f, FX_B, "stack-slow", "", &reg, &err) != VP_OK)
+		fail_msg("register: %s", err.message);
+	f->broker->accept_wait_ms = 600000; /* what a --accept-wait of 600 s would be */
+	stub_reset(f->stub);
+	tfx_attachment(f, ATT, TGW, CLIENT, FX_B, "pendingAcceptance");
+	tfx_wrote(f, "AcceptTransitGatewayVpcAttachment", "transitGatewayVpcAttachment");
+	for (int i = 0; i < 40; i++) /* 2 s apart at most: more than the budget's polls */
+		tfx_attachment(f, ATT, TGW, CLIENT, FX_B, "pending");
+	assert_int_equal(tfx_confirm(f, &reg, ATT, &out, &err), VP_ERR_UNAVAILABLE);
+	assert_non_null(strstr(err.message, "at most 24 s in one confirm"));
+	assert_non_null(strstr(err.message, "confirm again"));
+	assert_true(fx_count(f) < 42); /* it stopped polling before the answers ran out */
+}
+
 /* A route to the block through another attachment is not the namespace's: release keeps it. */
 static void test_release_keeps_another_attachments_route(void **state)
 {
@@ -528,6 +556,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_confirm_missing_attachment, tfx_setup,
 						tfx_teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_then_release, tfx_setup, tfx_teardown),
+		cmocka_unit_test_setup_teardown(test_confirm_waits_within_budget, tfx_setup,
+						tfx_teardown),
 		cmocka_unit_test_setup_teardown(test_release_keeps_another_attachments_route,
 						tfx_setup, tfx_teardown),
 		cmocka_unit_test_setup_teardown(test_release_keeps_principal_while_account_in_use,
