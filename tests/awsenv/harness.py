@@ -201,3 +201,19 @@ def raw_request(env, service, params, creds, region="us-east-1", method="POST",
     finally:
         if own:
             conn.close()
+
+
+class OnAwsEnv:
+    """A unittest.TestCase mixin: one awsenv for the whole class (cls.env), reset before each
+    test. A class with more to set up calls super().setUpClass() first."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = AwsEnvProcess().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.stop()
+
+    def setUp(self):
+        self.env.reset()

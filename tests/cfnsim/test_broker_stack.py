@@ -22,7 +22,7 @@ os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
 import cfnsim  # noqa: E402
 import cfnsim_iam  # noqa: E402
-from harness import AwsEnvProcess  # noqa: E402
+from harness import OnAwsEnv  # noqa: E402
 
 HUB = os.path.join(ROOT, "templates", "hub.yaml")
 HUB_TGW = os.path.join(ROOT, "templates", "hub-tgw.yaml")
@@ -31,17 +31,9 @@ DEBIAN = "/aws/service/debian/release/12/latest/amd64"
 SHA = "ab" * 32
 
 
-class BrokerStack(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.env = AwsEnvProcess().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.stop()
-
+class BrokerStack(OnAwsEnv, unittest.TestCase):
     def setUp(self):
-        self.env.reset()
+        super().setUp()
         ec2 = self.ec2 = self.env.client("ec2", "hub")
         self.vpc = ec2.create_vpc(CidrBlock="10.0.0.0/22")["Vpc"]["VpcId"]
         self.azs = sorted(z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"])[:2]

@@ -22,6 +22,7 @@ import cfnsim  # noqa: E402
 import cfnsim_iam  # noqa: E402
 import servicecatalog  # noqa: E402
 import test_stacks as ts  # noqa: E402
+from harness import OnAwsEnv  # noqa: E402  (tests/awsenv: broker_harness puts it on the path)
 
 ROOT = ts.ROOT
 CATALOG = os.path.join(ROOT, "templates", "catalog.yaml")
@@ -62,20 +63,11 @@ def app_team(env, who):
     return {"arn": arn, "policies": cfnsim_iam.user_policies(iam, "app-team")}
 
 
-class Catalog(unittest.TestCase):
+class Catalog(OnAwsEnv, unittest.TestCase):
     """templates/catalog.yaml against the catalog model: what AWS refuses, cfnsim refuses."""
 
-    @classmethod
-    def setUpClass(cls):
-        from harness import AwsEnvProcess  # tests/awsenv (broker_harness puts it on the path)
-        cls.env = AwsEnvProcess().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.stop()
-
     def setUp(self):
-        self.env.reset()
+        super().setUp()
         self.sim = cfnsim.Simulator(cfnsim.Aws.of(self.env))
         self.addCleanup(self.sim.close)
         self.b = self.env.accounts["client-b"]["id"]

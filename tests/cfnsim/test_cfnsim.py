@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "awsenv"))
 os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
 import cfnsim  # noqa: E402
-from harness import AwsEnvProcess  # noqa: E402
+from harness import OnAwsEnv  # noqa: E402
 
 ROLE = """
   Role:
@@ -45,22 +45,18 @@ def tpl(body, params=""):
         """) + (("Parameters:\n" + params) if params else "") + "Resources:\n" + ROLE + body)
 
 
-class SimCase(unittest.TestCase):
+class SimCase(OnAwsEnv, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.env = AwsEnvProcess().start()
+        super().setUpClass()
         cls.tmp = tempfile.mkdtemp(prefix="cfnsim-test.")
         cls.bootstrap = os.path.join(cls.tmp, "fake-bootstrap")
         with open(cls.bootstrap, "w") as f:
             f.write(f"#!/bin/sh\nexec {sys.executable} -B {os.path.join(HERE, 'fake_handler.py')}\n")
         os.chmod(cls.bootstrap, stat.S_IRWXU)
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.stop()
-
     def setUp(self):
-        self.env.reset()
+        super().setUp()
         self.log = os.path.join(self.tmp, f"{self._testMethodName}.events")
         marks = tempfile.mkdtemp(dir=self.tmp)
         self.sim = cfnsim.Simulator(cfnsim.Aws.of(self.env), lambda_code=self.bootstrap,

@@ -18,24 +18,16 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "awsenv"))
 import botocore.exceptions  # noqa: E402
 
 import cfnsim  # noqa: E402
-from harness import AwsEnvProcess  # noqa: E402
+from harness import OnAwsEnv  # noqa: E402
 
 HUB_T = os.path.join(ROOT, "templates", "hub.yaml")
 HUB_TGW_T = os.path.join(ROOT, "templates", "hub-tgw.yaml")
 HUB, B = "111111111111", "222222222222"
 
 
-class RoleCase(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.env = AwsEnvProcess().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.stop()
-
+class RoleCase(OnAwsEnv, unittest.TestCase):
     def setUp(self):
-        self.env.reset()
+        super().setUp()
         self.ec2 = self.env.client("ec2", "hub")
         self.b_ec2 = self.env.client("ec2", "client-b")
         self.vpc = self.ec2.create_vpc(CidrBlock="10.0.0.0/22")["Vpc"]["VpcId"]
@@ -92,6 +84,14 @@ class HubRoles(RoleCase):
         # broker mode's accept, tag, DNS option, hub routes, the clients' prefix list
         ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
         ec2.create_tags(Resources=[pcx], Tags=[{"Key": "vpcpeer:namespace", "Value": "1"}])
+        # an accepted peering is provisioning before active (awsenv's strict_ec2, as EC2 is);
+        # the broker reads it until active, and so does this role
+        for _ in range(20):
+            st = ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[pcx])[
+                "VpcPeeringConnections"][0]["Status"]["Code"]
+            if st == "active":
+                break
+        self.assertEqual(st, "active")
         ec2.modify_vpc_peering_connection_options(
             VpcPeeringConnectionId=pcx,
             AccepterPeeringConnectionOptions={"AllowDnsResolutionFromRemoteVpc": True})
