@@ -128,6 +128,7 @@ static vp_code accept_checked(struct vp_broker *b, const struct vp_namespace_rec
 {
 	struct vp_aws_ec2_peering_list *active = NULL;
 	struct vp_aws_error aerr;
+	struct vp_error clear_err;
 	vp_code code;
 
 	if (pending) {
@@ -154,6 +155,11 @@ static vp_code accept_checked(struct vp_broker *b, const struct vp_namespace_rec
 				pcx, (long long)rec->n);
 	} else {
 		vp_error_prefix(err, "peering %s deleted", pcx);
+		/* Ended: nothing left for the intent to attribute; the record is as it was. */
+		if (vp_registry_clear_intent(b->registry, rec->n, pcx, request_id, &clear_err) !=
+		    VP_OK)
+			vp_log(VP_LOG_WARN, "confirm %s: namespace %lld: %s", request_id,
+			       (long long)rec->n, clear_err.message);
 	}
 	return VP_ERR_CONFLICT;
 }

@@ -48,6 +48,11 @@ static const char SQL_SET_INTENT[] =
 	"UPDATE namespaces SET peering_id = $2, vpc_id = $3 "
 	"WHERE n = $1 AND state = 'pending' RETURNING " VP_REGISTRY_NS_COLS;
 
+/* Compare-and-clear: only the intent naming $2 (a newer confirm's stays). */
+static const char SQL_CLEAR_INTENT[] =
+	"UPDATE namespaces SET peering_id = '', vpc_id = '' "
+	"WHERE n = $1 AND state = 'pending' AND peering_id = $2 RETURNING " VP_REGISTRY_NS_COLS;
+
 /* One namespace record or none: *found says which. */
 static vp_code query_record(struct vp_registry *reg, struct vp_db_conn *conn, const char *sql,
 			    const struct vp_db_param *params, int nparams,
@@ -405,19 +410,25 @@ static vp_code intent_tx(struct vp_registry *reg, struct vp_db_conn *conn, void 
 			 struct vp_error *err)
 {
 	struct record_ctx *ctx = ctx_;
+	bool clear = !ctx->vpc_id; /* vp_registry_clear_intent */
 	struct vp_db_param p[] = {VP_DB_INT_PARAM(ctx->n), VP_DB_TEXT_PARAM(ctx->peering_id),
-				  VP_DB_TEXT_PARAM(ctx->vpc_id)};
+				  VP_DB_TEXT_PARAM(clear ? "" : ctx->vpc_id)};
 	bool found = false;
-	vp_code code = query_record(reg, conn, SQL_SET_INTENT, p, 3, ctx->rec, &found, err);
+	vp_code code = query_record(reg, conn, clear ? SQL_CLEAR_INTENT : SQL_SET_INTENT, p,
+				    clear ? 2 : 3, ctx->rec, &found, err);
 
 	if (code != VP_OK)
 		return code;
+	if (!found && clear)
+		return VP_OK; /* another intent, or no longer pending: nothing of ours to clear */
 	if (!found)
 		return vp_fail(err, VP_ERR_CONFLICT, "namespace %lld has no pending record",
 			       (long long)ctx->n);
 	return vp_registry_add_event_json(
-		reg, conn, vp_registry_now(reg), ctx->n, ctx->rec->account, "intent",
-		json_pack("{ss ss}", "peering_id", ctx->peering_id, "vpc_id", ctx->vpc_id),
+		reg, conn, vp_registry_now(reg), ctx->n, ctx->rec->account,
+		clear ? "intent_cleared" : "intent",
+		clear ? json_pack("{ss}", "peering_id", ctx->peering_id)
+		      : json_pack("{ss ss}", "peering_id", ctx->peering_id, "vpc_id", ctx->vpc_id),
 		ctx->request_id, err);
 }
 
@@ -473,4 +484,24 @@ vp_code vp_registry_count_states(struct vp_registry *reg, int64_t counts[VP_NS_S
 	if (code == VP_OK)
 		memcpy(counts, tmp, sizeof(tmp));
 	return code;
+}
+
+vp_code vp_registry_clear_intent(struct vp_registry *reg, int64_t n, const char *peering_id,
+				 const char *request_id, struct vp_error *err)
+{
+	struct record_ctx ctx = {.n = n,
+				 .peering_id = peering_id,
+				 .vpc_id = NULL,
+				 .request_id = request_id ? request_id : ""};
+	const struct vp_registry_field fields[] = {
+		{peering_id, VP_AWS_ID_MAX, "peering id"},
+		{request_id, VP_REGISTRY_REQUEST_ID_MAX, "request id"},
+	};
+	vp_code code;
+
+	if (!peering_id || !*peering_id)
+		return vp_fail(err, VP_ERR_INVALID, "missing peering id");
+	if ((code = vp_registry_check_fields(fields, 2, err)) != VP_OK)
+		return code;
+	return run_record(reg, true, intent_tx, &ctx, NULL, err);
 }

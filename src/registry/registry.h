@@ -368,6 +368,17 @@ VP_NODISCARD vp_code vp_registry_set_intent(struct vp_registry *reg, int64_t n,
 					    struct vp_error *err);
 
 /*
+ * Undo vp_registry_set_intent once confirm has refused peering_id and ended it
+ * (the CIDR blocks AWS shows only once a peering is active did not match): the
+ * pending record's peering and VPC ids go back to "", with an "intent_cleared"
+ * event. Only while the intent still names peering_id (a newer confirm's
+ * stays); otherwise VP_OK and nothing changes.
+ */
+VP_NODISCARD vp_code vp_registry_clear_intent(struct vp_registry *reg, int64_t n,
+					      const char *peering_id, const char *request_id,
+					      struct vp_error *err);
+
+/*
  * How many live namespaces are in each state: counts[s] for pending, active,
  * failed and releasing (released is history: counts[VP_NS_RELEASED] is 0).
  */

@@ -73,6 +73,11 @@ class RepairCase(ReconcileCase):
         ec2 = self.env.client("ec2", creds=(c["AccessKeyId"], c["SecretAccessKey"],
                                             c["SessionToken"]))
         ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+        # provisioning before active (awsenv's strict_ec2 counts describes: no waiting)
+        for _ in range(10):
+            if self.status(pcx) != "provisioning":
+                break
+        self.assertEqual(self.status(pcx), "active")
 
     def backup(self, broker):
         """A consistent copy of the running broker's registry, WAL included (as `sqlite3

@@ -234,7 +234,29 @@ static void test_broker_block_seen_once_active_deletes(void **state)
 	assert_int_equal(fx_count(f), 4);
 	fx_expect(f, 1, "AcceptVpcPeeringConnection", "VpcPeeringConnectionId=" PCX, NULL);
 	fx_expect(f, 3, "DeleteVpcPeeringConnection", "VpcPeeringConnectionId=" PCX, NULL);
-	assert_still_pending(w, PCX); /* the intent: recorded before accepting */
+	/* the intent, recorded before accepting, cleared once the peering is deleted */
+	assert_still_pending(w, "");
+}
+
+/* The same, but the delete fails: the peering stays active and unrouted, and the intent
+ * stays on the record to name it (the release, or the expiry, ends it). */
+static void test_broker_block_seen_delete_fails_keeps_intent(void **state)
+{
+	struct world *w = *state;
+	struct fx *f = &w->f;
+	struct vp_error err;
+	char blocks[256];
+
+	block_items(blocks, sizeof(blocks), w->reg.record.vpc_cidr, "10.200.0.0/24");
+	peering_with(f, "pending-acceptance", "");
+	accepted(f);
+	peering_with(f, "active", blocks);
+	fx_error(f, 400, "UnauthorizedOperation", "no delete");
+	fx_ok(f, "CreateRoute"); /* there to be used by mistake */
+	assert_int_equal(confirm_b(w, &err), VP_ERR_CONFLICT);
+	assert_non_null(strstr(err.message, "stays active (not routed)"));
+	assert_int_equal(fx_count(f), 4);
+	assert_still_pending(w, PCX);
 }
 
 /* An active peering the broker did not accept (no intent names it): refused, not routed. */
@@ -383,7 +405,7 @@ static void test_peer_role_block_seen_once_active_deletes(void **state)
 	assert_non_null(strstr(err.message, "10.200.0.0/24"));
 	assert_int_equal(fx_count(f), 3);
 	fx_expect(f, 2, "DeleteVpcPeeringConnection", "VpcPeeringConnectionId=" PCX, NULL);
-	assert_still_pending(w, PCX);
+	assert_still_pending(w, ""); /* deleted: its intent cleared */
 }
 
 /* RouteAlreadyExists for our own route that DescribeRouteTables does not show yet: tried
@@ -475,6 +497,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_broker_secondary_block_never_accepted,
 						setup_broker_mode, teardown),
 		cmocka_unit_test_setup_teardown(test_broker_block_seen_once_active_deletes,
+						setup_broker_mode, teardown),
+		cmocka_unit_test_setup_teardown(test_broker_block_seen_delete_fails_keeps_intent,
 						setup_broker_mode, teardown),
 		cmocka_unit_test_setup_teardown(test_broker_refuses_active_it_did_not_accept,
 						setup_broker_mode, teardown),

@@ -3,6 +3,7 @@
  * What the reconciler needs from the registry, once per backend (argv[1]):
  * - vp_registry_set_intent: confirm's peering and VPC recorded on a pending
  *   namespace before its routes (with an "intent" event), refused otherwise;
+ *   vp_registry_clear_intent: cleared again while it names the given peering;
  * - the leader lock "reconciler": one holder among two handles (two brokers;
  *   PostgreSQL), a second broker's try times out at once, and when the holder's
  *   process dies without unlocking (SIGKILL) the lock passes to the other.
@@ -61,6 +62,20 @@ static void test_intent(void **state)
 	assert_int_equal(vp_registry_set_intent(reg, 1, "pcx-0bbb", "vpc-0def", "r3", &got, &err),
 			 VP_OK);
 	assert_string_equal(got.peering_id, "pcx-0bbb");
+	/* cleared only while it names the refused peering (compare-and-clear) */
+	assert_int_equal(vp_registry_clear_intent(reg, 1, "pcx-0abc", "r3b", &err), VP_OK);
+	assert_int_equal(vp_registry_get(reg, 1, &got, &err), VP_OK);
+	assert_string_equal(got.peering_id, "pcx-0bbb");
+	assert_int_equal(vp_registry_clear_intent(reg, 1, "pcx-0bbb", "r3c", &err), VP_OK);
+	assert_int_equal(vp_registry_get(reg, 1, &got, &err), VP_OK);
+	assert_string_equal(got.peering_id, "");
+	assert_string_equal(got.vpc_id, "");
+	assert_int_equal(vp_registry_events(reg, 1, 0, events, 8, &count, &err), VP_OK);
+	assert_int_equal(count, 4);
+	assert_string_equal(events[3].type, "intent_cleared");
+	assert_int_equal(vp_registry_clear_intent(reg, 1, "", "r3d", &err), VP_ERR_INVALID);
+	assert_int_equal(vp_registry_set_intent(reg, 1, "pcx-0bbb", "vpc-0def", "r3e", &got, &err),
+			 VP_OK);
 	/* active: no more intents */
 	assert_int_equal(vp_registry_transition(reg, 1, VP_NS_STATE_BIT(VP_NS_PENDING),
 						VP_NS_ACTIVE, NULL, "r4", NULL, &err),
