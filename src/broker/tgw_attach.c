@@ -283,8 +283,13 @@ static void end_refused(struct vp_broker *b, const struct vp_namespace_record *r
 	vp_code code = vp_aws_ec2_delete_tgw_vpc_attachment(b->aws, id, NULL, &aerr);
 
 	vp_broker_note_aws(b->metrics, "DeleteTransitGatewayVpcAttachment", code, &aerr);
-	if (code == VP_OK || code == VP_ERR_NOT_FOUND)
+	if (code == VP_OK || code == VP_ERR_NOT_FOUND) {
+		/* Ended: the intent has nothing left to name; the record is as it was. */
+		if (vp_registry_clear_intent(b->registry, rec->n, id, request_id, &why) != VP_OK)
+			vp_log(VP_LOG_WARN, "confirm %s: namespace %lld: %s", request_id,
+			       (long long)rec->n, why.message);
 		return;
+	}
 	vp_broker_aws_fail(&why, &aerr, "deleting a refused attachment");
 	vp_log(VP_LOG_ERROR,
 	       "confirm %s: namespace %lld: %s (it is associated with nothing and routed nowhere; "

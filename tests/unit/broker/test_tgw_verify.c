@@ -132,6 +132,8 @@ static void refused(struct fx *f, const char *wrong, const char *extra)
 	assert_int_equal(called(f, "AssociateTransitGatewayRouteTable"), -1);
 	assert_int_equal(called(f, "CreateTransitGatewayRoute"), -1);
 	assert_int_equal(fx_record(f, reg.record.n).state, VP_NS_PENDING);
+	/* the attachment deleted: confirm's intent cleared, the record as it was */
+	assert_string_equal(fx_record(f, reg.record.n).peering_id, "");
 }
 
 static void test_wrong_cidr_refused(void **state)
