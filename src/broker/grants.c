@@ -55,7 +55,7 @@ struct role {
 	bool leading;           /* a batch is running (or gathering) */
 	bool gathering;         /* the leader waits for ops still arriving */
 	bool room;              /* one more account fitted when last seen */
-	size_t quota;         /* the ACLSizePerRole quota IAM enforces here, as it last said (0: the
+	atomic_size_t quota;  /* the ACLSizePerRole quota IAM enforces here, as it last said (0: the
 			       * configured one) */
 	int64_t settle_until; /* monotonic ms: additions before this may not have propagated */
 	/* Touched only by the leader (under the registry lock): the document this process last
