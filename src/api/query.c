@@ -235,6 +235,9 @@ vp_code vp_release_query_parse(const char *query, size_t len, char *out, struct 
 			return VP_ERR_INVALID;
 	if (got < 0)
 		return VP_ERR_INVALID;
+	if (!w.seen && len > 0) /* "&", "&&": a query, yet no client_ref in it */
+		return vp_fail(err, VP_ERR_INVALID,
+			       "a release takes one query parameter, client_ref, once");
 	if (w.seen)
 		memcpy(out, value, strlen(value) + 1);
 	return VP_OK;
